@@ -1,0 +1,19 @@
+// Shared jest settings for every project: ts-jest over the workspace tsconfig, and the
+// package.json "imports" aliases (#blk-mq, #proto/*) mapped to their TypeScript sources.
+const path = require('node:path');
+const root = __dirname;
+
+module.exports = {
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(root, 'tsconfig.json'), diagnostics: { ignoreCodes: [151002] } }],
+  },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: {
+    '^#blk-mq$': path.join(root, 'libs/blk-mq/src/index.ts'),
+    '^#redis-mq$': path.join(root, 'libs/redis-mq/src/index.ts'),
+    '^#proto$': path.join(root, 'libs/proto/src/index.ts'),
+    '^#proto/(.*)$': path.join(root, 'libs/proto/src/$1'),
+  },
+  setupFiles: [path.join(root, 'tools/jest-setup.js')],
+};

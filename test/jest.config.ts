@@ -1,0 +1,7 @@
+export default {
+  displayName: 'e2e',
+  preset: '../jest.preset.js',
+  rootDir: '.',
+  testMatch: ['<rootDir>/**/*.e2e-spec.ts'],
+  testTimeout: 120000,
+};
