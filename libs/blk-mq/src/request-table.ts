@@ -78,11 +78,14 @@ export enum OpResult {
 
 /**
  * One step of a batch. Semantics (with `s` the slot named by `token`, all ops refused
- * with STALE when `token.gen !== s.gen` or `s.state === IDLE`):
+ * with STALE when `token.gen !== s.gen` or `s.state === IDLE`, and with shared tags also
+ * when `token.hctx` is not the hctx that took the slot):
  * - `start`:   ALLOCATED -> IN_FLIGHT, refs += 1 (the driver's), deadline = `deadlineMs`.
  *              IN_FLIGHT -> IN_FLIGHT, deadline reset, returns AlreadyStarted.
  *              COMPLETE -> BadState.
  * - `requeue`: IN_FLIGHT -> ALLOCATED, refs -= 1 (the driver gives its reference back).
+ *              BadState unless IN_FLIGHT; NoReference (nothing changes) when refs < 2, since
+ *              the reference given back would be the request's last.
  * - `end`:     ALLOCATED | IN_FLIGHT -> COMPLETE with `status`; COMPLETE -> AlreadyComplete.
  *              With `drop: true` the caller's reference is dropped in the same step.
  *              With recycle 'inline' the slot goes straight to IDLE (returns Recycled).
@@ -131,6 +134,7 @@ export interface RequestTable {
   /**
    * Takes up to `count` free tags of `hctx` (IDLE -> ALLOCATED, gen += 1, refs = 1: the
    * submitter's). Returns fewer, possibly none, when tags run out; never blocks.
+   * Generations start at 0, so a tag's first allocation has gen 1.
    */
   alloc(hctx: number, count: number): Promise<RequestToken[]>;
 
@@ -145,4 +149,15 @@ export interface RequestTable {
 
   /** The slot as it is now (IDLE slots included). */
   slot(hctx: number, tag: number): Promise<SlotView>;
+}
+
+/**
+ * The synchronous face of a request table that a `Request` acts through: the in-process
+ * table, or a service's per-batch journal whose ops are flushed to Redis afterwards.
+ */
+export interface SyncRequestTable {
+  readonly disk: string;
+  applySync(ops: readonly TableOp[]): OpResult[];
+  slotSync(hctx: number, tag: number): SlotView;
+  isCurrent(token: RequestToken): boolean;
 }

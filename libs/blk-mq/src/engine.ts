@@ -1,0 +1,304 @@
+// Mirrors the blk-mq core behind one `struct request_queue`: tag allocation with wait
+// queues, plugging, dispatch to the driver, requeue, timeouts and completion to the
+// submitter. Any `Operations` implementation runs on it, in process.
+
+import { BlkStatus } from './blk-status';
+import { Dispatcher } from './dispatch';
+import { Hctx } from './hctx';
+import { InProcRequestTable } from './inproc-request-table';
+import { Operations, TimeoutAction, defaultMapQueues, defaultTimeout } from './operations';
+import { Plug, TickScheduler, nextTick } from './plug';
+import { Request, RequestHost } from './request';
+import { RequestToken } from './request-table';
+import { RequeueList } from './requeue-list';
+import { Completion, DiskGeometry, PendingSubmission, Submission, prepareSubmission } from './submission';
+import { TagSet } from './tag-set';
+import { TagWaitQueue } from './tag-wait';
+import { TimeoutHandler } from './timeout-handler';
+import type { Bio } from './bio';
+
+/** `BLK_MQ_RESOURCE_DELAY`: retry delay after RESOURCE / DEV_RESOURCE, ms. */
+export const RESOURCE_DELAY_MS = 3;
+
+export interface EngineOptions {
+  /** Retry delay for requeued requests, ms. Default `RESOURCE_DELAY_MS`. */
+  readonly requeueDelayMs?: number;
+  /** Timeout scan period, ms. Default a quarter of the timeout, 1..1000. */
+  readonly timeoutScanMs?: number;
+  /** Clock for deadlines, ms. Default `Date.now()`. */
+  readonly now?: () => number;
+  /** How plug flushes are scheduled. Default `setImmediate` (one batch per tick). */
+  readonly tick?: TickScheduler;
+  /** Told about every exception a driver method threw (the request gets IOERR). */
+  readonly onDriverError?: (err: unknown, where: string, rq?: Request<unknown>) => void;
+}
+
+/** What the engine did, for metrics. */
+export interface EngineCounters {
+  submitted: number;
+  /** Submissions completed, by any status, including refused ones. */
+  completed: number;
+  /** Submissions completed with a status other than OK. */
+  failed: number;
+  /** Requests issued to hctxs (a split submission issues several). */
+  requests: number;
+  /** Requests that waited for a tag. */
+  tagWaits: number;
+  requeued: number;
+  /** Calls of the driver's timeout handler (or the default). */
+  timeouts: number;
+  /** `complete()` calls whose request had already ended or been recycled. */
+  lateCompletes: number;
+  driverErrors: number;
+}
+
+interface Issued<T> {
+  readonly rq: Request<T>;
+  readonly pending: PendingSubmission;
+  error?: string;
+  timeoutDone?: boolean;
+}
+
+/**
+ * The engine of one disk.
+ *
+ * Invariants:
+ *   - every submission settles exactly once; its tags are held by the submitter's
+ *     reference until the engine has its completion (recycle 'on-drop');
+ *   - `live` holds exactly the issued requests that have not ended, one per slot;
+ *   - tag waiters are served FIFO per pool and never fail.
+ */
+export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
+  readonly table: InProcRequestTable;
+  readonly hctxs: readonly Hctx<H>[];
+  readonly timeoutMs: number;
+  readonly counters: EngineCounters = {
+    submitted: 0, completed: 0, failed: 0, requests: 0, tagWaits: 0,
+    requeued: 0, timeouts: 0, lateCompletes: 0, driverErrors: 0,
+  };
+  private readonly live = new Map<number, Issued<T>>();
+  private readonly pdus = new Map<number, T>();
+  private readonly plug: Plug<Request<T>>;
+  private readonly waits: TagWaitQueue;
+  private readonly timeouts: TimeoutHandler;
+  private readonly requeue: RequeueList<Request<T>>;
+  private readonly clock: () => number;
+  private pendingCount = 0;
+  private idleWaiters: (() => void)[] = [];
+  private closing: Promise<void> | undefined;
+
+  /** Runs `initHctx` for every hctx; if one throws, the ones done get `exitHctx` and it rethrows. */
+  constructor(
+    readonly geometry: DiskGeometry,
+    readonly tagSet: TagSet,
+    private readonly ops: Operations<T, H>,
+    private readonly opts: EngineOptions = {},
+  ) {
+    this.table = new InProcRequestTable(geometry.name, tagSet.config);
+    this.timeoutMs = tagSet.timeoutMs;
+    this.clock = opts.now ?? (() => Date.now());
+    const hctxs = Array.from({ length: tagSet.nrHwQueues }, (_, i) => new Hctx<H>(i, tagSet.nrHwQueues));
+    for (const h of hctxs) {
+      try {
+        h.setDriverData(ops.initHctx ? ops.initHctx(h.index) : (undefined as H));
+      } catch (e) {
+        for (const done of hctxs.slice(0, h.index)) ops.exitHctx?.(done);
+        throw e;
+      }
+    }
+    this.hctxs = hctxs;
+    const dispatcher = new Dispatcher(ops, (rq, e, where, all) => this.driverError(rq, e, where, all));
+    const dispatch = (hctx: number, batch: Request<T>[]) => dispatcher.dispatch(this.hctxs[hctx], batch);
+    this.plug = new Plug(dispatch, opts.tick ?? nextTick);
+    this.requeue = new RequeueList(opts.requeueDelayMs ?? RESOURCE_DELAY_MS, dispatch);
+    this.waits = new TagWaitQueue(this.table);
+    const scanMs = opts.timeoutScanMs ?? Math.min(1000, Math.max(1, Math.floor(this.timeoutMs / 4)));
+    this.timeouts = new TimeoutHandler(this.table, { scanMs, now: this.clock, onExpired: (t) => this.expired(t) });
+    this.table.onTagFreed((hctx) => {
+      this.waits.wake(hctx);
+      if (this.table.busyCount === 0) this.timeouts.disarm();
+      this.checkIdle();
+    });
+  }
+
+  /** Submissions not yet completed. */
+  get pending(): number {
+    return this.pendingCount;
+  }
+
+  /** Checks, splits and issues `sub`; resolves with its completion. Never rejects. */
+  submit(sub: Submission): Promise<Completion> {
+    this.counters.submitted += 1;
+    if (this.closing) return Promise.resolve(this.refused({ status: BlkStatus.OFFLINE, error: `${this.geometry.name}: disk is deleted` }));
+    const prep = prepareSubmission(sub, this.geometry);
+    if (prep.done) return Promise.resolve(this.refused(prep.done));
+    let hctx: number;
+    try {
+      const cpu = sub.cpu ?? 0;
+      hctx = this.ops.mapQueues ? this.ops.mapQueues(cpu, this.hctxs.length) : defaultMapQueues(cpu, this.hctxs.length);
+    } catch (e) {
+      this.driverError(undefined, e, 'mapQueues');
+      return Promise.resolve(this.refused({ status: BlkStatus.IOERR, error: `driver mapQueues threw: ${message(e)}` }));
+    }
+    if (!Number.isInteger(hctx) || hctx < 0 || hctx >= this.hctxs.length) {
+      return Promise.resolve(this.refused({ status: BlkStatus.IOERR, error: `driver mapQueues returned hctx ${hctx}` }));
+    }
+    this.pendingCount += 1;
+    return new Promise((resolve) => {
+      const p = new PendingSubmission(prep.bios.length, prep.buffer, (c) => this.settle(c, resolve));
+      for (const bio of prep.bios) {
+        const waitsBefore = this.waits.waits;
+        this.waits.acquire(hctx, (token) => this.issue(token, bio, p));
+        this.counters.tagWaits += this.waits.waits - waitsBefore;
+      }
+    });
+  }
+
+  /** Runs the driver's `poll` on one hctx, or all; returns the completions it reported. */
+  poll(hctx?: number): number {
+    if (!this.ops.poll) return 0;
+    let n = 0;
+    for (const h of hctx === undefined ? this.hctxs : [this.hctxs[hctx]]) {
+      if (!h) throw new RangeError(`${this.geometry.name}: no hctx ${hctx}`);
+      try {
+        n += this.ops.poll(h);
+      } catch (e) {
+        this.driverError(undefined, e, 'poll');
+      }
+    }
+    return n;
+  }
+
+  /** Resolves once no submission is pending and every tag is IDLE. */
+  drain(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** `del_gendisk`: refuses new submissions, drains, stops timers, runs `exitHctx`. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.drain().then(() => {
+      this.timeouts.stop();
+      this.plug.stop();
+      this.requeue.stop();
+      for (const h of this.hctxs) {
+        try {
+          this.ops.exitHctx?.(h);
+        } catch (e) {
+          this.driverError(undefined, e, 'exitHctx');
+        }
+      }
+    });
+    return this.closing;
+  }
+
+  // RequestHost: called by Request.
+
+  readonly now = (): number => this.clock();
+
+  pduOf(rq: Request<T>): T {
+    const key = this.keyOf(rq.token);
+    if (!this.pdus.has(key)) this.pdus.set(key, this.ops.newRequestData?.(rq.token.hctx, rq.token.tag) as T);
+    return this.pdus.get(key)!;
+  }
+
+  onStart(): void {
+    this.timeouts.arm();
+  }
+
+  onEnd(rq: Request<T>, status: BlkStatus): void {
+    const key = this.keyOf(rq.token);
+    const it = this.live.get(key);
+    if (!it || it.rq !== rq) return;
+    this.live.delete(key);
+    if (this.table.config.recycle === 'on-drop') this.table.applySync([{ op: 'drop', token: rq.token }]);
+    it.pending.ended(status, it.error);
+  }
+
+  onComplete(rq: Request<T>): void {
+    queueMicrotask(() => {
+      if (rq.ended || !rq.isCurrent()) {
+        this.counters.lateCompletes += 1;
+        return;
+      }
+      try {
+        this.ops.complete(rq);
+      } catch (e) {
+        this.driverError(rq, e, 'complete');
+        rq.tryEnd(BlkStatus.IOERR);
+      }
+    });
+  }
+
+  onRequeue(rq: Request<T>): void {
+    this.counters.requeued += 1;
+    this.hctxs[rq.token.hctx].counters.requeued += 1;
+    this.requeue.add(rq.token.hctx, rq);
+  }
+
+  private issue(token: RequestToken, bio: Bio, p: PendingSubmission): void {
+    const rq = new Request<T>({ token, op: bio.op, flags: bio.flags, sector: bio.sector, bytes: bio.bytes, bios: [bio] }, this);
+    this.live.set(this.keyOf(token), { rq, pending: p });
+    this.counters.requests += 1;
+    this.plug.add(token.hctx, rq);
+  }
+
+  private expired(token: RequestToken): void {
+    const it = this.live.get(this.keyOf(token));
+    if (!it || it.rq.token.gen !== token.gen || it.timeoutDone) return;
+    const rq = it.rq;
+    this.counters.timeouts += 1;
+    let action: TimeoutAction;
+    try {
+      action = this.ops.timeout ? this.ops.timeout(rq) : defaultTimeout(rq);
+    } catch (e) {
+      this.driverError(rq, e, 'timeout');
+      action = defaultTimeout(rq);
+    }
+    if (rq.ended) return;
+    if (action === TimeoutAction.ResetTimer && rq.started) rq.start();
+    else it.timeoutDone = true;
+  }
+
+  private settle(c: Completion, resolve: (c: Completion) => void): void {
+    this.pendingCount -= 1;
+    this.counters.completed += 1;
+    if (c.status !== BlkStatus.OK) this.counters.failed += 1;
+    resolve(c);
+    this.checkIdle();
+  }
+
+  private refused(c: Completion): Completion {
+    this.counters.completed += 1;
+    this.counters.failed += c.status === BlkStatus.OK ? 0 : 1;
+    return c;
+  }
+
+  private driverError(rq: Request<T> | undefined, e: unknown, where: string, all?: readonly Request<T>[]): void {
+    this.counters.driverErrors += 1;
+    this.opts.onDriverError?.(e, where, rq as Request<unknown> | undefined);
+    for (const r of rq ? [rq] : (all ?? [])) {
+      const it = this.live.get(this.keyOf(r.token));
+      if (it && it.rq === r) it.error ??= `driver ${where} threw: ${message(e)}`;
+    }
+  }
+
+  private isIdle(): boolean {
+    return this.pendingCount === 0 && this.table.busyCount === 0;
+  }
+
+  private checkIdle(): void {
+    if (!this.idleWaiters.length || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private keyOf(t: RequestToken): number {
+    return this.table.config.sharedTags ? t.tag : t.hctx * this.table.config.queueDepth + t.tag;
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
