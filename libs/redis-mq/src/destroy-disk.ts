@@ -1,0 +1,30 @@
+// Mirrors `del_gendisk` + `null_free_dev`: releasing everything a disk owns in Redis, by
+// the disk's hash tag rather than by a list that could miss a key added later.
+//
+// Contract: deletes exactly the keys that `KeySchema` builds for the disk (SCAN MATCH on
+// `KeySchema.diskPattern`), with UNLINK so Redis frees large page hashes off the main
+// thread. Never FLUSHDB / FLUSHALL. Not atomic: keys written while it runs may survive,
+// so callers stop IO to the disk first (the kernel's del_gendisk freezes the queue too).
+
+import type { Redis } from 'ioredis';
+import { KeySchema } from './key-schema';
+
+/** Keys fetched per SCAN step and deleted per UNLINK. */
+const SCAN_COUNT = 500;
+
+/** UNLINKs every key matching `pattern`; returns how many were deleted. */
+export async function unlinkMatching(redis: Redis, pattern: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+    cursor = next;
+    if (found.length > 0) deleted += await redis.unlink(...found);
+  } while (cursor !== '0');
+  return deleted;
+}
+
+/** Deletes every key of `disk` (request table, pages, request data); returns the count. */
+export function destroyDisk(redis: Redis, disk: string, keys: KeySchema = new KeySchema()): Promise<number> {
+  return unlinkMatching(redis, keys.diskPattern(disk));
+}

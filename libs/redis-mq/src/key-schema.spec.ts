@@ -1,0 +1,43 @@
+import { KeySchema } from './key-schema';
+
+describe('KeySchema', () => {
+  const keys = new KeySchema('t:');
+  const perDisk = (k: KeySchema, disk: string) => [
+    k.tableMeta(disk),
+    k.tableSlots(disk),
+    k.tableFree(disk),
+    k.tableDeadlines(disk),
+    k.tableStats(disk),
+    k.pages(disk),
+    k.requestData(disk),
+    ...k.tableKeys(disk),
+  ];
+
+  it('puts every key of a disk under the prefix with the disk as its first hash tag', () => {
+    for (const key of perDisk(keys, 'rnullb0')) {
+      expect(key.startsWith('t:blk:{rnullb0}:')).toBe(true);
+      expect(/\{([^}]*)\}/.exec(key)?.[1]).toBe('rnullb0');
+    }
+    expect(new Set(perDisk(keys, 'rnullb0').slice(0, 7)).size).toBe(7);
+  });
+
+  it('builds SCAN patterns that match exactly one disk, escaping glob characters', () => {
+    expect(keys.diskPattern('rnullb0')).toBe('t:blk:{rnullb0}:*');
+    expect(keys.diskPattern('a*b?[c]')).toBe('t:blk:{a\\*b\\?\\[c\\]}:*');
+    expect(new KeySchema('p[1]:').prefixPattern()).toBe('p\\[1\\]:*');
+  });
+
+  it('refuses disk names and prefixes that would break the hash tag or the token format', () => {
+    for (const bad of ['', 'a/b', 'a{b', 'a}b', 'a b', 'x'.repeat(32)]) {
+      expect(() => keys.pages(bad)).toThrow(RangeError);
+    }
+    expect(() => new KeySchema('{x}')).toThrow(/braces/);
+  });
+
+  it('keeps cluster-wide keys out of every disk pattern', () => {
+    for (const key of [keys.diskRegistry(), keys.diskIndexCounter(), keys.diskEvents()]) {
+      expect(key.startsWith('t:')).toBe(true);
+      expect(key.includes('{')).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,131 @@
+// Mirrors the naming of a gendisk's state (`struct gendisk` -> `blk_mq_tag_set`, the
+// null_blk page xarray): the one module that builds every Redis key of rnull-cluster.
+//
+// Every key of a disk is `${prefix}blk:{${disk}}:…`. The braces are a Redis Cluster hash
+// tag, so all keys of one disk hash to one slot and a Lua script may touch any of them.
+//
+// Invariants:
+//   - No other module concatenates key strings; a key that is not built here does not exist.
+//   - Disk names and prefixes never contain `{` or `}`, so the disk is always the hash tag.
+//   - `diskPattern(disk)` matches exactly the keys built for that disk under this prefix.
+//   - Cluster-wide keys carry no hash tag and never match a `diskPattern`.
+
+import { checkDiskName as checkBlkDiskName } from '#blk-mq';
+
+/** Characters that SCAN's MATCH treats as glob syntax. */
+const GLOB_META = /[*?[\]\\]/g;
+
+/**
+ * Throws a `ConfigError` unless `disk` is a valid disk name (blk-mq's rule: 1..31 bytes,
+ * no `/`, `{`, `}`, whitespace or control characters); returns it.
+ */
+export function checkDiskName(disk: string): string {
+  return checkBlkDiskName('disk', disk);
+}
+
+export class KeySchema {
+  /**
+   * @param prefix prepended to every key (a namespace per deployment or per test). Must
+   *   not contain `{` or `}`. Use it instead of the ioredis `keyPrefix` option, which does
+   *   not apply to SCAN patterns.
+   */
+  constructor(readonly prefix: string = '') {
+    if (/[{}]/.test(prefix)) {
+      throw new RangeError(`bad key prefix ${JSON.stringify(prefix)}: braces would move the hash tag`);
+    }
+  }
+
+  /** `${prefix}blk:{${disk}}:` — the start of every key of `disk`. */
+  diskBase(disk: string): string {
+    return `${this.prefix}blk:{${checkDiskName(disk)}}:`;
+  }
+
+  /** SCAN MATCH pattern for every key of `disk` under this prefix. */
+  diskPattern(disk: string): string {
+    return `${this.diskBase(disk).replace(GLOB_META, (c) => `\\${c}`)}*`;
+  }
+
+  /** SCAN MATCH pattern for every key under this prefix (tests clean up with it). */
+  prefixPattern(): string {
+    return `${this.prefix.replace(GLOB_META, (c) => `\\${c}`)}*`;
+  }
+
+  // ---- request table (`struct blk_mq_tags` + request state) ----
+
+  /** Hash: the tag space's shape (`nr_hw_queues`, `queue_depth`, `shared_tags`, `recycle`). */
+  tableMeta(disk: string): string {
+    return `${this.diskBase(disk)}tags:meta`;
+  }
+
+  /** Hash: slot index -> `gen:state:refs:status:hctx`. A missing field is IDLE, gen 0. */
+  tableSlots(disk: string): string {
+    return `${this.diskBase(disk)}tags:slots`;
+  }
+
+  /** Sorted set: free slot indexes, scored by index (the free bits of the sbitmap). */
+  tableFree(disk: string): string {
+    return `${this.diskBase(disk)}tags:free`;
+  }
+
+  /** Sorted set: slot index of every IN_FLIGHT request, scored by its deadline in ms. */
+  tableDeadlines(disk: string): string {
+    return `${this.diskBase(disk)}tags:deadlines`;
+  }
+
+  /** Hash: counters of refused and forced table ops, for metrics. */
+  tableStats(disk: string): string {
+    return `${this.diskBase(disk)}tags:stats`;
+  }
+
+  /** Every key of the request table of `disk`, in the order `createTable-5.lua` takes them. */
+  tableKeys(disk: string): [meta: string, free: string, slots: string, deadlines: string, stats: string] {
+    return [
+      this.tableMeta(disk),
+      this.tableFree(disk),
+      this.tableSlots(disk),
+      this.tableDeadlines(disk),
+      this.tableStats(disk),
+    ];
+  }
+
+  // ---- memory backing (the null_blk / rnull xarray of pages) ----
+
+  /** Hash: page index -> 4096-byte page. Only written pages exist. */
+  pages(disk: string): string {
+    return `${this.diskBase(disk)}pages`;
+  }
+
+  /** Hash: request-data field -> payload bytes, for copies that never pass through Node. */
+  requestData(disk: string): string {
+    return `${this.diskBase(disk)}rqdata`;
+  }
+
+  // ---- cluster-wide (not of one disk: no hash tag) ----
+
+  /** Hash: disk name -> JSON disk record (the configfs directory of null_blk). */
+  diskRegistry(): string {
+    return `${this.prefix}blk:disks`;
+  }
+
+  /** String counter: the next disk `index`. */
+  diskIndexCounter(): string {
+    return `${this.prefix}blk:disks:index`;
+  }
+
+  /** Pub/sub channel of disk lifecycle events. */
+  diskEvents(): string {
+    return `${this.prefix}blk:events`;
+  }
+
+  /** BullMQ prefix of every queue (BullMQ builds its own keys under it). */
+  queuePrefix(): string {
+    return `${this.prefix}bull`;
+  }
+
+  // ---- completion notices (blk_mq_complete_request -> the submitter) ----
+
+  /** List: completion notices of `disk` for the dispatch instance `instance`. */
+  completionNotices(disk: string, instance: string): string {
+    return `${this.diskBase(disk)}cq:${instance}`;
+  }
+}

@@ -1,0 +1,53 @@
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { luaDir, luaScripts, scriptsFor } from './lua-scripts';
+import { RedisTestEnv } from './testing/redis-test-env';
+
+const env = new RedisTestEnv('lua-scripts');
+afterAll(() => env.close());
+
+describe('lua-scripts', () => {
+  it('finds the lua directory next to the sources, and from the compiled dist tree', () => {
+    expect(luaDir()).toBe(path.join(__dirname, 'lua'));
+    const root = path.resolve(__dirname, '../../..');
+    expect(luaDir(path.join(root, 'dist/libs/redis-mq/src'))).toBe(path.join(__dirname, 'lua'));
+    expect(() => luaDir('/nonexistent/a/b/c/d')).toThrow(/no lua directory/);
+  });
+
+  it('loads every verbObject-<numKeys>.lua with its key count and a KEYS/ARGV header', () => {
+    const files = readdirSync(luaDir()).filter((f) => f.endsWith('.lua'));
+    const scripts = luaScripts();
+    expect(scripts.size).toBe(files.length);
+    for (const s of scripts.values()) {
+      expect(s.file).toBe(`${s.name}-${s.numberOfKeys}.lua`);
+      expect(s.lua.startsWith(`-- ${s.name}:`)).toBe(true);
+      for (let k = 1; k <= s.numberOfKeys; k++) expect(s.lua).toContain(`KEYS[${k}]`);
+    }
+    expect(scripts.get('allocTags')?.numberOfKeys).toBe(4);
+    expect(scripts.get('busySlots')?.readOnly).toBe(true);
+    expect(scripts.get('applyOps')?.readOnly).toBe(false);
+  });
+
+  it('defines the scripts once per client and refuses a wrong key count', async () => {
+    const runner = scriptsFor(env.redis);
+    expect(scriptsFor(env.redis)).toBe(runner);
+    expect(() => runner.run('allocTags', ['only-one'], [])).toThrow(/allocTags-4.lua takes 4 keys, got 1/);
+    const keys = env.keys();
+    const reply = await runner.run('readSlot', [keys.tableSlots('d'), keys.tableDeadlines('d'), keys.tableMeta('d')], [0]);
+    expect(reply).toEqual(['', '', '']);
+  });
+
+  it('survives SCRIPT FLUSH by re-sending the script (NOSCRIPT fallback)', async () => {
+    const runner = scriptsFor(env.redis);
+    const keys = env.keys();
+    const args = [keys.tableSlots('d'), keys.tableDeadlines('d'), keys.tableMeta('d')];
+    await runner.run('readSlot', args, [0]);
+    const other = env.redis.duplicate();
+    try {
+      await other.script('FLUSH');
+    } finally {
+      await other.quit();
+    }
+    expect(await runner.run('readSlot', args, [1])).toEqual(['', '', '']);
+  });
+});

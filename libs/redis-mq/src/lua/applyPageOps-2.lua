@@ -1,0 +1,181 @@
+-- applyPageOps: an ordered batch of IO against a disk's sparse page store (null_blk's
+-- null_handle_memory_backed over its xarray of pages: copy_to_nullb / copy_from_nullb /
+-- null_handle_discard), with byte offsets and lengths that are multiples of 512.
+-- KEYS[1] pages   hash  page index -> PAGE bytes; a missing page reads as zeros
+-- KEYS[2] rqdata  hash  request-data field -> payload, for copies that bypass the client
+-- ARGV[1] PAGE, the page size in bytes (4096)
+-- ARGV[2..] four per op: kind, byte offset, length, payload
+--   R  read                   payload ''      -> returns the bytes
+--   W  write                  payload = bytes (exactly length of them) -> 0
+--   Z  discard / write-zeroes payload ''      -> 0; whole pages are freed, a partial
+--                             range is zeroed and the page freed once all zero
+--   I  copy in                payload = rqdata field holding exactly length bytes -> 0
+--   O  copy out               payload = rqdata field to receive the bytes -> 0
+-- Returns one result per op, in order; or {-3, field} (NoRequestData) or
+-- {-4, field} (RequestDataSize) when a copy-in source (or an inline write's payload)
+-- is missing or not exactly `length` bytes.
+-- Guarantees (Lua atomicity): the batch runs as if alone, ops in order, each op seeing
+-- the ones before it; a refused batch changes nothing (writes are buffered and flushed
+-- at the end); every stored page is exactly PAGE bytes and not all zeros after a Z.
+-- Partial pages are read-modify-written here, so page bytes never travel to the client.
+-- Redis commands: one HMGET of pages (partial pages and read ranges), one HMGET of
+-- rqdata, then one HSET and one HDEL of pages and one HSET of rqdata, per 1000 pages.
+
+local pagesKey, rqKey = KEYS[1], KEYS[2]
+local PAGE = tonumber(ARGV[1])
+local FIRST, WIDTH = 2, 4
+local ZERO = string.rep('\0', PAGE)
+local CHUNK = 1000
+local nops = (#ARGV - FIRST + 1) / WIDTH
+
+local function field(p) return string.format('%d', p) end
+
+local function op(i)
+  local b = FIRST + i * WIDTH
+  return ARGV[b], tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), ARGV[b + 3]
+end
+
+-- Calls fn(page, a, b) for every page the byte range covers; [a, b) is the part of the
+-- page inside the range, in page-relative bytes.
+local function eachPage(off, len, fn)
+  if len <= 0 then return end
+  local last = math.floor((off + len - 1) / PAGE)
+  for p = math.floor(off / PAGE), last do
+    local base = p * PAGE
+    fn(p, math.max(off, base) - base, math.min(off + len, base + PAGE) - base)
+  end
+end
+
+-- Pass 1: which stored pages and request data the batch needs; load each once.
+local stored, wanted, wantedList = {}, {}, {}
+local function want(p)
+  if not wanted[p] then
+    wanted[p] = true
+    wantedList[#wantedList + 1] = field(p)
+  end
+end
+local sources, sourceList = {}, {}
+for i = 0, nops - 1 do
+  local kind, off, len, payload = op(i)
+  if kind == 'R' or kind == 'O' then
+    eachPage(off, len, function(p) want(p) end)
+  else
+    eachPage(off, len, function(p, a, b)
+      if a ~= 0 or b ~= PAGE then want(p) end
+    end)
+    if kind == 'I' and not sources[payload] then
+      sources[payload] = true
+      sourceList[#sourceList + 1] = payload
+    end
+  end
+end
+for i = 1, #wantedList, CHUNK do
+  local j = math.min(i + CHUNK - 1, #wantedList)
+  local vals = redis.call('HMGET', pagesKey, unpack(wantedList, i, j))
+  for k = 1, j - i + 1 do stored[tonumber(wantedList[i + k - 1])] = vals[k] end
+end
+for i = 1, #sourceList, CHUNK do
+  local j = math.min(i + CHUNK - 1, #sourceList)
+  local vals = redis.call('HMGET', rqKey, unpack(sourceList, i, j))
+  for k = 1, j - i + 1 do sources[sourceList[i + k - 1]] = vals[k] end
+end
+for i = 0, nops - 1 do
+  local kind, _, len, payload = op(i)
+  if kind == 'W' and #payload ~= len then return { -4, 'inline write #' .. i } end
+  if kind == 'I' then
+    local src = sources[payload]
+    if not src then return { -3, payload } end
+    if #src ~= len then return { -4, payload } end
+  end
+end
+
+-- Pass 2: run the ops against a write-back cache (false = page freed).
+local cache = {}
+local function get(p)
+  local v = cache[p]
+  if v == nil then v = stored[p] end
+  return v or nil
+end
+
+local function readRange(off, len)
+  local parts = {}
+  eachPage(off, len, function(p, a, b)
+    local v = get(p)
+    if not v then
+      parts[#parts + 1] = (b - a == PAGE) and ZERO or string.rep('\0', b - a)
+    elseif b - a == PAGE then
+      parts[#parts + 1] = v
+    else
+      parts[#parts + 1] = string.sub(v, a + 1, b)
+    end
+  end)
+  return table.concat(parts)
+end
+
+local function writeRange(off, len, src)
+  eachPage(off, len, function(p, a, b)
+    local s = p * PAGE + a - off
+    if a == 0 and b == PAGE then
+      cache[p] = string.sub(src, s + 1, s + PAGE)
+    else
+      local v = get(p) or ZERO
+      cache[p] = string.sub(v, 1, a) .. string.sub(src, s + 1, s + b - a) .. string.sub(v, b + 1)
+    end
+  end)
+end
+
+local function zeroRange(off, len)
+  eachPage(off, len, function(p, a, b)
+    if a == 0 and b == PAGE then
+      cache[p] = false
+    else
+      local v = get(p)
+      if v then
+        v = string.sub(v, 1, a) .. string.rep('\0', b - a) .. string.sub(v, b + 1)
+        if v == ZERO then cache[p] = false else cache[p] = v end
+      end
+    end
+  end)
+end
+
+local results, copies = {}, {}
+for i = 0, nops - 1 do
+  local kind, off, len, payload = op(i)
+  local r = 0
+  if kind == 'R' then
+    r = readRange(off, len)
+  elseif kind == 'W' then
+    writeRange(off, len, payload)
+  elseif kind == 'I' then
+    writeRange(off, len, sources[payload])
+  elseif kind == 'Z' then
+    zeroRange(off, len)
+  elseif kind == 'O' then
+    copies[#copies + 1] = payload
+    copies[#copies + 1] = readRange(off, len)
+  else
+    return redis.error_reply('applyPageOps: unknown op kind ' .. tostring(kind))
+  end
+  results[#results + 1] = r
+end
+
+-- Flush: one HSET / HDEL per CHUNK pages.
+local sets, dels = {}, {}
+for p, v in pairs(cache) do
+  if v then
+    sets[#sets + 1] = field(p)
+    sets[#sets + 1] = v
+  else
+    dels[#dels + 1] = field(p)
+  end
+end
+for i = 1, #sets, 2 * CHUNK do
+  redis.call('HSET', pagesKey, unpack(sets, i, math.min(i + 2 * CHUNK - 1, #sets)))
+end
+for i = 1, #dels, CHUNK do
+  redis.call('HDEL', pagesKey, unpack(dels, i, math.min(i + CHUNK - 1, #dels)))
+end
+for i = 1, #copies, 2 * CHUNK do
+  redis.call('HSET', rqKey, unpack(copies, i, math.min(i + 2 * CHUNK - 1, #copies)))
+end
+return results

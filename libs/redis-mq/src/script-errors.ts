@@ -1,0 +1,83 @@
+// Mirrors the kernel's errno returns from the block layer's setup paths
+// (`blk_mq_alloc_tag_set`, `null_add_dev`): the one place where a negative return code of
+// a Lua script in `lua/` becomes a typed error.
+//
+// Contract: a script that refuses returns a negative integer, or `{code, detail}` with a
+// negative code and a string naming the culprit, and has changed nothing (scripts
+// validate before they write, and buffer writes until they cannot fail).
+// Per-op results of `applyOps` are not errors; they are `OpResult` codes.
+
+/** Negative return codes shared by every script in `lua/`. */
+export enum ScriptCode {
+  /** `createTable`: the disk already has a table of another shape. */
+  TableConfigMismatch = -1,
+  /** The disk has no request table (never created, or destroyed). */
+  NoTable = -2,
+  /** `applyPageOps`: a copy-in names a request-data field that does not exist. */
+  NoRequestData = -3,
+  /** `applyPageOps`: a copy-in request-data field does not hold exactly `len` bytes. */
+  RequestDataSize = -4,
+  /** `createTable` (reshape): the table to replace has a slot that is not IDLE. */
+  TableBusy = -5,
+}
+
+/** Base of every error raised for a script's refusal. */
+export class RedisMqError extends Error {
+  constructor(
+    readonly code: ScriptCode,
+    readonly script: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** `createTable` found a table of another shape (EEXIST in `null_add_dev` terms). */
+export class TableConfigMismatchError extends RedisMqError {}
+
+/** The disk has no request table (ENODEV). */
+export class TableNotFoundError extends RedisMqError {}
+
+/** A reshape found requests still live in the old table (EBUSY). */
+export class TableBusyError extends RedisMqError {}
+
+/** A copy between request data and the page store named missing or mis-sized data (EINVAL). */
+export class RequestDataError extends RedisMqError {}
+
+const MESSAGES: Record<ScriptCode, string> = {
+  [ScriptCode.TableConfigMismatch]: 'request table exists with another configuration',
+  [ScriptCode.NoTable]: 'no request table (never created, or destroyed)',
+  [ScriptCode.NoRequestData]: 'request data field does not exist',
+  [ScriptCode.RequestDataSize]: 'request data field has the wrong length',
+  [ScriptCode.TableBusy]: 'request table has live requests; retry when the disk is idle',
+};
+
+/** The typed error for `code`, returned by `script`, about `subject` (a disk or token). */
+export function scriptError(script: string, code: number, subject: string): RedisMqError {
+  const text = MESSAGES[code as ScriptCode] ?? `unknown script return code ${code}`;
+  const message = `${script}: ${subject}: ${text}`;
+  switch (code) {
+    case ScriptCode.TableConfigMismatch:
+      return new TableConfigMismatchError(code, script, message);
+    case ScriptCode.NoTable:
+      return new TableNotFoundError(code, script, message);
+    case ScriptCode.TableBusy:
+      return new TableBusyError(code, script, message);
+    case ScriptCode.NoRequestData:
+    case ScriptCode.RequestDataSize:
+      return new RequestDataError(code, script, message);
+    default:
+      return new RedisMqError(code as ScriptCode, script, message);
+  }
+}
+
+/** Throws the typed error when `reply` is a refusal; returns `reply` otherwise. */
+export function checkReply<T>(script: string, reply: T | number, subject: string): T {
+  if (typeof reply === 'number' && reply < 0) throw scriptError(script, reply, subject);
+  if (Array.isArray(reply) && typeof reply[0] === 'number' && reply[0] < 0) {
+    const detail = reply.length > 1 ? ` (${String(reply[1])})` : '';
+    throw scriptError(script, reply[0], `${subject}${detail}`);
+  }
+  return reply as T;
+}
