@@ -12,6 +12,8 @@ module.exports = {
   moduleNameMapper: {
     '^#blk-mq$': path.join(root, 'libs/blk-mq/src/index.ts'),
     '^#redis-mq$': path.join(root, 'libs/redis-mq/src/index.ts'),
+    '^#rnull$': path.join(root, 'libs/rnull/src/index.ts'),
+    '^#cluster$': path.join(root, 'libs/cluster/src/index.ts'),
     '^#proto$': path.join(root, 'libs/proto/src/index.ts'),
     '^#proto/(.*)$': path.join(root, 'libs/proto/src/$1'),
   },

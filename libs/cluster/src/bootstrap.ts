@@ -1,0 +1,80 @@
+// Starts a service process the same way for every service: NestJS app, HTTP listener for
+// /healthz and /metrics, optional gRPC server with reflection, SIGTERM drains then exits.
+import 'reflect-metadata';
+import { type INestApplication, Logger, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type GrpcOptions, Transport } from '@nestjs/microservices';
+import { ReflectionService } from '@grpc/reflection';
+import { loadBlkPackageDefinition } from '#proto';
+import { HealthChecks } from './health';
+import type { ServiceEnv } from './service-env';
+
+export interface BootstrapOptions {
+  env: ServiceEnv;
+  module: unknown;
+  /** Serve the public gRPC packages on `env.grpcUrl`. */
+  grpc?: boolean;
+  logger?: LoggerService;
+}
+
+/** gRPC options shared by every server: the whole blk.v1 package plus reflection. */
+export function grpcServerOptions(url: string): GrpcOptions {
+  const packageDefinition = loadBlkPackageDefinition();
+  return {
+    transport: Transport.GRPC,
+    options: {
+      url,
+      package: 'blk.v1',
+      packageDefinition,
+      maxReceiveMessageLength: 64 * 1024 * 1024,
+      maxSendMessageLength: 64 * 1024 * 1024,
+      onLoadPackageDefinition: (pkg: unknown, server: { addService: (...a: never[]) => void }) =>
+        new ReflectionService(packageDefinition).addToServer(server as never),
+    },
+  };
+}
+
+/**
+ * Runs the service until SIGTERM/SIGINT. On the signal, /healthz turns unhealthy, Nest's
+ * shutdown hooks run (providers drain their work in `beforeApplicationShutdown`), and the
+ * process exits 0; a drain that takes longer than `SHUTDOWN_TIMEOUT_MS` (10 s) exits 1.
+ */
+export async function bootstrapService(opts: BootstrapOptions): Promise<INestApplication> {
+  const log = new Logger(opts.env.service);
+  const app = await NestFactory.create(opts.module as never, { logger: opts.logger ?? ['log', 'error', 'warn'] });
+  if (opts.grpc) {
+    app.connectMicroservice(grpcServerOptions(opts.env.grpcUrl), { inheritAppConfig: true });
+    await app.startAllMicroservices();
+  }
+  await app.listen(opts.env.httpPort, opts.env.httpHost);
+  const address = app.getHttpServer().address();
+  const httpPort = typeof address === 'object' && address ? address.port : opts.env.httpPort;
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.log(`${signal}: draining`);
+    app.get(HealthChecks).setDraining();
+    const limit = Number(process.env.SHUTDOWN_TIMEOUT_MS || 10_000);
+    setTimeout(() => {
+      log.error(`drain took longer than ${limit} ms; exiting`);
+      process.exit(1);
+    }, limit).unref();
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((err) => {
+        log.error(`shutdown failed: ${err instanceof Error ? err.stack : String(err)}`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  // One machine-readable line that `npm start` and the tests wait for.
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'ready', service: opts.env.service, instance: opts.env.instanceId, http: httpPort, grpc: opts.grpc ? opts.env.grpcUrl : undefined })}\n`,
+  );
+  return app;
+}

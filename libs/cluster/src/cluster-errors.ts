@@ -1,0 +1,55 @@
+// The errors a service answers a client with. Each carries the gRPC status it maps to
+// (`grpc-status.ts`) and a message that names the field or object at fault.
+import { status as GrpcCode } from '@grpc/grpc-js';
+
+export class ClusterError extends Error {
+  constructor(
+    readonly code: GrpcCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A field of a request is malformed (INVALID_ARGUMENT). */
+export class InvalidArgumentError extends ClusterError {
+  constructor(readonly field: string, message: string) {
+    super(GrpcCode.INVALID_ARGUMENT, `${field}: ${message}`);
+  }
+}
+
+/** A field lies outside the disk (OUT_OF_RANGE), e.g. a sector past capacity. */
+export class OutOfRangeError extends ClusterError {
+  constructor(readonly field: string, message: string) {
+    super(GrpcCode.OUT_OF_RANGE, `${field}: ${message}`);
+  }
+}
+
+/** No disk of that name (NOT_FOUND). */
+export class DiskNotFoundError extends ClusterError {
+  constructor(readonly disk: string) {
+    super(GrpcCode.NOT_FOUND, `disk ${JSON.stringify(disk)} does not exist`);
+  }
+}
+
+/** A disk of that name exists already (ALREADY_EXISTS). */
+export class DiskExistsError extends ClusterError {
+  constructor(readonly disk: string) {
+    super(GrpcCode.ALREADY_EXISTS, `disk ${JSON.stringify(disk)} exists already`);
+  }
+}
+
+/** The disk's state forbids the call (FAILED_PRECONDITION, the kernel's EBUSY). */
+export class DiskBusyError extends ClusterError {
+  constructor(message: string) {
+    super(GrpcCode.FAILED_PRECONDITION, message);
+  }
+}
+
+/** The disk is powered off, or a dependency (Redis) is away (UNAVAILABLE). */
+export class UnavailableError extends ClusterError {
+  constructor(message: string) {
+    super(GrpcCode.UNAVAILABLE, message);
+  }
+}

@@ -1,0 +1,131 @@
+// Mirrors the blk-mq core of one dispatch instance: a request queue per powered disk,
+// following the disk registry, with `submit` as `submit_bio` for the client APIs.
+import type { Redis } from 'ioredis';
+import { BlkStatus, ReqOp } from '#blk-mq';
+import { type KeySchema, RedisRequestTable } from '#redis-mq';
+import type { DiskDirectory } from '../disk-directory';
+import type { DiskRecord } from '../disk-record';
+import { DiskQueue } from './disk-queue';
+import { PendingBio, splitToRequests } from './io-request';
+import { NoticeRouter } from './notice-router';
+import { checkSubmission, type WireSubmission } from './submission-check';
+import { TimeoutHandler } from './timeout-handler';
+
+export interface BioResult {
+  status: BlkStatus;
+  data?: Buffer;
+  message: string;
+  latencyNs: bigint;
+}
+
+/**
+ * Invariants:
+ *   - A disk has a DiskQueue here exactly while it is powered and its table is open.
+ *   - `submit` either throws (the submission never entered the block layer: bad input,
+ *     unknown or powered-off disk) or resolves once, after every request of it ended.
+ */
+export class BlockLayer {
+  private readonly queues = new Map<string, DiskQueue>();
+  private readonly opening = new Map<string, Promise<void>>();
+  private readonly router: NoticeRouter;
+  readonly timeouts: TimeoutHandler;
+  private rr = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    blocking: Redis,
+    private readonly keys: KeySchema,
+    private readonly directory: DiskDirectory,
+    private readonly instanceId: string,
+    timeoutScanMs: number,
+  ) {
+    this.router = new NoticeRouter(blocking, keys, instanceId, () => [...this.queues.values()]);
+    this.timeouts = new TimeoutHandler(timeoutScanMs, () => [...this.queues.values()]);
+  }
+
+  async start(): Promise<void> {
+    this.directory.on('change', (name, record) => void this.follow(name, record));
+    await Promise.all(this.directory.all().map((r) => this.follow(r.name, r)));
+    this.router.start();
+    this.timeouts.start();
+  }
+
+  /** Requests that this instance holds or waits to dispatch. */
+  get inFlight(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.inFlight;
+    return n;
+  }
+
+  diskQueue(name: string): DiskQueue | undefined {
+    return this.queues.get(name);
+  }
+
+  /**
+   * `submit_bio`: checks `s`, splits it to `max_sectors`, plugs its requests on an hctx
+   * (`mapQueues`: `cpu`, or round robin when undefined) and resolves when it ended.
+   */
+  submit(s: WireSubmission, cpu?: number): Promise<BioResult> {
+    const checked = checkSubmission(s, this.directory.get(s.disk));
+    const q = this.queues.get(checked.disk.name);
+    if (!q) {
+      return Promise.resolve({ status: BlkStatus.OFFLINE, message: `disk ${s.disk} is not ready yet`, latencyNs: 0n });
+    }
+    if (checked.op === ReqOp.DISCARD && !checked.disk.attributes.discard) {
+      return Promise.resolve({ status: BlkStatus.NOTSUPP, message: 'discard: not enabled on this disk (discard=0)', latencyNs: 0n });
+    }
+    return new Promise((resolve) => {
+      const bio = new PendingBio(checked.op, checked.bytes, (status, data, message, latencyNs) =>
+        resolve({ status, data, message, latencyNs }),
+      );
+      const rqs = splitToRequests(bio, checked.op, checked.sector, checked.bytes, checked.flags, checked.data, q.maxRequestBytes);
+      const hctx = (cpu ?? this.rr++) % q.nrHwQueues;
+      q.submit(hctx, rqs);
+    });
+  }
+
+  /** Opens, reshapes or closes the disk's queue after a registry change. */
+  private async follow(name: string, record: DiskRecord | undefined): Promise<void> {
+    const prev = this.opening.get(name) ?? Promise.resolve();
+    const next = prev.then(() => this.reconcile(name, record)).catch(() => undefined);
+    this.opening.set(name, next);
+    await next;
+  }
+
+  private async reconcile(name: string, record: DiskRecord | undefined): Promise<void> {
+    const current = this.queues.get(name);
+    const want = record?.power ? record : undefined;
+    if (current && want && sameShape(current.record, want)) {
+      // Attribute change that leaves the tag space alone: keep the queue, new limits.
+      current.record = want;
+      return;
+    }
+    if (current) {
+      this.queues.delete(name);
+      await current.close();
+    }
+    if (want) {
+      const table = await RedisRequestTable.open(this.redis, name, { keys: this.keys });
+      this.queues.set(name, new DiskQueue(want, table, this.redis, this.keys, this.instanceId));
+    }
+  }
+
+  /** Waits until no request of this instance is in flight, or `timeoutMs` passed. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    return this.inFlight === 0;
+  }
+
+  async stop(): Promise<void> {
+    this.timeouts.stop();
+    await this.router.stop();
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}
+
+function sameShape(a: DiskRecord, b: DiskRecord): boolean {
+  const x = a.attributes;
+  const y = b.attributes;
+  return x.submitQueues === y.submitQueues && x.hwQueueDepth === y.hwQueueDepth && x.sharedTags === y.sharedTags && x.recycle === y.recycle;
+}

@@ -1,0 +1,217 @@
+// Mirrors `struct request_queue` + `blk_mq_submit_bio` / `blk_finish_plug` /
+// `blk_mq_dispatch_rq_list` for one disk on one dispatch instance: requests are plugged
+// per event-loop tick, merged, given tags, staged and sent to the hctx's BullMQ queue as
+// one batch; completion notices end them and drop the submitter's reference.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { BlkStatus, type RequestToken, ReqOp } from '#blk-mq';
+import type { KeySchema, RedisRequestTable } from '#redis-mq';
+import type { DiskRecord } from '../disk-record';
+import { dataField, QueueNames, type RqBatch, type RqWire } from '../rq-batch';
+import { BATCH_JOB_OPTIONS } from '../driver/job-options';
+import type { IoRequest } from './io-request';
+
+/** Retry delay for allocations that found no free tag (tags freed by another instance). */
+const TAG_RETRY_MS = 2;
+
+function key(t: RequestToken): string {
+  return `${t.hctx}:${t.tag}:${t.gen}`;
+}
+
+/**
+ * Invariants:
+ *   - A request is in exactly one of: a plug list, a wait list, `pending` (holds a tag,
+ *     the submitter's reference not yet dropped), or ended.
+ *   - The submitter's reference is dropped only after the request's data was fetched.
+ *   - Wait lists are FIFO: a request never overtakes an earlier one of the same hctx.
+ */
+export class DiskQueue {
+  readonly pending = new Map<string, IoRequest>();
+  private readonly plugs: IoRequest[][];
+  private readonly waiting: IoRequest[][];
+  private readonly allocating: boolean[];
+  private readonly queues: Queue[];
+  private flushScheduled = false;
+  private retryTimer?: NodeJS.Timeout;
+  /** Notices for requests this instance does not hold (stale or from before a restart). */
+  unknownNotices = 0;
+
+  constructor(
+    /** Replaced in place when attributes change without a new tag space. */
+    public record: DiskRecord,
+    readonly table: RedisRequestTable,
+    private readonly redis: Redis,
+    private readonly keys: KeySchema,
+    private readonly instanceId: string,
+  ) {
+    const n = table.config.nrHwQueues;
+    this.plugs = Array.from({ length: n }, () => []);
+    this.waiting = Array.from({ length: n }, () => []);
+    this.allocating = Array.from({ length: n }, () => false);
+    this.queues = Array.from(
+      { length: n },
+      (_, h) => new Queue(QueueNames.hctx(record.name, h), { connection: redis, prefix: keys.queuePrefix() }),
+    );
+  }
+
+  get name(): string {
+    return this.record.name;
+  }
+
+  get nrHwQueues(): number {
+    return this.queues.length;
+  }
+
+  /** Largest request in bytes (`max_sectors`). */
+  get maxRequestBytes(): number {
+    const bs = this.record.attributes.blocksize;
+    return Math.max(bs, Math.floor((this.record.attributes.maxSectors * 512) / bs) * bs);
+  }
+
+  /** Requests that hold or wait for a tag here. */
+  get inFlight(): number {
+    return this.pending.size + this.waiting.reduce((n, w) => n + w.length, 0) + this.plugs.reduce((n, p) => n + p.length, 0);
+  }
+
+  /** `blk_mq_submit_bio` into the current plug of `hctx`; flushed at the end of the tick. */
+  submit(hctx: number, rqs: IoRequest[]): void {
+    const plug = this.plugs[hctx % this.plugs.length];
+    for (const rq of rqs) {
+      const last = plug[plug.length - 1];
+      if (last && last.canBackMerge(rq, this.maxRequestBytes)) {
+        for (const p of rq.parts) last.add(p);
+      } else {
+        plug.push(rq);
+      }
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** `blk_finish_plug`: every plugged request joins its hctx's wait list, then dispatch. */
+  private flush(): void {
+    this.flushScheduled = false;
+    for (let h = 0; h < this.plugs.length; h++) {
+      if (this.plugs[h].length === 0) continue;
+      this.waiting[h].push(...this.plugs[h]);
+      this.plugs[h] = [];
+      void this.dispatch(h);
+    }
+  }
+
+  /** Gives tags to waiting requests of `hctx` (FIFO) and sends them as one batch. */
+  private async dispatch(h: number): Promise<void> {
+    if (this.allocating[h] || this.waiting[h].length === 0) return;
+    this.allocating[h] = true;
+    try {
+      const tokens = await this.table.alloc(h, this.waiting[h].length);
+      if (tokens.length === 0) return this.scheduleRetry();
+      const batch = this.waiting[h].splice(0, tokens.length);
+      await this.send(h, batch, tokens);
+      if (this.waiting[h].length > 0) this.scheduleRetry();
+    } catch (err) {
+      // Redis away: fail what waits here, so clients get an answer, not a hang.
+      const failed = this.waiting[h].splice(0);
+      for (const rq of failed) rq.end(BlkStatus.IOERR, undefined, `dispatch: ${(err as Error).message}`);
+    } finally {
+      this.allocating[h] = false;
+    }
+  }
+
+  private async send(h: number, batch: IoRequest[], tokens: RequestToken[]): Promise<void> {
+    const rqs: RqWire[] = [];
+    const staged: (string | Buffer)[] = [];
+    batch.forEach((rq, i) => {
+      const t = tokens[i];
+      rq.token = t;
+      this.pending.set(key(t), rq);
+      rqs.push([t.tag, t.gen, rq.op, rq.sector, rq.bytes, rq.flags]);
+      if (rq.op === ReqOp.WRITE) staged.push(dataField(t), rq.payload());
+    });
+    const job: RqBatch = { disk: this.name, hctx: h, replyTo: this.instanceId, rqs };
+    try {
+      // One connection, so Redis sees the staged data before the job that names it.
+      await Promise.all([
+        staged.length ? this.redis.hset(this.keys.requestData(this.name), ...staged) : undefined,
+        this.queues[h].add('rqs', job, BATCH_JOB_OPTIONS),
+      ]);
+    } catch (err) {
+      await this.abort(batch, err);
+    }
+  }
+
+  /** The batch never reached a queue: end its requests and give their tags back. */
+  private async abort(batch: IoRequest[], err: unknown): Promise<void> {
+    const tokens = batch.map((rq) => rq.token!).filter(Boolean);
+    for (const rq of batch) {
+      if (rq.token) this.pending.delete(key(rq.token));
+      rq.end(BlkStatus.IOERR, undefined, `dispatch: ${(err as Error).message}`);
+    }
+    await this.table.apply(tokens.map((token) => ({ op: 'end', token, status: BlkStatus.IOERR, drop: true }))).catch(() => undefined);
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      for (let h = 0; h < this.waiting.length; h++) void this.dispatch(h);
+    }, TAG_RETRY_MS);
+  }
+
+  /** The request this instance holds under `t`, if any. */
+  holds(t: RequestToken): boolean {
+    return this.pending.has(key(t));
+  }
+
+  /**
+   * Ends the requests named by completion notices: fetch read data and drop the
+   * submitter's references in one pipelined round trip, then answer the clients.
+   */
+  async complete(notices: { token: RequestToken; status: number; message?: string }[]): Promise<void> {
+    const ended: { rq: IoRequest; status: number; message?: string }[] = [];
+    for (const n of notices) {
+      const rq = this.pending.get(key(n.token));
+      if (!rq) {
+        this.unknownNotices += 1;
+        continue;
+      }
+      this.pending.delete(key(n.token));
+      ended.push({ rq, status: n.status, message: n.message });
+    }
+    if (ended.length === 0) return;
+    const dataKey = this.keys.requestData(this.name);
+    const reads = ended.filter((e) => e.rq.op === ReqOp.READ && e.status === BlkStatus.OK && this.record.attributes.memoryBacked);
+    const fields = ended.map((e) => dataField(e.rq.token!));
+    let readData: (Buffer | null)[] = [];
+    try {
+      const [data] = await Promise.all([
+        reads.length ? this.redis.hmgetBuffer(dataKey, ...reads.map((e) => dataField(e.rq.token!))) : [],
+        this.redis.hdel(dataKey, ...fields),
+        this.table.apply(ended.map((e) => ({ op: 'drop' as const, token: e.rq.token! }))),
+      ]);
+      readData = data;
+    } catch (err) {
+      for (const e of ended) e.rq.end(BlkStatus.IOERR, undefined, `dispatch: ${(err as Error).message}`);
+      return;
+    }
+    const byRq = new Map(reads.map((e, i) => [e.rq, readData[i] ?? undefined]));
+    for (const e of ended) {
+      const data = byRq.get(e.rq);
+      if (byRq.has(e.rq) && (!data || data.length !== e.rq.bytes)) {
+        // A memory-backed read must bring its data (invariant 4): never answer zeros.
+        e.rq.end(BlkStatus.IOERR, undefined, `read data of ${dataField(e.rq.token!)} missing or short`);
+      } else {
+        e.rq.end(e.status, data, e.message ?? '');
+      }
+    }
+    // Tags came back: let waiting requests have them.
+    for (let h = 0; h < this.waiting.length; h++) if (this.waiting[h].length) void this.dispatch(h);
+  }
+
+  async close(): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await Promise.all(this.queues.map((q) => q.close()));
+  }
+}

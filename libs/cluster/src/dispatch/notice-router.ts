@@ -1,0 +1,64 @@
+// Mirrors the completion side of `blk_mq_complete_request` as seen by the submitter:
+// completion notices for this dispatch instance, popped in batches from each disk's
+// notice list and handed to that disk's queue.
+import type { Redis } from 'ioredis';
+import type { KeySchema } from '#redis-mq';
+import { parseNotice } from '../rq-batch';
+import type { DiskQueue } from './disk-queue';
+
+/** How long one blocking pop waits before it looks at the disk list again. */
+const BLOCK_SECONDS = 0.1;
+/** Notices taken per pop. */
+const BATCH = 1024;
+
+/**
+ * Invariants:
+ *   - One pop loop per instance, on a connection of its own (it blocks).
+ *   - A notice is handed to the queue of the disk whose list it came from, once.
+ */
+export class NoticeRouter {
+  private running = false;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly blocking: Redis,
+    private readonly keys: KeySchema,
+    private readonly instanceId: string,
+    private readonly disks: () => DiskQueue[],
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const queues = this.disks();
+      if (queues.length === 0) {
+        await new Promise((r) => setTimeout(r, BLOCK_SECONDS * 1000));
+        continue;
+      }
+      const byKey = new Map(queues.map((q) => [this.keys.completionNotices(q.name, this.instanceId), q]));
+      let reply: [string, string[]] | null;
+      try {
+        reply = (await this.blocking.blmpop(BLOCK_SECONDS, byKey.size, ...byKey.keys(), 'LEFT', 'COUNT', BATCH)) as [string, string[]] | null;
+      } catch {
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      if (!reply) continue;
+      const [listKey, items] = reply;
+      const q = byKey.get(listKey);
+      if (!q) continue;
+      const notices = items.map(parseNotice).filter((n): n is NonNullable<typeof n> => n !== undefined);
+      void q.complete(notices);
+    }
+  }
+}

@@ -1,0 +1,114 @@
+// Mirrors the driver's per-disk state in a worker process (rnull's `NullBlkDevice` per
+// gendisk): one DriverHost per powered disk, following the registry.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type KeySchema, PageStore, RedisRequestTable } from '#redis-mq';
+import { RnullDriver } from '#rnull';
+import type { DiskDirectory } from '../disk-directory';
+import type { DiskRecord } from '../disk-record';
+import { type EndBatch, QueueNames, type RqBatch } from '../rq-batch';
+import { DriverHost, type DriverHostSinks } from './driver-host';
+import { BATCH_JOB_OPTIONS } from './job-options';
+import { RedisBacking } from './redis-backing';
+
+/**
+ * Invariants:
+ *   - `host(disk)` answers for every disk whose table exists (powered now or before), with
+ *     the attributes the registry holds now; a disk whose tag space changed gets a new host.
+ *   - `listener` hears every disk that gained or lost its host.
+ */
+export class DiskDrivers implements DriverHostSinks {
+  private readonly hosts = new Map<string, DriverHost>();
+  private readonly opening = new Map<string, Promise<unknown>>();
+  private readonly softirqQueue: Queue;
+  private readonly timerQueue: Queue;
+  private readonly hctxQueues = new Map<string, Queue>();
+  private readonly pages: PageStore;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySchema,
+    private readonly directory: DiskDirectory,
+    private readonly listener: (disk: string, host: DriverHost | undefined) => Promise<void> = async () => undefined,
+  ) {
+    const opts = { connection: redis, prefix: keys.queuePrefix() };
+    this.softirqQueue = new Queue(QueueNames.softirq, opts);
+    this.timerQueue = new Queue(QueueNames.timer, opts);
+    this.pages = new PageStore(redis, keys);
+  }
+
+  async start(): Promise<void> {
+    this.directory.on('change', (name, record) => void this.follow(name, record));
+    await Promise.all(this.directory.all().map((r) => this.follow(r.name, r)));
+  }
+
+  /** The host of `disk`, opening it on first use (a batch may arrive before the event). */
+  async host(disk: string): Promise<DriverHost | undefined> {
+    await this.opening.get(disk);
+    if (!this.hosts.has(disk)) await this.follow(disk, await this.directory.reloadOne(disk));
+    return this.hosts.get(disk);
+  }
+
+  all(): DriverHost[] {
+    return [...this.hosts.values()];
+  }
+
+  private follow(name: string, record: DiskRecord | undefined): Promise<unknown> {
+    const next = (this.opening.get(name) ?? Promise.resolve()).then(() => this.reconcile(name, record)).catch(() => undefined);
+    this.opening.set(name, next);
+    return next;
+  }
+
+  private async reconcile(name: string, record: DiskRecord | undefined): Promise<void> {
+    const current = this.hosts.get(name);
+    // A powered-off disk keeps its host: batches and timers already queued still finish.
+    const want = record;
+    if (current && want && JSON.stringify(tagShape(current.record)) === JSON.stringify(tagShape(want))) {
+      current.record = want;
+      (current.driver as RnullDriver).attributes = want.attributes;
+      return;
+    }
+    if (current) {
+      this.hosts.delete(name);
+      await this.listener(name, undefined);
+    }
+    if (!want) return;
+    let table: RedisRequestTable;
+    try {
+      table = await RedisRequestTable.open(this.redis, name, { keys: this.keys });
+    } catch {
+      return; // Never powered on: no tag space, nothing to drive.
+    }
+    const driver = new RnullDriver(want.attributes, new RedisBacking(this.pages, name));
+    const host = new DriverHost(want, table, driver, this, (replyTo) => this.keys.completionNotices(name, replyTo));
+    this.hosts.set(name, host);
+    await this.listener(name, host);
+  }
+
+  async softirq(batch: EndBatch): Promise<void> {
+    await this.softirqQueue.add('ends', batch, BATCH_JOB_OPTIONS);
+  }
+
+  async timer(batch: EndBatch): Promise<void> {
+    await this.timerQueue.add('ends', batch, BATCH_JOB_OPTIONS);
+  }
+
+  async requeue(batch: RqBatch): Promise<void> {
+    const name = QueueNames.hctx(batch.disk, batch.hctx);
+    let q = this.hctxQueues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.redis, prefix: this.keys.queuePrefix() });
+      this.hctxQueues.set(name, q);
+    }
+    await q.add('rqs', batch, { ...BATCH_JOB_OPTIONS, delay: 1 });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.softirqQueue.close(), this.timerQueue.close(), ...[...this.hctxQueues.values()].map((q) => q.close())]);
+  }
+}
+
+function tagShape(r: DiskRecord) {
+  const a = r.attributes;
+  return [a.submitQueues, a.hwQueueDepth, a.sharedTags, a.recycle];
+}

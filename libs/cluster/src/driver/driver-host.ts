@@ -1,0 +1,155 @@
+// Mirrors the driver side of blk-mq for one disk in a worker process: it turns a batch
+// from an hctx queue into `Request`s, runs the driver's `queueRqs` (rnull service) or
+// `complete` (completion service), and applies what the driver did to the Redis table.
+import {
+  BlkStatus,
+  defaultQueueRqs,
+  Hctx,
+  isRequeueStatus,
+  OpResult,
+  type Operations,
+  Request,
+  type RequestHost,
+  type RequestToken,
+  type TableOp,
+} from '#blk-mq';
+import type { RedisRequestTable } from '#redis-mq';
+import type { DiskRecord } from '../disk-record';
+import { type EndBatch, type EndWire, nowMsPrecise, type RqBatch } from '../rq-batch';
+import { JournalTable } from './journal-table';
+
+/** Where a batch's follow-up work goes: the completion queues and the hctx queue again. */
+export interface DriverHostSinks {
+  softirq(batch: EndBatch): Promise<void>;
+  timer(batch: EndBatch): Promise<void>;
+  /** Requests the driver refused with RESOURCE: dispatched again after a short delay. */
+  requeue(batch: RqBatch): Promise<void>;
+}
+
+/** What the host counted, for metrics and tests. */
+export interface DriverHostCounters {
+  batches: number;
+  requests: number;
+  /** Requests of a delivered batch that were no longer live (redelivery after a crash). */
+  staleStarts: number;
+  /** Ends the Redis table refused: stale or double (e.g. a completion after a timeout). */
+  refusedEnds: number;
+  requeued: number;
+}
+
+/** The per-batch `RequestHost`: a journal, and what the driver asked for. */
+class BatchContext implements RequestHost<void> {
+  readonly table: JournalTable;
+  readonly softirq: EndWire[] = [];
+  readonly timers = new Map<number, EndWire[]>();
+  readonly requeued: Request<void>[] = [];
+
+  constructor(
+    disk: DiskRecord,
+    readonly timeoutMs: number,
+  ) {
+    this.table = new JournalTable(disk.name, disk.attributes.recycle);
+  }
+
+  now(): number {
+    return Date.now();
+  }
+  pduOf(): void {}
+  onStart(): void {}
+  onEnd(): void {}
+  onComplete(rq: Request<void>): void {
+    this.softirq.push([rq.token.hctx, rq.token.tag, rq.token.gen, BlkStatus.OK]);
+  }
+  onCompleteAfter(rq: Request<void>, nsec: number): void {
+    const list = this.timers.get(nsec) ?? [];
+    list.push([rq.token.hctx, rq.token.tag, rq.token.gen, BlkStatus.OK]);
+    this.timers.set(nsec, list);
+  }
+  onRequeue(rq: Request<void>): void {
+    this.requeued.push(rq);
+  }
+}
+
+/**
+ * Invariants:
+ *   - The Redis table decides: a request runs in the driver only after the table accepted
+ *     its `start` (or found it started: a redelivered batch); an end counts only if the
+ *     table accepted it, and then its notice is pushed in the same atomic step.
+ *   - The driver's reference travels with the request: ended here, or handed to the
+ *     completion service inside a softirq / timer batch, which ends it.
+ */
+export class DriverHost {
+  readonly counters: DriverHostCounters = { batches: 0, requests: 0, staleStarts: 0, refusedEnds: 0, requeued: 0 };
+
+  constructor(
+    public record: DiskRecord,
+    private readonly table: RedisRequestTable,
+    readonly driver: Operations<void>,
+    private readonly sinks: DriverHostSinks,
+    private readonly noticeKey: (replyTo: string) => string,
+  ) {}
+
+  /** `blk_mq_dispatch_rq_list` for one batch of one hctx. */
+  async queueBatch(batch: RqBatch): Promise<void> {
+    this.counters.batches += 1;
+    const timeoutMs = this.record.attributes.timeoutMs;
+    const deadlineMs = Date.now() + timeoutMs;
+    const tokens: RequestToken[] = batch.rqs.map(([tag, gen]) => ({ hctx: batch.hctx, tag, gen }));
+    const started = await this.table.apply(tokens.map((token) => ({ op: 'start', token, deadlineMs })));
+    const ctx = new BatchContext(this.record, timeoutMs);
+    const rqs: Request<void>[] = [];
+    batch.rqs.forEach(([, , op, sector, bytes, flags], i) => {
+      if (started[i] !== OpResult.Ok && started[i] !== OpResult.AlreadyStarted) {
+        this.counters.staleStarts += 1;
+        return;
+      }
+      ctx.table.addInFlight(tokens[i]);
+      rqs.push(new Request<void>({ token: tokens[i], op, flags, sector, bytes, bios: [] }, ctx));
+    });
+    this.counters.requests += rqs.length;
+    if (rqs.length === 0) return;
+
+    const hctx = new Hctx<unknown>(batch.hctx, this.record.attributes.submitQueues);
+    const statuses = this.driver.queueRqs
+      ? await this.driver.queueRqs(hctx, rqs)
+      : await defaultQueueRqs(this.driver, hctx, rqs);
+    rqs.forEach((rq, i) => {
+      const s = statuses[i] ?? BlkStatus.IOERR;
+      if (isRequeueStatus(s) && !rq.ended) rq.requeue();
+      else if (s !== BlkStatus.OK && !rq.ended) rq.tryEnd(s);
+    });
+    await this.flush(ctx, batch.disk, batch.replyTo, batch.hctx);
+  }
+
+  /** The softirq / timer side: `Operations.complete` for each request of the batch. */
+  async completeBatch(batch: EndBatch): Promise<void> {
+    this.counters.batches += 1;
+    const ctx = new BatchContext(this.record, this.record.attributes.timeoutMs);
+    for (const [hctx, tag, gen] of batch.ends) {
+      const token = { hctx, tag, gen };
+      ctx.table.addInFlight(token);
+      // Only `complete` runs here: op and range do not matter to it.
+      this.driver.complete(new Request<void>({ token, op: 0, flags: 0, sector: 0, bytes: 0, bios: [] }, ctx));
+    }
+    this.counters.requests += batch.ends.length;
+    await this.flush(ctx, batch.disk, batch.replyTo, -1);
+  }
+
+  /** Applies the journal (ends with their notices, requeues), then hands on the rest. */
+  private async flush(ctx: BatchContext, disk: string, replyTo: string, hctx: number): Promise<void> {
+    const ops: TableOp[] = ctx.table.take();
+    if (ops.length) {
+      const results = await this.table.applyAndNotify(ops, this.noticeKey(replyTo));
+      this.counters.refusedEnds += results.filter((r, i) => ops[i].op === 'end' && r < 0).length;
+    }
+    const work: Promise<void>[] = [];
+    if (ctx.softirq.length) work.push(this.sinks.softirq({ disk, replyTo, ends: ctx.softirq }));
+    for (const [nsec, ends] of ctx.timers) work.push(this.sinks.timer({ disk, replyTo, ends, dueMs: nowMsPrecise() + nsec / 1e6 }));
+    if (ctx.requeued.length && hctx >= 0) {
+      this.counters.requeued += ctx.requeued.length;
+      const rqs = ctx.requeued.map((rq) => [rq.token.tag, rq.token.gen, rq.op, rq.sector, rq.bytes, rq.flags] as RqBatch['rqs'][number]);
+      work.push(this.sinks.requeue({ disk, hctx, replyTo, rqs }));
+    }
+    await Promise.all(work);
+  }
+}

@@ -1,0 +1,49 @@
+// Mirrors null_add_dev / null_del_dev: what powering a disk on, reshaping it and deleting
+// it do to its Redis state (the request table of libs/redis-mq and its pages).
+import type { Redis } from 'ioredis';
+import type { TagSpaceConfig } from '#blk-mq';
+import { destroyDisk, type KeySchema, RedisRequestTable, TableConfigMismatchError } from '#redis-mq';
+import type { DiskAttributes } from '#rnull';
+import { DiskBusyError } from './cluster-errors';
+import type { DiskLifecycle } from './disk-registry';
+import type { DiskRecord } from './disk-record';
+
+/** The tag space a disk's attributes ask for. */
+export function tagSpaceOf(a: DiskAttributes): TagSpaceConfig {
+  return { nrHwQueues: a.submitQueues, queueDepth: a.hwQueueDepth, sharedTags: a.sharedTags, recycle: a.recycle };
+}
+
+export class RedisDiskLifecycle implements DiskLifecycle {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySchema,
+  ) {}
+
+  /** Lays out the tag space; an old table of another shape is replaced when it is idle. */
+  async powerOn(record: DiskRecord): Promise<void> {
+    await this.layout(record.name, tagSpaceOf(record.attributes));
+  }
+
+  async reshape(record: DiskRecord, next: DiskAttributes): Promise<void> {
+    await this.layout(record.name, tagSpaceOf(next));
+  }
+
+  async destroy(name: string): Promise<void> {
+    await destroyDisk(this.redis, name, this.keys);
+  }
+
+  private async layout(disk: string, config: TagSpaceConfig): Promise<void> {
+    try {
+      await RedisRequestTable.create(this.redis, disk, config, { keys: this.keys });
+    } catch (err) {
+      if (!(err instanceof TableConfigMismatchError)) throw err;
+      const old = await RedisRequestTable.open(this.redis, disk, { keys: this.keys });
+      const busy = await old.busy();
+      if (busy.length > 0) {
+        throw new DiskBusyError(`disk ${JSON.stringify(disk)} has ${busy.length} requests in flight; retry when it is idle`);
+      }
+      await old.destroy();
+      await RedisRequestTable.create(this.redis, disk, config, { keys: this.keys });
+    }
+  }
+}

@@ -1,0 +1,58 @@
+// The messages that carry requests between services: dispatch -> rnull (a batch of
+// requests for one hctx, the `queue_rqs` list), rnull -> completion (softirq and timer
+// batches) and the completion notices back to dispatch.
+import type { RequestToken } from '#blk-mq';
+
+/** One request on the wire: [tag, gen, op (ReqOp), sector, bytes, flags]. */
+export type RqWire = [tag: number, gen: number, op: number, sector: number, bytes: number, flags: number];
+
+/** A batch of requests of one hctx, as a BullMQ job of the hctx's queue. */
+export interface RqBatch {
+  readonly disk: string;
+  readonly hctx: number;
+  /** Dispatch instance that holds the client calls: where completion notices go. */
+  readonly replyTo: string;
+  readonly rqs: RqWire[];
+}
+
+/** One request to end later: [hctx, tag, gen, status]. */
+export type EndWire = [hctx: number, tag: number, gen: number, status: number];
+
+/** A batch of requests for the completion service (softirq now, timer at `dueMs`). */
+export interface EndBatch {
+  readonly disk: string;
+  readonly replyTo: string;
+  readonly ends: EndWire[];
+  /** Timer mode: when to end them, in ms since the epoch with a fraction (sub-ms precision). */
+  readonly dueMs?: number;
+}
+
+/** The request-data field that holds a request's payload (write data in, read data out). */
+export function dataField(t: RequestToken): string {
+  return `${t.hctx}:${t.tag}:${t.gen}`;
+}
+
+/** BullMQ queue names. Disk names are [A-Za-z0-9._-], so `.` separates safely. */
+export const QueueNames = {
+  hctx: (disk: string, hctx: number) => `rq.${disk}.${hctx}`,
+  softirq: 'softirq',
+  timer: 'timer',
+} as const;
+
+/** A completion notice: `hctx:tag:gen:status`. */
+export function formatNotice(t: RequestToken, status: number): string {
+  return `${t.hctx}:${t.tag}:${t.gen}:${status}`;
+}
+
+export function parseNotice(s: string): { token: RequestToken; status: number } | undefined {
+  const p = s.split(':');
+  if (p.length !== 4) return undefined;
+  const [hctx, tag, gen, status] = p.map(Number);
+  if (![hctx, tag, gen, status].every(Number.isInteger)) return undefined;
+  return { token: { hctx, tag, gen }, status };
+}
+
+/** Current time in ms since the epoch with sub-millisecond precision. */
+export function nowMsPrecise(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -1,0 +1,170 @@
+// Mirrors null_blk's configfs attributes (`struct nullb_device`): the names, defaults,
+// ranges and the "busy while powered" rule of every disk attribute.
+import { BlkStatus } from '#blk-mq';
+
+/** Completion mode (`irqmode`): where a request's end is signalled. */
+export enum IrqMode {
+  /** End inline, from `queueRq` (NULL_IRQ_NONE). */
+  None = 0,
+  /** End from the softirq completion queue (NULL_IRQ_SOFTIRQ). */
+  Soft = 1,
+  /** End from a timer after `completionNsec` (NULL_IRQ_TIMER). */
+  Timer = 2,
+}
+
+/** Every attribute of a disk, in camelCase; `ATTRIBUTE_NAMES` gives null_blk's names. */
+export interface DiskAttributes {
+  /** Capacity in MiB. */
+  size: number;
+  blocksize: number;
+  submitQueues: number;
+  hwQueueDepth: number;
+  irqmode: IrqMode;
+  completionNsec: number;
+  memoryBacked: boolean;
+  discard: boolean;
+  fua: boolean;
+  sharedTags: boolean;
+  rotational: boolean;
+  pollQueues: number;
+  timeoutMs: number;
+  recycle: 'on-drop' | 'inline';
+  mbps: number;
+  maxSectors: number;
+}
+
+/**
+ * Defaults: the seed's rnull where it has the attribute (memory_backed, blocksize, size,
+ * irqmode, completion_nsec), null_blk elsewhere (DESIGN section 5).
+ */
+export const DEFAULT_ATTRIBUTES: Readonly<DiskAttributes> = Object.freeze({
+  size: 4096,
+  blocksize: 4096,
+  submitQueues: 1,
+  hwQueueDepth: 64,
+  irqmode: IrqMode.None,
+  completionNsec: 1_000_000,
+  memoryBacked: true,
+  discard: false,
+  fua: true,
+  sharedTags: false,
+  rotational: false,
+  pollQueues: 0,
+  timeoutMs: 30_000,
+  recycle: 'on-drop',
+  mbps: 0,
+  maxSectors: 2560,
+});
+
+/** null_blk's configfs name of each attribute: what users type and errors say. */
+export const ATTRIBUTE_NAMES: Readonly<Record<keyof DiskAttributes, string>> = Object.freeze({
+  size: 'size',
+  blocksize: 'blocksize',
+  submitQueues: 'submit_queues',
+  hwQueueDepth: 'hw_queue_depth',
+  irqmode: 'irqmode',
+  completionNsec: 'completion_nsec',
+  memoryBacked: 'memory_backed',
+  discard: 'discard',
+  fua: 'fua',
+  sharedTags: 'shared_tags',
+  rotational: 'rotational',
+  pollQueues: 'poll_queues',
+  timeoutMs: 'timeout_ms',
+  recycle: 'recycle',
+  mbps: 'mbps',
+  maxSectors: 'max_sectors',
+});
+
+/** Attributes that may change while the disk is powered (null_blk: submit_queues, poll_queues). */
+export const LIVE_ATTRIBUTES: ReadonlySet<keyof DiskAttributes> = new Set(['submitQueues', 'pollQueues']);
+
+/** A rejected attribute value or change; `field` is null_blk's attribute name. */
+export class AttributeError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+    /** `busy`: refused because the disk is powered (the kernel's EBUSY). */
+    readonly kind: 'invalid' | 'busy' = 'invalid',
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'AttributeError';
+  }
+}
+
+type Range = readonly [min: number, max: number];
+const INTEGER_RANGES: Partial<Record<keyof DiskAttributes, Range>> = {
+  size: [1, 1 << 22], // 4 TiB
+  submitQueues: [1, 256],
+  hwQueueDepth: [1, 4096],
+  completionNsec: [0, 60e9],
+  pollQueues: [0, 256],
+  timeoutMs: [1, 3_600_000],
+  mbps: [0, 1 << 20],
+  maxSectors: [8, 1 << 16],
+};
+
+/** Checks one attribute value; throws `AttributeError` naming the field. */
+export function validateAttribute<K extends keyof DiskAttributes>(key: K, value: DiskAttributes[K]): void {
+  const name = ATTRIBUTE_NAMES[key];
+  const range = INTEGER_RANGES[key];
+  if (range) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+      throw new AttributeError(name, `must be a whole number, got ${String(value)}`);
+    }
+    if (value < range[0] || value > range[1]) {
+      throw new AttributeError(name, `must be in ${range[0]}..${range[1]}, got ${value}`);
+    }
+  }
+  if (key === 'blocksize') {
+    const v = value as number;
+    if (!Number.isInteger(v) || v < 512 || v > 4096 || (v & (v - 1)) !== 0) {
+      throw new AttributeError(name, `must be a power of two in 512..4096, got ${v}`);
+    }
+  }
+  if (key === 'irqmode' && !(value === 0 || value === 1 || value === 2)) {
+    throw new AttributeError(name, `must be 0 (none), 1 (softirq) or 2 (timer), got ${String(value)}`);
+  }
+  if (key === 'recycle' && value !== 'on-drop' && value !== 'inline') {
+    throw new AttributeError(name, `must be "on-drop" or "inline", got ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * The attributes after applying `changes` to `current`. Throws `AttributeError` when a
+ * value is invalid, or with kind 'busy' when `powered` and a non-live attribute changes.
+ */
+export function applyAttributes(
+  current: Readonly<DiskAttributes>,
+  changes: Partial<DiskAttributes>,
+  powered: boolean,
+): DiskAttributes {
+  const next: DiskAttributes = { ...current };
+  for (const key of Object.keys(changes) as (keyof DiskAttributes)[]) {
+    const value = changes[key];
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_ATTRIBUTES)) throw new AttributeError(String(key), 'unknown attribute');
+    validateAttribute(key, value);
+    if (powered && !LIVE_ATTRIBUTES.has(key) && value !== current[key]) {
+      throw new AttributeError(ATTRIBUTE_NAMES[key], 'cannot change while the disk is powered on (EBUSY)', 'busy');
+    }
+    (next as unknown as Record<string, unknown>)[key] = value;
+  }
+  if ((next.size * 1024 * 1024) % next.blocksize !== 0) {
+    throw new AttributeError('size', `must be a multiple of blocksize ${next.blocksize}`);
+  }
+  return next;
+}
+
+/** Capacity in 512-byte sectors. */
+export function capacitySectors(a: Pick<DiskAttributes, 'size'>): number {
+  return a.size * 2048;
+}
+
+/** `features`, like null_blk's configfs attribute: every attribute name this build accepts. */
+export function features(): string[] {
+  return Object.values(ATTRIBUTE_NAMES).concat('power', 'index');
+}
+
+/** The status a request gets on a disk that is not powered. */
+export const POWERED_OFF_STATUS = BlkStatus.OFFLINE;

@@ -1,0 +1,3 @@
+// The rnull driver: null_blk's attributes and the Operations implementation.
+export * from './disk-attributes';
+export * from './rnull-driver';

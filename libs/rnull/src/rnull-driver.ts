@@ -1,0 +1,81 @@
+// Mirrors drivers/block/rnull.rs (and null_blk's main path): the rnull `Operations` —
+// memory backing through a `Backing`, and irqmode none / softirq / timer completion.
+import { BlkStatus, type Hctx, type Operations, type Request, ReqOp } from '#blk-mq';
+import { type DiskAttributes, IrqMode } from './disk-attributes';
+
+/**
+ * Where a memory-backed disk keeps its data (the kernel's xarray of pages). One call
+ * moves a whole batch; one status per request, in order.
+ */
+export interface Backing {
+  transfer(rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]>;
+}
+
+/**
+ * Per-request driver data (the Rust driver's `RequestData`). rnull keeps none: a request
+ * may be completed by another process, so nothing may live only here.
+ */
+export type RnullPdu = void;
+
+/**
+ * The rnull driver for one disk.
+ *
+ * Invariants:
+ *   - Every request it returns OK for is started, and ends exactly once: inline
+ *     (irqmode 0), from `complete` after `rq.complete()` (1) or `rq.completeAfter()` (2).
+ *   - A failed transfer ends its request at once with the failure, whatever the irqmode.
+ *   - Without memory backing no data moves: reads return zeros, writes are dropped.
+ */
+export class RnullDriver implements Operations<RnullPdu> {
+  constructor(
+    /** Replaced in place when attributes that keep the tag space change. */
+    public attributes: DiskAttributes,
+    private readonly backing: Backing,
+  ) {}
+
+  queueRq(hctx: Hctx, rq: Request<RnullPdu>): Promise<BlkStatus> {
+    return this.queueRqs(hctx, [rq]).then((s) => s[0]);
+  }
+
+  /** `queue_rqs`: start all, move the whole batch's data in one backing call, complete. */
+  async queueRqs(_hctx: Hctx, rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
+    for (const rq of rqs) rq.start();
+    const statuses = this.attributes.memoryBacked ? await this.backing.transfer(rqs.filter(movesData)) : [];
+    let i = 0;
+    for (const rq of rqs) {
+      const status = this.attributes.memoryBacked && movesData(rq) ? statuses[i++] : BlkStatus.OK;
+      this.finish(rq, status);
+    }
+    return rqs.map(() => BlkStatus.OK);
+  }
+
+  commitRqs(): void {}
+
+  /** Softirq / timer completion: the transfer succeeded (failures ended at once). */
+  complete(rq: Request<RnullPdu>): void {
+    rq.tryEnd(BlkStatus.OK);
+  }
+
+  private finish(rq: Request<RnullPdu>, status: BlkStatus): void {
+    if (status !== BlkStatus.OK) {
+      rq.tryEnd(status);
+      return;
+    }
+    switch (this.attributes.irqmode) {
+      case IrqMode.None:
+        rq.tryEnd(BlkStatus.OK);
+        break;
+      case IrqMode.Soft:
+        rq.complete();
+        break;
+      case IrqMode.Timer:
+        rq.completeAfter(this.attributes.completionNsec);
+        break;
+    }
+  }
+}
+
+/** FLUSH has nothing to move on a RAM disk; every other op touches the pages. */
+function movesData(rq: Request<RnullPdu>): boolean {
+  return rq.op !== ReqOp.FLUSH;
+}

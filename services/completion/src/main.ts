@@ -1,0 +1,8 @@
+// Entry point of the completion service.
+import { bootstrapService, readServiceEnv } from '#cluster';
+import { CompletionModule } from './completion.module';
+
+void bootstrapService({ env: readServiceEnv('completion'), module: CompletionModule }).catch((err) => {
+  process.stderr.write(`completion failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,8 @@
+// Entry point of the dispatch service.
+import { bootstrapService, readServiceEnv } from '#cluster';
+import { DispatchModule } from './dispatch.module';
+
+void bootstrapService({ env: readServiceEnv('dispatch'), module: DispatchModule, grpc: true }).catch((err) => {
+  process.stderr.write(`dispatch failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

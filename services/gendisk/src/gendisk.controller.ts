@@ -1,0 +1,65 @@
+// The GenDisk gRPC API: null_blk's configfs over the wire. Thin: validation and state
+// live in DiskRegistry (libs/cluster).
+import { Controller } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { attributesFromWire, DiskRegistry, diskToWire, grpcStatusOf } from '#cluster';
+import { features } from '#rnull';
+import {
+  type ConfigureDiskRequest,
+  type CreateDiskRequest,
+  type DeleteDiskRequest,
+  type DeleteDiskResponse,
+  type Disk,
+  type FeaturesResponse,
+  type GenDiskController as GenDiskApi,
+  GenDiskControllerMethods,
+  type GetDiskRequest,
+  type ListDisksResponse,
+  type PowerDiskRequest,
+} from '#proto/nest/blk/v1/gen_disk';
+
+/** Runs `fn`, turning any error into the gRPC status that names the problem. */
+async function rpc<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new RpcException(grpcStatusOf(err));
+  }
+}
+
+@Controller()
+@GenDiskControllerMethods()
+export class GenDiskController implements GenDiskApi {
+  constructor(private readonly registry: DiskRegistry) {}
+
+  createDisk(req: CreateDiskRequest): Promise<Disk> {
+    return rpc(async () => diskToWire(await this.registry.create(req.name, attributesFromWire(req.attributes), req.power)));
+  }
+
+  getDisk(req: GetDiskRequest): Promise<Disk> {
+    return rpc(async () => diskToWire(await this.registry.get(req.name)));
+  }
+
+  listDisks(): Promise<ListDisksResponse> {
+    return rpc(async () => ({ disks: (await this.registry.list()).map(diskToWire) }));
+  }
+
+  configureDisk(req: ConfigureDiskRequest): Promise<Disk> {
+    return rpc(async () => diskToWire(await this.registry.configure(req.name, attributesFromWire(req.attributes))));
+  }
+
+  powerDisk(req: PowerDiskRequest): Promise<Disk> {
+    return rpc(async () => diskToWire(await this.registry.power(req.name, req.power)));
+  }
+
+  deleteDisk(req: DeleteDiskRequest): Promise<DeleteDiskResponse> {
+    return rpc(async () => {
+      await this.registry.delete(req.name);
+      return {};
+    });
+  }
+
+  features(): Promise<FeaturesResponse> {
+    return rpc(async () => ({ features: features() }));
+  }
+}

@@ -1,0 +1,100 @@
+// Bad input gets a clear gRPC status naming the problem, and no service goes down.
+import { status as Code } from '@grpc/grpc-js';
+import { Op, Status } from '#proto/grpc/blk/v1/block_device';
+import { createDisk, failureCode, type Fixture, startCluster, streamAll, submit, unary } from './support/cluster-fixture';
+
+let f: Fixture;
+beforeAll(async () => {
+  f = await startCluster();
+  await createDisk(f, 'bad0', { size: 4n, blocksize: 4096 });
+  await createDisk(f, 'off0', { size: 4n }, false);
+}, 120_000);
+afterAll(async () => {
+  await f?.stop();
+});
+
+const capacity = 4n * 2048n;
+const block = Buffer.alloc(4096, 1);
+
+describe('BlockDevice.Submit', () => {
+  it.each([
+    ['unknown disk', { disk: 'nope', op: Op.OP_READ, length: 4096 }, Code.NOT_FOUND, /nope/],
+    ['no disk', { disk: '', op: Op.OP_READ, length: 4096 }, Code.INVALID_ARGUMENT, /disk/],
+    ['powered off', { disk: 'off0', op: Op.OP_READ, length: 4096 }, Code.UNAVAILABLE, /powered off/],
+    ['sector past capacity', { disk: 'bad0', op: Op.OP_READ, sector: capacity, length: 4096 }, Code.OUT_OF_RANGE, /sector/],
+    ['range running past capacity', { disk: 'bad0', op: Op.OP_READ, sector: capacity - 8n, length: 8192 }, Code.OUT_OF_RANGE, /sector/],
+    ['sector not block aligned', { disk: 'bad0', op: Op.OP_READ, sector: 1n, length: 4096 }, Code.INVALID_ARGUMENT, /sector/],
+    ['length not a block multiple', { disk: 'bad0', op: Op.OP_READ, length: 1000 }, Code.INVALID_ARGUMENT, /length/],
+    ['zero length', { disk: 'bad0', op: Op.OP_READ, length: 0 }, Code.INVALID_ARGUMENT, /length/],
+    ['length over the limit', { disk: 'bad0', op: Op.OP_READ, length: 64 * 1024 * 1024 }, Code.INVALID_ARGUMENT, /length/],
+    ['write data shorter than length', { disk: 'bad0', op: Op.OP_WRITE, length: 8192, data: block }, Code.INVALID_ARGUMENT, /data/],
+    ['data on a read', { disk: 'bad0', op: Op.OP_READ, length: 4096, data: block }, Code.INVALID_ARGUMENT, /data/],
+    ['unknown op', { disk: 'bad0', op: 42 as Op, length: 4096 }, Code.INVALID_ARGUMENT, /op/],
+    ['unknown flags', { disk: 'bad0', op: Op.OP_READ, length: 4096, flags: 64 }, Code.INVALID_ARGUMENT, /flags/],
+  ])('%s', async (_name, sub, code, message) => {
+    const e = await failureCode(submit(f, sub));
+    expect(e.code).toBe(code);
+    expect(e.details).toMatch(message);
+  });
+
+  it('still serves IO after all of that', async () => {
+    expect((await submit(f, { disk: 'bad0', op: Op.OP_WRITE, length: 4096, data: block })).status).toBe(Status.STATUS_OK);
+  });
+});
+
+describe('BlockDevice.SubmitStream', () => {
+  it('answers each bad submission with IOERR and a message, and serves the good ones', async () => {
+    const got = await streamAll(f, [
+      { tag: 1n, disk: 'nope', op: Op.OP_READ, sector: 0n, length: 4096, data: Buffer.alloc(0), flags: 0 },
+      { tag: 2n, disk: 'bad0', op: Op.OP_READ, sector: capacity, length: 4096, data: Buffer.alloc(0), flags: 0 },
+      { tag: 3n, disk: 'bad0', op: Op.OP_READ, sector: 0n, length: 4096, data: Buffer.alloc(0), flags: 0 },
+      { tag: 2n ** 64n - 1n, disk: 'bad0', op: Op.OP_READ, sector: 0n, length: 4096, data: Buffer.alloc(0), flags: 0 },
+    ]);
+    expect(got.get(1n)).toMatchObject({ status: Status.STATUS_IOERR, message: expect.stringMatching(/nope/) });
+    expect(got.get(2n)).toMatchObject({ status: Status.STATUS_IOERR, message: expect.stringMatching(/sector/) });
+    expect(got.get(3n)!.status).toBe(Status.STATUS_OK);
+    expect(got.get(2n ** 64n - 1n)!.status).toBe(Status.STATUS_OK);
+  });
+
+  it('refuses DISCARD with NOTSUPP where discard=0', async () => {
+    const got = await streamAll(f, [{ tag: 9n, disk: 'bad0', op: Op.OP_DISCARD, sector: 0n, length: 4096, data: Buffer.alloc(0), flags: 0 }]);
+    expect(got.get(9n)!.status).toBe(Status.STATUS_NOTSUPP);
+  });
+});
+
+describe('GenDisk', () => {
+  it.each([
+    ['name too long', { name: 'x'.repeat(32) }, Code.INVALID_ARGUMENT, /name/],
+    ['bad block size', { name: 'bs', attributes: { blocksize: 1000 } }, Code.INVALID_ARGUMENT, /blocksize/],
+    ['zero size', { name: 'zs', attributes: { size: 0n } }, Code.INVALID_ARGUMENT, /size/],
+    ['bad irqmode', { name: 'irq', attributes: { irqmode: 7 } }, Code.INVALID_ARGUMENT, /irqmode/],
+    ['zero queue depth', { name: 'qd', attributes: { hwQueueDepth: 0 } }, Code.INVALID_ARGUMENT, /hw_queue_depth/],
+    ['bad recycle mode', { name: 'rc', attributes: { recycle: 'sometimes' } }, Code.INVALID_ARGUMENT, /recycle/],
+    ['existing name', { name: 'bad0' }, Code.ALREADY_EXISTS, /bad0/],
+  ])('create: %s', async (_n, req, code, message) => {
+    const e = await failureCode(unary(f.disks, 'createDisk', req));
+    expect(e.code).toBe(code);
+    expect(e.details).toMatch(message);
+  });
+
+  it('refuses attribute changes while powered (EBUSY) but allows submit_queues', async () => {
+    const e = await failureCode(unary(f.disks, 'configureDisk', { name: 'bad0', attributes: { blocksize: 512 } }));
+    expect(e.code).toBe(Code.FAILED_PRECONDITION);
+    expect(e.details).toMatch(/blocksize.*powered/);
+    const d = await unary<unknown, { attributes: { submitQueues: number } }>(f.disks, 'configureDisk', {
+      name: 'bad0',
+      attributes: { submitQueues: 3 },
+    });
+    expect(d.attributes.submitQueues).toBe(3);
+    expect((await submit(f, { disk: 'bad0', op: Op.OP_READ, length: 4096 })).status).toBe(Status.STATUS_OK);
+  });
+
+  it('answers NOT_FOUND for unknown disks and refuses deleting a powered disk', async () => {
+    expect((await failureCode(unary(f.disks, 'getDisk', { name: 'nope' }))).code).toBe(Code.NOT_FOUND);
+    expect((await failureCode(unary(f.disks, 'deleteDisk', { name: 'bad0' }))).code).toBe(Code.FAILED_PRECONDITION);
+  });
+
+  it('kept every service up', async () => {
+    for (const p of f.cluster.processes) expect(p.child.exitCode).toBeNull();
+  });
+});

@@ -1,0 +1,107 @@
+// The whole cluster on one machine, as `npm start` runs it and the end-to-end tests use
+// it: Redis, then gendisk, completion, rnull and dispatch as their own processes.
+import { DEFAULT_PORTS } from '#cluster';
+import { findOrStartRedis, freePort, type RedisHandle } from './private-redis';
+import { ServiceProcess, waitHealthy, type ReadyLine } from './service-process';
+
+export interface ClusterOptions {
+  /** Use this Redis instead of REDIS_URL / a private one. */
+  redisUrl?: string;
+  /** Prefix of every key and queue (tests isolate with a unique one). */
+  keyPrefix?: string;
+  /** Pick free ports instead of the documented defaults (tests). */
+  ephemeralPorts?: boolean;
+  rnullWorkers?: number;
+  completionWorkers?: number;
+  /** Extra environment for every service. */
+  env?: Record<string, string>;
+  /** Where service output lines go. */
+  out?: (label: string, line: string) => void;
+  /** Called as each service becomes healthy (progress display). */
+  onReady?: (label: string, ready: ReadyLine) => void;
+}
+
+/**
+ * Invariants:
+ *   - Every service gets the same REDIS_URL, KEY_PREFIX and GENDISK_URL.
+ *   - `stop()` stops dispatch first (no new IO), then the workers, then gendisk, then a
+ *     private Redis; it resolves only when every child has exited.
+ */
+export class Cluster {
+  readonly processes: ServiceProcess[] = [];
+  dispatchAddress = '';
+  private redis?: RedisHandle;
+  private gendiskAddress = '';
+  private counters = new Map<string, number>();
+  private baseEnv: Record<string, string> = {};
+
+  constructor(private readonly opts: ClusterOptions = {}) {}
+
+  get redisUrl(): string {
+    return this.baseEnv.REDIS_URL;
+  }
+
+  async start(): Promise<this> {
+    this.redis = this.opts.redisUrl ? { url: this.opts.redisUrl, stop: async () => undefined } : await findOrStartRedis();
+    const eph = this.opts.ephemeralPorts;
+    const gendiskPort = eph ? await freePort() : DEFAULT_PORTS.gendiskGrpc;
+    const dispatchPort = eph ? await freePort() : DEFAULT_PORTS.dispatchGrpc;
+    this.gendiskAddress = `127.0.0.1:${gendiskPort}`;
+    this.dispatchAddress = `127.0.0.1:${dispatchPort}`;
+    this.baseEnv = {
+      REDIS_URL: this.redis.url,
+      KEY_PREFIX: this.opts.keyPrefix ?? '',
+      GENDISK_URL: this.gendiskAddress,
+      ...this.opts.env,
+    };
+    await this.spawn('gendisk', { GRPC_URL: this.gendiskAddress });
+    const workers: Promise<ServiceProcess>[] = [];
+    for (let i = 0; i < (this.opts.completionWorkers ?? 1); i++) workers.push(this.spawn('completion'));
+    for (let i = 0; i < (this.opts.rnullWorkers ?? 1); i++) workers.push(this.spawn('rnull'));
+    await Promise.all(workers);
+    await this.spawn('dispatch', { GRPC_URL: this.dispatchAddress });
+    return this;
+  }
+
+  /** Starts one more process of `service` (e.g. a second rnull) and waits for its health. */
+  async spawn(service: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const n = this.counters.get(service) ?? 0;
+    this.counters.set(service, n + 1);
+    const label = n === 0 ? service : `${service}.${n}`;
+    const httpPort = this.opts.ephemeralPorts || n > 0 ? await freePort() : defaultHttpPort(service);
+    const p = new ServiceProcess({ service, label, env: { ...this.baseEnv, HTTP_PORT: String(httpPort), ...env } }, this.opts.out);
+    this.processes.push(p);
+    const ready = await p.ready;
+    await waitHealthy(ready.http);
+    this.opts.onReady?.(label, ready);
+    return p;
+  }
+
+  byService(service: string): ServiceProcess[] {
+    return this.processes.filter((p) => p.spec.service === service && p.child.exitCode === null && p.child.signalCode === null);
+  }
+
+  async stop(): Promise<void> {
+    const order = ['dispatch', 'nbd-gateway', 'rnull', 'completion', 'gendisk'];
+    for (const service of order) {
+      await Promise.all(this.processes.filter((p) => p.spec.service === service).map((p) => p.stop()));
+    }
+    await Promise.all(this.processes.map((p) => p.stop()));
+    await this.redis?.stop();
+  }
+}
+
+function defaultHttpPort(service: string): number {
+  switch (service) {
+    case 'dispatch':
+      return DEFAULT_PORTS.dispatchHttp;
+    case 'gendisk':
+      return DEFAULT_PORTS.gendiskHttp;
+    case 'rnull':
+      return DEFAULT_PORTS.rnullHttp;
+    case 'completion':
+      return DEFAULT_PORTS.completionHttp;
+    default:
+      return 0;
+  }
+}

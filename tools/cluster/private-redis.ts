@@ -1,0 +1,78 @@
+// Finds the Redis that `npm start` and the end-to-end tests use: the one at REDIS_URL if
+// it answers, else a private `redis-server` on a free loopback port, else a clear error.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Redis } from 'ioredis';
+
+export interface RedisHandle {
+  readonly url: string;
+  /** Set when this process started the server; `stop()` ends it. */
+  readonly child?: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Resolves true when a Redis at `url` answers PING within `timeoutMs`. */
+export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Uses REDIS_URL (default redis://127.0.0.1:6379) or starts a private redis-server. */
+export async function findOrStartRedis(url = process.env.REDIS_URL || 'redis://127.0.0.1:6379'): Promise<RedisHandle> {
+  if (await redisAnswers(url)) return { url, stop: async () => undefined };
+  const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+  if (which.status !== 0) {
+    throw new Error(
+      `no Redis answers at ${url} and redis-server is not on the PATH.\n` +
+        `  Start one (Debian: apt-get install redis-server && redis-server --daemonize yes),\n` +
+        `  or point REDIS_URL at yours, e.g. REDIS_URL=redis://10.0.0.5:6379 npm start`,
+    );
+  }
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
+  const privateUrl = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100 && !(await redisAnswers(privateUrl, 200)); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!(await redisAnswers(privateUrl))) {
+    child.kill('SIGKILL');
+    throw new Error(`started redis-server on port ${port} but it does not answer`);
+  }
+  return {
+    url: privateUrl,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => {
+          fs.rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}

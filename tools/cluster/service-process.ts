@@ -1,0 +1,91 @@
+// One service of the cluster as a child process: started from dist/, its output prefixed
+// with its name, its readiness read from the `ready` line and /healthz.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+export interface ServiceSpec {
+  /** Service folder under services/ (and dist/services/). */
+  readonly service: string;
+  /** Label in the output, e.g. `rnull.1`. */
+  readonly label: string;
+  readonly env: Record<string, string>;
+}
+
+export interface ReadyLine {
+  service: string;
+  instance: string;
+  http: number;
+  grpc?: string;
+}
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+/** Path of a service's compiled entry point. */
+export function serviceMain(service: string): string {
+  return path.join(ROOT, 'dist/services', service, 'src/main.js');
+}
+
+export class ServiceProcess {
+  readonly child: ChildProcess;
+  readonly ready: Promise<ReadyLine>;
+  readonly exited: Promise<number | null>;
+
+  constructor(
+    readonly spec: ServiceSpec,
+    /** Where the child's lines go; undefined keeps them quiet. */
+    out?: (label: string, line: string) => void,
+  ) {
+    this.child = spawn(process.execPath, ['--enable-source-maps', serviceMain(spec.service)], {
+      env: { ...process.env, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.ready = new Promise((resolve, reject) => {
+      const lines = readline.createInterface({ input: this.child.stdout! });
+      lines.on('line', (line) => {
+        if (line.startsWith('{"msg":"ready"')) resolve(JSON.parse(line) as ReadyLine);
+        else out?.(spec.label, line);
+      });
+      readline.createInterface({ input: this.child.stderr! }).on('line', (line) => out?.(spec.label, line));
+      void this.exited.then((code) => reject(new Error(`${spec.label} exited with code ${code} before it was ready`)));
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Sends SIGTERM and waits; SIGKILL after `graceMs`. Resolves with the exit code. */
+  async stop(graceMs = 15_000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  kill(): Promise<number | null> {
+    this.child.kill('SIGKILL');
+    return this.exited;
+  }
+}
+
+/** Resolves when GET http://127.0.0.1:port/healthz answers 200; rejects after `timeoutMs`. */
+export async function waitHealthy(port: number, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`http://127.0.0.1:${port}/healthz not healthy after ${timeoutMs} ms: ${last}`);
+}
