@@ -1,0 +1,227 @@
+// The attribute rules of null_blk's configfs: defaults, every range, and EBUSY while powered.
+import { BlkStatus } from '#blk-mq';
+import {
+  ATTRIBUTE_NAMES,
+  AttributeError,
+  applyAttributes,
+  capacitySectors,
+  DEFAULT_ATTRIBUTES,
+  type DiskAttributes,
+  features,
+  IrqMode,
+  LIVE_ATTRIBUTES,
+  POWERED_OFF_STATUS,
+  validateAttribute,
+} from './disk-attributes';
+
+/** Runs `fn`, returning the AttributeError it threw (fails the test when it throws nothing else). */
+function attributeErrorOf(fn: () => unknown): AttributeError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(AttributeError);
+    return e as AttributeError;
+  }
+  throw new Error('expected an AttributeError, nothing was thrown');
+}
+
+const validate = (key: keyof DiskAttributes, value: unknown) => () =>
+  validateAttribute(key, value as DiskAttributes[typeof key]);
+
+describe('DEFAULT_ATTRIBUTES', () => {
+  it("are the seed's rnull defaults and null_blk's elsewhere", () => {
+    expect(DEFAULT_ATTRIBUTES).toMatchObject({
+      memoryBacked: true,
+      blocksize: 4096,
+      size: 4096,
+      irqmode: IrqMode.None,
+      completionNsec: 1_000_000,
+      submitQueues: 1,
+      hwQueueDepth: 64,
+      timeoutMs: 30_000,
+      pollQueues: 0,
+      recycle: 'on-drop',
+    });
+    expect(IrqMode.None).toBe(0);
+    expect(Object.isFrozen(DEFAULT_ATTRIBUTES)).toBe(true);
+  });
+
+  it('pass their own validation', () => {
+    for (const key of Object.keys(DEFAULT_ATTRIBUTES) as (keyof DiskAttributes)[]) {
+      expect(validate(key, DEFAULT_ATTRIBUTES[key])).not.toThrow();
+    }
+    expect(applyAttributes(DEFAULT_ATTRIBUTES, {}, false)).toEqual(DEFAULT_ATTRIBUTES);
+  });
+
+  it("name every attribute with null_blk's configfs name", () => {
+    expect(Object.keys(ATTRIBUTE_NAMES).sort()).toEqual(Object.keys(DEFAULT_ATTRIBUTES).sort());
+    expect(ATTRIBUTE_NAMES).toMatchObject({
+      hwQueueDepth: 'hw_queue_depth',
+      submitQueues: 'submit_queues',
+      completionNsec: 'completion_nsec',
+      memoryBacked: 'memory_backed',
+      pollQueues: 'poll_queues',
+      timeoutMs: 'timeout_ms',
+      maxSectors: 'max_sectors',
+      sharedTags: 'shared_tags',
+    });
+  });
+});
+
+describe('validateAttribute', () => {
+  const ranges: [keyof DiskAttributes, string, number, number][] = [
+    ['size', 'size', 1, 1 << 22],
+    ['submitQueues', 'submit_queues', 1, 256],
+    ['hwQueueDepth', 'hw_queue_depth', 1, 4096],
+    ['completionNsec', 'completion_nsec', 0, 60e9],
+    ['pollQueues', 'poll_queues', 0, 256],
+    ['timeoutMs', 'timeout_ms', 1, 3_600_000],
+    ['mbps', 'mbps', 0, 1 << 20],
+    ['maxSectors', 'max_sectors', 8, 1 << 16],
+  ];
+
+  describe.each(ranges)('%s (%s) in %d..%d', (key, name, min, max) => {
+    it('accepts both ends of the range', () => {
+      expect(validate(key, min)).not.toThrow();
+      expect(validate(key, max)).not.toThrow();
+    });
+
+    it('refuses one below and one above, naming the field', () => {
+      for (const v of [min - 1, max + 1]) {
+        const e = attributeErrorOf(validate(key, v));
+        expect(e).toMatchObject({ field: name, kind: 'invalid', name: 'AttributeError' });
+        expect(e.message).toBe(`${name}: must be in ${min}..${max}, got ${v}`);
+      }
+    });
+
+    it('refuses fractions, NaN, strings and unsafe integers as not whole numbers', () => {
+      for (const v of [min + 0.5, NaN, Infinity, String(min), 2 ** 53]) {
+        const e = attributeErrorOf(validate(key, v));
+        expect(e.field).toBe(name);
+        expect(e.message).toMatch(new RegExp(`^${name}: must be a whole number`));
+      }
+    });
+  });
+
+  it('accepts blocksize 512, 1024, 2048 and 4096 only', () => {
+    for (const v of [512, 1024, 2048, 4096]) expect(validate('blocksize', v)).not.toThrow();
+    for (const v of [0, 256, 768, 1000, 3072, 4095, 8192, 512.5, -4096]) {
+      const e = attributeErrorOf(validate('blocksize', v));
+      expect(e).toMatchObject({ field: 'blocksize', kind: 'invalid' });
+      expect(e.message).toBe(`blocksize: must be a power of two in 512..4096, got ${v}`);
+    }
+  });
+
+  it('accepts irqmode 0, 1 and 2 only', () => {
+    for (const v of [IrqMode.None, IrqMode.Soft, IrqMode.Timer]) expect(validate('irqmode', v)).not.toThrow();
+    for (const v of [-1, 3, 1.5, '1']) {
+      const e = attributeErrorOf(validate('irqmode', v));
+      expect(e).toMatchObject({ field: 'irqmode', kind: 'invalid' });
+      expect(e.message).toMatch(/^irqmode: must be 0 \(none\), 1 \(softirq\) or 2 \(timer\), got /);
+    }
+  });
+
+  it('accepts recycle "on-drop" and "inline" only', () => {
+    expect(validate('recycle', 'on-drop')).not.toThrow();
+    expect(validate('recycle', 'inline')).not.toThrow();
+    const e = attributeErrorOf(validate('recycle', 'never'));
+    expect(e).toMatchObject({ field: 'recycle', kind: 'invalid', message: 'recycle: must be "on-drop" or "inline", got "never"' });
+  });
+});
+
+describe('applyAttributes', () => {
+  it('returns a new object with the changes, leaving current untouched', () => {
+    const current = { ...DEFAULT_ATTRIBUTES };
+    const next = applyAttributes(current, { hwQueueDepth: 128, irqmode: IrqMode.Timer, memoryBacked: false }, false);
+    expect(next).toEqual({ ...DEFAULT_ATTRIBUTES, hwQueueDepth: 128, irqmode: IrqMode.Timer, memoryBacked: false });
+    expect(next).not.toBe(current);
+    expect(current).toEqual(DEFAULT_ATTRIBUTES);
+  });
+
+  it('skips changes whose value is undefined', () => {
+    expect(applyAttributes(DEFAULT_ATTRIBUTES, { blocksize: undefined }, true)).toEqual({ ...DEFAULT_ATTRIBUTES });
+    expect(applyAttributes(DEFAULT_ATTRIBUTES, { blocksize: undefined, size: 8 }, false)).toMatchObject({ blocksize: 4096, size: 8 });
+  });
+
+  it('refuses an unknown attribute', () => {
+    const e = attributeErrorOf(() => applyAttributes(DEFAULT_ATTRIBUTES, { bogus: 1 } as Partial<DiskAttributes>, false));
+    expect(e).toMatchObject({ field: 'bogus', kind: 'invalid', message: 'bogus: unknown attribute' });
+  });
+
+  it('validates every change and refuses the first bad one, naming it', () => {
+    const e = attributeErrorOf(() => applyAttributes(DEFAULT_ATTRIBUTES, { submitQueues: 2, hwQueueDepth: 0 }, false));
+    expect(e).toMatchObject({ field: 'hw_queue_depth', kind: 'invalid' });
+    expect(e.message).toBe('hw_queue_depth: must be in 1..4096, got 0');
+  });
+
+  it('accepts every size with every blocksize: a MiB is always a multiple of the block size', () => {
+    for (const blocksize of [512, 1024, 2048, 4096]) {
+      for (const size of [1, 3, 4097]) {
+        expect(applyAttributes(DEFAULT_ATTRIBUTES, { size, blocksize }, false)).toMatchObject({ size, blocksize });
+      }
+    }
+  });
+
+  describe('while powered (EBUSY)', () => {
+    it('lets only submit_queues and poll_queues change', () => {
+      expect([...LIVE_ATTRIBUTES].sort()).toEqual(['pollQueues', 'submitQueues']);
+      expect(applyAttributes(DEFAULT_ATTRIBUTES, { submitQueues: 4, pollQueues: 2 }, true)).toMatchObject({ submitQueues: 4, pollQueues: 2 });
+    });
+
+    const changes: [keyof DiskAttributes, DiskAttributes[keyof DiskAttributes]][] = [
+      ['size', 8],
+      ['blocksize', 512],
+      ['hwQueueDepth', 128],
+      ['irqmode', IrqMode.Soft],
+      ['completionNsec', 5],
+      ['memoryBacked', false],
+      ['discard', true],
+      ['fua', false],
+      ['sharedTags', true],
+      ['rotational', true],
+      ['timeoutMs', 1000],
+      ['recycle', 'inline'],
+      ['mbps', 10],
+      ['maxSectors', 8],
+    ];
+
+    it.each(changes)('refuses a change of %s with kind busy, naming the field', (key, value) => {
+      const e = attributeErrorOf(() => applyAttributes(DEFAULT_ATTRIBUTES, { [key]: value }, true));
+      expect(e.kind).toBe('busy');
+      expect(e.field).toBe(ATTRIBUTE_NAMES[key]);
+      expect(e.message).toBe(`${ATTRIBUTE_NAMES[key]}: cannot change while the disk is powered on (EBUSY)`);
+      expect(applyAttributes(DEFAULT_ATTRIBUTES, { [key]: value }, false)[key]).toBe(value);
+    });
+
+    it('accepts values equal to the current ones', () => {
+      const current = applyAttributes(DEFAULT_ATTRIBUTES, { hwQueueDepth: 32, irqmode: IrqMode.Timer }, false);
+      expect(applyAttributes(current, { ...current }, true)).toEqual(current);
+      expect(applyAttributes(current, { hwQueueDepth: 32, submitQueues: 3 }, true)).toEqual({ ...current, submitQueues: 3 });
+    });
+
+    it('reports an invalid value as invalid, not busy', () => {
+      expect(attributeErrorOf(() => applyAttributes(DEFAULT_ATTRIBUTES, { hwQueueDepth: 0 }, true)).kind).toBe('invalid');
+      expect(attributeErrorOf(() => applyAttributes(DEFAULT_ATTRIBUTES, { submitQueues: 0 }, true))).toMatchObject({
+        field: 'submit_queues',
+        kind: 'invalid',
+      });
+    });
+  });
+});
+
+describe('helpers', () => {
+  it('capacitySectors is size in MiB times 2048', () => {
+    expect(capacitySectors({ size: 1 })).toBe(2048);
+    expect(capacitySectors(DEFAULT_ATTRIBUTES)).toBe(4096 * 2048);
+  });
+
+  it('features lists every configfs name plus power and index', () => {
+    const f = features();
+    expect(f).toEqual(expect.arrayContaining([...Object.values(ATTRIBUTE_NAMES), 'power', 'index']));
+    expect(f).toHaveLength(Object.keys(ATTRIBUTE_NAMES).length + 2);
+  });
+
+  it('a powered-off disk answers OFFLINE', () => {
+    expect(POWERED_OFF_STATUS).toBe(BlkStatus.OFFLINE);
+  });
+});
