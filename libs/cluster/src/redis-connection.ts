@@ -28,7 +28,8 @@ export function blockingConnection(url: string, name: string): Redis {
 /** True when `err` says Redis could not be reached (as opposed to a script refusal). */
 export function isRedisUnavailable(err: unknown): boolean {
   const msg = err instanceof Error ? err.message : String(err);
-  return /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection is closed|max retries per request|Stream isn't writeable|enableOfflineQueue|LOADING/i.test(
-    msg,
+  return (
+    /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection is closed|max retries per request|Stream isn't writeable|enableOfflineQueue/i.test(msg) ||
+    /^LOADING /.test(msg)
   );
 }

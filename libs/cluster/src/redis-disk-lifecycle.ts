@@ -2,7 +2,7 @@
 // it do to its Redis state (the request table of libs/redis-mq and its pages).
 import type { Redis } from 'ioredis';
 import type { TagSpaceConfig } from '#blk-mq';
-import { destroyDisk, type KeySchema, RedisRequestTable, TableConfigMismatchError } from '#redis-mq';
+import { destroyDisk, type KeySchema, RedisRequestTable, TableBusyError } from '#redis-mq';
 import type { DiskAttributes } from '#rnull';
 import { DiskBusyError } from './cluster-errors';
 import type { DiskLifecycle } from './disk-registry';
@@ -32,18 +32,16 @@ export class RedisDiskLifecycle implements DiskLifecycle {
     await destroyDisk(this.redis, name, this.keys);
   }
 
+  /** Lays out (or attaches to) the tag space; an idle table of another shape is replaced
+   * atomically, keeping generations, so old tokens stay stale. */
   private async layout(disk: string, config: TagSpaceConfig): Promise<void> {
     try {
-      await RedisRequestTable.create(this.redis, disk, config, { keys: this.keys });
+      await RedisRequestTable.reshape(this.redis, disk, config, { keys: this.keys });
     } catch (err) {
-      if (!(err instanceof TableConfigMismatchError)) throw err;
-      const old = await RedisRequestTable.open(this.redis, disk, { keys: this.keys });
-      const busy = await old.busy();
-      if (busy.length > 0) {
-        throw new DiskBusyError(`disk ${JSON.stringify(disk)} has ${busy.length} requests in flight; retry when it is idle`);
+      if (err instanceof TableBusyError) {
+        throw new DiskBusyError(`disk ${JSON.stringify(disk)} has requests in flight; retry when it is idle`);
       }
-      await old.destroy();
-      await RedisRequestTable.create(this.redis, disk, config, { keys: this.keys });
+      throw err;
     }
   }
 }

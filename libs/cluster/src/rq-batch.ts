@@ -45,11 +45,9 @@ export function formatNotice(t: RequestToken, status: number): string {
 }
 
 export function parseNotice(s: string): { token: RequestToken; status: number } | undefined {
-  const p = s.split(':');
-  if (p.length !== 4) return undefined;
-  const [hctx, tag, gen, status] = p.map(Number);
-  if (![hctx, tag, gen, status].every(Number.isInteger)) return undefined;
-  return { token: { hctx, tag, gen }, status };
+  const m = /^(\d+):(\d+):(\d+):(\d+)$/.exec(s);
+  if (!m) return undefined;
+  return { token: { hctx: Number(m[1]), tag: Number(m[2]), gen: Number(m[3]) }, status: Number(m[4]) };
 }
 
 /** Current time in ms since the epoch with sub-millisecond precision. */

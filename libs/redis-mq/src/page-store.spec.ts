@@ -110,11 +110,16 @@ describe('PageStore', () => {
     expect(await store.pagesUsed(DISK)).toBe(0);
   });
 
-  it('round-trips a 1 MiB IO at an unaligned page offset', async () => {
+  it('round-trips IO of 1 MiB and 5 MiB (over 1000 pages per script) at unaligned offsets', async () => {
     const data = pattern(1024 * 1024, 9);
     await store.write(DISK, 3, data);
     expect((await store.read(DISK, 3, data.length)).equals(data)).toBe(true);
     expect(await store.pagesUsed(DISK)).toBe(257);
+    const big = pattern(5 * 1024 * 1024, 14);
+    await store.write(DISK, 1001, big);
+    expect((await store.read(DISK, 1001, big.length)).equals(big)).toBe(true);
+    await store.discard(DISK, 0, 8 * 1024 * 1024);
+    expect(await store.pagesUsed(DISK)).toBe(0);
   });
 
   it('copies between request data and pages inside Redis', async () => {

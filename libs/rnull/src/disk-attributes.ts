@@ -143,7 +143,7 @@ export function applyAttributes(
   for (const key of Object.keys(changes) as (keyof DiskAttributes)[]) {
     const value = changes[key];
     if (value === undefined) continue;
-    if (!(key in DEFAULT_ATTRIBUTES)) throw new AttributeError(String(key), 'unknown attribute');
+    if (!Object.hasOwn(DEFAULT_ATTRIBUTES, key)) throw new AttributeError(String(key), 'unknown attribute');
     validateAttribute(key, value);
     if (powered && !LIVE_ATTRIBUTES.has(key) && value !== current[key]) {
       throw new AttributeError(ATTRIBUTE_NAMES[key], 'cannot change while the disk is powered on (EBUSY)', 'busy');

@@ -24,7 +24,9 @@ export type RnullPdu = void;
  *   - Every request it returns OK for is started, and ends exactly once: inline
  *     (irqmode 0), from `complete` after `rq.complete()` (1) or `rq.completeAfter()` (2).
  *   - A failed transfer ends its request at once with the failure, whatever the irqmode.
- *   - Without memory backing no data moves: reads return zeros, writes are dropped.
+ *   - Without memory backing no data moves: writes are dropped, and reads return zeros
+ *     (the in-process engine's segments are zeroed here; a service's read buffer is
+ *     zero-filled by dispatch when no data comes back).
  */
 export class RnullDriver implements Operations<RnullPdu> {
   constructor(
@@ -41,6 +43,9 @@ export class RnullDriver implements Operations<RnullPdu> {
   async queueRqs(_hctx: Hctx, rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
     for (const rq of rqs) rq.start();
     const statuses = this.attributes.memoryBacked ? await this.backing.transfer(rqs.filter(movesData)) : [];
+    if (!this.attributes.memoryBacked) {
+      for (const rq of rqs) if (rq.op === ReqOp.READ) for (const seg of rq.segments()) seg.zero();
+    }
     let i = 0;
     for (const rq of rqs) {
       const status = this.attributes.memoryBacked && movesData(rq) ? statuses[i++] : BlkStatus.OK;

@@ -3,12 +3,13 @@
 import type { Redis } from 'ioredis';
 import { BlkStatus, ReqOp } from '#blk-mq';
 import { type KeySchema, RedisRequestTable } from '#redis-mq';
+import { UnavailableError } from '../cluster-errors';
 import type { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
 import { DiskQueue } from './disk-queue';
 import { PendingBio, splitToRequests } from './io-request';
 import { NoticeRouter } from './notice-router';
-import { checkSubmission, type WireSubmission } from './submission-check';
+import { type CheckedSubmission, checkSubmission, type WireSubmission } from './submission-check';
 import { TimeoutHandler } from './timeout-handler';
 
 export interface BioResult {
@@ -20,7 +21,9 @@ export interface BioResult {
 
 /**
  * Invariants:
- *   - A disk has a DiskQueue here exactly while it is powered and its table is open.
+ *   - A disk has a DiskQueue here from its first power-on until it is deleted or its tag
+ *     space is reshaped (only when idle): powering off refuses new IO (submission check)
+ *     while requests in flight still end through the same queue.
  *   - `submit` either throws (the submission never entered the block layer: bad input,
  *     unknown or powered-off disk) or resolves once, after every request of it ended.
  */
@@ -39,7 +42,13 @@ export class BlockLayer {
     private readonly instanceId: string,
     timeoutScanMs: number,
   ) {
-    this.router = new NoticeRouter(blocking, keys, instanceId, () => [...this.queues.values()]);
+    this.router = new NoticeRouter(
+      blocking,
+      keys,
+      instanceId,
+      () => [...this.queues.values()],
+      (disk) => this.queues.get(disk),
+    );
     this.timeouts = new TimeoutHandler(timeoutScanMs, () => [...this.queues.values()]);
   }
 
@@ -66,11 +75,28 @@ export class BlockLayer {
    * (`mapQueues`: `cpu`, or round robin when undefined) and resolves when it ended.
    */
   submit(s: WireSubmission, cpu?: number): Promise<BioResult> {
-    const checked = checkSubmission(s, this.directory.get(s.disk));
+    if (this.redis.status !== 'ready') throw new UnavailableError(`redis unavailable (${this.redis.status}); retry shortly`);
+    const known = this.directory.get(s.disk);
+    const q = this.queues.get(s.disk);
+    if (known?.power && q) return this.enqueue(q, checkSubmission(s, known), cpu);
+    return this.submitSlow(s, cpu);
+  }
+
+  /**
+   * The disk is unknown, off or not open here yet: the registry event may still be on its
+   * way (a client that just created or powered the disk), so read the record and wait for
+   * the queue to open before answering NOT_FOUND / UNAVAILABLE.
+   */
+  private async submitSlow(s: WireSubmission, cpu?: number): Promise<BioResult> {
+    const record = s.disk ? await this.directory.reloadOne(s.disk) : undefined;
+    const checked = checkSubmission(s, record);
+    await this.follow(checked.disk.name, record);
     const q = this.queues.get(checked.disk.name);
-    if (!q) {
-      return Promise.resolve({ status: BlkStatus.OFFLINE, message: `disk ${s.disk} is not ready yet`, latencyNs: 0n });
-    }
+    if (!q) throw new UnavailableError(`disk ${JSON.stringify(s.disk)} has no tag space yet`);
+    return this.enqueue(q, checked, cpu);
+  }
+
+  private enqueue(q: DiskQueue, checked: CheckedSubmission, cpu?: number): Promise<BioResult> {
     if (checked.op === ReqOp.DISCARD && !checked.disk.attributes.discard) {
       return Promise.resolve({ status: BlkStatus.NOTSUPP, message: 'discard: not enabled on this disk (discard=0)', latencyNs: 0n });
     }
@@ -94,7 +120,7 @@ export class BlockLayer {
 
   private async reconcile(name: string, record: DiskRecord | undefined): Promise<void> {
     const current = this.queues.get(name);
-    const want = record?.power ? record : undefined;
+    const want = record;
     if (current && want && sameShape(current.record, want)) {
       // Attribute change that leaves the tag space alone: keep the queue, new limits.
       current.record = want;
@@ -105,7 +131,12 @@ export class BlockLayer {
       await current.close();
     }
     if (want) {
-      const table = await RedisRequestTable.open(this.redis, name, { keys: this.keys });
+      let table: RedisRequestTable;
+      try {
+        table = await RedisRequestTable.open(this.redis, name, { keys: this.keys });
+      } catch {
+        return; // Never powered on: no tag space yet.
+      }
       this.queues.set(name, new DiskQueue(want, table, this.redis, this.keys, this.instanceId));
     }
   }

@@ -14,7 +14,7 @@ const BATCH = 1024;
 /**
  * Invariants:
  *   - One pop loop per instance, on a connection of its own (it blocks).
- *   - A notice is handed to the queue of the disk whose list it came from, once.
+ *   - A notice is handed, once, to the current queue of the disk whose list it came from.
  */
 export class NoticeRouter {
   private running = false;
@@ -25,6 +25,7 @@ export class NoticeRouter {
     private readonly keys: KeySchema,
     private readonly instanceId: string,
     private readonly disks: () => DiskQueue[],
+    private readonly queueOf: (disk: string) => DiskQueue | undefined,
   ) {}
 
   start(): void {
@@ -45,7 +46,7 @@ export class NoticeRouter {
         await new Promise((r) => setTimeout(r, BLOCK_SECONDS * 1000));
         continue;
       }
-      const byKey = new Map(queues.map((q) => [this.keys.completionNotices(q.name, this.instanceId), q]));
+      const byKey = new Map(queues.map((q) => [this.keys.completionNotices(q.name, this.instanceId), q.name]));
       let reply: [string, string[]] | null;
       try {
         reply = (await this.blocking.blmpop(BLOCK_SECONDS, byKey.size, ...byKey.keys(), 'LEFT', 'COUNT', BATCH)) as [string, string[]] | null;
@@ -55,7 +56,9 @@ export class NoticeRouter {
       }
       if (!reply) continue;
       const [listKey, items] = reply;
-      const q = byKey.get(listKey);
+      // The queue of the disk as it is now: the one the key list was made from may have
+      // been replaced while this pop was blocked.
+      const q = this.queueOf(byKey.get(listKey) ?? '');
       if (!q) continue;
       const notices = items.map(parseNotice).filter((n): n is NonNullable<typeof n> => n !== undefined);
       void q.complete(notices);

@@ -81,11 +81,16 @@ export class SubmitStream {
       return;
     }
     this.inFlight.add(tag);
-    void result.then((r) => {
-      this.inFlight.delete(tag);
-      this.push({ tag, status: r.status, data: r.data, message: r.message, latencyNsec: String(r.latencyNs) });
-      this.updateFlow();
-    });
+    void result.then(
+      (r) => this.settle({ tag, status: r.status, data: r.data, message: r.message, latencyNsec: String(r.latencyNs) }),
+      (err) => this.settle({ tag, status: BlkStatus.IOERR, message: grpcStatusOf(err).message }),
+    );
+  }
+
+  private settle(c: WireCompletion): void {
+    this.inFlight.delete(c.tag);
+    this.push(c);
+    this.updateFlow();
   }
 
   private push(c: WireCompletion): void {

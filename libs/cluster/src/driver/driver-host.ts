@@ -129,7 +129,11 @@ export class DriverHost {
       const token = { hctx, tag, gen };
       ctx.table.addInFlight(token);
       // Only `complete` runs here: op and range do not matter to it.
-      this.driver.complete(new Request<void>({ token, op: 0, flags: 0, sector: 0, bytes: 0, bios: [] }, ctx));
+      const rq = new Request<void>({ token, op: 0, flags: 0, sector: 0, bytes: 0, bios: [] }, ctx);
+      // The driver's reference travelled here with the batch: take it over (a local
+      // AlreadyStarted, not sent to Redis), so the end below drops it.
+      rq.start();
+      this.driver.complete(rq);
     }
     this.counters.requests += batch.ends.length;
     await this.flush(ctx, batch.disk, batch.replyTo, -1);
