@@ -3,5 +3,5 @@ export default {
   preset: '../jest.preset.js',
   rootDir: '.',
   testMatch: ['<rootDir>/**/*.e2e-spec.ts'],
-  testTimeout: 120000,
+  setupFilesAfterEnv: ['<rootDir>/support/e2e-setup.ts'],
 };

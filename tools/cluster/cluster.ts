@@ -50,7 +50,7 @@ export class Cluster {
     this.dispatchAddress = `127.0.0.1:${dispatchPort}`;
     this.baseEnv = {
       REDIS_URL: this.redis.url,
-      KEY_PREFIX: this.opts.keyPrefix ?? '',
+      KEY_PREFIX: this.opts.keyPrefix ?? process.env.KEY_PREFIX ?? '',
       GENDISK_URL: this.gendiskAddress,
       ...this.opts.env,
     };

@@ -1,6 +1,7 @@
 // One service of the cluster as a child process: started from dist/, its output prefixed
 // with its name, its readiness read from the `ready` line and /healthz.
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 
@@ -19,7 +20,16 @@ export interface ReadyLine {
   grpc?: string;
 }
 
-const ROOT = path.resolve(__dirname, '../../..');
+/** The workspace root: the nearest folder above this file with the project's package.json. */
+function workspaceRoot(from: string): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'rnull-cluster') return dir;
+  }
+  throw new Error(`no rnull-cluster package.json above ${from}`);
+}
+
+const ROOT = workspaceRoot(__dirname);
 
 /** Path of a service's compiled entry point. */
 export function serviceMain(service: string): string {

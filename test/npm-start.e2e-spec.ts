@@ -1,0 +1,71 @@
+// `npm start` as a user runs it: start, wait for ready, write and read with rnullctl,
+// Ctrl-C, nothing left running.
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { deleteKeys, REDIS_URL } from './support/cluster-fixture';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '..');
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+it('starts the cluster, serves rnullctl IO on rnullb0 and stops everything on Ctrl-C', async () => {
+  const prefix = `e2e-start-${randomBytes(3).toString('hex')}:`;
+  const child = spawn('npm', ['start'], {
+    cwd: ROOT,
+    env: { ...process.env, KEY_PREFIX: prefix, REDIS_URL },
+    detached: true, // its own process group, like a terminal's foreground job
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const redis = new Redis(REDIS_URL);
+  try {
+    const until = Date.now() + 90_000;
+    while (!out.includes('is ready') && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+    expect(out).toContain('rnull-cluster is ready');
+    expect(out).toContain('127.0.0.1:50051');
+    expect(out).toMatch(/disk rnullb0: 4096 MiB, blocksize 4096, irqmode 0, memory_backed 1, power on/);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-start-'));
+    const data = randomBytes(3 * 4096);
+    fs.writeFileSync(path.join(dir, 'in.bin'), data);
+    const ctl = path.join(ROOT, 'bin/rnullctl');
+    await run(ctl, ['io', 'write', '--disk', 'rnullb0', '--sector', '64', '--file', path.join(dir, 'in.bin')]);
+    await run(ctl, ['io', 'read', '--disk', 'rnullb0', '--sector', '64', '--length', String(data.length), '--out', path.join(dir, 'out.bin')]);
+    expect(Buffer.compare(fs.readFileSync(path.join(dir, 'out.bin')), data)).toBe(0);
+    const list = await run(ctl, ['disk', 'list']);
+    expect(list.stdout).toMatch(/rnullb0\s+on/);
+    fs.rmSync(dir, { recursive: true, force: true });
+
+    // Ctrl-C: SIGINT to the whole foreground process group.
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
+    expect(code).not.toBe('hung');
+    expect(out).toContain('stopped.');
+    expect(await waitGone(child.pid!)).toBe(false);
+  } finally {
+    if (groupAlive(child.pid!)) process.kill(-child.pid!, 'SIGKILL');
+    await deleteKeys(redis, `${prefix}*`);
+    await redis.quit();
+  }
+});
+
+async function waitGone(pgid: number): Promise<boolean> {
+  for (let i = 0; i < 50 && groupAlive(pgid); i++) await new Promise((r) => setTimeout(r, 100));
+  return groupAlive(pgid);
+}
