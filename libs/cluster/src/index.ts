@@ -25,3 +25,4 @@ export * from './driver/job-options';
 export * from './driver/disk-drivers';
 export * from './driver/hctx-workers';
 export * from './driver/completion-workers';
+export * from './service-core.module';
