@@ -1,0 +1,250 @@
+// docker-compose.yml against the code it deploys: docker-compose accepts it; each service
+// gets the environment `npm start` gives it (tools/cluster/cluster.ts) and nothing that
+// readServiceEnv does not read, on the ports of DEFAULT_PORTS; the Dockerfile's runtime
+// stage has what the services load at run time; Prometheus scrapes every service.
+// There is no Docker engine here: the image and the stack are checked as files.
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { DEFAULT_PORTS, SERVICE_ENV_VARIABLES } from '#cluster';
+import { luaDir } from '#redis-mq';
+
+const ROOT = path.resolve(__dirname, '..');
+const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), 'utf8');
+
+const SERVICES = ['gendisk', 'dispatch', 'rnull', 'completion'] as const;
+type Service = (typeof SERVICES)[number];
+const HTTP_PORT: Record<Service, number> = {
+  gendisk: DEFAULT_PORTS.gendiskHttp,
+  dispatch: DEFAULT_PORTS.dispatchHttp,
+  rnull: DEFAULT_PORTS.rnullHttp,
+  completion: DEFAULT_PORTS.completionHttp,
+};
+const GRPC_PORT: Partial<Record<Service, number>> = { gendisk: DEFAULT_PORTS.gendiskGrpc, dispatch: DEFAULT_PORTS.dispatchGrpc };
+
+/**
+ * What tools/cluster/cluster.ts passes to every service: `baseEnv` in `start()` and
+ * HTTP_PORT in `spawn()`; GRPC_URL goes to gendisk and dispatch only. cluster.ts exports
+ * no list, so it is written out here and checked against cluster.ts's source text below.
+ */
+const LAUNCHER_VARIABLES = ['REDIS_URL', 'KEY_PREFIX', 'GENDISK_URL', 'HTTP_PORT'];
+const launcherVariables = (s: Service): string[] => (GRPC_PORT[s] ? [...LAUNCHER_VARIABLES, 'GRPC_URL'] : LAUNCHER_VARIABLES);
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; target?: string };
+  command?: string[];
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  ports?: (string | { published: number | string; target: number })[];
+  volumes?: (string | { source: string; target: string })[];
+  container_name?: string;
+  restart?: string;
+}
+
+interface ConfigRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+let configRun: Promise<ConfigRun> | undefined;
+/** `docker-compose -f docker-compose.yml config`: the file as compose resolves it. */
+function composeConfig(): Promise<ConfigRun> {
+  configRun ??= new Promise((resolve, reject) => {
+    execFile('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: ROOT }, (err, stdout, stderr) => {
+      const code = (err as (NodeJS.ErrnoException & { code?: unknown }) | null)?.code;
+      if (code === 'ENOENT') {
+        reject(new Error("docker-compose is not on the PATH: install Debian's docker-compose (apt-get install docker-compose; .ci/run installs it)"));
+        return;
+      }
+      resolve({ exitCode: typeof code === 'number' ? code : err ? 1 : 0, stdout, stderr });
+    });
+  });
+  return configRun;
+}
+
+async function composeServices(): Promise<Record<string, ComposeService>> {
+  const run = await composeConfig();
+  if (run.exitCode !== 0) throw new Error(`docker-compose config failed (exit ${run.exitCode}):\n${run.stderr}`);
+  return (parse(run.stdout) as { services: Record<string, ComposeService> }).services;
+}
+
+const publishedPorts = (svc: ComposeService): number[] =>
+  (svc.ports ?? []).map((p) => Number(typeof p === 'string' ? p.split(':').at(-2) : p.published)).sort((a, b) => a - b);
+
+const mounts = (svc: ComposeService): string[] =>
+  (svc.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':').slice(0, 2).join(':') : `${v.source}:${v.target}`));
+
+it('docker-compose accepts docker-compose.yml (docker-compose config exits 0)', async () => {
+  const run = await composeConfig();
+  expect({ exitCode: run.exitCode, stderr: run.stderr }).toMatchObject({ exitCode: 0 });
+  expect(Object.keys(parse(run.stdout).services).sort()).toEqual(
+    ['completion', 'dispatch', 'gendisk', 'grafana', 'prometheus', 'redis', 'rnull', 'rnullb0'],
+  );
+});
+
+it('LAUNCHER_VARIABLES are exactly the service variables tools/cluster/cluster.ts names', () => {
+  // Fails when the launcher starts or stops passing one of readServiceEnv's variables:
+  // update LAUNCHER_VARIABLES and docker-compose.yml together.
+  const source = read('tools/cluster/cluster.ts');
+  const named = SERVICE_ENV_VARIABLES.filter((name) => new RegExp(`\\b${name}\\b`).test(source));
+  expect([...named].sort()).toEqual([...LAUNCHER_VARIABLES, 'GRPC_URL'].sort());
+});
+
+describe.each(SERVICES)('%s in docker-compose.yml', (service) => {
+  it('sets only variables that readServiceEnv reads (SERVICE_ENV_VARIABLES)', async () => {
+    const env = (await composeServices())[service].environment ?? {};
+    const known: readonly string[] = SERVICE_ENV_VARIABLES;
+    expect(Object.keys(env).length).toBeGreaterThan(0);
+    expect(Object.keys(env).filter((name) => !known.includes(name))).toEqual([]);
+  });
+
+  it('sets every variable npm start passes, on the default ports', async () => {
+    const env = (await composeServices())[service].environment ?? {};
+    expect(launcherVariables(service).filter((name) => !(name in env))).toEqual([]);
+    expect(env.HTTP_PORT).toBe(String(HTTP_PORT[service]));
+    expect(env.HTTP_HOST).toBe('0.0.0.0');
+    expect(env.REDIS_URL).toBe('redis://redis:6379');
+    expect(env.GENDISK_URL).toBe(`gendisk:${DEFAULT_PORTS.gendiskGrpc}`);
+    expect(env.GRPC_URL).toBe(GRPC_PORT[service] ? `0.0.0.0:${GRPC_PORT[service]}` : undefined);
+  });
+
+  it("runs the service's compiled main from the runtime image, health-checked on its HTTP port", async () => {
+    const svc = (await composeServices())[service];
+    expect(fs.existsSync(path.join(ROOT, 'services', service, 'src/main.ts'))).toBe(true);
+    expect(svc.command).toEqual(['node', `dist/services/${service}/src/main.js`]);
+    expect(svc.build).toEqual({ context: ROOT, target: 'runtime' });
+    expect(svc.healthcheck?.test.join(' ')).toContain(`fetch('http://127.0.0.1:${HTTP_PORT[service]}/healthz')`);
+  });
+});
+
+it('comes up in order: redis, gendisk, then rnull and completion, then dispatch, then rnullb0', async () => {
+  const services = await composeServices();
+  const healthyDeps = (name: string): string[] =>
+    Object.entries(services[name].depends_on ?? {})
+      .filter(([, d]) => d.condition === 'service_healthy')
+      .map(([dep]) => dep)
+      .sort();
+  expect(healthyDeps('gendisk')).toEqual(['redis']);
+  expect(healthyDeps('rnull')).toEqual(['gendisk', 'redis']);
+  expect(healthyDeps('completion')).toEqual(['gendisk', 'redis']);
+  expect(healthyDeps('dispatch')).toEqual(['completion', 'gendisk', 'redis', 'rnull']);
+  expect(healthyDeps('rnullb0')).toEqual(['dispatch']);
+  expect(services.redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
+});
+
+it('lets rnull and completion scale and publishes only dispatch, Prometheus and Grafana', async () => {
+  const services = await composeServices();
+  for (const name of ['rnull', 'completion']) expect([services[name].container_name, publishedPorts(services[name])]).toEqual([undefined, []]);
+  expect(publishedPorts(services.dispatch)).toEqual([DEFAULT_PORTS.dispatchHttp, DEFAULT_PORTS.dispatchGrpc].sort((a, b) => a - b));
+  expect(publishedPorts(services.gendisk)).toEqual([]);
+  expect(publishedPorts(services.prometheus)).toEqual([9090]);
+  expect(publishedPorts(services.grafana)).toEqual([3000]);
+});
+
+it('creates rnullb0 once dispatch is healthy, with rnullctl from the same image', async () => {
+  const services = await composeServices();
+  const oneShot = services.rnullb0;
+  expect(oneShot.image).toBe(services.dispatch.image);
+  expect(oneShot.restart).toBe('no');
+  expect(oneShot.command?.join(' ')).toContain(`node bin/rnullctl disk create rnullb0 --power --address dispatch:${DEFAULT_PORTS.dispatchGrpc}`);
+  expect(fs.existsSync(path.join(ROOT, 'bin/rnullctl'))).toBe(true);
+});
+
+/** The Dockerfile's stages, by name, with their instructions (continuation lines joined). */
+function dockerfileStages(): Map<string, { from: string; lines: string[] }> {
+  const text = read('Dockerfile').replace(/\\\n/g, ' ');
+  const args = new Map<string, string>();
+  const stages = new Map<string, { from: string; lines: string[] }>();
+  let current: { from: string; lines: string[] } | undefined;
+  for (const line of text.split('\n').map((l) => l.trim())) {
+    if (!line || line.startsWith('#')) continue;
+    const arg = /^ARG\s+(\w+)=(\S+)/i.exec(line);
+    if (arg && !current) args.set(arg[1], arg[2]);
+    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) {
+      current = { from: from[1].replace(/\$\{?(\w+)\}?/g, (_, n: string) => args.get(n) ?? ''), lines: [] };
+      stages.set(from[2] ?? String(stages.size), current);
+    } else current?.lines.push(line);
+  }
+  return stages;
+}
+
+describe('Dockerfile', () => {
+  const stages = dockerfileStages();
+  const runtime = stages.get('runtime')?.lines ?? [];
+  const workdir = runtime.filter((l) => /^WORKDIR\s/i.test(l)).map((l) => l.split(/\s+/)[1]).at(-1) ?? '/';
+  /** Where the runtime stage copies `source` (resolved against its WORKDIR). */
+  const copied = (source: string): string | undefined => {
+    const line = runtime.find((l) => /^COPY\s/i.test(l) && l.split(/\s+/).slice(1, -1).includes(source));
+    return line === undefined ? undefined : path.posix.resolve(workdir, line.split(/\s+/).at(-1)!);
+  };
+
+  it('builds in a build stage and runs from a runtime stage with production dependencies only', () => {
+    expect([...stages.keys()]).toEqual(['build', 'runtime']);
+    expect([...stages.values()].map((s) => s.from)).toEqual(['node:20-bookworm-slim', 'node:20-bookworm-slim']);
+    expect(stages.get('build')!.lines.filter((l) => /^RUN\s.*npm (ci|run build)\b/.test(l))).toHaveLength(2);
+    expect(runtime.filter((l) => /^RUN\s.*\bnpm ci\b.*--omit=dev/.test(l))).toHaveLength(1);
+    expect(runtime.filter((l) => /^USER\s/i.test(l)).at(-1)).toMatch(/^USER\s+(?!root\b|0\b)\S+/i);
+    expect(read('.dockerignore').split('\n')).toEqual(expect.arrayContaining(['node_modules', 'dist']));
+  });
+
+  it('has dist/ where package.json "imports" point, and proto/ where proto-files.ts looks', () => {
+    const dist = copied('/app/dist');
+    expect(dist).toBe(path.posix.join(workdir, 'dist'));
+    expect(copied('package.json')).toBe(workdir);
+    const imports = JSON.parse(read('package.json')).imports as Record<string, { default: string }>;
+    expect(Object.values(imports).filter((target) => !target.default.startsWith('./dist/'))).toEqual([]);
+    // libs/proto/src/proto-files.ts: <dist>/libs/proto/src/../../../proto or ../../../../proto.
+    expect([path.posix.join(dist!, 'proto'), path.posix.join(dist!, '../proto')]).toContain(copied('proto'));
+  });
+
+  it("has the Lua scripts where luaDir() looks from the compiled redis-mq", () => {
+    const dist = copied('/app/dist');
+    const lua = copied('libs/redis-mq/src/lua');
+    expect([dist, lua].every(Boolean)).toBe(true);
+    const image = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-image-'));
+    try {
+      const inImage = (p: string): string => path.join(image, p);
+      fs.mkdirSync(inImage(path.posix.join(dist!, 'libs/redis-mq/src')), { recursive: true });
+      fs.mkdirSync(inImage(lua!), { recursive: true });
+      expect(luaDir(inImage(path.posix.join(dist!, 'libs/redis-mq/src')))).toBe(inImage(lua!));
+    } finally {
+      fs.rmSync(image, { recursive: true, force: true });
+    }
+  });
+});
+
+it("Prometheus scrapes every service's /metrics port every 5 s, each rnull and completion replica by DNS", () => {
+  const prom = parse(read('deploy/prometheus/prometheus.yml')) as {
+    global: { scrape_interval: string };
+    scrape_configs: { static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; type: string; port: number }[] }[];
+  };
+  expect(prom.global.scrape_interval).toBe('5s');
+  const staticTargets = prom.scrape_configs.flatMap((j) => (j.static_configs ?? []).flatMap((s) => s.targets));
+  const dnsTargets = prom.scrape_configs.flatMap((j) =>
+    (j.dns_sd_configs ?? []).filter((d) => d.type === 'A').flatMap((d) => d.names.map((n) => `${n}:${d.port}`)),
+  );
+  expect(staticTargets).toEqual(expect.arrayContaining([`dispatch:${HTTP_PORT.dispatch}`, `gendisk:${HTTP_PORT.gendisk}`]));
+  expect(dnsTargets).toEqual(expect.arrayContaining([`rnull:${HTTP_PORT.rnull}`, `completion:${HTTP_PORT.completion}`]));
+});
+
+it('Grafana gets the Prometheus data source and the dashboards folder provisioned', async () => {
+  const grafana = (await composeServices()).grafana;
+  expect(mounts(grafana)).toEqual(
+    expect.arrayContaining([
+      `${path.join(ROOT, 'deploy/grafana/provisioning')}:/etc/grafana/provisioning`,
+      `${path.join(ROOT, 'deploy/grafana/dashboards')}:/var/lib/grafana/dashboards`,
+    ]),
+  );
+  expect(grafana.environment).toMatchObject({ GF_AUTH_ANONYMOUS_ENABLED: 'true', GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer' });
+  const datasources = parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')).datasources;
+  expect(datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090', isDefault: true })]);
+  const providers = parse(read('deploy/grafana/provisioning/dashboards/dashboards.yml')).providers;
+  expect(providers).toEqual([expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: '/var/lib/grafana/dashboards' }) })]);
+  expect(fs.existsSync(path.join(ROOT, 'deploy/grafana/dashboards'))).toBe(true);
+});
