@@ -15,6 +15,8 @@ export interface Fixture {
   io: BlockDeviceClient;
   disks: GenDiskClient;
   redis: Redis;
+  /** The services' output lines seen so far (the newest 2,000), as `[label] line`. */
+  lines(): string[];
   stop(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Fixture> 
     ephemeralPorts: true,
     out: (label, line) => {
       lines.push(`[${label}] ${line}`);
-      if (lines.length > 400) lines.shift();
+      if (lines.length > 2000) lines.shift();
       if (process.env.E2E_VERBOSE) process.stderr.write(`[${label}] ${line}\n`);
     },
     ...opts,
@@ -49,6 +51,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Fixture> 
     io,
     disks,
     redis,
+    lines: () => [...lines],
     async stop() {
       io.close();
       disks.close();

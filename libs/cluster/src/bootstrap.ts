@@ -5,6 +5,7 @@ import { type INestApplication, Logger, type LoggerService } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { type GrpcOptions, Transport } from '@nestjs/microservices';
 import { ReflectionService } from '@grpc/reflection';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { loadBlkPackageDefinition } from '#proto';
 import { HealthChecks } from './health';
 import type { ServiceEnv } from './service-env';
@@ -41,7 +42,9 @@ export function grpcServerOptions(url: string): GrpcOptions {
  */
 export async function bootstrapService(opts: BootstrapOptions): Promise<INestApplication> {
   const log = new Logger(opts.env.service);
-  const app = await NestFactory.create(opts.module as never, { logger: opts.logger ?? ['log', 'error', 'warn'] });
+  // Nest's lines are buffered until the pino logger (ServiceCoreModule) takes them over.
+  const app = await NestFactory.create(opts.module as never, opts.logger ? { logger: opts.logger } : { bufferLogs: true });
+  if (!opts.logger) app.useLogger(app.get(PinoNestLogger));
   if (opts.grpc) {
     app.connectMicroservice(grpcServerOptions(opts.env.grpcUrl), { inheritAppConfig: true });
     await app.startAllMicroservices();

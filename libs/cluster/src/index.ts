@@ -5,6 +5,8 @@ export * from './redis-connection';
 export * from './cluster-errors';
 export * from './grpc-status';
 export * from './health';
+export * from './block-metrics';
+export * from './service-logger';
 export * from './bootstrap';
 export * from './disk-record';
 export * from './disk-registry';

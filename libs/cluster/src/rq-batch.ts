@@ -13,6 +13,8 @@ export interface RqBatch {
   /** Dispatch instance that holds the client calls: where completion notices go. */
   readonly replyTo: string;
   readonly rqs: RqWire[];
+  /** When the batch was added to the hctx queue (`nowMsPrecise`), for the queue-wait metric. */
+  readonly queuedAtMs?: number;
 }
 
 /** One request to end later: [hctx, tag, gen, status]. */

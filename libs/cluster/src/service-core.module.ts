@@ -3,11 +3,14 @@
 // each service module lists only what is its own.
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { LoggerModule } from 'nestjs-pino';
 import { KeySchema } from '#redis-mq';
+import { BlockMetrics } from './block-metrics';
 import { DiskDirectory } from './disk-directory';
-import { HealthChecks, HealthModule } from './health';
+import { HealthChecks, HealthModule, MetricsRegistry } from './health';
 import { blockingConnection, commandConnection } from './redis-connection';
 import { readServiceEnv, type ServiceEnv } from './service-env';
+import { serviceLogger } from './service-logger';
 
 /** Injection tokens of the shared providers. */
 export const SERVICE_ENV = 'SERVICE_ENV';
@@ -16,6 +19,8 @@ export const REDIS = 'REDIS';
 /** A second connection for blocking pops or BullMQ workers. */
 export const REDIS_BLOCKING = 'REDIS_BLOCKING';
 const REDIS_SUBSCRIBER = 'REDIS_SUBSCRIBER';
+/** The process's pino logger (`serviceLogger`), for the library classes. */
+export const SERVICE_LOG = 'SERVICE_LOG';
 
 @Global()
 @Module({})
@@ -25,11 +30,16 @@ export class ServiceCoreModule implements OnApplicationShutdown {
    * answers UNAVAILABLE); otherwise they wait for the reconnect (workers).
    */
   static forService(service: string, opts: { failFast: boolean }): DynamicModule {
+    const env = readServiceEnv(service);
+    const log = serviceLogger(service, env.instanceId);
     return {
       module: ServiceCoreModule,
-      imports: [HealthModule],
+      // Nest's own lines go through the same pino logger; no per-HTTP-request lines.
+      imports: [HealthModule, LoggerModule.forRoot({ pinoHttp: { logger: log, autoLogging: false } })],
       providers: [
-        { provide: SERVICE_ENV, useFactory: () => readServiceEnv(service) },
+        { provide: SERVICE_ENV, useValue: env },
+        { provide: SERVICE_LOG, useValue: log },
+        { provide: BlockMetrics, inject: [MetricsRegistry], useFactory: (m: MetricsRegistry) => BlockMetrics.of(m.registry, service) },
         {
           provide: REDIS,
           inject: [SERVICE_ENV],
@@ -47,7 +57,7 @@ export class ServiceCoreModule implements OnApplicationShutdown {
           },
         },
       ],
-      exports: [SERVICE_ENV, REDIS, REDIS_BLOCKING, KeySchema, DiskDirectory],
+      exports: [SERVICE_ENV, SERVICE_LOG, BlockMetrics, REDIS, REDIS_BLOCKING, KeySchema, DiskDirectory],
     };
   }
 

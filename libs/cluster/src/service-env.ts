@@ -61,6 +61,9 @@ const GRPC_DEFAULTS: Record<string, string> = {
   gendisk: `127.0.0.1:${DEFAULT_PORTS.gendiskGrpc}`,
 };
 
+/** Random part of the default INSTANCE_ID: one per process, so every read agrees. */
+const PROCESS_NONCE = randomBytes(3).toString('hex');
+
 /** Reads the environment of `service`; throws with the variable's name on a bad value. */
 export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process.env): ServiceEnv {
   const keyPrefix = env.KEY_PREFIX ?? '';
@@ -73,7 +76,7 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
     httpHost: env.HTTP_HOST || '127.0.0.1',
     grpcUrl: env.GRPC_URL || GRPC_DEFAULTS[service] || '',
     gendiskUrl: env.GENDISK_URL || GRPC_DEFAULTS.gendisk,
-    instanceId: env.INSTANCE_ID || `${service}-${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    instanceId: env.INSTANCE_ID || `${service}-${os.hostname()}-${process.pid}-${PROCESS_NONCE}`,
     workerConcurrency: Math.max(1, int(env, 'WORKER_CONCURRENCY', 4)),
     timeoutScanMs: Math.max(10, int(env, 'REQUEST_TIMEOUT_SCAN_MS', 100)),
     stalledIntervalMs: Math.max(500, int(env, 'STALLED_INTERVAL_MS', 5000)),

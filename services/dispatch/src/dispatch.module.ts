@@ -1,7 +1,19 @@
 // dispatch: the blk-mq core service (tags, plug, hctx queues, timeouts) and the client API.
 import { Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { BlockLayer, DiskDirectory, GenDiskForwarder, REDIS, REDIS_BLOCKING, SERVICE_ENV, ServiceCoreModule, type ServiceEnv } from '#cluster';
+import {
+  BlockLayer,
+  BlockMetrics,
+  DiskDirectory,
+  GenDiskForwarder,
+  type Logger,
+  REDIS,
+  REDIS_BLOCKING,
+  SERVICE_ENV,
+  SERVICE_LOG,
+  ServiceCoreModule,
+  type ServiceEnv,
+} from '#cluster';
 import { KeySchema } from '#redis-mq';
 import { BlockDeviceController } from './block-device.controller';
 import { GenDiskForwardController } from './gendisk.controller';
@@ -12,8 +24,9 @@ import { GenDiskForwardController } from './gendisk.controller';
   providers: [
     {
       provide: BlockLayer,
-      inject: [REDIS, REDIS_BLOCKING, KeySchema, DiskDirectory, SERVICE_ENV],
-      useFactory: (r: Redis, b: Redis, k: KeySchema, d: DiskDirectory, e: ServiceEnv) => new BlockLayer(r, b, k, d, e.instanceId, e.timeoutScanMs),
+      inject: [REDIS, REDIS_BLOCKING, KeySchema, DiskDirectory, SERVICE_ENV, BlockMetrics, SERVICE_LOG],
+      useFactory: (r: Redis, b: Redis, k: KeySchema, d: DiskDirectory, e: ServiceEnv, metrics: BlockMetrics, log: Logger) =>
+        new BlockLayer(r, b, k, d, e.instanceId, e.timeoutScanMs, { metrics, log: log.child({ component: 'block-layer' }) }),
     },
     { provide: GenDiskForwarder, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => new GenDiskForwarder(e.gendiskUrl) },
   ],

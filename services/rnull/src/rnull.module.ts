@@ -1,7 +1,19 @@
 // rnull: the null block driver service — hctx queue workers running RnullDriver.
 import { Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { DiskDirectory, DiskDrivers, HctxWorkers, REDIS, REDIS_BLOCKING, SERVICE_ENV, ServiceCoreModule, type ServiceEnv } from '#cluster';
+import {
+  BlockMetrics,
+  DiskDirectory,
+  DiskDrivers,
+  HctxWorkers,
+  type Logger,
+  REDIS,
+  REDIS_BLOCKING,
+  SERVICE_ENV,
+  SERVICE_LOG,
+  ServiceCoreModule,
+  type ServiceEnv,
+} from '#cluster';
 import { KeySchema } from '#redis-mq';
 
 @Module({
@@ -14,9 +26,9 @@ import { KeySchema } from '#redis-mq';
     },
     {
       provide: DiskDrivers,
-      inject: [REDIS, KeySchema, DiskDirectory, HctxWorkers],
-      useFactory: (r: Redis, k: KeySchema, d: DiskDirectory, w: HctxWorkers) => {
-        const drivers = new DiskDrivers(r, k, d, w.onHost);
+      inject: [REDIS, KeySchema, DiskDirectory, HctxWorkers, BlockMetrics, SERVICE_LOG],
+      useFactory: (r: Redis, k: KeySchema, d: DiskDirectory, w: HctxWorkers, metrics: BlockMetrics, log: Logger) => {
+        const drivers = new DiskDrivers(r, k, d, w.onHost, { metrics, log: log.child({ component: 'driver-host' }) });
         w.attach(drivers);
         return drivers;
       },

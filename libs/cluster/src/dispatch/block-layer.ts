@@ -6,6 +6,7 @@ import { type KeySchema, RedisRequestTable } from '#redis-mq';
 import { UnavailableError } from '../cluster-errors';
 import type { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
+import type { Telemetry } from '../service-logger';
 import { DiskQueue } from './disk-queue';
 import { PendingBio, splitToRequests } from './io-request';
 import { NoticeRouter } from './notice-router';
@@ -41,6 +42,7 @@ export class BlockLayer {
     private readonly directory: DiskDirectory,
     private readonly instanceId: string,
     timeoutScanMs: number,
+    private readonly tel: Telemetry = {},
   ) {
     this.router = new NoticeRouter(
       blocking,
@@ -49,7 +51,12 @@ export class BlockLayer {
       () => [...this.queues.values()],
       (disk) => this.queues.get(disk),
     );
-    this.timeouts = new TimeoutHandler(timeoutScanMs, () => [...this.queues.values()]);
+    this.timeouts = new TimeoutHandler(timeoutScanMs, () => [...this.queues.values()], tel);
+    tel.metrics?.watchTags(() =>
+      [...this.queues.values()].flatMap((q) => q.tagsInUse().map((value, hctx) => ({ labels: { disk: q.name, hctx }, value }))),
+    );
+    tel.metrics?.watchInFlight(() => [...this.queues.values()].map((q) => ({ labels: { disk: q.name }, value: q.inFlight })));
+    tel.metrics?.watchQueues(() => [...this.queues.values()].flatMap((q) => q.hctxQueues));
   }
 
   async start(): Promise<void> {
@@ -137,7 +144,7 @@ export class BlockLayer {
       } catch {
         return; // Never powered on: no tag space yet.
       }
-      this.queues.set(name, new DiskQueue(want, table, this.redis, this.keys, this.instanceId));
+      this.queues.set(name, new DiskQueue(want, table, this.redis, this.keys, this.instanceId, this.tel));
     }
   }
 

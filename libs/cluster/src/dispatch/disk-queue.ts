@@ -4,10 +4,11 @@
 // one batch; completion notices end them and drop the submitter's reference.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BlkStatus, type RequestToken, ReqOp } from '#blk-mq';
+import { BlkStatus, formatToken, OpResult, type RequestToken, ReqOp } from '#blk-mq';
 import type { KeySchema, RedisRequestTable } from '#redis-mq';
 import type { DiskRecord } from '../disk-record';
-import { dataField, QueueNames, type RqBatch, type RqWire } from '../rq-batch';
+import { dataField, nowMsPrecise, QueueNames, type RqBatch, type RqWire } from '../rq-batch';
+import type { Telemetry } from '../service-logger';
 import { BATCH_JOB_OPTIONS } from '../driver/job-options';
 import type { IoRequest } from './io-request';
 
@@ -43,6 +44,7 @@ export class DiskQueue {
     private readonly redis: Redis,
     private readonly keys: KeySchema,
     private readonly instanceId: string,
+    private readonly tel: Telemetry = {},
   ) {
     const n = table.config.nrHwQueues;
     this.plugs = Array.from({ length: n }, () => []);
@@ -66,6 +68,32 @@ export class DiskQueue {
   get maxRequestBytes(): number {
     const bs = this.record.attributes.blocksize;
     return Math.max(bs, Math.floor((this.record.attributes.maxSectors * 512) / bs) * bs);
+  }
+
+  /** The hctx queues' BullMQ handles, for the queue-depth gauge. */
+  get hctxQueues(): readonly Queue[] {
+    return this.queues;
+  }
+
+  /** Tags held here per hctx (requests whose submitter reference is not yet dropped). */
+  tagsInUse(): number[] {
+    const n = new Array<number>(this.queues.length).fill(0);
+    for (const rq of this.pending.values()) n[rq.token!.hctx] += 1;
+    return n;
+  }
+
+  /**
+   * Ends `rq` for its bios and records it: every end of a request on this instance goes
+   * through here. Failures are logged with the request's token when it holds one.
+   */
+  private finish(rq: IoRequest, hctx: number, status: BlkStatus, data: Buffer | undefined, message = ''): void {
+    rq.end(status, data, message);
+    const { metrics, log } = this.tel;
+    metrics?.recordIo(this.name, hctx, rq.op, status, rq.bytes, Number(process.hrtime.bigint() - rq.queuedNs) / 1e9);
+    if (status !== BlkStatus.OK && status !== BlkStatus.TIMEOUT && log) {
+      const token = rq.token ? formatToken(this.name, rq.token) : undefined;
+      log.error({ token, disk: this.name, hctx, status: BlkStatus[status] ?? status, op: ReqOp[rq.op] }, `io error: ${message}`);
+    }
   }
 
   /** Requests that hold or wait for a tag here. */
@@ -114,7 +142,7 @@ export class DiskQueue {
     } catch (err) {
       // Redis away: fail what waits here, so clients get an answer, not a hang.
       const failed = this.waiting[h].splice(0);
-      for (const rq of failed) rq.end(BlkStatus.IOERR, undefined, `dispatch: ${(err as Error).message}`);
+      for (const rq of failed) this.finish(rq, h, BlkStatus.IOERR, undefined, `dispatch: ${(err as Error).message}`);
     } finally {
       this.allocating[h] = false;
     }
@@ -130,7 +158,7 @@ export class DiskQueue {
       rqs.push([t.tag, t.gen, rq.op, rq.sector, rq.bytes, rq.flags]);
       if (rq.op === ReqOp.WRITE) staged.push(dataField(t), rq.payload());
     });
-    const job: RqBatch = { disk: this.name, hctx: h, replyTo: this.instanceId, rqs };
+    const job: RqBatch = { disk: this.name, hctx: h, replyTo: this.instanceId, rqs, queuedAtMs: nowMsPrecise() };
     try {
       // One connection, so Redis sees the staged data before the job that names it.
       await Promise.all([
@@ -138,16 +166,16 @@ export class DiskQueue {
         this.queues[h].add('rqs', job, BATCH_JOB_OPTIONS),
       ]);
     } catch (err) {
-      await this.abort(batch, err);
+      await this.abort(h, batch, err);
     }
   }
 
   /** The batch never reached a queue: end its requests and give their tags back. */
-  private async abort(batch: IoRequest[], err: unknown): Promise<void> {
+  private async abort(h: number, batch: IoRequest[], err: unknown): Promise<void> {
     const tokens = batch.map((rq) => rq.token!).filter(Boolean);
     for (const rq of batch) {
       if (rq.token) this.pending.delete(key(rq.token));
-      rq.end(BlkStatus.IOERR, undefined, `dispatch: ${(err as Error).message}`);
+      this.finish(rq, h, BlkStatus.IOERR, undefined, `dispatch: ${(err as Error).message}`);
     }
     await this.table.apply(tokens.map((token) => ({ op: 'end', token, status: BlkStatus.IOERR, drop: true }))).catch(() => undefined);
   }
@@ -170,11 +198,14 @@ export class DiskQueue {
    * submitter's references in one pipelined round trip, then answer the clients.
    */
   async complete(notices: { token: RequestToken; status: number; message?: string }[]): Promise<void> {
+    const receivedAtNs = process.hrtime.bigint();
     const ended: { rq: IoRequest; status: number; message?: string }[] = [];
     for (const n of notices) {
       const rq = this.pending.get(key(n.token));
       if (!rq) {
         this.unknownNotices += 1;
+        this.tel.metrics?.staleEnds.inc({ disk: this.name, service: this.tel.metrics.service });
+        this.tel.log?.warn({ token: formatToken(this.name, n.token), status: BlkStatus[n.status] ?? n.status }, 'notice for a request this instance does not hold');
         continue;
       }
       this.pending.delete(key(n.token));
@@ -186,14 +217,17 @@ export class DiskQueue {
     const fields = ended.map((e) => dataField(e.rq.token!));
     let readData: (Buffer | null)[] = [];
     try {
-      const [data] = await Promise.all([
+      const [data, , dropped] = await Promise.all([
         reads.length ? this.redis.hmgetBuffer(dataKey, ...reads.map((e) => dataField(e.rq.token!))) : [],
         this.redis.hdel(dataKey, ...fields),
         this.table.apply(ended.map((e) => ({ op: 'drop' as const, token: e.rq.token! }))),
       ]);
       readData = data;
+      // Recycle lag: notice received here -> this drop recycled the tag (one value per batch).
+      const lagSeconds = Number(process.hrtime.bigint() - receivedAtNs) / 1e9;
+      for (const r of dropped) if (r === OpResult.Recycled) this.tel.metrics?.recycleLag.observe({ disk: this.name }, lagSeconds);
     } catch (err) {
-      for (const e of ended) e.rq.end(BlkStatus.IOERR, undefined, `dispatch: ${(err as Error).message}`);
+      for (const e of ended) this.finish(e.rq, e.rq.token!.hctx, BlkStatus.IOERR, undefined, `dispatch: ${(err as Error).message}`);
       return;
     }
     const byRq = new Map(reads.map((e, i) => [e.rq, readData[i] ?? undefined]));
@@ -201,9 +235,9 @@ export class DiskQueue {
       const data = byRq.get(e.rq);
       if (byRq.has(e.rq) && (!data || data.length !== e.rq.bytes)) {
         // A memory-backed read must bring its data (invariant 4): never answer zeros.
-        e.rq.end(BlkStatus.IOERR, undefined, `read data of ${dataField(e.rq.token!)} missing or short`);
+        this.finish(e.rq, e.rq.token!.hctx, BlkStatus.IOERR, undefined, `read data of ${dataField(e.rq.token!)} missing or short`);
       } else {
-        e.rq.end(e.status, data, e.message ?? '');
+        this.finish(e.rq, e.rq.token!.hctx, e.status, data, e.message ?? '');
       }
     }
     // Tags came back: let waiting requests have them.

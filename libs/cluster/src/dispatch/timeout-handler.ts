@@ -1,6 +1,7 @@
 // Mirrors `blk_mq_timeout_work` / `blk_mq_rq_timed_out`: requests of this instance that
 // stay IN_FLIGHT past their deadline are ended with TIMEOUT by the block layer.
-import { BlkStatus, OpResult } from '#blk-mq';
+import { BlkStatus, formatToken, OpResult } from '#blk-mq';
+import type { Telemetry } from '../service-logger';
 import type { DiskQueue } from './disk-queue';
 
 /** Expired requests looked at per disk per scan. */
@@ -20,6 +21,7 @@ export class TimeoutHandler {
   constructor(
     private readonly scanMs: number,
     private readonly disks: () => DiskQueue[],
+    private readonly tel: Telemetry = {},
   ) {}
 
   start(): void {
@@ -42,12 +44,17 @@ export class TimeoutHandler {
         const results = await q.table.apply(expired.map((token) => ({ op: 'end', token, status: BlkStatus.TIMEOUT, drop: true })));
         const ended = expired.filter((_, i) => results[i] >= OpResult.Ok);
         this.timedOut += ended.length;
+        if (ended.length) this.tel.metrics?.timeouts.inc({ disk: q.name }, ended.length);
+        for (const token of ended) {
+          this.tel.log?.warn({ token: formatToken(q.name, token), timeoutMs: q.record.attributes.timeoutMs }, 'request timed out');
+        }
         await q.complete(
           ended.map((token) => ({ token, status: BlkStatus.TIMEOUT, message: `timed out after ${q.record.attributes.timeoutMs} ms` })),
         );
       }
-    } catch {
+    } catch (err) {
       // Redis away: the next scan tries again.
+      this.tel.log?.debug({ err }, 'timeout scan failed');
     } finally {
       this.scanning = false;
     }

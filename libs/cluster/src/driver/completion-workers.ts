@@ -5,6 +5,7 @@ import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { KeySchema } from '#redis-mq';
 import { type EndBatch, QueueNames } from '../rq-batch';
+import type { Telemetry } from '../service-logger';
 import type { DiskDrivers } from './disk-drivers';
 import { workerOptions } from './job-options';
 import { PreciseTimer } from './precise-timer';
@@ -16,7 +17,7 @@ import { PreciseTimer } from './precise-timer';
  *   - A batch of a disk that no longer exists is dropped: its table is gone with it.
  */
 export class CompletionWorkers {
-  readonly timer = new PreciseTimer();
+  readonly timer: PreciseTimer;
   private readonly workers: Worker<EndBatch>[];
   dropped = 0;
 
@@ -26,7 +27,10 @@ export class CompletionWorkers {
     private readonly drivers: DiskDrivers,
     concurrency: number,
     stalledIntervalMs: number,
+    tel: Telemetry = {},
   ) {
+    this.timer = new PreciseTimer(tel.metrics);
+    tel.metrics?.watchQueues(() => drivers.completionQueues);
     const opts = workerOptions(connection, keys, concurrency, stalledIntervalMs);
     // Timer batches wait inside the worker; let many wait at once.
     const timerOpts = { ...opts, concurrency: Math.max(256, concurrency) };

@@ -7,6 +7,7 @@ import { RnullDriver } from '#rnull';
 import type { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
 import { type EndBatch, QueueNames, type RqBatch } from '../rq-batch';
+import type { Telemetry } from '../service-logger';
 import { DriverHost, type DriverHostSinks } from './driver-host';
 import { BATCH_JOB_OPTIONS } from './job-options';
 import { RedisBacking } from './redis-backing';
@@ -30,6 +31,7 @@ export class DiskDrivers implements DriverHostSinks {
     private readonly keys: KeySchema,
     private readonly directory: DiskDirectory,
     private readonly listener: (disk: string, host: DriverHost | undefined) => Promise<void> = async () => undefined,
+    private readonly tel: Telemetry = {},
   ) {
     const opts = { connection: redis, prefix: keys.queuePrefix() };
     this.softirqQueue = new Queue(QueueNames.softirq, opts);
@@ -47,6 +49,11 @@ export class DiskDrivers implements DriverHostSinks {
     await this.opening.get(disk);
     if (!this.hosts.has(disk)) await this.follow(disk, await this.directory.reloadOne(disk));
     return this.hosts.get(disk);
+  }
+
+  /** The softirq and timer queues (for the queue-depth gauge of the completion service). */
+  get completionQueues(): Queue[] {
+    return [this.softirqQueue, this.timerQueue];
   }
 
   all(): DriverHost[] {
@@ -80,7 +87,7 @@ export class DiskDrivers implements DriverHostSinks {
       return; // Never powered on: no tag space, nothing to drive.
     }
     const driver = new RnullDriver(want.attributes, new RedisBacking(this.pages, name));
-    const host = new DriverHost(want, table, driver, this, (replyTo) => this.keys.completionNotices(name, replyTo));
+    const host = new DriverHost(want, table, driver, this, (replyTo) => this.keys.completionNotices(name, replyTo), this.tel);
     this.hosts.set(name, host);
     await this.listener(name, host);
   }

@@ -4,6 +4,7 @@
 import {
   BlkStatus,
   defaultQueueRqs,
+  formatToken,
   Hctx,
   isRequeueStatus,
   OpResult,
@@ -16,6 +17,7 @@ import {
 import type { RedisRequestTable } from '#redis-mq';
 import type { DiskRecord } from '../disk-record';
 import { type EndBatch, type EndWire, nowMsPrecise, type RqBatch } from '../rq-batch';
+import type { Telemetry } from '../service-logger';
 import { JournalTable } from './journal-table';
 
 /** Where a batch's follow-up work goes: the completion queues and the hctx queue again. */
@@ -87,11 +89,17 @@ export class DriverHost {
     readonly driver: Operations<void>,
     private readonly sinks: DriverHostSinks,
     private readonly noticeKey: (replyTo: string) => string,
+    private readonly tel: Telemetry = {},
   ) {}
 
   /** `blk_mq_dispatch_rq_list` for one batch of one hctx. */
   async queueBatch(batch: RqBatch): Promise<void> {
     this.counters.batches += 1;
+    const { metrics, log } = this.tel;
+    const hctxLabel = { disk: batch.disk, hctx: batch.hctx };
+    if (metrics && batch.queuedAtMs !== undefined) {
+      metrics.queueWait.observe(hctxLabel, Math.max(0, nowMsPrecise() - batch.queuedAtMs) / 1000);
+    }
     const timeoutMs = this.record.attributes.timeoutMs;
     const deadlineMs = Date.now() + timeoutMs;
     const tokens: RequestToken[] = batch.rqs.map(([tag, gen]) => ({ hctx: batch.hctx, tag, gen }));
@@ -101,6 +109,7 @@ export class DriverHost {
     batch.rqs.forEach(([, , op, sector, bytes, flags], i) => {
       if (started[i] !== OpResult.Ok && started[i] !== OpResult.AlreadyStarted) {
         this.counters.staleStarts += 1;
+        log?.warn({ token: formatToken(batch.disk, tokens[i]), result: started[i] }, 'start refused: request no longer live');
         return;
       }
       ctx.table.addInFlight(tokens[i]);
@@ -110,9 +119,11 @@ export class DriverHost {
     if (rqs.length === 0) return;
 
     const hctx = new Hctx<unknown>(batch.hctx, this.record.attributes.submitQueues);
+    const t0 = process.hrtime.bigint();
     const statuses = this.driver.queueRqs
       ? await this.driver.queueRqs(hctx, rqs)
       : await defaultQueueRqs(this.driver, hctx, rqs);
+    metrics?.driverTime.observe(hctxLabel, Number(process.hrtime.bigint() - t0) / 1e9);
     rqs.forEach((rq, i) => {
       const s = statuses[i] ?? BlkStatus.IOERR;
       if (isRequeueStatus(s) && !rq.ended) rq.requeue();
@@ -144,15 +155,22 @@ export class DriverHost {
     const ops: TableOp[] = ctx.table.take();
     if (ops.length) {
       const results = await this.table.applyAndNotify(ops, this.noticeKey(replyTo));
-      this.counters.refusedEnds += results.filter((r, i) => ops[i].op === 'end' && r < 0).length;
+      const refused = ops.filter((o, i) => o.op === 'end' && results[i] < 0);
+      this.counters.refusedEnds += refused.length;
+      if (refused.length) this.tel.metrics?.staleEnds.inc({ disk, service: this.tel.metrics.service }, refused.length);
+      refused.forEach((o) => {
+        const result = results[ops.indexOf(o)];
+        this.tel.log?.warn({ token: formatToken(disk, o.token), result: OpResult[result] ?? result }, 'end refused: stale or double');
+      });
     }
     const work: Promise<void>[] = [];
     if (ctx.softirq.length) work.push(this.sinks.softirq({ disk, replyTo, ends: ctx.softirq }));
     for (const [nsec, ends] of ctx.timers) work.push(this.sinks.timer({ disk, replyTo, ends, dueMs: nowMsPrecise() + nsec / 1e6 }));
     if (ctx.requeued.length && hctx >= 0) {
       this.counters.requeued += ctx.requeued.length;
+      this.tel.metrics?.requeues.inc({ disk, hctx }, ctx.requeued.length);
       const rqs = ctx.requeued.map((rq) => [rq.token.tag, rq.token.gen, rq.op, rq.sector, rq.bytes, rq.flags] as RqBatch['rqs'][number]);
-      work.push(this.sinks.requeue({ disk, hctx, replyTo, rqs }));
+      work.push(this.sinks.requeue({ disk, hctx, replyTo, rqs, queuedAtMs: nowMsPrecise() }));
     }
     await Promise.all(work);
   }

@@ -1,5 +1,6 @@
 // Mirrors an hrtimer: fires at an absolute time with sub-millisecond precision, which
 // Node's millisecond timers (and BullMQ's millisecond delays) cannot give alone.
+import type { BlockMetrics } from '../block-metrics';
 import { nowMsPrecise } from '../rq-batch';
 
 /** Below this much time left, the timer polls with setImmediate instead of setTimeout. */
@@ -23,6 +24,9 @@ export class PreciseTimer {
   private spinning = false;
   /** Recent lateness samples in ms (fired - due), newest last, at most 10,000. */
   readonly lateness: number[] = [];
+
+  /** `metrics`: each firing's lateness also goes to `rnull_timer_lateness_seconds`. */
+  constructor(private readonly metrics?: BlockMetrics) {}
 
   /** Resolves at `dueMs` (ms since the epoch with a fraction), or at once if past. */
   at(dueMs: number): Promise<void> {
@@ -60,6 +64,7 @@ export class PreciseTimer {
     while (this.waiters.length && this.waiters[0].dueMs <= now) {
       const w = this.waiters.shift()!;
       this.lateness.push(now - w.dueMs);
+      this.metrics?.timerLateness.observe((now - w.dueMs) / 1000);
       if (this.lateness.length > 10_000) this.lateness.shift();
       w.resolve();
     }

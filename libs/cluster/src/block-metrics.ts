@@ -1,0 +1,193 @@
+// Mirrors the block layer's accounting (`/sys/block/<disk>/stat`, blktrace's Q/D/C
+// timestamps) as Prometheus metrics: every `rnull_` metric of a service process, defined
+// once here and registered on that process's `MetricsRegistry.registry`.
+import { BlkStatus, ReqOp } from '#blk-mq';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/**
+ * Latency buckets in seconds: 10 µs to 10 s, 1-2.5-5 per decade, so microsecond-scale
+ * completions (irqmode 0) and second-scale timer completions both resolve.
+ */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
+  10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1, 2.5, 5, 10,
+];
+
+/** Scrape-time values are read at most this often (BullMQ counts cost Redis calls). */
+export const SCRAPE_CACHE_MS = 1000;
+
+/** The BullMQ job states reported by `rnull_queue_jobs`. */
+const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
+
+/** The slice of a BullMQ `Queue` that the queue-depth gauge reads. */
+export interface CountableQueue {
+  readonly name: string;
+  getJobCounts(...states: string[]): Promise<Record<string, number>>;
+}
+
+/** One gauge sample read at scrape time. */
+export interface GaugeSample<L extends string> {
+  labels: Record<L, string | number>;
+  value: number;
+}
+
+/** `read` → op label: `read`, `write`, `flush`, `discard`, `write_zeroes`. */
+export function opLabel(op: number): string {
+  return (ReqOp[op] ?? String(op)).toLowerCase();
+}
+
+/** `BlkStatus.IOERR` → `ioerr`; `ok` for success. */
+export function statusLabel(status: number): string {
+  return (BlkStatus[status] ?? String(status)).toLowerCase();
+}
+
+const instances = new WeakMap<Registry, BlockMetrics>();
+
+/**
+ * Contract:
+ *   - Created once per registry (`BlockMetrics.of`): a second `new` on the same registry
+ *     throws, as prom-client refuses a name twice.
+ *   - Labels are low-cardinality: disk, hctx, op, status, service, queue, state. Never a
+ *     tag, generation or sector.
+ *   - Recording is in-process arithmetic; the only Redis calls are the BullMQ job counts,
+ *     made on scrape and cached for `SCRAPE_CACHE_MS`.
+ *   - Durations are in seconds.
+ */
+export class BlockMetrics {
+  /** Requests ended on dispatch, by final status (errors by BlkStatus are the non-`ok` ones). */
+  readonly iosCompleted: Counter<'disk' | 'hctx' | 'op' | 'status'>;
+  /** Bytes of requests that ended `ok`. */
+  readonly bytesCompleted: Counter<'disk' | 'hctx' | 'op'>;
+  /** Request latency on dispatch: request created (submit) → its end answered. */
+  readonly ioLatency: Histogram<'disk' | 'op'>;
+  /** rnull: batch job added by dispatch (`RqBatch.queuedAtMs`) → the worker starts it, before queueRqs. */
+  readonly queueWait: Histogram<'disk' | 'hctx'>;
+  /** rnull: time spent inside the driver's `queueRqs` for one batch. */
+  readonly driverTime: Histogram<'disk' | 'hctx'>;
+  /**
+   * dispatch: completion notice received → the submitter's `drop` came back `Recycled`,
+   * i.e. end → tag back to IDLE as seen by dispatch (the read-data fetch is inside it).
+   */
+  readonly recycleLag: Histogram<'disk'>;
+  /** dispatch: tags held by this instance's requests (submitter reference not yet dropped). */
+  readonly tagsInUse: Gauge<'disk' | 'hctx'>;
+  /** dispatch: requests of this instance plugged, waiting for a tag or holding one. */
+  readonly requestsInFlight: Gauge<'disk'>;
+  /** rnull: requests the driver sent back with a requeue status. */
+  readonly requeues: Counter<'disk' | 'hctx'>;
+  /** dispatch: requests ended with TIMEOUT by the timeout scan. */
+  readonly timeouts: Counter<'disk'>;
+  /** Ends refused as stale or double: by the table (rnull, completion) or unknown notices (dispatch). */
+  readonly staleEnds: Counter<'disk' | 'service'>;
+  /** BullMQ job counts of the queues this service watches, read on scrape. */
+  readonly queueJobs: Gauge<'queue' | 'state'>;
+  /** completion: PreciseTimer lateness, fired − due. */
+  readonly timerLateness: Histogram;
+
+  private tagSource: () => GaugeSample<'disk' | 'hctx'>[] = () => [];
+  private inFlightSource: () => GaugeSample<'disk'>[] = () => [];
+  private readonly queueSources: (() => CountableQueue[])[] = [];
+  private queueCache?: { atMs: number; samples: Promise<GaugeSample<'queue' | 'state'>[]> };
+
+  /** The process's BlockMetrics on `registry`, created on first use. */
+  static of(registry: Registry, service: string): BlockMetrics {
+    let m = instances.get(registry);
+    if (!m) {
+      m = new BlockMetrics(registry, service);
+      instances.set(registry, m);
+    }
+    return m;
+  }
+
+  constructor(
+    registry: Registry,
+    /** The `service` label of `staleEnds` recorded by this process. */
+    readonly service: string,
+  ) {
+    const registers = [registry];
+    const buckets = [...LATENCY_BUCKETS_SECONDS];
+    const self = this;
+    this.iosCompleted = new Counter({ name: 'rnull_ios_completed_total', help: 'Requests ended, by final BlkStatus', labelNames: ['disk', 'hctx', 'op', 'status'], registers });
+    this.bytesCompleted = new Counter({ name: 'rnull_bytes_completed_total', help: 'Bytes of requests that ended ok', labelNames: ['disk', 'hctx', 'op'], registers });
+    this.ioLatency = new Histogram({ name: 'rnull_io_latency_seconds', help: 'Request latency, submit to end, on dispatch', labelNames: ['disk', 'op'], buckets, registers });
+    this.queueWait = new Histogram({ name: 'rnull_queue_wait_seconds', help: 'Batch wait in the hctx queue before queueRqs', labelNames: ['disk', 'hctx'], buckets, registers });
+    this.driverTime = new Histogram({ name: 'rnull_driver_seconds', help: 'Time inside the driver queueRqs per batch', labelNames: ['disk', 'hctx'], buckets, registers });
+    this.recycleLag = new Histogram({ name: 'rnull_recycle_lag_seconds', help: 'Completion notice received to tag recycled by the submitter drop', labelNames: ['disk'], buckets, registers });
+    this.tagsInUse = new Gauge({
+      name: 'rnull_tags_in_use',
+      help: 'Tags held by requests of this dispatch instance',
+      labelNames: ['disk', 'hctx'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of self.tagSource()) this.set(s.labels, s.value);
+      },
+    });
+    this.requestsInFlight = new Gauge({
+      name: 'rnull_requests_in_flight',
+      help: 'Requests of this dispatch instance not yet ended',
+      labelNames: ['disk'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of self.inFlightSource()) this.set(s.labels, s.value);
+      },
+    });
+    this.requeues = new Counter({ name: 'rnull_requeues_total', help: 'Requests the driver requeued', labelNames: ['disk', 'hctx'], registers });
+    this.timeouts = new Counter({ name: 'rnull_timeouts_total', help: 'Requests ended with TIMEOUT by the timeout scan', labelNames: ['disk'], registers });
+    this.staleEnds = new Counter({ name: 'rnull_stale_ends_total', help: 'Ends refused as stale or double', labelNames: ['disk', 'service'], registers });
+    this.queueJobs = new Gauge({
+      name: 'rnull_queue_jobs',
+      help: 'BullMQ jobs per queue and state (cached for 1 s)',
+      labelNames: ['queue', 'state'],
+      registers,
+      async collect() {
+        const samples = await self.queueSamples();
+        this.reset();
+        for (const s of samples) this.set(s.labels, s.value);
+      },
+    });
+    this.timerLateness = new Histogram({ name: 'rnull_timer_lateness_seconds', help: 'PreciseTimer firing lateness, fired minus due', buckets, registers });
+  }
+
+  /** Where `rnull_tags_in_use` reads its values at scrape time (in-process, no Redis). */
+  watchTags(source: () => GaugeSample<'disk' | 'hctx'>[]): void {
+    this.tagSource = source;
+  }
+
+  /** Where `rnull_requests_in_flight` reads its values at scrape time (in-process). */
+  watchInFlight(source: () => GaugeSample<'disk'>[]): void {
+    this.inFlightSource = source;
+  }
+
+  /** Adds BullMQ queues whose job counts `rnull_queue_jobs` reports. */
+  watchQueues(source: () => CountableQueue[]): void {
+    this.queueSources.push(source);
+  }
+
+  /** One ended request, recorded on dispatch. `latencySeconds` is submit → end. */
+  recordIo(disk: string, hctx: number, op: number, status: number, bytes: number, latencySeconds: number): void {
+    const o = opLabel(op);
+    this.iosCompleted.inc({ disk, hctx, op: o, status: statusLabel(status) });
+    if (status === BlkStatus.OK) this.bytesCompleted.inc({ disk, hctx, op: o }, bytes);
+    this.ioLatency.observe({ disk, op: o }, latencySeconds);
+  }
+
+  private queueSamples(): Promise<GaugeSample<'queue' | 'state'>[]> {
+    const now = Date.now();
+    if (!this.queueCache || now - this.queueCache.atMs >= SCRAPE_CACHE_MS) {
+      this.queueCache = { atMs: now, samples: this.readQueues() };
+    }
+    return this.queueCache.samples;
+  }
+
+  private async readQueues(): Promise<GaugeSample<'queue' | 'state'>[]> {
+    const queues = this.queueSources.flatMap((s) => s());
+    const counts = await Promise.all(queues.map((q) => q.getJobCounts(...JOB_STATES).catch(() => undefined)));
+    const out: GaugeSample<'queue' | 'state'>[] = [];
+    queues.forEach((q, i) => {
+      const c = counts[i];
+      if (c) for (const state of JOB_STATES) out.push({ labels: { queue: q.name, state }, value: c[state] ?? 0 });
+    });
+    return out;
+  }
+}
