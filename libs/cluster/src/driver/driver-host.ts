@@ -90,7 +90,10 @@ export class DriverHost {
     private readonly sinks: DriverHostSinks,
     private readonly noticeKey: (replyTo: string) => string,
     private readonly tel: Telemetry = {},
-  ) {}
+  ) {
+    // Counters exist from the start (at 0), so "no requeues" is a series, not an absence.
+    for (let h = 0; h < record.attributes.submitQueues; h++) tel.metrics?.requeues.inc({ disk: record.name, hctx: String(h) }, 0);
+  }
 
   /** `blk_mq_dispatch_rq_list` for one batch of one hctx. */
   async queueBatch(batch: RqBatch): Promise<void> {
