@@ -14,3 +14,13 @@ requestTableContract(
     await env.cleanup();
   },
 );
+
+it('keeps the tables of this suite under its own key prefix', async () => {
+  const keys = env.keys();
+  const t = await RedisRequestTable.create(env.redis, 'prefixcheck', { nrHwQueues: 1, queueDepth: 2, sharedTags: false, recycle: 'on-drop' }, { keys });
+  expect(await t.alloc(0, 1)).toHaveLength(1);
+  const found = await env.redis.keys(`${keys.prefix}*`);
+  expect(found.length).toBeGreaterThan(0);
+  expect(found.every((k) => k.startsWith(keys.prefix))).toBe(true);
+  await env.cleanup();
+});
