@@ -5,6 +5,7 @@ import type { KeySchema } from '#redis-mq';
 import { applyAttributes, DEFAULT_ATTRIBUTES, type DiskAttributes } from '#rnull';
 import { DiskBusyError, DiskExistsError, DiskNotFoundError } from './cluster-errors';
 import { checkDiskName, type DiskRecord } from './disk-record';
+import { KeyedSerial } from './keyed-serial';
 
 /** A change to a disk, published on `keys.diskEvents()` after it is stored. */
 export interface DiskEvent {
@@ -32,7 +33,7 @@ export interface DiskLifecycle {
  *   - An event is published only after the change it names is stored.
  */
 export class DiskRegistry {
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly serial = new KeyedSerial();
 
   constructor(
     private readonly redis: Redis,
@@ -119,14 +120,7 @@ export class DiskRegistry {
 
   /** Runs `fn` after every earlier call for the same disk has settled. */
   private lock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(name) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.locks.set(name, tail);
-    void tail.then(() => {
-      if (this.locks.get(name) === tail) this.locks.delete(name);
-    });
-    return next;
+    return this.serial.run(name, fn);
   }
 }
 

@@ -28,3 +28,4 @@ export * from './driver/disk-drivers';
 export * from './driver/hctx-workers';
 export * from './driver/completion-workers';
 export * from './service-core.module';
+export * from './keyed-serial';

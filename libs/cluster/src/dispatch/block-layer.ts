@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { BlkStatus, ReqOp } from '#blk-mq';
 import { type KeySchema, RedisRequestTable } from '#redis-mq';
 import { UnavailableError } from '../cluster-errors';
+import { KeyedSerial } from '../keyed-serial';
 import type { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
 import type { Telemetry } from '../service-logger';
@@ -30,7 +31,7 @@ export interface BioResult {
  */
 export class BlockLayer {
   private readonly queues = new Map<string, DiskQueue>();
-  private readonly opening = new Map<string, Promise<void>>();
+  private readonly opening = new KeyedSerial();
   private readonly router: NoticeRouter;
   readonly timeouts: TimeoutHandler;
   private rr = 0;
@@ -119,10 +120,8 @@ export class BlockLayer {
 
   /** Opens, reshapes or closes the disk's queue after a registry change. */
   private async follow(name: string, record: DiskRecord | undefined): Promise<void> {
-    const prev = this.opening.get(name) ?? Promise.resolve();
-    const next = prev.then(() => this.reconcile(name, record)).catch(() => undefined);
-    this.opening.set(name, next);
-    await next;
+    // A failure (Redis away) leaves the queue as it was; the next event or submission retries.
+    await this.opening.run(name, () => this.reconcile(name, record)).catch(() => undefined);
   }
 
   private async reconcile(name: string, record: DiskRecord | undefined): Promise<void> {

@@ -11,6 +11,7 @@ import type { Telemetry } from '../service-logger';
 import { DriverHost, type DriverHostSinks } from './driver-host';
 import { BATCH_JOB_OPTIONS } from './job-options';
 import { RedisBacking } from './redis-backing';
+import { KeyedSerial } from '../keyed-serial';
 
 /**
  * Invariants:
@@ -20,7 +21,7 @@ import { RedisBacking } from './redis-backing';
  */
 export class DiskDrivers implements DriverHostSinks {
   private readonly hosts = new Map<string, DriverHost>();
-  private readonly opening = new Map<string, Promise<unknown>>();
+  private readonly opening = new KeyedSerial();
   private readonly softirqQueue: Queue;
   private readonly timerQueue: Queue;
   private readonly hctxQueues = new Map<string, Queue>();
@@ -46,7 +47,7 @@ export class DiskDrivers implements DriverHostSinks {
 
   /** The host of `disk`, opening it on first use (a batch may arrive before the event). */
   async host(disk: string): Promise<DriverHost | undefined> {
-    await this.opening.get(disk);
+    await this.opening.settled(disk);
     if (!this.hosts.has(disk)) await this.follow(disk, await this.directory.reloadOne(disk));
     return this.hosts.get(disk);
   }
@@ -61,9 +62,8 @@ export class DiskDrivers implements DriverHostSinks {
   }
 
   private follow(name: string, record: DiskRecord | undefined): Promise<unknown> {
-    const next = (this.opening.get(name) ?? Promise.resolve()).then(() => this.reconcile(name, record)).catch(() => undefined);
-    this.opening.set(name, next);
-    return next;
+    // A failure (Redis away) leaves the host as it was; the next event or batch retries.
+    return this.opening.run(name, () => this.reconcile(name, record)).catch(() => undefined);
   }
 
   private async reconcile(name: string, record: DiskRecord | undefined): Promise<void> {
