@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_PORTS, SERVICE_ENV_VARIABLES } from '#cluster';
 import { luaDir } from '#redis-mq';
+import { GATEWAY_ENV_VARIABLES } from '../services/nbd-gateway/src/gateway-env';
 
 const ROOT = path.resolve(__dirname, '..');
 const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -83,7 +84,7 @@ it('docker-compose accepts docker-compose.yml (docker-compose config exits 0)', 
   const run = await composeConfig();
   expect({ exitCode: run.exitCode, stderr: run.stderr }).toMatchObject({ exitCode: 0 });
   expect(Object.keys(parse(run.stdout).services).sort()).toEqual(
-    ['completion', 'dispatch', 'gendisk', 'grafana', 'prometheus', 'redis', 'rnull', 'rnullb0'],
+    ['completion', 'dispatch', 'gendisk', 'grafana', 'nbd-gateway', 'prometheus', 'redis', 'rnull', 'rnullb0'],
   );
 });
 
@@ -137,7 +138,36 @@ it('comes up in order: redis, gendisk, then rnull and completion, then dispatch,
   expect(services.redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
 });
 
-it('lets rnull and completion scale and publishes only dispatch, Prometheus and Grafana', async () => {
+describe('nbd-gateway in docker-compose.yml', () => {
+  it('gets what npm start passes it (DISPATCH_URL, NBD_PORT, HTTP_PORT) and only variables it reads', async () => {
+    const svc = (await composeServices())['nbd-gateway'];
+    const env = svc.environment ?? {};
+    const known: readonly string[] = [...SERVICE_ENV_VARIABLES, ...GATEWAY_ENV_VARIABLES];
+    expect(Object.keys(env).filter((name) => !known.includes(name))).toEqual([]);
+    expect(env).toMatchObject({
+      DISPATCH_URL: `dispatch:${DEFAULT_PORTS.dispatchGrpc}`,
+      NBD_PORT: String(DEFAULT_PORTS.nbdGateway),
+      NBD_HOST: '0.0.0.0',
+      HTTP_PORT: String(DEFAULT_PORTS.nbdGatewayHttp),
+      HTTP_HOST: '0.0.0.0',
+    });
+    // tools/cluster/cluster.ts passes the same two gateway variables.
+    const launcher = read('tools/cluster/cluster.ts');
+    expect(GATEWAY_ENV_VARIABLES.filter((name) => new RegExp(`\\b${name}\\b`).test(launcher)).sort()).toEqual(['DISPATCH_URL', 'NBD_PORT']);
+  });
+
+  it('runs its compiled main once dispatch is healthy, publishes the NBD port, and is scraped', async () => {
+    const svc = (await composeServices())['nbd-gateway'];
+    expect(fs.existsSync(path.join(ROOT, 'services/nbd-gateway/src/main.ts'))).toBe(true);
+    expect(svc.command).toEqual(['node', 'dist/services/nbd-gateway/src/main.js']);
+    expect(Object.keys(svc.depends_on ?? {})).toEqual(['dispatch']);
+    expect(svc.healthcheck?.test.join(' ')).toContain(`fetch('http://127.0.0.1:${DEFAULT_PORTS.nbdGatewayHttp}/healthz')`);
+    expect(publishedPorts(svc)).toEqual([DEFAULT_PORTS.nbdGatewayHttp, DEFAULT_PORTS.nbdGateway].sort((a, b) => a - b));
+    expect(read('deploy/prometheus/prometheus.yml')).toContain(`nbd-gateway:${DEFAULT_PORTS.nbdGatewayHttp}`);
+  });
+});
+
+it('lets rnull and completion scale and publishes only dispatch, the NBD gateway, Prometheus and Grafana', async () => {
   const services = await composeServices();
   for (const name of ['rnull', 'completion']) expect([services[name].container_name, publishedPorts(services[name])]).toEqual([undefined, []]);
   expect(publishedPorts(services.dispatch)).toEqual([DEFAULT_PORTS.dispatchHttp, DEFAULT_PORTS.dispatchGrpc].sort((a, b) => a - b));

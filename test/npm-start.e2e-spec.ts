@@ -50,6 +50,10 @@ it('starts the cluster, serves rnullctl IO on rnullb0 and stops everything on Ct
     expect(Buffer.compare(fs.readFileSync(path.join(dir, 'out.bin')), data)).toBe(0);
     const list = await run(ctl, ['disk', 'list']);
     expect(list.stdout).toMatch(/rnullb0\s+on/);
+    // The NBD gateway runs too, on its default port, with rnullb0 as an export.
+    expect(out).toContain('NBD: nbd://127.0.0.1:10809/rnullb0');
+    const info = JSON.parse((await run('nbdinfo', ['--json', 'nbd://127.0.0.1:10809/rnullb0'])).stdout);
+    expect(info.exports[0]).toMatchObject({ 'export-name': 'rnullb0', 'export-size': 4096 * 1024 * 1024 });
     fs.rmSync(dir, { recursive: true, force: true });
 
     // Ctrl-C: SIGINT to the whole foreground process group.

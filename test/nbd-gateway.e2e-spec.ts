@@ -1,0 +1,149 @@
+// The NBD gateway with real NBD clients (nbdinfo, qemu-img, nbdcopy, fio's nbd engine) and
+// with malformed frames from a raw socket, against a real cluster.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { KeySchema, RedisRequestTable } from '#redis-mq';
+import { NbdCmd, NbdErrno, NbdInfo, NbdOpt, NbdRep } from '#nbd';
+import { RawNbdClient } from '../libs/nbd/src/testing/raw-nbd-client';
+import { createDisk, eventually, startCluster, unary, type Fixture } from './support/cluster-fixture';
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+
+describe('NBD gateway with real clients', () => {
+  let f: Fixture;
+  let host: string;
+  let port: number;
+  let uri: (disk: string) => string;
+  let tmp: string;
+
+  beforeAll(async () => {
+    f = await startCluster({ nbdGateway: true });
+    [host, port] = [f.cluster.nbdAddress!.split(':')[0], Number(f.cluster.nbdAddress!.split(':')[1])];
+    uri = (disk) => `nbd://${host}:${port}/${disk}`;
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nbd-e2e-'));
+    await createDisk(f, 'img0', { size: 32n, irqmode: 1, memoryBacked: true });
+    await createDisk(f, 'cp0', { size: 16n, irqmode: 0, memoryBacked: true, discard: true, blocksize: 512 });
+    await createDisk(f, 'off0', { size: 16n }, false);
+    for (const irq of [0, 1, 2]) await createDisk(f, `fio${irq}`, { size: 64n, irqmode: irq, memoryBacked: true, completionNsec: 50_000n, hwQueueDepth: 64 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await f?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('nbdinfo --list shows every powered disk with its size and block size', async () => {
+    const { stdout } = await run('nbdinfo', ['--list', '--json', `nbd://${host}:${port}`]);
+    const exports = JSON.parse(stdout).exports as Array<Record<string, unknown>>;
+    const byName = new Map(exports.map((e) => [e['export-name'] as string, e]));
+    expect([...byName.keys()].sort()).toEqual(['cp0', 'fio0', 'fio1', 'fio2', 'img0']);
+    expect(byName.get('img0')).toMatchObject({ 'export-size': 32 * MiB, block_size_minimum: 4096, block_size_preferred: 4096, can_flush: true, can_fua: true, can_trim: false, can_zero: true, can_multi_conn: true });
+    expect(byName.get('cp0')).toMatchObject({ 'export-size': 16 * MiB, block_size_minimum: 512, can_trim: true });
+  });
+
+  it('qemu-img convert into the export and back out; qemu-img compare says identical', async () => {
+    const src = path.join(tmp, 'src.raw');
+    const back = path.join(tmp, 'back.raw');
+    fs.writeFileSync(src, randomBytes(32 * MiB));
+    await run('qemu-img', ['convert', '-n', '-f', 'raw', '-O', 'raw', src, uri('img0')]);
+    const cmp = await run('qemu-img', ['compare', '-f', 'raw', '-F', 'raw', src, uri('img0')]);
+    expect(cmp.stdout).toMatch(/Images are identical/);
+    await run('qemu-img', ['convert', '-f', 'raw', '-O', 'raw', uri('img0'), back]);
+    expect(fs.readFileSync(back).equals(fs.readFileSync(src))).toBe(true);
+  });
+
+  it('nbdcopy into the export and back out gives the same bytes', async () => {
+    const src = path.join(tmp, 'cp.raw');
+    const back = path.join(tmp, 'cp-back.raw');
+    fs.writeFileSync(src, randomBytes(16 * MiB));
+    await run('nbdcopy', [src, uri('cp0')]);
+    await run('nbdcopy', [uri('cp0'), back]);
+    expect(fs.readFileSync(back).equals(fs.readFileSync(src))).toBe(true);
+  });
+
+  it.each([0, 1, 2])('fio nbd engine, random writes then verify=crc32c at qd 32, irqmode %i: no verify errors', async (irq) => {
+    const { stdout } = await run(
+      'fio',
+      ['--name=verify', '--ioengine=nbd', `--uri=${uri(`fio${irq}`)}`, '--rw=randwrite', '--bs=4k', '--iodepth=32', '--size=16M', '--verify=crc32c', '--do_verify=1', '--verify_fatal=1', '--output-format=json'],
+      { timeout: 100_000, maxBuffer: 16 * MiB },
+    );
+    const job = JSON.parse(stdout.slice(stdout.indexOf('{'))).jobs[0];
+    expect(job.error).toBe(0);
+    expect(job.write.total_ios).toBe(4096);
+    // The verify pass reads back every block written.
+    expect(job.read.total_ios).toBe(4096);
+  }, 110_000);
+
+  describe('malformed frames from a raw socket', () => {
+    const opened: RawNbdClient[] = [];
+    const attach = async (disk: string) => {
+      const c = await RawNbdClient.connect(port, host);
+      opened.push(c);
+      await c.handshake();
+      c.sendOption(NbdOpt.GO, RawNbdClient.infoRequest(disk, [NbdInfo.BLOCK_SIZE]));
+      let r;
+      do r = await c.readOptionReply();
+      while (r.type === NbdRep.INFO);
+      expect(r.type).toBe(NbdRep.ACK);
+      return c;
+    };
+    afterAll(() => opened.forEach((c) => c.destroy()));
+
+    it('GO on a powered-off disk is NBD_REP_ERR_UNKNOWN naming it', async () => {
+      const c = await RawNbdClient.connect(port, host);
+      opened.push(c);
+      await c.handshake();
+      c.sendOption(NbdOpt.GO, RawNbdClient.infoRequest('off0', []));
+      const r = await c.readOptionReply();
+      expect(r.type).toBe(NbdRep.ERR_UNKNOWN);
+      expect(r.data.toString()).toMatch(/off0/);
+    });
+
+    it('each bad request gets its errno; a wrong magic closes only that connection', async () => {
+      const c = await attach('img0');
+      c.send(77, 1n, 0n, 4096);
+      expect(await c.readSimpleReply()).toMatchObject({ errno: NbdErrno.EINVAL, cookie: 1n });
+      c.send(NbdCmd.READ, 2n, BigInt(32 * MiB), 4096);
+      expect(await c.readSimpleReply()).toMatchObject({ errno: NbdErrno.EINVAL, cookie: 2n });
+      c.send(NbdCmd.WRITE, 3n, BigInt(32 * MiB - 4096), 8192, { data: Buffer.alloc(8192) });
+      expect(await c.readSimpleReply()).toMatchObject({ errno: NbdErrno.ENOSPC, cookie: 3n });
+      c.send(NbdCmd.READ, 4n, 0n, 32 * MiB);
+      expect(await c.readSimpleReply()).toMatchObject({ errno: NbdErrno.EINVAL, cookie: 4n });
+      c.send(NbdCmd.TRIM, 5n, 0n, 4096);
+      expect(await c.readSimpleReply()).toMatchObject({ errno: NbdErrno.EINVAL, cookie: 5n });
+      c.write(RawNbdClient.request(NbdCmd.READ, 6n, 0n, 4096, 0, 0x12345678));
+      expect(await c.closedWithin(5000)).toBe(true);
+      const d = await attach('img0');
+      d.send(NbdCmd.READ, 7n, 0n, 4096);
+      expect(await d.readSimpleReply()).toMatchObject({ errno: 0, cookie: 7n });
+      expect((await d.read(4096)).length).toBe(4096);
+    });
+
+    it('a short write and clients vanishing mid-request leave no tag taken and the gateway serving', async () => {
+      const short = await attach('fio2');
+      short.write(Buffer.concat([RawNbdClient.request(NbdCmd.WRITE, 1n, 0n, 65536), Buffer.alloc(5000)]));
+      await new Promise((r) => setTimeout(r, 100));
+      short.destroy();
+      for (let k = 0; k < 3; k++) {
+        const c = await attach('fio2');
+        for (let i = 0; i < 48; i++) c.send(NbdCmd.WRITE, BigInt(i), BigInt(i * 4096), 4096, { data: Buffer.alloc(4096, i) });
+        for (let i = 48; i < 64; i++) c.send(NbdCmd.READ, BigInt(i), BigInt(i * 4096), 4096);
+        await new Promise((r) => setTimeout(r, 5 + k * 20));
+        c.destroy();
+      }
+      const table = await RedisRequestTable.open(f.redis, 'fio2', { keys: new KeySchema(f.prefix) });
+      expect(await eventually(async () => (await table.busy()).length === 0, 30_000)).toBe(true);
+      const d = await attach('fio2');
+      d.send(NbdCmd.FLUSH, 99n, 0n, 0);
+      expect(await d.readSimpleReply()).toMatchObject({ errno: 0, cookie: 99n });
+      expect(f.cluster.byService('nbd-gateway')).toHaveLength(1);
+      const list = await unary<object, { disks: unknown[] }>(f.disks, 'listDisks', {});
+      expect(list.disks.length).toBeGreaterThan(0);
+    });
+  });
+});
