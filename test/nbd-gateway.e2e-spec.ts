@@ -69,8 +69,8 @@ describe('NBD gateway with real clients', () => {
   it.each([0, 1, 2])('fio nbd engine, random writes then verify=crc32c at qd 32, irqmode %i: no verify errors', async (irq) => {
     const { stdout } = await run(
       'fio',
-      ['--name=verify', '--ioengine=nbd', `--uri=${uri(`fio${irq}`)}`, '--rw=randwrite', '--bs=4k', '--iodepth=32', '--size=16M', '--verify=crc32c', '--do_verify=1', '--verify_fatal=1', '--output-format=json'],
-      { timeout: 100_000, maxBuffer: 16 * MiB },
+      ['--name=verify', '--ioengine=nbd', `--uri=${uri(`fio${irq}`)}`, '--rw=randwrite', '--bs=4k', '--iodepth=32', '--size=16M', '--verify=crc32c', '--do_verify=1', '--verify_fatal=1', '--verify_state_save=0', '--output-format=json'],
+      { timeout: 100_000, maxBuffer: 16 * MiB, cwd: tmp },
     );
     const job = JSON.parse(stdout.slice(stdout.indexOf('{'))).jobs[0];
     expect(job.error).toBe(0);
