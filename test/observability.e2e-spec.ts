@@ -1,7 +1,8 @@
 // The Grafana dashboard against a live cluster: a real Prometheus (Debian's `prometheus`
 // binary) scrapes every service with the project's deploy/prometheus/prometheus.yml, its
 // targets rewritten to the loopback ports of this test's processes, while IO flows on a
-// direct disk (irqmode 0), a timer disk (irqmode 2) and a disk whose requests time out.
+// direct disk (irqmode 0), a timer disk (irqmode 2) and a disk whose requests time out,
+// and through the NBD gateway.
 // Every query of every panel must then return data: a panel that queries a metric (or a
 // label) that no service exports fails here, naming the panel and the expression.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -10,7 +11,9 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
+import { NbdCmd, NbdInfo, NbdOpt, NbdRep } from '#nbd';
 import { Op, Status, type Submission } from '#proto/grpc/blk/v1/block_device';
+import { RawNbdClient } from '../libs/nbd/src/testing/raw-nbd-client';
 import { createDisk, eventually, type Fixture, startCluster, streamAll, submit } from './support/cluster-fixture';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -120,6 +123,32 @@ async function timeoutLoop(disk: string): Promise<void> {
   }
 }
 
+/** Writes then reads through the NBD gateway on `disk` until `running` is cleared. */
+async function nbdLoop(disk: string): Promise<void> {
+  const [host, port] = f!.cluster.nbdAddress!.split(':');
+  const c = await RawNbdClient.connect(Number(port), host);
+  try {
+    await c.handshake();
+    c.sendOption(NbdOpt.GO, RawNbdClient.infoRequest(disk, [NbdInfo.BLOCK_SIZE]));
+    let r;
+    do r = await c.readOptionReply();
+    while (r.type === NbdRep.INFO);
+    if (r.type !== NbdRep.ACK) throw new Error(`NBD_OPT_GO ${disk}: reply ${r.type}`);
+    for (let i = 0n; running; i++) {
+      c.send(NbdCmd.WRITE, i, (i % 256n) * 4096n, 4096, { data: Buffer.alloc(4096, Number(i % 256n)) });
+      const w = await c.readSimpleReply();
+      c.send(NbdCmd.READ, i, (i % 256n) * 4096n, 4096);
+      const rd = await c.readSimpleReply();
+      await c.read(4096);
+      ioCount += 2;
+      if (w.errno || rd.errno) ioErrors.push(`nbd ${disk}: errno ${w.errno}/${rd.errno}`);
+      await sleep(20);
+    }
+  } finally {
+    c.destroy();
+  }
+}
+
 async function promApi<T>(endpoint: string, params?: Record<string, string>): Promise<T> {
   const res = await fetch(`${promUrl}${endpoint}`, params ? { method: 'POST', body: new URLSearchParams(params) } : undefined);
   const body = (await res.json()) as { status: string; data: T; error?: string };
@@ -131,12 +160,12 @@ beforeAll(async () => {
   if (spawnSync('prometheus', ['--version']).error) {
     throw new Error("prometheus is not on the PATH: install Debian's prometheus (apt-get install prometheus; .ci/run installs it)");
   }
-  f = await startCluster();
+  f = await startCluster({ nbdGateway: true });
   await createDisk(f, DISKS.direct, { size: 64n, irqmode: 0, submitQueues: 2 });
   await createDisk(f, DISKS.timer, { size: 64n, irqmode: 2, completionNsec: 200_000n });
   await createDisk(f, DISKS.timeout, { size: 4n, irqmode: 2, completionNsec: 2_000_000_000n, timeoutMs: 300 });
   running = true;
-  loops.push(streamLoop(DISKS.direct), streamLoop(DISKS.timer), timeoutLoop(DISKS.timeout));
+  loops.push(streamLoop(DISKS.direct), streamLoop(DISKS.timer), timeoutLoop(DISKS.timeout), nbdLoop(DISKS.direct));
 
   // The project's Prometheus config with each service job pointed at this test's processes.
   const port = await freePort();
