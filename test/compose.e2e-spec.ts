@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_PORTS, SERVICE_ENV_VARIABLES } from '#cluster';
 import { luaDir } from '#redis-mq';
-import { GATEWAY_ENV_VARIABLES } from '../services/nbd-gateway/src/gateway-env';
+import { NBD_ENV_VARIABLES } from '#cluster';
 
 const ROOT = path.resolve(__dirname, '..');
 const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -97,9 +97,9 @@ it('LAUNCHER_VARIABLES are exactly the service variables tools/cluster/cluster.t
 });
 
 describe.each(SERVICES)('%s in docker-compose.yml', (service) => {
-  it('sets only variables that readServiceEnv reads (SERVICE_ENV_VARIABLES)', async () => {
+  it('sets only variables that readServiceEnv reads (SERVICE_ENV_VARIABLES; dispatch also readNbdEnv)', async () => {
     const env = (await composeServices())[service].environment ?? {};
-    const known: readonly string[] = SERVICE_ENV_VARIABLES;
+    const known: readonly string[] = service === 'dispatch' ? [...SERVICE_ENV_VARIABLES, ...NBD_ENV_VARIABLES] : SERVICE_ENV_VARIABLES;
     expect(Object.keys(env).length).toBeGreaterThan(0);
     expect(Object.keys(env).filter((name) => !known.includes(name))).toEqual([]);
   });
@@ -138,11 +138,16 @@ it('comes up in order: redis, gendisk, then rnull and completion, then dispatch,
   expect(services.redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
 });
 
-describe('nbd-gateway in docker-compose.yml', () => {
+describe('NBD in docker-compose.yml', () => {
+  it('is served inside dispatch by default (NBD_IN_DISPATCH=1), published on the default NBD port', async () => {
+    const dispatch = (await composeServices()).dispatch;
+    expect(dispatch.environment).toMatchObject({ NBD_IN_DISPATCH: '1', NBD_HOST: '0.0.0.0', NBD_PORT: String(DEFAULT_PORTS.nbdGateway) });
+  });
+
   it('gets what npm start passes it (DISPATCH_URL, NBD_PORT, HTTP_PORT) and only variables it reads', async () => {
     const svc = (await composeServices())['nbd-gateway'];
     const env = svc.environment ?? {};
-    const known: readonly string[] = [...SERVICE_ENV_VARIABLES, ...GATEWAY_ENV_VARIABLES];
+    const known: readonly string[] = [...SERVICE_ENV_VARIABLES, ...NBD_ENV_VARIABLES];
     expect(Object.keys(env).filter((name) => !known.includes(name))).toEqual([]);
     expect(env).toMatchObject({
       DISPATCH_URL: `dispatch:${DEFAULT_PORTS.dispatchGrpc}`,
@@ -151,9 +156,9 @@ describe('nbd-gateway in docker-compose.yml', () => {
       HTTP_PORT: String(DEFAULT_PORTS.nbdGatewayHttp),
       HTTP_HOST: '0.0.0.0',
     });
-    // tools/cluster/cluster.ts passes the same two gateway variables.
+    // tools/cluster/cluster.ts passes the gateway the same two (and NBD_IN_DISPATCH to dispatch in that mode).
     const launcher = read('tools/cluster/cluster.ts');
-    expect(GATEWAY_ENV_VARIABLES.filter((name) => new RegExp(`\\b${name}\\b`).test(launcher)).sort()).toEqual(['DISPATCH_URL', 'NBD_PORT']);
+    expect(NBD_ENV_VARIABLES.filter((name) => new RegExp(`\\b${name}\\b`).test(launcher)).sort()).toEqual(['DISPATCH_URL', 'NBD_IN_DISPATCH', 'NBD_PORT']);
   });
 
   it('runs its compiled main once dispatch is healthy, publishes the NBD port, and is scraped', async () => {
@@ -161,16 +166,20 @@ describe('nbd-gateway in docker-compose.yml', () => {
     expect(fs.existsSync(path.join(ROOT, 'services/nbd-gateway/src/main.ts'))).toBe(true);
     expect(svc.command).toEqual(['node', 'dist/services/nbd-gateway/src/main.js']);
     expect(Object.keys(svc.depends_on ?? {})).toEqual(['dispatch']);
+    // Only with `--profile nbd-gateway`, and on another host port than dispatch's 10809.
+    expect((svc as { profiles?: string[] }).profiles).toEqual(['nbd-gateway']);
     expect(svc.healthcheck?.test.join(' ')).toContain(`fetch('http://127.0.0.1:${DEFAULT_PORTS.nbdGatewayHttp}/healthz')`);
-    expect(publishedPorts(svc)).toEqual([DEFAULT_PORTS.nbdGatewayHttp, DEFAULT_PORTS.nbdGateway].sort((a, b) => a - b));
-    expect(read('deploy/prometheus/prometheus.yml')).toContain(`nbd-gateway:${DEFAULT_PORTS.nbdGatewayHttp}`);
+    expect(publishedPorts(svc)).toEqual([DEFAULT_PORTS.nbdGatewayHttp, DEFAULT_PORTS.nbdGateway + 1].sort((a, b) => a - b));
+    const prom = parse(read('deploy/prometheus/prometheus.yml')) as { scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[] }[] };
+    const job = prom.scrape_configs.find((j) => j.job_name === 'nbd-gateway');
+    expect(job?.dns_sd_configs).toEqual([expect.objectContaining({ names: ['nbd-gateway'], port: DEFAULT_PORTS.nbdGatewayHttp })]);
   });
 });
 
 it('lets rnull and completion scale and publishes only dispatch, the NBD gateway, Prometheus and Grafana', async () => {
   const services = await composeServices();
   for (const name of ['rnull', 'completion']) expect([services[name].container_name, publishedPorts(services[name])]).toEqual([undefined, []]);
-  expect(publishedPorts(services.dispatch)).toEqual([DEFAULT_PORTS.dispatchHttp, DEFAULT_PORTS.dispatchGrpc].sort((a, b) => a - b));
+  expect(publishedPorts(services.dispatch)).toEqual([DEFAULT_PORTS.dispatchHttp, DEFAULT_PORTS.nbdGateway, DEFAULT_PORTS.dispatchGrpc].sort((a, b) => a - b));
   expect(publishedPorts(services.gendisk)).toEqual([]);
   expect(publishedPorts(services.prometheus)).toEqual([9090]);
   expect(publishedPorts(services.grafana)).toEqual([3000]);

@@ -1,5 +1,6 @@
 // The NBD gateway with real NBD clients (nbdinfo, qemu-img, nbdcopy, fio's nbd engine) and
-// with malformed frames from a raw socket, against a real cluster.
+// with malformed frames from a raw socket, against a real cluster: served inside dispatch
+// (NBD_IN_DISPATCH=1, the default) and by the separate nbd-gateway service.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -14,7 +15,8 @@ import { createDisk, eventually, startCluster, unary, type Fixture } from './sup
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
 
-describe('NBD gateway with real clients', () => {
+// Both ways the front end runs: inside dispatch (the default) and as its own service.
+describe.each(['dispatch', 'service'] as const)('NBD gateway (%s) with real clients', (mode) => {
   let f: Fixture;
   let host: string;
   let port: number;
@@ -22,7 +24,7 @@ describe('NBD gateway with real clients', () => {
   let tmp: string;
 
   beforeAll(async () => {
-    f = await startCluster({ nbdGateway: true });
+    f = await startCluster({ nbdGateway: mode });
     [host, port] = [f.cluster.nbdAddress!.split(':')[0], Number(f.cluster.nbdAddress!.split(':')[1])];
     uri = (disk) => `nbd://${host}:${port}/${disk}`;
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nbd-e2e-'));
@@ -141,7 +143,7 @@ describe('NBD gateway with real clients', () => {
       const d = await attach('fio2');
       d.send(NbdCmd.FLUSH, 99n, 0n, 0);
       expect(await d.readSimpleReply()).toMatchObject({ errno: 0, cookie: 99n });
-      expect(f.cluster.byService('nbd-gateway')).toHaveLength(1);
+      expect(f.cluster.byService(mode === 'service' ? 'nbd-gateway' : 'dispatch')).toHaveLength(1);
       const list = await unary<object, { disks: unknown[] }>(f.disks, 'listDisks', {});
       expect(list.disks.length).toBeGreaterThan(0);
     });

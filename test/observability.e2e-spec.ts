@@ -160,7 +160,8 @@ beforeAll(async () => {
   if (spawnSync('prometheus', ['--version']).error) {
     throw new Error("prometheus is not on the PATH: install Debian's prometheus (apt-get install prometheus; .ci/run installs it)");
   }
-  f = await startCluster({ nbdGateway: true });
+  // The separate gateway, so that every job of prometheus.yml has a process to scrape.
+  f = await startCluster({ nbdGateway: 'service' });
   await createDisk(f, DISKS.direct, { size: 64n, irqmode: 0, submitQueues: 2 });
   await createDisk(f, DISKS.timer, { size: 64n, irqmode: 2, completionNsec: 200_000n });
   await createDisk(f, DISKS.timeout, { size: 4n, irqmode: 2, completionNsec: 2_000_000_000n, timeoutMs: 300 });

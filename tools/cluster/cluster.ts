@@ -14,8 +14,12 @@ export interface ClusterOptions {
   ephemeralPorts?: boolean;
   rnullWorkers?: number;
   completionWorkers?: number;
-  /** Also run the NBD gateway (services/nbd-gateway) in front of dispatch. */
-  nbdGateway?: boolean;
+  /**
+   * Serve NBD: `'dispatch'` (or `true`, the faster way on this machine, see README) has
+   * dispatch serve it in its own process (NBD_IN_DISPATCH=1); `'service'` runs
+   * services/nbd-gateway in front of dispatch.
+   */
+  nbdGateway?: boolean | 'service' | 'dispatch';
   /** Extra environment for every service. */
   env?: Record<string, string>;
   /** Where service output lines go. */
@@ -64,10 +68,13 @@ export class Cluster {
     for (let i = 0; i < (this.opts.completionWorkers ?? 1); i++) workers.push(this.spawn('completion'));
     for (let i = 0; i < (this.opts.rnullWorkers ?? 1); i++) workers.push(this.spawn('rnull'));
     await Promise.all(workers);
-    await this.spawn('dispatch', { GRPC_URL: this.dispatchAddress });
-    if (this.opts.nbdGateway) {
-      const nbdPort = eph ? 0 : DEFAULT_PORTS.nbdGateway;
-      const gw = await this.spawn('nbd-gateway', { DISPATCH_URL: this.dispatchAddress, NBD_PORT: String(nbdPort) });
+    const nbdPort = String(eph ? 0 : DEFAULT_PORTS.nbdGateway);
+    const nbdMode = this.opts.nbdGateway === true ? 'dispatch' : this.opts.nbdGateway || undefined;
+    const inDispatch: Record<string, string> = nbdMode === 'dispatch' ? { NBD_IN_DISPATCH: '1', NBD_PORT: nbdPort } : {};
+    const dispatch = await this.spawn('dispatch', { GRPC_URL: this.dispatchAddress, ...inDispatch });
+    if (nbdMode === 'dispatch') this.nbdAddress = (await dispatch.ready).nbd;
+    if (nbdMode === 'service') {
+      const gw = await this.spawn('nbd-gateway', { DISPATCH_URL: this.dispatchAddress, NBD_PORT: nbdPort });
       this.nbdAddress = (await gw.ready).nbd;
     }
     return this;

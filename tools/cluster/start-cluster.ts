@@ -24,6 +24,14 @@ async function ensureDefaultDisk(address: string): Promise<Disk> {
   }
 }
 
+/** `NBD_GATEWAY`: `dispatch` (default, NBD served inside dispatch), `service` (its own process) or `0`. */
+function nbdMode(v: string | undefined): 'dispatch' | 'service' | false {
+  if (v === undefined || v === '' || v === 'dispatch') return 'dispatch';
+  if (v === 'service') return 'service';
+  if (v === '0') return false;
+  throw new Error(`NBD_GATEWAY must be dispatch, service or 0, got ${JSON.stringify(v)}`);
+}
+
 let running: Cluster | undefined;
 
 async function main(): Promise<void> {
@@ -32,7 +40,7 @@ async function main(): Promise<void> {
   const cluster = new Cluster({
     rnullWorkers: workers,
     completionWorkers: workers,
-    nbdGateway: process.env.NBD_GATEWAY !== '0',
+    nbdGateway: nbdMode(process.env.NBD_GATEWAY),
     out: (label, line) => process.stderr.write(`[${label}] ${line}\n`),
     onReady: (label, r) => process.stderr.write(`  ✓ ${label.padEnd(12)} http :${r.http}${r.grpc ? `  grpc ${r.grpc}` : ''}${r.nbd ? `  nbd ${r.nbd}` : ''}\n`),
   });

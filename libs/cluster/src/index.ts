@@ -29,3 +29,6 @@ export * from './driver/hctx-workers';
 export * from './driver/completion-workers';
 export * from './service-core.module';
 export * from './keyed-serial';
+export * from './nbd/nbd-env';
+export * from './nbd/nbd-front-end';
+export * from './nbd/block-layer-backend';

@@ -1,12 +1,16 @@
 // dispatch: the blk-mq core service (tags, plug, hctx queues, timeouts) and the client API.
-import { Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import {
   BlockLayer,
+  BlockLayerBackend,
   BlockMetrics,
   DiskDirectory,
   GenDiskForwarder,
   type Logger,
+  MetricsRegistry,
+  NbdFrontEnd,
+  readNbdEnv,
   REDIS,
   REDIS_BLOCKING,
   SERVICE_ENV,
@@ -32,19 +36,36 @@ import { GenDiskForwardController } from './gendisk.controller';
   ],
 })
 export class DispatchModule implements OnModuleInit, BeforeApplicationShutdown {
+  /** NBD served in this process (NBD_IN_DISPATCH=1), straight into the block layer. */
+  private nbd?: NbdFrontEnd;
+
   constructor(
     private readonly layer: BlockLayer,
     private readonly directory: DiskDirectory,
     private readonly gendisk: GenDiskForwarder,
+    private readonly metrics: MetricsRegistry,
+    @Inject(SERVICE_LOG) private readonly log: Logger,
   ) {}
+
+  /** The NBD listener's `host:port` when dispatch serves NBD, else undefined. */
+  get nbdAddress(): string | undefined {
+    return this.nbd?.address;
+  }
 
   async onModuleInit(): Promise<void> {
     await this.directory.start();
     await this.layer.start();
+    const nbdEnv = readNbdEnv();
+    if (nbdEnv.inDispatch) {
+      const log = this.log.child({ component: 'nbd-server' });
+      this.nbd = new NbdFrontEnd(new BlockLayerBackend(this.layer, this.directory), nbdEnv, 'dispatch', this.metrics.registry, log);
+      log.info({ nbd: await this.nbd.listen() }, 'serving NBD in dispatch');
+    }
   }
 
-  /** SIGTERM: in-flight IO completes (or times out) before the connections close. */
+  /** SIGTERM: NBD clients' commands and in-flight IO complete (or time out) before the connections close. */
   async beforeApplicationShutdown(): Promise<void> {
+    await this.nbd?.close();
     await this.layer.drain(8_000);
     await this.layer.stop();
     this.gendisk.close();

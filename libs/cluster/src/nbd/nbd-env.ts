@@ -1,8 +1,11 @@
-// The NBD gateway's own settings, beside the variables every service reads (service-env).
-import { DEFAULT_PORTS } from '#cluster';
+// The NBD front end's settings, beside the variables every service reads (service-env):
+// for the nbd-gateway service, and for dispatch when it serves NBD itself (NBD_IN_DISPATCH).
+import { DEFAULT_PORTS } from '../service-env';
 
-export interface GatewayEnv {
-  /** `DISPATCH_URL`: dispatch's gRPC address, where every IO and disk listing goes. */
+export interface NbdEnv {
+  /** `NBD_IN_DISPATCH=1`: dispatch serves NBD in its own process (read by dispatch only). */
+  readonly inDispatch: boolean;
+  /** `DISPATCH_URL`: dispatch's gRPC address, where the gateway sends IO and listings. */
   readonly dispatchUrl: string;
   /** `NBD_PORT` (10809, IANA's NBD port); 0 picks a free port. */
   readonly nbdPort: number;
@@ -14,8 +17,8 @@ export interface GatewayEnv {
   readonly maxInFlight: number;
 }
 
-/** Every variable `readGatewayEnv` reads: the compose drift test compares them too. */
-export const GATEWAY_ENV_VARIABLES = ['DISPATCH_URL', 'NBD_PORT', 'NBD_HOST', 'NBD_MAX_CONNECTIONS', 'NBD_MAX_IN_FLIGHT'] as const;
+/** Every variable `readNbdEnv` reads: the compose drift test compares them too. */
+export const NBD_ENV_VARIABLES = ['NBD_IN_DISPATCH', 'DISPATCH_URL', 'NBD_PORT', 'NBD_HOST', 'NBD_MAX_CONNECTIONS', 'NBD_MAX_IN_FLIGHT'] as const;
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const raw = env[name];
@@ -25,9 +28,12 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   return n;
 }
 
-/** Reads the gateway's settings; throws naming the variable on a bad value. */
-export function readGatewayEnv(env: NodeJS.ProcessEnv = process.env): GatewayEnv {
+/** Reads the NBD settings; throws naming the variable on a bad value. */
+export function readNbdEnv(env: NodeJS.ProcessEnv = process.env): NbdEnv {
+  const flag = env.NBD_IN_DISPATCH ?? '';
+  if (!['', '0', '1'].includes(flag)) throw new Error(`NBD_IN_DISPATCH must be 0 or 1, got ${JSON.stringify(flag)}`);
   return {
+    inDispatch: flag === '1',
     dispatchUrl: env.DISPATCH_URL || `127.0.0.1:${DEFAULT_PORTS.dispatchGrpc}`,
     nbdPort: int(env, 'NBD_PORT', DEFAULT_PORTS.nbdGateway, 0),
     nbdHost: env.NBD_HOST || '127.0.0.1',
