@@ -128,6 +128,17 @@ export class BenchCluster {
     return { pageBytes: pages * 4096, redisBytes: Number(usage ?? 0) };
   }
 
+  /**
+   * Redis commands per second of the idle cluster (no disk busy) over `ms`: the background
+   * (BullMQ workers, notice routers, scrapes) that every per-IO command count includes.
+   */
+  async idleCommandRate(ms = 2000): Promise<number> {
+    const before = await this.commandsProcessed();
+    await new Promise((r) => setTimeout(r, ms));
+    // The two INFO calls themselves are not background.
+    return ((await this.commandsProcessed()) - before - 1) / (ms / 1000);
+  }
+
   /** Redis `used_memory` (INFO memory). */
   async redisUsedMemory(): Promise<number> {
     const m = /used_memory:(\d+)/.exec(await this.redis!.info('memory'));
