@@ -14,6 +14,7 @@ module.exports = {
     '^#redis-mq$': path.join(root, 'libs/redis-mq/src/index.ts'),
     '^#rnull$': path.join(root, 'libs/rnull/src/index.ts'),
     '^#cluster$': path.join(root, 'libs/cluster/src/index.ts'),
+    '^#nbd$': path.join(root, 'libs/nbd/src/index.ts'),
     '^#proto$': path.join(root, 'libs/proto/src/index.ts'),
     '^#proto/(.*)$': path.join(root, 'libs/proto/src/$1'),
   },

@@ -1,5 +1,6 @@
 // The whole cluster on one machine, as `npm start` runs it and the end-to-end tests use
-// it: Redis, then gendisk, completion, rnull and dispatch as their own processes.
+// it: Redis, then gendisk, completion, rnull, dispatch and (optionally) the NBD gateway as
+// their own processes.
 import { DEFAULT_PORTS } from '#cluster';
 import { findOrStartRedis, freePort, type RedisHandle } from './private-redis';
 import { ServiceProcess, waitHealthy, type ReadyLine } from './service-process';
@@ -13,6 +14,8 @@ export interface ClusterOptions {
   ephemeralPorts?: boolean;
   rnullWorkers?: number;
   completionWorkers?: number;
+  /** Also run the NBD gateway (services/nbd-gateway) in front of dispatch. */
+  nbdGateway?: boolean;
   /** Extra environment for every service. */
   env?: Record<string, string>;
   /** Where service output lines go. */
@@ -24,12 +27,14 @@ export interface ClusterOptions {
 /**
  * Invariants:
  *   - Every service gets the same REDIS_URL, KEY_PREFIX and GENDISK_URL.
- *   - `stop()` stops dispatch first (no new IO), then the workers, then gendisk, then a
+ *   - `stop()` stops the NBD gateway and dispatch first (no new IO), then the workers, then gendisk, then a
  *     private Redis; it resolves only when every child has exited.
  */
 export class Cluster {
   readonly processes: ServiceProcess[] = [];
   dispatchAddress = '';
+  /** The NBD gateway's `host:port` when it runs (`nbdGateway`), else undefined. */
+  nbdAddress?: string;
   private redis?: RedisHandle;
   private gendiskAddress = '';
   private counters = new Map<string, number>();
@@ -60,6 +65,11 @@ export class Cluster {
     for (let i = 0; i < (this.opts.rnullWorkers ?? 1); i++) workers.push(this.spawn('rnull'));
     await Promise.all(workers);
     await this.spawn('dispatch', { GRPC_URL: this.dispatchAddress });
+    if (this.opts.nbdGateway) {
+      const nbdPort = eph ? 0 : DEFAULT_PORTS.nbdGateway;
+      const gw = await this.spawn('nbd-gateway', { DISPATCH_URL: this.dispatchAddress, NBD_PORT: String(nbdPort) });
+      this.nbdAddress = (await gw.ready).nbd;
+    }
     return this;
   }
 
@@ -82,7 +92,7 @@ export class Cluster {
   }
 
   async stop(): Promise<void> {
-    const order = ['dispatch', 'nbd-gateway', 'rnull', 'completion', 'gendisk'];
+    const order = ['nbd-gateway', 'dispatch', 'rnull', 'completion', 'gendisk'];
     for (const service of order) {
       await Promise.all(this.processes.filter((p) => p.spec.service === service).map((p) => p.stop()));
     }
@@ -101,6 +111,8 @@ function defaultHttpPort(service: string): number {
       return DEFAULT_PORTS.rnullHttp;
     case 'completion':
       return DEFAULT_PORTS.completionHttp;
+    case 'nbd-gateway':
+      return DEFAULT_PORTS.nbdGatewayHttp;
     default:
       return 0;
   }

@@ -18,6 +18,8 @@ export interface ReadyLine {
   instance: string;
   http: number;
   grpc?: string;
+  /** The NBD gateway's listening `host:port`. */
+  nbd?: string;
 }
 
 /** The workspace root: the nearest folder above this file with the project's package.json. */

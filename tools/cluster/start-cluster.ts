@@ -32,8 +32,9 @@ async function main(): Promise<void> {
   const cluster = new Cluster({
     rnullWorkers: workers,
     completionWorkers: workers,
+    nbdGateway: process.env.NBD_GATEWAY !== '0',
     out: (label, line) => process.stderr.write(`[${label}] ${line}\n`),
-    onReady: (label, r) => process.stderr.write(`  ✓ ${label.padEnd(12)} http :${r.http}${r.grpc ? `  grpc ${r.grpc}` : ''}\n`),
+    onReady: (label, r) => process.stderr.write(`  ✓ ${label.padEnd(12)} http :${r.http}${r.grpc ? `  grpc ${r.grpc}` : ''}${r.nbd ? `  nbd ${r.nbd}` : ''}\n`),
   });
   let stopping = false;
   const stop = async (why: string) => {
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     [
       `rnull-cluster is ready (${((Date.now() - started) / 1000).toFixed(1)} s)`,
       `  gRPC (BlockDevice + GenDisk): ${cluster.dispatchAddress}`,
+      ...(cluster.nbdAddress ? [`  NBD: nbd://${cluster.nbdAddress}/${disk.name}   (nbdinfo --list nbd://${cluster.nbdAddress})`] : []),
       `  Redis: ${cluster.redisUrl}`,
       `  disk ${disk.name}: ${a.size} MiB, blocksize ${a.blocksize}, irqmode ${a.irqmode}, memory_backed ${a.memoryBacked ? 1 : 0}, power ${disk.power ? 'on' : 'off'}`,
       `  try: npx rnullctl disk list   |   npx rnullctl load --seconds 5`,

@@ -16,6 +16,8 @@ export interface BootstrapOptions {
   /** Serve the public gRPC packages on `env.grpcUrl`. */
   grpc?: boolean;
   logger?: LoggerService;
+  /** More fields for the `ready` line (e.g. the NBD gateway's bound address). */
+  readyFields?: (app: INestApplication) => Record<string, unknown>;
 }
 
 /** gRPC options shared by every server: the whole blk.v1 package plus reflection. */
@@ -77,7 +79,7 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
 
   // One machine-readable line that `npm start` and the tests wait for.
   process.stdout.write(
-    `${JSON.stringify({ msg: 'ready', service: opts.env.service, instance: opts.env.instanceId, http: httpPort, grpc: opts.grpc ? opts.env.grpcUrl : undefined })}\n`,
+    `${JSON.stringify({ msg: 'ready', service: opts.env.service, instance: opts.env.instanceId, http: httpPort, grpc: opts.grpc ? opts.env.grpcUrl : undefined, ...opts.readyFields?.(app) })}\n`,
   );
   return app;
 }

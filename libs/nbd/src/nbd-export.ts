@@ -1,0 +1,52 @@
+// One NBD export as the gateway offers it (a powered disk of the cluster): size, block
+// size constraints and the transmission flags that reflect what the disk supports.
+import { TransmissionFlag } from './nbd-protocol';
+
+/** What a disk offers, in the backend's words (the subset of null_blk attributes NBD needs). */
+export interface ExportDisk {
+  readonly name: string;
+  readonly sizeBytes: bigint;
+  /** The disk's logical block size: NBD's minimum and preferred block size. */
+  readonly blockSize: number;
+  readonly fua: boolean;
+  readonly discard: boolean;
+  readonly rotational: boolean;
+}
+
+/**
+ * Invariants:
+ *   - `minBlock` divides `preferredBlock`, which divides `maxPayload` (the spec's rules).
+ *   - `flags` always has HAS_FLAGS and never READ_ONLY: every export is writable.
+ */
+export interface NbdExport {
+  readonly name: string;
+  readonly sizeBytes: bigint;
+  readonly minBlock: number;
+  readonly preferredBlock: number;
+  /** Largest READ or WRITE payload; TRIM and WRITE_ZEROES may be longer (they are split). */
+  readonly maxPayload: number;
+  readonly flags: number;
+  readonly description: string;
+}
+
+/**
+ * The export of `disk`. CAN_MULTI_CONN is set because the cluster keeps no per-connection
+ * cache: a write is in the shared page store when it is acknowledged (DESIGN invariant 4),
+ * so FLUSH and FUA on one connection cover writes acknowledged on every other.
+ */
+export function exportOf(disk: ExportDisk, maxPayload: number): NbdExport {
+  let flags = TransmissionFlag.HAS_FLAGS | TransmissionFlag.SEND_FLUSH | TransmissionFlag.SEND_WRITE_ZEROES | TransmissionFlag.CAN_MULTI_CONN;
+  if (disk.fua) flags |= TransmissionFlag.SEND_FUA;
+  if (disk.discard) flags |= TransmissionFlag.SEND_TRIM;
+  if (disk.rotational) flags |= TransmissionFlag.ROTATIONAL;
+  const max = Math.max(disk.blockSize, Math.floor(maxPayload / disk.blockSize) * disk.blockSize);
+  return {
+    name: disk.name,
+    sizeBytes: disk.sizeBytes,
+    minBlock: disk.blockSize,
+    preferredBlock: disk.blockSize,
+    maxPayload: max,
+    flags,
+    description: `rnull-cluster disk ${disk.name}, ${disk.sizeBytes / 1048576n} MiB, ${disk.blockSize}-byte blocks`,
+  };
+}

@@ -1,0 +1,111 @@
+// The NBD server: accepts TCP connections, runs each through option haggling and the
+// transmission phase, and drains every connection on close (SIGTERM).
+import * as net from 'node:net';
+import type { NbdBackend } from './nbd-backend';
+import { haggle } from './option-haggling';
+import { ReplyWriter } from './reply-writer';
+import { SocketReader } from './socket-reader';
+import { type CommandObserver, Transmission, type TransmissionEnd, type TransmissionLimits } from './transmission';
+
+/** What the server tells its host about connections (logs and metrics). */
+export interface NbdServerEvents {
+  onConnectionOpen?(peer: string): void;
+  /** `how`: a TransmissionEnd, or why the handshake ended, or `error: …`. */
+  onConnectionClose?(peer: string, exportName: string | undefined, how: string): void;
+  onCommand?: CommandObserver;
+}
+
+export interface NbdServerOptions {
+  readonly backend: NbdBackend;
+  readonly limits?: TransmissionLimits;
+  /** Connections at once; more are refused at accept (default 256). */
+  readonly maxConnections?: number;
+  readonly events?: NbdServerEvents;
+}
+
+/**
+ * Invariants:
+ *   - A failure in one connection (protocol error, backend error, socket error) ends that
+ *     connection only; the server keeps serving.
+ *   - `close()` stops accepting, lets each connection finish the commands it has read
+ *     (answering them), then closes it; it resolves when every connection is gone.
+ */
+export class NbdServer {
+  private readonly server: net.Server;
+  private readonly connections = new Map<net.Socket, Transmission | undefined>();
+  private closing = false;
+
+  constructor(private readonly opts: NbdServerOptions) {
+    this.server = net.createServer({ noDelay: true }, (socket) => void this.serve(socket));
+    this.server.maxConnections = opts.maxConnections ?? 256;
+  }
+
+  /** Listens on `host:port` (0: a free port); resolves the bound port. */
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const [socket, transmission] of this.connections) {
+      if (transmission) transmission.stop();
+      else socket.destroy();
+    }
+    while (this.connections.size > 0) await new Promise((r) => setTimeout(r, 20));
+    await closed;
+  }
+
+  private async serve(socket: net.Socket): Promise<void> {
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    socket.on('error', () => undefined);
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.connections.set(socket, undefined);
+    this.opts.events?.onConnectionOpen?.(peer);
+    let exportName: string | undefined;
+    let how: string;
+    try {
+      const reader = new SocketReader(socket);
+      const hs = await haggle(socket, reader, this.opts.backend);
+      if ('ended' in hs) {
+        how = hs.ended;
+      } else {
+        exportName = hs.export.name;
+        const session = this.opts.backend.openSession(hs.export);
+        const transmission = new Transmission(hs.export, reader, new ReplyWriter(socket, hs.structuredReplies), session, {
+          blockSizeAgreed: hs.blockSizeAgreed,
+          limits: this.opts.limits,
+          onDrain: (cb) => socket.once('drain', cb),
+          observe: this.opts.events?.onCommand,
+        });
+        this.connections.set(socket, transmission);
+        if (this.closing) transmission.stop();
+        const end: TransmissionEnd = await transmission.run();
+        how = end;
+      }
+    } catch (err) {
+      how = `error: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    await new Promise<void>((resolve) => {
+      if (socket.destroyed) return resolve();
+      socket.once('close', () => resolve());
+      socket.end();
+      setTimeout(() => socket.destroy(), 5000).unref();
+    });
+    this.connections.delete(socket);
+    this.opts.events?.onConnectionClose?.(peer, exportName, how);
+  }
+}

@@ -1,0 +1,179 @@
+// The handshake of a fixed newstyle NBD server: greeting, client flags, then options until
+// the client picks an export (NBD_OPT_EXPORT_NAME or NBD_OPT_GO) or leaves.
+import type { Socket } from 'node:net';
+import type { NbdBackend } from './nbd-backend';
+import type { NbdExport } from './nbd-export';
+import {
+  MAX_OPTION_BYTES,
+  NBD_FLAG_C_FIXED_NEWSTYLE,
+  NBD_FLAG_C_NO_ZEROES,
+  NBD_FLAG_FIXED_NEWSTYLE,
+  NBD_FLAG_NO_ZEROES,
+  NBD_INIT_MAGIC,
+  NBD_OPTS_MAGIC,
+  NBD_REP_MAGIC,
+  NbdInfo,
+  NbdOpt,
+  NbdRep,
+} from './nbd-protocol';
+import type { SocketReader } from './socket-reader';
+
+/** The outcome of a handshake that reached the transmission phase. */
+export interface Negotiated {
+  readonly export: NbdExport;
+  /** NBD_OPT_STRUCTURED_REPLY was acknowledged: READ replies are structured. */
+  readonly structuredReplies: boolean;
+  /** The client asked for NBD_INFO_BLOCK_SIZE, so it promised aligned requests. */
+  readonly blockSizeAgreed: boolean;
+}
+
+/** Why a handshake ended without an export, for the log. */
+export type HandshakeEnd = { readonly ended: string };
+
+/**
+ * The empty export name is the spec's "default export": the first export by name, or
+ * `rnullb0` when there is one (the disk `npm start` creates).
+ */
+function pick(exports: NbdExport[], name: string): NbdExport | undefined {
+  if (name !== '') return exports.find((e) => e.name === name);
+  return exports.find((e) => e.name === 'rnullb0') ?? [...exports].sort((a, b) => a.name.localeCompare(b.name))[0];
+}
+
+/**
+ * Runs the handshake on `socket`. Resolves the negotiated export, or `{ended}` when the
+ * client aborted, vanished, broke the protocol (wrong magic, unknown client flags) or named
+ * an unknown export with NBD_OPT_EXPORT_NAME (which has no error reply): the caller closes.
+ * Every other bad option gets an NBD_REP_ERR_* reply and haggling goes on.
+ */
+export async function haggle(socket: Socket, reader: SocketReader, backend: NbdBackend): Promise<Negotiated | HandshakeEnd> {
+  const greeting = Buffer.alloc(18);
+  greeting.writeBigUInt64BE(NBD_INIT_MAGIC, 0);
+  greeting.writeBigUInt64BE(NBD_OPTS_MAGIC, 8);
+  greeting.writeUInt16BE(NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES, 16);
+  socket.write(greeting);
+
+  const clientFlags = await reader.read(4);
+  if (!clientFlags) return { ended: 'client left before sending its flags' };
+  const cflags = clientFlags.readUInt32BE(0);
+  if ((cflags & ~(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES)) !== 0) return { ended: `unknown client flags 0x${cflags.toString(16)}` };
+  const noZeroes = (cflags & NBD_FLAG_C_NO_ZEROES) !== 0;
+  let structuredReplies = false;
+
+  const reply = (option: number, type: number, data: Buffer = Buffer.alloc(0)) => {
+    const h = Buffer.alloc(20);
+    h.writeBigUInt64BE(NBD_REP_MAGIC, 0);
+    h.writeUInt32BE(option, 8);
+    h.writeUInt32BE(type, 12);
+    h.writeUInt32BE(data.length, 16);
+    socket.write(data.length ? Buffer.concat([h, data]) : h);
+  };
+  const error = (option: number, type: number, message: string) => reply(option, type, Buffer.from(message));
+
+  for (;;) {
+    const head = await reader.read(16);
+    if (!head) return { ended: 'client left during option haggling' };
+    if (head.readBigUInt64BE(0) !== NBD_OPTS_MAGIC) return { ended: 'wrong option magic' };
+    const option = head.readUInt32BE(8);
+    const length = head.readUInt32BE(12);
+    if (length > MAX_OPTION_BYTES) {
+      if (option === NbdOpt.EXPORT_NAME || !(await reader.skip(length))) return { ended: `option ${option} of ${length} bytes is too long` };
+      error(option, NbdRep.ERR_TOO_BIG, `option data of ${length} bytes is over the limit of ${MAX_OPTION_BYTES}`);
+      continue;
+    }
+    const data = await reader.read(length);
+    if (!data) return { ended: 'client left in the middle of an option' };
+
+    switch (option) {
+      case NbdOpt.EXPORT_NAME: {
+        const exp = pick(await backend.listExports(), data.toString('utf8'));
+        if (!exp) return { ended: `unknown export ${JSON.stringify(data.toString('utf8'))} (NBD_OPT_EXPORT_NAME)` };
+        const out = Buffer.alloc(noZeroes ? 10 : 134);
+        out.writeBigUInt64BE(exp.sizeBytes, 0);
+        out.writeUInt16BE(exp.flags, 8);
+        socket.write(out);
+        return { export: exp, structuredReplies, blockSizeAgreed: false };
+      }
+      case NbdOpt.ABORT:
+        reply(option, NbdRep.ACK);
+        return { ended: 'client aborted' };
+      case NbdOpt.LIST: {
+        if (length !== 0) {
+          error(option, NbdRep.ERR_INVALID, 'NBD_OPT_LIST carries no data');
+          break;
+        }
+        for (const exp of await backend.listExports()) {
+          const name = Buffer.from(exp.name);
+          const len = Buffer.alloc(4);
+          len.writeUInt32BE(name.length, 0);
+          reply(option, NbdRep.SERVER, Buffer.concat([len, name, Buffer.from(exp.description)]));
+        }
+        reply(option, NbdRep.ACK);
+        break;
+      }
+      case NbdOpt.STRUCTURED_REPLY:
+        if (length !== 0) {
+          error(option, NbdRep.ERR_INVALID, 'NBD_OPT_STRUCTURED_REPLY carries no data');
+          break;
+        }
+        structuredReplies = true;
+        reply(option, NbdRep.ACK);
+        break;
+      case NbdOpt.INFO:
+      case NbdOpt.GO: {
+        const request = parseInfoRequest(data);
+        if (typeof request === 'string') {
+          error(option, NbdRep.ERR_INVALID, request);
+          break;
+        }
+        const exp = pick(await backend.listExports(), request.name);
+        if (!exp) {
+          error(option, NbdRep.ERR_UNKNOWN, `no powered disk is called ${JSON.stringify(request.name)}`);
+          break;
+        }
+        for (const info of infoReplies(exp, request.infos)) reply(option, NbdRep.INFO, info);
+        reply(option, NbdRep.ACK);
+        if (option === NbdOpt.GO) return { export: exp, structuredReplies, blockSizeAgreed: request.infos.includes(NbdInfo.BLOCK_SIZE) };
+        break;
+      }
+      default:
+        error(option, NbdRep.ERR_UNSUP, `option ${option} is not supported`);
+    }
+  }
+}
+
+/** The data of NBD_OPT_INFO / NBD_OPT_GO, or what is wrong with it. */
+function parseInfoRequest(data: Buffer): { name: string; infos: number[] } | string {
+  if (data.length < 6) return `option data of ${data.length} bytes is too short for a name length and an info count`;
+  const nameLen = data.readUInt32BE(0);
+  if (4 + nameLen + 2 > data.length) return `export name length ${nameLen} runs past the option data`;
+  const name = data.subarray(4, 4 + nameLen).toString('utf8');
+  const count = data.readUInt16BE(4 + nameLen);
+  if (4 + nameLen + 2 + 2 * count !== data.length) return `${count} information requests do not fill the ${data.length}-byte option data`;
+  const infos: number[] = [];
+  for (let i = 0; i < count; i++) infos.push(data.readUInt16BE(4 + nameLen + 2 + 2 * i));
+  return { name, infos };
+}
+
+/** NBD_INFO_EXPORT and NBD_INFO_BLOCK_SIZE always; NAME and DESCRIPTION when asked for. */
+function infoReplies(exp: NbdExport, asked: number[]): Buffer[] {
+  const out: Buffer[] = [];
+  const info = Buffer.alloc(12);
+  info.writeUInt16BE(NbdInfo.EXPORT, 0);
+  info.writeBigUInt64BE(exp.sizeBytes, 2);
+  info.writeUInt16BE(exp.flags, 10);
+  out.push(info);
+  const text = (type: number, s: string) => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE(type, 0);
+    return Buffer.concat([b, Buffer.from(s)]);
+  };
+  if (asked.includes(NbdInfo.NAME)) out.push(text(NbdInfo.NAME, exp.name));
+  if (asked.includes(NbdInfo.DESCRIPTION)) out.push(text(NbdInfo.DESCRIPTION, exp.description));
+  const bs = Buffer.alloc(14);
+  bs.writeUInt16BE(NbdInfo.BLOCK_SIZE, 0);
+  bs.writeUInt32BE(exp.minBlock, 2);
+  bs.writeUInt32BE(exp.preferredBlock, 6);
+  bs.writeUInt32BE(exp.maxPayload, 10);
+  out.push(bs);
+  return out;
+}

@@ -1,0 +1,108 @@
+// Exact-length reads from a stream socket, with bounded buffering: the reader pauses the
+// socket while it holds more than it was asked for, so a fast sender meets TCP backpressure
+// instead of growing this process's memory.
+import type { Socket } from 'node:net';
+
+/**
+ * Invariants:
+ *   - At most one `read`/`skip` is pending at a time (the protocol is sequential).
+ *   - Buffered bytes exceed `highWaterBytes` only by one socket chunk, or by the size of
+ *     the read being served; above it the socket is paused until a read drains it.
+ *   - After the peer ends or the socket fails, a pending or later read resolves `null`
+ *     when the buffered bytes cannot satisfy it (a short frame is never returned).
+ */
+export class SocketReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private ended = false;
+  private want = 0;
+  private wake?: () => void;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly highWaterBytes = 256 * 1024,
+  ) {
+    socket.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      if (this.buffered > Math.max(this.highWaterBytes, this.want)) socket.pause();
+      this.notify();
+    });
+    const end = () => {
+      this.ended = true;
+      this.notify();
+    };
+    socket.on('end', end);
+    socket.on('close', end);
+    socket.on('error', end);
+  }
+
+  /** Ends reading: a pending and every later read resolves `null` (SIGTERM drain). */
+  stop(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  /** Bytes received and not yet read. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** Exactly `n` bytes, or `null` when the peer went away first. */
+  async read(n: number): Promise<Buffer | null> {
+    this.want = n;
+    while (this.buffered < n) {
+      if (this.ended) return null;
+      if (this.socket.isPaused()) this.socket.resume();
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    this.want = 0;
+    const out = this.take(n);
+    if (this.buffered <= this.highWaterBytes && this.socket.isPaused() && !this.ended) this.socket.resume();
+    return out;
+  }
+
+  /** Discards exactly `n` bytes as they arrive, holding none; false when the peer went away. */
+  async skip(n: number): Promise<boolean> {
+    let left = n;
+    while (left > 0) {
+      if (this.buffered === 0) {
+        if (this.ended) return false;
+        if (this.socket.isPaused()) this.socket.resume();
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        continue;
+      }
+      const k = Math.min(left, this.buffered);
+      this.take(k);
+      left -= k;
+    }
+    return true;
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private take(n: number): Buffer {
+    this.buffered -= n;
+    const first = this.chunks[0];
+    if (first && first.length >= n) {
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const c = this.chunks[0];
+      const k = Math.min(c.length, n - at);
+      c.copy(out, at, 0, k);
+      at += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,43 @@
+// Starts an NbdServer over a MemoryBackend on a free loopback port, for unit tests.
+import { NbdServer } from '../nbd-server';
+import { NbdInfo, NbdOpt, NbdRep } from '../nbd-protocol';
+import type { TransmissionLimits } from '../transmission';
+import { MemoryBackend } from './memory-backend';
+import { RawNbdClient } from './raw-nbd-client';
+
+export interface Served {
+  server: NbdServer;
+  backend: MemoryBackend;
+  port: number;
+  closes: string[];
+}
+
+export const MiB = 1024n * 1024n;
+
+export async function serve(limits?: TransmissionLimits, discard = true): Promise<Served> {
+  const backend = new MemoryBackend([
+    { name: 'rnullb0', sizeBytes: 4n * MiB, blockSize: 4096, fua: true, discard, rotational: false },
+    { name: 'small', sizeBytes: 1n * MiB, blockSize: 512, fua: false, discard: false, rotational: true },
+  ]);
+  const closes: string[] = [];
+  const server = new NbdServer({ backend, limits, events: { onConnectionClose: (_p, _e, how) => closes.push(how) } });
+  const port = await server.listen(0, '127.0.0.1');
+  return { server, backend, port, closes };
+}
+
+/** A client in the transmission phase on `name` via NBD_OPT_GO (structured replies optional). */
+export async function attach(port: number, name = 'rnullb0', opts: { structured?: boolean; blockSize?: boolean } = {}): Promise<RawNbdClient> {
+  const c = await RawNbdClient.connect(port);
+  await c.handshake();
+  if (opts.structured) {
+    c.sendOption(NbdOpt.STRUCTURED_REPLY);
+    const r = await c.readOptionReply();
+    if (r.type !== NbdRep.ACK) throw new Error(`structured reply refused: ${r.type}`);
+  }
+  c.sendOption(NbdOpt.GO, RawNbdClient.infoRequest(name, opts.blockSize === false ? [] : [NbdInfo.BLOCK_SIZE]));
+  for (;;) {
+    const r = await c.readOptionReply();
+    if (r.type === NbdRep.ACK) return c;
+    if (r.type !== NbdRep.INFO) throw new Error(`GO failed: ${r.type} ${r.data.toString()}`);
+  }
+}
