@@ -50,9 +50,7 @@ export class BenchCluster {
       ? { url: this.opts.redisUrl, stop: async () => undefined }
       : await findOrStartRedis(`redis://127.0.0.1:${await freePort()}`);
     this.redis = new Redis(this.redisHandle.url, { maxRetriesPerRequest: 2 });
-    // The `nbdGateway` option and `nbdAddress` come with the NBD gateway (services/nbd-gateway);
-    // a build without them simply has no gateway, and path (b) is reported as skipped.
-    const options = {
+    const options: ClusterOptions = {
       redisUrl: this.redisHandle.url,
       keyPrefix: this.prefix,
       ephemeralPorts: true,
@@ -62,7 +60,7 @@ export class BenchCluster {
         if (this.lastLines.length > 50) this.lastLines.shift();
       },
       onReady: (label: string) => this.opts.onReady?.(label),
-    } as ClusterOptions;
+    };
     this.cluster = new Cluster(options);
     await this.cluster.start();
     this.clients = new RnullClients(this.cluster.dispatchAddress, 30_000);
@@ -74,9 +72,9 @@ export class BenchCluster {
     return this.clients;
   }
 
-  /** '127.0.0.1:PORT' of the NBD gateway, or undefined when this build has none. */
+  /** 'host:PORT' of the NBD gateway, or undefined when it does not run. */
   get nbdAddress(): string | undefined {
-    return (this.cluster as unknown as { nbdAddress?: string } | undefined)?.nbdAddress || undefined;
+    return this.cluster?.nbdAddress || undefined;
   }
 
   get redisUrl(): string {

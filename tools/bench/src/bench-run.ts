@@ -83,7 +83,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
       progress.note(`cluster up: redis ${bc.redisUrl}${bc.privateRedis ? ' (private)' : ''}, nbd gateway ${bc.nbdAddress ?? 'not available'}`);
       if (!bc.privateRedis) notes.push('Redis shared with other clients (--redis-url): Redis commands per IO include theirs');
       const idle = await bc.idleCommandRate();
-      notes.push(`idle cluster: ${Math.round(idle)} Redis commands/s (included in every "redis cmd/IO" figure; at low IOPS they dominate it)`);
+      notes.push(`idle cluster: ${Math.round(idle)} Redis commands/s over 2 s (background that every "redis cmd/IO" figure includes)`);
     }
     const peerDone = new Map<string, PathResult>();
     for (const c of configs) {
