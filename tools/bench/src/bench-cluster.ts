@@ -1,0 +1,168 @@
+// The cluster under benchmark: a private Redis (unless --redis-url), every service on
+// ephemeral ports under a unique KEY_PREFIX, the NBD gateway when the build has one, and
+// the disks the harness creates — all of it removed again by `stop()`.
+//
+// Invariants:
+//   - Every disk created through `createDisk` is deleted by `deleteDisk` or by `stop()`.
+//   - `stop()` is idempotent and leaves no key of the prefix in Redis and no child running.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { KeySchema, unlinkMatching } from '#redis-mq';
+import type { Disk, DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
+import { Cluster, type ClusterOptions } from '../../cluster/cluster';
+import { findOrStartRedis, freePort, type RedisHandle } from '../../cluster/private-redis';
+import { RnullClients } from '../../rnullctl/src/grpc-clients';
+import type { BenchConfig } from './bench-matrix';
+import { scrape, type Sample } from './metrics-scrape';
+
+export interface BenchClusterOptions {
+  readonly redisUrl?: string;
+  readonly sizeMiB: number;
+  readonly completionNsec: number;
+  /** Told each service as it becomes healthy. */
+  readonly onReady?: (label: string) => void;
+}
+
+/** The page store of one disk: logical pages and what Redis says the key takes. */
+export interface PageStoreBytes {
+  /** Pages in the store x 4096. */
+  readonly pageBytes: number;
+  /** MEMORY USAGE of the page hash (SAMPLES 0: every field counted). */
+  readonly redisBytes: number;
+}
+
+export class BenchCluster {
+  readonly prefix = `bench-${randomBytes(4).toString('hex')}:`;
+  readonly keys = new KeySchema(this.prefix);
+  private redisHandle?: RedisHandle;
+  private cluster?: Cluster;
+  private clients?: RnullClients;
+  private redis?: Redis;
+  private readonly disks = new Set<string>();
+  private readonly lastLines: string[] = [];
+  private diskCounter = 0;
+  private stopping?: Promise<void>;
+
+  constructor(private readonly opts: BenchClusterOptions) {}
+
+  async start(): Promise<this> {
+    this.redisHandle = this.opts.redisUrl
+      ? { url: this.opts.redisUrl, stop: async () => undefined }
+      : await findOrStartRedis(`redis://127.0.0.1:${await freePort()}`);
+    this.redis = new Redis(this.redisHandle.url, { maxRetriesPerRequest: 2 });
+    const options: ClusterOptions = {
+      redisUrl: this.redisHandle.url,
+      keyPrefix: this.prefix,
+      ephemeralPorts: true,
+      nbdGateway: true,
+      out: (label: string, line: string) => {
+        this.lastLines.push(`[${label}] ${line}`);
+        if (this.lastLines.length > 50) this.lastLines.shift();
+      },
+      onReady: (label: string) => this.opts.onReady?.(label),
+    };
+    this.cluster = new Cluster(options);
+    await this.cluster.start();
+    this.clients = new RnullClients(this.cluster.dispatchAddress, 30_000);
+    return this;
+  }
+
+  get client(): RnullClients {
+    if (!this.clients) throw new Error('bench cluster not started');
+    return this.clients;
+  }
+
+  /** 'host:PORT' of the NBD gateway, or undefined when it does not run. */
+  get nbdAddress(): string | undefined {
+    return this.cluster?.nbdAddress || undefined;
+  }
+
+  get redisUrl(): string {
+    return this.redisHandle?.url ?? '';
+  }
+
+  /** Whether the harness runs its own Redis (so INFO counts only this cluster). */
+  get privateRedis(): boolean {
+    return !this.opts.redisUrl;
+  }
+
+  /** The newest service output lines, for error messages. */
+  recentOutput(): string {
+    return this.lastLines.slice(-15).join('\n');
+  }
+
+  /** Creates and powers a disk for `c` (hw_queue_depth >= qd); extra attributes win. */
+  async createDisk(c: BenchConfig, extra: Partial<DiskAttributes> = {}): Promise<Disk> {
+    const name = `bench${this.diskCounter++}`;
+    const attributes: DiskAttributes = {
+      size: BigInt(this.opts.sizeMiB),
+      irqmode: c.irqmode,
+      memoryBacked: c.memoryBacked,
+      completionNsec: BigInt(this.opts.completionNsec),
+      hwQueueDepth: Math.max(64, c.qd),
+      ...extra,
+    };
+    this.disks.add(name);
+    return this.client.createDisk({ name, attributes, power: true });
+  }
+
+  /** Powers the disk off (as configfs wants before removal) and deletes it. */
+  async deleteDisk(name: string): Promise<void> {
+    this.disks.delete(name);
+    await this.client.powerDisk(name, false);
+    await this.client.deleteDisk(name);
+  }
+
+  /** Redis commands processed so far (INFO stats total_commands_processed). */
+  async commandsProcessed(): Promise<number> {
+    const info = await this.redis!.info('stats');
+    const m = /total_commands_processed:(\d+)/.exec(info);
+    return m ? Number(m[1]) : NaN;
+  }
+
+  async pageStore(disk: string): Promise<PageStoreBytes> {
+    const key = this.keys.pages(disk);
+    const [pages, usage] = await Promise.all([this.redis!.hlen(key), this.redis!.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')]);
+    return { pageBytes: pages * 4096, redisBytes: Number(usage ?? 0) };
+  }
+
+  /**
+   * Redis commands per second of the idle cluster (no disk busy) over `ms`: the background
+   * (BullMQ workers, notice routers, scrapes) that every per-IO command count includes.
+   */
+  async idleCommandRate(ms = 2000): Promise<number> {
+    const before = await this.commandsProcessed();
+    await new Promise((r) => setTimeout(r, ms));
+    // The two INFO calls themselves are not background.
+    return ((await this.commandsProcessed()) - before - 1) / (ms / 1000);
+  }
+
+  /** Redis `used_memory` (INFO memory). */
+  async redisUsedMemory(): Promise<number> {
+    const m = /used_memory:(\d+)/.exec(await this.redis!.info('memory'));
+    return m ? Number(m[1]) : NaN;
+  }
+
+  /** /metrics of every live service process, by label (`rnull`, `completion`, …). */
+  async scrapeAll(service?: string): Promise<Map<string, Sample[]>> {
+    const out = new Map<string, Sample[]>();
+    for (const p of this.cluster?.processes ?? []) {
+      if (p.child.exitCode !== null || (service && p.spec.service !== service)) continue;
+      out.set(p.spec.label, await scrape((await p.ready).http));
+    }
+    return out;
+  }
+
+  /** Deletes the harness' disks, stops every service and a private Redis. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const d of [...this.disks]) await this.deleteDisk(d).catch(() => undefined);
+      this.clients?.close();
+      await this.cluster?.stop();
+      if (this.redis && !this.privateRedis) await unlinkMatching(this.redis, this.keys.prefixPattern()).catch(() => undefined);
+      this.redis?.disconnect();
+      await this.redisHandle?.stop();
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,78 @@
+// The command line of `npm run bench`: lists, sizes, the --quick preset and the matrix.
+import { BenchUsageError, configLabel, expandMatrix, FULL_DEFAULTS, parseBenchArgs, parseSize, peerKey } from './bench-matrix';
+
+describe('parseBenchArgs', () => {
+  it('gives the full matrix by default', () => {
+    const o = parseBenchArgs([]);
+    expect(o).toEqual({ ...FULL_DEFAULTS, quick: false, help: false });
+    expect(expandMatrix(o)).toHaveLength(5 * 3 * 4 * 3 * 2);
+  });
+
+  it('narrows every dimension from comma lists, with and without =', () => {
+    const o = parseBenchArgs(['--rw', 'randread,write', '--bs=4k,1M', '--qd', '1,32', '--irqmode', '1', '--memory-backed', '0', '--paths', 'a,c']);
+    expect(o.rw).toEqual(['randread', 'write']);
+    expect(o.bs).toEqual([4096, 1048576]);
+    expect(o.qd).toEqual([1, 32]);
+    expect(o.irqmode).toEqual([1]);
+    expect(o.memoryBacked).toEqual([false]);
+    expect(o.paths).toEqual(['a', 'c']);
+    expect(expandMatrix(o).map(configLabel)).toEqual([
+      'randread 4k qd1 irq1 mb0',
+      'randread 4k qd32 irq1 mb0',
+      'randread 1M qd1 irq1 mb0',
+      'randread 1M qd32 irq1 mb0',
+      'write 4k qd1 irq1 mb0',
+      'write 4k qd32 irq1 mb0',
+      'write 1M qd1 irq1 mb0',
+      'write 1M qd32 irq1 mb0',
+    ]);
+  });
+
+  it('--quick sets the preset, and options on the same line win whatever their order', () => {
+    const q = parseBenchArgs(['--quick']);
+    expect(q.quick).toBe(true);
+    expect(expandMatrix(q).map(configLabel)).toEqual([
+      'randread 4k qd1 irq1 mb1',
+      'randread 4k qd32 irq1 mb1',
+      'randwrite 4k qd1 irq1 mb1',
+      'randwrite 4k qd32 irq1 mb1',
+    ]);
+    expect(q.memoryIos).toBeLessThan(1_000_000);
+    expect(parseBenchArgs(['--qd', '8', '--quick']).qd).toEqual([8]);
+    expect(parseBenchArgs(['--quick', '--seconds', '1.5']).seconds).toBe(1.5);
+  });
+
+  it('drops duplicate values', () => {
+    expect(parseBenchArgs(['--qd', '1,1,8']).qd).toEqual([1, 8]);
+  });
+
+  it.each([
+    [['--rw', 'randomread'], /--rw: unknown value "randomread" \(accepted: randread, randwrite, read, write, randrw\)/],
+    [['--bs', '1000'], /multiple of 512/],
+    [['--bs', '4x'], /bad block size "4x"/],
+    [['--qd', '0'], /--qd: "0" is not an integer in 1\.\.4096/],
+    [['--irqmode', '3'], /--irqmode/],
+    [['--memory-backed', 'yes'], /accepted: 0, 1/],
+    [['--paths', 'e'], /accepted: a, b, c, d/],
+    [['--samples', '1'], /--samples/],
+    [['--seconds'], /--seconds needs a value/],
+    [['--qd', '--quick'], /--qd needs a value/],
+    [['--frobnicate'], /unknown option "--frobnicate"/],
+  ])('rejects %j with a message that names the problem', (argv, message) => {
+    expect(() => parseBenchArgs(argv)).toThrow(BenchUsageError);
+    expect(() => parseBenchArgs(argv)).toThrow(message);
+  });
+});
+
+describe('sizes and keys', () => {
+  it('parses k and M suffixes', () => {
+    expect([parseSize('512'), parseSize('4k'), parseSize('64K'), parseSize('1M')]).toEqual([512, 4096, 65536, 1048576]);
+  });
+
+  it('the nbdkit peer key ignores irqmode only', () => {
+    const c = { rw: 'randread' as const, bs: 4096, qd: 32, irqmode: 0, memoryBacked: true };
+    expect(peerKey(c)).toBe(peerKey({ ...c, irqmode: 2 }));
+    expect(peerKey(c)).not.toBe(peerKey({ ...c, memoryBacked: false }));
+    expect(peerKey(c)).not.toBe(peerKey({ ...c, qd: 1 }));
+  });
+});

@@ -1,0 +1,249 @@
+// The benchmark matrix of `npm run bench`: the command line, the `--quick` preset, and
+// the list of configurations (rw x bs x qd x irqmode x memory_backed) it expands to.
+//
+// Contract:
+//   - Every list option takes comma-separated values; an unknown value or option throws a
+//     `BenchUsageError` that names it and the accepted values. Nothing is silently dropped.
+//   - `--quick` replaces the defaults of every option the user did not give; options given
+//     on the same command line win over the preset, whatever their order.
+//   - `expandMatrix` is the cartesian product in the order rw, bs, qd, irqmode,
+//     memory_backed (the last varies fastest), without duplicates.
+
+export const RW_VALUES = ['randread', 'randwrite', 'read', 'write', 'randrw'] as const;
+export type BenchRw = (typeof RW_VALUES)[number];
+export const PATH_IDS = ['a', 'b', 'c', 'd'] as const;
+export type PathId = (typeof PATH_IDS)[number];
+export const SECTIONS = ['matrix', 'recycle', 'timer', 'memory'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+/** One point of the matrix: what fio calls a job. */
+export interface BenchConfig {
+  readonly rw: BenchRw;
+  /** Bytes per IO. */
+  readonly bs: number;
+  readonly qd: number;
+  /** 0 none, 1 softirq, 2 timer. */
+  readonly irqmode: number;
+  readonly memoryBacked: boolean;
+}
+
+export interface BenchOptions {
+  readonly rw: readonly BenchRw[];
+  readonly bs: readonly number[];
+  readonly qd: readonly number[];
+  readonly irqmode: readonly number[];
+  readonly memoryBacked: readonly boolean[];
+  readonly paths: readonly PathId[];
+  readonly sections: readonly Section[];
+  /** Seconds each path runs each configuration. */
+  readonly seconds: number;
+  /** Paired samples per configuration in the recycle comparison. */
+  readonly samples: number;
+  /** Seconds of each recycle-comparison sample. */
+  readonly sampleSeconds: number;
+  /** IOs of the memory-growth run (1,000,000 by the issue; `--quick` uses fewer). */
+  readonly memoryIos: number;
+  /** Timer delays whose lateness is measured, ns. */
+  readonly timerNsec: readonly number[];
+  /** Disk `completion_nsec` for irqmode 2 in the matrix. */
+  readonly completionNsec: number;
+  /** Disk size in MiB (also the nbdkit peer's size). */
+  readonly sizeMiB: number;
+  readonly out: string;
+  readonly quick: boolean;
+  /** Use this Redis instead of a private redis-server. */
+  readonly redisUrl?: string;
+  readonly help: boolean;
+}
+
+export class BenchUsageError extends Error {}
+
+export const FULL_DEFAULTS: BenchOptions = Object.freeze({
+  rw: [...RW_VALUES],
+  bs: [4096, 65536, 1048576],
+  qd: [1, 8, 32, 128],
+  irqmode: [0, 1, 2],
+  memoryBacked: [false, true],
+  paths: [...PATH_IDS],
+  sections: [...SECTIONS],
+  seconds: 5,
+  samples: 5,
+  sampleSeconds: 3,
+  memoryIos: 1_000_000,
+  timerNsec: [100_000, 1_000_000, 10_000_000],
+  completionNsec: 1_000_000,
+  sizeMiB: 1024,
+  out: 'docs/bench',
+  quick: false,
+  help: false,
+});
+
+/** A few minutes on 2 cores: the configurations the issue's aims name, short runs. */
+export const QUICK_PRESET: Partial<BenchOptions> = Object.freeze({
+  rw: ['randread', 'randwrite'] as BenchRw[],
+  bs: [4096],
+  qd: [1, 32],
+  irqmode: [1],
+  memoryBacked: [true],
+  seconds: 3,
+  samples: 3,
+  sampleSeconds: 1.5,
+  memoryIos: 200_000,
+  quick: true,
+});
+
+type OptionKey = Exclude<keyof BenchOptions, 'quick' | 'help'>;
+
+const FLAGS: Record<string, OptionKey> = {
+  '--rw': 'rw',
+  '--bs': 'bs',
+  '--qd': 'qd',
+  '--irqmode': 'irqmode',
+  '--memory-backed': 'memoryBacked',
+  '--paths': 'paths',
+  '--sections': 'sections',
+  '--seconds': 'seconds',
+  '--samples': 'samples',
+  '--sample-seconds': 'sampleSeconds',
+  '--memory-ios': 'memoryIos',
+  '--timer-nsec': 'timerNsec',
+  '--completion-nsec': 'completionNsec',
+  '--size': 'sizeMiB',
+  '--out': 'out',
+  '--redis-url': 'redisUrl',
+};
+
+export const USAGE = `usage: npm run bench -- [options]
+  --rw LIST            ${RW_VALUES.join(',')} (default all)
+  --bs LIST            block sizes, e.g. 4k,64k,1M (default 4k,64k,1M)
+  --qd LIST            queue depths (default 1,8,32,128)
+  --irqmode LIST       0,1,2 (default all)
+  --memory-backed LIST 0,1 (default both)
+  --paths LIST         a grpc stream, b nbd gateway + fio, c nbdkit + fio, d in-process (default all)
+  --sections LIST      ${SECTIONS.join(',')} (default all)
+  --seconds S          per path and configuration (default 5)
+  --samples N          paired recycle samples per configuration (default 5)
+  --sample-seconds S   per recycle sample (default 3)
+  --memory-ios N       IOs of the memory-growth run (default 1000000)
+  --timer-nsec LIST    completion_nsec values for timer accuracy (default 100000,1000000,10000000)
+  --completion-nsec N  completion_nsec of irqmode 2 in the matrix (default 1000000)
+  --size MIB           disk size (default 1024)
+  --out DIR            where CSV, JSON and SVG go (default docs/bench)
+  --redis-url URL      use this Redis (default: a private redis-server on a free port)
+  --quick              rw randread,randwrite bs 4k qd 1,32 irqmode 1 memory_backed 1, 3 s runs,
+                       3 samples, 200000 memory IOs: a few minutes on 2 cores
+`;
+
+/** `4k` -> 4096, `1M` -> 1048576, `512` -> 512. */
+export function parseSize(text: string): number {
+  const m = /^(\d+)([kKmM]?)$/.exec(text.trim());
+  if (!m) throw new BenchUsageError(`bad block size ${JSON.stringify(text)}: use e.g. 4k, 64k, 1M`);
+  const n = Number(m[1]) * (m[2] === '' ? 1 : /k/i.test(m[2]) ? 1024 : 1048576);
+  if (n < 512 || n % 512 !== 0) throw new BenchUsageError(`bad block size ${text}: a multiple of 512 is needed`);
+  return n;
+}
+
+/** 4096 -> `4k`, 1048576 -> `1M`. */
+export function formatSize(bytes: number): string {
+  if (bytes % 1048576 === 0) return `${bytes / 1048576}M`;
+  if (bytes % 1024 === 0) return `${bytes / 1024}k`;
+  return String(bytes);
+}
+
+function list(text: string | undefined, flag: string): string[] {
+  if (text === undefined || text.startsWith('--')) throw new BenchUsageError(`${flag} needs a value`);
+  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new BenchUsageError(`${flag} needs at least one value`);
+  return [...new Set(items)];
+}
+
+function oneOf<T extends string>(flag: string, items: string[], allowed: readonly T[]): T[] {
+  for (const i of items) {
+    if (!allowed.includes(i as T)) throw new BenchUsageError(`${flag}: unknown value ${JSON.stringify(i)} (accepted: ${allowed.join(', ')})`);
+  }
+  return items as T[];
+}
+
+function number(flag: string, text: string, min: number, max: number, integer = true): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    throw new BenchUsageError(`${flag}: ${JSON.stringify(text)} is not ${integer ? 'an integer' : 'a number'} in ${min}..${max}`);
+  }
+  return n;
+}
+
+function parseValue(key: OptionKey, flag: string, text: string | undefined): unknown {
+  switch (key) {
+    case 'rw':
+      return oneOf(flag, list(text, flag), RW_VALUES);
+    case 'paths':
+      return oneOf(flag, list(text, flag), PATH_IDS);
+    case 'sections':
+      return oneOf(flag, list(text, flag), SECTIONS);
+    case 'bs':
+      return list(text, flag).map(parseSize);
+    case 'qd':
+      return list(text, flag).map((v) => number(flag, v, 1, 4096));
+    case 'irqmode':
+      return list(text, flag).map((v) => number(flag, v, 0, 2));
+    case 'memoryBacked':
+      return oneOf(flag, list(text, flag), ['0', '1']).map((v) => v === '1');
+    case 'timerNsec':
+      return list(text, flag).map((v) => number(flag, v, 1, 1e10));
+    case 'seconds':
+    case 'sampleSeconds':
+      return number(flag, list(text, flag)[0], 0.1, 86400, false);
+    case 'samples':
+      return number(flag, list(text, flag)[0], 2, 1000);
+    case 'memoryIos':
+      return number(flag, list(text, flag)[0], 1000, 1e9);
+    case 'completionNsec':
+      return number(flag, list(text, flag)[0], 1, 1e10);
+    case 'sizeMiB':
+      return number(flag, list(text, flag)[0], 1, 1 << 20);
+    case 'out':
+    case 'redisUrl':
+      if (text === undefined || text === '') throw new BenchUsageError(`${flag} needs a value`);
+      return text;
+  }
+}
+
+/** Parses `npm run bench -- …` arguments (argv without node and script). */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const given: Partial<Record<OptionKey, unknown>> = {};
+  let quick = false;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') quick = true;
+    else if (arg === '--help' || arg === '-h') help = true;
+    else {
+      const eq = arg.indexOf('=');
+      const flag = eq > 0 ? arg.slice(0, eq) : arg;
+      const key = FLAGS[flag];
+      if (!key) throw new BenchUsageError(`unknown option ${JSON.stringify(arg)}; see --help`);
+      given[key] = parseValue(key, flag, eq > 0 ? arg.slice(eq + 1) : argv[++i]);
+    }
+  }
+  return { ...FULL_DEFAULTS, ...(quick ? QUICK_PRESET : {}), ...given, quick, help } as BenchOptions;
+}
+
+/** Every configuration of the options' matrix. */
+export function expandMatrix(o: Pick<BenchOptions, 'rw' | 'bs' | 'qd' | 'irqmode' | 'memoryBacked'>): BenchConfig[] {
+  const out: BenchConfig[] = [];
+  for (const rw of o.rw)
+    for (const bs of o.bs)
+      for (const qd of o.qd)
+        for (const irqmode of o.irqmode) for (const memoryBacked of o.memoryBacked) out.push({ rw, bs, qd, irqmode, memoryBacked });
+  return out;
+}
+
+/** `randread 4k qd32 irq1 mb1`: how a configuration appears in progress and tables. */
+export function configLabel(c: BenchConfig): string {
+  return `${c.rw} ${formatSize(c.bs)} qd${c.qd} irq${c.irqmode} mb${c.memoryBacked ? 1 : 0}`;
+}
+
+/** The configuration without irqmode: what an nbdkit peer run depends on. */
+export function peerKey(c: BenchConfig): string {
+  return `${c.rw}/${c.bs}/${c.qd}/${c.memoryBacked ? 1 : 0}`;
+}

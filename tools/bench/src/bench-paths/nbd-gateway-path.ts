@@ -1,0 +1,31 @@
+// Path (b): the full cluster through the NBD gateway (services/nbd-gateway), driven by
+// fio's `nbd` engine with the same job as the nbdkit peer; export name = disk name.
+//
+// Contract: without a gateway in this build the result is `skipped`, never a figure.
+import type { BenchCluster } from '../bench-cluster';
+import type { BenchConfig } from '../bench-matrix';
+import { type PathMeasurement } from '../bench-result';
+import { runFio } from '../fio-job';
+
+export const GATEWAY_MISSING = 'skipped: gateway not available';
+
+/** nbd://127.0.0.1:PORT/<disk>, or undefined when the cluster has no gateway. */
+export function gatewayUri(bc: BenchCluster, disk: string): string | undefined {
+  return bc.nbdAddress ? `nbd://${bc.nbdAddress}/${disk}` : undefined;
+}
+
+export async function runNbdGateway(
+  bc: BenchCluster,
+  c: BenchConfig,
+  disk: string,
+  seconds: number,
+  sizeMiB: number,
+  onTick?: (elapsedSeconds: number) => void,
+): Promise<PathMeasurement> {
+  const uri = gatewayUri(bc, disk);
+  if (!uri) throw new Error(GATEWAY_MISSING);
+  const before = await bc.commandsProcessed();
+  const m = await runFio(c, uri, seconds, sizeMiB, onTick);
+  const after = await bc.commandsProcessed();
+  return { ...m, redisCommandsPerIo: m.ios > 0 ? (after - before) / m.ios : undefined };
+}

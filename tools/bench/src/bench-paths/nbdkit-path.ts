@@ -1,0 +1,36 @@
+// Path (c): the same fio job against nbdkit on the same machine — `memory` for
+// memory_backed=1, `null` for memory_backed=0 — the peer every ratio is taken against.
+//
+// Contract: one nbdkit per plugin for the whole run, started on first use; nbdkit has no
+// irqmode, so one measurement per (rw, bs, qd, memory_backed) serves every irqmode.
+import type { BenchConfig } from '../bench-matrix';
+import type { PathMeasurement } from '../bench-result';
+import { runFio } from '../fio-job';
+import { NbdkitPeer } from '../nbdkit-peer';
+
+export class NbdkitPath {
+  private readonly peers = new Map<boolean, Promise<NbdkitPeer>>();
+
+  constructor(private readonly sizeMiB: number) {}
+
+  private peer(memoryBacked: boolean): Promise<NbdkitPeer> {
+    let p = this.peers.get(memoryBacked);
+    if (!p) {
+      p = NbdkitPeer.start(memoryBacked, this.sizeMiB);
+      p.catch(() => this.peers.delete(memoryBacked));
+      this.peers.set(memoryBacked, p);
+    }
+    return p;
+  }
+
+  async run(c: BenchConfig, seconds: number, onTick?: (elapsedSeconds: number) => void): Promise<PathMeasurement> {
+    const peer = await this.peer(c.memoryBacked);
+    return runFio(c, peer.uri, seconds, this.sizeMiB, onTick);
+  }
+
+  async stop(): Promise<void> {
+    const peers = [...this.peers.values()];
+    this.peers.clear();
+    await Promise.all(peers.map((p) => p.then((x) => x.stop(), () => undefined)));
+  }
+}

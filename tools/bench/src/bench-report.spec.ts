@@ -1,0 +1,138 @@
+// The written outputs of a run: CSV rows, JSON (NaN as null), the SVG chart, the text
+// report and the aims, from a fixed set of results.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { judgeAims } from './bench-aims';
+import { renderChart } from './bench-chart';
+import { type BenchConfig, FULL_DEFAULTS } from './bench-matrix';
+import { type BenchReport, CSV_HEADER, renderText, toCsv, toJson, writeOutputs } from './bench-report';
+import { attachRatios, okResult, type PathResult, skipped } from './bench-result';
+import { peerKey } from './bench-matrix';
+import { summarizeRecycle } from './recycle-compare';
+
+const aimConfig: BenchConfig = { rw: 'randread', bs: 4096, qd: 32, irqmode: 1, memoryBacked: true };
+const qd1: BenchConfig = { ...aimConfig, qd: 1 };
+const measured = (iops: number, p50Ns: number) => ({ ios: iops * 2, seconds: 2, iops, mibPerSec: (iops * 4096) / 1048576, p50Ns, p99Ns: p50Ns * 4, errors: 0 });
+
+function fixtureRows(): PathResult[] {
+  const rows: PathResult[] = [
+    okResult('a', aimConfig, { ...measured(20_000, 1_500_000), redisCommandsPerIo: 4.5 }),
+    skipped('b', aimConfig, 'skipped: gateway not available'),
+    okResult('c', aimConfig, measured(100_000, 300_000)),
+    okResult('d', aimConfig, measured(150_000, 200_000)),
+    okResult('a', qd1, measured(1_500, 650_000)),
+    okResult('c', qd1, measured(20_000, 50_000)),
+  ];
+  attachRatios(rows, peerKey);
+  return rows;
+}
+
+function fixtureReport(): BenchReport {
+  const rows = fixtureRows();
+  const recycle = summarizeRecycle(
+    [
+      { config: aimConfig, onDropIops: 101, inlineIops: 100 },
+      { config: aimConfig, onDropIops: 99, inlineIops: 100 },
+      { config: aimConfig, onDropIops: 103, inlineIops: 100 },
+    ],
+    3,
+    1,
+  );
+  return {
+    generatedAt: '2026-01-01T00:00:00.000Z',
+    durationSeconds: 10,
+    command: 'npm run bench -- --quick',
+    machine: { cpus: 2, cpuModel: 'test cpu', node: 'v20', platform: 'linux', loadBefore: 1, loadAfter: 1 },
+    options: { ...FULL_DEFAULTS, quick: true },
+    notes: ['a note'],
+    rows,
+    recycle,
+    timer: [{ completionNsec: 1_000_000, firings: 10, p50Ns: 50_000, p90Ns: 90_000, p99Ns: 250_000, buckets: [], clientP50Ns: NaN, clientOverheadP50Ns: NaN }],
+    aims: judgeAims({ rows, recycle }),
+  };
+}
+
+describe('attachRatios', () => {
+  it('divides by the nbdkit row of the same rw, bs, qd and memory_backed', () => {
+    const rows = fixtureRows();
+    expect(rows[0].ratioToNbdkit).toBeCloseTo(0.2, 12);
+    expect(rows[1].ratioToNbdkit).toBeUndefined();
+    expect(rows[3].ratioToNbdkit).toBeCloseTo(1.5, 12);
+    expect(rows[4].ratioToNbdkit).toBeCloseTo(0.075, 12);
+  });
+});
+
+describe('toCsv', () => {
+  it('writes one row per result with figures only where measured', () => {
+    const lines = toCsv(fixtureRows()).trimEnd().split('\n');
+    expect(lines[0]).toBe(CSV_HEADER.join(','));
+    expect(lines).toHaveLength(7);
+    expect(lines[1]).toBe('a,randread,4096,32,1,1,ok,20000,78.13,1500.0,6000.0,0.200,4.50,40000,2.000,0,');
+    expect(lines[2]).toBe('b,randread,4096,32,1,1,skipped,,,,,,,,,,skipped: gateway not available');
+  });
+
+  it('quotes cells with commas', () => {
+    const row = skipped('b', aimConfig, 'no, really');
+    expect(toCsv([row]).split('\n')[1].endsWith(',"no, really"')).toBe(true);
+  });
+});
+
+describe('toJson', () => {
+  it('is valid JSON with NaN as null and keeps every section', () => {
+    const parsed = JSON.parse(toJson(fixtureReport()));
+    expect(parsed.rows).toHaveLength(6);
+    expect(parsed.rows[0].m.iops).toBe(20000);
+    expect(parsed.timer[0].clientP50Ns).toBeNull();
+    expect(parsed.recycle.overall.n).toBe(3);
+    expect(parsed.options.quick).toBe(true);
+  });
+});
+
+describe('renderChart', () => {
+  it('draws one bar per measured row, a legend per measured path, and escapes text', () => {
+    const svg = renderChart(fixtureRows(), 'IOPS <test> & more');
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('IOPS &lt;test&gt; &amp; more');
+    expect(svg.match(/<title>/g)).toHaveLength(5);
+    expect(svg).toContain('randread 4k qd32 irq1 mb1 path a: 20000 IOPS');
+    expect(svg).toContain('a: cluster, gRPC stream');
+    expect(svg).not.toContain('b: cluster, NBD gateway');
+  });
+});
+
+describe('judgeAims and renderText', () => {
+  it('judges each aim from the figures, and says when one was not measured', () => {
+    const aims = fixtureReport().aims;
+    const verdict = (prefix: string) => aims.find((a) => a.aim.startsWith(prefix))?.verdict;
+    expect(verdict('path a: 4k randread qd32')).toBe('not met');
+    expect(verdict('path b: 4k randread qd32')).toBe('not measured');
+    expect(verdict('qd1 p50 via gRPC')).toBe('met');
+    expect(verdict('recycle on-drop vs inline')).toBe('met');
+    expect(verdict('timer lateness')).toBe('not measured');
+    expect(verdict('no RSS growth')).toBe('not measured');
+  });
+
+  it('renders the table, the recycle comparison and the aims', () => {
+    const text = renderText(fixtureReport());
+    expect(text).toContain('note: a note');
+    expect(text).toMatch(/randread 4k qd32 irq1 mb1\s+a\s+20000\s+78\.1\s+1500\.0\s+6000\.0\s+0\.200\s+4\.5/);
+    expect(text).toContain('skipped: gateway not available');
+    expect(text).toContain('mean relative IOPS difference (on-drop - inline) / inline: +1.00%');
+    expect(text).toMatch(/not met\s+path a: 4k randread qd32/);
+  });
+});
+
+describe('writeOutputs', () => {
+  it('writes JSON, CSV, text and SVG into the directory', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-out-'));
+    try {
+      const files = writeOutputs(dir, fixtureReport(), 'text\n');
+      expect(files.map((f) => path.basename(f)).sort()).toEqual(['iops.svg', 'report.txt', 'results.csv', 'results.json']);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')).rows).toHaveLength(6);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,177 @@
+// One benchmark run, from options to report: the matrix over paths a-d, then the recycle
+// comparison, timer accuracy and memory growth, each in its own section.
+//
+// Contract:
+//   - Missing fio / nbdkit fail the run before anything starts, naming the apt package.
+//   - A path that fails on one configuration gives a 'failed' row and the run goes on; a
+//     path that cannot run (no gateway) gives 'skipped' rows. Neither carries figures.
+//   - When `signal` aborts, the run stops at the next step boundary (loads in flight end
+//     early) and rejects with `BenchAborted`; the caller's cleanup runs as for success.
+//   - The cluster and the nbdkit peers are stopped on every exit path.
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import { judgeAims } from './bench-aims';
+import { BenchCluster } from './bench-cluster';
+import { type BenchConfig, type BenchOptions, configLabel, expandMatrix, peerKey } from './bench-matrix';
+import type { BenchProgress } from './bench-progress';
+import type { BenchReport, MachineInfo } from './bench-report';
+import { attachRatios, failed, okResult, PATH_NAMES, type PathResult, skipped } from './bench-result';
+import { requireTool } from './external-tool';
+import { runGrpc } from './bench-paths/grpc-path';
+import { runInproc } from './bench-paths/inproc-path';
+import { GATEWAY_MISSING, runNbdGateway } from './bench-paths/nbd-gateway-path';
+import { NbdkitPath } from './bench-paths/nbdkit-path';
+import { MEMORY_CHUNKS, runMemoryGrowth, type MemoryGrowth } from './memory-growth';
+import { recycleSteps, runRecycleCompare, type RecycleComparison } from './recycle-compare';
+import { runTimerAccuracy, type TimerAccuracy } from './timer-accuracy';
+
+export class BenchAborted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+function versionOf(cmd: string): string | undefined {
+  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n')[0].trim() : undefined;
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    fio: versionOf('fio'),
+    nbdkit: versionOf('nbdkit'),
+    loadBefore: os.loadavg()[0],
+  };
+}
+
+export async function runBench(o: BenchOptions, progress: BenchProgress, command: string, signal?: AbortSignal): Promise<BenchReport> {
+  const started = Date.now();
+  const machine = machineInfo();
+  const has = (s: string) => o.sections.includes(s as never);
+  const matrix = expandMatrix(o);
+  const configs = has('matrix') ? matrix : [];
+  const paths = new Set(o.paths);
+  if (configs.length && (paths.has('b') || paths.has('c'))) requireTool('fio');
+  if (configs.length && paths.has('c')) requireTool('nbdkit');
+  const notes: string[] = [];
+  const check = () => {
+    if (signal?.aborted) throw new BenchAborted();
+  };
+
+  const peerKeys = new Set(configs.map(peerKey));
+  progress.plan(configs.length * ((paths.has('a') ? 1 : 0) + (paths.has('b') ? 1 : 0) + (paths.has('d') ? 1 : 0)) + (paths.has('c') ? peerKeys.size : 0));
+  if (has('recycle')) progress.plan(recycleSteps(matrix, o));
+  if (has('timer')) progress.plan(o.timerNsec.length);
+  if (has('memory')) progress.plan(MEMORY_CHUNKS);
+
+  const needCluster = (configs.length && (paths.has('a') || paths.has('b'))) || has('recycle') || has('timer') || has('memory');
+  const bc = needCluster ? new BenchCluster({ redisUrl: o.redisUrl, sizeMiB: o.sizeMiB, completionNsec: o.completionNsec }) : undefined;
+  const nbdkit = new NbdkitPath(o.sizeMiB);
+  const rows: PathResult[] = [];
+  let recycle: RecycleComparison | undefined;
+  let timer: TimerAccuracy[] | undefined;
+  let memory: MemoryGrowth | undefined;
+  try {
+    if (bc) {
+      progress.note(`starting the cluster (key prefix ${bc.prefix})`);
+      await bc.start();
+      progress.note(`cluster up: redis ${bc.redisUrl}${bc.privateRedis ? ' (private)' : ''}, nbd gateway ${bc.nbdAddress ?? 'not available'}`);
+      if (!bc.privateRedis) notes.push('Redis shared with other clients (--redis-url): Redis commands per IO include theirs');
+      const idle = await bc.idleCommandRate();
+      notes.push(`idle cluster: ${Math.round(idle)} Redis commands/s over 2 s (background that every "redis cmd/IO" figure includes)`);
+    }
+    const peerDone = new Map<string, PathResult>();
+    for (const c of configs) {
+      check();
+      rows.push(...(await runConfig(c)));
+    }
+    attachRatios(rows, peerKey);
+    if (has('recycle')) recycle = await runRecycleCompare(bc!, matrix, { samples: o.samples, sampleSeconds: o.sampleSeconds, signal }, progress);
+    check();
+    if (has('timer')) timer = await runTimerAccuracy(bc!, o.timerNsec, o.seconds, progress, signal);
+    check();
+    if (has('memory')) {
+      memory = await runMemoryGrowth(bc!, o.memoryIos, progress, signal);
+      if (o.memoryIos !== 1_000_000) notes.push(`memory growth measured over ${memory.ios} IOs, not the issue's 1,000,000 (--memory-ios)`);
+    }
+    check();
+
+    async function runConfig(c: BenchConfig): Promise<PathResult[]> {
+      const out: PathResult[] = [];
+      const label = configLabel(c);
+      const tick = (s: number) => progress.update(`${s.toFixed(0)} s`);
+      if (bc && (paths.has('a') || paths.has('b'))) {
+        const disk = await bc.createDisk(c);
+        try {
+          if (paths.has('a')) {
+            progress.begin(`a ${label}`);
+            out.push(await attempt('a', c, () => runGrpc(bc, c, { disk: disk.name, capacitySectors: disk.capacitySectors, seconds: o.seconds, signal, onProgress: (p) => progress.load(p) })));
+          }
+          check();
+          if (paths.has('b')) {
+            progress.begin(`b ${label}`);
+            if (!bc.nbdAddress) out.push(skipped('b', c, GATEWAY_MISSING));
+            else out.push(await attempt('b', c, () => runNbdGateway(bc, c, disk.name, o.seconds, o.sizeMiB, tick)));
+          }
+        } finally {
+          await bc.deleteDisk(disk.name).catch(() => undefined);
+        }
+      }
+      check();
+      if (paths.has('c')) {
+        const key = peerKey(c);
+        const prev = peerDone.get(key);
+        if (prev) out.push({ ...prev, config: c, reason: prev.m ? `measured once for every irqmode (nbdkit has none)` : prev.reason });
+        else {
+          progress.begin(`c ${label.replace(/ irq\d/, '')}`);
+          const r = await attempt('c', c, () => nbdkit.run(c, o.seconds, tick));
+          peerDone.set(key, r);
+          out.push(r);
+        }
+      }
+      check();
+      if (paths.has('d')) {
+        progress.begin(`d ${label}`);
+        out.push(await attempt('d', c, () => runInproc(c, { sizeMiB: o.sizeMiB, seconds: o.seconds, completionNsec: o.completionNsec, onProgress: (n, s) => progress.update(`${Math.round(n / s)} IOPS`) })));
+      }
+      return out;
+    }
+  } finally {
+    progress.finish();
+    await nbdkit.stop();
+    await bc?.stop();
+  }
+
+  async function attempt(path: 'a' | 'b' | 'c' | 'd', c: BenchConfig, run: () => Promise<NonNullable<PathResult['m']>>): Promise<PathResult> {
+    try {
+      const m = await run();
+      if (m.errors > 0) progress.note(`path ${path} ${configLabel(c)}: ${m.errors} IOs failed`);
+      return okResult(path, c, m);
+    } catch (err) {
+      if (signal?.aborted) throw new BenchAborted();
+      progress.note(`path ${path} (${PATH_NAMES[path]}) failed on ${configLabel(c)}: ${(err as Error).message}`);
+      return failed(path, c, err);
+    }
+  }
+
+  machine.loadAfter = os.loadavg()[0];
+  if (paths.has('c') && o.irqmode.length > 1) notes.push('path c (nbdkit) is measured once per rw/bs/qd/memory_backed and shown for every irqmode');
+  return {
+    generatedAt: new Date(started).toISOString(),
+    durationSeconds: (Date.now() - started) / 1000,
+    command,
+    machine,
+    options: o,
+    notes,
+    rows,
+    recycle,
+    timer,
+    memory,
+    aims: judgeAims({ rows, recycle, timer, memory }),
+  };
+}

@@ -1,0 +1,121 @@
+// One fio job over NBD (paths b and c): the command line built from a matrix
+// configuration, the run, and the parse of fio's `--output-format=json` report.
+//
+// Contract:
+//   - Both NBD paths run the same job: one job, `ioengine=nbd`, `iodepth=qd`, time based,
+//   `unified_rw_reporting=mixed` (reads and writes in one figure, as the gRPC load generator
+//   counts them) and `lat_percentiles=1` (submit-to-completion latency, as the load generator
+//   measures it).
+//   - `parseFioJson` accepts fio's stdout as it is, including the engine's
+//   "fio: connected to NBD server" line before the JSON, and throws on a job error.
+import type { BenchConfig } from './bench-matrix';
+import type { PathMeasurement } from './bench-result';
+import { requireTool, runTracked } from './external-tool';
+
+/** fio's arguments for `c` against `uri` (nbd://host:port/export) for `seconds`. */
+export function fioArgs(c: BenchConfig, uri: string, seconds: number, sizeMiB: number): string[] {
+  return [
+    '--name=bench',
+    '--ioengine=nbd',
+    `--uri=${uri}`,
+    `--rw=${c.rw}`,
+    `--bs=${c.bs}`,
+    `--iodepth=${c.qd}`,
+    `--size=${sizeMiB}M`,
+    '--time_based',
+    `--runtime=${Math.max(1, Math.round(seconds))}`,
+    '--unified_rw_reporting=mixed',
+    '--lat_percentiles=1',
+    '--percentile_list=50:99',
+    '--randrepeat=0',
+    '--output-format=json',
+  ];
+}
+
+interface FioLat {
+  N?: number;
+  percentile?: Record<string, number>;
+}
+
+interface FioSide {
+  total_ios?: number;
+  io_bytes?: number;
+  iops?: number;
+  bw_bytes?: number;
+  runtime?: number;
+  lat_ns?: FioLat;
+  clat_ns?: FioLat;
+}
+
+interface FioJob {
+  jobname?: string;
+  error?: number;
+  mixed?: FioSide;
+  read?: FioSide;
+  write?: FioSide;
+}
+
+/** The first JSON object in fio's stdout (its NBD engine prints a line before it). */
+function extractJson(stdout: string): { jobs?: FioJob[] } {
+  const at = stdout.search(/^\{/m);
+  if (at < 0) throw new Error(`fio printed no JSON report: ${stdout.slice(0, 200)}`);
+  return JSON.parse(stdout.slice(at)) as { jobs?: FioJob[] };
+}
+
+function percentile(lat: FioLat | undefined, p: string): number | undefined {
+  const pct = lat?.percentile;
+  if (!pct) return undefined;
+  const key = Object.keys(pct).find((k) => Number(k) === Number(p));
+  return key === undefined ? undefined : pct[key];
+}
+
+/** IOPS, MiB/s and p50/p99 latency of a fio JSON report (mixed, or read + write). */
+export function parseFioJson(stdout: string): PathMeasurement {
+  const report = extractJson(stdout);
+  const job = report.jobs?.[0];
+  if (!job) throw new Error('fio JSON report has no jobs');
+  if (job.error) throw new Error(`fio job ${job.jobname ?? ''} failed with error ${job.error}`);
+  const sides = job.mixed ? [job.mixed] : [job.read, job.write].filter((s): s is FioSide => !!s && (s.total_ios ?? 0) > 0);
+  if (sides.length === 0) throw new Error('fio JSON report has no IO');
+  const ios = sides.reduce((a, s) => a + (s.total_ios ?? 0), 0);
+  const bytes = sides.reduce((a, s) => a + (s.io_bytes ?? 0), 0);
+  const iops = sides.reduce((a, s) => a + (s.iops ?? 0), 0);
+  const bwBytes = sides.reduce((a, s) => a + (s.bw_bytes ?? 0), 0);
+  const runtimeMs = Math.max(...sides.map((s) => s.runtime ?? 0));
+  // With one side (mixed, or pure read / write) the percentiles are exact; with two, the
+  // larger side's are reported (fio without unified reporting keeps them apart).
+  const main = sides.reduce((a, s) => ((s.total_ios ?? 0) > (a.total_ios ?? 0) ? s : a));
+  const lat = main.lat_ns?.percentile ? main.lat_ns : main.clat_ns;
+  return {
+    ios,
+    seconds: runtimeMs / 1000,
+    iops,
+    mibPerSec: (bwBytes || (runtimeMs > 0 ? (bytes * 1000) / runtimeMs : 0)) / 1048576,
+    p50Ns: percentile(lat, '50') ?? NaN,
+    p99Ns: percentile(lat, '99') ?? NaN,
+    errors: 0,
+  };
+}
+
+/**
+ * Runs the job against `uri`; `onTick` gets the elapsed seconds once a second (fio's own
+ * status output is off in JSON mode). Rejects with fio's stderr when fio fails.
+ */
+export async function runFio(
+  c: BenchConfig,
+  uri: string,
+  seconds: number,
+  sizeMiB: number,
+  onTick?: (elapsedSeconds: number) => void,
+): Promise<PathMeasurement> {
+  requireTool('fio');
+  const started = Date.now();
+  const ticker = onTick ? setInterval(() => onTick((Date.now() - started) / 1000), 1000) : undefined;
+  try {
+    const out = await runTracked('fio', fioArgs(c, uri, seconds, sizeMiB));
+    if (out.code !== 0) throw new Error(`fio exited with code ${out.code}: ${(out.stderr || out.stdout).trim().slice(0, 500)}`);
+    return parseFioJson(out.stdout);
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+}
