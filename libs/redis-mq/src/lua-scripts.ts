@@ -20,7 +20,10 @@ export type ScriptName =
   | 'expiredRequests'
   | 'busySlots'
   | 'readSlot'
-  | 'applyPageOps';
+  | 'applyPageOps'
+  | 'pushBatch'
+  | 'claimBatches'
+  | 'reclaimLeases';
 
 /** One script file, parsed. */
 export interface LuaScript {

@@ -1,15 +1,13 @@
 // Mirrors `struct request_queue` + `blk_mq_submit_bio` / `blk_finish_plug` /
 // `blk_mq_dispatch_rq_list` for one disk on one dispatch instance: requests are plugged
-// per event-loop tick, merged, given tags, staged and sent to the hctx's BullMQ queue as
+// per event-loop tick, merged, given tags, staged and sent to the hctx's batch queue as
 // one batch; completion notices end them and drop the submitter's reference.
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BlkStatus, formatToken, OpResult, type RequestToken, ReqOp } from '#blk-mq';
-import type { KeySchema, RedisRequestTable } from '#redis-mq';
+import { BatchQueue, type KeySchema, type RedisRequestTable } from '#redis-mq';
 import type { DiskRecord } from '../disk-record';
 import { dataField, nowMsPrecise, QueueNames, type RqBatch, type RqWire } from '../rq-batch';
 import type { Telemetry } from '../service-logger';
-import { BATCH_JOB_OPTIONS } from '../driver/job-options';
 import type { IoRequest } from './io-request';
 
 /** Retry delay for allocations that found no free tag (tags freed by another instance). */
@@ -31,7 +29,7 @@ export class DiskQueue {
   private readonly plugs: IoRequest[][];
   private readonly waiting: IoRequest[][];
   private readonly allocating: boolean[];
-  private readonly queues: Queue[];
+  private readonly queues: BatchQueue[];
   private flushScheduled = false;
   private retryTimer?: NodeJS.Timeout;
   /** Notices for requests this instance does not hold (stale or from before a restart). */
@@ -52,7 +50,7 @@ export class DiskQueue {
     this.allocating = Array.from({ length: n }, () => false);
     this.queues = Array.from(
       { length: n },
-      (_, h) => new Queue(QueueNames.hctx(record.name, h), { connection: redis, prefix: keys.queuePrefix() }),
+      (_, h) => new BatchQueue(redis, QueueNames.hctx(record.name, h), keys.hctxQueue(record.name, h)),
     );
   }
 
@@ -70,8 +68,8 @@ export class DiskQueue {
     return Math.max(bs, Math.floor((this.record.attributes.maxSectors * 512) / bs) * bs);
   }
 
-  /** The hctx queues' BullMQ handles, for the queue-depth gauge. */
-  get hctxQueues(): readonly Queue[] {
+  /** The hctx batch queues, for the queue-depth gauge. */
+  get hctxQueues(): readonly BatchQueue[] {
     return this.queues;
   }
 
@@ -160,11 +158,8 @@ export class DiskQueue {
     });
     const job: RqBatch = { disk: this.name, hctx: h, replyTo: this.instanceId, rqs, queuedAtMs: nowMsPrecise() };
     try {
-      // One connection, so Redis sees the staged data before the job that names it.
-      await Promise.all([
-        staged.length ? this.redis.hset(this.keys.requestData(this.name), ...staged) : undefined,
-        this.queues[h].add('rqs', job, BATCH_JOB_OPTIONS),
-      ]);
+      // One script run: the staged data is in Redis before the batch that names it.
+      await this.queues[h].push(JSON.stringify(job), { key: this.keys.requestData(this.name), pairs: staged });
     } catch (err) {
       await this.abort(h, batch, err);
     }
@@ -246,6 +241,5 @@ export class DiskQueue {
 
   async close(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    await Promise.all(this.queues.map((q) => q.close()));
   }
 }
