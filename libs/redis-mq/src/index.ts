@@ -10,7 +10,7 @@
 //   await pages.apply('rnullb0', [{ op: 'write', sector, data }, ...]);  // one EVALSHA
 
 export { KeySchema, checkDiskName, type BatchQueueKeys } from './key-schema';
-export { RedisRequestTable, type RedisRequestTableOptions, type TableCounters } from './redis-request-table';
+export { RedisRequestTable, type RedisRequestTableOptions, type TableCounters, type QueuedRequest } from './redis-request-table';
 export { TagSpaceLayout, checkTagSpace } from './tag-space-layout';
 export { PageStore, PAGE_SIZE, SECTOR_SIZE, MAX_BATCH_BYTES, type PageOp, type PageOpResult } from './page-store';
 export { destroyDisk, unlinkMatching } from './destroy-disk';

@@ -23,7 +23,8 @@ export type ScriptName =
   | 'applyPageOps'
   | 'pushBatch'
   | 'claimBatches'
-  | 'reclaimLeases';
+  | 'reclaimLeases'
+  | 'allocAndQueue';
 
 /** One script file, parsed. */
 export interface LuaScript {
