@@ -1,7 +1,7 @@
 // The performance probe of the hot path: a whole cluster on a private Redis, one disk, and
 // closed-loop loads at the queue depths asked for, each reported with what it cost —
 // IOPS and latency, Redis commands per IO (INFO commandstats deltas), CPU per service
-// (/proc/<pid>/stat deltas, % of one core), RSS, and the completion timer's lateness.
+// (/proc/<pid>/stat deltas: % of one core, and CPU µs per IO), RSS, and the completion timer's lateness.
 //
 //   node dist/tools/cluster/perf-probe.js --irqmode 1 --qd 1,32 --seconds 10 [--recycle inline]
 //     [--completion-nsec 1000000] [--memory-backed 0] [--rw randwrite] [--ios N] [--json]
@@ -122,10 +122,12 @@ async function main(): Promise<void> {
       const cmd1 = await commandStats(r);
       const elapsedS = Number(res.elapsedNs) / 1e9;
       const cpu: Record<string, number> = {};
+      const cpuUsPerIo: Record<string, number> = {};
       const rss: Record<string, number> = {};
       for (const [l, pid] of pids) {
         const s = procStat(pid);
         cpu[l] = Math.round(((s.cpuS - cpu0.get(l)!.cpuS) / elapsedS) * 100);
+        cpuUsPerIo[l] = Math.round(((s.cpuS - cpu0.get(l)!.cpuS) / res.ios) * 1e6);
         rss[l] = Math.round(s.rssMiB);
       }
       const perIo: Record<string, number> = {};
@@ -145,6 +147,7 @@ async function main(): Promise<void> {
         redisCmdsPerIo: Number((total / res.ios).toFixed(2)),
         commands: perIo,
         cpuPct: cpu,
+        cpuUsPerIo,
         rssMiB: rss,
         ...(latenessS !== undefined ? { timerLatenessP50BucketUs: latenessS * 1e6 } : {}),
       });
