@@ -1,9 +1,8 @@
 // A duplicated completion delivery and a completion after a timeout are refused as stale
 // and counted, and neither touches the request that reuses the tag (DESIGN invariant 2).
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BlkStatus, RqState } from '#blk-mq';
-import { KeySchema, RedisRequestTable } from '#redis-mq';
+import { BatchQueue, KeySchema, RedisRequestTable } from '#redis-mq';
 import { QueueNames, type EndBatch } from '#cluster';
 import { Op, Status } from '#proto/grpc/blk/v1/block_device';
 import { createDisk, eventually, type Fixture, REDIS_URL, startCluster, submit } from './support/cluster-fixture';
@@ -40,9 +39,9 @@ it('refuses a duplicated softirq delivery without touching the request that reus
   const before = await refusals(table);
 
   // The completion of the first request is delivered a second time.
-  const softirq = new Queue<EndBatch>(QueueNames.softirq, { connection: conn, prefix: keys.queuePrefix() });
-  await softirq.add('ends', { disk: 'dup0', replyTo: 'nobody', ends: [[0, 0, ended.gen, BlkStatus.OK]] });
-  await softirq.close();
+  const softirq = new BatchQueue(conn, QueueNames.softirq, keys.sharedQueue(QueueNames.softirq));
+  const duplicate: EndBatch = { disk: 'dup0', replyTo: 'nobody', ends: [[0, 0, ended.gen, BlkStatus.OK]] };
+  await softirq.push(JSON.stringify(duplicate));
 
   expect(await eventually(async () => (await refusals(table)) === before + 1)).toBe(true);
   const now = await table.slot(0, 0);

@@ -48,7 +48,9 @@ export class ServiceProcess {
     /** Where the child's lines go; undefined keeps them quiet. */
     out?: (label: string, line: string) => void,
   ) {
-    this.child = spawn(process.execPath, ['--enable-source-maps', serviceMain(spec.service)], {
+    // SERVICE_NODE_ARGS: extra node flags for every service, e.g. `--cpu-prof` (perf-probe).
+    const extra = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    this.child = spawn(process.execPath, ['--enable-source-maps', ...extra, serviceMain(spec.service)], {
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

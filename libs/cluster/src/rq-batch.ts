@@ -6,7 +6,7 @@ import type { RequestToken } from '#blk-mq';
 /** One request on the wire: [tag, gen, op (ReqOp), sector, bytes, flags]. */
 export type RqWire = [tag: number, gen: number, op: number, sector: number, bytes: number, flags: number];
 
-/** A batch of requests of one hctx, as a BullMQ job of the hctx's queue. */
+/** A batch of requests of one hctx, as a message of the hctx's batch queue. */
 export interface RqBatch {
   readonly disk: string;
   readonly hctx: number;
@@ -34,9 +34,13 @@ export function dataField(t: RequestToken): string {
   return `${t.hctx}:${t.tag}:${t.gen}`;
 }
 
-/** BullMQ queue names. Disk names are [A-Za-z0-9._-], so `.` separates safely. */
+/**
+ * Queue names: the batch queues (`hctx`, `softirq`, `timer`) and the BullMQ queues of the
+ * delayed requeue path (`requeue`). Disk names are [A-Za-z0-9._-], so `.` separates safely.
+ */
 export const QueueNames = {
   hctx: (disk: string, hctx: number) => `rq.${disk}.${hctx}`,
+  requeue: (disk: string, hctx: number) => `requeue.${disk}.${hctx}`,
   softirq: 'softirq',
   timer: 'timer',
 } as const;

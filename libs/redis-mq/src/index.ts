@@ -9,8 +9,8 @@
 //   const pages = new PageStore(redis, keys);
 //   await pages.apply('rnullb0', [{ op: 'write', sector, data }, ...]);  // one EVALSHA
 
-export { KeySchema, checkDiskName } from './key-schema';
-export { RedisRequestTable, type RedisRequestTableOptions, type TableCounters } from './redis-request-table';
+export { KeySchema, checkDiskName, type BatchQueueKeys } from './key-schema';
+export { RedisRequestTable, type RedisRequestTableOptions, type TableCounters, type QueuedRequest } from './redis-request-table';
 export { TagSpaceLayout, checkTagSpace } from './tag-space-layout';
 export { PageStore, PAGE_SIZE, SECTOR_SIZE, MAX_BATCH_BYTES, type PageOp, type PageOpResult } from './page-store';
 export { destroyDisk, unlinkMatching } from './destroy-disk';
@@ -25,3 +25,4 @@ export {
   scriptError,
   checkReply,
 } from './script-errors';
+export { BatchQueue, newMessageId, type TakenMessage, type QueueCounts } from './batch-queue';

@@ -11,6 +11,7 @@ describe('KeySchema', () => {
     k.pages(disk),
     k.requestData(disk),
     ...k.tableKeys(disk),
+    ...Object.values(k.hctxQueue(disk, 0)),
   ];
 
   it('puts every key of a disk under the prefix with the disk as its first hash tag', () => {
@@ -39,5 +40,12 @@ describe('KeySchema', () => {
       expect(key.startsWith('t:')).toBe(true);
       expect(key.includes('{')).toBe(false);
     }
+  });
+
+  it('gives each shared batch queue one hash slot of its own that no disk name can take', () => {
+    const q = Object.values(keys.sharedQueue('softirq'));
+    expect(new Set(q.map((k) => /\{([^}]*)\}/.exec(k)?.[1]))).toEqual(new Set(['/softirq']));
+    expect(() => keys.pages('/softirq')).toThrow(RangeError);
+    expect(() => keys.sharedQueue('a{b')).toThrow(RangeError);
   });
 });

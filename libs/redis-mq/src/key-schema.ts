@@ -23,6 +23,20 @@ export function checkDiskName(disk: string): string {
   return checkBlkDiskName('disk', disk);
 }
 
+/** The three keys of one batch queue (`batch-queue.ts`), all in one hash slot. */
+export interface BatchQueueKeys {
+  /** List: messages not yet taken. */
+  readonly wait: string;
+  /** Sorted set: taken messages by lease expiry. */
+  readonly leased: string;
+  /** Sorted set: one member while `wait` may hold messages. */
+  readonly marker: string;
+}
+
+function queueKeys(base: string): BatchQueueKeys {
+  return { wait: `${base}wait`, leased: `${base}leased`, marker: `${base}marker` };
+}
+
 export class KeySchema {
   /**
    * @param prefix prepended to every key (a namespace per deployment or per test). Must
@@ -122,6 +136,19 @@ export class KeySchema {
     return `${this.prefix}bull`;
   }
 
+  // ---- batch queues (`BatchQueue`: the hctx dispatch lists and completion queues) ----
+  /** Keys of the batch queue of hctx `hctx` of `disk`, in the disk's hash slot. */
+  hctxQueue(disk: string, hctx: number): BatchQueueKeys {
+    return queueKeys(`${this.diskBase(disk)}hctx:${hctx}:`);
+  }
+  /**
+   * Keys of a cluster-wide batch queue (`softirq`, `timer`). The hash tag starts with `/`,
+   * which no disk name holds, so no `diskPattern` matches them.
+   */
+  sharedQueue(name: string): BatchQueueKeys {
+    if (!/^[a-z]+$/.test(name)) throw new RangeError(`bad queue name ${JSON.stringify(name)}`);
+    return queueKeys(`${this.prefix}blk:{/${name}}:`);
+  }
   // ---- completion notices (blk_mq_complete_request -> the submitter) ----
 
   /** List: completion notices of `disk` for the dispatch instance `instance`. */

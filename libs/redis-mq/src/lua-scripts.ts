@@ -20,7 +20,11 @@ export type ScriptName =
   | 'expiredRequests'
   | 'busySlots'
   | 'readSlot'
-  | 'applyPageOps';
+  | 'applyPageOps'
+  | 'pushBatch'
+  | 'claimBatches'
+  | 'reclaimLeases'
+  | 'allocAndQueue';
 
 /** One script file, parsed. */
 export interface LuaScript {

@@ -33,7 +33,7 @@ import {
   type TableOp,
   type TagSpaceConfig,
 } from '#blk-mq';
-import { KeySchema, checkDiskName } from './key-schema';
+import { type BatchQueueKeys, KeySchema, checkDiskName } from './key-schema';
 import { scriptsFor, type ScriptArg, type ScriptRunner } from './lua-scripts';
 import { checkReply, scriptError, ScriptCode } from './script-errors';
 import { TagSpaceLayout, metaArgs, parseMeta, parseSlotRecord, type SlotRecord } from './tag-space-layout';
@@ -59,6 +59,16 @@ export interface TableCounters {
   readonly noReference: number;
   /** Requests ended with IOERR because their last reference dropped before they ended. */
   readonly dropEnded: number;
+}
+
+/** A request for `allocAndQueue`: what the batch message carries, and its payload. */
+export interface QueuedRequest {
+  readonly op: number;
+  readonly sector: number;
+  readonly bytes: number;
+  readonly flags: number;
+  /** WRITE data, staged under the request's data field; omitted for none. */
+  readonly payload?: Buffer;
 }
 
 export interface RedisRequestTableOptions {
@@ -144,6 +154,37 @@ export class RedisRequestTable implements RequestTable {
     for (let i = 0; i < flat.length; i += 2) {
       tokens.push({ hctx, tag: this.layout.tagOf(flat[i]), gen: flat[i + 1] });
     }
+    return tokens;
+  }
+
+  /**
+   * `alloc` for the first requests of `rqs`, and those that got a tag go to `queue` as one
+   * message `head + [[tag, gen, op, sector, bytes, flags], ...] + tail`, their payloads
+   * staged in `dataKey` under `hctx:tag:gen`, in the same atomic step. Returns the tokens
+   * of the first k requests (k may be 0: no free tag; the rest were not queued).
+   * `queue` and `dataKey` must be keys of this disk (`KeySchema.hctxQueue`, `requestData`).
+   */
+  async allocAndQueue(
+    hctx: number,
+    rqs: readonly QueuedRequest[],
+    queue: BatchQueueKeys,
+    dataKey: string,
+    head: string,
+    tail: string,
+  ): Promise<RequestToken[]> {
+    const [lo, hi] = this.layout.pool(hctx);
+    if (rqs.length === 0) return [];
+    const args: ScriptArg[] = [lo, hi, hctx, head, tail, rqs.length];
+    for (const r of rqs) {
+      if (![r.op, r.sector, r.bytes, r.flags].every(Number.isSafeInteger)) throw new RangeError(`${this.disk}: bad queued request ${JSON.stringify(r)}`);
+      args.push(r.op, r.sector, r.bytes, r.flags, r.payload ?? '');
+    }
+    const [meta, free, slots, , stats] = this.keys;
+    // Lua atomicity: no two callers take the same free tag; the batch names only tags taken.
+    const reply = await this.scripts.run('allocAndQueue', [meta, free, slots, stats, queue.wait, queue.marker, dataKey], args);
+    const flat = checkReply<number[]>('allocAndQueue', reply as number[], this.disk);
+    const tokens: RequestToken[] = [];
+    for (let i = 0; i < flat.length; i += 2) tokens.push({ hctx, tag: this.layout.tagOf(flat[i]), gen: flat[i + 1] });
     return tokens;
   }
 

@@ -1,19 +1,20 @@
 // Mirrors `struct request_queue` + `blk_mq_submit_bio` / `blk_finish_plug` /
 // `blk_mq_dispatch_rq_list` for one disk on one dispatch instance: requests are plugged
-// per event-loop tick, merged, given tags, staged and sent to the hctx's BullMQ queue as
+// per event-loop tick, merged, given tags, staged and sent to the hctx's batch queue as
 // one batch; completion notices end them and drop the submitter's reference.
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BlkStatus, formatToken, OpResult, type RequestToken, ReqOp } from '#blk-mq';
-import type { KeySchema, RedisRequestTable } from '#redis-mq';
+import { BatchQueue, type KeySchema, newMessageId, type RedisRequestTable } from '#redis-mq';
 import type { DiskRecord } from '../disk-record';
-import { dataField, nowMsPrecise, QueueNames, type RqBatch, type RqWire } from '../rq-batch';
+import { dataField, nowMsPrecise, QueueNames } from '../rq-batch';
 import type { Telemetry } from '../service-logger';
-import { BATCH_JOB_OPTIONS } from '../driver/job-options';
 import type { IoRequest } from './io-request';
 
 /** Retry delay for allocations that found no free tag (tags freed by another instance). */
 const TAG_RETRY_MS = 2;
+
+/** A completion notice as the router hands it over. */
+type Notice = { token: RequestToken; status: number; message?: string };
 
 function key(t: RequestToken): string {
   return `${t.hctx}:${t.tag}:${t.gen}`;
@@ -31,7 +32,9 @@ export class DiskQueue {
   private readonly plugs: IoRequest[][];
   private readonly waiting: IoRequest[][];
   private readonly allocating: boolean[];
-  private readonly queues: Queue[];
+  /** Per hctx: notices held back until the queueing run in flight has answered. */
+  private early: Notice[][];
+  private readonly queues: BatchQueue[];
   private flushScheduled = false;
   private retryTimer?: NodeJS.Timeout;
   /** Notices for requests this instance does not hold (stale or from before a restart). */
@@ -50,9 +53,10 @@ export class DiskQueue {
     this.plugs = Array.from({ length: n }, () => []);
     this.waiting = Array.from({ length: n }, () => []);
     this.allocating = Array.from({ length: n }, () => false);
+    this.early = Array.from({ length: n }, () => []);
     this.queues = Array.from(
       { length: n },
-      (_, h) => new Queue(QueueNames.hctx(record.name, h), { connection: redis, prefix: keys.queuePrefix() }),
+      (_, h) => new BatchQueue(redis, QueueNames.hctx(record.name, h), keys.hctxQueue(record.name, h)),
     );
   }
 
@@ -70,8 +74,8 @@ export class DiskQueue {
     return Math.max(bs, Math.floor((this.record.attributes.maxSectors * 512) / bs) * bs);
   }
 
-  /** The hctx queues' BullMQ handles, for the queue-depth gauge. */
-  get hctxQueues(): readonly Queue[] {
+  /** The hctx batch queues, for the queue-depth gauge. */
+  get hctxQueues(): readonly BatchQueue[] {
     return this.queues;
   }
 
@@ -129,16 +133,34 @@ export class DiskQueue {
     }
   }
 
-  /** Gives tags to waiting requests of `hctx` (FIFO) and sends them as one batch. */
+  /**
+   * Gives tags to waiting requests of `hctx` (FIFO) and queues those that got one as one
+   * batch, in one script run. One run per hctx at a time; requests plugged meanwhile go
+   * in the next run, at once when this one got every tag it asked for.
+   */
   private async dispatch(h: number): Promise<void> {
     if (this.allocating[h] || this.waiting[h].length === 0) return;
     this.allocating[h] = true;
+    let again = false;
     try {
-      const tokens = await this.table.alloc(h, this.waiting[h].length);
-      if (tokens.length === 0) return this.scheduleRetry();
+      const asked = this.waiting[h].slice();
+      const head = `${newMessageId()} {"disk":${JSON.stringify(this.name)},"hctx":${h},"replyTo":${JSON.stringify(this.instanceId)},"queuedAtMs":${nowMsPrecise()},"rqs":[`;
+      const tokens = await this.table.allocAndQueue(
+        h,
+        asked.map((rq) => ({ op: rq.op, sector: rq.sector, bytes: rq.bytes, flags: rq.flags, payload: rq.op === ReqOp.WRITE ? rq.payload() : undefined })),
+        this.queues[h].keys,
+        this.keys.requestData(this.name),
+        head,
+        ']}',
+      );
+      // Only this run takes from the head of the wait list, so its first k are `asked`'s.
       const batch = this.waiting[h].splice(0, tokens.length);
-      await this.send(h, batch, tokens);
-      if (this.waiting[h].length > 0) this.scheduleRetry();
+      batch.forEach((rq, i) => {
+        rq.token = tokens[i];
+        this.pending.set(key(tokens[i]), rq);
+      });
+      if (tokens.length < asked.length) this.scheduleRetry();
+      else again = this.waiting[h].length > 0;
     } catch (err) {
       // Redis away: fail what waits here, so clients get an answer, not a hang.
       const failed = this.waiting[h].splice(0);
@@ -146,38 +168,16 @@ export class DiskQueue {
     } finally {
       this.allocating[h] = false;
     }
+    this.completeEarly(h);
+    if (again) void this.dispatch(h);
   }
 
-  private async send(h: number, batch: IoRequest[], tokens: RequestToken[]): Promise<void> {
-    const rqs: RqWire[] = [];
-    const staged: (string | Buffer)[] = [];
-    batch.forEach((rq, i) => {
-      const t = tokens[i];
-      rq.token = t;
-      this.pending.set(key(t), rq);
-      rqs.push([t.tag, t.gen, rq.op, rq.sector, rq.bytes, rq.flags]);
-      if (rq.op === ReqOp.WRITE) staged.push(dataField(t), rq.payload());
-    });
-    const job: RqBatch = { disk: this.name, hctx: h, replyTo: this.instanceId, rqs, queuedAtMs: nowMsPrecise() };
-    try {
-      // One connection, so Redis sees the staged data before the job that names it.
-      await Promise.all([
-        staged.length ? this.redis.hset(this.keys.requestData(this.name), ...staged) : undefined,
-        this.queues[h].add('rqs', job, BATCH_JOB_OPTIONS),
-      ]);
-    } catch (err) {
-      await this.abort(h, batch, err);
-    }
-  }
-
-  /** The batch never reached a queue: end its requests and give their tags back. */
-  private async abort(h: number, batch: IoRequest[], err: unknown): Promise<void> {
-    const tokens = batch.map((rq) => rq.token!).filter(Boolean);
-    for (const rq of batch) {
-      if (rq.token) this.pending.delete(key(rq.token));
-      this.finish(rq, h, BlkStatus.IOERR, undefined, `dispatch: ${(err as Error).message}`);
-    }
-    await this.table.apply(tokens.map((token) => ({ op: 'end', token, status: BlkStatus.IOERR, drop: true }))).catch(() => undefined);
+  /** Notices that arrived while the run that took their tags had not yet answered. */
+  private completeEarly(h: number): void {
+    const early = this.early[h];
+    if (early.length === 0) return;
+    this.early[h] = [];
+    void this.complete(early);
   }
 
   private scheduleRetry(): void {
@@ -197,11 +197,16 @@ export class DiskQueue {
    * Ends the requests named by completion notices: fetch read data and drop the
    * submitter's references in one pipelined round trip, then answer the clients.
    */
-  async complete(notices: { token: RequestToken; status: number; message?: string }[]): Promise<void> {
+  async complete(notices: Notice[]): Promise<void> {
     const receivedAtNs = process.hrtime.bigint();
     const ended: { rq: IoRequest; status: number; message?: string }[] = [];
     for (const n of notices) {
       const rq = this.pending.get(key(n.token));
+      if (!rq && this.allocating[n.token.hctx]) {
+        // Its batch may be the one whose queueing reply is still on its way here.
+        this.early[n.token.hctx].push(n);
+        continue;
+      }
       if (!rq) {
         this.unknownNotices += 1;
         this.tel.metrics?.staleEnds.inc({ disk: this.name, service: this.tel.metrics.service });
@@ -246,6 +251,5 @@ export class DiskQueue {
 
   async close(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    await Promise.all(this.queues.map((q) => q.close()));
   }
 }

@@ -1,24 +1,26 @@
 // Mirrors the softirq (`blk_mq_complete_request` -> `blk_done_softirq`) and hrtimer
-// completion paths: workers of the softirq and timer queues that end requests through
-// the driver's `complete`.
-import { Worker } from 'bullmq';
+// completion paths: workers of the softirq and timer batch queues that end requests
+// through the driver's `complete`.
 import type { Redis } from 'ioredis';
-import type { KeySchema } from '#redis-mq';
+import { BatchQueue, type KeySchema } from '#redis-mq';
 import { type EndBatch, QueueNames } from '../rq-batch';
 import type { Telemetry } from '../service-logger';
+import { BatchWorker } from './batch-worker';
 import type { DiskDrivers } from './disk-drivers';
-import { workerOptions } from './job-options';
 import { PreciseTimer } from './precise-timer';
+
+/** Timer batches wait inside the worker: this many may wait at once, at least. */
+const TIMER_CONCURRENCY = 256;
 
 /**
  * Invariants:
- *   - A timer batch's job stays active until its requests ended, so a process that dies
- *     with armed timers has them redelivered (late, never lost).
+ *   - A timer batch stays leased until its requests ended, so a process that dies with
+ *     armed timers has them delivered again (late, never lost).
  *   - A batch of a disk that no longer exists is dropped: its table is gone with it.
  */
 export class CompletionWorkers {
   readonly timer: PreciseTimer;
-  private readonly workers: Worker<EndBatch>[];
+  private readonly workers: BatchWorker<EndBatch>[];
   dropped = 0;
 
   constructor(
@@ -31,21 +33,18 @@ export class CompletionWorkers {
   ) {
     this.timer = new PreciseTimer(tel.metrics);
     tel.metrics?.watchQueues(() => drivers.completionQueues);
-    const opts = workerOptions(connection, keys, concurrency, stalledIntervalMs);
-    // Timer batches wait inside the worker; let many wait at once.
-    const timerOpts = { ...opts, concurrency: Math.max(256, concurrency) };
+    const queue = (name: string) => new BatchQueue(connection, name, keys.sharedQueue(name));
     this.workers = [
-      new Worker<EndBatch>(QueueNames.softirq, (job) => this.end(job.data), opts),
-      new Worker<EndBatch>(
-        QueueNames.timer,
-        async (job) => {
-          await this.timer.at(job.data.dueMs ?? 0);
-          await this.end(job.data);
+      new BatchWorker<EndBatch>(queue(QueueNames.softirq), (batch) => this.end(batch), { concurrency, leaseMs: stalledIntervalMs }),
+      new BatchWorker<EndBatch>(
+        queue(QueueNames.timer),
+        async (batch) => {
+          await this.timer.at(batch.dueMs ?? 0);
+          await this.end(batch);
         },
-        timerOpts,
+        { concurrency: Math.max(TIMER_CONCURRENCY, concurrency), leaseMs: stalledIntervalMs },
       ),
     ];
-    for (const w of this.workers) w.on('error', () => undefined);
   }
 
   private async end(batch: EndBatch): Promise<void> {

@@ -2,7 +2,7 @@
 // gendisk): one DriverHost per powered disk, following the registry.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type KeySchema, PageStore, RedisRequestTable } from '#redis-mq';
+import { BatchQueue, type KeySchema, PageStore, RedisRequestTable } from '#redis-mq';
 import { RnullDriver } from '#rnull';
 import type { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
@@ -22,9 +22,10 @@ import { KeyedSerial } from '../keyed-serial';
 export class DiskDrivers implements DriverHostSinks {
   private readonly hosts = new Map<string, DriverHost>();
   private readonly opening = new KeyedSerial();
-  private readonly softirqQueue: Queue;
-  private readonly timerQueue: Queue;
-  private readonly hctxQueues = new Map<string, Queue>();
+  private readonly softirqQueue: BatchQueue;
+  private readonly timerQueue: BatchQueue;
+  /** BullMQ queues of the delayed requeue path (`blk_mq_delay_kick_requeue_list`), by name. */
+  private readonly requeueQueues = new Map<string, Queue>();
   private readonly pages: PageStore;
 
   constructor(
@@ -34,9 +35,8 @@ export class DiskDrivers implements DriverHostSinks {
     private readonly listener: (disk: string, host: DriverHost | undefined) => Promise<void> = async () => undefined,
     private readonly tel: Telemetry = {},
   ) {
-    const opts = { connection: redis, prefix: keys.queuePrefix() };
-    this.softirqQueue = new Queue(QueueNames.softirq, opts);
-    this.timerQueue = new Queue(QueueNames.timer, opts);
+    this.softirqQueue = new BatchQueue(redis, QueueNames.softirq, keys.sharedQueue(QueueNames.softirq));
+    this.timerQueue = new BatchQueue(redis, QueueNames.timer, keys.sharedQueue(QueueNames.timer));
     this.pages = new PageStore(redis, keys);
   }
 
@@ -53,7 +53,7 @@ export class DiskDrivers implements DriverHostSinks {
   }
 
   /** The softirq and timer queues (for the queue-depth gauge of the completion service). */
-  get completionQueues(): Queue[] {
+  get completionQueues(): BatchQueue[] {
     return [this.softirqQueue, this.timerQueue];
   }
 
@@ -93,25 +93,25 @@ export class DiskDrivers implements DriverHostSinks {
   }
 
   async softirq(batch: EndBatch): Promise<void> {
-    await this.softirqQueue.add('ends', batch, BATCH_JOB_OPTIONS);
+    await this.softirqQueue.push(JSON.stringify(batch));
   }
 
   async timer(batch: EndBatch): Promise<void> {
-    await this.timerQueue.add('ends', batch, BATCH_JOB_OPTIONS);
+    await this.timerQueue.push(JSON.stringify(batch));
   }
 
   async requeue(batch: RqBatch): Promise<void> {
-    const name = QueueNames.hctx(batch.disk, batch.hctx);
-    let q = this.hctxQueues.get(name);
+    const name = QueueNames.requeue(batch.disk, batch.hctx);
+    let q = this.requeueQueues.get(name);
     if (!q) {
       q = new Queue(name, { connection: this.redis, prefix: this.keys.queuePrefix() });
-      this.hctxQueues.set(name, q);
+      this.requeueQueues.set(name, q);
     }
     await q.add('rqs', batch, { ...BATCH_JOB_OPTIONS, delay: 1 });
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.softirqQueue.close(), this.timerQueue.close(), ...[...this.hctxQueues.values()].map((q) => q.close())]);
+    await Promise.all([...this.requeueQueues.values()].map((q) => q.close()));
   }
 }
 

@@ -1,21 +1,30 @@
-// Mirrors the hardware queues' dispatch contexts in an rnull process: one BullMQ worker per
-// hctx of every powered disk, each running the DriverHost on the batches it takes.
+// Mirrors the hardware queues' dispatch contexts in an rnull process: per hctx of every
+// powered disk, a BatchWorker on its batch queue (the hot path) and a BullMQ worker on its
+// requeue queue (delayed re-dispatch of requests the driver refused with RESOURCE), each
+// running the DriverHost on the batches it takes.
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { KeySchema } from '#redis-mq';
+import { BatchQueue, type KeySchema } from '#redis-mq';
 import { QueueNames, type RqBatch } from '../rq-batch';
+import { BatchWorker } from './batch-worker';
 import type { DiskDrivers } from './disk-drivers';
 import type { DriverHost } from './driver-host';
 import { workerOptions } from './job-options';
 
+interface HctxWorker {
+  close(): Promise<void>;
+}
+
 /**
  * Invariants:
- *   - A powered disk with n hardware queues has exactly n workers here; they close (after
- *     their running batches finish) when the disk powers off, is deleted or is reshaped.
+ *   - A powered disk with n hardware queues has exactly n batch workers and n requeue
+ *     workers here; they close (after their running batches finish) when the disk powers
+ *     off, is deleted or is reshaped.
  *   - Up to `concurrency` batches per hctx run at once (several batches in flight).
+ *   - A batch taken by a process that dies is delivered again after `stalledIntervalMs`.
  */
 export class HctxWorkers {
-  private readonly workers = new Map<string, Worker[]>();
+  private readonly workers = new Map<string, HctxWorker[]>();
   private drivers?: DiskDrivers;
 
   constructor(
@@ -35,20 +44,18 @@ export class HctxWorkers {
     this.workers.delete(disk);
     if (old) await Promise.all(old.map((w) => w.close()));
     if (!host) return;
-    const opts = workerOptions(this.connection, this.keys, this.concurrency, this.stalledIntervalMs);
-    const list = Array.from(
-      { length: host.record.attributes.submitQueues },
-      (_, h) =>
-        new Worker<RqBatch>(
-          QueueNames.hctx(disk, h),
-          async (job) => {
-            const current = (await this.drivers?.host(job.data.disk)) ?? host;
-            await current.queueBatch(job.data);
-          },
-          opts,
-        ),
-    );
-    for (const w of list) w.on('error', () => undefined);
+    const run = async (batch: RqBatch) => {
+      const current = (await this.drivers?.host(batch.disk)) ?? host;
+      await current.queueBatch(batch);
+    };
+    const list: HctxWorker[] = [];
+    for (let h = 0; h < host.record.attributes.submitQueues; h++) {
+      const queue = new BatchQueue(this.connection, QueueNames.hctx(disk, h), this.keys.hctxQueue(disk, h));
+      list.push(new BatchWorker<RqBatch>(queue, run, { concurrency: this.concurrency, leaseMs: this.stalledIntervalMs }));
+      const requeue = new Worker<RqBatch>(QueueNames.requeue(disk, h), (job) => run(job.data), workerOptions(this.connection, this.keys, 1, this.stalledIntervalMs));
+      requeue.on('error', () => undefined);
+      list.push(requeue);
+    }
     this.workers.set(disk, list);
   };
 

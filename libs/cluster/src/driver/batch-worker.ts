@@ -1,0 +1,135 @@
+// Mirrors the run loop of a hardware queue (`blk_mq_run_hw_queue` on a kblockd worker):
+// takes batches from one `BatchQueue` under a lease and runs a handler on each, several at
+// a time, in one worker process.
+import type { Redis } from 'ioredis';
+import type { BatchQueue, TakenMessage } from '#redis-mq';
+
+/** Longest blocking wait on the marker; also how often an idle worker reclaims leases. */
+const IDLE_WAIT_S = 1;
+/** Back-off after a Redis failure of the loop. */
+const RETRY_MS = 200;
+
+export interface BatchWorkerOptions {
+  /** Batches run at once. */
+  readonly concurrency: number;
+  /** Lease of a taken batch: how soon the batches of a dead worker are delivered again. */
+  readonly leaseMs: number;
+  /** Called with a handler failure; the batch is delivered again once its lease runs out. */
+  readonly onError?: (err: unknown) => void;
+}
+
+/**
+ * Invariants:
+ *   - At most `concurrency` batches of this worker run at once; each is acked only after
+ *     its handler resolved. A batch whose handler threw is not acked: it is delivered
+ *     again after its lease (handlers are idempotent per request generation).
+ *   - Every `leaseMs / 3` the leases of the running batches are renewed and expired leases
+ *     of the queue are reclaimed, so a live worker keeps its batches and a dead one's come back.
+ *   - `close()` takes no new batch and resolves once the running ones finished and were acked.
+ */
+export class BatchWorker<T> {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly blocking: Redis;
+  private readonly acks: string[] = [];
+  private ackScheduled = false;
+  private stopped = false;
+  private wake?: () => void;
+  private readonly loop: Promise<void>;
+  private readonly leaseTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly queue: BatchQueue,
+    private readonly handler: (data: T) => Promise<void>,
+    private readonly opts: BatchWorkerOptions,
+  ) {
+    this.blocking = queue.redis.duplicate();
+    this.blocking.on('error', () => undefined);
+    this.leaseTimer = setInterval(() => void this.tendLeases(), Math.max(100, opts.leaseMs / 3));
+    this.leaseTimer.unref();
+    this.loop = this.run();
+  }
+
+  get name(): string {
+    return this.queue.name;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const room = this.opts.concurrency - this.running.size;
+      if (room <= 0) {
+        await new Promise<void>((r) => (this.wake = r));
+        continue;
+      }
+      let taken: TakenMessage[];
+      try {
+        taken = await this.queue.claim(room, this.opts.leaseMs);
+      } catch {
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+        continue;
+      }
+      for (const m of taken) this.start(m);
+      if (taken.length < room && !this.stopped) {
+        // The queue was empty at the claim; a push since then left the marker set.
+        await this.queue.waitForWork(this.blocking, IDLE_WAIT_S).catch(() => (this.stopped ? undefined : new Promise((r) => setTimeout(r, RETRY_MS))));
+      }
+    }
+  }
+
+  private start(m: TakenMessage): void {
+    let data: T;
+    try {
+      data = JSON.parse(m.body) as T;
+    } catch (err) {
+      // Not a batch of ours: delivering it again would fail the same way.
+      this.opts.onError?.(err);
+      this.ack(m.raw);
+      return;
+    }
+    const done = (async () => {
+      try {
+        await this.handler(data);
+        this.ack(m.raw);
+      } catch (err) {
+        this.opts.onError?.(err);
+      } finally {
+        this.running.delete(m.raw);
+        this.wake?.();
+        this.wake = undefined;
+      }
+    })();
+    this.running.set(m.raw, done);
+  }
+
+  /** Acks of one tick go out as one ZREM, after the handlers' own commands. */
+  private ack(raw: string): void {
+    this.acks.push(raw);
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      const raws = this.acks.splice(0);
+      // A lost ack only means one more (refused) delivery after the lease.
+      void this.queue.ack(raws).catch(() => undefined);
+    });
+  }
+
+  private async tendLeases(): Promise<void> {
+    try {
+      await Promise.all([this.queue.renew([...this.running.keys()], this.opts.leaseMs), this.queue.reclaim()]);
+    } catch {
+      // Redis away: the next tick tries again; leases are long enough for a few misses.
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.wake?.();
+    this.blocking.disconnect();
+    await this.loop;
+    await Promise.all(this.running.values());
+    clearInterval(this.leaseTimer);
+    const raws = this.acks.splice(0);
+    await this.queue.ack(raws).catch(() => undefined);
+  }
+}
