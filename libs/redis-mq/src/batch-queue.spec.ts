@@ -80,6 +80,27 @@ describe('BatchQueue', () => {
     }
   });
 
+  it('waitAndClaim takes what a later push brings, leased, and nothing on a timeout', async () => {
+    const q = queue();
+    const blocking = env.redis.duplicate();
+    try {
+      expect(await q.waitAndClaim(blocking, 4, 10_000, 0.05)).toEqual([]);
+      const taking = q.waitAndClaim(blocking, 4, 10_000, 5);
+      await new Promise((r) => setTimeout(r, 50));
+      await q.push('a');
+      await q.push('b');
+      const taken = await taking;
+      // The claim ran right after the wake-up: 'a' at least, and whatever else waited then.
+      expect(taken.map((m) => m.body)).toEqual(['a', 'b'].slice(0, taken.length));
+      expect(taken.length).toBeGreaterThan(0);
+      const rest = await q.claim(4, 10_000);
+      expect([...taken, ...rest].map((m) => m.body)).toEqual(['a', 'b']);
+      expect(await q.getJobCounts()).toMatchObject({ waiting: 0, active: 2 });
+    } finally {
+      blocking.disconnect();
+    }
+  });
+
   it('stages payloads in the same step as the push', async () => {
     const keys = env.keys();
     const q = new BatchQueue(env.redis, 'rq.d1.0', keys.hctxQueue('d1', 0));

@@ -18,7 +18,8 @@
 //     batch delivered twice is refused as stale or already started the second time).
 //
 // Cost per batch: push 1 EVALSHA (HSET when it stages payloads, RPUSH, ZADD); claim 1
-// EVALSHA for up to `max` batches (LPOP, ZADD, LLEN); ack 1 ZREM for every batch acked in
+// EVALSHA for up to `max` batches (LPOP, ZADD, LLEN), sent behind the idle worker's
+// BZPOPMIN so a wake-up costs no extra round trip; ack 1 ZREM for every batch acked in
 // the same tick. Leases are renewed per worker, not per batch (`renew`).
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -94,6 +95,21 @@ export class BatchQueue {
   /** Waits (on `blocking`, a connection of its own) until the marker is set or `timeoutS` passed. */
   async waitForWork(blocking: Redis, timeoutS: number): Promise<void> {
     await blocking.bzpopmin(this.keys.marker, timeoutS);
+  }
+
+  /**
+   * `waitForWork` then `claim`, in one round trip: both are written to `blocking` at once,
+   * and Redis runs the claim the moment the blocking pop returns (a connection's commands
+   * run in order). The claim's lease is counted from when it was sent, so it is longer by
+   * `timeoutS`: a crash then delays redelivery by at most that much.
+   */
+  async waitAndClaim(blocking: Redis, max: number, leaseMs: number, timeoutS: number): Promise<TakenMessage[]> {
+    if (max <= 0) return [];
+    const expiry = Date.now() + leaseMs + Math.ceil(timeoutS * 1000);
+    const wait = blocking.bzpopmin(this.keys.marker, timeoutS);
+    const claim = scriptsFor(blocking).run('claimBatches', [this.keys.wait, this.keys.leased, this.keys.marker], [expiry, max]);
+    const [, raws] = await Promise.all([wait, claim as Promise<string[]>]);
+    return raws.map((raw) => ({ raw, body: raw.slice(raw.indexOf(' ') + 1) }));
   }
 
   /** Waiting and leased messages, in BullMQ's state names (the others are always 0). */

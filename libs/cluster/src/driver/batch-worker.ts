@@ -54,6 +54,8 @@ export class BatchWorker<T> {
   }
 
   private async run(): Promise<void> {
+    // After a claim that left room, the queue was empty: the next claim waits for a push.
+    let idle = false;
     while (!this.stopped) {
       const room = this.opts.concurrency - this.running.size;
       if (room <= 0) {
@@ -62,16 +64,17 @@ export class BatchWorker<T> {
       }
       let taken: TakenMessage[];
       try {
-        taken = await this.queue.claim(room, this.opts.leaseMs);
+        taken = idle
+          ? await this.queue.waitAndClaim(this.blocking, room, this.opts.leaseMs, IDLE_WAIT_S)
+          : await this.queue.claim(room, this.opts.leaseMs);
       } catch {
+        if (this.stopped) break;
+        idle = false;
         await new Promise((r) => setTimeout(r, RETRY_MS));
         continue;
       }
       for (const m of taken) this.start(m);
-      if (taken.length < room && !this.stopped) {
-        // The queue was empty at the claim; a push since then left the marker set.
-        await this.queue.waitForWork(this.blocking, IDLE_WAIT_S).catch(() => (this.stopped ? undefined : new Promise((r) => setTimeout(r, RETRY_MS))));
-      }
+      idle = taken.length < room;
     }
   }
 
