@@ -143,6 +143,23 @@ describe('IoRequest.end', () => {
     expect(x.done[0].data).toEqual(Buffer.concat([filled(4096, 9), data.subarray(0, 4096)]));
   });
 
+  it('hands a one-part read the fetched buffer itself, and copies when parts share a bio', () => {
+    const x = bio(ReqOp.READ, 4096);
+    const [r] = splitToRequests(x.bio, ReqOp.READ, 0, 4096, 0, undefined, 4096);
+    const data = filled(8192, 3);
+    r.end(BlkStatus.OK, data.subarray(4096));
+    expect(x.done[0].data!.buffer).toBe(data.buffer);
+    expect(x.done[0].data).toEqual(filled(4096, 3));
+
+    const y = bio(ReqOp.READ, 8192);
+    const [a, b] = splitToRequests(y.bio, ReqOp.READ, 0, 8192, 0, undefined, 4096);
+    const da = filled(4096, 1);
+    a.end(BlkStatus.OK, da);
+    b.end(BlkStatus.OK, filled(4096, 2));
+    expect(y.done[0].data!.buffer).not.toBe(da.buffer);
+    expect(y.done[0].data).toEqual(Buffer.concat([filled(4096, 1), filled(4096, 2)]));
+  });
+
   it('fills the parts with zeros when a read brings no data (memory_backed=0)', () => {
     const x = bio(ReqOp.READ, 4096);
     const [r] = splitToRequests(x.bio, ReqOp.READ, 0, 4096, 0, undefined, 4096);

@@ -8,16 +8,30 @@ export class PendingBio {
   private remaining = 0;
   private status = BlkStatus.OK;
   private message = '';
-  /** READ: the data, filled part by part. */
-  readonly data?: Buffer;
+  private buf?: Buffer;
   readonly startNs = process.hrtime.bigint();
 
   constructor(
     readonly op: ReqOp,
     readonly bytes: number,
     private readonly done: (status: BlkStatus, data: Buffer | undefined, message: string, latencyNs: bigint) => void,
-  ) {
-    if (op === ReqOp.READ) this.data = Buffer.allocUnsafe(bytes);
+  ) {}
+
+  /** READ: the data, filled part by part (allocated on first use); undefined otherwise. */
+  get data(): Buffer | undefined {
+    if (this.op !== ReqOp.READ) return undefined;
+    this.buf ??= Buffer.allocUnsafe(this.bytes);
+    return this.buf;
+  }
+
+  /**
+   * READ whose one part covers the whole bio: `whole` (exactly `bytes` long) becomes the
+   * data without a copy. False, and nothing taken, when the data was already touched.
+   */
+  adopt(whole: Buffer): boolean {
+    if (this.op !== ReqOp.READ || this.buf || whole.length !== this.bytes) return false;
+    this.buf = whole;
+    return true;
   }
 
   /** Called once per request part before any part can end. */
@@ -97,9 +111,12 @@ export class IoRequest {
     let offset = 0;
     for (const p of this.parts) {
       if (status === BlkStatus.OK && this.op === ReqOp.READ) {
-        const target = p.bio.data!;
-        if (data) data.copy(target, p.bioOffset, offset, offset + p.bytes);
-        else target.fill(0, p.bioOffset, p.bioOffset + p.bytes);
+        const whole = data && p.bioOffset === 0 && p.bytes === p.bio.bytes && p.bio.adopt(data.subarray(offset, offset + p.bytes));
+        if (!whole) {
+          const target = p.bio.data!;
+          if (data) data.copy(target, p.bioOffset, offset, offset + p.bytes);
+          else target.fill(0, p.bioOffset, p.bioOffset + p.bytes);
+        }
       }
       offset += p.bytes;
       p.bio.endPart(status, message);
