@@ -3,14 +3,10 @@
 // and lost dependencies never take a service down).
 import { Redis, type RedisOptions } from 'ioredis';
 
-/**
- * A connection for commands: while disconnected, commands fail at once, not queue up.
- * Commands issued in one event-loop turn go out in one socket write (auto-pipelining).
- */
+/** A connection for commands: while disconnected, commands fail at once, not queue up. */
 export function commandConnection(url: string, name: string): Redis {
   return new Redis(url, {
     connectionName: name,
-    enableAutoPipelining: true,
     lazyConnect: false,
     enableOfflineQueue: true,
     maxRetriesPerRequest: 1,
