@@ -201,6 +201,26 @@ export class RedisRequestTable implements RequestTable {
     return this.runOps(ops, noticeKey);
   }
 
+  /**
+   * The submitter's `drop` of each token, and its request-data field (`hctx:tag:gen` in
+   * `dataKey`, a key of this disk, `KeySchema.requestData`) taken out, in one atomic step:
+   * the fields of tokens with `fetch[i]` set come back (null when missing), every field
+   * is deleted, whatever its drop's result.
+   */
+  async dropAndTakeData(tokens: readonly RequestToken[], fetch: readonly boolean[], dataKey: string): Promise<{ results: OpResult[]; data: (Buffer | null)[] }> {
+    if (tokens.length === 0) return { results: [], data: [] };
+    const args: ScriptArg[] = [this.config.recycle === 'inline' ? 1 : 0, BlkStatus.IOERR, 2];
+    tokens.forEach((token, i) => {
+      const op = this.encode({ op: 'drop', token });
+      op[4] = fetch[i] ? 1 : 0;
+      args.push(...op);
+    });
+    const [, free, slots, deadlines, stats] = this.keys;
+    // Lua atomicity: the drops and the payload hand-over are one script run.
+    const [results, data] = (await this.scripts.runBuffer('applyOps', [slots, free, deadlines, stats, dataKey], args)) as [OpResult[], (Buffer | null)[]];
+    return { results, data };
+  }
+
   private async runOps(ops: readonly TableOp[], noticeKey: string | undefined): Promise<OpResult[]> {
     if (ops.length === 0) return [];
     const args: ScriptArg[] = [this.config.recycle === 'inline' ? 1 : 0, BlkStatus.IOERR, noticeKey ? 1 : 0];

@@ -56,6 +56,23 @@ describe.each(['on-drop', 'inline'] as const)('RedisRequestTable semantics, recy
     expect(again).toEqual({ hctx: 0, tag: rq.tag, gen: 2 });
   });
 
+  it('dropAndTakeData drops, hands over the fields asked for and deletes every field, stale or not', async () => {
+    const t = await table({ recycle });
+    const dataKey = env.keys().requestData('rnullb0');
+    const [a, b] = await t.alloc(0, 2);
+    await t.apply([start(a), start(b), end(a, BlkStatus.OK, true), end(b, BlkStatus.OK, true)]);
+    const stale = { ...b, gen: b.gen + 7 };
+    const field = (x: RequestToken) => `${x.hctx}:${x.tag}:${x.gen}`;
+    await env.redis.hset(dataKey, field(a), Buffer.from([0, 1, 255]), field(b), 'bb', field(stale), 'old');
+    const got = await t.dropAndTakeData([a, b, stale], [true, false, true], dataKey);
+    const recycled = recycle === 'inline' ? OpResult.Stale : OpResult.Recycled;
+    expect(got.results).toEqual([recycled, recycled, OpResult.Stale]);
+    expect(got.data).toEqual([Buffer.from([0, 1, 255]), Buffer.from('old')]);
+    expect(await env.redis.hlen(dataKey)).toBe(0);
+    expect((await t.dropAndTakeData([a], [true], dataKey)).data).toEqual([null]);
+    expect(await t.busy()).toEqual([]);
+  });
+
   it('refuses a double end and a stale end, changing nothing and counting both', async () => {
     const t = await table({ recycle });
     const [rq] = await t.alloc(0, 1);

@@ -44,7 +44,7 @@ export class DiskQueue {
     /** Replaced in place when attributes change without a new tag space. */
     public record: DiskRecord,
     readonly table: RedisRequestTable,
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keys: KeySchema,
     private readonly instanceId: string,
     private readonly tel: Telemetry = {},
@@ -194,8 +194,8 @@ export class DiskQueue {
   }
 
   /**
-   * Ends the requests named by completion notices: fetch read data and drop the
-   * submitter's references in one pipelined round trip, then answer the clients.
+   * Ends the requests named by completion notices: take read data and drop the
+   * submitter's references in one script run, then answer the clients.
    */
   async complete(notices: Notice[]): Promise<void> {
     const receivedAtNs = process.hrtime.bigint();
@@ -217,16 +217,16 @@ export class DiskQueue {
       ended.push({ rq, status: n.status, message: n.message });
     }
     if (ended.length === 0) return;
-    const dataKey = this.keys.requestData(this.name);
-    const reads = ended.filter((e) => e.rq.op === ReqOp.READ && e.status === BlkStatus.OK && this.record.attributes.memoryBacked);
-    const fields = ended.map((e) => dataField(e.rq.token!));
+    const memoryBacked = this.record.attributes.memoryBacked;
+    const fetch = ended.map((e) => e.rq.op === ReqOp.READ && e.status === BlkStatus.OK && memoryBacked);
+    const reads = ended.filter((_, i) => fetch[i]);
     let readData: (Buffer | null)[] = [];
     try {
-      const [data, , dropped] = await Promise.all([
-        reads.length ? this.redis.hmgetBuffer(dataKey, ...reads.map((e) => dataField(e.rq.token!))) : [],
-        this.redis.hdel(dataKey, ...fields),
-        this.table.apply(ended.map((e) => ({ op: 'drop' as const, token: e.rq.token! }))),
-      ]);
+      const { results: dropped, data } = await this.table.dropAndTakeData(
+        ended.map((e) => e.rq.token!),
+        fetch,
+        this.keys.requestData(this.name),
+      );
       readData = data;
       // Recycle lag: notice received here -> this drop recycled the tag (one value per batch).
       const lagSeconds = Number(process.hrtime.bigint() - receivedAtNs) / 1e9;
