@@ -12,7 +12,7 @@
 export { KeySchema, checkDiskName, type BatchQueueKeys } from './key-schema';
 export { RedisRequestTable, type RedisRequestTableOptions, type TableCounters, type QueuedRequest } from './redis-request-table';
 export { TagSpaceLayout, checkTagSpace } from './tag-space-layout';
-export { PageStore, PAGE_SIZE, SECTOR_SIZE, MAX_BATCH_BYTES, type PageOp, type PageOpResult } from './page-store';
+export { PageStore, PAGE_SIZE, SECTOR_SIZE, MAX_BATCH_BYTES, GATED, type PageGate, type PageOp, type PageOpResult } from './page-store';
 export { destroyDisk, unlinkMatching } from './destroy-disk';
 export { luaScripts, luaDir, scriptsFor, ScriptRunner, type LuaScript, type ScriptName, type ScriptArg } from './lua-scripts';
 export {

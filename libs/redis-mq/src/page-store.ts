@@ -8,7 +8,7 @@
 //     the range was discarded (DESIGN invariant 4).
 //   - Discard and write-zeroes free whole pages; a partial range is zeroed in place and
 //     the page freed once it is all zeros (null_blk frees a page with its last sector).
-//   - A batch runs in order as one atomic step (Lua atomicity, `applyPageOps-2.lua`);
+//   - A batch runs in order as one atomic step (Lua atomicity, `applyPageOps-3.lua`);
 //     a refused batch changes nothing.
 //   - Partial pages are read-modify-written inside Redis: payload bytes cross the network
 //     once per op (client -> Redis for writes, Redis -> client for reads), and not at all
@@ -37,8 +37,20 @@ export type PageOp =
   /** Stores the `len` bytes at `sector` into request-data field `field`. */
   | { readonly op: 'copyOut'; readonly sector: number; readonly len: number; readonly field: string };
 
+/**
+ * A page op that runs only while request slot `index` (`TagSpaceLayout.tokenIndexOrNone`)
+ * holds generation `gen` IN_FLIGHT, checked in the same atomic step as the data moves.
+ */
+export interface PageGate {
+  readonly index: number;
+  readonly gen: number;
+}
+
 /** Result of one op: the bytes for `read`, null for every other op. */
 export type PageOpResult = Buffer | null;
+
+/** The result of an op whose gate found its request not (or no longer) in flight. */
+export const GATED = 'gated' as const;
 
 const KIND: Record<PageOp['op'], string> = {
   read: 'R',
@@ -61,11 +73,19 @@ export class PageStore {
 
   /** Runs `ops` in order as one atomic step (one EVALSHA); one result per op. */
   async apply(disk: string, ops: readonly PageOp[]): Promise<PageOpResult[]> {
-    const keys = [this.keys.pages(checkDiskName(disk)), this.keys.requestData(disk)];
+    return (await this.applyGated(disk, ops, [])) as PageOpResult[];
+  }
+
+  /**
+   * `apply`, where an op with `gates[i]` runs only while that request is in flight
+   * (`PageGate`), else is skipped with the result GATED.
+   */
+  async applyGated(disk: string, ops: readonly PageOp[], gates: readonly (PageGate | undefined)[]): Promise<(PageOpResult | typeof GATED)[]> {
+    const keys = [this.keys.pages(checkDiskName(disk)), this.keys.requestData(disk), this.keys.tableSlots(disk)];
     if (ops.length === 0) return [];
     const args: ScriptArg[] = [PAGE_SIZE];
     let bytes = 0;
-    for (const op of ops) {
+    for (const [i, op] of ops.entries()) {
       const len = op.op === 'write' ? op.data.length : op.len;
       const offset = checkRange(disk, op.op, op.sector, len);
       bytes += op.op === 'discard' || op.op === 'writeZeroes' ? 0 : len;
@@ -75,14 +95,18 @@ export class PageStore {
         if (typeof op.field !== 'string' || op.field === '') throw new RangeError(`${disk}: ${op.op} needs a field`);
         payload = op.field;
       }
-      args.push(KIND[op.op], offset, len, payload);
+      const gate = gates[i];
+      if (gate && !(Number.isSafeInteger(gate.index) && gate.index >= 0 && Number.isSafeInteger(gate.gen) && gate.gen >= 0)) {
+        throw new RangeError(`${disk}: bad page gate ${JSON.stringify(gate)}`);
+      }
+      args.push(KIND[op.op], offset, len, payload, gate ? `${gate.index}:${gate.gen}` : '');
     }
     if (bytes > MAX_BATCH_BYTES) {
       throw new RangeError(`${disk}: page batch of ${bytes} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
     }
     const reply = await this.scripts.runBuffer('applyPageOps', keys, args);
     const results = checkReply<(Buffer | number)[]>('applyPageOps', reply as (Buffer | number)[], disk);
-    return results.map((r) => (Buffer.isBuffer(r) ? r : null));
+    return results.map((r) => (Buffer.isBuffer(r) ? r : r === -1 ? GATED : null));
   }
 
   /** Writes `data` (a multiple of 512 bytes) at `sector`. */

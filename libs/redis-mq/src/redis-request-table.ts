@@ -188,6 +188,11 @@ export class RedisRequestTable implements RequestTable {
     return tokens;
   }
 
+  /** The slot index `t` names (for page gates), or -1 when it names no slot here. */
+  slotIndexOf(t: RequestToken): number {
+    return this.layout.tokenIndexOrNone(t);
+  }
+
   async apply(ops: readonly TableOp[]): Promise<OpResult[]> {
     return this.runOps(ops, undefined);
   }

@@ -86,8 +86,10 @@ export class DiskDrivers implements DriverHostSinks {
     } catch {
       return; // Never powered on: no tag space, nothing to drive.
     }
-    const driver = new RnullDriver(want.attributes, new RedisBacking(this.pages, name));
-    const host = new DriverHost(want, table, driver, this, (replyTo) => this.keys.completionNotices(name, replyTo), this.tel);
+    // The backing's page ops go out behind each batch's start: both must use one connection.
+    const backing: RedisBacking = new RedisBacking(this.pages, name, (t) => table.slotIndexOf(t), () => driver.attributes.memoryBacked);
+    const driver = new RnullDriver(want.attributes, backing);
+    const host = new DriverHost(want, table, driver, this, (replyTo) => this.keys.completionNotices(name, replyTo), this.tel, backing);
     this.hosts.set(name, host);
     await this.listener(name, host);
   }

@@ -16,7 +16,7 @@ import {
 } from '#blk-mq';
 import type { RedisRequestTable } from '#redis-mq';
 import type { DiskRecord } from '../disk-record';
-import { type EndBatch, type EndWire, nowMsPrecise, type RqBatch } from '../rq-batch';
+import { type EndBatch, type EndWire, nowMsPrecise, type RqBatch, type RqWire } from '../rq-batch';
 import type { Telemetry } from '../service-logger';
 import { JournalTable } from './journal-table';
 
@@ -26,6 +26,17 @@ export interface DriverHostSinks {
   timer(batch: EndBatch): Promise<void>;
   /** Requests the driver refused with RESOURCE: dispatched again after a short delay. */
   requeue(batch: RqBatch): Promise<void>;
+}
+
+/**
+ * Work a driver's backing may send right behind a batch's `start`, on the same Redis
+ * connection, so Redis runs it right after the start and both take one round trip. It
+ * must hold the start contract itself: touch only requests the table holds in flight
+ * (gated in the same atomic step), since it runs before the host saw the start results.
+ */
+export interface BatchPrefetch {
+  /** Called right after the batch's start was sent; the returned function drops what is left. */
+  prepare(hctx: number, rqs: readonly RqWire[]): () => void;
 }
 
 /** What the host counted, for metrics and tests. */
@@ -76,7 +87,8 @@ class BatchContext implements RequestHost<void> {
  * Invariants:
  *   - The Redis table decides: a request runs in the driver only after the table accepted
  *     its `start` (or found it started: a redelivered batch); an end counts only if the
- *     table accepted it, and then its notice is pushed in the same atomic step.
+ *     table accepted it, and then its notice is pushed in the same atomic step. What a
+ *     `BatchPrefetch` sends before the start results are known is gated on them in Redis.
  *   - The driver's reference travels with the request: ended here, or handed to the
  *     completion service inside a softirq / timer batch, which ends it.
  */
@@ -90,6 +102,7 @@ export class DriverHost {
     private readonly sinks: DriverHostSinks,
     private readonly noticeKey: (replyTo: string) => string,
     private readonly tel: Telemetry = {},
+    private readonly prefetch?: BatchPrefetch,
   ) {
     // Counters exist from the start (at 0), so "no requeues" is a series, not an absence.
     for (let h = 0; h < record.attributes.submitQueues; h++) tel.metrics?.requeues.inc({ disk: record.name, hctx: String(h) }, 0);
@@ -98,7 +111,7 @@ export class DriverHost {
   /** `blk_mq_dispatch_rq_list` for one batch of one hctx. */
   async queueBatch(batch: RqBatch): Promise<void> {
     this.counters.batches += 1;
-    const { metrics, log } = this.tel;
+    const { metrics } = this.tel;
     const hctxLabel = { disk: batch.disk, hctx: batch.hctx };
     if (metrics && batch.queuedAtMs !== undefined) {
       metrics.queueWait.observe(hctxLabel, Math.max(0, nowMsPrecise() - batch.queuedAtMs) / 1000);
@@ -106,7 +119,19 @@ export class DriverHost {
     const timeoutMs = this.record.attributes.timeoutMs;
     const deadlineMs = Date.now() + timeoutMs;
     const tokens: RequestToken[] = batch.rqs.map(([tag, gen]) => ({ hctx: batch.hctx, tag, gen }));
-    const started = await this.table.apply(tokens.map((token) => ({ op: 'start', token, deadlineMs })));
+    const starting = this.table.apply(tokens.map((token) => ({ op: 'start', token, deadlineMs })));
+    const release = this.prefetch?.prepare(batch.hctx, batch.rqs);
+    try {
+      await this.runStarted(batch, tokens, await starting, timeoutMs);
+    } finally {
+      release?.();
+    }
+  }
+
+  /** The driver's part of `queueBatch`, once the table answered the batch's starts. */
+  private async runStarted(batch: RqBatch, tokens: RequestToken[], started: OpResult[], timeoutMs: number): Promise<void> {
+    const { log, metrics } = this.tel;
+    const hctxLabel = { disk: batch.disk, hctx: batch.hctx };
     const ctx = new BatchContext(this.record, timeoutMs);
     const rqs: Request<void>[] = [];
     batch.rqs.forEach(([, , op, sector, bytes, flags], i) => {
