@@ -25,6 +25,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BatchQueueKeys } from './key-schema';
 import { scriptsFor, type ScriptRunner } from './lua-scripts';
+import { sendTogether } from './send-together';
 
 /** Random part of every message id of this process. */
 const NONCE = randomBytes(4).toString('hex');
@@ -98,7 +99,7 @@ export class BatchQueue {
   }
 
   /**
-   * `waitForWork` then `claim`, in one round trip: both are written to `blocking` at once,
+   * `waitForWork` then `claim`, in one round trip: both go to `blocking` in one write,
    * and Redis runs the claim the moment the blocking pop returns (a connection's commands
    * run in order). The claim's lease is counted from when it was sent, so it is longer by
    * `timeoutS`: a crash then delays redelivery by at most that much.
@@ -106,9 +107,12 @@ export class BatchQueue {
   async waitAndClaim(blocking: Redis, max: number, leaseMs: number, timeoutS: number): Promise<TakenMessage[]> {
     if (max <= 0) return [];
     const expiry = Date.now() + leaseMs + Math.ceil(timeoutS * 1000);
-    const wait = blocking.bzpopmin(this.keys.marker, timeoutS);
-    const claim = scriptsFor(blocking).run('claimBatches', [this.keys.wait, this.keys.leased, this.keys.marker], [expiry, max]);
-    const [, raws] = await Promise.all([wait, claim as Promise<string[]>]);
+    const [, raws] = await sendTogether(blocking, () =>
+      Promise.all([
+        blocking.bzpopmin(this.keys.marker, timeoutS),
+        scriptsFor(blocking).run('claimBatches', [this.keys.wait, this.keys.leased, this.keys.marker], [expiry, max]) as Promise<string[]>,
+      ]),
+    );
     return raws.map((raw) => ({ raw, body: raw.slice(raw.indexOf(' ') + 1) }));
   }
 

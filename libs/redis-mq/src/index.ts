@@ -26,3 +26,4 @@ export {
   checkReply,
 } from './script-errors';
 export { BatchQueue, newMessageId, type TakenMessage, type QueueCounts } from './batch-queue';
+export { sendTogether } from './send-together';

@@ -14,7 +14,7 @@ import {
   type RequestToken,
   type TableOp,
 } from '#blk-mq';
-import type { RedisRequestTable } from '#redis-mq';
+import { type RedisRequestTable, sendTogether } from '#redis-mq';
 import type { DiskRecord } from '../disk-record';
 import { type EndBatch, type EndWire, nowMsPrecise, type RqBatch, type RqWire } from '../rq-batch';
 import type { Telemetry } from '../service-logger';
@@ -119,8 +119,10 @@ export class DriverHost {
     const timeoutMs = this.record.attributes.timeoutMs;
     const deadlineMs = Date.now() + timeoutMs;
     const tokens: RequestToken[] = batch.rqs.map(([tag, gen]) => ({ hctx: batch.hctx, tag, gen }));
-    const starting = this.table.apply(tokens.map((token) => ({ op: 'start', token, deadlineMs })));
-    const release = this.prefetch?.prepare(batch.hctx, batch.rqs);
+    const [starting, release] = sendTogether(this.table.redis, () => [
+      this.table.apply(tokens.map((token) => ({ op: 'start', token, deadlineMs }))),
+      this.prefetch?.prepare(batch.hctx, batch.rqs),
+    ] as const);
     try {
       await this.runStarted(batch, tokens, await starting, timeoutMs);
     } finally {

@@ -1,0 +1,20 @@
+// Mirrors the block layer's plug for Redis commands: commands issued together leave in
+// one socket write, so Redis reads them at once and the process pays one syscall.
+import type { Redis } from 'ioredis';
+
+/**
+ * Runs `send`, which must issue its commands on `redis` synchronously, with the socket
+ * corked: they go out in one write when it returns. Order is kept (one connection), so
+ * Redis runs them one after another, each seeing what the one before did.
+ * Commands issued while the connection is not ready wait in ioredis' offline queue as usual.
+ */
+export function sendTogether<T>(redis: Redis, send: () => T): T {
+  const stream = (redis as unknown as { stream?: { cork?: () => void; uncork?: () => void } } | undefined)?.stream;
+  const corkable = redis?.status === 'ready' && typeof stream?.cork === 'function' && typeof stream.uncork === 'function';
+  if (corkable) stream!.cork!();
+  try {
+    return send();
+  } finally {
+    if (corkable) stream!.uncork!();
+  }
+}
