@@ -1,6 +1,6 @@
 // The wire helpers between services: completion notices, data fields, queue names.
 import { BlkStatus, type RequestToken } from '#blk-mq';
-import { dataField, formatNotice, nowMsPrecise, parseNotice, QueueNames } from './rq-batch';
+import { dataField, formatNotice, nowMsPrecise, parseNotice, parseNoticeBuffer, QueueNames, readDataField } from './rq-batch';
 
 describe('completion notices', () => {
   const tokens: RequestToken[] = [
@@ -25,10 +25,26 @@ describe('completion notices', () => {
   );
 });
 
+describe('parseNoticeBuffer', () => {
+  it('splits a notice from the read data it carries, whatever bytes the data holds', () => {
+    const token = { hctx: 1, tag: 2, gen: 3 };
+    expect(parseNoticeBuffer(Buffer.from('1:2:3:0'))).toEqual({ token, status: 0 });
+    const data = Buffer.from([124, 0, 58, 255, 124]);
+    const got = parseNoticeBuffer(Buffer.concat([Buffer.from('1:2:3:0|'), data]));
+    expect(got).toEqual({ token, status: 0, data });
+    expect(parseNoticeBuffer(Buffer.from('1:2:3:0|'))?.data).toEqual(Buffer.alloc(0));
+  });
+
+  it.each(['', '1:2:3', '1:2:x:0|abc', '|1:2:3:0', 'x'.repeat(200)])('refuses %j', (s) => {
+    expect(parseNoticeBuffer(Buffer.from(s))).toBeUndefined();
+  });
+});
+
 describe('dataField', () => {
   it('names one generation of one slot', () => {
     expect(dataField({ hctx: 2, tag: 9, gen: 41 })).toBe('2:9:41');
     expect(dataField({ hctx: 2, tag: 9, gen: 42 })).not.toBe(dataField({ hctx: 2, tag: 9, gen: 41 }));
+    expect(readDataField({ hctx: 2, tag: 9, gen: 41 })).toBe('2:9:41:r');
   });
 });
 

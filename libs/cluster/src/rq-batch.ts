@@ -29,9 +29,14 @@ export interface EndBatch {
   readonly dueMs?: number;
 }
 
-/** The request-data field that holds a request's payload (write data in, read data out). */
+/** The request-data field that holds a request's write payload. */
 export function dataField(t: RequestToken): string {
   return `${t.hctx}:${t.tag}:${t.gen}`;
+}
+
+/** The request-data field that receives a request's read data (it travels on with the notice). */
+export function readDataField(t: RequestToken): string {
+  return `${t.hctx}:${t.tag}:${t.gen}:r`;
 }
 
 /**
@@ -54,6 +59,18 @@ export function parseNotice(s: string): { token: RequestToken; status: number } 
   const m = /^(\d+):(\d+):(\d+):(\d+)$/.exec(s);
   if (!m) return undefined;
   return { token: { hctx: Number(m[1]), tag: Number(m[2]), gen: Number(m[3]) }, status: Number(m[4]) };
+}
+
+/** Longest `hctx:tag:gen:status` head of a notice. */
+const MAX_NOTICE_HEAD = 80;
+const BAR = 0x7c;
+
+/** A notice as pushed: `hctx:tag:gen:status`, then `|` and the read data when it carries some. */
+export function parseNoticeBuffer(b: Buffer): { token: RequestToken; status: number; data?: Buffer } | undefined {
+  const bar = b.subarray(0, MAX_NOTICE_HEAD + 1).indexOf(BAR);
+  const head = parseNotice(b.toString('latin1', 0, bar < 0 ? MAX_NOTICE_HEAD + 1 : bar));
+  if (!head) return undefined;
+  return bar < 0 ? head : { ...head, data: b.subarray(bar + 1) };
 }
 
 /** Current time in ms since the epoch with sub-millisecond precision. */

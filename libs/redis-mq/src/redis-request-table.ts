@@ -76,7 +76,7 @@ export interface RedisRequestTableOptions {
   readonly keys?: KeySchema;
 }
 
-/** Op codes of `applyOps-5.lua`. */
+/** Op codes of `applyOps-6.lua`. */
 const OP_CODE = { start: 1, requeue: 2, end: 3, endDrop: 4, ref: 5, drop: 6 } as const;
 
 /** Largest `blk_status_t` value. */
@@ -200,30 +200,26 @@ export class RedisRequestTable implements RequestTable {
   /**
    * `apply`, and every `end` the table accepts pushes the notice `hctx:tag:gen:status`
    * onto the list `noticeKey` (a key of this disk, `KeySchema.completionNotices`) in the
-   * same atomic step: a request that ended is always announced, exactly once.
+   * same atomic step: a request that ended is always announced, exactly once. A request
+   * with read data (request-data field `hctx:tag:gen:r`) has it appended, after `|`, and
+   * taken out of the request data: the notice carries it to the submitter.
    */
   async applyAndNotify(ops: readonly TableOp[], noticeKey: string): Promise<OpResult[]> {
     return this.runOps(ops, noticeKey);
   }
 
   /**
-   * The submitter's `drop` of each token, and its request-data field (`hctx:tag:gen` in
-   * `dataKey`, a key of this disk, `KeySchema.requestData`) taken out, in one atomic step:
-   * the fields of tokens with `fetch[i]` set come back (null when missing), every field
-   * is deleted, whatever its drop's result.
+   * The submitter's `drop` of each token, and both its request-data fields (write
+   * payload `hctx:tag:gen`, read data `hctx:tag:gen:r`) deleted, whatever the drop's
+   * result, in one atomic step.
    */
-  async dropAndTakeData(tokens: readonly RequestToken[], fetch: readonly boolean[], dataKey: string): Promise<{ results: OpResult[]; data: (Buffer | null)[] }> {
-    if (tokens.length === 0) return { results: [], data: [] };
+  async dropAndFreeData(tokens: readonly RequestToken[]): Promise<OpResult[]> {
+    if (tokens.length === 0) return [];
     const args: ScriptArg[] = [this.config.recycle === 'inline' ? 1 : 0, BlkStatus.IOERR, 2];
-    tokens.forEach((token, i) => {
-      const op = this.encode({ op: 'drop', token });
-      op[4] = fetch[i] ? 1 : 0;
-      args.push(...op);
-    });
+    for (const token of tokens) args.push(...this.encode({ op: 'drop', token }));
     const [, free, slots, deadlines, stats] = this.keys;
-    // Lua atomicity: the drops and the payload hand-over are one script run.
-    const [results, data] = (await this.scripts.runBuffer('applyOps', [slots, free, deadlines, stats, dataKey], args)) as [OpResult[], (Buffer | null)[]];
-    return { results, data };
+    // Lua atomicity: the drops and the data cleanup are one script run.
+    return (await this.scripts.run('applyOps', [slots, free, deadlines, stats, stats, this.keySchema.requestData(this.disk)], args)) as OpResult[];
   }
 
   private async runOps(ops: readonly TableOp[], noticeKey: string | undefined): Promise<OpResult[]> {
@@ -232,7 +228,7 @@ export class RedisRequestTable implements RequestTable {
     for (const op of ops) args.push(...this.encode(op));
     const [, free, slots, deadlines, stats] = this.keys;
     // Lua atomicity: the whole ordered batch, and its notices, is one script run.
-    return (await this.scripts.run('applyOps', [slots, free, deadlines, stats, noticeKey ?? stats], args)) as OpResult[];
+    return (await this.scripts.run('applyOps', [slots, free, deadlines, stats, noticeKey ?? stats, this.keySchema.requestData(this.disk)], args)) as OpResult[];
   }
 
   async expired(nowMs: number, limit: number): Promise<RequestToken[]> {
@@ -291,7 +287,7 @@ export class RedisRequestTable implements RequestTable {
   }
 
   /**
-   * Flat ARGV of one op (`applyOps-5.lua`): code, slot index, hctx, gen, arg, tag. A token
+   * Flat ARGV of one op (`applyOps-6.lua`): code, slot index, hctx, gen, arg, tag. A token
    * outside the tag space names no slot and is sent as index -1, which the script refuses
    * as STALE (as the in-process table does). A malformed op throws before anything runs.
    */

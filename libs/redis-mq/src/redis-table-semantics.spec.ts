@@ -56,20 +56,25 @@ describe.each(['on-drop', 'inline'] as const)('RedisRequestTable semantics, recy
     expect(again).toEqual({ hctx: 0, tag: rq.tag, gen: 2 });
   });
 
-  it('dropAndTakeData drops, hands over the fields asked for and deletes every field, stale or not', async () => {
+  it('a notice carries the read data of its request, taken out; dropAndFreeData frees both fields, stale or not', async () => {
     const t = await table({ recycle });
-    const dataKey = env.keys().requestData('rnullb0');
+    const dataKey = t.keySchema.requestData('rnullb0');
+    const notices = t.keySchema.completionNotices('rnullb0', 'dispatch-1');
     const [a, b] = await t.alloc(0, 2);
-    await t.apply([start(a), start(b), end(a, BlkStatus.OK, true), end(b, BlkStatus.OK, true)]);
-    const stale = { ...b, gen: b.gen + 7 };
     const field = (x: RequestToken) => `${x.hctx}:${x.tag}:${x.gen}`;
-    await env.redis.hset(dataKey, field(a), Buffer.from([0, 1, 255]), field(b), 'bb', field(stale), 'old');
-    const got = await t.dropAndTakeData([a, b, stale], [true, false, true], dataKey);
+    await env.redis.hset(dataKey, `${field(a)}:r`, Buffer.from([0, 1, 124, 255]), field(b), 'payload');
+    await t.apply([start(a), start(b)]);
+    await t.applyAndNotify([end(a, BlkStatus.OK, true), end(b, BlkStatus.OK, true)], notices);
+    const pushed = await env.redis.lrangeBuffer(notices, 0, -1);
+    expect(pushed).toEqual([Buffer.concat([Buffer.from(`${field(a)}:0|`), Buffer.from([0, 1, 124, 255])]), Buffer.from(`${field(b)}:0`)]);
+    expect(await env.redis.hkeys(dataKey)).toEqual([field(b)]);
+
+    const stale = { ...b, gen: b.gen + 7 };
+    await env.redis.hset(dataKey, `${field(b)}:r`, 'late', field(stale), 'old');
+    const dropped = await t.dropAndFreeData([a, b, stale]);
     const recycled = recycle === 'inline' ? OpResult.Stale : OpResult.Recycled;
-    expect(got.results).toEqual([recycled, recycled, OpResult.Stale]);
-    expect(got.data).toEqual([Buffer.from([0, 1, 255]), Buffer.from('old')]);
+    expect(dropped).toEqual([recycled, recycled, OpResult.Stale]);
     expect(await env.redis.hlen(dataKey)).toBe(0);
-    expect((await t.dropAndTakeData([a], [true], dataKey)).data).toEqual([null]);
     expect(await t.busy()).toEqual([]);
   });
 

@@ -24,9 +24,9 @@ function scriptedTable() {
   const table = {
     config: { nrHwQueues: 1, queueDepth: 64, sharedTags: false, recycle: 'on-drop' },
     allocAndQueue: (_h: number, rqs: readonly QueuedRequest[]) => new Promise<RequestToken[]>((answer) => runs.push({ rqs, answer })),
-    dropAndTakeData: async (tokens: RequestToken[], fetch: boolean[]) => {
+    dropAndFreeData: async (tokens: RequestToken[]) => {
       dropped.push(...tokens);
-      return { results: tokens.map(() => 2), data: fetch.filter(Boolean).map(() => null) };
+      return tokens.map(() => 2);
     },
     tokensFor: (n: number) => Array.from({ length: n }, (_, i) => ({ hctx: 0, tag: i, gen: ++gen })),
   };

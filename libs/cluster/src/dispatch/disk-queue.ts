@@ -13,8 +13,8 @@ import type { IoRequest } from './io-request';
 /** Retry delay for allocations that found no free tag (tags freed by another instance). */
 const TAG_RETRY_MS = 2;
 
-/** A completion notice as the router hands it over. */
-type Notice = { token: RequestToken; status: number; message?: string };
+/** A completion notice as the router hands it over; a read's data rides with it. */
+type Notice = { token: RequestToken; status: number; message?: string; data?: Buffer };
 
 function key(t: RequestToken): string {
   return `${t.hctx}:${t.tag}:${t.gen}`;
@@ -24,7 +24,8 @@ function key(t: RequestToken): string {
  * Invariants:
  *   - A request is in exactly one of: a plug list, a wait list, `pending` (holds a tag,
  *     the submitter's reference not yet dropped), or ended.
- *   - The submitter's reference is dropped only after the request's data was fetched.
+ *   - The submitter's reference is dropped only after the request ended here (its read
+ *     data arrived with its notice); one that could not be dropped is retried.
  *   - Wait lists are FIFO: a request never overtakes an earlier one of the same hctx.
  */
 export class DiskQueue {
@@ -39,6 +40,8 @@ export class DiskQueue {
   private retryTimer?: NodeJS.Timeout;
   /** Notices for requests this instance does not hold (stale or from before a restart). */
   unknownNotices = 0;
+  /** Ended requests whose submitter reference could not be dropped yet (Redis away). */
+  private readonly undropped: RequestToken[] = [];
 
   constructor(
     /** Replaced in place when attributes change without a new tag space. */
@@ -194,12 +197,14 @@ export class DiskQueue {
   }
 
   /**
-   * Ends the requests named by completion notices: take read data and drop the
-   * submitter's references in one script run, then answer the clients.
+   * Ends the requests named by completion notices and answers the clients at once (a
+   * read's data came with its notice); then drops the submitter's references and frees
+   * the requests' data in one script run, which gives the tags back.
    */
   async complete(notices: Notice[]): Promise<void> {
     const receivedAtNs = process.hrtime.bigint();
-    const ended: { rq: IoRequest; status: number; message?: string }[] = [];
+    const ended: IoRequest[] = [];
+    const memoryBacked = this.record.attributes.memoryBacked;
     for (const n of notices) {
       const rq = this.pending.get(key(n.token));
       if (!rq && this.allocating[n.token.hctx]) {
@@ -214,36 +219,27 @@ export class DiskQueue {
         continue;
       }
       this.pending.delete(key(n.token));
-      ended.push({ rq, status: n.status, message: n.message });
+      ended.push(rq);
+      const hctx = n.token.hctx;
+      if (rq.op === ReqOp.READ && n.status === BlkStatus.OK && memoryBacked && (!n.data || n.data.length !== rq.bytes)) {
+        // A memory-backed read must bring its data (invariant 4): never answer zeros.
+        this.finish(rq, hctx, BlkStatus.IOERR, undefined, `read data of ${dataField(n.token)} missing or short`);
+      } else {
+        this.finish(rq, hctx, n.status, rq.op === ReqOp.READ && memoryBacked ? n.data : undefined, n.message ?? '');
+      }
     }
-    if (ended.length === 0) return;
-    const memoryBacked = this.record.attributes.memoryBacked;
-    const fetch = ended.map((e) => e.rq.op === ReqOp.READ && e.status === BlkStatus.OK && memoryBacked);
-    const reads = ended.filter((_, i) => fetch[i]);
-    let readData: (Buffer | null)[] = [];
+    if (ended.length === 0 && this.undropped.length === 0) return;
+    const tokens = this.undropped.splice(0).concat(ended.map((rq) => rq.token!));
     try {
-      const { results: dropped, data } = await this.table.dropAndTakeData(
-        ended.map((e) => e.rq.token!),
-        fetch,
-        this.keys.requestData(this.name),
-      );
-      readData = data;
+      const dropped = await this.table.dropAndFreeData(tokens);
       // Recycle lag: notice received here -> this drop recycled the tag (one value per batch).
       const lagSeconds = Number(process.hrtime.bigint() - receivedAtNs) / 1e9;
       for (const r of dropped) if (r === OpResult.Recycled) this.tel.metrics?.recycleLag.observe({ disk: this.name }, lagSeconds);
     } catch (err) {
-      for (const e of ended) this.finish(e.rq, e.rq.token!.hctx, BlkStatus.IOERR, undefined, `dispatch: ${(err as Error).message}`);
+      // Redis away: the clients have their answers; the tags come back with the next drop.
+      this.undropped.push(...tokens);
+      this.tel.log?.warn({ disk: this.name, requests: tokens.length, err: (err as Error).message }, 'dropping references failed; retried with the next completion');
       return;
-    }
-    const byRq = new Map(reads.map((e, i) => [e.rq, readData[i] ?? undefined]));
-    for (const e of ended) {
-      const data = byRq.get(e.rq);
-      if (byRq.has(e.rq) && (!data || data.length !== e.rq.bytes)) {
-        // A memory-backed read must bring its data (invariant 4): never answer zeros.
-        this.finish(e.rq, e.rq.token!.hctx, BlkStatus.IOERR, undefined, `read data of ${dataField(e.rq.token!)} missing or short`);
-      } else {
-        this.finish(e.rq, e.rq.token!.hctx, e.status, data, e.message ?? '');
-      }
     }
     // Tags came back: let waiting requests have them.
     for (let h = 0; h < this.waiting.length; h++) if (this.waiting[h].length) void this.dispatch(h);

@@ -3,7 +3,7 @@
 // notice list and handed to that disk's queue.
 import type { Redis } from 'ioredis';
 import type { KeySchema } from '#redis-mq';
-import { parseNotice } from '../rq-batch';
+import { parseNoticeBuffer } from '../rq-batch';
 import type { DiskQueue } from './disk-queue';
 
 /** How long one blocking pop waits before it looks at the disk list again. */
@@ -47,9 +47,10 @@ export class NoticeRouter {
         continue;
       }
       const byKey = new Map(queues.map((q) => [this.keys.completionNotices(q.name, this.instanceId), q.name]));
-      let reply: [string, string[]] | null;
+      let reply: [Buffer, Buffer[]] | null;
       try {
-        reply = (await this.blocking.blmpop(BLOCK_SECONDS, byKey.size, ...byKey.keys(), 'LEFT', 'COUNT', BATCH)) as [string, string[]] | null;
+        // Buffers: a notice may carry read data.
+        reply = (await this.blocking.blmpopBuffer(BLOCK_SECONDS, byKey.size, ...byKey.keys(), 'LEFT', 'COUNT', BATCH)) as [Buffer, Buffer[]] | null;
       } catch {
         await new Promise((r) => setTimeout(r, 200));
         continue;
@@ -58,9 +59,9 @@ export class NoticeRouter {
       const [listKey, items] = reply;
       // The queue of the disk as it is now: the one the key list was made from may have
       // been replaced while this pop was blocked.
-      const q = this.queueOf(byKey.get(listKey) ?? '');
+      const q = this.queueOf(byKey.get(listKey.toString()) ?? '');
       if (!q) continue;
-      const notices = items.map(parseNotice).filter((n): n is NonNullable<typeof n> => n !== undefined);
+      const notices = items.map(parseNoticeBuffer).filter((n): n is NonNullable<typeof n> => n !== undefined);
       void q.complete(notices);
     }
   }

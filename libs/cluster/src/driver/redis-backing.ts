@@ -4,7 +4,7 @@
 import { BlkStatus, type RequestToken, ReqOp } from '#blk-mq';
 import { GATED, type PageGate, type PageOp, type PageStore } from '#redis-mq';
 import type { Backing } from '#rnull';
-import { dataField, type RqWire } from '../rq-batch';
+import { dataField, readDataField, type RqWire } from '../rq-batch';
 import type { BatchPrefetch } from './driver-host';
 
 /** What a page op needs of a request: a `Request`, or a request of a batch not yet started. */
@@ -20,7 +20,7 @@ function pageOp(rq: DataRq): PageOp | undefined {
     case ReqOp.WRITE:
       return { op: 'copyIn', sector: rq.sector, len: rq.bytes, field: dataField(rq.token) };
     case ReqOp.READ:
-      return { op: 'copyOut', sector: rq.sector, len: rq.bytes, field: dataField(rq.token) };
+      return { op: 'copyOut', sector: rq.sector, len: rq.bytes, field: readDataField(rq.token) };
     case ReqOp.DISCARD:
       return { op: 'discard', sector: rq.sector, len: rq.bytes };
     case ReqOp.WRITE_ZEROES:

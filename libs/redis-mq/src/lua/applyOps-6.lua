@@ -5,34 +5,37 @@
 -- KEYS[3] deadlines  zset  IN_FLIGHT slot indexes, score = deadline ms
 -- KEYS[4] stats      hash  counters: recycled, stale_rejected, double_ends, bad_state,
 --                          no_reference, drop_ended
--- KEYS[5] notices    list  completion notices of the submitter (ARGV[3] 1), or
---         / rqdata   hash  the disk's request data (ARGV[3] 2), or any key of this
---                          disk's slot (ARGV[3] 0; it is then not touched)
+-- KEYS[5] notices    list  completion notices of the submitter (any key of this disk's
+--                          slot when ARGV[3] is not 1; it is then not touched)
+-- KEYS[6] rqdata     hash  the disk's request data: "hctx:tag:gen" holds a request's
+--                          write payload, "hctx:tag:gen:r" its read data
 -- ARGV[1] recycle inline (1) or on-drop (0)
 -- ARGV[2] status a request gets when its last reference drops before it ended (IOERR)
--- ARGV[3] 1 notify: every accepted end pushes "hctx:tag:gen:status" onto KEYS[5];
---         2 take data: every op's request-data field "hctx:tag:gen" is deleted from
---         KEYS[5], whatever the op's result, and returned when the op's arg is 1
+-- ARGV[3] 1 notify: every accepted end pushes "hctx:tag:gen:status" onto KEYS[5], with
+--         "|" and the request's read data appended when it has some, which is taken
+--         out of KEYS[6];
+--         2 free data: both request-data fields of every op's token are deleted from
+--         KEYS[6], whatever the op's result (the submitter's drop)
 -- ARGV[4..] six per op: code, slot index (-1 for a token outside the tag space, which
 --           is STALE), hctx, gen, arg, tag
 --           code 1 start (arg = deadline ms), 2 requeue, 3 end (arg = status),
 --           4 end + drop (arg = status), 5 ref, 6 drop
 -- Returns one OpResult per op, in order: 0 Ok, 1 AlreadyStarted, 2 Recycled, -1 Stale,
--- -2 AlreadyComplete, -3 BadState, -4 NoReference. With ARGV[3] 2: { results, data },
--- data holding the fields asked for, in op order (false where a field was missing).
+-- -2 AlreadyComplete, -3 BadState, -4 NoReference.
 -- Semantics are request-state.ts `applyOp`, op for op.
 -- Guarantees (Lua atomicity): the batch runs as if alone, ops in order; a refused op
 -- changes nothing but its counter; a slot is IDLE and in the free set exactly when it
 -- was recycled; a slot is in the deadline set exactly while IN_FLIGHT; a notice is
 -- pushed exactly for each end the batch accepted, in the same atomic step, so an ended
 -- request's submitter always hears of it. Redis commands: one HMGET, one HSET, at most
--- two ZADD, one ZREM, one RPUSH and six HINCRBY per batch.
+-- two ZADD, one ZREM, one RPUSH and six HINCRBY per batch; with notices, one HMGET and
+-- one HDEL of read data; freeing data, one HDEL.
 
-local slotsKey, freeKey, deadlinesKey, statsKey, noticesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local slotsKey, freeKey, deadlinesKey, statsKey, noticesKey, dataKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local inline = ARGV[1] == '1'
 local DROP_STATUS = tonumber(ARGV[2])
 local notify = ARGV[3] == '1'
-local takeData = ARGV[3] == '2'
+local freeData = ARGV[3] == '2'
 local FIRST, WIDTH = 4, 6
 local notices = {}
 
@@ -176,24 +179,33 @@ chunked('HSET', slotsKey, recs, 2)
 chunked('ZADD', deadlinesKey, deadlines, 2)
 chunked('ZREM', deadlinesKey, undeadlines, 1)
 chunked('ZADD', freeKey, freed, 2)
+-- Read data rides with its notice: the submitter needs no second round trip for it.
+if #notices > 0 then
+  local fields = {}
+  for i = 1, #notices do
+    fields[i] = string.match(notices[i], '^(%d+:%d+:%d+):') .. ':r'
+  end
+  for i = 1, #fields, CHUNK do
+    local j = math.min(i + CHUNK - 1, #fields)
+    local got = redis.call('HMGET', dataKey, unpack(fields, i, j))
+    for k = 1, j - i + 1 do
+      if got[k] then notices[i + k - 1] = notices[i + k - 1] .. '|' .. got[k] end
+    end
+  end
+  chunked('HDEL', dataKey, fields, 1)
+end
 chunked('RPUSH', noticesKey, notices, 1)
 for name, n in pairs(counts) do
   if n > 0 then redis.call('HINCRBY', statsKey, name, n) end
 end
-if not takeData then return results end
-
--- The submitter is done with these requests' payloads: hand over those asked for, free all.
-local fields, wanted = {}, {}
-for i = 0, nops - 1 do
-  local base = FIRST + i * WIDTH
-  local field = ARGV[base + 2] .. ':' .. ARGV[base + 5] .. ':' .. ARGV[base + 3]
-  fields[#fields + 1] = field
-  if ARGV[base + 4] == '1' then wanted[#wanted + 1] = field end
+if freeData then
+  local fields = {}
+  for i = 0, nops - 1 do
+    local base = FIRST + i * WIDTH
+    local field = ARGV[base + 2] .. ':' .. ARGV[base + 5] .. ':' .. ARGV[base + 3]
+    fields[#fields + 1] = field
+    fields[#fields + 1] = field .. ':r'
+  end
+  chunked('HDEL', dataKey, fields, 1)
 end
-local data = {}
-for i = 1, #wanted, CHUNK do
-  local got = redis.call('HMGET', noticesKey, unpack(wanted, i, math.min(i + CHUNK - 1, #wanted)))
-  for k = 1, #got do data[#data + 1] = got[k] end
-end
-chunked('HDEL', noticesKey, fields, 1)
-return { results, data }
+return results
