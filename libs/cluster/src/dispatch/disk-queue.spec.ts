@@ -75,6 +75,9 @@ describe('DiskQueue', () => {
     runs[0].answer([token]);
     for (let i = 0; i < 5 && ended.length === 0; i++) await tick();
     expect(ended).toEqual([BlkStatus.OK]);
+    // The client is answered first; the submitter's reference drops after.
+    expect(dropped).toEqual([]);
+    for (let i = 0; i < 5 && dropped.length === 0; i++) await tick();
     expect(dropped).toEqual([token]);
     expect(q.inFlight).toBe(0);
     await q.close();

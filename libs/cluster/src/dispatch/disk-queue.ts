@@ -229,6 +229,9 @@ export class DiskQueue {
       }
     }
     if (ended.length === 0 && this.undropped.length === 0) return;
+    // The answers leave first: the stream writes them in the next check phase (setImmediate),
+    // and the drop waits for the one after, so its Redis write is not on the client's path.
+    await new Promise<void>((r) => setImmediate(() => setImmediate(r)));
     const tokens = this.undropped.splice(0).concat(ended.map((rq) => rq.token!));
     try {
       const dropped = await this.table.dropAndFreeData(tokens);
