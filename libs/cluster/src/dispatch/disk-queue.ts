@@ -39,6 +39,12 @@ export class DiskQueue {
   private retryTimer?: NodeJS.Timeout;
   /** Notices for requests this instance does not hold (stale or from before a restart). */
   unknownNotices = 0;
+  /**
+   * The queue this one replaced when the tag space was reshaped, while it still holds
+   * requests (a submission can reach it between gendisk's reshape and this instance's
+   * event): their notices come here and are handed to it, so they still end.
+   */
+  predecessor?: DiskQueue;
 
   constructor(
     /** Replaced in place when attributes change without a new tag space. */
@@ -200,8 +206,14 @@ export class DiskQueue {
   async complete(notices: Notice[]): Promise<void> {
     const receivedAtNs = process.hrtime.bigint();
     const ended: { rq: IoRequest; status: number; message?: string }[] = [];
+    const forward: Notice[] = [];
+    if (this.predecessor && this.predecessor.inFlight === 0) this.predecessor = undefined;
     for (const n of notices) {
       const rq = this.pending.get(key(n.token));
+      if (!rq && this.predecessor?.holds(n.token)) {
+        forward.push(n);
+        continue;
+      }
       if (!rq && this.allocating[n.token.hctx]) {
         // Its batch may be the one whose queueing reply is still on its way here.
         this.early[n.token.hctx].push(n);
@@ -216,6 +228,7 @@ export class DiskQueue {
       this.pending.delete(key(n.token));
       ended.push({ rq, status: n.status, message: n.message });
     }
+    if (forward.length) await this.predecessor!.complete(forward);
     if (ended.length === 0) return;
     const dataKey = this.keys.requestData(this.name);
     const reads = ended.filter((e) => e.rq.op === ReqOp.READ && e.status === BlkStatus.OK && this.record.attributes.memoryBacked);
