@@ -34,13 +34,18 @@ export function renderChart(rows: readonly PathResult[], title: string): string 
   const paths = (['a', 'b', 'c', 'd'] as const).filter((p) => measured.some((r) => r.path === p));
   const groups: string[] = [];
   for (const r of measured) if (!groups.includes(configLabel(r.config))) groups.push(configLabel(r.config));
-  const bar = 14;
-  const groupW = Math.max(1, paths.length) * bar + 18;
   const left = 64;
-  const top = 56;
+  const minWidth = 640;
+  // Groups spread over the minimum width when there are few; bars widen with them.
+  const groupW = Math.max(Math.max(1, paths.length) * 14 + 18, Math.floor((minWidth - left - 20) / Math.max(1, groups.length)));
+  const bar = Math.min(28, Math.floor((groupW - 18) / Math.max(1, paths.length)));
+  const legendRows = Math.ceil(paths.length / 2);
+  const top = 40 + legendRows * 16;
   const plotH = 300;
   const bottom = 130;
-  const width = Math.max(560, left + groups.length * groupW + 20);
+  // Room on the right for the last slanted configuration label.
+  const labelRoom = 110;
+  const width = Math.max(minWidth, left + groups.length * groupW + 20) + labelRoom;
   const height = top + plotH + bottom;
   const maxIops = Math.max(10, ...measured.map((r) => r.m!.iops));
   const lo = 1;
@@ -52,17 +57,18 @@ export function renderChart(rows: readonly PathResult[], title: string): string 
   out.push(`<text x="${left}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`);
   for (let e = lo; e <= hi; e++) {
     const yy = y(10 ** e).toFixed(1);
-    out.push(`<line x1="${left}" y1="${yy}" x2="${width - 10}" y2="${yy}" stroke="#dddddd"/>`);
+    out.push(`<line x1="${left}" y1="${yy}" x2="${width - labelRoom - 10}" y2="${yy}" stroke="#dddddd"/>`);
     out.push(`<text x="${left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${compact(10 ** e)}</text>`);
   }
   out.push(`<text transform="translate(14 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">IOPS (log scale)</text>`);
   paths.forEach((p, i) => {
-    const x = left + i * 190;
-    out.push(`<rect x="${x}" y="30" width="10" height="10" fill="${PATH_COLORS[p]}"/>`);
-    out.push(`<text x="${x + 14}" y="39">${esc(LEGEND[p])}</text>`);
+    const x = left + (i % 2) * 260;
+    const ly = 30 + Math.floor(i / 2) * 16;
+    out.push(`<rect x="${x}" y="${ly}" width="10" height="10" fill="${PATH_COLORS[p]}"/>`);
+    out.push(`<text x="${x + 14}" y="${ly + 9}">${esc(LEGEND[p])}</text>`);
   });
   groups.forEach((g, gi) => {
-    const gx = left + gi * groupW + 9;
+    const gx = left + gi * groupW + (groupW - paths.length * bar) / 2;
     paths.forEach((p, pi) => {
       const r = measured.find((row) => row.path === p && configLabel(row.config) === g);
       if (!r) return;
@@ -76,7 +82,7 @@ export function renderChart(rows: readonly PathResult[], title: string): string 
     const cx = gx + (paths.length * bar) / 2;
     out.push(`<text transform="translate(${cx.toFixed(1)} ${top + plotH + 8}) rotate(45)" font-size="10">${esc(g)}</text>`);
   });
-  out.push(`<line x1="${left}" y1="${top + plotH}" x2="${width - 10}" y2="${top + plotH}" stroke="#333333"/>`);
+  out.push(`<line x1="${left}" y1="${top + plotH}" x2="${width - labelRoom - 10}" y2="${top + plotH}" stroke="#333333"/>`);
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

@@ -137,6 +137,13 @@ export function renderText(report: BenchReport): string {
         mem.trends.map((t) => [t.service, mib(t.before), mib(t.after), num(t.slopePer100k / 1024, 1), num(t.slopeHalfWidthPer100k / 1024, 1), t.grows ? 'GROWS' : 'none']),
       ).trimEnd(),
     );
+    // The series behind the trend (a one-off step and a steady climb look alike in before/after).
+    out.push(`RSS MiB after each chunk of ${Math.round(mem.ios / Math.max(1, mem.points.length - 1))} IOs (the slope fits the second half):`);
+    for (const t of mem.trends) out.push(`  ${t.service.padEnd(12)} ${mem.points.map((p) => mib(p.rss[t.service])).join(' ')}`);
+    if (first.heapUsed) {
+      out.push('V8 heap used MiB, same points:');
+      for (const t of mem.trends) out.push(`  ${t.service.padEnd(12)} ${mem.points.map((p) => mib(p.heapUsed?.[t.service] ?? NaN)).join(' ')}`);
+    }
   }
   if (report.aims.length) {
     out.push('', 'aims (issue 7)');

@@ -35,4 +35,15 @@ describe('rssTrends', () => {
     const [t] = rssTrends(points((i) => 100 * MiB + i * 1024));
     expect(t.grows).toBe(false);
   });
+
+  it('finds no trend in a one-off heap step in the first half that then stays flat (seen: dispatch 140 -> 200 MiB at 400k IOs)', () => {
+    const rss = [120, 140, 140, 139, 201, 200, 194, 194, 194, 194, 194];
+    const [t] = rssTrends(points((i) => rss[i] * MiB));
+    expect(t.grows).toBe(false);
+  });
+
+  it('finds a leak that starts late (growth only in the second half)', () => {
+    const [t] = rssTrends(points((i) => (i < 5 ? 100 * MiB : 100 * MiB + (i - 4) * 4 * MiB)));
+    expect(t.grows).toBe(true);
+  });
 });

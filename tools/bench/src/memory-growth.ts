@@ -5,10 +5,11 @@
 // stream, in 10 equal chunks. After each chunk: every service's process_resident_memory_bytes
 // (from its /metrics), the page store (HLEN x 4096, and MEMORY USAGE of the page hash),
 // and the distinct bytes written so far (the harness records the offset of every write).
-// RSS trend: least squares of RSS against IOs over the chunk ends (the point before the
-// first chunk left out: its rise is warm-up — JIT, pools, Redis connections). A service
-// "grows" when the slope's 95 % interval lies above 0 and the fitted growth over the run
-// exceeds 5 % of its RSS.
+// RSS trend: least squares of RSS against IOs over the chunk ends of the second half of the
+// run (the first half is warm-up: JIT, pools, Redis connections, and V8 growing its heap in
+// one-off steps, which a whole-run fit mistakes for a slope). A service "grows" when that
+// slope's 95 % interval lies above 0 and the slope over the whole run would add more than
+// 5 % to its RSS: a leak keeps growing into the second half, a settling heap does not.
 import type { BenchCluster } from './bench-cluster';
 import type { BenchConfig } from './bench-matrix';
 import type { BenchProgress } from './bench-progress';
@@ -27,13 +28,15 @@ export interface MemoryPoint {
   readonly redisUsedMemory: number;
   /** RSS by service label. */
   readonly rss: Readonly<Record<string, number>>;
+  /** V8 heap in use by service label (`nodejs_heap_size_used_bytes`): what a leak would fill. */
+  readonly heapUsed?: Readonly<Record<string, number>>;
 }
 
 export interface RssTrend {
   readonly service: string;
   readonly before: number;
   readonly after: number;
-  /** Fitted bytes per 100,000 IOs, with the half-width of its 95 % interval. */
+  /** Fitted bytes per 100,000 IOs over the second half, with the half-width of its 95 % interval. */
   readonly slopePer100k: number;
   readonly slopeHalfWidthPer100k: number;
   readonly grows: boolean;
@@ -49,13 +52,13 @@ export interface MemoryGrowth {
 /** The trend rule of the file header, per service, over `points` (first one = before). */
 export function rssTrends(points: readonly MemoryPoint[]): RssTrend[] {
   const services = Object.keys(points[0]?.rss ?? {});
-  const fitted = points.slice(1);
+  const fitted = points.slice(Math.max(1, Math.floor(points.length / 2)));
   return services.map((service) => {
     const fit = linearFit(
       fitted.map((p) => p.ios),
       fitted.map((p) => p.rss[service]),
     );
-    const span = fitted.length ? fitted[fitted.length - 1].ios - fitted[0].ios : 0;
+    const span = points.length > 1 ? points[points.length - 1].ios - points[0].ios : 0;
     const base = fitted[0]?.rss[service] ?? 0;
     const grows = fit.slope - fit.slopeHalfWidth > 0 && fit.slope * span > 0.05 * base;
     return {
@@ -96,7 +99,11 @@ export async function runMemoryGrowth(
   let bytes = 0;
   const sample = async (): Promise<void> => {
     const rss: Record<string, number> = {};
-    for (const [label, samples] of await bc.scrapeAll()) rss[label] = sumOf(samples, 'process_resident_memory_bytes') ?? NaN;
+    const heapUsed: Record<string, number> = {};
+    for (const [label, samples] of await bc.scrapeAll()) {
+      rss[label] = sumOf(samples, 'process_resident_memory_bytes') ?? NaN;
+      heapUsed[label] = sumOf(samples, 'nodejs_heap_size_used_bytes') ?? NaN;
+    }
     const store = await bc.pageStore(disk.name);
     points.push({
       ios: done,
@@ -106,6 +113,7 @@ export async function runMemoryGrowth(
       pageStoreRedisBytes: store.redisBytes,
       redisUsedMemory: await bc.redisUsedMemory(),
       rss,
+      heapUsed,
     });
   };
   try {

@@ -52,7 +52,7 @@ export class BlockLayer {
       () => [...this.queues.values()],
       (disk) => this.queues.get(disk),
     );
-    this.timeouts = new TimeoutHandler(timeoutScanMs, () => [...this.queues.values()], tel);
+    this.timeouts = new TimeoutHandler(timeoutScanMs, () => this.everyQueue(), tel);
     tel.metrics?.watchTags(() =>
       [...this.queues.values()].flatMap((q) => q.tagsInUse().map((value, hctx) => ({ labels: { disk: q.name, hctx }, value }))),
     );
@@ -70,8 +70,17 @@ export class BlockLayer {
   /** Requests that this instance holds or waits to dispatch. */
   get inFlight(): number {
     let n = 0;
-    for (const q of this.queues.values()) n += q.inFlight;
+    for (const q of this.everyQueue()) n += q.inFlight;
     return n;
+  }
+
+  /** The current queues and the predecessors that still hold requests (timeouts, drain). */
+  private everyQueue(): DiskQueue[] {
+    const out: DiskQueue[] = [];
+    for (const q of this.queues.values()) {
+      for (let p: DiskQueue | undefined = q; p; p = p.predecessor) if (p === q || p.inFlight > 0) out.push(p);
+    }
+    return out;
   }
 
   diskQueue(name: string): DiskQueue | undefined {
@@ -132,18 +141,23 @@ export class BlockLayer {
       current.record = want;
       return;
     }
+    // A queue that still holds requests lives on as the new one's predecessor until they end.
+    const retiring = current && current.inFlight > 0 ? current : undefined;
     if (current) {
       this.queues.delete(name);
-      await current.close();
+      if (!retiring) await current.close();
     }
     if (want) {
       let table: RedisRequestTable;
       try {
         table = await RedisRequestTable.open(this.redis, name, { keys: this.keys });
       } catch {
+        if (retiring) this.queues.set(name, retiring);
         return; // Never powered on: no tag space yet.
       }
-      this.queues.set(name, new DiskQueue(want, table, this.redis, this.keys, this.instanceId, this.tel));
+      const q = new DiskQueue(want, table, this.redis, this.keys, this.instanceId, this.tel);
+      q.predecessor = retiring;
+      this.queues.set(name, q);
     }
   }
 

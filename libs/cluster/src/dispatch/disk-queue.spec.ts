@@ -90,4 +90,28 @@ describe('DiskQueue', () => {
     expect(q.unknownNotices).toBe(1);
     await q.close();
   });
+
+  it('hands notices for requests its predecessor holds (after a reshape) to that predecessor', async () => {
+    const before = scriptedTable();
+    const old = new DiskQueue(record, before.table as unknown as RedisRequestTable, redis, new KeySchema('t:'), 'me');
+    const ended: BlkStatus[] = [];
+    old.submit(0, [read(0, ended)]);
+    await tick();
+    const [token] = before.table.tokensFor(1);
+    before.runs[0].answer([token]);
+    await tick();
+    expect(old.holds(token)).toBe(true);
+
+    const after = scriptedTable();
+    const q = new DiskQueue(record, after.table as unknown as RedisRequestTable, redis, new KeySchema('t:'), 'me');
+    q.predecessor = old;
+    await q.complete([{ token, status: BlkStatus.OK }]);
+    for (let i = 0; i < 5 && ended.length === 0; i++) await tick();
+    expect(ended).toEqual([BlkStatus.OK]);
+    expect(before.dropped).toEqual([token]);
+    expect(q.unknownNotices + old.unknownNotices).toBe(0);
+    expect(old.inFlight).toBe(0);
+    await q.close();
+    await old.close();
+  });
 });

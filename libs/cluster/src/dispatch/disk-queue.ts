@@ -42,6 +42,12 @@ export class DiskQueue {
   unknownNotices = 0;
   /** Ended requests whose submitter reference could not be dropped yet (Redis away). */
   private readonly undropped: RequestToken[] = [];
+  /**
+   * The queue this one replaced when the tag space was reshaped, while it still holds
+   * requests (a submission can reach it between gendisk's reshape and this instance's
+   * event): their notices come here and are handed to it, so they still end.
+   */
+  predecessor?: DiskQueue;
 
   constructor(
     /** Replaced in place when attributes change without a new tag space. */
@@ -205,8 +211,14 @@ export class DiskQueue {
     const receivedAtNs = process.hrtime.bigint();
     const ended: IoRequest[] = [];
     const memoryBacked = this.record.attributes.memoryBacked;
+    const forward: Notice[] = [];
+    if (this.predecessor && this.predecessor.inFlight === 0) this.predecessor = undefined;
     for (const n of notices) {
       const rq = this.pending.get(key(n.token));
+      if (!rq && this.predecessor?.holds(n.token)) {
+        forward.push(n);
+        continue;
+      }
       if (!rq && this.allocating[n.token.hctx]) {
         // Its batch may be the one whose queueing reply is still on its way here.
         this.early[n.token.hctx].push(n);
@@ -228,6 +240,7 @@ export class DiskQueue {
         this.finish(rq, hctx, n.status, rq.op === ReqOp.READ && memoryBacked ? n.data : undefined, n.message ?? '');
       }
     }
+    if (forward.length) await this.predecessor!.complete(forward);
     if (ended.length === 0 && this.undropped.length === 0) return;
     // The answers leave first: the stream writes them in the next check phase (setImmediate),
     // and the drop waits for the one after, so its Redis write is not on the client's path.
