@@ -12,13 +12,13 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
   10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1, 2.5, 5, 10,
 ];
 
-/** Scrape-time values are read at most this often (BullMQ counts cost Redis calls). */
+/** Scrape-time values are read at most this often (queue counts cost Redis calls). */
 export const SCRAPE_CACHE_MS = 1000;
 
-/** The BullMQ job states reported by `rnull_queue_jobs`. */
+/** The states reported by `rnull_queue_jobs` (BullMQ's `getJobCounts` names). */
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
 
-/** The slice of a BullMQ `Queue` that the queue-depth gauge reads. */
+/** What the queue-depth gauge reads: a batch queue (or a BullMQ `Queue`). */
 export interface CountableQueue {
   readonly name: string;
   getJobCounts(...states: string[]): Promise<Record<string, number>>;
@@ -48,7 +48,7 @@ const instances = new WeakMap<Registry, BlockMetrics>();
  *     throws, as prom-client refuses a name twice.
  *   - Labels are low-cardinality: disk, hctx, op, status, service, queue, state. Never a
  *     tag, generation or sector.
- *   - Recording is in-process arithmetic; the only Redis calls are the BullMQ job counts,
+ *   - Recording is in-process arithmetic; the only Redis calls are the queue counts,
  *     made on scrape and cached for `SCRAPE_CACHE_MS`.
  *   - Durations are in seconds.
  */
@@ -78,7 +78,7 @@ export class BlockMetrics {
   readonly timeouts: Counter<'disk'>;
   /** Ends refused as stale or double: by the table (rnull, completion) or unknown notices (dispatch). */
   readonly staleEnds: Counter<'disk' | 'service'>;
-  /** BullMQ job counts of the queues this service watches, read on scrape. */
+  /** Counts of the queues this service watches, read on scrape. */
   readonly queueJobs: Gauge<'queue' | 'state'>;
   /** completion: PreciseTimer lateness, fired − due. */
   readonly timerLateness: Histogram;
@@ -137,7 +137,7 @@ export class BlockMetrics {
     this.staleEnds = new Counter({ name: 'rnull_stale_ends_total', help: 'Ends refused as stale or double', labelNames: ['disk', 'service'], registers });
     this.queueJobs = new Gauge({
       name: 'rnull_queue_jobs',
-      help: 'BullMQ jobs per queue and state (cached for 1 s)',
+      help: 'Batches per queue and state: waiting (not taken), active (leased by a worker); cached for 1 s',
       labelNames: ['queue', 'state'],
       registers,
       async collect() {
@@ -159,7 +159,7 @@ export class BlockMetrics {
     this.inFlightSource = source;
   }
 
-  /** Adds BullMQ queues whose job counts `rnull_queue_jobs` reports. */
+  /** Adds queues whose counts `rnull_queue_jobs` reports. */
   watchQueues(source: () => CountableQueue[]): void {
     this.queueSources.push(source);
   }
