@@ -49,6 +49,9 @@ export function machineInfo(): MachineInfo {
   };
 }
 
+/** Load before the first measurement, so that no configuration pays for cold services. */
+const WARMUP_SECONDS = 2;
+
 export async function runBench(o: BenchOptions, progress: BenchProgress, command: string, signal?: AbortSignal): Promise<BenchReport> {
   const started = Date.now();
   const machine = machineInfo();
@@ -71,6 +74,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
 
   const needCluster = (configs.length && (paths.has('a') || paths.has('b'))) || has('recycle') || has('timer') || has('memory');
   const bc = needCluster ? new BenchCluster({ redisUrl: o.redisUrl, sizeMiB: o.sizeMiB, completionNsec: o.completionNsec }) : undefined;
+  if (bc) progress.plan(1); // the warm-up
   const nbdkit = new NbdkitPath(o.sizeMiB);
   const rows: PathResult[] = [];
   let recycle: RecycleComparison | undefined;
@@ -84,6 +88,17 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
       if (!bc.privateRedis) notes.push('Redis shared with other clients (--redis-url): Redis commands per IO include theirs');
       const idle = await bc.idleCommandRate();
       notes.push(`idle cluster: ${Math.round(idle)} Redis commands/s over 2 s (background that every "redis cmd/IO" figure includes)`);
+      // Services fresh from start run their first IOs unoptimised (JIT, pools): the first
+      // configuration measured would pay for it alone.
+      const warm: BenchConfig = { rw: 'randrw', bs: 4096, qd: 8, irqmode: 1, memoryBacked: true };
+      const disk = await bc.createDisk(warm);
+      try {
+        progress.begin('warm-up');
+        await runGrpc(bc, warm, { disk: disk.name, capacitySectors: disk.capacitySectors, seconds: WARMUP_SECONDS, signal, onProgress: (p) => progress.load(p) });
+      } finally {
+        await bc.deleteDisk(disk.name).catch(() => undefined);
+      }
+      notes.push(`warm-up: ${WARMUP_SECONDS} s of 4k randrw qd 8 through path a before the first measurement`);
     }
     const peerDone = new Map<string, PathResult>();
     for (const c of configs) {
