@@ -113,4 +113,28 @@ describe('large IO', () => {
     expect(r.status).toBe(Status.STATUS_OK);
     expect(Buffer.compare(Buffer.from(r.data), data)).toBe(0);
   });
+
+  it('answers 24 concurrent 4 MiB reads of one stream (96 MiB, over gRPC\'s 64 MiB message limit) in several messages', async () => {
+    await createDisk(f, 'io-wide', { size: 128n });
+    const MiB4 = 4 * 1024 * 1024;
+    const writes = Array.from({ length: 24 }, (_, i) => ({
+      tag: BigInt(i + 1),
+      disk: 'io-wide',
+      op: Op.OP_WRITE,
+      sector: BigInt(i * (MiB4 / 512)),
+      length: MiB4,
+      data: Buffer.alloc(MiB4, i + 1),
+      flags: 0,
+    }));
+    const wrote = await streamAll(f, writes, 2);
+    expect([...wrote.values()].every((c) => c.status === Status.STATUS_OK)).toBe(true);
+    const reads = writes.map((w) => ({ ...w, op: Op.OP_READ, data: Buffer.alloc(0) }));
+    const got = await streamAll(f, reads, 24);
+    expect(got.size).toBe(24);
+    for (const w of writes) {
+      const c = got.get(w.tag)!;
+      expect(c.status).toBe(Status.STATUS_OK);
+      expect(Buffer.compare(Buffer.from(c.data), w.data)).toBe(0);
+    }
+  });
 });

@@ -6,6 +6,9 @@ import { grpcStatusOf } from '../grpc-status';
 import type { BlockLayer } from './block-layer';
 import type { WireSubmission } from './submission-check';
 
+/** Read data per completion message; one completion carries at most 16 MiB (a submission's limit). */
+export const COMPLETION_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 /** Submissions of one stream in flight before it stops reading (its queue depth). */
 export const STREAM_INFLIGHT_LIMIT = 1024;
 
@@ -105,8 +108,22 @@ export class SubmitStream {
   private flush(): void {
     this.flushScheduled = false;
     if (this.closed || this.out.length === 0) return this.maybeFinish();
-    const completions = this.out;
+    const out = this.out;
     this.out = [];
+    // One message per COMPLETION_MESSAGE_BYTES of read data: gRPC refuses messages over
+    // its limit (64 MiB here), and 128 reads of 1 MiB ending together would exceed it.
+    let completions: WireCompletion[] = [];
+    let bytes = 0;
+    for (const c of out) {
+      const n = c.data?.length ?? 0;
+      if (completions.length > 0 && bytes + n > COMPLETION_MESSAGE_BYTES) {
+        if (!this.call.write({ completions })) this.writeBlocked = true;
+        completions = [];
+        bytes = 0;
+      }
+      completions.push(c);
+      bytes += n;
+    }
     if (!this.call.write({ completions })) this.writeBlocked = true;
     this.maybeFinish();
   }
