@@ -19,6 +19,8 @@ export interface BenchClusterOptions {
   readonly redisUrl?: string;
   readonly sizeMiB: number;
   readonly completionNsec: number;
+  /** Where NBD is served (path b): inside dispatch or by the nbd-gateway service. */
+  readonly nbdMode?: 'dispatch' | 'service';
   /** Told each service as it becomes healthy. */
   readonly onReady?: (label: string) => void;
 }
@@ -54,7 +56,7 @@ export class BenchCluster {
       redisUrl: this.redisHandle.url,
       keyPrefix: this.prefix,
       ephemeralPorts: true,
-      nbdGateway: true,
+      nbdGateway: this.opts.nbdMode ?? 'dispatch',
       out: (label: string, line: string) => {
         this.lastLines.push(`[${label}] ${line}`);
         if (this.lastLines.length > 50) this.lastLines.shift();

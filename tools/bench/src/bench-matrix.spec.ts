@@ -75,4 +75,10 @@ describe('sizes and keys', () => {
     expect(peerKey(c)).not.toBe(peerKey({ ...c, memoryBacked: false }));
     expect(peerKey(c)).not.toBe(peerKey({ ...c, qd: 1 }));
   });
+
+  it('--nbd-mode picks where path b is served, dispatch by default, and refuses anything else', () => {
+    expect(parseBenchArgs([]).nbdMode).toBe('dispatch');
+    expect(parseBenchArgs(['--nbd-mode', 'service']).nbdMode).toBe('service');
+    expect(() => parseBenchArgs(['--nbd-mode', 'sidecar'])).toThrow(/--nbd-mode: unknown value "sidecar" \(accepted: dispatch, service\)/);
+  });
 });

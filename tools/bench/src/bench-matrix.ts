@@ -53,6 +53,8 @@ export interface BenchOptions {
   readonly quick: boolean;
   /** Use this Redis instead of a private redis-server. */
   readonly redisUrl?: string;
+  /** Where path b's NBD is served: inside dispatch (the default) or by the nbd-gateway service. */
+  readonly nbdMode: 'dispatch' | 'service';
   readonly help: boolean;
 }
 
@@ -74,6 +76,7 @@ export const FULL_DEFAULTS: BenchOptions = Object.freeze({
   completionNsec: 1_000_000,
   sizeMiB: 1024,
   out: 'docs/bench',
+  nbdMode: 'dispatch',
   quick: false,
   help: false,
 });
@@ -111,6 +114,7 @@ const FLAGS: Record<string, OptionKey> = {
   '--size': 'sizeMiB',
   '--out': 'out',
   '--redis-url': 'redisUrl',
+  '--nbd-mode': 'nbdMode',
 };
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -130,6 +134,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --size MIB           disk size (default 1024)
   --out DIR            where CSV, JSON and SVG go (default docs/bench)
   --redis-url URL      use this Redis (default: a private redis-server on a free port)
+  --nbd-mode MODE      path b's NBD: dispatch (served inside dispatch, default) or service (nbd-gateway)
   --quick              rw randread,randwrite bs 4k qd 1,32 irqmode 1 memory_backed 1, 3 s runs,
                        3 samples, 200000 memory IOs: a few minutes on 2 cores
 `;
@@ -201,6 +206,8 @@ function parseValue(key: OptionKey, flag: string, text: string | undefined): unk
       return number(flag, list(text, flag)[0], 1, 1e10);
     case 'sizeMiB':
       return number(flag, list(text, flag)[0], 1, 1 << 20);
+    case 'nbdMode':
+      return oneOf(flag, list(text, flag), ['dispatch', 'service'] as const)[0];
     case 'out':
     case 'redisUrl':
       if (text === undefined || text === '') throw new BenchUsageError(`${flag} needs a value`);

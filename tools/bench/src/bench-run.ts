@@ -73,7 +73,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
   if (has('memory')) progress.plan(MEMORY_CHUNKS);
 
   const needCluster = (configs.length && (paths.has('a') || paths.has('b'))) || has('recycle') || has('timer') || has('memory');
-  const bc = needCluster ? new BenchCluster({ redisUrl: o.redisUrl, sizeMiB: o.sizeMiB, completionNsec: o.completionNsec }) : undefined;
+  const bc = needCluster ? new BenchCluster({ redisUrl: o.redisUrl, sizeMiB: o.sizeMiB, completionNsec: o.completionNsec, nbdMode: o.nbdMode }) : undefined;
   if (bc) progress.plan(1); // the warm-up
   const nbdkit = new NbdkitPath(o.sizeMiB);
   const rows: PathResult[] = [];
@@ -99,6 +99,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
         await bc.deleteDisk(disk.name).catch(() => undefined);
       }
       notes.push(`warm-up: ${WARMUP_SECONDS} s of 4k randrw qd 8 through path a before the first measurement`);
+      notes.push(`path b: NBD served ${o.nbdMode === 'service' ? 'by the nbd-gateway service' : 'inside dispatch'} (--nbd-mode ${o.nbdMode})`);
     }
     const peerDone = new Map<string, PathResult>();
     for (const c of configs) {
