@@ -111,9 +111,7 @@ export class RedisRequestTable implements RequestTable {
     config: TagSpaceConfig,
     options: RedisRequestTableOptions = {},
   ): Promise<RedisRequestTable> {
-    const table = new RedisRequestTable(redis, checkDiskName(disk), config, options.keys ?? new KeySchema());
-    checkReply('createTable', await table.scripts.run('createTable', table.keys, [...metaArgs(config), 'create']), disk);
-    return table;
+    return RedisRequestTable.layOut(redis, disk, config, options, 'create');
   }
 
   /**
@@ -128,8 +126,19 @@ export class RedisRequestTable implements RequestTable {
     config: TagSpaceConfig,
     options: RedisRequestTableOptions = {},
   ): Promise<RedisRequestTable> {
+    return RedisRequestTable.layOut(redis, disk, config, options, 'reshape');
+  }
+
+  /** `create` and `reshape`: one createTable-5.lua run, whose last argument picks the mode. */
+  private static async layOut(
+    redis: Redis,
+    disk: string,
+    config: TagSpaceConfig,
+    options: RedisRequestTableOptions,
+    mode: 'create' | 'reshape',
+  ): Promise<RedisRequestTable> {
     const table = new RedisRequestTable(redis, checkDiskName(disk), config, options.keys ?? new KeySchema());
-    checkReply('createTable', await table.scripts.run('createTable', table.keys, [...metaArgs(config), 'reshape']), disk);
+    checkReply('createTable', await table.scripts.run('createTable', table.keys, [...metaArgs(config), mode]), disk);
     return table;
   }
 
