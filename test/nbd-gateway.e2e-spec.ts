@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { KeySchema, RedisRequestTable } from '#redis-mq';
-import { NbdCmd, NbdErrno, NbdInfo, NbdOpt, NbdRep } from '#nbd';
+import { NbdCmd, NbdErrno, NbdOpt, NbdRep } from '#nbd';
 import { RawNbdClient } from '../libs/nbd/src/testing/raw-nbd-client';
 import { createDisk, eventually, startCluster, unary, type Fixture } from './support/cluster-fixture';
 
@@ -87,11 +87,7 @@ describe.each(['dispatch', 'service'] as const)('NBD gateway (%s) with real clie
       const c = await RawNbdClient.connect(port, host);
       opened.push(c);
       await c.handshake();
-      c.sendOption(NbdOpt.GO, RawNbdClient.infoRequest(disk, [NbdInfo.BLOCK_SIZE]));
-      let r;
-      do r = await c.readOptionReply();
-      while (r.type === NbdRep.INFO);
-      expect(r.type).toBe(NbdRep.ACK);
+      await c.go(disk);
       return c;
     };
     afterAll(() => opened.forEach((c) => c.destroy()));

@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { NbdCmd, NbdInfo, NbdOpt, NbdRep } from '#nbd';
+import { NbdCmd } from '#nbd';
 import { Op, Status, type Submission } from '#proto/grpc/blk/v1/block_device';
 import { RawNbdClient } from '../libs/nbd/src/testing/raw-nbd-client';
 import { createDisk, eventually, type Fixture, startCluster, streamAll, submit } from './support/cluster-fixture';
@@ -129,11 +129,7 @@ async function nbdLoop(disk: string): Promise<void> {
   const c = await RawNbdClient.connect(Number(port), host);
   try {
     await c.handshake();
-    c.sendOption(NbdOpt.GO, RawNbdClient.infoRequest(disk, [NbdInfo.BLOCK_SIZE]));
-    let r;
-    do r = await c.readOptionReply();
-    while (r.type === NbdRep.INFO);
-    if (r.type !== NbdRep.ACK) throw new Error(`NBD_OPT_GO ${disk}: reply ${r.type}`);
+    await c.go(disk);
     for (let i = 0n; running; i++) {
       c.send(NbdCmd.WRITE, i, (i % 256n) * 4096n, 4096, { data: Buffer.alloc(4096, Number(i % 256n)) });
       const w = await c.readSimpleReply();

@@ -1,16 +1,9 @@
 // The IO of one NBD connection as a blk.v1.BlockDevice/SubmitStream to dispatch: commands
 // become tagged submissions, batched per event-loop turn; completions come back by tag.
 import type { ClientDuplexStream } from '@grpc/grpc-js';
+import { WIRE_OP_OF } from '#cluster';
 import { nbdErrnoOf, NbdErrno, type BlockCommand, type BlockResult, type BlockSession } from '#nbd';
 import { type BlockDeviceClient, type CompletionBatch, Flag, Op, type Submission, type SubmitBatch } from '#proto/grpc/blk/v1/block_device';
-
-const OP: Record<BlockCommand['op'], Op> = {
-  read: Op.OP_READ,
-  write: Op.OP_WRITE,
-  flush: Op.OP_FLUSH,
-  discard: Op.OP_DISCARD,
-  'write-zeroes': Op.OP_WRITE_ZEROES,
-};
 
 /** Payload bytes per stream message: well under dispatch's 64 MiB message limit. */
 const MESSAGE_PAYLOAD_BYTES = 8 * 1024 * 1024;
@@ -49,7 +42,7 @@ export class StreamSession implements BlockSession {
     this.queued.push({
       tag,
       disk: this.disk,
-      op: OP[cmd.op],
+      op: WIRE_OP_OF[cmd.op] as Op,
       sector: cmd.offset / 512n,
       length: cmd.length,
       data: cmd.data ?? Buffer.alloc(0),

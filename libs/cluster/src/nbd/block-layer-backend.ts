@@ -9,7 +9,8 @@ import type { BlockLayer } from '../dispatch/block-layer';
 import { MAX_SUBMISSION_BYTES, WIRE_OP } from '../dispatch/submission-check';
 import { grpcStatusOf } from '../grpc-status';
 
-const OP: Record<BlockCommand['op'], number> = {
+/** The wire op (`blk.v1.Op`, WIRE_OP) of an NBD block command: both NBD backends use it. */
+export const WIRE_OP_OF: Readonly<Record<BlockCommand['op'], number>> = {
   read: WIRE_OP.READ,
   write: WIRE_OP.WRITE,
   flush: WIRE_OP.FLUSH,
@@ -61,7 +62,7 @@ export class BlockLayerBackend implements NbdBackend {
         let result;
         try {
           result = this.layer.submit(
-            { disk: exp.name, op: OP[cmd.op], sector: cmd.offset / 512n, length: cmd.length, data: cmd.data, flags: cmd.fua ? ReqFlag.FUA : 0 },
+            { disk: exp.name, op: WIRE_OP_OF[cmd.op], sector: cmd.offset / 512n, length: cmd.length, data: cmd.data, flags: cmd.fua ? ReqFlag.FUA : 0 },
             cpu,
           );
         } catch (err) {

@@ -1,7 +1,7 @@
 // A byte-level NBD client for tests: it sends exactly the frames a test writes, well formed
 // or not, and reads replies field by field, so every server answer can be asserted.
 import * as net from 'node:net';
-import { NBD_OPTS_MAGIC, NBD_REQUEST_MAGIC, NBD_FLAG_C_FIXED_NEWSTYLE, NBD_FLAG_C_NO_ZEROES } from '../nbd-protocol';
+import { NBD_OPTS_MAGIC, NBD_REQUEST_MAGIC, NBD_FLAG_C_FIXED_NEWSTYLE, NBD_FLAG_C_NO_ZEROES, NbdInfo, NbdOpt, NbdRep } from '../nbd-protocol';
 
 export interface OptionReply {
   option: number;
@@ -91,6 +91,20 @@ export class RawNbdClient {
     const h = await this.read(20);
     const len = h.readUInt32BE(16);
     return { option: h.readUInt32BE(8), type: h.readUInt32BE(12), data: await this.read(len) };
+  }
+
+  /**
+   * NBD_OPT_GO on `name` after the handshake (asking for block sizes unless `infos` says
+   * otherwise): resolves once the server acknowledged and transmission begins; rejects
+   * with the reply type and message when it refused.
+   */
+  async go(name: string, infos: number[] = [NbdInfo.BLOCK_SIZE]): Promise<void> {
+    this.sendOption(NbdOpt.GO, RawNbdClient.infoRequest(name, infos));
+    for (;;) {
+      const r = await this.readOptionReply();
+      if (r.type === NbdRep.ACK) return;
+      if (r.type !== NbdRep.INFO) throw new Error(`NBD_OPT_GO ${name} refused: reply ${r.type} ${r.data.toString()}`);
+    }
   }
 
   /** NBD_OPT_GO / INFO data: name and the info types asked for. */

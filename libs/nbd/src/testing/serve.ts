@@ -34,10 +34,6 @@ export async function attach(port: number, name = 'rnullb0', opts: { structured?
     const r = await c.readOptionReply();
     if (r.type !== NbdRep.ACK) throw new Error(`structured reply refused: ${r.type}`);
   }
-  c.sendOption(NbdOpt.GO, RawNbdClient.infoRequest(name, opts.blockSize === false ? [] : [NbdInfo.BLOCK_SIZE]));
-  for (;;) {
-    const r = await c.readOptionReply();
-    if (r.type === NbdRep.ACK) return c;
-    if (r.type !== NbdRep.INFO) throw new Error(`GO failed: ${r.type} ${r.data.toString()}`);
-  }
+  await c.go(name, opts.blockSize === false ? [] : [NbdInfo.BLOCK_SIZE]);
+  return c;
 }
