@@ -7,10 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { KeySchema, RedisRequestTable } from '#redis-mq';
 import { NbdCmd, NbdErrno, NbdOpt, NbdRep } from '#nbd';
 import { RawNbdClient } from '../libs/nbd/src/testing/raw-nbd-client';
-import { createDisk, eventually, startCluster, unary, type Fixture } from './support/cluster-fixture';
+import { createDisk, eventually, startCluster, tagsHeld, unary, type Fixture } from './support/cluster-fixture';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -134,8 +133,7 @@ describe.each(['dispatch', 'service'] as const)('NBD gateway (%s) with real clie
         await new Promise((r) => setTimeout(r, 5 + k * 20));
         c.destroy();
       }
-      const table = await RedisRequestTable.open(f.redis, 'fio2', { keys: new KeySchema(f.prefix) });
-      expect(await eventually(async () => (await table.busy()).length === 0, 30_000)).toBe(true);
+      expect(await eventually(async () => (await tagsHeld(f, 'fio2')) === 0, 30_000)).toBe(true);
       const d = await attach('fio2');
       d.send(NbdCmd.FLUSH, 99n, 0n, 0);
       expect(await d.readSimpleReply()).toMatchObject({ errno: 0, cookie: 99n });

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
+import { KeySchema, OwnerRegistry } from '#redis-mq';
 import { Cluster, type ClusterOptions } from '../../tools/cluster/cluster';
 import { BlockDeviceClient, Completion, Submission, SubmitBatch, CompletionBatch } from '#proto/grpc/blk/v1/block_device';
 import { GenDiskClient, type Disk, type DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
@@ -119,6 +120,12 @@ export function streamAll(f: Fixture, subs: Submission[], perMessage = 16): Prom
 }
 
 /** Polls `check` until it returns true or `ms` passes; returns the last result. */
+/** Tags of `disk` held by any dispatch instance, as the shared Redis budget counts them. */
+export async function tagsHeld(f: Fixture, disk: string): Promise<number> {
+  const budget = await new OwnerRegistry(f.redis, new KeySchema(f.prefix)).budget(disk);
+  return budget.reduce((n, b) => n + b.used, 0);
+}
+
 export async function eventually(check: () => Promise<boolean>, ms = 20_000, every = 100): Promise<boolean> {
   const until = Date.now() + ms;
   for (;;) {

@@ -59,16 +59,16 @@ export class BlockMetrics {
   readonly bytesCompleted: Counter<'disk' | 'hctx' | 'op'>;
   /** Request latency on dispatch: request created (submit) → its end answered. */
   readonly ioLatency: Histogram<'disk' | 'op'>;
-  /** rnull: batch job added by dispatch (`RqBatch.queuedAtMs`) → the worker starts it, before queueRqs. */
+  /** rnull: batch pushed by dispatch (the batch header's `atMs`) → the worker starts it, before queueRqs. */
   readonly queueWait: Histogram<'disk' | 'hctx'>;
   /** rnull: time spent inside the driver's `queueRqs` for one batch. */
   readonly driverTime: Histogram<'disk' | 'hctx'>;
   /**
-   * dispatch: completion notice received → the submitter's `drop` came back `Recycled`,
-   * i.e. end → tag back to IDLE as seen by dispatch (the read-data fetch is inside it).
+   * dispatch: the driver (or completion service) sent an end message → the owner applied
+   * it, ending the requests and recycling their tags (the end's transit, read data inside).
    */
   readonly recycleLag: Histogram<'disk'>;
-  /** dispatch: tags held by this instance's requests (submitter reference not yet dropped). */
+  /** dispatch: tags held by this instance's requests (the engine's busy slots per hctx). */
   readonly tagsInUse: Gauge<'disk' | 'hctx'>;
   /** dispatch: requests of this instance plugged, waiting for a tag or holding one. */
   readonly requestsInFlight: Gauge<'disk'>;
@@ -111,7 +111,7 @@ export class BlockMetrics {
     this.ioLatency = new Histogram({ name: 'rnull_io_latency_seconds', help: 'Request latency, submit to end, on dispatch', labelNames: ['disk', 'op'], buckets, registers });
     this.queueWait = new Histogram({ name: 'rnull_queue_wait_seconds', help: 'Batch wait in the hctx queue before queueRqs', labelNames: ['disk', 'hctx'], buckets, registers });
     this.driverTime = new Histogram({ name: 'rnull_driver_seconds', help: 'Time inside the driver queueRqs per batch', labelNames: ['disk', 'hctx'], buckets, registers });
-    this.recycleLag = new Histogram({ name: 'rnull_recycle_lag_seconds', help: 'Completion notice received to tag recycled by the submitter drop', labelNames: ['disk'], buckets, registers });
+    this.recycleLag = new Histogram({ name: 'rnull_recycle_lag_seconds', help: 'End message sent by the driver to its ends applied (tags recycled) by the owner', labelNames: ['disk'], buckets, registers });
     this.tagsInUse = new Gauge({
       name: 'rnull_tags_in_use',
       help: 'Tags held by requests of this dispatch instance',

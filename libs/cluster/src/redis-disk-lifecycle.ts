@@ -1,8 +1,8 @@
 // Mirrors null_add_dev / null_del_dev: what powering a disk on, reshaping it and deleting
-// it do to its Redis state (the request table of libs/redis-mq and its pages).
+// it do to its Redis state (the tag space shape and budget of libs/redis-mq, and its pages).
 import type { Redis } from 'ioredis';
 import type { TagSpaceConfig } from '#blk-mq';
-import { destroyDisk, type KeySchema, RedisRequestTable, TableBusyError } from '#redis-mq';
+import { destroyDisk, type KeySchema, layOutTagSpace, TableBusyError } from '#redis-mq';
 import type { DiskAttributes } from '#rnull';
 import { DiskBusyError } from './cluster-errors';
 import type { DiskLifecycle } from './disk-registry';
@@ -32,11 +32,11 @@ export class RedisDiskLifecycle implements DiskLifecycle {
     await destroyDisk(this.redis, name, this.keys);
   }
 
-  /** Lays out (or attaches to) the tag space; an idle table of another shape is replaced
-   * atomically, keeping generations, so old tokens stay stale. */
+  /** Lays out (or keeps) the tag space; one of another shape is replaced only while no
+   * owner holds a tag of it. */
   private async layout(disk: string, config: TagSpaceConfig): Promise<void> {
     try {
-      await RedisRequestTable.reshape(this.redis, disk, config, { keys: this.keys });
+      await layOutTagSpace(this.redis, this.keys, disk, config);
     } catch (err) {
       if (err instanceof TableBusyError) {
         throw new DiskBusyError(`disk ${JSON.stringify(disk)} has requests in flight; retry when it is idle`);

@@ -38,6 +38,8 @@ export interface ServiceEnv {
   readonly timeoutScanMs: number;
   /** `STALLED_INTERVAL_MS`: how soon a dead worker's batch is delivered again. */
   readonly stalledIntervalMs: number;
+  /** `OWNER_LEASE_MS`: how soon the tags of a dispatch instance that died come back. */
+  readonly ownerLeaseMs: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -80,11 +82,12 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
     workerConcurrency: Math.max(1, int(env, 'WORKER_CONCURRENCY', 4)),
     timeoutScanMs: Math.max(10, int(env, 'REQUEST_TIMEOUT_SCAN_MS', 100)),
     stalledIntervalMs: Math.max(500, int(env, 'STALLED_INTERVAL_MS', 5000)),
+    ownerLeaseMs: Math.max(300, int(env, 'OWNER_LEASE_MS', 5000)),
   };
 }
 
 /** Every variable `readServiceEnv` reads: the drift test compares compose with `npm start`. */
 export const SERVICE_ENV_VARIABLES = [
   'REDIS_URL', 'KEY_PREFIX', 'HTTP_PORT', 'HTTP_HOST', 'GRPC_URL', 'GENDISK_URL', 'INSTANCE_ID',
-  'WORKER_CONCURRENCY', 'REQUEST_TIMEOUT_SCAN_MS', 'STALLED_INTERVAL_MS',
+  'WORKER_CONCURRENCY', 'REQUEST_TIMEOUT_SCAN_MS', 'STALLED_INTERVAL_MS', 'OWNER_LEASE_MS',
 ] as const;

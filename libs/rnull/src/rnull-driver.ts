@@ -5,10 +5,12 @@ import { type DiskAttributes, IrqMode } from './disk-attributes';
 
 /**
  * Where a memory-backed disk keeps its data (the kernel's xarray of pages). One call
- * moves a whole batch; one status per request, in order.
+ * moves a whole batch; one status per request, in order. `hctx` is the batch's hardware
+ * context: a backing that fences its page ops per batch (the cluster's) finds the
+ * batch's fence in its driver data.
  */
 export interface Backing {
-  transfer(rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]>;
+  transfer(rqs: readonly Request<RnullPdu>[], hctx?: Hctx<unknown>): Promise<BlkStatus[]>;
 }
 
 /**
@@ -28,21 +30,26 @@ export type RnullPdu = void;
  *     (the in-process engine's segments are zeroed here; a service's read buffer is
  *     zero-filled by dispatch when no data comes back).
  */
-export class RnullDriver implements Operations<RnullPdu> {
+export class RnullDriver implements Operations<RnullPdu, unknown> {
   constructor(
     /** Replaced in place when attributes that keep the tag space change. */
     public attributes: DiskAttributes,
     private readonly backing: Backing,
   ) {}
 
-  queueRq(hctx: Hctx, rq: Request<RnullPdu>): Promise<BlkStatus> {
+  /** Attribute changes that keep the tag space (irqmode, completion_nsec, …) apply to the next batch. */
+  setAttributes(attributes: DiskAttributes): void {
+    this.attributes = attributes;
+  }
+
+  queueRq(hctx: Hctx<unknown>, rq: Request<RnullPdu>): Promise<BlkStatus> {
     return this.queueRqs(hctx, [rq]).then((s) => s[0]);
   }
 
   /** `queue_rqs`: start all, move the whole batch's data in one backing call, complete. */
-  async queueRqs(_hctx: Hctx, rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
+  async queueRqs(hctx: Hctx<unknown>, rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
     for (const rq of rqs) rq.start();
-    const statuses = this.attributes.memoryBacked ? await this.backing.transfer(rqs.filter(movesData)) : [];
+    const statuses = this.attributes.memoryBacked ? await this.backing.transfer(rqs.filter(movesData), hctx) : [];
     if (!this.attributes.memoryBacked) {
       for (const rq of rqs) if (rq.op === ReqOp.READ) for (const seg of rq.segments()) seg.zero();
     }

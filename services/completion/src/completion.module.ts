@@ -6,48 +6,55 @@ import {
   CompletionWorkers,
   DiskDirectory,
   DiskDrivers,
+  type DiskRecord,
   type Logger,
   REDIS,
-  REDIS_BLOCKING,
   SERVICE_ENV,
   SERVICE_LOG,
   ServiceCoreModule,
   type ServiceEnv,
 } from '#cluster';
 import { KeySchema } from '#redis-mq';
+import { type Backing, RnullDriver } from '#rnull';
 
 @Module({
   imports: [ServiceCoreModule.forService('completion', { failFast: false })],
   providers: [
     {
+      provide: CompletionWorkers,
+      inject: [SERVICE_ENV, BlockMetrics, SERVICE_LOG],
+      useFactory: (e: ServiceEnv, metrics: BlockMetrics, log: Logger) =>
+        new CompletionWorkers(e.workerConcurrency * 4, e.stalledIntervalMs, { metrics, log: log.child({ component: 'completion' }) }),
+    },
+    {
       provide: DiskDrivers,
-      inject: [REDIS, KeySchema, DiskDirectory, BlockMetrics, SERVICE_LOG],
-      useFactory: (r: Redis, k: KeySchema, d: DiskDirectory, metrics: BlockMetrics, log: Logger) =>
-        new DiskDrivers(r, k, d, undefined, { metrics, log: log.child({ component: 'driver-host' }) }),
+      inject: [REDIS, KeySchema, DiskDirectory, CompletionWorkers, BlockMetrics, SERVICE_LOG],
+      useFactory: (r: Redis, k: KeySchema, d: DiskDirectory, w: CompletionWorkers, metrics: BlockMetrics, log: Logger) => {
+        // The driver's `complete` runs here: the same driver as the rnull service's.
+        const factory = (record: DiskRecord, backing: Backing) => new RnullDriver(record.attributes, backing);
+        const drivers = new DiskDrivers(r, k, d, factory, w.onHost, { metrics, log: log.child({ component: 'driver-host' }) });
+        w.attach(drivers);
+        return drivers;
+      },
     },
   ],
 })
 export class CompletionModule implements OnModuleInit, BeforeApplicationShutdown {
-  private workers?: CompletionWorkers;
-
   constructor(
     private readonly directory: DiskDirectory,
     private readonly drivers: DiskDrivers,
-    @Inject(SERVICE_ENV) private readonly env: ServiceEnv,
-    @Inject(KeySchema) private readonly keys: KeySchema,
-    @Inject(REDIS_BLOCKING) private readonly workerRedis: Redis,
-    private readonly metrics: BlockMetrics,
+    private readonly workers: CompletionWorkers,
+    @Inject(SERVICE_ENV) readonly env: ServiceEnv,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.directory.start();
     await this.drivers.start();
-    this.workers = new CompletionWorkers(this.workerRedis, this.keys, this.drivers, this.env.workerConcurrency * 4, this.env.stalledIntervalMs, { metrics: this.metrics });
   }
 
   /** SIGTERM: armed timers fire and running batches end their requests, then exit. */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.workers?.close();
+    await this.workers.close();
     await this.drivers.close();
   }
 }

@@ -15,20 +15,22 @@ import {
   type ServiceEnv,
 } from '#cluster';
 import { KeySchema } from '#redis-mq';
+import { rnullDriverFactory } from './rnull-driver-factory';
 
 @Module({
   imports: [ServiceCoreModule.forService('rnull', { failFast: false })],
   providers: [
     {
       provide: HctxWorkers,
-      inject: [REDIS_BLOCKING, KeySchema, SERVICE_ENV],
-      useFactory: (r: Redis, k: KeySchema, e: ServiceEnv) => new HctxWorkers(r, k, e.workerConcurrency, e.stalledIntervalMs),
+      inject: [REDIS_BLOCKING, KeySchema, SERVICE_ENV, SERVICE_LOG],
+      useFactory: (r: Redis, k: KeySchema, e: ServiceEnv, log: Logger) =>
+        new HctxWorkers(r, k, e.workerConcurrency, e.stalledIntervalMs, (err) => log.warn({ err: (err as Error).message }, 'batch failed; delivered again after its lease')),
     },
     {
       provide: DiskDrivers,
       inject: [REDIS, KeySchema, DiskDirectory, HctxWorkers, BlockMetrics, SERVICE_LOG],
       useFactory: (r: Redis, k: KeySchema, d: DiskDirectory, w: HctxWorkers, metrics: BlockMetrics, log: Logger) => {
-        const drivers = new DiskDrivers(r, k, d, w.onHost, { metrics, log: log.child({ component: 'driver-host' }) });
+        const drivers = new DiskDrivers(r, k, d, rnullDriverFactory, w.onHost, { metrics, log: log.child({ component: 'driver-host' }) });
         w.attach(drivers);
         return drivers;
       },

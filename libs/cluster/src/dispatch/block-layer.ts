@@ -1,84 +1,96 @@
 // Mirrors the blk-mq core of one dispatch instance: a request queue per powered disk,
 // following the disk registry, with `submit` as `submit_bio` for the client APIs.
 import type { Redis } from 'ioredis';
-import { BlkStatus, ReqOp } from '#blk-mq';
-import { type KeySchema, RedisRequestTable } from '#redis-mq';
+import { BlkStatus, ReqOp, type TagSpaceConfig } from '#blk-mq';
+import { BatchSubmitter, type KeySchema, OwnerRegistry, readTagSpace } from '#redis-mq';
+import { nowMsPrecise } from '../batch-clock';
 import { UnavailableError } from '../cluster-errors';
 import { KeyedSerial } from '../keyed-serial';
 import type { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
 import type { Telemetry } from '../service-logger';
-import { DiskQueue } from './disk-queue';
-import { PendingBio, splitToRequests } from './io-request';
-import { NoticeRouter } from './notice-router';
+import { CompletionRouter } from './completion-router';
+import { type BioResult, DiskQueue } from './disk-queue';
+import { DEFAULT_OWNER_LEASE_MS } from './owner-lease';
 import { type CheckedSubmission, checkSubmission, type WireSubmission } from './submission-check';
-import { TimeoutHandler } from './timeout-handler';
 
-export interface BioResult {
-  status: BlkStatus;
-  data?: Buffer;
-  message: string;
-  latencyNs: bigint;
+export type { BioResult } from './disk-queue';
+
+/** How long `stop` waits for queues that still hold requests (SIGTERM drained before), ms. */
+const STOP_WAIT_MS = 1000;
+
+export interface BlockLayerOptions {
+  /** How often each engine scans for timed-out requests, ms. */
+  readonly timeoutScanMs: number;
+  /** The owner lease (`OWNER_LEASE_MS`), ms. */
+  readonly ownerLeaseMs?: number;
 }
 
 /**
  * Invariants:
- *   - A disk has a DiskQueue here from its first power-on until it is deleted or its tag
- *     space is reshaped (only when idle): powering off refuses new IO (submission check)
- *     while requests in flight still end through the same queue.
+ *   - A disk has a DiskQueue here from its first power-on until it is deleted, its tag
+ *     space is reshaped (only when idle) or its owner lease is lost: powering off refuses
+ *     new IO (submission check) while requests in flight still end through the same queue.
+ *   - A queue that is replaced while it holds requests stays reachable (predecessor, or
+ *     retired) until they ended, so their end records still find it.
  *   - `submit` either throws (the submission never entered the block layer: bad input,
  *     unknown or powered-off disk) or resolves once, after every request of it ended.
  */
 export class BlockLayer {
   private readonly queues = new Map<string, DiskQueue>();
+  /** Queues whose lease was lost, until their requests ended. */
+  private readonly retired = new Set<DiskQueue>();
   private readonly opening = new KeyedSerial();
-  private readonly router: NoticeRouter;
-  readonly timeouts: TimeoutHandler;
-  private rr = 0;
+  private readonly router: CompletionRouter;
+  private readonly submitter: BatchSubmitter;
+  private readonly owners: OwnerRegistry;
+  private nextCpu = 0;
 
   constructor(
     private readonly redis: Redis,
     blocking: Redis,
     private readonly keys: KeySchema,
     private readonly directory: DiskDirectory,
-    private readonly instanceId: string,
-    timeoutScanMs: number,
+    private readonly opts: BlockLayerOptions,
     private readonly tel: Telemetry = {},
   ) {
-    this.router = new NoticeRouter(
+    this.submitter = new BatchSubmitter(redis, keys);
+    this.owners = new OwnerRegistry(redis, keys);
+    this.router = new CompletionRouter(
       blocking,
       keys,
-      instanceId,
-      () => [...this.queues.values()],
-      (disk) => this.queues.get(disk),
+      () => this.everyQueue(),
+      (err) => tel.log?.warn({ err: (err as Error).message }, 'malformed end message dropped'),
+      (q, sentAtMs) => tel.metrics?.recycleLag.observe({ disk: q.name }, Math.max(0, nowMsPrecise() - sentAtMs) / 1000),
     );
-    this.timeouts = new TimeoutHandler(timeoutScanMs, () => this.everyQueue(), tel);
     tel.metrics?.watchTags(() =>
       [...this.queues.values()].flatMap((q) => q.tagsInUse().map((value, hctx) => ({ labels: { disk: q.name, hctx }, value }))),
     );
     tel.metrics?.watchInFlight(() => [...this.queues.values()].map((q) => ({ labels: { disk: q.name }, value: q.inFlight })));
-    tel.metrics?.watchQueues(() => [...this.queues.values()].flatMap((q) => q.hctxQueues));
   }
 
   async start(): Promise<void> {
     this.directory.on('change', (name, record) => void this.follow(name, record));
     await Promise.all(this.directory.all().map((r) => this.follow(r.name, r)));
     this.router.start();
-    this.timeouts.start();
   }
 
-  /** Requests that this instance holds or waits to dispatch. */
+  /** Submissions that this instance has not answered yet. */
   get inFlight(): number {
     let n = 0;
     for (const q of this.everyQueue()) n += q.inFlight;
     return n;
   }
 
-  /** The current queues and the predecessors that still hold requests (timeouts, drain). */
+  /** The current queues, the predecessors and retired queues that still hold requests. */
   private everyQueue(): DiskQueue[] {
     const out: DiskQueue[] = [];
     for (const q of this.queues.values()) {
       for (let p: DiskQueue | undefined = q; p; p = p.predecessor) if (p === q || p.inFlight > 0) out.push(p);
+    }
+    for (const q of this.retired) {
+      if (q.inFlight > 0) out.push(q);
+      else this.retired.delete(q);
     }
     return out;
   }
@@ -88,15 +100,16 @@ export class BlockLayer {
   }
 
   /**
-   * `submit_bio`: checks `s`, splits it to `max_sectors`, plugs its requests on an hctx
-   * (`mapQueues`: `cpu`, or round robin when undefined) and resolves when it ended.
+   * `submit_bio`: checks `s`, then the disk's engine splits, merges, plugs and tags it on
+   * the hctx of `cpu` (round robin when undefined); resolves when it ended. `client`
+   * names the submitter for fair tag waits (a stream or connection).
    */
-  submit(s: WireSubmission, cpu?: number): Promise<BioResult> {
+  submit(s: WireSubmission, cpu?: number, client?: number): Promise<BioResult> {
     if (this.redis.status !== 'ready') throw new UnavailableError(`redis unavailable (${this.redis.status}); retry shortly`);
     const known = this.directory.get(s.disk);
     const q = this.queues.get(s.disk);
-    if (known?.power && q) return this.enqueue(q, checkSubmission(s, known), cpu);
-    return this.submitSlow(s, cpu);
+    if (known?.power && q && !q.retired) return this.enqueue(q, checkSubmission(s, known), cpu, client);
+    return this.submitSlow(s, cpu, client);
   }
 
   /**
@@ -104,40 +117,36 @@ export class BlockLayer {
    * way (a client that just created or powered the disk), so read the record and wait for
    * the queue to open before answering NOT_FOUND / UNAVAILABLE.
    */
-  private async submitSlow(s: WireSubmission, cpu?: number): Promise<BioResult> {
+  private async submitSlow(s: WireSubmission, cpu?: number, client?: number): Promise<BioResult> {
     const record = s.disk ? await this.directory.reloadOne(s.disk) : undefined;
     const checked = checkSubmission(s, record);
     await this.follow(checked.disk.name, record);
     const q = this.queues.get(checked.disk.name);
-    if (!q) throw new UnavailableError(`disk ${JSON.stringify(s.disk)} has no tag space yet`);
-    return this.enqueue(q, checked, cpu);
+    if (!q || q.retired) throw new UnavailableError(`disk ${JSON.stringify(s.disk)} has no tag space here yet; retry shortly`);
+    return this.enqueue(q, checked, cpu, client);
   }
 
-  private enqueue(q: DiskQueue, checked: CheckedSubmission, cpu?: number): Promise<BioResult> {
+  private enqueue(q: DiskQueue, checked: CheckedSubmission, cpu?: number, client?: number): Promise<BioResult> {
     if (checked.op === ReqOp.DISCARD && !checked.disk.attributes.discard) {
       return Promise.resolve({ status: BlkStatus.NOTSUPP, message: 'discard: not enabled on this disk (discard=0)', latencyNs: 0n });
     }
-    return new Promise((resolve) => {
-      const bio = new PendingBio(checked.op, checked.bytes, (status, data, message, latencyNs) =>
-        resolve({ status, data, message, latencyNs }),
-      );
-      const rqs = splitToRequests(bio, checked.op, checked.sector, checked.bytes, checked.flags, checked.data, q.maxRequestBytes);
-      const hctx = (cpu ?? this.rr++) % q.nrHwQueues;
-      q.submit(hctx, rqs);
-    });
+    const c = cpu ?? this.nextCpu++;
+    return q.submit(checked, c, client ?? c);
   }
 
   /** Opens, reshapes or closes the disk's queue after a registry change. */
   private async follow(name: string, record: DiskRecord | undefined): Promise<void> {
     // A failure (Redis away) leaves the queue as it was; the next event or submission retries.
-    await this.opening.run(name, () => this.reconcile(name, record)).catch(() => undefined);
+    await this.opening.run(name, () => this.reconcile(name, record)).catch((err) =>
+      this.tel.log?.warn({ disk: name, err: (err as Error).message }, 'opening the disk queue failed; retried with the next event or submission'),
+    );
   }
 
   private async reconcile(name: string, record: DiskRecord | undefined): Promise<void> {
     const current = this.queues.get(name);
     const want = record;
-    if (current && want && sameShape(current.record, want)) {
-      // Attribute change that leaves the tag space alone: keep the queue, new limits.
+    if (current && !current.retired && want && sameShape(current.record, want)) {
+      // Attribute change that leaves the tag space alone: keep the queue, new attributes.
       current.record = want;
       return;
     }
@@ -147,18 +156,28 @@ export class BlockLayer {
       this.queues.delete(name);
       if (!retiring) await current.close();
     }
-    if (want) {
-      let table: RedisRequestTable;
-      try {
-        table = await RedisRequestTable.open(this.redis, name, { keys: this.keys });
-      } catch {
-        if (retiring) this.queues.set(name, retiring);
-        return; // Never powered on: no tag space yet.
-      }
-      const q = new DiskQueue(want, table, this.redis, this.keys, this.instanceId, this.tel);
-      q.predecessor = retiring;
-      this.queues.set(name, q);
+    if (!want) return;
+    const tagSpace: TagSpaceConfig | undefined = await readTagSpace(this.redis, this.keys, name);
+    if (!tagSpace) {
+      if (retiring) this.queues.set(name, retiring);
+      return; // Never powered on: no tag space yet.
     }
+    const q = new DiskQueue(want, tagSpace, this.submitter, this.owners, this.queueOptions(), (lost) => this.retire(lost), this.tel);
+    await q.open();
+    q.predecessor = retiring;
+    this.queues.set(name, q);
+  }
+
+  private queueOptions() {
+    return { leaseMs: this.opts.ownerLeaseMs ?? DEFAULT_OWNER_LEASE_MS, timeoutScanMs: this.opts.timeoutScanMs };
+  }
+
+  /** A queue lost its owner lease: it answers what it held with errors; a new one opens. */
+  private retire(q: DiskQueue): void {
+    if (this.queues.get(q.name) === q) this.queues.delete(q.name);
+    this.retired.add(q);
+    void q.close();
+    void this.follow(q.name, this.directory.get(q.name));
   }
 
   /** Waits until no request of this instance is in flight, or `timeoutMs` passed. */
@@ -168,10 +187,21 @@ export class BlockLayer {
     return this.inFlight === 0;
   }
 
-  async stop(): Promise<void> {
-    this.timeouts.stop();
+  /**
+   * What a SIGKILL leaves behind, for tests of owner death (I3): the completion router and
+   * every timer stop, nothing is released, no lease is renewed, nothing held ends.
+   */
+  async abandon(): Promise<void> {
+    for (const q of this.queues.values()) q.abandon();
+    this.queues.clear();
     await this.router.stop();
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+
+  /** Closes every queue (at most `STOP_WAIT_MS` for requests still held), then the router. */
+  async stop(): Promise<void> {
+    const closing = Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.race([closing, new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
+    await this.router.stop();
   }
 }
 

@@ -1,8 +1,8 @@
 // Mirrors the run loop of a hardware queue (`blk_mq_run_hw_queue` on a kblockd worker):
-// takes batches from one `BatchQueue` under a lease and runs a handler on each, several at
-// a time, in one worker process.
+// takes batches from one `LeasedQueue` under a lease and runs a handler on each, several
+// at a time, in one worker process.
 import type { Redis } from 'ioredis';
-import type { BatchQueue, TakenMessage } from '#redis-mq';
+import type { Lease, LeasedQueue } from '#redis-mq';
 
 /** Longest blocking wait on the marker; also how often an idle worker reclaims leases. */
 const IDLE_WAIT_S = 1;
@@ -18,19 +18,27 @@ export interface BatchWorkerOptions {
   readonly onError?: (err: unknown) => void;
 }
 
+/** What a handler says it did with its lease. */
+export type LeaseOutcome =
+  /** The handler acked the lease itself (in the same atomic step as its effects: `endBatch`). */
+  | 'acked'
+  /** The message is not one the handler can ever run (malformed): the worker acks it. */
+  | 'drop';
+
 /**
  * Invariants:
- *   - At most `concurrency` batches of this worker run at once; each is acked only after
- *     its handler resolved. A batch whose handler threw is not acked: it is delivered
- *     again after its lease (handlers are idempotent per request generation).
+ *   - At most `concurrency` batches of this worker run at once. A handler acks its lease
+ *     in the same step as its effects, or asks the worker to drop the message; a batch
+ *     whose handler threw is not acked: it is delivered again after its lease (the owner
+ *     refuses ends it already applied, I2).
  *   - Every `leaseMs / 3` the leases of the running batches are renewed and expired leases
  *     of the queue are reclaimed, so a live worker keeps its batches and a dead one's come back.
  *   - `close()` takes no new batch and resolves once the running ones finished and were acked.
  */
-export class BatchWorker<T> {
-  private readonly running = new Map<string, Promise<void>>();
+export class BatchWorker {
+  private readonly running = new Map<Buffer, Promise<void>>();
   private readonly blocking: Redis;
-  private readonly acks: string[] = [];
+  private readonly acks: Buffer[] = [];
   private ackScheduled = false;
   private stopped = false;
   private wake?: () => void;
@@ -38,8 +46,8 @@ export class BatchWorker<T> {
   private readonly leaseTimer: NodeJS.Timeout;
 
   constructor(
-    private readonly queue: BatchQueue,
-    private readonly handler: (data: T) => Promise<void>,
+    private readonly queue: LeasedQueue,
+    private readonly handler: (lease: Lease) => Promise<LeaseOutcome>,
     private readonly opts: BatchWorkerOptions,
   ) {
     this.blocking = queue.redis.duplicate();
@@ -62,7 +70,7 @@ export class BatchWorker<T> {
         await new Promise<void>((r) => (this.wake = r));
         continue;
       }
-      let taken: TakenMessage[];
+      let taken: Lease[];
       try {
         taken = idle
           ? await this.queue.waitAndClaim(this.blocking, room, this.opts.leaseMs, IDLE_WAIT_S)
@@ -78,34 +86,24 @@ export class BatchWorker<T> {
     }
   }
 
-  private start(m: TakenMessage): void {
-    let data: T;
-    try {
-      data = JSON.parse(m.body) as T;
-    } catch (err) {
-      // Not a batch of ours: delivering it again would fail the same way.
-      this.opts.onError?.(err);
-      this.ack(m.raw);
-      return;
-    }
+  private start(m: Lease): void {
     const done = (async () => {
       try {
-        await this.handler(data);
-        this.ack(m.raw);
+        if ((await this.handler(m)) === 'drop') this.ack(m.member);
       } catch (err) {
         this.opts.onError?.(err);
       } finally {
-        this.running.delete(m.raw);
+        this.running.delete(m.member);
         this.wake?.();
         this.wake = undefined;
       }
     })();
-    this.running.set(m.raw, done);
+    this.running.set(m.member, done);
   }
 
-  /** Acks of one tick go out as one ZREM, after the handlers' own commands. */
-  private ack(raw: string): void {
-    this.acks.push(raw);
+  /** Drops of one tick go out as one ZREM. */
+  private ack(member: Buffer): void {
+    this.acks.push(member);
     if (this.ackScheduled) return;
     this.ackScheduled = true;
     setImmediate(() => {

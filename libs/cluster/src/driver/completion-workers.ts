@@ -1,62 +1,73 @@
 // Mirrors the softirq (`blk_mq_complete_request` -> `blk_done_softirq`) and hrtimer
-// completion paths: workers of the softirq and timer batch queues that end requests
-// through the driver's `complete`.
-import type { Redis } from 'ioredis';
-import { BatchQueue, type KeySchema } from '#redis-mq';
-import { type EndBatch, QueueNames } from '../rq-batch';
+// completion paths: per powered disk, workers of its softirq and timer batch queues that
+// end requests through the driver's `complete` and send the ends to their owner.
+import { CodecError, decodeEnds, type Lease } from '#redis-mq';
 import type { Telemetry } from '../service-logger';
-import { BatchWorker } from './batch-worker';
+import { BatchWorker, type LeaseOutcome } from './batch-worker';
 import type { DiskDrivers } from './disk-drivers';
+import type { DriverHost } from './driver-host';
 import { PreciseTimer } from './precise-timer';
 
-/** Timer batches wait inside the worker: this many may wait at once, at least. */
+/** Timer batches wait inside the worker: this many may wait at once per disk, at least. */
 const TIMER_CONCURRENCY = 256;
 
 /**
  * Invariants:
  *   - A timer batch stays leased until its requests ended, so a process that dies with
  *     armed timers has them delivered again (late, never lost).
- *   - A batch of a disk that no longer exists is dropped: its table is gone with it.
+ *   - A disk has softirq and timer workers here exactly while it has a host.
  */
 export class CompletionWorkers {
   readonly timer: PreciseTimer;
-  private readonly workers: BatchWorker<EndBatch>[];
-  dropped = 0;
+  private readonly workers = new Map<string, BatchWorker[]>();
+  private drivers?: DiskDrivers;
 
   constructor(
-    connection: Redis,
-    keys: KeySchema,
-    private readonly drivers: DiskDrivers,
-    concurrency: number,
-    stalledIntervalMs: number,
-    tel: Telemetry = {},
+    private readonly concurrency: number,
+    private readonly stalledIntervalMs: number,
+    private readonly tel: Telemetry = {},
   ) {
     this.timer = new PreciseTimer(tel.metrics);
-    tel.metrics?.watchQueues(() => drivers.completionQueues);
-    const queue = (name: string) => new BatchQueue(connection, name, keys.sharedQueue(name));
-    this.workers = [
-      new BatchWorker<EndBatch>(queue(QueueNames.softirq), (batch) => this.end(batch), { concurrency, leaseMs: stalledIntervalMs }),
-      new BatchWorker<EndBatch>(
-        queue(QueueNames.timer),
-        async (batch) => {
-          await this.timer.at(batch.dueMs ?? 0);
-          await this.end(batch);
-        },
-        { concurrency: Math.max(TIMER_CONCURRENCY, concurrency), leaseMs: stalledIntervalMs },
-      ),
-    ];
   }
 
-  private async end(batch: EndBatch): Promise<void> {
-    const host = await this.drivers.host(batch.disk);
-    if (!host) {
-      this.dropped += batch.ends.length;
-      return;
+  attach(drivers: DiskDrivers): void {
+    this.drivers = drivers;
+    this.tel.metrics?.watchQueues(() => [...this.workers.keys()].flatMap((d) => [drivers.queueOf(d, 'softirq'), drivers.queueOf(d, 'timer')]));
+  }
+
+  /** DiskDrivers' listener: start or stop the completion workers of `disk`. */
+  readonly onHost = async (disk: string, host: DriverHost | undefined): Promise<void> => {
+    const old = this.workers.get(disk);
+    this.workers.delete(disk);
+    if (old) await Promise.all(old.map((w) => w.close()));
+    if (!host || !this.drivers) return;
+    const drivers = this.drivers;
+    const onError = (err: unknown) => this.tel.log?.warn({ disk, err: (err as Error).message }, 'completion batch failed; delivered again after its lease');
+    const worker = (which: 'softirq' | 'timer', concurrency: number) => {
+      const queue = drivers.queueOf(disk, which);
+      return new BatchWorker(queue, (lease) => this.end(disk, lease, queue.keys.leased, which === 'timer'), { concurrency, leaseMs: this.stalledIntervalMs, onError });
+    };
+    this.workers.set(disk, [worker('softirq', this.concurrency), worker('timer', Math.max(TIMER_CONCURRENCY, this.concurrency))]);
+  };
+
+  private async end(disk: string, lease: Lease, leasedKey: string, timed: boolean): Promise<LeaseOutcome> {
+    let decoded: ReturnType<typeof decodeEnds>;
+    try {
+      decoded = decodeEnds(lease.body);
+    } catch (err) {
+      if (err instanceof CodecError) return 'drop';
+      throw err;
     }
-    await host.completeBatch(batch);
+    if (timed) await this.timer.at(decoded.header.atMs);
+    const host = await this.drivers!.host(disk);
+    if (!host) return 'drop'; // The disk is gone, and its requests with it.
+    await host.completeBatch(lease, leasedKey, decoded.header, decoded.ends);
+    return 'acked';
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close()));
+    const all = [...this.workers.values()].flat();
+    this.workers.clear();
+    await Promise.all(all.map((w) => w.close()));
   }
 }

@@ -1,43 +1,54 @@
 // Mirrors the driver's per-disk state in a worker process (rnull's `NullBlkDevice` per
-// gendisk): one DriverHost per powered disk, following the registry.
+// gendisk): one DriverHost per powered disk, following the registry, each with a driver
+// made by the factory the service gives (the libraries never name a driver class).
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BatchQueue, type KeySchema, PageStore, RedisRequestTable } from '#redis-mq';
-import { RnullDriver } from '#rnull';
+import { EndWriter, type KeySchema, LeasedQueue, PageStore, readTagSpace } from '#redis-mq';
+import type { Backing } from '#rnull';
 import type { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
-import { type EndBatch, QueueNames, type RqBatch } from '../rq-batch';
+import { QueueNames } from '../batch-clock';
 import type { Telemetry } from '../service-logger';
-import { DriverHost, type DriverHostSinks } from './driver-host';
-import { BATCH_JOB_OPTIONS } from './job-options';
-import { RedisBacking } from './redis-backing';
 import { KeyedSerial } from '../keyed-serial';
+import { DriverHost, type HostedDriver, type RequeueSink } from './driver-host';
+import { FencedBacking } from './fenced-backing';
+import { BATCH_JOB_OPTIONS } from './job-options';
+
+/** Makes the driver of one disk, given the disk and its fenced page-store backing. */
+export type DriverFactory = (record: DiskRecord, backing: Backing) => HostedDriver;
+
+/** A requeued batch as a BullMQ job: the batch message, base64 (job data is JSON). */
+export interface RequeueJob {
+  readonly disk: string;
+  readonly hctx: number;
+  readonly message: string;
+}
 
 /**
  * Invariants:
- *   - `host(disk)` answers for every disk whose table exists (powered now or before), with
- *     the attributes the registry holds now; a disk whose tag space changed gets a new host.
+ *   - `host(disk)` answers for every disk whose tag space exists (powered now or before),
+ *     with the attributes the registry holds now; a disk whose tag space changed gets a
+ *     new host.
  *   - `listener` hears every disk that gained or lost its host.
  */
-export class DiskDrivers implements DriverHostSinks {
+export class DiskDrivers implements RequeueSink {
   private readonly hosts = new Map<string, DriverHost>();
   private readonly opening = new KeyedSerial();
-  private readonly softirqQueue: BatchQueue;
-  private readonly timerQueue: BatchQueue;
-  /** BullMQ queues of the delayed requeue path (`blk_mq_delay_kick_requeue_list`), by name. */
-  private readonly requeueQueues = new Map<string, Queue>();
+  /** BullMQ queues of the delayed requeue path (`blk_mq_delay_kick_requeue_list`), by disk. */
+  private readonly requeueQueues = new Map<string, Queue<RequeueJob>>();
   private readonly pages: PageStore;
+  private readonly ends: EndWriter;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySchema,
     private readonly directory: DiskDirectory,
+    private readonly factory: DriverFactory,
     private readonly listener: (disk: string, host: DriverHost | undefined) => Promise<void> = async () => undefined,
     private readonly tel: Telemetry = {},
   ) {
-    this.softirqQueue = new BatchQueue(redis, QueueNames.softirq, keys.sharedQueue(QueueNames.softirq));
-    this.timerQueue = new BatchQueue(redis, QueueNames.timer, keys.sharedQueue(QueueNames.timer));
     this.pages = new PageStore(redis, keys);
+    this.ends = new EndWriter(redis, keys);
   }
 
   async start(): Promise<void> {
@@ -52,13 +63,15 @@ export class DiskDrivers implements DriverHostSinks {
     return this.hosts.get(disk);
   }
 
-  /** The softirq and timer queues (for the queue-depth gauge of the completion service). */
-  get completionQueues(): BatchQueue[] {
-    return [this.softirqQueue, this.timerQueue];
-  }
-
   all(): DriverHost[] {
     return [...this.hosts.values()];
+  }
+
+  /** The leased queue of `disk`'s hctx, softirq or timer batches. */
+  queueOf(disk: string, which: number | 'softirq' | 'timer'): LeasedQueue {
+    return typeof which === 'number'
+      ? new LeasedQueue(this.redis, QueueNames.hctx(disk, which), this.keys.hctxQueue(disk, which))
+      : new LeasedQueue(this.redis, `${which}.${disk}`, this.keys.diskQueue(disk, which));
   }
 
   private follow(name: string, record: DiskRecord | undefined): Promise<unknown> {
@@ -70,9 +83,9 @@ export class DiskDrivers implements DriverHostSinks {
     const current = this.hosts.get(name);
     // A powered-off disk keeps its host: batches and timers already queued still finish.
     const want = record;
-    if (current && want && JSON.stringify(tagShape(current.record)) === JSON.stringify(tagShape(want))) {
+    if (current && want && sameTagShape(current.record, want)) {
       current.record = want;
-      (current.driver as RnullDriver).attributes = want.attributes;
+      current.driver.setAttributes?.(want.attributes);
       return;
     }
     if (current) {
@@ -80,36 +93,21 @@ export class DiskDrivers implements DriverHostSinks {
       await this.listener(name, undefined);
     }
     if (!want) return;
-    let table: RedisRequestTable;
-    try {
-      table = await RedisRequestTable.open(this.redis, name, { keys: this.keys });
-    } catch {
-      return; // Never powered on: no tag space, nothing to drive.
-    }
-    // The backing's page ops go out behind each batch's start: both must use one connection.
-    const backing: RedisBacking = new RedisBacking(this.pages, name, (t) => table.slotIndexOf(t), () => driver.attributes.memoryBacked);
-    const driver = new RnullDriver(want.attributes, backing);
-    const host = new DriverHost(want, table, driver, this, (replyTo) => this.keys.completionNotices(name, replyTo), this.tel, backing);
+    if (!(await readTagSpace(this.redis, this.keys, name))) return; // Never powered on: nothing to drive.
+    const driver = this.factory(want, new FencedBacking(this.pages, name));
+    const host = new DriverHost(want, driver, this.ends, this, this.tel);
     this.hosts.set(name, host);
     await this.listener(name, host);
   }
 
-  async softirq(batch: EndBatch): Promise<void> {
-    await this.softirqQueue.push(JSON.stringify(batch));
-  }
-
-  async timer(batch: EndBatch): Promise<void> {
-    await this.timerQueue.push(JSON.stringify(batch));
-  }
-
-  async requeue(batch: RqBatch): Promise<void> {
-    const name = QueueNames.requeue(batch.disk, batch.hctx);
-    let q = this.requeueQueues.get(name);
+  /** Refused requests wait `delay` in a BullMQ delayed job, then go back to their hctx queue. */
+  async requeue(disk: string, hctx: number, message: Buffer): Promise<void> {
+    let q = this.requeueQueues.get(disk);
     if (!q) {
-      q = new Queue(name, { connection: this.redis, prefix: this.keys.queuePrefix() });
-      this.requeueQueues.set(name, q);
+      q = new Queue<RequeueJob>(QueueNames.requeue(disk), { connection: this.redis, prefix: this.keys.queuePrefix() });
+      this.requeueQueues.set(disk, q);
     }
-    await q.add('rqs', batch, { ...BATCH_JOB_OPTIONS, delay: 1 });
+    await q.add('rqs', { disk, hctx, message: message.toString('base64') }, { ...BATCH_JOB_OPTIONS, delay: 1 });
   }
 
   async close(): Promise<void> {
@@ -117,7 +115,8 @@ export class DiskDrivers implements DriverHostSinks {
   }
 }
 
-function tagShape(r: DiskRecord) {
-  const a = r.attributes;
-  return [a.submitQueues, a.hwQueueDepth, a.sharedTags, a.recycle];
+function sameTagShape(a: DiskRecord, b: DiskRecord): boolean {
+  const x = a.attributes;
+  const y = b.attributes;
+  return x.submitQueues === y.submitQueues && x.hwQueueDepth === y.hwQueueDepth && x.sharedTags === y.sharedTags && x.recycle === y.recycle;
 }

@@ -1,60 +1,70 @@
 // Mirrors the driver side of blk-mq for one disk in a worker process: it turns a batch
-// from an hctx queue into `Request`s, runs the driver's `queueRqs` (rnull service) or
-// `complete` (completion service), and applies what the driver did to the Redis table.
+// message from an hctx queue into `Request`s, runs the driver's `queueRqs` (rnull service)
+// or `complete` (completion service), and sends what the driver did back to the owner of
+// the requests as one end message, in one fenced script run (`endBatch`, DESIGN §3, §6).
 import {
   BlkStatus,
   defaultQueueRqs,
   formatToken,
   Hctx,
   isRequeueStatus,
-  OpResult,
   type Operations,
+  ReqOp,
   Request,
   type RequestHost,
   type RequestToken,
-  type TableOp,
 } from '#blk-mq';
-import { type RedisRequestTable, sendTogether } from '#redis-mq';
+import { decodeBatch, type EndRecord, type EndWriter, encodeBatch, encodeEnds, type Lease, MessageKind, type MessageHeader } from '#redis-mq';
+import type { DiskAttributes } from '#rnull';
 import type { DiskRecord } from '../disk-record';
-import { type EndBatch, type EndWire, nowMsPrecise, type RqBatch, type RqWire } from '../rq-batch';
+import { nowMsPrecise } from '../batch-clock';
 import type { Telemetry } from '../service-logger';
 import { JournalTable } from './journal-table';
 
-/** Where a batch's follow-up work goes: the completion queues and the hctx queue again. */
-export interface DriverHostSinks {
-  softirq(batch: EndBatch): Promise<void>;
-  timer(batch: EndBatch): Promise<void>;
-  /** Requests the driver refused with RESOURCE: dispatched again after a short delay. */
-  requeue(batch: RqBatch): Promise<void>;
+/** What a driver's data path needs to fence its page ops: the batch's lease and owner. */
+export interface BatchFence {
+  /** The lease member of the batch being run (`LeasedQueue`). */
+  readonly member: Buffer;
+  /** The queue it was leased from: its `leased` key. */
+  readonly leasedKey: string;
+  /** The owner epoch the batch came from. */
+  readonly epoch: number;
 }
 
-/**
- * Work a driver's backing may send right behind a batch's `start`, on the same Redis
- * connection, so Redis runs it right after the start and both take one round trip. It
- * must hold the start contract itself: touch only requests the table holds in flight
- * (gated in the same atomic step), since it runs before the host saw the start results.
- */
-export interface BatchPrefetch {
-  /** Called right after the batch's start was sent; the returned function drops what is left. */
-  prepare(hctx: number, rqs: readonly RqWire[]): () => void;
+/** A driver as the host runs it; `setAttributes` takes attribute changes that keep the tag space. */
+export interface HostedDriver extends Operations<void, BatchFence> {
+  setAttributes?(attributes: DiskAttributes): void;
+}
+
+/** Where requests the driver refused with RESOURCE go: back to the hctx queue, later. */
+export interface RequeueSink {
+  requeue(disk: string, hctx: number, message: Buffer): Promise<void>;
 }
 
 /** What the host counted, for metrics and tests. */
 export interface DriverHostCounters {
   batches: number;
   requests: number;
-  /** Requests of a delivered batch that were no longer live (redelivery after a crash). */
-  staleStarts: number;
-  /** Ends the Redis table refused: stale or double (e.g. a completion after a timeout). */
-  refusedEnds: number;
+  /** Batches whose lease was lost before their end could be sent (delivered again). */
+  leaseLost: number;
+  /** Batches of an owner that died: nothing moved, nothing sent. */
+  ownerGone: number;
   requeued: number;
 }
 
-/** The per-batch `RequestHost`: a journal, and what the driver asked for. */
+/** One driver-side request: what the owner sent, and how it came to end. */
+interface Carried {
+  readonly rq: Request<void>;
+  readonly op: number;
+  /** Read data was copied out into the request data (memory-backed READ that ended OK). */
+  hasData: boolean;
+}
+
+/** The per-batch `RequestHost`: the references the driver holds, and what it asked for. */
 class BatchContext implements RequestHost<void> {
   readonly table: JournalTable;
-  readonly softirq: EndWire[] = [];
-  readonly timers = new Map<number, EndWire[]>();
+  readonly softirq: Request<void>[] = [];
+  readonly timers = new Map<number, Request<void>[]>();
   readonly requeued: Request<void>[] = [];
 
   constructor(
@@ -71,11 +81,11 @@ class BatchContext implements RequestHost<void> {
   onStart(): void {}
   onEnd(): void {}
   onComplete(rq: Request<void>): void {
-    this.softirq.push([rq.token.hctx, rq.token.tag, rq.token.gen, BlkStatus.OK]);
+    this.softirq.push(rq);
   }
   onCompleteAfter(rq: Request<void>, nsec: number): void {
     const list = this.timers.get(nsec) ?? [];
-    list.push([rq.token.hctx, rq.token.tag, rq.token.gen, BlkStatus.OK]);
+    list.push(rq);
     this.timers.set(nsec, list);
   }
   onRequeue(rq: Request<void>): void {
@@ -83,125 +93,141 @@ class BatchContext implements RequestHost<void> {
   }
 }
 
+function key(t: RequestToken): string {
+  return `${t.tag}:${t.gen}`;
+}
+
 /**
  * Invariants:
- *   - The Redis table decides: a request runs in the driver only after the table accepted
- *     its `start` (or found it started: a redelivered batch); an end counts only if the
- *     table accepted it, and then its notice is pushed in the same atomic step. What a
- *     `BatchPrefetch` sends before the start results are known is gated on them in Redis.
- *   - The driver's reference travels with the request: ended here, or handed to the
- *     completion service inside a softirq / timer batch, which ends it.
+ *   - The driver's reference travels with the request: the driver ends it here, or it
+ *     is handed on inside a softirq / timer batch, whose worker ends it (I2: the owner
+ *     refuses anything else).
+ *   - A batch's ends and forwards are sent, and its lease acked, in one `endBatch` run
+ *     that first checks the lease is still held: a batch whose lease ran out sends
+ *     nothing and is delivered again (I3); a batch of a dead owner moves nothing (I4).
  */
 export class DriverHost {
-  readonly counters: DriverHostCounters = { batches: 0, requests: 0, staleStarts: 0, refusedEnds: 0, requeued: 0 };
+  readonly counters: DriverHostCounters = { batches: 0, requests: 0, leaseLost: 0, ownerGone: 0, requeued: 0 };
 
   constructor(
     public record: DiskRecord,
-    private readonly table: RedisRequestTable,
-    readonly driver: Operations<void>,
-    private readonly sinks: DriverHostSinks,
-    private readonly noticeKey: (replyTo: string) => string,
+    readonly driver: HostedDriver,
+    private readonly ends: EndWriter,
+    private readonly requeueSink: RequeueSink,
     private readonly tel: Telemetry = {},
-    private readonly prefetch?: BatchPrefetch,
   ) {
     // Counters exist from the start (at 0), so "no requeues" is a series, not an absence.
     for (let h = 0; h < record.attributes.submitQueues; h++) tel.metrics?.requeues.inc({ disk: record.name, hctx: String(h) }, 0);
   }
 
-  /** `blk_mq_dispatch_rq_list` for one batch of one hctx. */
-  async queueBatch(batch: RqBatch): Promise<void> {
+  /** `blk_mq_dispatch_rq_list` for one leased batch of hctx `hctx`'s queue. */
+  async queueBatch(lease: Lease, leasedKey: string): Promise<void> {
+    const { header, rqs: records } = decodeBatch(lease.body);
     this.counters.batches += 1;
+    this.counters.requests += records.length;
     const { metrics } = this.tel;
-    const hctxLabel = { disk: batch.disk, hctx: batch.hctx };
-    if (metrics && batch.queuedAtMs !== undefined) {
-      metrics.queueWait.observe(hctxLabel, Math.max(0, nowMsPrecise() - batch.queuedAtMs) / 1000);
-    }
-    const timeoutMs = this.record.attributes.timeoutMs;
-    const deadlineMs = Date.now() + timeoutMs;
-    const tokens: RequestToken[] = batch.rqs.map(([tag, gen]) => ({ hctx: batch.hctx, tag, gen }));
-    const [starting, release] = sendTogether(this.table.redis, () => [
-      this.table.apply(tokens.map((token) => ({ op: 'start', token, deadlineMs }))),
-      this.prefetch?.prepare(batch.hctx, batch.rqs),
-    ] as const);
-    try {
-      await this.runStarted(batch, tokens, await starting, timeoutMs);
-    } finally {
-      release?.();
-    }
-  }
-
-  /** The driver's part of `queueBatch`, once the table answered the batch's starts. */
-  private async runStarted(batch: RqBatch, tokens: RequestToken[], started: OpResult[], timeoutMs: number): Promise<void> {
-    const { log, metrics } = this.tel;
-    const hctxLabel = { disk: batch.disk, hctx: batch.hctx };
-    const ctx = new BatchContext(this.record, timeoutMs);
-    const rqs: Request<void>[] = [];
-    batch.rqs.forEach(([, , op, sector, bytes, flags], i) => {
-      if (started[i] !== OpResult.Ok && started[i] !== OpResult.AlreadyStarted) {
-        this.counters.staleStarts += 1;
-        log?.warn({ token: formatToken(batch.disk, tokens[i]), result: started[i] }, 'start refused: request no longer live');
-        return;
-      }
-      ctx.table.addInFlight(tokens[i]);
-      rqs.push(new Request<void>({ token: tokens[i], op, flags, sector, bytes, bios: [] }, ctx));
+    const hctxLabel = { disk: this.record.name, hctx: header.hctx };
+    metrics?.queueWait.observe(hctxLabel, Math.max(0, nowMsPrecise() - header.atMs) / 1000);
+    const ctx = new BatchContext(this.record, this.record.attributes.timeoutMs);
+    const carried = new Map<string, Carried>();
+    const rqs = records.map((r) => {
+      const token = { hctx: header.hctx, tag: r.tag, gen: r.gen };
+      ctx.table.addInFlight(token);
+      const rq = new Request<void>({ token, op: r.op, flags: r.flags, sector: r.sector, bytes: r.bytes, bios: [] }, ctx);
+      carried.set(key(token), { rq, op: r.op, hasData: false });
+      return rq;
     });
-    this.counters.requests += rqs.length;
-    if (rqs.length === 0) return;
-
-    const hctx = new Hctx<unknown>(batch.hctx, this.record.attributes.submitQueues);
+    const fence: BatchFence = { member: lease.member, leasedKey, epoch: header.epoch };
+    const hctx = new Hctx<BatchFence>(header.hctx, this.record.attributes.submitQueues);
+    hctx.setDriverData(fence);
     const t0 = process.hrtime.bigint();
-    const statuses = this.driver.queueRqs
-      ? await this.driver.queueRqs(hctx, rqs)
-      : await defaultQueueRqs(this.driver, hctx, rqs);
+    let statuses: readonly BlkStatus[];
+    try {
+      statuses = this.driver.queueRqs ? await this.driver.queueRqs(hctx, rqs) : await defaultQueueRqs(this.driver, hctx, rqs);
+    } catch (err) {
+      this.tel.log?.error({ disk: this.record.name, err: (err as Error).message }, 'driver queueRqs threw; its requests end IOERR');
+      statuses = rqs.map(() => BlkStatus.IOERR);
+    }
     metrics?.driverTime.observe(hctxLabel, Number(process.hrtime.bigint() - t0) / 1e9);
     rqs.forEach((rq, i) => {
       const s = statuses[i] ?? BlkStatus.IOERR;
       if (isRequeueStatus(s) && !rq.ended) rq.requeue();
       else if (s !== BlkStatus.OK && !rq.ended) rq.tryEnd(s);
     });
-    await this.flush(ctx, batch.disk, batch.replyTo, batch.hctx);
+    const readsCopiedOut = this.record.attributes.memoryBacked;
+    for (const c of carried.values()) c.hasData = readsCopiedOut && c.op === ReqOp.READ;
+    await this.requeue(header, ctx.requeued);
+    await this.finish(header, fence, ctx, carried);
   }
 
-  /** The softirq / timer side: `Operations.complete` for each request of the batch. */
-  async completeBatch(batch: EndBatch): Promise<void> {
+  /** The softirq / timer side: `Operations.complete` for each request of a forwarded batch. */
+  async completeBatch(lease: Lease, leasedKey: string, header: MessageHeader, ends: readonly EndRecord[]): Promise<void> {
     this.counters.batches += 1;
+    this.counters.requests += ends.length;
     const ctx = new BatchContext(this.record, this.record.attributes.timeoutMs);
-    for (const [hctx, tag, gen] of batch.ends) {
-      const token = { hctx, tag, gen };
+    const carried = new Map<string, Carried>();
+    for (const e of ends) {
+      const token = { hctx: header.hctx, tag: e.tag, gen: e.gen };
       ctx.table.addInFlight(token);
       // Only `complete` runs here: op and range do not matter to it.
       const rq = new Request<void>({ token, op: 0, flags: 0, sector: 0, bytes: 0, bios: [] }, ctx);
-      // The driver's reference travelled here with the batch: take it over (a local
-      // AlreadyStarted, not sent to Redis), so the end below drops it.
-      rq.start();
-      this.driver.complete(rq);
+      carried.set(key(token), { rq, op: ReqOp.READ, hasData: e.hasData });
+      try {
+        this.driver.complete(rq);
+      } catch (err) {
+        this.tel.log?.error({ token: formatToken(this.record.name, token), err: (err as Error).message }, 'driver complete threw');
+        rq.tryEnd(BlkStatus.IOERR);
+      }
     }
-    this.counters.requests += batch.ends.length;
-    await this.flush(ctx, batch.disk, batch.replyTo, -1);
+    await this.finish(header, { member: lease.member, leasedKey, epoch: header.epoch }, ctx, carried);
   }
 
-  /** Applies the journal (ends with their notices, requeues), then hands on the rest. */
-  private async flush(ctx: BatchContext, disk: string, replyTo: string, hctx: number): Promise<void> {
-    const ops: TableOp[] = ctx.table.take();
-    if (ops.length) {
-      const results = await this.table.applyAndNotify(ops, this.noticeKey(replyTo));
-      const refused = ops.filter((o, i) => o.op === 'end' && results[i] < 0);
-      this.counters.refusedEnds += refused.length;
-      if (refused.length) this.tel.metrics?.staleEnds.inc({ disk, service: this.tel.metrics.service }, refused.length);
-      refused.forEach((o) => {
-        const result = results[ops.indexOf(o)];
-        this.tel.log?.warn({ token: formatToken(disk, o.token), result: OpResult[result] ?? result }, 'end refused: stale or double');
-      });
+  /** One `endBatch` run: the ends, at most one forward batch (others pushed first), the ack. */
+  private async finish(header: MessageHeader, fence: BatchFence, ctx: BatchContext, carried: Map<string, Carried>): Promise<void> {
+    const ended: EndRecord[] = [];
+    for (const op of ctx.table.take()) {
+      if (op.op !== 'end') continue;
+      const c = carried.get(key(op.token))!;
+      const hasData = c.hasData && op.status === BlkStatus.OK;
+      ended.push({ tag: op.token.tag, gen: op.token.gen, status: op.status, hasData, dataBytes: 0 });
     }
-    const work: Promise<void>[] = [];
-    if (ctx.softirq.length) work.push(this.sinks.softirq({ disk, replyTo, ends: ctx.softirq }));
-    for (const [nsec, ends] of ctx.timers) work.push(this.sinks.timer({ disk, replyTo, ends, dueMs: nowMsPrecise() + nsec / 1e6 }));
-    if (ctx.requeued.length && hctx >= 0) {
-      this.counters.requeued += ctx.requeued.length;
-      this.tel.metrics?.requeues.inc({ disk, hctx }, ctx.requeued.length);
-      const rqs = ctx.requeued.map((rq) => [rq.token.tag, rq.token.gen, rq.op, rq.sector, rq.bytes, rq.flags] as RqBatch['rqs'][number]);
-      work.push(this.sinks.requeue({ disk, hctx, replyTo, rqs, queuedAtMs: nowMsPrecise() }));
+    const base = { hctx: header.hctx, epoch: header.epoch, seq: header.seq };
+    const forwards: { kind: MessageKind.Softirq | MessageKind.Timer; message: Buffer }[] = [];
+    const forwardRecords = (list: Request<void>[]): EndRecord[] =>
+      list.map((rq) => ({ tag: rq.token.tag, gen: rq.token.gen, status: BlkStatus.OK, hasData: carried.get(key(rq.token))!.hasData, dataBytes: 0 }));
+    if (ctx.softirq.length) forwards.push({ kind: MessageKind.Softirq, message: encodeEnds(MessageKind.Softirq, { ...base, atMs: nowMsPrecise() }, forwardRecords(ctx.softirq)) });
+    for (const [nsec, list] of ctx.timers) {
+      forwards.push({ kind: MessageKind.Timer, message: encodeEnds(MessageKind.Timer, { ...base, atMs: nowMsPrecise() + nsec / 1e6 }, forwardRecords(list)) });
     }
-    await Promise.all(work);
+    const endMessage = ended.length ? encodeEnds(MessageKind.End, { ...base, atMs: nowMsPrecise() }, ended) : undefined;
+    // Extra forward batches (a driver that used two timer delays in one batch) go first.
+    for (const f of forwards.slice(1)) await this.ends.forward(this.record.name, f.kind, f.message);
+    const result = await this.ends.endBatch({
+      disk: this.record.name,
+      leasedKey: fence.leasedKey,
+      member: fence.member,
+      epoch: fence.epoch,
+      endMessage,
+      forward: forwards[0],
+    });
+    if (result === 'lease-lost') {
+      this.counters.leaseLost += 1;
+      this.tel.log?.warn({ disk: this.record.name, hctx: header.hctx, epoch: header.epoch }, 'batch lease lost before its end was sent; it is delivered again');
+    } else if (result === 'owner-gone') {
+      this.counters.ownerGone += 1;
+    }
+  }
+
+  /** Requests the driver refused with RESOURCE: a batch of them goes back to the hctx queue later. */
+  private async requeue(header: MessageHeader, requeued: Request<void>[]): Promise<void> {
+    if (requeued.length === 0) return;
+    this.counters.requeued += requeued.length;
+    this.tel.metrics?.requeues.inc({ disk: this.record.name, hctx: header.hctx }, requeued.length);
+    const message = encodeBatch(
+      { hctx: header.hctx, epoch: header.epoch, seq: header.seq, atMs: nowMsPrecise() },
+      requeued.map((rq) => ({ tag: rq.token.tag, gen: rq.token.gen, op: rq.op, flags: rq.flags, bytes: rq.bytes, sector: rq.sector })),
+    );
+    await this.requeueSink.requeue(this.record.name, header.hctx, message);
   }
 }
+

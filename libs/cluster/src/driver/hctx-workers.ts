@@ -1,13 +1,13 @@
 // Mirrors the hardware queues' dispatch contexts in an rnull process: per hctx of every
-// powered disk, a BatchWorker on its batch queue (the hot path) and a BullMQ worker on its
-// requeue queue (delayed re-dispatch of requests the driver refused with RESOURCE), each
-// running the DriverHost on the batches it takes.
+// powered disk, a BatchWorker on its leased batch queue (the hot path), and per disk a
+// BullMQ worker on its requeue queue (requests the driver refused with RESOURCE go back
+// to their hctx queue after a delay), each running the disk's DriverHost.
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BatchQueue, type KeySchema } from '#redis-mq';
-import { QueueNames, type RqBatch } from '../rq-batch';
-import { BatchWorker } from './batch-worker';
-import type { DiskDrivers } from './disk-drivers';
+import { CodecError, type KeySchema, type Lease } from '#redis-mq';
+import { QueueNames } from '../batch-clock';
+import { BatchWorker, type LeaseOutcome } from './batch-worker';
+import type { DiskDrivers, RequeueJob } from './disk-drivers';
 import type { DriverHost } from './driver-host';
 import { workerOptions } from './job-options';
 
@@ -17,8 +17,8 @@ interface HctxWorker {
 
 /**
  * Invariants:
- *   - A powered disk with n hardware queues has exactly n batch workers and n requeue
- *     workers here; they close (after their running batches finish) when the disk powers
+ *   - A powered disk with n hardware queues has exactly n batch workers and one requeue
+ *     worker here; they close (after their running batches finish) when the disk powers
  *     off, is deleted or is reshaped.
  *   - Up to `concurrency` batches per hctx run at once (several batches in flight).
  *   - A batch taken by a process that dies is delivered again after `stalledIntervalMs`.
@@ -32,6 +32,7 @@ export class HctxWorkers {
     private readonly keys: KeySchema,
     private readonly concurrency: number,
     private readonly stalledIntervalMs: number,
+    private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
 
   attach(drivers: DiskDrivers): void {
@@ -43,19 +44,33 @@ export class HctxWorkers {
     const old = this.workers.get(disk);
     this.workers.delete(disk);
     if (old) await Promise.all(old.map((w) => w.close()));
-    if (!host) return;
-    const run = async (batch: RqBatch) => {
-      const current = (await this.drivers?.host(batch.disk)) ?? host;
-      await current.queueBatch(batch);
-    };
+    if (!host || !this.drivers) return;
+    const drivers = this.drivers;
     const list: HctxWorker[] = [];
     for (let h = 0; h < host.record.attributes.submitQueues; h++) {
-      const queue = new BatchQueue(this.connection, QueueNames.hctx(disk, h), this.keys.hctxQueue(disk, h));
-      list.push(new BatchWorker<RqBatch>(queue, run, { concurrency: this.concurrency, leaseMs: this.stalledIntervalMs }));
-      const requeue = new Worker<RqBatch>(QueueNames.requeue(disk, h), (job) => run(job.data), workerOptions(this.connection, this.keys, 1, this.stalledIntervalMs));
-      requeue.on('error', () => undefined);
-      list.push(requeue);
+      const queue = drivers.queueOf(disk, h);
+      const run = async (lease: Lease): Promise<LeaseOutcome> => {
+        const current = (await drivers.host(disk)) ?? host;
+        try {
+          await current.queueBatch(lease, queue.keys.leased);
+        } catch (err) {
+          if (err instanceof CodecError) {
+            this.onError(err);
+            return 'drop'; // Not a batch: delivering it again would fail the same way.
+          }
+          throw err;
+        }
+        return 'acked';
+      };
+      list.push(new BatchWorker(queue, run, { concurrency: this.concurrency, leaseMs: this.stalledIntervalMs, onError: this.onError }));
     }
+    const requeue = new Worker<RequeueJob>(
+      QueueNames.requeue(disk),
+      (job) => drivers.queueOf(job.data.disk, job.data.hctx).push(Buffer.from(job.data.message, 'base64')),
+      workerOptions(this.connection, this.keys, 1, this.stalledIntervalMs),
+    );
+    requeue.on('error', () => undefined);
+    list.push(requeue);
     this.workers.set(disk, list);
   };
 

@@ -1,0 +1,82 @@
+// Mirrors nothing in the kernel, where the block layer cannot die apart from its driver:
+// the liveness lease of one dispatch instance as the owner of one disk's requests
+// (DESIGN §3). Its epoch names the owner on the wire; while the lease is renewed the
+// owner's budget and completion list are its own, and when it lapses any other owner
+// reclaims them (I3) and every page op of its batches is refused (I4).
+import type { OwnerRegistry } from '#redis-mq';
+
+/** How long an owner lease lasts without renewal, ms (`OWNER_LEASE_MS`). */
+export const DEFAULT_OWNER_LEASE_MS = 5000;
+
+/**
+ * Invariants:
+ *   - `epoch` is set from `open()` on and never changes: a lost lease is never re-taken
+ *     under the same epoch (the queue that held it is replaced, with a new epoch).
+ *   - The lease is renewed every `leaseMs / 3`; each renewal also reclaims the owners of
+ *     this disk whose lease expired.
+ *   - `onLost` runs at most once, when a renewal finds the epoch gone.
+ */
+export class OwnerLease {
+  private epochValue = 0;
+  private timer?: NodeJS.Timeout;
+  private lost = false;
+  private closed = false;
+
+  constructor(
+    private readonly owners: OwnerRegistry,
+    readonly disk: string,
+    readonly leaseMs: number,
+    private readonly onLost: () => void,
+    private readonly onReclaimed: (epochs: number[]) => void = () => undefined,
+  ) {}
+
+  /** The owner epoch; 0 before `open()`. */
+  get epoch(): number {
+    return this.epochValue;
+  }
+
+  get alive(): boolean {
+    return this.epochValue > 0 && !this.lost && !this.closed;
+  }
+
+  /** Registers a new epoch for this disk and starts renewing it. */
+  async open(): Promise<number> {
+    this.epochValue = await this.owners.register(this.disk, this.leaseMs);
+    this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.timer.unref();
+    return this.epochValue;
+  }
+
+  /** Renews now (also reclaims expired owners); a failure (Redis away) is retried next tick. */
+  async renew(): Promise<void> {
+    if (!this.alive) return;
+    try {
+      const { alive, reclaimed } = await this.owners.renew(this.disk, this.epochValue, this.leaseMs);
+      if (reclaimed.length) this.onReclaimed(reclaimed);
+      if (!alive && !this.closed) this.lose();
+    } catch {
+      // Redis away: the lease runs on; a renewal that comes too late finds it gone.
+    }
+  }
+
+  /** Called when Redis says the epoch is gone (a renewal, or a refused batch). */
+  lose(): void {
+    if (this.lost) return;
+    this.lost = true;
+    this.stopTimer();
+    this.onLost();
+  }
+
+  /** Stops renewing; with `release`, gives the budget back at once (a clean shutdown). */
+  async close(release: boolean): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopTimer();
+    if (release && this.epochValue > 0 && !this.lost) await this.owners.unregister(this.disk, this.epochValue).catch(() => undefined);
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

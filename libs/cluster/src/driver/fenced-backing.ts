@@ -1,0 +1,57 @@
+// Mirrors null_blk's memory backing path (`null_handle_memory_backed`) as the rnull
+// service runs it: the page ops of one batch, in one fenced script run (DESIGN §3, I4):
+// they move data only while this worker still holds the batch's lease and the batch's
+// owner is alive, checked in the same atomic step as the copies.
+import { BlkStatus, type Hctx, type Request, ReqOp } from '#blk-mq';
+import { type FencedPageOp, type PageStore, requestId, readDataId } from '#redis-mq';
+import type { Backing, RnullPdu } from '#rnull';
+import type { BatchFence } from './driver-host';
+
+/** The page op of one request, or undefined for ops that move nothing (FLUSH). */
+function pageOp(rq: Request<RnullPdu>, epoch: number): FencedPageOp | undefined {
+  const t = rq.token;
+  switch (rq.op) {
+    case ReqOp.WRITE:
+      return { op: 'write', sector: rq.sector, len: rq.bytes, id: requestId(epoch, t.hctx, t.tag, t.gen) };
+    case ReqOp.READ:
+      return { op: 'read', sector: rq.sector, len: rq.bytes, id: readDataId(epoch, t.hctx, t.tag, t.gen) };
+    case ReqOp.DISCARD:
+      return { op: 'discard', sector: rq.sector, len: rq.bytes };
+    case ReqOp.WRITE_ZEROES:
+      return { op: 'writeZeroes', sector: rq.sector, len: rq.bytes };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Contract: one status per request, in order; one script run per call. A fenced-out batch
+ * (lease lost, owner gone) moves nothing and its requests get IOERR here; their ends are
+ * then refused by `endBatch` for the same reason, so no client ever sees that status.
+ */
+export class FencedBacking implements Backing {
+  constructor(
+    private readonly pages: PageStore,
+    private readonly disk: string,
+  ) {}
+
+  async transfer(rqs: readonly Request<RnullPdu>[], hctx?: Hctx<unknown>): Promise<BlkStatus[]> {
+    const fence = hctx?.driverData as BatchFence | undefined;
+    if (!fence) throw new Error(`${this.disk}: a fenced backing needs the batch fence as the hctx's driver data`);
+    const ops: FencedPageOp[] = [];
+    const at: number[] = [];
+    rqs.forEach((rq, i) => {
+      const op = pageOp(rq, fence.epoch);
+      if (op) {
+        at.push(i);
+        ops.push(op);
+      }
+    });
+    const statuses = rqs.map(() => BlkStatus.OK);
+    if (ops.length === 0) return statuses;
+    const result = await this.pages.runFenced(this.disk, { leasedKey: fence.leasedKey, member: fence.member, epoch: fence.epoch }, ops);
+    if (!Array.isArray(result)) return rqs.map(() => BlkStatus.IOERR);
+    at.forEach((i, k) => (statuses[i] = result[k] === 0 ? BlkStatus.OK : BlkStatus.IOERR));
+    return statuses;
+  }
+}
