@@ -24,7 +24,15 @@ export type ScriptName =
   | 'pushBatch'
   | 'claimBatches'
   | 'reclaimLeases'
-  | 'allocAndQueue';
+  | 'allocAndQueue'
+  | 'pushMessage'
+  | 'claimLeases'
+  | 'reclaimExpired'
+  | 'queueBatch'
+  | 'registerOwner'
+  | 'renewOwner'
+  | 'runPageOps'
+  | 'endBatch';
 
 /** One script file, parsed. */
 export interface LuaScript {
