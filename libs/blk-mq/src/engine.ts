@@ -3,6 +3,7 @@
 // submitter. Any `Operations` implementation runs on it, in process.
 
 import { BlkStatus } from './blk-status';
+import { checkInt } from './config-check';
 import { Dispatcher } from './dispatch';
 import { Hctx } from './hctx';
 import { InProcRequestTable } from './inproc-request-table';
@@ -12,6 +13,7 @@ import { Request, RequestHost } from './request';
 import { RequestToken } from './request-table';
 import { RequeueList } from './requeue-list';
 import { Completion, DiskGeometry, PendingSubmission, Submission, prepareSubmission } from './submission';
+import { MAX_SUBMISSION_BYTES } from './submission-check';
 import { TagSet } from './tag-set';
 import { TagWaitQueue } from './tag-wait';
 import { TimeoutHandler } from './timeout-handler';
@@ -29,6 +31,11 @@ export interface EngineOptions {
   readonly now?: () => number;
   /** How plug flushes are scheduled. Default `setImmediate` (one batch per tick). */
   readonly tick?: TickScheduler;
+  /**
+   * Largest READ / WRITE one submission may move, bytes; bigger ones are refused (field
+   * 'bytes'). Default `MAX_SUBMISSION_BYTES` (1 GiB).
+   */
+  readonly maxSubmissionBytes?: number;
   /** Told about every exception a driver method threw (the request gets IOERR). */
   readonly onDriverError?: (err: unknown, where: string, rq?: Request<unknown>) => void;
 }
@@ -72,6 +79,8 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   readonly table: InProcRequestTable;
   readonly hctxs: readonly Hctx<H>[];
   readonly timeoutMs: number;
+  /** `EngineOptions.maxSubmissionBytes`, resolved. */
+  readonly maxSubmissionBytes: number;
   readonly counters: EngineCounters = {
     submitted: 0, completed: 0, failed: 0, requests: 0, tagWaits: 0,
     requeued: 0, timeouts: 0, lateCompletes: 0, driverErrors: 0,
@@ -94,6 +103,10 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
     private readonly ops: Operations<T, H>,
     private readonly opts: EngineOptions = {},
   ) {
+    this.maxSubmissionBytes =
+      opts.maxSubmissionBytes === undefined
+        ? MAX_SUBMISSION_BYTES
+        : checkInt('EngineOptions.maxSubmissionBytes', opts.maxSubmissionBytes, geometry.limits.logicalBlockSize, Number.MAX_SAFE_INTEGER);
     this.table = new InProcRequestTable(geometry.name, tagSet.config);
     this.timeoutMs = tagSet.timeoutMs;
     this.clock = opts.now ?? (() => Date.now());
@@ -130,7 +143,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   submit(sub: Submission): Promise<Completion> {
     this.counters.submitted += 1;
     if (this.closing) return Promise.resolve(this.refused({ status: BlkStatus.OFFLINE, error: `${this.geometry.name}: disk is deleted` }));
-    const prep = prepareSubmission(sub, this.geometry);
+    const prep = prepareSubmission(sub, this.geometry, { maxSubmissionBytes: this.maxSubmissionBytes });
     if (prep.done) return Promise.resolve(this.refused(prep.done));
     let hctx: number;
     try {

@@ -59,6 +59,7 @@ export {
   type Operations,
 } from './operations';
 export * from './submission';
+export * from './submission-check';
 export * from './plug';
 export * from './dispatch';
 export * from './requeue-list';
