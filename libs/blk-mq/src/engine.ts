@@ -73,7 +73,8 @@ interface Issued<T> {
  *   - every submission settles exactly once; its tags are held by the submitter's
  *     reference until the engine has its completion (recycle 'on-drop');
  *   - `live` holds exactly the issued requests that have not ended, one per slot;
- *   - tag waiters are served FIFO per pool and never fail.
+ *   - tag waiters never fail; per pool they are served round robin between clients,
+ *     FIFO within one client (`TagWaitQueue`).
  */
 export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   readonly table: InProcRequestTable;
@@ -156,12 +157,13 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
     if (!Number.isInteger(hctx) || hctx < 0 || hctx >= this.hctxs.length) {
       return Promise.resolve(this.refused({ status: BlkStatus.IOERR, error: `driver mapQueues returned hctx ${hctx}` }));
     }
+    const client = typeof sub.client === 'number' ? sub.client : (sub.cpu ?? 0);
     this.pendingCount += 1;
     return new Promise((resolve) => {
       const p = new PendingSubmission(prep.bios.length, prep.buffer, (c) => this.settle(c, resolve));
       for (const bio of prep.bios) {
         const waitsBefore = this.waits.waits;
-        this.waits.acquire(hctx, (token) => this.issue(token, bio, p));
+        this.waits.acquire(hctx, client, (token) => this.issue(token, bio, p));
         this.counters.tagWaits += this.waits.waits - waitsBefore;
       }
     });
