@@ -61,6 +61,7 @@ export {
 export * from './submission';
 export * from './submission-check';
 export * from './plug';
+export * from './merge';
 export * from './dispatch';
 export * from './requeue-list';
 export * from './tag-wait';
