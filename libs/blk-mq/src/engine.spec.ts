@@ -90,7 +90,7 @@ describe('engine', () => {
       commitRqs() {},
       complete() {},
     };
-    const disk = new GenDiskBuilder().name('qr0').capacitySectors(64).build(new TagSet({ queueDepth: 8 }), ops);
+    const disk = new GenDiskBuilder().name('qr0').capacitySectors(64).build(new TagSet({ queueDepth: 8 }), ops, { noMerges: true });
     const res = await Promise.all([0, 1, 2].map((s) => disk.submit({ op: ReqOp.DISCARD, sector: s, bytes: 512 })));
     expect(res.map((c) => c.status)).toEqual([BlkStatus.NOTSUPP, BlkStatus.NOTSUPP, BlkStatus.NOTSUPP]);
     const w = await Promise.all([0, 1, 2].map((s) => disk.submit({ op: ReqOp.WRITE, sector: s, data: new Uint8Array(512) })));

@@ -1,17 +1,22 @@
 // Mirrors the blk-mq core behind one `struct request_queue`: tag allocation with wait
-// queues, plugging, dispatch to the driver, requeue, timeouts and completion to the
-// submitter. Any `Operations` implementation runs on it, in process.
+// queues, plugging with back merges, dispatch to the driver, requeue, timeouts and
+// completion to the submitter. Any `Operations` implementation runs on it; a driver in
+// another process ends requests through `endRemote`.
 
 import { BlkStatus } from './blk-status';
+import { checkInt } from './config-check';
 import { Dispatcher } from './dispatch';
 import { Hctx } from './hctx';
 import { InProcRequestTable } from './inproc-request-table';
 import { Operations, TimeoutAction, defaultMapQueues, defaultTimeout } from './operations';
+import { canBackMerge } from './merge';
 import { Plug, TickScheduler, nextTick } from './plug';
+import { maxRequestBytes } from './queue-limits';
 import { Request, RequestHost } from './request';
 import { RequestToken } from './request-table';
 import { RequeueList } from './requeue-list';
 import { Completion, DiskGeometry, PendingSubmission, Submission, prepareSubmission } from './submission';
+import { MAX_SUBMISSION_BYTES } from './submission-check';
 import { TagSet } from './tag-set';
 import { TagWaitQueue } from './tag-wait';
 import { TimeoutHandler } from './timeout-handler';
@@ -29,6 +34,16 @@ export interface EngineOptions {
   readonly now?: () => number;
   /** How plug flushes are scheduled. Default `setImmediate` (one batch per tick). */
   readonly tick?: TickScheduler;
+  /**
+   * Largest READ / WRITE one submission may move, bytes; bigger ones are refused (field
+   * 'bytes'). Default `MAX_SUBMISSION_BYTES` (1 GiB).
+   */
+  readonly maxSubmissionBytes?: number;
+  /**
+   * The queue's `nomerges` attribute: true keeps every bio in a request of its own (no plug
+   * merge). Default false: bios that continue the plug's last request join it.
+   */
+  readonly noMerges?: boolean;
   /** Told about every exception a driver method threw (the request gets IOERR). */
   readonly onDriverError?: (err: unknown, where: string, rq?: Request<unknown>) => void;
 }
@@ -42,6 +57,8 @@ export interface EngineCounters {
   failed: number;
   /** Requests issued to hctxs (a split submission issues several). */
   requests: number;
+  /** Bios back-merged into a plugged request instead of taking a tag. */
+  merges: number;
   /** Requests that waited for a tag. */
   tagWaits: number;
   requeued: number;
@@ -52,9 +69,11 @@ export interface EngineCounters {
   driverErrors: number;
 }
 
+/** A live request and the submissions it carries a part of, one per bio (`rq.bios[i]` is `parts[i]`'s). */
 interface Issued<T> {
   readonly rq: Request<T>;
-  readonly pending: PendingSubmission;
+  readonly parts: PendingSubmission[];
+  /** The message the submissions get when the request fails. */
   error?: string;
   timeoutDone?: boolean;
 }
@@ -66,14 +85,23 @@ interface Issued<T> {
  *   - every submission settles exactly once; its tags are held by the submitter's
  *     reference until the engine has its completion (recycle 'on-drop');
  *   - `live` holds exactly the issued requests that have not ended, one per slot;
- *   - tag waiters are served FIFO per pool and never fail.
+ *   - a request carries one bio per submission part (`Issued.parts`), so a request
+ *     merged from several submissions reports its end to each of them;
+ *   - a bio is merged only into a request still in the plug, never beyond
+ *     `maxRequestBytes`;
+ *   - tag waiters never fail; per pool they are served round robin between clients,
+ *     FIFO within one client (`TagWaitQueue`).
  */
 export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   readonly table: InProcRequestTable;
   readonly hctxs: readonly Hctx<H>[];
   readonly timeoutMs: number;
+  /** Largest request (`maxRequestBytes` of the disk's limits): merges stop there. */
+  readonly maxRequestBytes: number;
+  /** `EngineOptions.maxSubmissionBytes`, resolved. */
+  readonly maxSubmissionBytes: number;
   readonly counters: EngineCounters = {
-    submitted: 0, completed: 0, failed: 0, requests: 0, tagWaits: 0,
+    submitted: 0, completed: 0, failed: 0, requests: 0, merges: 0, tagWaits: 0,
     requeued: 0, timeouts: 0, lateCompletes: 0, driverErrors: 0,
   };
   private readonly live = new Map<number, Issued<T>>();
@@ -94,6 +122,11 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
     private readonly ops: Operations<T, H>,
     private readonly opts: EngineOptions = {},
   ) {
+    this.maxSubmissionBytes =
+      opts.maxSubmissionBytes === undefined
+        ? MAX_SUBMISSION_BYTES
+        : checkInt('EngineOptions.maxSubmissionBytes', opts.maxSubmissionBytes, geometry.limits.logicalBlockSize, Number.MAX_SAFE_INTEGER);
+    this.maxRequestBytes = maxRequestBytes(geometry.limits);
     this.table = new InProcRequestTable(geometry.name, tagSet.config);
     this.timeoutMs = tagSet.timeoutMs;
     this.clock = opts.now ?? (() => Date.now());
@@ -130,7 +163,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   submit(sub: Submission): Promise<Completion> {
     this.counters.submitted += 1;
     if (this.closing) return Promise.resolve(this.refused({ status: BlkStatus.OFFLINE, error: `${this.geometry.name}: disk is deleted` }));
-    const prep = prepareSubmission(sub, this.geometry);
+    const prep = prepareSubmission(sub, this.geometry, { maxSubmissionBytes: this.maxSubmissionBytes });
     if (prep.done) return Promise.resolve(this.refused(prep.done));
     let hctx: number;
     try {
@@ -143,12 +176,14 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
     if (!Number.isInteger(hctx) || hctx < 0 || hctx >= this.hctxs.length) {
       return Promise.resolve(this.refused({ status: BlkStatus.IOERR, error: `driver mapQueues returned hctx ${hctx}` }));
     }
+    const client = typeof sub.client === 'number' ? sub.client : (sub.cpu ?? 0);
     this.pendingCount += 1;
     return new Promise((resolve) => {
       const p = new PendingSubmission(prep.bios.length, prep.buffer, (c) => this.settle(c, resolve));
       for (const bio of prep.bios) {
+        if (this.tryPlugMerge(hctx, bio, p)) continue;
         const waitsBefore = this.waits.waits;
-        this.waits.acquire(hctx, (token) => this.issue(token, bio, p));
+        this.waits.acquire(hctx, client, (token) => this.issue(token, bio, p));
         this.counters.tagWaits += this.waits.waits - waitsBefore;
       }
     });
@@ -212,7 +247,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
     if (!it || it.rq !== rq) return;
     this.live.delete(key);
     if (this.table.config.recycle === 'on-drop') this.table.applySync([{ op: 'drop', token: rq.token }]);
-    it.pending.ended(status, it.error);
+    for (const p of it.parts) p.ended(status, it.error);
   }
 
   onComplete(rq: Request<T>): void {
@@ -238,9 +273,25 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
 
   private issue(token: RequestToken, bio: Bio, p: PendingSubmission): void {
     const rq = new Request<T>({ token, op: bio.op, flags: bio.flags, sector: bio.sector, bytes: bio.bytes, bios: [bio] }, this);
-    this.live.set(this.keyOf(token), { rq, pending: p });
+    this.live.set(this.keyOf(token), { rq, parts: [p] });
     this.counters.requests += 1;
     this.plug.add(token.hctx, rq);
+  }
+
+  /**
+   * `blk_attempt_plug_merge`: joins `bio` to the last request plugged for `hctx` when it
+   * continues it (`canBackMerge`). The request is in the plug, so the driver has not seen it.
+   */
+  private tryPlugMerge(hctx: number, bio: Bio, p: PendingSubmission): boolean {
+    if (this.opts.noMerges) return false;
+    const last = this.plug.last(hctx);
+    if (!last || !canBackMerge(last, bio, this.maxRequestBytes)) return false;
+    const it = this.live.get(this.keyOf(last.token));
+    if (!it || it.rq !== last || last.started || last.ended) return false;
+    last.backMerge(bio);
+    it.parts.push(p);
+    this.counters.merges += 1;
+    return true;
   }
 
   private expired(token: RequestToken): void {

@@ -59,7 +59,9 @@ export {
   type Operations,
 } from './operations';
 export * from './submission';
+export * from './submission-check';
 export * from './plug';
+export * from './merge';
 export * from './dispatch';
 export * from './requeue-list';
 export * from './tag-wait';

@@ -44,6 +44,12 @@ export class Plug<R> {
     });
   }
 
+  /** The last request plugged for `hctx`, not yet flushed: the candidate for a back merge. */
+  last(hctx: number): R | undefined {
+    const list = this.lists.get(hctx);
+    return list?.[list.length - 1];
+  }
+
   /** Hands every plugged request to the flusher now. */
   flush(): void {
     if (this.cancel) {

@@ -57,8 +57,8 @@ export class Request<T = unknown> {
   readonly flags: number;
   /** First 512-byte sector. */
   readonly sector: number;
-  readonly bytes: number;
-  readonly bios: readonly Bio[];
+  private byteCount: number;
+  private readonly bioList: Bio[];
   private driverRef = false;
   private hasEnded = false;
   private endStatus: BlkStatus | undefined;
@@ -71,8 +71,35 @@ export class Request<T = unknown> {
     this.op = init.op;
     this.flags = init.flags;
     this.sector = init.sector;
-    this.bytes = init.bytes;
-    this.bios = init.bios;
+    this.byteCount = init.bytes;
+    this.bioList = [...init.bios];
+  }
+
+  /**
+   * Length in bytes. Grows while the request sits in the plug, when bios are back-merged
+   * into it (`backMerge`); fixed once the driver has it.
+   */
+  get bytes(): number {
+    return this.byteCount;
+  }
+
+  /** The bios it carries, in disk order; a merged request carries bios of several submissions. */
+  get bios(): readonly Bio[] {
+    return this.bioList;
+  }
+
+  /**
+   * `bio_attempt_back_merge`, for the block layer only: appends `bio`, which must start
+   * where this request ends, before the request was handed to the driver. The caller
+   * checked that it may merge (`canBackMerge`); here only the order is enforced.
+   */
+  backMerge(bio: Bio): void {
+    if (this.driverRef || this.hasEnded) throw new Error(`${this.name}: back merge into a request the driver has or that ended`);
+    if (bio.sector !== this.sector + this.sectors) {
+      throw new RangeError(`${this.name}: back merge of a bio at sector ${bio.sector}, the request ends at ${this.sector + this.sectors}`);
+    }
+    this.bioList.push(bio);
+    this.byteCount += bio.bytes;
   }
 
   /** `disk/hctx/tag#gen`. */

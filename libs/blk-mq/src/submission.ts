@@ -1,14 +1,12 @@
-// Mirrors submit_bio_noacct()'s checks and the splitting of bio_split_to_limits(): one
-// client IO becomes one or more bios that each fit the disk's queue limits, or a
-// completion that names what was wrong with it (DESIGN invariant 5).
+// Mirrors submit_bio_noacct() and the splitting of bio_split_to_limits(): one client IO
+// becomes one or more bios that each fit the disk's queue limits, or a completion that
+// names what was wrong with it (the checks: `submission-check.ts`; DESIGN I5).
 
-import { Bio, SECTOR_SHIFT, SECTOR_SIZE } from './bio';
+import { Bio, SECTOR_SIZE } from './bio';
 import { BlkStatus } from './blk-status';
 import { QueueLimits, maxRequestBytes } from './queue-limits';
-import { ReqFlag, ReqOp, isReqFlags, isReqOp, opHasData, reqOpName } from './req-op';
-
-/** Largest READ / WRITE one submission may move. */
-export const MAX_SUBMISSION_BYTES = 1 << 30;
+import { ReqFlag, ReqOp } from './req-op';
+import { SubmissionLimits, checkSubmission, submissionBytes } from './submission-check';
 
 /** One IO as a client submits it. */
 export interface Submission {
@@ -23,6 +21,11 @@ export interface Submission {
   readonly flags?: number;
   /** The submitting "cpu" or client index, mapped to an hctx by `mapQueues`. Default 0. */
   readonly cpu?: number;
+  /**
+   * Who submitted (a stream, a connection): tag waiters are served round robin between
+   * clients, FIFO within one. Default `cpu ?? 0`.
+   */
+  readonly client?: number;
 }
 
 /** The outcome of one submission. */
@@ -78,47 +81,17 @@ export type Prepared =
   | { readonly bios: readonly Bio[]; readonly buffer?: Uint8Array; readonly done?: undefined }
   | { readonly done: Completion };
 
-function fail(status: BlkStatus, disk: string, what: string): Prepared {
-  return { done: { status, error: `${disk}: ${what}` } };
-}
-
-/** Checks `sub` against the disk and splits it into bios. Never throws on bad input. */
-export function prepareSubmission(sub: Submission, geo: DiskGeometry): Prepared {
-  const d = geo.name;
+/**
+ * Checks `sub` against the disk (`checkSubmission`) and splits it into bios. Never throws
+ * on bad input: a refusal becomes a completion whose error is `<disk>: <message>`.
+ */
+export function prepareSubmission(sub: Submission, geo: DiskGeometry, limits?: SubmissionLimits): Prepared {
+  const refusal = checkSubmission(sub, geo, limits);
+  if (refusal) return { done: { status: refusal.status, error: `${geo.name}: ${refusal.message}` } };
   const lim = geo.limits;
-  if (typeof sub !== 'object' || sub === null) return fail(BlkStatus.IOERR, d, 'submission must be an object');
   const { op, sector, data } = sub;
-  if (!isReqOp(op)) return fail(BlkStatus.NOTSUPP, d, `unknown op ${String(op)}`);
+  const bytes = submissionBytes(sub);
   let flags = sub.flags ?? 0;
-  if (!isReqFlags(flags)) return fail(BlkStatus.NOTSUPP, d, `unknown flags ${String(flags)}`);
-  if (typeof sector !== 'number' || !Number.isSafeInteger(sector) || sector < 0) {
-    return fail(BlkStatus.IOERR, d, `sector must be a non-negative integer, got ${String(sector)}`);
-  }
-  if (data !== undefined && !(data instanceof Uint8Array)) return fail(BlkStatus.IOERR, d, 'data must be a Uint8Array');
-  if (data !== undefined && !opHasData(op)) return fail(BlkStatus.IOERR, d, `${reqOpName(op)} carries no data`);
-  if (op === ReqOp.WRITE && data === undefined) return fail(BlkStatus.IOERR, d, 'WRITE needs data');
-  const bytes = data?.length ?? sub.bytes ?? (op === ReqOp.FLUSH ? 0 : undefined);
-  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) {
-    return fail(BlkStatus.IOERR, d, `bytes must be a non-negative integer, got ${String(sub.bytes)}`);
-  }
-  if (data !== undefined && sub.bytes !== undefined && sub.bytes !== data.length) {
-    return fail(BlkStatus.IOERR, d, `bytes ${sub.bytes} does not match data length ${data.length}`);
-  }
-  if (op === ReqOp.FLUSH && bytes !== 0) return fail(BlkStatus.IOERR, d, `FLUSH carries no range, got ${bytes} bytes`);
-  if (op !== ReqOp.FLUSH && bytes === 0) return fail(BlkStatus.IOERR, d, `${reqOpName(op)} of 0 bytes`);
-  if (opHasData(op) && bytes > MAX_SUBMISSION_BYTES) {
-    return fail(BlkStatus.IOERR, d, `${reqOpName(op)} of ${bytes} bytes exceeds ${MAX_SUBMISSION_BYTES} per submission`);
-  }
-  const lbs = lim.logicalBlockSize;
-  if (sector % (lbs >> SECTOR_SHIFT) !== 0 || bytes % lbs !== 0) {
-    return fail(BlkStatus.IOERR, d, `sector ${sector} / ${bytes} bytes not aligned to the logical block size ${lbs}`);
-  }
-  const sectors = bytes / SECTOR_SIZE;
-  if (sector + sectors > geo.capacitySectors) {
-    return fail(BlkStatus.IOERR, d, `beyond end of device: sector ${sector} + ${sectors} > capacity ${geo.capacitySectors} sectors`);
-  }
-  if (op === ReqOp.DISCARD && lim.maxDiscardSectors === 0) return fail(BlkStatus.NOTSUPP, d, 'DISCARD not supported');
-  if (op === ReqOp.WRITE_ZEROES && lim.maxWriteZeroesSectors === 0) return fail(BlkStatus.NOTSUPP, d, 'WRITE_ZEROES not supported');
   if (!lim.volatileWriteCache) {
     flags &= ~(ReqFlag.PREFLUSH | ReqFlag.FUA);
     if (op === ReqOp.FLUSH) return { done: { status: BlkStatus.OK } };

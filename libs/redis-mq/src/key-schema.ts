@@ -149,6 +149,46 @@ export class KeySchema {
     if (!/^[a-z]+$/.test(name)) throw new RangeError(`bad queue name ${JSON.stringify(name)}`);
     return queueKeys(`${this.prefix}blk:{/${name}}:`);
   }
+  /**
+   * Keys of the disk's completion batch queue `kind` (v2: softirq or timer ends of the
+   * disk, in the disk's hash slot so `endBatch-6.lua` can forward to it).
+   */
+  diskQueue(disk: string, kind: 'softirq' | 'timer'): BatchQueueKeys {
+    if (kind !== 'softirq' && kind !== 'timer') throw new RangeError(`bad disk queue ${JSON.stringify(kind)}`);
+    return queueKeys(`${this.diskBase(disk)}${kind}:`);
+  }
+
+  // ---- owners and tag budget (v2: the owner holds the request, DESIGN §3) ----
+
+  /** Hash: `used:<pool>` tags held by all owners, `held:<epoch>:<pool>` by one owner. */
+  tagBudget(disk: string): string {
+    return `${this.diskBase(disk)}tags:budget`;
+  }
+
+  /** String counter: the last owner epoch handed out. */
+  ownerEpoch(disk: string): string {
+    return `${this.diskBase(disk)}epoch`;
+  }
+
+  /** Sorted set: live owner epochs, score = lease expiry in ms since the epoch. */
+  owners(disk: string): string {
+    return `${this.diskBase(disk)}owners`;
+  }
+
+  /**
+   * List: end messages for owner `epoch`. Always `completionListPrefix(disk) + epoch`:
+   * `renewOwner-3.lua` builds it that way for owners it reclaims.
+   */
+  completionList(disk: string, epoch: number): string {
+    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`bad owner epoch ${epoch}`);
+    return `${this.completionListPrefix(disk)}${epoch}`;
+  }
+
+  /** The start of every `completionList(disk, epoch)`. */
+  completionListPrefix(disk: string): string {
+    return `${this.diskBase(disk)}cq:`;
+  }
+
   // ---- completion notices (blk_mq_complete_request -> the submitter) ----
 
   /** List: completion notices of `disk` for the dispatch instance `instance`. */

@@ -5,6 +5,9 @@
 //   - A script's name and key count come from its file name and nowhere else.
 //   - Every script opens with a header comment naming its KEYS and ARGV; a file without
 //     one is refused at load, so the house rule cannot rot.
+//   - Shared Lua comes from one place: a line `-- #include name` is replaced by the file
+//     `lua/include/name.lua` (once per script; includes do not nest). Redis scripts cannot
+//     call each other, so this is the only way two scripts share code.
 //   - Each client gets each script defined once (`scriptsFor` caches per client); ioredis
 //     sends EVALSHA and falls back to EVAL on NOSCRIPT, so a Redis restart is survived.
 
@@ -24,7 +27,15 @@ export type ScriptName =
   | 'pushBatch'
   | 'claimBatches'
   | 'reclaimLeases'
-  | 'allocAndQueue';
+  | 'allocAndQueue'
+  | 'pushMessage'
+  | 'claimLeases'
+  | 'reclaimExpired'
+  | 'queueBatch'
+  | 'registerOwner'
+  | 'renewOwner'
+  | 'runPageOps'
+  | 'endBatch';
 
 /** One script file, parsed. */
 export interface LuaScript {
@@ -39,6 +50,7 @@ export interface LuaScript {
 export type ScriptArg = string | number | Buffer;
 
 const FILE_NAME = /^([a-z][A-Za-z]*)-(\d+)\.lua$/;
+const INCLUDE = /^-- #include ([a-z][A-Za-z]*)$/gm;
 const COMMAND_PREFIX = 'redisMq_';
 
 /**
@@ -69,8 +81,20 @@ function parseScript(dir: string, file: string): LuaScript {
     file,
     numberOfKeys: Number(m[2]),
     readOnly: /^-- Read-only\./m.test(header),
-    lua,
+    lua: expandIncludes(dir, file, lua),
   };
+}
+
+/** `lua` with each `-- #include name` line replaced by `include/name.lua` of `dir`. */
+function expandIncludes(dir: string, file: string, lua: string): string {
+  const seen = new Set<string>();
+  return lua.replace(INCLUDE, (_line, name: string) => {
+    if (seen.has(name)) throw new Error(`redis-mq: ${file}: includes ${name} twice`);
+    seen.add(name);
+    const included = path.join(dir, 'include', `${name}.lua`);
+    if (!existsSync(included)) throw new Error(`redis-mq: ${file}: no include ${included}`);
+    return readFileSync(included, 'utf8').replace(/\n$/, '');
+  });
 }
 
 let loaded: ReadonlyMap<string, LuaScript> | undefined;

@@ -19,6 +19,10 @@ export enum ScriptCode {
   RequestDataSize = -4,
   /** `createTable` (reshape): the table to replace has a slot that is not IDLE. */
   TableBusy = -5,
+  /** v2 scripts: the owner epoch is not (or no longer) in `owners`, or its lease ran out. */
+  OwnerGone = -6,
+  /** v2 fenced scripts: the caller's lease member is no longer in the queue's `leased`. */
+  LeaseLost = -7,
 }
 
 /** Base of every error raised for a script's refusal. */
@@ -45,12 +49,20 @@ export class TableBusyError extends RedisMqError {}
 /** A copy between request data and the page store named missing or mis-sized data (EINVAL). */
 export class RequestDataError extends RedisMqError {}
 
+/** The owner epoch is gone (its lease expired and was reclaimed): stop using it (ESTALE). */
+export class OwnerGoneError extends RedisMqError {}
+
+/** The batch's lease was lost (reclaimed and maybe claimed again): leave the batch alone. */
+export class LeaseLostError extends RedisMqError {}
+
 const MESSAGES: Record<ScriptCode, string> = {
   [ScriptCode.TableConfigMismatch]: 'request table exists with another configuration',
   [ScriptCode.NoTable]: 'no request table (never created, or destroyed)',
   [ScriptCode.NoRequestData]: 'request data field does not exist',
   [ScriptCode.RequestDataSize]: 'request data field has the wrong length',
   [ScriptCode.TableBusy]: 'request table has live requests; retry when the disk is idle',
+  [ScriptCode.OwnerGone]: 'owner epoch is not alive (lease expired or reclaimed)',
+  [ScriptCode.LeaseLost]: 'batch lease is no longer held',
 };
 
 /** The typed error for `code`, returned by `script`, about `subject` (a disk or token). */
@@ -64,6 +76,10 @@ export function scriptError(script: string, code: number, subject: string): Redi
       return new TableNotFoundError(code, script, message);
     case ScriptCode.TableBusy:
       return new TableBusyError(code, script, message);
+    case ScriptCode.OwnerGone:
+      return new OwnerGoneError(code, script, message);
+    case ScriptCode.LeaseLost:
+      return new LeaseLostError(code, script, message);
     case ScriptCode.NoRequestData:
     case ScriptCode.RequestDataSize:
       return new RequestDataError(code, script, message);

@@ -1,0 +1,23 @@
+// Mirrors blk_attempt_plug_merge() with blk_rq_merge_ok() and bio_attempt_back_merge()
+// (block/blk-merge.c): a bio that continues the last request of the plug joins it instead
+// of taking a tag of its own.
+
+import type { Bio } from './bio';
+import { ReqOp } from './req-op';
+import type { Request } from './request';
+
+/**
+ * True when `bio` may be back-merged into `rq`: both READ or both WRITE, the same flags,
+ * `bio` starts exactly where `rq` ends, and together they fit `maxBytes`
+ * (`maxRequestBytes(limits)`). The caller makes sure `rq` has not reached the driver
+ * (it is still in the plug).
+ */
+export function canBackMerge(rq: Request<unknown>, bio: Bio, maxBytes: number): boolean {
+  return (
+    (rq.op === ReqOp.READ || rq.op === ReqOp.WRITE) &&
+    bio.op === rq.op &&
+    bio.flags === rq.flags &&
+    bio.sector === rq.sector + rq.sectors &&
+    rq.bytes + bio.bytes <= maxBytes
+  );
+}

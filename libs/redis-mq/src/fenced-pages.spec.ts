@@ -1,0 +1,131 @@
+// FencedPages (runPageOps-4.lua) against a real Redis: the lease and owner fences change
+// nothing (or only drop payloads), read after write, partial pages, per-op payload
+// failures, payload fields deleted after the copy, a 512 MiB write zeroes of a sparse disk.
+import { readDataId, requestId } from './batch-codec';
+import { FencedPages, type PageFence } from './fenced-pages';
+import { LeasedQueue } from './leased-queue';
+import { OwnerRegistry } from './owner-registry';
+import { PageStore } from './page-store';
+import { ScriptCode } from './script-errors';
+import { RedisTestEnv } from './testing/redis-test-env';
+
+const env = new RedisTestEnv('fenced-pages');
+afterEach(() => env.cleanup());
+afterAll(() => env.close());
+
+const DISK = 'd0';
+
+async function setup() {
+  const keys = env.keys();
+  const epoch = await new OwnerRegistry(env.redis, keys).register(DISK, 60_000);
+  const queue = new LeasedQueue(env.redis, 'q', keys.hctxQueue(DISK, 0));
+  await queue.push(Buffer.from('batch'));
+  const [lease] = await queue.claim(1, 60_000);
+  const fence: PageFence = { leased: queue.keys.leased, member: lease.member, epoch };
+  const stage = (tag: number, data: Buffer) => env.redis.hset(keys.requestData(DISK), requestId(epoch, 0, tag, 1), data);
+  const readData = (tag: number) => env.redis.hgetBuffer(keys.requestData(DISK), readDataId(epoch, 0, tag, 1));
+  return { keys, epoch, queue, lease, fence, stage, readData, pages: new FencedPages(env.redis, keys), store: new PageStore(env.redis, keys) };
+}
+
+const id = (epoch: number, tag: number) => requestId(epoch, 0, tag, 1);
+
+describe('FencedPages.runFenced', () => {
+  it('copies writes in, deletes their payloads, and copies reads out, partial pages included', async () => {
+    const { keys, epoch, fence, stage, readData, pages, store } = await setup();
+    const a = Buffer.alloc(1024, 0xaa);
+    const b = Buffer.alloc(8192, 0xbb);
+    await stage(1, a);
+    await stage(2, b);
+    const result = await pages.runFenced(DISK, fence, [
+      { op: 'write', sector: 1, bytes: 1024, id: id(epoch, 1) },
+      { op: 'write', sector: 12, bytes: 8192, id: id(epoch, 2) },
+      { op: 'read', sector: 0, bytes: 4096, id: id(epoch, 3) },
+      { op: 'read', sector: 14, bytes: 1024, id: id(epoch, 4) },
+    ]);
+    expect(result).toEqual({ status: 'ok', results: [0, 0, 0, 0] });
+    expect(await readData(3)).toEqual(Buffer.concat([Buffer.alloc(512), a, Buffer.alloc(2560)]));
+    expect(await readData(4)).toEqual(Buffer.alloc(1024, 0xbb));
+    expect(await env.redis.hexists(keys.requestData(DISK), id(epoch, 1))).toBe(0);
+    expect(await env.redis.hexists(keys.requestData(DISK), id(epoch, 2))).toBe(0);
+    expect(await store.read(DISK, 12, 8192)).toEqual(b);
+    expect(await store.pagesUsed(DISK)).toBe(4);
+  });
+
+  it('fails only the request whose payload is missing or mis-sized', async () => {
+    const { keys, epoch, fence, stage, pages, store } = await setup();
+    await stage(1, Buffer.alloc(100, 1));
+    await stage(2, Buffer.alloc(512, 2));
+    const result = await pages.runFenced(DISK, fence, [
+      { op: 'write', sector: 0, bytes: 512, id: id(epoch, 1) },
+      { op: 'write', sector: 8, bytes: 512, id: id(epoch, 9) },
+      { op: 'write', sector: 16, bytes: 512, id: id(epoch, 2) },
+    ]);
+    expect(result).toEqual({ status: 'ok', results: [ScriptCode.RequestDataSize, ScriptCode.NoRequestData, 0] });
+    expect(await store.pagesUsed(DISK)).toBe(1);
+    expect(await store.read(DISK, 16, 512)).toEqual(Buffer.alloc(512, 2));
+    expect(await env.redis.hlen(keys.requestData(DISK))).toBe(0);
+  });
+
+  it('a lost lease changes nothing', async () => {
+    const { keys, epoch, queue, lease, fence, stage, pages } = await setup();
+    await stage(1, Buffer.alloc(512, 1));
+    await queue.ack([lease.member]);
+    const ops = [{ op: 'write' as const, sector: 0, bytes: 512, id: id(epoch, 1) }, { op: 'read' as const, sector: 0, bytes: 512, id: id(epoch, 2) }];
+    expect(await pages.runFenced(DISK, fence, ops)).toEqual({ status: 'leaseLost' });
+    expect(await env.redis.hlen(keys.requestData(DISK))).toBe(1);
+    expect(await env.redis.exists(keys.pages(DISK))).toBe(0);
+  });
+
+  it('a gone owner moves nothing and drops the batch\'s write payloads', async () => {
+    const { keys, epoch, fence, stage, pages, store } = await setup();
+    await store.write(DISK, 0, Buffer.alloc(4096, 7));
+    await stage(1, Buffer.alloc(512, 1));
+    await env.redis.zrem(keys.owners(DISK), epoch);
+    const ops = [
+      { op: 'write' as const, sector: 0, bytes: 512, id: id(epoch, 1) },
+      { op: 'read' as const, sector: 0, bytes: 512, id: id(epoch, 2) },
+      { op: 'discard' as const, sector: 0, bytes: 4096 },
+    ];
+    expect(await pages.runFenced(DISK, fence, ops)).toEqual({ status: 'ownerGone' });
+    expect(await env.redis.exists(keys.requestData(DISK))).toBe(0);
+    expect(await store.read(DISK, 0, 4096)).toEqual(Buffer.alloc(4096, 7));
+  });
+
+  it('a 512 MiB write zeroes of a sparse disk frees the pages inside, zeroes the partial ends, keeps the rest', async () => {
+    const { epoch, fence, stage, pages, store } = await setup();
+    const PAGES = (512 * 1024 * 1024) / 4096;
+    const full = Buffer.alloc(4096, 9);
+    for (const p of [0, 1000, PAGES, PAGES + 5]) await store.write(DISK, p * 8, full);
+    await stage(1, full);
+    await stage(2, full);
+    const result = await pages.runFenced(DISK, fence, [
+      { op: 'write', sector: 5000 * 8, bytes: 4096, id: id(epoch, 1) },
+      { op: 'writeZeroes', sector: 4, bytes: 512 * 1024 * 1024 },
+      { op: 'write', sector: 7000 * 8, bytes: 4096, id: id(epoch, 2) },
+      { op: 'discard', sector: 0, bytes: 2048 },
+    ]);
+    expect(result).toEqual({ status: 'ok', results: [0, 0, 0, 0] });
+    expect(await store.read(DISK, 0, 4096)).toEqual(Buffer.alloc(4096));
+    expect(await store.read(DISK, PAGES * 8, 4096)).toEqual(Buffer.concat([Buffer.alloc(2048), Buffer.alloc(2048, 9)]));
+    expect(await store.read(DISK, (PAGES + 5) * 8, 4096)).toEqual(full);
+    expect(await store.read(DISK, 7000 * 8, 4096)).toEqual(full);
+    expect(await store.pagesUsed(DISK)).toBe(3);
+  });
+
+  it('a discard of 16 TiB visits stored pages only (a walk of its 2^32 pages would not finish)', async () => {
+    const { fence, pages, store } = await setup();
+    const TiB = 2 ** 40;
+    await store.write(DISK, 8, Buffer.alloc(4096, 1));
+    await store.write(DISK, (16 * TiB) / 512, Buffer.alloc(4096, 2));
+    expect(await pages.runFenced(DISK, fence, [{ op: 'discard', sector: 0, bytes: 16 * TiB }])).toEqual({ status: 'ok', results: [0] });
+    expect(await store.pagesUsed(DISK)).toBe(1);
+    expect(await store.read(DISK, (16 * TiB) / 512, 4096)).toEqual(Buffer.alloc(4096, 2));
+  });
+
+  it('refuses malformed ops before sending anything', async () => {
+    const { fence, pages } = await setup();
+    await expect(pages.runFenced(DISK, fence, [{ op: 'read', sector: 0, bytes: 100, id: Buffer.alloc(12) }])).rejects.toThrow(/bad length 100/);
+    await expect(pages.runFenced(DISK, fence, [{ op: 'write', sector: 0, bytes: 512, id: Buffer.alloc(3) }])).rejects.toThrow(/12-byte request id/);
+    await expect(pages.runFenced(DISK, fence, [{ op: 'read', sector: -1, bytes: 512, id: Buffer.alloc(12) }])).rejects.toThrow(/bad sector/);
+  });
+});

@@ -1,0 +1,89 @@
+// Mirrors null_blk's memory-backed data path (`null_handle_memory_backed` over the xarray
+// of pages) for the v2 cluster: the page ops of one batch, fenced by the batch's lease
+// and its owner epoch in the same atomic step as the copies (`runPageOps-4.lua`, I4).
+//
+// Bytes never pass through Node: a write copies its payload from `rqdata[requestId]`
+// (staged by `queueBatch`) into the pages and deletes it; a read copies its range into
+// `rqdata[readDataId]`, where `endBatch` picks it up for the owner.
+//
+// Contracts:
+//   - `runFenced` returns `leaseLost` when the lease member is gone (the batch was
+//     reclaimed: a newer holder runs it) and nothing changed; `ownerGone` when the owner
+//     epoch is gone: no page changed and the batch's write payloads were deleted.
+//   - Otherwise one result per op, in order: 0 done, or a negative `ScriptCode`
+//     (NoRequestData, RequestDataSize) that fails only that request.
+//   - Discard and write zeroes cost O(min(range pages, stored pages)), so a 512 MiB write
+//     zeroes of a sparse disk is cheap.
+import type { Redis } from 'ioredis';
+import { REQUEST_ID_BYTES } from './batch-codec';
+import { KeySchema, checkDiskName } from './key-schema';
+import { scriptsFor, type ScriptArg, type ScriptRunner } from './lua-scripts';
+import { MAX_BATCH_BYTES, PAGE_SIZE, SECTOR_SIZE } from './page-store';
+import { ScriptCode } from './script-errors';
+
+/** One request's page op; `id` is its `requestId` (required for write and read). */
+export type FencedPageOp =
+  | { readonly op: 'write' | 'read'; readonly sector: number; readonly bytes: number; readonly id: Buffer }
+  | { readonly op: 'discard' | 'writeZeroes'; readonly sector: number; readonly bytes: number };
+
+/** What fences a batch: its lease in `leased` (a key) and its owner epoch. */
+export interface PageFence {
+  readonly leased: string;
+  readonly member: Buffer;
+  readonly epoch: number;
+}
+
+export type FencedResult =
+  | { readonly status: 'ok'; readonly results: number[] }
+  | { readonly status: 'leaseLost' }
+  | { readonly status: 'ownerGone' };
+
+const KIND: Record<FencedPageOp['op'], string> = { write: 'W', read: 'R', discard: 'Z', writeZeroes: 'Z' };
+
+export class FencedPages {
+  private readonly scripts: ScriptRunner;
+
+  constructor(
+    readonly redis: Redis,
+    readonly keys: KeySchema = new KeySchema(),
+  ) {
+    this.scripts = scriptsFor(redis);
+  }
+
+  /** Runs `ops` in order, as one atomic step, only while `fence` holds. */
+  async runFenced(disk: string, fence: PageFence, ops: readonly FencedPageOp[]): Promise<FencedResult> {
+    checkDiskName(disk);
+    if (!Buffer.isBuffer(fence.member)) throw new TypeError(`${disk}: runFenced: the fence member must be a Buffer`);
+    if (!Number.isSafeInteger(fence.epoch) || fence.epoch < 0) throw new RangeError(`${disk}: runFenced: bad epoch ${fence.epoch}`);
+    const args: ScriptArg[] = [fence.member, fence.epoch, PAGE_SIZE];
+    let moved = 0;
+    for (const [i, op] of ops.entries()) {
+      const offset = checkRange(disk, i, op);
+      const id = 'id' in op ? op.id : undefined;
+      const zero = op.op === 'discard' || op.op === 'writeZeroes';
+      if (!zero && !(Buffer.isBuffer(id) && id.length === REQUEST_ID_BYTES)) {
+        throw new RangeError(`${disk}: op ${i} (${op.op}): want a ${REQUEST_ID_BYTES}-byte request id`);
+      }
+      if (!(op.op in KIND)) throw new RangeError(`${disk}: op ${i}: unknown op ${String(op.op)}`);
+      moved += zero ? 0 : op.bytes;
+      args.push(KIND[op.op], offset, op.bytes, zero || !id ? '' : id);
+    }
+    if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
+    const keys = [this.keys.pages(disk), this.keys.requestData(disk), fence.leased, this.keys.owners(disk)];
+    const reply = (await this.scripts.run('runPageOps', keys, args)) as number | number[];
+    if (reply === ScriptCode.LeaseLost) return { status: 'leaseLost' };
+    if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
+    return { status: 'ok', results: reply as number[] };
+  }
+}
+
+/** Byte offset of an op's range; a RangeError naming the op when misaligned. */
+function checkRange(disk: string, i: number, op: FencedPageOp): number {
+  if (!Number.isSafeInteger(op.sector) || op.sector < 0) throw new RangeError(`${disk}: op ${i} (${op.op}): bad sector ${op.sector}`);
+  if (!Number.isSafeInteger(op.bytes) || op.bytes < 0 || op.bytes % SECTOR_SIZE !== 0) {
+    throw new RangeError(`${disk}: op ${i} (${op.op}): bad length ${op.bytes}: want a multiple of ${SECTOR_SIZE} bytes`);
+  }
+  const offset = op.sector * SECTOR_SIZE;
+  if (!Number.isSafeInteger(offset + op.bytes)) throw new RangeError(`${disk}: op ${i} (${op.op}): range past 2^53 bytes`);
+  return offset;
+}

@@ -1,0 +1,133 @@
+-- pageRanges (included by the loader at `-- #include pageRanges`; not a script): byte
+-- ranges over a disk's sparse page store through a write-back cache, the page math of
+-- null_blk's copy_to_nullb / copy_from_nullb / null_handle_discard.
+-- newPageRanges(PAGE, stored) -> R, where stored[p] is the stored page p (PAGE bytes),
+-- or nil/false when absent; the caller loads into `stored` every page it will read or
+-- partially overwrite or zero (R.loadsFor says which) before running ops.
+--   R.eachPage(off, len, fn)   fn(p, a, b) for each page the range covers; [a, b) is the
+--                              part inside the range, in page-relative bytes
+--   R.read(off, len)           the bytes; absent pages read as zeros
+--   R.write(off, len, src)     src is exactly len bytes
+--   R.zero(off, len, known)    discard / write-zeroes: whole pages freed, partial pages
+--                              zeroed in place and freed once all zero. With `known` (a
+--                              function returning every stored page index), a range of
+--                              more pages than are stored visits the stored and cached
+--                              pages only: cost O(min(range, stored pages))
+--   R.loadsFor(kind, off, len, fn) fn(p) for each page op `kind` needs loaded: every
+--                              page for 'R', only partially covered pages for 'W'/'Z'
+--                              (at most two, computed without walking the range)
+--   R.flush(pagesKey, chunk)   one HSET / HDEL of pagesKey per `chunk` pages
+-- Guarantees: every page the cache keeps is exactly PAGE bytes and not all zeros after a
+-- zero; ops see the ones before them (write-back cache).
+local function newPageRanges(PAGE, stored)
+  local ZERO = string.rep('\0', PAGE)
+  local cache = {}
+  local R = {}
+
+  function R.eachPage(off, len, fn)
+    if len <= 0 then return end
+    local last = math.floor((off + len - 1) / PAGE)
+    for p = math.floor(off / PAGE), last do
+      local base = p * PAGE
+      fn(p, math.max(off, base) - base, math.min(off + len, base + PAGE) - base)
+    end
+  end
+
+  local function get(p)
+    local v = cache[p]
+    if v == nil then v = stored[p] end
+    return v or nil
+  end
+
+  function R.read(off, len)
+    local parts = {}
+    R.eachPage(off, len, function(p, a, b)
+      local v = get(p)
+      if not v then
+        parts[#parts + 1] = (b - a == PAGE) and ZERO or string.rep('\0', b - a)
+      elseif b - a == PAGE then
+        parts[#parts + 1] = v
+      else
+        parts[#parts + 1] = string.sub(v, a + 1, b)
+      end
+    end)
+    return table.concat(parts)
+  end
+
+  function R.write(off, len, src)
+    R.eachPage(off, len, function(p, a, b)
+      local s = p * PAGE + a - off
+      if a == 0 and b == PAGE then
+        cache[p] = string.sub(src, s + 1, s + PAGE)
+      else
+        local v = get(p) or ZERO
+        cache[p] = string.sub(v, 1, a) .. string.sub(src, s + 1, s + b - a) .. string.sub(v, b + 1)
+      end
+    end)
+  end
+
+  local function zeroPage(p, a, b)
+    if a == 0 and b == PAGE then
+      cache[p] = false
+    else
+      local v = get(p)
+      if v then
+        v = string.sub(v, 1, a) .. string.rep('\0', b - a) .. string.sub(v, b + 1)
+        if v == ZERO then cache[p] = false else cache[p] = v end
+      end
+    end
+  end
+
+  function R.zero(off, len, known)
+    if len <= 0 then return end
+    local first, last = math.floor(off / PAGE), math.floor((off + len - 1) / PAGE)
+    local indexes = known and (last - first + 1 > 64) and known() or nil
+    if not indexes or last - first + 1 <= #indexes then
+      R.eachPage(off, len, zeroPage)
+      return
+    end
+    local seen = {}
+    local function visit(p)
+      if p >= first and p <= last and not seen[p] then
+        seen[p] = true
+        local base = p * PAGE
+        zeroPage(p, math.max(off, base) - base, math.min(off + len, base + PAGE) - base)
+      end
+    end
+    for _, p in ipairs(indexes) do visit(p) end
+    local cached = {}
+    for p in pairs(cache) do cached[#cached + 1] = p end
+    for _, p in ipairs(cached) do visit(p) end
+  end
+
+  function R.loadsFor(kind, off, len, fn)
+    if len <= 0 then return end
+    if kind == 'R' then
+      R.eachPage(off, len, function(p) fn(p) end)
+      return
+    end
+    local first, last = math.floor(off / PAGE), math.floor((off + len - 1) / PAGE)
+    if off % PAGE ~= 0 or (first == last and len < PAGE) then fn(first) end
+    if last ~= first and (off + len) % PAGE ~= 0 then fn(last) end
+  end
+
+  function R.flush(pagesKey, chunk)
+    local sets, dels = {}, {}
+    for p, v in pairs(cache) do
+      if v then
+        sets[#sets + 1] = string.format('%d', p)
+        sets[#sets + 1] = v
+      else
+        dels[#dels + 1] = string.format('%d', p)
+      end
+    end
+    for i = 1, #sets, 2 * chunk do
+      redis.call('HSET', pagesKey, unpack(sets, i, math.min(i + 2 * chunk - 1, #sets)))
+    end
+    for i = 1, #dels, chunk do
+      redis.call('HDEL', pagesKey, unpack(dels, i, math.min(i + chunk - 1, #dels)))
+    end
+  end
+
+  return R
+end

@@ -1,0 +1,86 @@
+-- renewOwner: renew the caller's owner lease, and reclaim the tag budget and completion
+-- list of every other owner whose lease ran out (I3: a dead dispatch instance's tags come
+-- back). With `leave`, the caller instead gives up its own lease the same way (a clean
+-- shutdown: OwnerRegistry.unregister).
+-- KEYS[1] owners  zset    live owner epochs, score = lease expiry (ms since the epoch)
+-- KEYS[2] budget  hash    tags:budget: used:<pool>, held:<epoch>:<pool>
+-- KEYS[3] ownCq   list    the caller's completion list (cq prefix .. ARGV[1]); deleted
+--                         only with `leave`
+-- ARGV[1] epoch   the caller's owner epoch
+-- ARGV[2] now     ms since the epoch; owners with score < now are reclaimed
+-- ARGV[3] leaseMs the caller's new lease runs to now + leaseMs
+-- ARGV[4] cqPrefix the string every completion list of this disk starts with
+--                 (KeySchema.completionListPrefix); the list of a reclaimed epoch e is
+--                 cqPrefix .. e: NOT declared in KEYS, but in the disk's hash slot (the
+--                 prefix holds the disk's hash tag), so it is safe on Redis Cluster (I7)
+-- ARGV[5] leave   '1': reclaim the caller's own epoch now instead of renewing it; '0'
+-- Returns { alive, reclaimed epochs... }: alive is 1 when ARGV[1] was in owners and was
+-- renewed, 0 when it was not there (its lease was lost: the caller must not re-add it,
+-- it registers a new epoch) or with `leave`.
+-- Guarantees (Lua atomicity): an owner is reclaimed whole in one step: for each pool,
+-- used:<pool> decreases by its held:<e>:<pool> (clamped at 0), its held fields, its
+-- completion list and its owners entry are deleted; an owner that renewed before `now`
+-- is never reclaimed; a reclaimed epoch never comes back (queueBatch, runPageOps and
+-- endBatch refuse it).
+-- Redis commands: ZSCORE, ZADD XX, ZRANGE BYSCORE, and when any is reclaimed: HGETALL
+-- budget (pools x live owners fields), one HSET and one HDEL of budget, one DEL per
+-- reclaimed owner, ZREM.
+
+local owners, budget, ownCq = KEYS[1], KEYS[2], KEYS[3]
+local epoch, now, leaseMs, cqPrefix, leave = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5] == '1'
+if not string.match(epoch, '^%d+$') or not now or not leaseMs then
+  return redis.error_reply('renewOwner: bad epoch, now or leaseMs')
+end
+
+local alive = 0
+if leave then
+  redis.call('DEL', ownCq)
+elseif redis.call('ZSCORE', owners, epoch) then
+  redis.call('ZADD', owners, 'XX', now + leaseMs, epoch)
+  alive = 1
+end
+
+local gone, goneSet = {}, {}
+for _, e in ipairs(redis.call('ZRANGE', owners, '-inf', '(' .. ARGV[2], 'BYSCORE')) do
+  if e ~= epoch then
+    gone[#gone + 1] = e
+    goneSet[e] = true
+  end
+end
+if leave and redis.call('ZSCORE', owners, epoch) then
+  gone[#gone + 1] = epoch
+  goneSet[epoch] = true
+end
+if #gone == 0 then return { alive } end
+
+local all = redis.call('HGETALL', budget)
+local used, dels = {}, {}
+for i = 1, #all, 2 do
+  local f, v = all[i], tonumber(all[i + 1]) or 0
+  local pool = string.match(f, '^used:(%d+)$')
+  if pool then used[pool] = (used[pool] or 0) + v end
+end
+for i = 1, #all, 2 do
+  local e, pool = string.match(all[i], '^held:(%d+):(%d+)$')
+  if e and goneSet[e] then
+    used[pool] = math.max(0, (used[pool] or 0) - (tonumber(all[i + 1]) or 0))
+    dels[#dels + 1] = all[i]
+  end
+end
+if #dels > 0 then
+  local sets = {}
+  for pool, v in pairs(used) do
+    sets[#sets + 1] = 'used:' .. pool
+    sets[#sets + 1] = v
+  end
+  redis.call('HSET', budget, unpack(sets))
+  redis.call('HDEL', budget, unpack(dels))
+end
+for _, e in ipairs(gone) do
+  if not leave or e ~= epoch then redis.call('DEL', cqPrefix .. e) end
+end
+redis.call('ZREM', owners, unpack(gone))
+
+local result = { alive }
+for _, e in ipairs(gone) do result[#result + 1] = tonumber(e) end
+return result

@@ -1,0 +1,122 @@
+-- runPageOps: the fenced page ops of one batch (RnullDriver through its Backing, I4):
+-- copy write payloads in from rqdata (and delete them), copy read data out into rqdata,
+-- discard / write zeroes; only while the caller holds the batch's lease and the batch's
+-- owner epoch is alive, checked in the same atomic step as the copies.
+-- KEYS[1] pages   hash  page index -> PAGE bytes (the xarray); a missing page reads as zeros
+-- KEYS[2] rqdata  hash  request id (12 B) -> write payload; request id .. 'r' -> read data
+-- KEYS[3] leased  zset  the leased set of the queue the batch came from (LeasedQueue)
+-- KEYS[4] owners  zset  live owner epochs
+-- ARGV[1] member  the caller's lease member (claim token .. message)
+-- ARGV[2] epoch   the batch's owner epoch
+-- ARGV[3] PAGE    the page size in bytes (4096)
+-- ARGV[4..] four per op: kind, byte offset, length, request id (12 bytes, '' for Z)
+--   W  write          copy in rqdata[id] (exactly length bytes), then HDEL rqdata[id]
+--   R  read           rqdata[id .. 'r'] = the bytes of the range
+--   Z  discard / write zeroes: whole pages freed, partial pages zeroed in place and freed
+--                     once all zero
+-- Returns one result per op, in order: 0 done; -3 (NoRequestData) a write's payload field
+-- is missing; -4 (RequestDataSize) it is not exactly `length` bytes (that op does nothing,
+-- the others run; the wrong-sized field is deleted). Or, for the whole batch: -7
+-- (LeaseLost) when ARGV[1] is not in KEYS[3]: nothing changes; -6 (OwnerGone) when
+-- ARGV[2] is not in KEYS[4]: the write payload fields of the ops are deleted (nobody
+-- will take them) and no page changes.
+-- Guarantees (Lua atomicity): the fence and the copies are one step, so a late or
+-- redelivered batch never moves data (I4); ops run in order, each seeing the ones before.
+-- Redis commands: ZSCORE x2, one HMGET of rqdata (writes), one HMGET of pages (read
+-- ranges and partially covered pages), HKEYS of pages only when a Z range covers more
+-- than 64 pages (then the op costs O(stored pages) instead of O(range)), then one HSET
+-- and one HDEL of pages per 1000 pages, one HSET and one HDEL of rqdata per 1000 fields.
+
+local pagesKey, rqKey, leased, owners = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local PAGE = tonumber(ARGV[3])
+local FIRST, WIDTH, CHUNK = 4, 4, 1000
+local nops = (#ARGV - FIRST + 1) / WIDTH
+if not PAGE or nops ~= math.floor(nops) then return redis.error_reply('runPageOps: want PAGE and 4 ARGV per op') end
+
+-- #include pageRanges
+
+local ops = {}
+for i = 1, nops do
+  local b = FIRST + (i - 1) * WIDTH
+  local op = { kind = ARGV[b], off = tonumber(ARGV[b + 1]), len = tonumber(ARGV[b + 2]), id = ARGV[b + 3] }
+  if not op.off or not op.len or op.off < 0 or op.len < 0 then return redis.error_reply('runPageOps: op ' .. i .. ': bad range') end
+  if op.kind == 'W' or op.kind == 'R' then
+    if #op.id ~= 12 then return redis.error_reply('runPageOps: op ' .. i .. ': want a 12-byte request id') end
+  elseif op.kind ~= 'Z' then
+    return redis.error_reply('runPageOps: op ' .. i .. ': unknown kind ' .. tostring(op.kind))
+  end
+  ops[i] = op
+end
+
+-- The fence (I4).
+if not redis.call('ZSCORE', leased, ARGV[1]) then return -7 end
+local payloadIds = {}
+for _, op in ipairs(ops) do
+  if op.kind == 'W' then payloadIds[#payloadIds + 1] = op.id end
+end
+if not redis.call('ZSCORE', owners, ARGV[2]) then
+  for i = 1, #payloadIds, CHUNK do redis.call('HDEL', rqKey, unpack(payloadIds, i, math.min(i + CHUNK - 1, #payloadIds))) end
+  return -6
+end
+
+-- Load what the ops need, once.
+local sources = {}
+for i = 1, #payloadIds, CHUNK do
+  local j = math.min(i + CHUNK - 1, #payloadIds)
+  local vals = redis.call('HMGET', rqKey, unpack(payloadIds, i, j))
+  for k = 1, j - i + 1 do sources[payloadIds[i + k - 1]] = vals[k] end
+end
+local stored, wanted, wantedList = {}, {}, {}
+local pages = newPageRanges(PAGE, stored)
+for _, op in ipairs(ops) do
+  pages.loadsFor(op.kind, op.off, op.len, function(p)
+    if not wanted[p] then
+      wanted[p] = true
+      wantedList[#wantedList + 1] = string.format('%d', p)
+    end
+  end)
+end
+for i = 1, #wantedList, CHUNK do
+  local j = math.min(i + CHUNK - 1, #wantedList)
+  local vals = redis.call('HMGET', pagesKey, unpack(wantedList, i, j))
+  for k = 1, j - i + 1 do stored[tonumber(wantedList[i + k - 1])] = vals[k] end
+end
+local storedIndexes
+local function known()
+  if not storedIndexes then
+    storedIndexes = redis.call('HKEYS', pagesKey)
+    for i = 1, #storedIndexes do storedIndexes[i] = tonumber(storedIndexes[i]) end
+  end
+  return storedIndexes
+end
+
+-- Run.
+local results, copies = {}, {}
+for i, op in ipairs(ops) do
+  local r = 0
+  if op.kind == 'W' then
+    local src = sources[op.id]
+    if not src then
+      r = -3
+    elseif #src ~= op.len then
+      r = -4
+    else
+      pages.write(op.off, op.len, src)
+    end
+  elseif op.kind == 'R' then
+    copies[#copies + 1] = op.id .. 'r'
+    copies[#copies + 1] = pages.read(op.off, op.len)
+  else
+    pages.zero(op.off, op.len, known)
+  end
+  results[i] = r
+end
+
+pages.flush(pagesKey, CHUNK)
+for i = 1, #copies, 2 * CHUNK do
+  redis.call('HSET', rqKey, unpack(copies, i, math.min(i + 2 * CHUNK - 1, #copies)))
+end
+for i = 1, #payloadIds, CHUNK do
+  redis.call('HDEL', rqKey, unpack(payloadIds, i, math.min(i + CHUNK - 1, #payloadIds)))
+end
+return results
