@@ -32,6 +32,8 @@
 local meta, budget, owners, wait, marker, rqdata = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local HEADER, REQUEST, REQUEST_ID = '<c2BBHHI4I4d', '<HI4BBI4d', '<I4HHI4'
 local HEADER_BYTES, REQUEST_BYTES, WRITE = 24, 20, 1
+
+-- #include chunkedCalls
 local epoch, pool, now, r = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local msgAt = 5 + 2 * r
 local msg = ARGV[msgAt]
@@ -112,7 +114,7 @@ if k > 0 then
       staged[#staged + 1] = ARGV[rqs[i].payload]
     end
   end
-  for i = 1, #staged, 2000 do redis.call('HSET', rqdata, unpack(staged, i, math.min(i + 1999, #staged))) end
+  callChunked('HSET', rqdata, staged, 2, 1000)
   local body = msg
   if k < n then body = string.sub(msg, 1, 6) .. struct.pack('<H', k) .. string.sub(msg, 9, HEADER_BYTES + k * REQUEST_BYTES) end
   redis.call('RPUSH', wait, body)
