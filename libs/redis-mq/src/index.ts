@@ -27,3 +27,48 @@ export {
 } from './script-errors';
 export { BatchQueue, newMessageId, type TakenMessage, type QueueCounts } from './batch-queue';
 export { sendTogether } from './send-together';
+
+// ---- v2 data path (DESIGN §3-6): codec, leased queues, owners, fenced scripts ----
+// Recipe (one script run per step, every key under the disk's hash tag):
+//   dispatch: epoch = await new OwnerRegistry(redis, keys).register(disk, leaseMs), renew it;
+//             k = await new BatchSubmitter(redis, keys).queueBatch({disk, epoch, pool,
+//               releases, message: encodeBatch(...), payloads})          // queueBatch-6
+//   rnull:    [lease] = await new LeasedQueue(redis, name, keys.hctxQueue(disk, h)).claim(…);
+//             await new FencedPages(redis, keys).runFenced(disk, {leased, member, epoch}, ops);
+//             await new EndWriter(redis, keys).endBatch({disk, leased, member, epoch,
+//               end: encodeEnds(MessageKind.End, …), forward})          // endBatch-6
+//   owner:    decodeEnds(await redis.lpopBuffer(keys.completionList(disk, epoch)))
+export {
+  MessageKind,
+  CodecError,
+  MESSAGE_MAGIC,
+  MESSAGE_VERSION,
+  HEADER_FORMAT,
+  REQUEST_FORMAT,
+  END_FORMAT,
+  REQUEST_ID_FORMAT,
+  HEADER_BYTES,
+  REQUEST_BYTES,
+  END_BYTES,
+  REQUEST_ID_BYTES,
+  READ_DATA_ID_BYTES,
+  MAX_RECORDS,
+  encodeBatch,
+  decodeBatch,
+  encodeEnds,
+  decodeEnds,
+  decodeHeader,
+  requestId,
+  readDataId,
+  type EndKind,
+  type MessageHeader,
+  type HeaderFields,
+  type RequestRecord,
+  type EndRecord,
+} from './batch-codec';
+export { LeasedQueue, CLAIM_TOKEN_BYTES, MAX_CLAIM, type Lease, type LeasedQueueCounts } from './leased-queue';
+export { BatchSubmitter, type BudgetRelease, type QueueBatchInput } from './batch-submitter';
+export { OwnerRegistry, type PoolBudget, type RenewResult } from './owner-registry';
+export { FencedPages, type FencedPageOp, type PageFence, type FencedResult } from './fenced-pages';
+export { EndWriter, type EndBatchInput, type EndBatchResult } from './end-writer';
+export { OwnerGoneError, LeaseLostError } from './script-errors';

@@ -12,6 +12,12 @@ describe('KeySchema', () => {
     k.requestData(disk),
     ...k.tableKeys(disk),
     ...Object.values(k.hctxQueue(disk, 0)),
+    ...Object.values(k.diskQueue(disk, 'softirq')),
+    ...Object.values(k.diskQueue(disk, 'timer')),
+    k.tagBudget(disk),
+    k.ownerEpoch(disk),
+    k.owners(disk),
+    k.completionList(disk, 7),
   ];
 
   it('puts every key of a disk under the prefix with the disk as its first hash tag', () => {
@@ -20,6 +26,13 @@ describe('KeySchema', () => {
       expect(/\{([^}]*)\}/.exec(key)?.[1]).toBe('rnullb0');
     }
     expect(new Set(perDisk(keys, 'rnullb0').slice(0, 7)).size).toBe(7);
+  });
+
+  it('builds completion lists as the prefix renewOwner-3.lua extends with the epoch', () => {
+    expect(keys.completionList('d0', 42)).toBe(`${keys.completionListPrefix('d0')}42`);
+    expect(() => keys.completionList('d0', -1)).toThrow(RangeError);
+    expect(() => keys.diskQueue('d0', 'other' as 'timer')).toThrow(RangeError);
+    expect(new Set([keys.diskQueue('d0', 'softirq').wait, keys.diskQueue('d0', 'timer').wait, keys.hctxQueue('d0', 0).wait]).size).toBe(3);
   });
 
   it('builds SCAN patterns that match exactly one disk, escaping glob characters', () => {

@@ -37,10 +37,10 @@ describe('LeasedQueue', () => {
     await q.push(Buffer.from('a'));
     await q.push(Buffer.from('b'));
     await q.push(Buffer.from('c'));
-    const [a] = await q.claim(1, 30);
-    const [b] = await q.claim(1, 60);
+    const [a] = await q.claim(1, 300);
+    const [b] = await q.claim(1, 400);
     expect(await q.reclaim()).toBe(0);
-    await sleep(90);
+    await sleep(450);
     expect(await q.reclaim()).toBe(2);
     expect(await env.redis.lrangeBuffer(q.keys.wait, 0, -1)).toEqual([Buffer.from('a'), Buffer.from('b'), Buffer.from('c')]);
     const again = await q.claim(1, 10_000);

@@ -28,6 +28,11 @@ describe('lua-scripts', () => {
     expect(scripts.get('applyOps')?.readOnly).toBe(false);
   });
 
+  it('expands `-- #include name` from lua/include, so shared Lua lives in one file', () => {
+    for (const s of luaScripts().values()) expect(s.lua).not.toMatch(/^-- #include /m);
+    expect(luaScripts().get('runPageOps')?.lua).toContain('local function newPageRanges(PAGE, stored)');
+  });
+
   it('defines the scripts once per client and refuses a wrong key count', async () => {
     const runner = scriptsFor(env.redis);
     expect(scriptsFor(env.redis)).toBe(runner);

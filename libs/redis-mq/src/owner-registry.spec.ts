@@ -36,14 +36,14 @@ describe('OwnerRegistry', () => {
   it('an expired owner\'s held budget and completion list come back after another owner renews; a renewed owner keeps its budget', async () => {
     const { keys, registry, submitter } = await setup();
     const live = await registry.register(DISK, 60_000);
-    const dying = await registry.register(DISK, 40);
+    const dying = await registry.register(DISK, 60_000);
     expect(await take(submitter, live, 0, 2)).toBe(2);
     expect(await take(submitter, dying, 0, 3)).toBe(3);
     expect(await take(submitter, dying, 1, 4)).toBe(4);
     await env.redis.rpush(keys.completionList(DISK, dying), 'end');
     expect(await registry.budget(DISK)).toEqual([{ pool: 0, used: 5 }, { pool: 1, used: 4 }]);
     expect(await registry.renew(DISK, live, 60_000)).toEqual({ alive: true, reclaimed: [] });
-    await sleep(60);
+    await env.redis.zadd(keys.owners(DISK), Date.now() - 1, dying); // its lease ran out (no timing race under load)
     expect(await registry.renew(DISK, live, 60_000)).toEqual({ alive: true, reclaimed: [dying] });
     expect(await registry.budget(DISK)).toEqual([{ pool: 0, used: 2 }, { pool: 1, used: 0 }]);
     const fields = await env.redis.hkeys(keys.tagBudget(DISK));
@@ -57,12 +57,12 @@ describe('OwnerRegistry', () => {
 
   it('a renew keeps an owner from being reclaimed', async () => {
     const { registry, submitter } = await setup();
-    const a = await registry.register(DISK, 60);
+    const a = await registry.register(DISK, 400);
     const b = await registry.register(DISK, 60_000);
     await take(submitter, a, 0, 1);
-    await sleep(30);
+    await sleep(200);
     expect((await registry.renew(DISK, a, 60_000)).alive).toBe(true);
-    await sleep(40);
+    await sleep(300);
     expect(await registry.renew(DISK, b, 60_000)).toEqual({ alive: true, reclaimed: [] });
     expect(await registry.budget(DISK)).toEqual([{ pool: 0, used: 1 }]);
   });

@@ -19,7 +19,11 @@ export enum ScriptCode {
   RequestDataSize = -4,
   /** `createTable` (reshape): the table to replace has a slot that is not IDLE. */
   TableBusy = -5,
-  /** v2 scripts: the owner epoch is not (or no longer) in `owners`, or its lease ran out. */
+  /**
+   * v2 scripts: the owner epoch is not (or no longer) in `owners`, or its lease ran out.
+   * The one refusal that may change something: `runPageOps` deletes the batch's write
+   * payloads (nobody will take them) before returning it.
+   */
   OwnerGone = -6,
   /** v2 fenced scripts: the caller's lease member is no longer in the queue's `leased`. */
   LeaseLost = -7,

@@ -32,7 +32,6 @@ local pagesKey, rqKey, slotsKey = KEYS[1], KEYS[2], KEYS[3]
 local PAGE = tonumber(ARGV[1])
 local FIRST, WIDTH = 2, 5
 local IN_FLIGHT = 2
-local ZERO = string.rep('\0', PAGE)
 local CHUNK = 1000
 local nops = (#ARGV - FIRST + 1) / WIDTH
 
@@ -43,16 +42,8 @@ local function op(i)
   return ARGV[b], tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), ARGV[b + 3]
 end
 
--- Calls fn(page, a, b) for every page the byte range covers; [a, b) is the part of the
--- page inside the range, in page-relative bytes.
-local function eachPage(off, len, fn)
-  if len <= 0 then return end
-  local last = math.floor((off + len - 1) / PAGE)
-  for p = math.floor(off / PAGE), last do
-    local base = p * PAGE
-    fn(p, math.max(off, base) - base, math.min(off + len, base + PAGE) - base)
-  end
-end
+-- #include chunkedCalls
+-- #include pageRanges
 
 -- Pass 0: which ops run (gates); skipped ops touch nothing below.
 local runs, gated, gateIds = {}, {}, {}
@@ -79,6 +70,7 @@ end
 
 -- Pass 1: which stored pages and request data the batch needs; load each once.
 local stored, wanted, wantedList = {}, {}, {}
+local pages = newPageRanges(PAGE, stored)
 local function want(p)
   if not wanted[p] then
     wanted[p] = true
@@ -91,27 +83,17 @@ for i = 0, nops - 1 do
   if not runs[i] then
     -- skipped
   elseif kind == 'R' or kind == 'O' then
-    eachPage(off, len, function(p) want(p) end)
+    pages.loadsFor('R', off, len, want)
   else
-    eachPage(off, len, function(p, a, b)
-      if a ~= 0 or b ~= PAGE then want(p) end
-    end)
+    pages.loadsFor('W', off, len, want)
     if kind == 'I' and not sources[payload] then
       sources[payload] = true
       sourceList[#sourceList + 1] = payload
     end
   end
 end
-for i = 1, #wantedList, CHUNK do
-  local j = math.min(i + CHUNK - 1, #wantedList)
-  local vals = redis.call('HMGET', pagesKey, unpack(wantedList, i, j))
-  for k = 1, j - i + 1 do stored[tonumber(wantedList[i + k - 1])] = vals[k] end
-end
-for i = 1, #sourceList, CHUNK do
-  local j = math.min(i + CHUNK - 1, #sourceList)
-  local vals = redis.call('HMGET', rqKey, unpack(sourceList, i, j))
-  for k = 1, j - i + 1 do sources[sourceList[i + k - 1]] = vals[k] end
-end
+for field, page in pairs(hmgetInto(pagesKey, wantedList, {}, CHUNK)) do stored[tonumber(field)] = page end
+hmgetInto(rqKey, sourceList, sources, CHUNK)
 for i = 0, nops - 1 do
   local kind, _, len, payload = op(i)
   if not runs[i] then kind = '' end
@@ -123,55 +105,7 @@ for i = 0, nops - 1 do
   end
 end
 
--- Pass 2: run the ops against a write-back cache (false = page freed).
-local cache = {}
-local function get(p)
-  local v = cache[p]
-  if v == nil then v = stored[p] end
-  return v or nil
-end
-
-local function readRange(off, len)
-  local parts = {}
-  eachPage(off, len, function(p, a, b)
-    local v = get(p)
-    if not v then
-      parts[#parts + 1] = (b - a == PAGE) and ZERO or string.rep('\0', b - a)
-    elseif b - a == PAGE then
-      parts[#parts + 1] = v
-    else
-      parts[#parts + 1] = string.sub(v, a + 1, b)
-    end
-  end)
-  return table.concat(parts)
-end
-
-local function writeRange(off, len, src)
-  eachPage(off, len, function(p, a, b)
-    local s = p * PAGE + a - off
-    if a == 0 and b == PAGE then
-      cache[p] = string.sub(src, s + 1, s + PAGE)
-    else
-      local v = get(p) or ZERO
-      cache[p] = string.sub(v, 1, a) .. string.sub(src, s + 1, s + b - a) .. string.sub(v, b + 1)
-    end
-  end)
-end
-
-local function zeroRange(off, len)
-  eachPage(off, len, function(p, a, b)
-    if a == 0 and b == PAGE then
-      cache[p] = false
-    else
-      local v = get(p)
-      if v then
-        v = string.sub(v, 1, a) .. string.rep('\0', b - a) .. string.sub(v, b + 1)
-        if v == ZERO then cache[p] = false else cache[p] = v end
-      end
-    end
-  end)
-end
-
+-- Pass 2: run the ops against the write-back cache of `pages` (false = page freed).
 local results, copies = {}, {}
 for i = 0, nops - 1 do
   local kind, off, len, payload = op(i)
@@ -179,16 +113,16 @@ for i = 0, nops - 1 do
   if not runs[i] then
     r = -1
   elseif kind == 'R' then
-    r = readRange(off, len)
+    r = pages.read(off, len)
   elseif kind == 'W' then
-    writeRange(off, len, payload)
+    pages.write(off, len, payload)
   elseif kind == 'I' then
-    writeRange(off, len, sources[payload])
+    pages.write(off, len, sources[payload])
   elseif kind == 'Z' then
-    zeroRange(off, len)
+    pages.zero(off, len)
   elseif kind == 'O' then
     copies[#copies + 1] = payload
-    copies[#copies + 1] = readRange(off, len)
+    copies[#copies + 1] = pages.read(off, len)
   else
     return redis.error_reply('applyPageOps: unknown op kind ' .. tostring(kind))
   end
@@ -196,22 +130,6 @@ for i = 0, nops - 1 do
 end
 
 -- Flush: one HSET / HDEL per CHUNK pages.
-local sets, dels = {}, {}
-for p, v in pairs(cache) do
-  if v then
-    sets[#sets + 1] = field(p)
-    sets[#sets + 1] = v
-  else
-    dels[#dels + 1] = field(p)
-  end
-end
-for i = 1, #sets, 2 * CHUNK do
-  redis.call('HSET', pagesKey, unpack(sets, i, math.min(i + 2 * CHUNK - 1, #sets)))
-end
-for i = 1, #dels, CHUNK do
-  redis.call('HDEL', pagesKey, unpack(dels, i, math.min(i + CHUNK - 1, #dels)))
-end
-for i = 1, #copies, 2 * CHUNK do
-  redis.call('HSET', rqKey, unpack(copies, i, math.min(i + 2 * CHUNK - 1, #copies)))
-end
+pages.flush(pagesKey, CHUNK)
+callChunked('HSET', rqKey, copies, 2, CHUNK)
 return results

@@ -26,16 +26,22 @@
 -- the tags it could not give back); the pushed message holds exactly the first k
 -- records with the header count rewritten to k, and exactly their payloads are staged,
 -- before the marker is set (a worker that takes the batch sees its payloads).
--- Redis commands: ZSCORE, HMGET meta, HMGET budget, HSET budget (HINCRBY on a mismatch),
+-- Redis commands: ZSCORE, HMGET meta, HMGET budget, HSET of the budget fields that
+-- changed (HINCRBY on a mismatch),
 -- then when k > 0 one HSET rqdata per 1000 writes, RPUSH, ZADD marker. Payload bytes: O(sum of write bytes).
 
 local meta, budget, owners, wait, marker, rqdata = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local HEADER, REQUEST, REQUEST_ID = '<c2BBHHI4I4d', '<HI4BBI4d', '<I4HHI4'
 local HEADER_BYTES, REQUEST_BYTES, WRITE = 24, 20, 1
+
+-- #include chunkedCalls
 local epoch, pool, now, r = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+if not r or r < 0 or not now or not string.match(epoch, '^%d+$') or not string.match(pool, '^%d+$') then
+  return redis.error_reply('queueBatch: bad epoch, pool, now or release count')
+end
 local msgAt = 5 + 2 * r
 local msg = ARGV[msgAt]
-if not r or r < 0 or msg == nil then return redis.error_reply('queueBatch: bad release count or no message') end
+if msg == nil then return redis.error_reply('queueBatch: no message argument') end
 
 -- Checks, before any write.
 local score = redis.call('ZSCORE', owners, epoch)
@@ -81,8 +87,11 @@ for i = 0, r - 1 do
   fields[#fields + 1] = 'held:' .. epoch .. ':' .. rp
 end
 local have = redis.call('HMGET', budget, unpack(fields))
-local value = {}
-for i, f in ipairs(fields) do value[f] = tonumber(have[i]) or 0 end
+local value, before = {}, {}
+for i, f in ipairs(fields) do
+  value[f] = tonumber(have[i]) or 0
+  before[f] = value[f]
+end
 local mismatch = 0
 for _, pr in ipairs(releases) do
   local used, held, c = value[pr[1]], value[pr[2]], pr[3]
@@ -98,10 +107,12 @@ value[usedKey] = value[usedKey] + k
 value[heldKey] = value[heldKey] + k
 local out = {}
 for f, v in pairs(value) do
-  out[#out + 1] = f
-  out[#out + 1] = v
+  if v ~= before[f] then
+    out[#out + 1] = f
+    out[#out + 1] = v
+  end
 end
-redis.call('HSET', budget, unpack(out))
+if #out > 0 then redis.call('HSET', budget, unpack(out)) end
 if mismatch > 0 then redis.call('HINCRBY', budget, 'mismatch:release', mismatch) end
 
 if k > 0 then
@@ -112,7 +123,7 @@ if k > 0 then
       staged[#staged + 1] = ARGV[rqs[i].payload]
     end
   end
-  for i = 1, #staged, 2000 do redis.call('HSET', rqdata, unpack(staged, i, math.min(i + 1999, #staged))) end
+  callChunked('HSET', rqdata, staged, 2, 1000)
   local body = msg
   if k < n then body = string.sub(msg, 1, 6) .. struct.pack('<H', k) .. string.sub(msg, 9, HEADER_BYTES + k * REQUEST_BYTES) end
   redis.call('RPUSH', wait, body)

@@ -33,6 +33,7 @@ local FIRST, WIDTH, CHUNK = 4, 4, 1000
 local nops = (#ARGV - FIRST + 1) / WIDTH
 if not PAGE or nops ~= math.floor(nops) then return redis.error_reply('runPageOps: want PAGE and 4 ARGV per op') end
 
+-- #include chunkedCalls
 -- #include pageRanges
 
 local ops = {}
@@ -55,17 +56,12 @@ for _, op in ipairs(ops) do
   if op.kind == 'W' then payloadIds[#payloadIds + 1] = op.id end
 end
 if not redis.call('ZSCORE', owners, ARGV[2]) then
-  for i = 1, #payloadIds, CHUNK do redis.call('HDEL', rqKey, unpack(payloadIds, i, math.min(i + CHUNK - 1, #payloadIds))) end
+  callChunked('HDEL', rqKey, payloadIds, 1, CHUNK)
   return -6
 end
 
 -- Load what the ops need, once.
-local sources = {}
-for i = 1, #payloadIds, CHUNK do
-  local j = math.min(i + CHUNK - 1, #payloadIds)
-  local vals = redis.call('HMGET', rqKey, unpack(payloadIds, i, j))
-  for k = 1, j - i + 1 do sources[payloadIds[i + k - 1]] = vals[k] end
-end
+local sources = hmgetInto(rqKey, payloadIds, {}, CHUNK)
 local stored, wanted, wantedList = {}, {}, {}
 local pages = newPageRanges(PAGE, stored)
 for _, op in ipairs(ops) do
@@ -76,11 +72,7 @@ for _, op in ipairs(ops) do
     end
   end)
 end
-for i = 1, #wantedList, CHUNK do
-  local j = math.min(i + CHUNK - 1, #wantedList)
-  local vals = redis.call('HMGET', pagesKey, unpack(wantedList, i, j))
-  for k = 1, j - i + 1 do stored[tonumber(wantedList[i + k - 1])] = vals[k] end
-end
+for field, page in pairs(hmgetInto(pagesKey, wantedList, {}, CHUNK)) do stored[tonumber(field)] = page end
 local storedIndexes
 local function known()
   if not storedIndexes then
@@ -113,10 +105,6 @@ for i, op in ipairs(ops) do
 end
 
 pages.flush(pagesKey, CHUNK)
-for i = 1, #copies, 2 * CHUNK do
-  redis.call('HSET', rqKey, unpack(copies, i, math.min(i + 2 * CHUNK - 1, #copies)))
-end
-for i = 1, #payloadIds, CHUNK do
-  redis.call('HDEL', rqKey, unpack(payloadIds, i, math.min(i + CHUNK - 1, #payloadIds)))
-end
+callChunked('HSET', rqKey, copies, 2, CHUNK)
+callChunked('HDEL', rqKey, payloadIds, 1, CHUNK)
 return results

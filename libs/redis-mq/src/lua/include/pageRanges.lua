@@ -17,6 +17,7 @@
 --                              page for 'R', only partially covered pages for 'W'/'Z'
 --                              (at most two, computed without walking the range)
 --   R.flush(pagesKey, chunk)   one HSET / HDEL of pagesKey per `chunk` pages
+-- Needs chunkedCalls included before it.
 -- Guarantees: every page the cache keeps is exactly PAGE bytes and not all zeros after a
 -- zero; ops see the ones before them (write-back cache).
 local function newPageRanges(PAGE, stored)
@@ -121,12 +122,8 @@ local function newPageRanges(PAGE, stored)
         dels[#dels + 1] = string.format('%d', p)
       end
     end
-    for i = 1, #sets, 2 * chunk do
-      redis.call('HSET', pagesKey, unpack(sets, i, math.min(i + 2 * chunk - 1, #sets)))
-    end
-    for i = 1, #dels, chunk do
-      redis.call('HDEL', pagesKey, unpack(dels, i, math.min(i + chunk - 1, #dels)))
-    end
+    callChunked('HSET', pagesKey, sets, 2, chunk)
+    callChunked('HDEL', pagesKey, dels, 1, chunk)
   end
 
   return R
