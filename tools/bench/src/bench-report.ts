@@ -11,6 +11,7 @@ import type { Aim } from './bench-aims';
 import { renderChart } from './bench-chart';
 import { type BenchOptions, configLabel, formatSize } from './bench-matrix';
 import { PATH_NAMES, type PathResult } from './bench-result';
+import { CPU_COLUMNS } from './cpu-per-io';
 import type { MemoryGrowth } from './memory-growth';
 import type { RecycleComparison } from './recycle-compare';
 import type { TimerAccuracy } from './timer-accuracy';
@@ -48,7 +49,10 @@ const mib = (b: number) => (b / 1048576).toFixed(1);
 
 export const CSV_HEADER = [
   'path', 'rw', 'bs', 'qd', 'irqmode', 'memory_backed', 'status', 'iops', 'mib_s', 'p50_us', 'p99_us',
-  'ratio_to_nbdkit', 'redis_cmds_per_io', 'ios', 'seconds', 'errors', 'reason',
+  'ratio_to_nbdkit', 'redis_cmds_per_io', 'ios', 'seconds', 'errors',
+  // CPU µs per IO (cpu-per-io.ts): the server-side sum, then each process role.
+  'cpu_us_per_io', ...CPU_COLUMNS.map((r) => `cpu_${r.replace('-', '_')}_us_per_io`),
+  'reason',
 ];
 
 function csvCell(v: string): string {
@@ -64,7 +68,8 @@ export function toCsv(rows: readonly PathResult[]): string {
       [
         r.path, c.rw, String(c.bs), String(c.qd), String(c.irqmode), c.memoryBacked ? '1' : '0', r.status,
         num(m?.iops, 0), num(m?.mibPerSec, 2), usOf(m?.p50Ns), usOf(m?.p99Ns), num(r.ratioToNbdkit, 3),
-        num(m?.redisCommandsPerIo, 2), m ? String(m.ios) : '', num(m?.seconds, 3), m ? String(m.errors) : '', r.reason ?? '',
+        num(m?.redisCommandsPerIo, 2), m ? String(m.ios) : '', num(m?.seconds, 3), m ? String(m.errors) : '',
+        num(m?.cpu?.totalUs, 2), ...CPU_COLUMNS.map((role) => num(m?.cpu?.byProcess[role], 2)), r.reason ?? '',
       ]
         .map(csvCell)
         .join(','),
@@ -78,16 +83,30 @@ export function toJson(report: BenchReport): string {
   return JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
 }
 
+/**
+ * The CPU columns of the table: the server-side sum, Redis, the four services, the other
+ * server process of the row (nbd-gateway for b in service mode, nbdkit for c, the whole
+ * process for d) and the load client. µs of CPU per IO.
+ */
+export const CPU_TABLE_HEADER = ['cpu µs/IO', 'redis', 'dispatch', 'rnull', 'compl', 'gendisk', 'gw/peer', 'client'];
+
+export function cpuCells(m: PathResult['m']): string[] {
+  const c = m?.cpu;
+  const by = (role: string) => num(c?.byProcess[role], 1);
+  const other = c?.byProcess['nbd-gateway'] ?? c?.byProcess.nbdkit ?? c?.byProcess.inproc;
+  return [num(c?.totalUs, 1), by('redis'), by('dispatch'), by('rnull'), by('completion'), by('gendisk'), num(other, 1), by('client')];
+}
+
 export function renderMatrixTable(rows: readonly PathResult[]): string {
   const body = rows.map((r) => {
     const m = r.m;
     return [
       configLabel(r.config), r.path,
       m ? num(m.iops, 0) : r.status, num(m?.mibPerSec, 1), usOf(m?.p50Ns), usOf(m?.p99Ns),
-      num(r.ratioToNbdkit, 3), num(m?.redisCommandsPerIo, 1), r.m ? '' : (r.reason ?? ''),
+      num(r.ratioToNbdkit, 3), num(m?.redisCommandsPerIo, 1), ...cpuCells(m), r.m ? '' : (r.reason ?? ''),
     ];
   });
-  return renderTable(['config', 'path', 'IOPS', 'MiB/s', 'p50 µs', 'p99 µs', 'x nbdkit', 'redis cmd/IO', 'note'], body);
+  return renderTable(['config', 'path', 'IOPS', 'MiB/s', 'p50 µs', 'p99 µs', 'x nbdkit', 'redis cmd/IO', ...CPU_TABLE_HEADER, 'note'], body);
 }
 
 export function renderText(report: BenchReport): string {
@@ -98,7 +117,14 @@ export function renderText(report: BenchReport): string {
   for (const n of report.notes) out.push(`note: ${n}`);
   out.push('');
   out.push('paths: ' + Object.entries(PATH_NAMES).map(([k, v]) => `${k} = ${v}`).join('; '));
-  if (report.rows.length) out.push('', renderMatrixTable(report.rows).trimEnd());
+  if (report.rows.length) {
+    out.push('', renderMatrixTable(report.rows).trimEnd());
+    out.push(
+      'cpu µs/IO: utime+stime (/proc/<pid>/stat) of each process, Redis by INFO cpu, over the run / IOs. The sum is server side ' +
+        '(redis + dispatch + rnull + completion + gendisk + gw/peer); client = the load generator (this process, path a) or fio ' +
+        '(its own usr+sys, b and c); gw/peer = nbd-gateway (b, --nbd-mode service), nbdkit (c), the whole process (d).',
+    );
+  }
   const rc = report.recycle;
   if (rc) {
     out.push('', `recycle=on-drop vs recycle=inline (path a, ${rc.samplesPerConfig} pairs x ${rc.sampleSeconds} s per configuration)`);
