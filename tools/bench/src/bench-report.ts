@@ -14,6 +14,7 @@ import { PATH_NAMES, type PathResult } from './bench-result';
 import { CPU_COLUMNS } from './cpu-per-io';
 import type { MemoryGrowth } from './memory-growth';
 import type { RecycleComparison } from './recycle-compare';
+import { sizeLabel, type SizeScaling } from './size-scaling';
 import type { TimerAccuracy } from './timer-accuracy';
 
 export interface MachineInfo {
@@ -39,6 +40,7 @@ export interface BenchReport {
   readonly recycle?: RecycleComparison;
   readonly timer?: readonly TimerAccuracy[];
   readonly memory?: MemoryGrowth;
+  readonly sizes?: SizeScaling;
   readonly aims: readonly Aim[];
 }
 
@@ -171,9 +173,53 @@ export function renderText(report: BenchReport): string {
       for (const t of mem.trends) out.push(`  ${t.service.padEnd(12)} ${mem.points.map((p) => mib(p.heapUsed?.[t.service] ?? NaN)).join(' ')}`);
     }
   }
+  if (report.sizes) out.push('', renderSizes(report.sizes).trimEnd());
   if (report.aims.length) {
     out.push('', 'aims (issue 7)');
     out.push(renderTable(['verdict', 'aim', 'figure'], report.aims.map((a) => [a.verdict, a.aim, a.figure])).trimEnd());
+  }
+  return out.join('\n') + '\n';
+}
+
+export const SIZES_CSV_HEADER = [
+  'max_sectors', 'op', 'mib', 'submissions', 'status', 'seconds', 'mib_s', 'ns_per_byte', 'cpu_ns_per_byte',
+  'probe_reads', 'probe_first_us', 'probe_p50_us', 'probe_max_us', 'reason',
+];
+
+export function sizesCsv(sz: SizeScaling): string {
+  const lines = [SIZES_CSV_HEADER.join(',')];
+  for (const r of sz.rows) {
+    lines.push(
+      [
+        r.maxSectors === undefined ? 'default' : String(r.maxSectors), r.op, String(r.bytes / 1048576), String(r.submissions), r.status,
+        num(r.seconds, 4), num(r.mibPerSec, 1), num(r.nsPerByte, 2), num(r.cpuNsPerByte, 2),
+        r.probe ? String(r.probe.reads) : '', usOf(r.probe?.firstNs), usOf(r.probe?.p50Ns), usOf(r.probe?.maxNs), r.reason ?? '',
+      ]
+        .map(csvCell)
+        .join(','),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The sizes section: seconds, MiB/s and ns per byte per row, and the read probe. */
+export function renderSizes(sz: SizeScaling): string {
+  const out: string[] = [];
+  out.push(`IO size scaling (gRPC unary Submit, fresh 1024 MiB disk per row, memory_backed=1, irqmode ${sz.irqmode}; submissions of one row issued at once)`);
+  out.push(
+    renderTable(
+      ['row', 'status', 's', 'MiB/s', 'ns/byte', 'cpu ns/byte', 'note'],
+      sz.rows.map((r) => [sizeLabel(r), r.status, num(r.seconds, 3), num(r.mibPerSec, 1), num(r.nsPerByte, 2), num(r.cpuNsPerByte, 2), r.reason ?? '']),
+    ).trimEnd(),
+  );
+  out.push('ns/byte = wall time / bytes; cpu ns/byte = CPU of the services and Redis over the row / bytes. Flat columns = cost linear in size.');
+  for (const r of sz.rows) {
+    const p = r.probe;
+    if (!p) continue;
+    out.push(
+      `4 KiB reads on another channel during ${sizeLabel(r)}: ${p.reads} read(s), first ${usOf(p.firstNs)} µs` +
+        ` (${p.firstEndedBeforeWrite ? 'ended before the write' : 'ended after the write'}), p50 ${usOf(p.p50Ns)} µs, max ${usOf(p.maxNs)} µs`,
+    );
   }
   return out.join('\n') + '\n';
 }
@@ -190,6 +236,7 @@ export function writeOutputs(dir: string, report: BenchReport, text: string): st
     ['report.txt', text],
     ['iops.svg', renderChart(report.rows, title)],
   ];
+  if (report.sizes) files.push(['sizes.csv', sizesCsv(report.sizes)]);
   for (const [name, body] of files) fs.writeFileSync(path.join(dir, name), body);
   return files.map(([name]) => path.join(dir, name));
 }
