@@ -47,8 +47,11 @@ export const SIZE_CASES: readonly SizeCase[] = [
   { op: 'write-zeroes', bytes: 512 * MiB, submissions: 1 },
 ];
 
-/** max_sectors of the two disks; undefined = the default attribute. */
-export const SIZE_MAX_SECTORS: readonly (number | undefined)[] = [8, undefined];
+/**
+ * max_sectors of the two disks; undefined = the default attribute. The default goes first:
+ * if a max_sectors=8 row brings a service down, the default rows are already measured.
+ */
+export const SIZE_MAX_SECTORS: readonly (number | undefined)[] = [undefined, 8];
 
 export interface ReadProbe {
   /** Reads completed while the big write was in flight (the first one always counts). */
@@ -171,10 +174,18 @@ export async function runSizeScaling(bc: BenchCluster, o: SizeOptions, progress:
         if (o.signal?.aborted) return { irqmode: o.irqmode, timeoutSeconds: o.timeoutSeconds, rows };
         const base = { maxSectors, op: k.op, bytes: k.bytes };
         progress.begin(`sizes ${sizeLabel({ ...base, submissions: k.submissions })}`);
-        const disk = await bc.createDisk(
-          { rw: 'write', bs: 4096, qd: 1, irqmode: o.irqmode, memoryBacked: true },
-          { size: BigInt(SIZES_DISK_MIB), ...(maxSectors === undefined ? {} : { maxSectors }) },
-        );
+        let disk;
+        try {
+          disk = await bc.createDisk(
+            { rw: 'write', bs: 4096, qd: 1, irqmode: o.irqmode, memoryBacked: true },
+            { size: BigInt(SIZES_DISK_MIB), ...(maxSectors === undefined ? {} : { maxSectors }) },
+          );
+        } catch (err) {
+          // A row before may have brought dispatch down: the rest are failures, not a crash of the run.
+          rows.push({ ...base, submissions: k.submissions, status: 'failed', reason: `cannot create the disk: ${(err as Error).message}` });
+          progress.note(`sizes ${sizeLabel({ ...base, submissions: k.submissions })}: cannot create the disk: ${(err as Error).message}`);
+          continue;
+        }
         try {
           rows.push(await runCase(disk.name, k, base));
         } finally {
@@ -220,6 +231,7 @@ export async function runSizeScaling(bc: BenchCluster, o: SizeOptions, progress:
       const timeout = err instanceof GrpcCallError && err.code === grpc.status.DEADLINE_EXCEEDED;
       const reason = timeout ? `no completion within ${o.timeoutSeconds} s (--sizes-timeout)` : (err as Error).message;
       progress.note(`sizes ${sizeLabel({ ...base, submissions: n })}: ${reason}`);
+      if (err instanceof GrpcCallError && err.code === grpc.status.UNAVAILABLE) progress.note(`last service output:\n${bc.recentOutput()}`);
       return { ...base, submissions: n, status: timeout ? 'timeout' : 'failed', reason };
     }
   }
