@@ -2,7 +2,7 @@
 # Interleaved A/B of two trees: A, B, A, B, ... of the same `npm run bench` arguments, then
 # IOPS and CPU µs/IO of every run side by side with the ratio B/A (tools/bench/src/ab-compare.ts).
 #
-#   tools/bench/ab.sh --a /work/main --b /work/wt-bench [--rounds 3] [--out /tmp/ab] [--no-build] \
+#   tools/bench/ab.sh --a /work/main --b /work/wt-bench [--rounds 3] [--out /tmp/ab] [--no-build] [--harness own|b] \
 #     -- --paths a,b --rw randread --bs 4k --qd 32 --irqmode 1 --memory-backed 1 --sections matrix --seconds 4
 #
 # Both trees are built first (npm run build) unless --no-build; the comparison itself runs

@@ -4,7 +4,7 @@
 // medians. Alternating spreads slow drift of a noisy machine over both sides.
 //
 //   node dist/tools/bench/src/ab-compare.js --a /work/main --b /work/wt-x [--rounds 3]
-//     [--out /tmp/ab] -- --paths a,b --rw randread --bs 4k --qd 32 --irqmode 1 --seconds 4
+//     [--out /tmp/ab] [--harness own|b] -- --paths a,b --rw randread --bs 4k --qd 32 --irqmode 1 --seconds 4
 //
 // Contract:
 //   - Each side runs its own `dist/tools/bench/src/main.js` with cwd = its tree; nothing
@@ -12,6 +12,11 @@
 //     writes into a tree's docs/bench.
 //   - A figure missing on one side (an older tree has no CPU columns) is shown as '-' and
 //     gives no ratio. A failed run is reported and counted out; the comparison goes on.
+//   - `--harness b` measures A with B's harness (so both sides get the same columns, e.g.
+//     CPU per IO against a main that predates them): A runs in an overlay directory that
+//     holds a copy of B's dist/tools and links to A's package.json, node_modules,
+//     dist/libs and dist/services. The services are A's; the load, the sampling and path d's
+//     engine come from A's libs through the overlay's package.json imports.
 //   - The pure part (`summarize`) turns results.json files into the table.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -108,6 +113,7 @@ export function renderComparison(figures: readonly Figure[]): string {
 interface AbArgs {
   a: string;
   b: string;
+  harness: 'own' | 'b';
   rounds: number;
   out: string;
   bench: string[];
@@ -123,11 +129,13 @@ export function parseAbArgs(argv: readonly string[]): AbArgs {
   };
   const a = get('--a');
   const b = get('--b');
-  if (!a || !b) throw new Error('usage: ab-compare --a DIR --b DIR [--rounds N] [--out DIR] -- <npm run bench arguments>');
+  if (!a || !b) throw new Error('usage: ab-compare --a DIR --b DIR [--rounds N] [--out DIR] [--harness own|b] -- <npm run bench arguments>');
   if (bench.includes('--out')) throw new Error('give --out before "--": each run gets its own directory under it');
+  const harness = get('--harness') ?? 'own';
+  if (harness !== 'own' && harness !== 'b') throw new Error('--harness must be "own" (each tree its own) or "b" (B\'s harness for both)');
   const rounds = Number(get('--rounds') ?? 3);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a whole number >= 1');
-  return { a: path.resolve(a), b: path.resolve(b), rounds, out: path.resolve(get('--out') ?? `/tmp/bench-ab-${Date.now()}`), bench };
+  return { a: path.resolve(a), b: path.resolve(b), harness, rounds, out: path.resolve(get('--out') ?? `/tmp/bench-ab-${Date.now()}`), bench };
 }
 
 function runBench(tree: string, args: readonly string[], log: string): Promise<number | null> {
@@ -140,6 +148,18 @@ function runBench(tree: string, args: readonly string[], log: string): Promise<n
       resolve(code);
     });
   });
+}
+
+/** A directory that runs B's harness (dist/tools copied) on A's services and libs (linked). */
+export function makeOverlay(a: string, b: string, dir: string): string {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'dist'), { recursive: true });
+  fs.copyFileSync(path.join(a, 'package.json'), path.join(dir, 'package.json'));
+  fs.symlinkSync(path.join(a, 'node_modules'), path.join(dir, 'node_modules'));
+  for (const sub of ['libs', 'services']) fs.symlinkSync(path.join(a, 'dist', sub), path.join(dir, 'dist', sub));
+  // A copy, not a link: the harness finds the services from its own (unresolved) location.
+  fs.cpSync(path.join(b, 'dist/tools'), path.join(dir, 'dist/tools'), { recursive: true });
+  return dir;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -157,11 +177,12 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   fs.mkdirSync(o.out, { recursive: true });
+  const treeA = o.harness === 'b' ? makeOverlay(o.a, o.b, path.join(o.out, 'overlay-A')) : o.a;
   const runs: RunResult[] = [];
   const started = Date.now();
   for (let round = 0; round < o.rounds; round++) {
     for (const side of ['A', 'B'] as const) {
-      const tree = side === 'A' ? o.a : o.b;
+      const tree = side === 'A' ? treeA : o.b;
       const dir = path.join(o.out, `${side}${round + 1}`);
       const t0 = Date.now();
       process.stderr.write(`[${((t0 - started) / 1000).toFixed(0)} s] round ${round + 1}/${o.rounds} ${side} (${tree}) -> ${dir}\n`);
@@ -177,7 +198,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const text =
-    `A/B: A = ${o.a}, B = ${o.b}, ${o.rounds} round(s) A,B interleaved; bench arguments: ${o.bench.join(' ') || '(none)'}\n` +
+    `A/B: A = ${o.a}${o.harness === 'b' ? " (run with B's harness)" : ''}, B = ${o.b}, ${o.rounds} round(s) A,B interleaved; bench arguments: ${o.bench.join(' ') || '(none)'}\n` +
     renderComparison(summarize(runs));
   process.stdout.write(text);
   fs.writeFileSync(path.join(o.out, 'ab.txt'), text);
