@@ -14,7 +14,7 @@ interface Row {
   path: string;
   status: string;
   reason?: string;
-  m?: { iops: number; ios: number };
+  m?: { iops: number; ios: number; cpu?: { totalUs?: number; byProcess: Record<string, number> } };
 }
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -53,6 +53,13 @@ describe('npm run bench (tiny matrix)', () => {
     expect(row!.m!.ios).toBeGreaterThan(0);
   });
 
+  it('reports CPU per IO of the services, Redis and the client on path a, and of nbdkit on path c', () => {
+    const a = rows.find((r) => r.path === 'a')!.m!.cpu!;
+    expect(Object.keys(a.byProcess)).toEqual(expect.arrayContaining(['redis', 'dispatch', 'rnull', 'completion', 'gendisk', 'client']));
+    expect(a.totalUs).toBeGreaterThan(0);
+    expect(rows.find((r) => r.path === 'c')!.m!.cpu!.byProcess).toHaveProperty('nbdkit');
+  });
+
   it('path b is measured when the build has the NBD gateway, else skipped without figures', () => {
     const row = rows.find((r) => r.path === 'b')!;
     const hasGateway = fs.existsSync(path.join(ROOT, 'dist/services/nbd-gateway/src/main.js'));
@@ -69,6 +76,7 @@ describe('npm run bench (tiny matrix)', () => {
   it('writes the CSV, the chart and the text report, and prints the table and the aims', () => {
     const csv = fs.readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\n');
     expect(csv[0].startsWith('path,rw,bs,qd,irqmode,memory_backed,status,iops')).toBe(true);
+    expect(csv[0]).toContain('cpu_us_per_io,cpu_redis_us_per_io,cpu_dispatch_us_per_io');
     for (const p of ['a', 'c', 'd']) {
       const line = csv.find((l) => l.startsWith(`${p},`))!.split(',');
       expect(Number(line[7])).toBeGreaterThan(0);
@@ -78,6 +86,7 @@ describe('npm run bench (tiny matrix)', () => {
     expect(svg.match(/<title>/g)!.length).toBeGreaterThanOrEqual(3);
     expect(result.stdout).toContain('randread 4k qd8 irq1 mb1');
     expect(result.stdout).toContain('aims (issue 7)');
+    expect(result.stdout).toMatch(/cpu µs\/IO\s+redis\s+dispatch\s+rnull\s+compl\s+gendisk/);
     expect(result.stdout).toContain('timer accuracy');
     expect(result.stdout).toContain('memory over');
     expect(result.stderr).toMatch(/\[\d+\/\d+ \d\d:\d\d\] a randread 4k qd8 irq1 mb1/);

@@ -42,6 +42,30 @@ export function judgeAims(x: AimInputs): Aim[] {
       ),
     );
   }
+  // CPU per IO (v2): server side (gendisk + dispatch + rnull + completion + Redis) <= 60 µs
+  // and Redis alone <= 15 µs, on every 4 KiB qd 32 row of the cluster paths.
+  const qd32 = x.rows.filter((r) => (r.path === 'a' || r.path === 'b') && r.m?.cpu?.totalUs !== undefined && r.config.qd === 32 && r.config.bs === 4096);
+  const worstBy = (f: (r: PathResult) => number) => qd32.reduce<PathResult | undefined>((w, r) => (!w || f(r) > f(w) ? r : w), undefined);
+  const totalOf = (r: PathResult) => r.m?.cpu?.totalUs ?? NaN;
+  const redisOf = (r: PathResult) => r.m?.cpu?.byProcess.redis ?? NaN;
+  const wt = worstBy(totalOf);
+  const wr = worstBy(redisOf);
+  aims.push(
+    judge(
+      'CPU per IO at qd 32 (4k, paths a and b) summed over gendisk, dispatch, rnull, completion and Redis <= 60 µs',
+      wt !== undefined,
+      wt !== undefined && totalOf(wt) <= 60,
+      wt ? `worst ${totalOf(wt).toFixed(1)} µs (path ${wt.path} ${wt.config.rw}) over ${qd32.length} row(s)` : '-',
+    ),
+  );
+  aims.push(
+    judge(
+      'Redis CPU per IO at qd 32 (4k, paths a and b) <= 15 µs',
+      wr !== undefined && Number.isFinite(redisOf(wr)),
+      wr !== undefined && redisOf(wr) <= 15,
+      wr ? `worst ${redisOf(wr).toFixed(1)} µs (path ${wr.path} ${wr.config.rw})` : '-',
+    ),
+  );
   const qd1 = x.rows.filter((r) => r.path === 'a' && r.m && r.config.qd === 1 && r.config.irqmode !== 2);
   const worst = qd1.reduce<PathResult | undefined>((w, r) => (!w || r.m!.p50Ns > w.m!.p50Ns ? r : w), undefined);
   aims.push(

@@ -13,6 +13,7 @@ import { Cluster, type ClusterOptions } from '../../cluster/cluster';
 import { findOrStartRedis, freePort, type RedisHandle } from '../../cluster/private-redis';
 import { RnullClients } from '../../rnullctl/src/grpc-clients';
 import type { BenchConfig } from './bench-matrix';
+import { type CpuSources, parseRedisCpuSeconds, selfCpuSeconds } from './cpu-per-io';
 import { scrape, type Sample } from './metrics-scrape';
 
 export interface BenchClusterOptions {
@@ -137,6 +138,30 @@ export class BenchCluster {
     await new Promise((r) => setTimeout(r, ms));
     // The two INFO calls themselves are not background.
     return ((await this.commandsProcessed()) - before - 1) / (ms / 1000);
+  }
+
+  /** Redis CPU seconds (INFO cpu used_cpu_sys + used_cpu_user): works whoever started it. */
+  async redisCpuSeconds(): Promise<number> {
+    return parseRedisCpuSeconds(await this.redis!.info('cpu'));
+  }
+
+  /** Pid of every live service process, by label (`gendisk`, `dispatch`, `rnull`, …). */
+  servicePids(): Map<string, number | undefined> {
+    const out = new Map<string, number | undefined>();
+    for (const p of this.cluster?.processes ?? []) if (p.child.exitCode === null && p.child.signalCode === null) out.set(p.spec.label, p.pid);
+    return out;
+  }
+
+  /**
+   * What CPU per IO samples on this cluster: every service, Redis, and `client` (this
+   * process: the gRPC load generator runs in it).
+   */
+  cpuSources(clientInProcess: boolean): CpuSources {
+    return {
+      pids: this.servicePids(),
+      redis: () => this.redisCpuSeconds(),
+      extra: clientInProcess ? new Map([['client', selfCpuSeconds]]) : undefined,
+    };
   }
 
   /** Redis `used_memory` (INFO memory). */

@@ -13,7 +13,7 @@ export const RW_VALUES = ['randread', 'randwrite', 'read', 'write', 'randrw'] as
 export type BenchRw = (typeof RW_VALUES)[number];
 export const PATH_IDS = ['a', 'b', 'c', 'd'] as const;
 export type PathId = (typeof PATH_IDS)[number];
-export const SECTIONS = ['matrix', 'recycle', 'timer', 'memory'] as const;
+export const SECTIONS = ['matrix', 'recycle', 'timer', 'memory', 'sizes'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** One point of the matrix: what fio calls a job. */
@@ -47,6 +47,8 @@ export interface BenchOptions {
   readonly timerNsec: readonly number[];
   /** Disk `completion_nsec` for irqmode 2 in the matrix. */
   readonly completionNsec: number;
+  /** gRPC deadline of each submission of the sizes section, seconds. */
+  readonly sizesTimeout: number;
   /** Disk size in MiB (also the nbdkit peer's size). */
   readonly sizeMiB: number;
   readonly out: string;
@@ -67,7 +69,10 @@ export const FULL_DEFAULTS: BenchOptions = Object.freeze({
   irqmode: [0, 1, 2],
   memoryBacked: [false, true],
   paths: [...PATH_IDS],
-  sections: [...SECTIONS],
+  // `sizes` runs only when asked for (--sections sizes): its rows on an unfixed data path
+  // can take minutes.
+  sections: SECTIONS.filter((x) => x !== 'sizes'),
+  sizesTimeout: 120,
   seconds: 5,
   samples: 5,
   sampleSeconds: 3,
@@ -112,6 +117,7 @@ const FLAGS: Record<string, OptionKey> = {
   '--timer-nsec': 'timerNsec',
   '--completion-nsec': 'completionNsec',
   '--size': 'sizeMiB',
+  '--sizes-timeout': 'sizesTimeout',
   '--out': 'out',
   '--redis-url': 'redisUrl',
   '--nbd-mode': 'nbdMode',
@@ -124,14 +130,15 @@ export const USAGE = `usage: npm run bench -- [options]
   --irqmode LIST       0,1,2 (default all)
   --memory-backed LIST 0,1 (default both)
   --paths LIST         a grpc stream, b nbd gateway + fio, c nbdkit + fio, d in-process (default all)
-  --sections LIST      ${SECTIONS.join(',')} (default all)
+  --sections LIST      ${SECTIONS.join(',')} (default all but sizes)
   --seconds S          per path and configuration (default 5)
   --samples N          paired recycle samples per configuration (default 5)
   --sample-seconds S   per recycle sample (default 3)
   --memory-ios N       IOs of the memory-growth run (default 1000000)
   --timer-nsec LIST    completion_nsec values for timer accuracy (default 100000,1000000,10000000)
   --completion-nsec N  completion_nsec of irqmode 2 in the matrix (default 1000000)
-  --size MIB           disk size (default 1024)
+  --size MIB           disk size (default 1024; the sizes section uses its own 1024 MiB disks)
+  --sizes-timeout S    gRPC deadline of each sizes-section row (default 120)
   --out DIR            where CSV, JSON and SVG go (default docs/bench)
   --redis-url URL      use this Redis (default: a private redis-server on a free port)
   --nbd-mode MODE      path b's NBD: dispatch (served inside dispatch, default) or service (nbd-gateway)
@@ -197,6 +204,7 @@ function parseValue(key: OptionKey, flag: string, text: string | undefined): unk
       return list(text, flag).map((v) => number(flag, v, 1, 1e10));
     case 'seconds':
     case 'sampleSeconds':
+    case 'sizesTimeout':
       return number(flag, list(text, flag)[0], 0.1, 86400, false);
     case 'samples':
       return number(flag, list(text, flag)[0], 2, 1000);

@@ -68,8 +68,8 @@ describe('toCsv', () => {
     const lines = toCsv(fixtureRows()).trimEnd().split('\n');
     expect(lines[0]).toBe(CSV_HEADER.join(','));
     expect(lines).toHaveLength(7);
-    expect(lines[1]).toBe('a,randread,4096,32,1,1,ok,20000,78.13,1500.0,6000.0,0.200,4.50,40000,2.000,0,');
-    expect(lines[2]).toBe('b,randread,4096,32,1,1,skipped,,,,,,,,,,skipped: gateway not available');
+    expect(lines[1]).toBe('a,randread,4096,32,1,1,ok,20000,78.13,1500.0,6000.0,0.200,4.50,40000,2.000,0,' + ','.repeat(10));
+    expect(lines[2]).toBe('b,randread,4096,32,1,1,skipped,,,,,,,,,,' + ','.repeat(10) + 'skipped: gateway not available');
   });
 
   it('quotes cells with commas', () => {
@@ -121,6 +121,33 @@ describe('judgeAims and renderText', () => {
     expect(text).toContain('skipped: gateway not available');
     expect(text).toContain('mean relative IOPS difference (on-drop - inline) / inline: +1.00%');
     expect(text).toMatch(/not met\s+path a: 4k randread qd32/);
+  });
+});
+
+describe('CPU per IO columns', () => {
+  const cpu = { totalUs: 70, byProcess: { redis: 12, dispatch: 30, rnull: 15, completion: 8, gendisk: 5, client: 40 }, seconds: {}, ios: 40_000 };
+  const row = okResult('a', aimConfig, { ...measured(20_000, 1_500_000), cpu });
+
+  it('prints the server-side sum, each service and the client in the table', () => {
+    const text = renderText({ ...fixtureReport(), rows: [row], aims: judgeAims({ rows: [row] }) });
+    expect(text).toMatch(/cpu µs\/IO\s+redis\s+dispatch\s+rnull\s+compl\s+gendisk\s+gw\/peer\s+client/);
+    expect(text).toMatch(/\s70\.0\s+12\.0\s+30\.0\s+15\.0\s+8\.0\s+5\.0\s+40\.0/);
+  });
+
+  it('writes them into the CSV by role', () => {
+    const [head, line] = toCsv([row]).trimEnd().split('\n').map((l) => l.split(','));
+    const cell = (name: string) => line[head.indexOf(name)];
+    expect(cell('cpu_us_per_io')).toBe('70.00');
+    expect(cell('cpu_redis_us_per_io')).toBe('12.00');
+    expect(cell('cpu_nbd_gateway_us_per_io')).toBe('');
+    expect(cell('cpu_client_us_per_io')).toBe('40.00');
+  });
+
+  it('judges the 60 µs and 15 µs aims on the qd 32 rows', () => {
+    const aims = judgeAims({ rows: [row] });
+    expect(aims.find((a) => a.aim.startsWith('CPU per IO at qd 32'))?.verdict).toBe('not met');
+    expect(aims.find((a) => a.aim.startsWith('Redis CPU per IO'))?.verdict).toBe('met');
+    expect(judgeAims({ rows: [] }).find((a) => a.aim.startsWith('CPU per IO'))?.verdict).toBe('not measured');
   });
 });
 

@@ -11,8 +11,10 @@ import type { Aim } from './bench-aims';
 import { renderChart } from './bench-chart';
 import { type BenchOptions, configLabel, formatSize } from './bench-matrix';
 import { PATH_NAMES, type PathResult } from './bench-result';
+import { CPU_COLUMNS } from './cpu-per-io';
 import type { MemoryGrowth } from './memory-growth';
 import type { RecycleComparison } from './recycle-compare';
+import { sizeLabel, type SizeScaling } from './size-scaling';
 import type { TimerAccuracy } from './timer-accuracy';
 
 export interface MachineInfo {
@@ -38,6 +40,7 @@ export interface BenchReport {
   readonly recycle?: RecycleComparison;
   readonly timer?: readonly TimerAccuracy[];
   readonly memory?: MemoryGrowth;
+  readonly sizes?: SizeScaling;
   readonly aims: readonly Aim[];
 }
 
@@ -48,7 +51,10 @@ const mib = (b: number) => (b / 1048576).toFixed(1);
 
 export const CSV_HEADER = [
   'path', 'rw', 'bs', 'qd', 'irqmode', 'memory_backed', 'status', 'iops', 'mib_s', 'p50_us', 'p99_us',
-  'ratio_to_nbdkit', 'redis_cmds_per_io', 'ios', 'seconds', 'errors', 'reason',
+  'ratio_to_nbdkit', 'redis_cmds_per_io', 'ios', 'seconds', 'errors',
+  // CPU µs per IO (cpu-per-io.ts): the server-side sum, then each process role.
+  'cpu_us_per_io', ...CPU_COLUMNS.map((r) => `cpu_${r.replace('-', '_')}_us_per_io`),
+  'reason',
 ];
 
 function csvCell(v: string): string {
@@ -64,7 +70,8 @@ export function toCsv(rows: readonly PathResult[]): string {
       [
         r.path, c.rw, String(c.bs), String(c.qd), String(c.irqmode), c.memoryBacked ? '1' : '0', r.status,
         num(m?.iops, 0), num(m?.mibPerSec, 2), usOf(m?.p50Ns), usOf(m?.p99Ns), num(r.ratioToNbdkit, 3),
-        num(m?.redisCommandsPerIo, 2), m ? String(m.ios) : '', num(m?.seconds, 3), m ? String(m.errors) : '', r.reason ?? '',
+        num(m?.redisCommandsPerIo, 2), m ? String(m.ios) : '', num(m?.seconds, 3), m ? String(m.errors) : '',
+        num(m?.cpu?.totalUs, 2), ...CPU_COLUMNS.map((role) => num(m?.cpu?.byProcess[role], 2)), r.reason ?? '',
       ]
         .map(csvCell)
         .join(','),
@@ -78,16 +85,30 @@ export function toJson(report: BenchReport): string {
   return JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
 }
 
+/**
+ * The CPU columns of the table: the server-side sum, Redis, the four services, the other
+ * server process of the row (nbd-gateway for b in service mode, nbdkit for c, the whole
+ * process for d) and the load client. µs of CPU per IO.
+ */
+export const CPU_TABLE_HEADER = ['cpu µs/IO', 'redis', 'dispatch', 'rnull', 'compl', 'gendisk', 'gw/peer', 'client'];
+
+export function cpuCells(m: PathResult['m']): string[] {
+  const c = m?.cpu;
+  const by = (role: string) => num(c?.byProcess[role], 1);
+  const other = c?.byProcess['nbd-gateway'] ?? c?.byProcess.nbdkit ?? c?.byProcess.inproc;
+  return [num(c?.totalUs, 1), by('redis'), by('dispatch'), by('rnull'), by('completion'), by('gendisk'), num(other, 1), by('client')];
+}
+
 export function renderMatrixTable(rows: readonly PathResult[]): string {
   const body = rows.map((r) => {
     const m = r.m;
     return [
       configLabel(r.config), r.path,
       m ? num(m.iops, 0) : r.status, num(m?.mibPerSec, 1), usOf(m?.p50Ns), usOf(m?.p99Ns),
-      num(r.ratioToNbdkit, 3), num(m?.redisCommandsPerIo, 1), r.m ? '' : (r.reason ?? ''),
+      num(r.ratioToNbdkit, 3), num(m?.redisCommandsPerIo, 1), ...cpuCells(m), r.m ? '' : (r.reason ?? ''),
     ];
   });
-  return renderTable(['config', 'path', 'IOPS', 'MiB/s', 'p50 µs', 'p99 µs', 'x nbdkit', 'redis cmd/IO', 'note'], body);
+  return renderTable(['config', 'path', 'IOPS', 'MiB/s', 'p50 µs', 'p99 µs', 'x nbdkit', 'redis cmd/IO', ...CPU_TABLE_HEADER, 'note'], body);
 }
 
 export function renderText(report: BenchReport): string {
@@ -98,7 +119,14 @@ export function renderText(report: BenchReport): string {
   for (const n of report.notes) out.push(`note: ${n}`);
   out.push('');
   out.push('paths: ' + Object.entries(PATH_NAMES).map(([k, v]) => `${k} = ${v}`).join('; '));
-  if (report.rows.length) out.push('', renderMatrixTable(report.rows).trimEnd());
+  if (report.rows.length) {
+    out.push('', renderMatrixTable(report.rows).trimEnd());
+    out.push(
+      'cpu µs/IO: utime+stime (/proc/<pid>/stat) of each process, Redis by INFO cpu, over the run / IOs. The sum is server side ' +
+        '(redis + dispatch + rnull + completion + gendisk + gw/peer); client = the load generator (this process, path a) or fio ' +
+        '(its own usr+sys, b and c); gw/peer = nbd-gateway (b, --nbd-mode service), nbdkit (c), the whole process (d).',
+    );
+  }
   const rc = report.recycle;
   if (rc) {
     out.push('', `recycle=on-drop vs recycle=inline (path a, ${rc.samplesPerConfig} pairs x ${rc.sampleSeconds} s per configuration)`);
@@ -145,9 +173,53 @@ export function renderText(report: BenchReport): string {
       for (const t of mem.trends) out.push(`  ${t.service.padEnd(12)} ${mem.points.map((p) => mib(p.heapUsed?.[t.service] ?? NaN)).join(' ')}`);
     }
   }
+  if (report.sizes) out.push('', renderSizes(report.sizes).trimEnd());
   if (report.aims.length) {
     out.push('', 'aims (issue 7)');
     out.push(renderTable(['verdict', 'aim', 'figure'], report.aims.map((a) => [a.verdict, a.aim, a.figure])).trimEnd());
+  }
+  return out.join('\n') + '\n';
+}
+
+export const SIZES_CSV_HEADER = [
+  'max_sectors', 'op', 'mib', 'submissions', 'status', 'seconds', 'mib_s', 'ns_per_byte', 'cpu_ns_per_byte',
+  'probe_reads', 'probe_first_us', 'probe_p50_us', 'probe_max_us', 'reason',
+];
+
+export function sizesCsv(sz: SizeScaling): string {
+  const lines = [SIZES_CSV_HEADER.join(',')];
+  for (const r of sz.rows) {
+    lines.push(
+      [
+        r.maxSectors === undefined ? 'default' : String(r.maxSectors), r.op, String(r.bytes / 1048576), String(r.submissions), r.status,
+        num(r.seconds, 4), num(r.mibPerSec, 1), num(r.nsPerByte, 2), num(r.cpuNsPerByte, 2),
+        r.probe ? String(r.probe.reads) : '', usOf(r.probe?.firstNs), usOf(r.probe?.p50Ns), usOf(r.probe?.maxNs), r.reason ?? '',
+      ]
+        .map(csvCell)
+        .join(','),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The sizes section: seconds, MiB/s and ns per byte per row, and the read probe. */
+export function renderSizes(sz: SizeScaling): string {
+  const out: string[] = [];
+  out.push(`IO size scaling (gRPC unary Submit, fresh 1024 MiB disk per row, memory_backed=1, irqmode ${sz.irqmode}; submissions of one row issued at once)`);
+  out.push(
+    renderTable(
+      ['row', 'status', 's', 'MiB/s', 'ns/byte', 'cpu ns/byte', 'note'],
+      sz.rows.map((r) => [sizeLabel(r), r.status, num(r.seconds, 3), num(r.mibPerSec, 1), num(r.nsPerByte, 2), num(r.cpuNsPerByte, 2), r.reason ?? '']),
+    ).trimEnd(),
+  );
+  out.push('ns/byte = wall time / bytes; cpu ns/byte = CPU of the services and Redis over the row / bytes. Flat columns = cost linear in size.');
+  for (const r of sz.rows) {
+    const p = r.probe;
+    if (!p) continue;
+    out.push(
+      `4 KiB reads on another channel during ${sizeLabel(r)}: ${p.reads} read(s), first ${usOf(p.firstNs)} µs` +
+        ` (${p.firstEndedBeforeWrite ? 'ended before the write' : 'ended after the write'}), p50 ${usOf(p.p50Ns)} µs, max ${usOf(p.maxNs)} µs`,
+    );
   }
   return out.join('\n') + '\n';
 }
@@ -164,6 +236,7 @@ export function writeOutputs(dir: string, report: BenchReport, text: string): st
     ['report.txt', text],
     ['iops.svg', renderChart(report.rows, title)],
   ];
+  if (report.sizes) files.push(['sizes.csv', sizesCsv(report.sizes)]);
   for (const [name, body] of files) fs.writeFileSync(path.join(dir, name), body);
   return files.map(([name]) => path.join(dir, name));
 }

@@ -1,6 +1,7 @@
 // What one path made of one configuration: the row of the benchmark table, shared by
 // every path, the report writers and the chart.
 import type { BenchConfig, PathId } from './bench-matrix';
+import type { CpuPerIo } from './cpu-per-io';
 
 export const PATH_NAMES: Readonly<Record<PathId, string>> = Object.freeze({
   a: 'cluster via gRPC stream (rnullctl load generator)',
@@ -20,6 +21,10 @@ export interface PathMeasurement {
   readonly errors: number;
   /** Redis commands the whole cluster ran per IO (paths a and b, from INFO stats). */
   readonly redisCommandsPerIo?: number;
+  /** CPU the load client itself spent, as it reports it (fio's usr_cpu + sys_cpu x runtime). */
+  readonly clientCpuSeconds?: number;
+  /** CPU µs per IO of every process on the path, sampled around the run (cpu-per-io.ts). */
+  readonly cpu?: CpuPerIo;
 }
 
 /**

@@ -23,6 +23,7 @@ import { GATEWAY_MISSING, runNbdGateway } from './bench-paths/nbd-gateway-path';
 import { NbdkitPath } from './bench-paths/nbdkit-path';
 import { MEMORY_CHUNKS, runMemoryGrowth, type MemoryGrowth } from './memory-growth';
 import { recycleSteps, runRecycleCompare, type RecycleComparison } from './recycle-compare';
+import { runSizeScaling, sizeSteps, type SizeScaling } from './size-scaling';
 import { runTimerAccuracy, type TimerAccuracy } from './timer-accuracy';
 
 export class BenchAborted extends Error {
@@ -71,8 +72,9 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
   if (has('recycle')) progress.plan(recycleSteps(matrix, o));
   if (has('timer')) progress.plan(o.timerNsec.length);
   if (has('memory')) progress.plan(MEMORY_CHUNKS);
+  if (has('sizes')) progress.plan(sizeSteps());
 
-  const needCluster = (configs.length && (paths.has('a') || paths.has('b'))) || has('recycle') || has('timer') || has('memory');
+  const needCluster = (configs.length && (paths.has('a') || paths.has('b'))) || has('recycle') || has('timer') || has('memory') || has('sizes');
   const bc = needCluster ? new BenchCluster({ redisUrl: o.redisUrl, sizeMiB: o.sizeMiB, completionNsec: o.completionNsec, nbdMode: o.nbdMode }) : undefined;
   if (bc) progress.plan(1); // the warm-up
   const nbdkit = new NbdkitPath(o.sizeMiB);
@@ -80,6 +82,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
   let recycle: RecycleComparison | undefined;
   let timer: TimerAccuracy[] | undefined;
   let memory: MemoryGrowth | undefined;
+  let sizes: SizeScaling | undefined;
   try {
     if (bc) {
       progress.note(`starting the cluster (key prefix ${bc.prefix})`);
@@ -115,6 +118,8 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
       memory = await runMemoryGrowth(bc!, o.memoryIos, progress, signal);
       if (o.memoryIos !== 1_000_000) notes.push(`memory growth measured over ${memory.ios} IOs, not the issue's 1,000,000 (--memory-ios)`);
     }
+    check();
+    if (has('sizes')) sizes = await runSizeScaling(bc!, { irqmode: o.irqmode[0], timeoutSeconds: o.sizesTimeout, signal }, progress);
     check();
 
     async function runConfig(c: BenchConfig): Promise<PathResult[]> {
@@ -188,6 +193,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
     recycle,
     timer,
     memory,
+    sizes,
     aims: judgeAims({ rows, recycle, timer, memory }),
   };
 }

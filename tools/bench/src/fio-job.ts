@@ -50,6 +50,9 @@ interface FioSide {
 interface FioJob {
   jobname?: string;
   error?: number;
+  job_runtime?: number;
+  usr_cpu?: number;
+  sys_cpu?: number;
   mixed?: FioSide;
   read?: FioSide;
   write?: FioSide;
@@ -94,6 +97,11 @@ export function parseFioJson(stdout: string): PathMeasurement {
     p50Ns: percentile(lat, '50') ?? NaN,
     p99Ns: percentile(lat, '99') ?? NaN,
     errors: 0,
+    // usr_cpu / sys_cpu are % of the job's runtime (ms): fio's own CPU, the load client's.
+    clientCpuSeconds:
+      job.usr_cpu !== undefined && job.sys_cpu !== undefined && job.job_runtime !== undefined
+        ? ((job.usr_cpu + job.sys_cpu) / 100) * (job.job_runtime / 1000)
+        : undefined,
   };
 }
 

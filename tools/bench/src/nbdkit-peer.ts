@@ -24,6 +24,10 @@ export class NbdkitPeer {
     readonly plugin: 'memory' | 'null',
   ) {}
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** nbd://127.0.0.1:PORT/ (nbdkit serves one export whatever the name). */
   get uri(): string {
     return `nbd://127.0.0.1:${this.port}/`;

@@ -8,6 +8,7 @@ import { runLoad, type LoadProgress } from '../../../rnullctl/src/load-generator
 import type { BenchCluster } from '../bench-cluster';
 import type { BenchConfig } from '../bench-matrix';
 import type { PathMeasurement } from '../bench-result';
+import { measureCpu } from '../cpu-per-io';
 
 export interface GrpcRunOptions {
   readonly disk: string;
@@ -28,7 +29,7 @@ export function batchSizeFor(qd: number): number {
 
 export async function runGrpc(bc: BenchCluster, c: BenchConfig, o: GrpcRunOptions): Promise<PathMeasurement> {
   const before = await bc.commandsProcessed();
-  const r = await runLoad({
+  const { result: r, cpu } = await measureCpu(bc.cpuSources(true), () => runLoad({
     client: bc.client.blockDevice,
     disk: o.disk,
     capacitySectors: o.capacitySectors,
@@ -42,7 +43,7 @@ export async function runGrpc(bc: BenchCluster, c: BenchConfig, o: GrpcRunOption
     onProgress: o.onProgress,
     progressIntervalMs: 1000,
     random: o.random,
-  });
+  }), (x) => x.ios);
   const after = await bc.commandsProcessed();
   const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
   if (errors > 0 && errors === r.ios) {
@@ -58,5 +59,6 @@ export async function runGrpc(bc: BenchCluster, c: BenchConfig, o: GrpcRunOption
     p99Ns: r.latency.p99Ns,
     errors,
     redisCommandsPerIo: r.ios > 0 ? (after - before) / r.ios : undefined,
+    cpu,
   };
 }

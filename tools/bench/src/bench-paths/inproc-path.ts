@@ -9,6 +9,7 @@ import { applyAttributes, capacitySectors, DEFAULT_ATTRIBUTES, type Backing, Rnu
 import { LatencyHistogram } from '../../../rnullctl/src/latency-histogram';
 import type { BenchConfig } from '../bench-matrix';
 import type { PathMeasurement } from '../bench-result';
+import { cpuPerIo, selfCpuSeconds } from '../cpu-per-io';
 
 /** The null_blk xarray of pages, in process: 4 KiB pages that exist once written. */
 export class MemoryPageBacking implements Backing {
@@ -72,6 +73,7 @@ export async function runInproc(c: BenchConfig, o: InprocOptions): Promise<PathM
   const blocks = Math.floor((capacitySectors(attributes) * SECTOR_SIZE) / c.bs);
   const payload = new Uint8Array(c.bs).fill(0x5a);
   const hist = new LatencyHistogram();
+  const cpu0 = selfCpuSeconds();
   const start = process.hrtime.bigint();
   const stopAt = start + BigInt(Math.round(o.seconds * 1e9));
   let last = start;
@@ -103,7 +105,10 @@ export async function runInproc(c: BenchConfig, o: InprocOptions): Promise<PathM
     await disk.del();
   }
   const seconds = Number(last - start) / 1e9;
+  // The whole path runs in this process: its CPU is the path's (`inproc`).
+  const cpu = cpuPerIo(new Map([['inproc', cpu0]]), new Map([['inproc', selfCpuSeconds()]]), ios);
   return {
+    cpu,
     ios,
     seconds,
     iops: seconds > 0 ? ios / seconds : 0,

@@ -5,6 +5,7 @@
 import type { BenchCluster } from '../bench-cluster';
 import type { BenchConfig } from '../bench-matrix';
 import { type PathMeasurement } from '../bench-result';
+import { measureCpu } from '../cpu-per-io';
 import { runFio } from '../fio-job';
 
 export const GATEWAY_MISSING = 'skipped: gateway not available';
@@ -25,7 +26,13 @@ export async function runNbdGateway(
   const uri = gatewayUri(bc, disk);
   if (!uri) throw new Error(GATEWAY_MISSING);
   const before = await bc.commandsProcessed();
-  const m = await runFio(c, uri, seconds, sizeMiB, onTick);
+  // fio is a child that has exited by the second snapshot: its CPU is its own report.
+  const { result: m, cpu } = await measureCpu(
+    bc.cpuSources(false),
+    () => runFio(c, uri, seconds, sizeMiB, onTick),
+    (x) => x.ios,
+    (x) => ({ client: x.clientCpuSeconds }),
+  );
   const after = await bc.commandsProcessed();
-  return { ...m, redisCommandsPerIo: m.ios > 0 ? (after - before) / m.ios : undefined };
+  return { ...m, redisCommandsPerIo: m.ios > 0 ? (after - before) / m.ios : undefined, cpu };
 }

@@ -5,6 +5,7 @@
 // irqmode, so one measurement per (rw, bs, qd, memory_backed) serves every irqmode.
 import type { BenchConfig } from '../bench-matrix';
 import type { PathMeasurement } from '../bench-result';
+import { measureCpu } from '../cpu-per-io';
 import { runFio } from '../fio-job';
 import { NbdkitPeer } from '../nbdkit-peer';
 
@@ -25,7 +26,14 @@ export class NbdkitPath {
 
   async run(c: BenchConfig, seconds: number, onTick?: (elapsedSeconds: number) => void): Promise<PathMeasurement> {
     const peer = await this.peer(c.memoryBacked);
-    return runFio(c, peer.uri, seconds, this.sizeMiB, onTick);
+    // nbdkit's own CPU (the peer's "server side") and fio's, as for path b.
+    const { result, cpu } = await measureCpu(
+      { pids: new Map([['nbdkit', peer.pid]]) },
+      () => runFio(c, peer.uri, seconds, this.sizeMiB, onTick),
+      (x) => x.ios,
+      (x) => ({ client: x.clientCpuSeconds }),
+    );
+    return { ...result, cpu };
   }
 
   async stop(): Promise<void> {
