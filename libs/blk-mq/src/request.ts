@@ -33,6 +33,7 @@ export interface RequestHost<T> {
   onRequeue(rq: Request<T>): void;
 }
 
+/** The first bio's shape; `bytes` grows with later back merges (`Request.backMerge`). */
 export interface RequestInit {
   readonly token: RequestToken;
   readonly op: ReqOp;
