@@ -91,7 +91,7 @@ interface Issued<T> {
  *   - a request carries one bio per submission part (`Issued.parts`), so a request
  *     merged from several submissions reports its end to each of them;
  *   - a bio is merged only into a request still in the plug, never beyond
- *     `maxRequestBytes`;
+ *     `maxRequestBytes` or `limits.maxSegments`;
  *   - tag waiters never fail; per pool they are served round robin between clients,
  *     FIFO within one client (`TagWaitQueue`).
  */
@@ -99,7 +99,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   readonly table: InProcRequestTable;
   readonly hctxs: readonly Hctx<H>[];
   readonly timeoutMs: number;
-  /** Largest request (`maxRequestBytes` of the disk's limits): merges stop there. */
+  /** Largest request (`maxRequestBytes` of the disk's limits): splits and merges stop there. */
   readonly maxRequestBytes: number;
   /** `EngineOptions.maxSubmissionBytes`, resolved. */
   readonly maxSubmissionBytes: number;
@@ -374,7 +374,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   private tryPlugMerge(hctx: number, bio: Bio, p: PendingSubmission): boolean {
     if (this.opts.noMerges) return false;
     const last = this.plug.last(hctx);
-    if (!last || !canBackMerge(last, bio, this.maxRequestBytes)) return false;
+    if (!last || !canBackMerge(last, bio, this.geometry.limits)) return false;
     const it = this.live.get(this.keyOf(last.token));
     if (!it || it.rq !== last || last.started || last.ended) return false;
     last.backMerge(bio);
