@@ -51,6 +51,15 @@ describe('Bio and its segments', () => {
     expect(new Segment(1, 512, 0, 0, new Uint8Array(512)).toString()).toBe('Segment{sector 1, 512 B @ page 0+0}');
   });
 
+  it('counts the segments it yields', () => {
+    const buffer = new Uint8Array(4 * PAGE_SIZE);
+    for (const [offset, bytes] of [[0, 512], [0, PAGE_SIZE], [3584, 1024], [512, 2 * PAGE_SIZE], [0, 4 * PAGE_SIZE]]) {
+      const bio = new Bio({ op: ReqOp.READ, sector: 0, bytes, buffer, bufferOffset: offset });
+      expect(bio.segmentCount).toBe([...bio].length);
+    }
+    expect(new Bio({ op: ReqOp.DISCARD, sector: 0, bytes: 4096 }).segmentCount).toBe(0);
+  });
+
   it('names ops and flags the kernel way', () => {
     expect([ReqOp.READ, ReqOp.WRITE, ReqOp.FLUSH, ReqOp.DISCARD, ReqOp.WRITE_ZEROES]).toEqual([0, 1, 2, 3, 9]);
     expect(reqOpName(ReqOp.WRITE_ZEROES)).toBe('WRITE_ZEROES');

@@ -98,6 +98,12 @@ export class Bio {
     return this.sector + this.sectors;
   }
 
+  /** Segments `segments()` yields (pages of the buffer it touches); 0 without data. */
+  get segmentCount(): number {
+    if (!this.buffer || this.bytes === 0) return 0;
+    return Math.ceil(((this.bufferOffset % PAGE_SIZE) + this.bytes) / PAGE_SIZE);
+  }
+
   /** The bio's data as one view (READ / WRITE), or undefined. */
   get data(): Uint8Array | undefined {
     return this.buffer?.subarray(this.bufferOffset, this.bufferOffset + this.bytes);

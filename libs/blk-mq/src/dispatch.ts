@@ -14,7 +14,9 @@ export type DriverErrorReport<T> = (rq: Request<T> | undefined, err: unknown, wh
  *
  * Invariants: every request of a batch gets exactly one verdict: OK (the driver owns
  * it), requeued (RESOURCE / DEV_RESOURCE), or ended with the driver's error status (IOERR
- * when the driver threw or answered nonsense). A request that already ended is left alone.
+ * when the driver threw or answered nonsense). A request that already ended is left alone:
+ * one that ended before its batch was handed over (`Engine.failAll` on a plugged or
+ * requeued request) is not offered to the driver at all.
  */
 export class Dispatcher<T, H> {
   constructor(
@@ -23,7 +25,9 @@ export class Dispatcher<T, H> {
   ) {}
 
   /** Hands `rqs` to the driver; verdicts apply synchronously unless the driver is async. */
-  dispatch(hctx: Hctx<H>, rqs: Request<T>[]): void {
+  dispatch(hctx: Hctx<H>, batch: Request<T>[]): void {
+    const rqs = batch.filter((rq) => !rq.ended);
+    if (rqs.length === 0) return;
     hctx.counters.batches += 1;
     hctx.counters.dispatched += rqs.length;
     let res: readonly BlkStatus[] | Promise<readonly BlkStatus[]>;

@@ -13,7 +13,8 @@ import { canBackMerge } from './merge';
 import { Plug, TickScheduler, nextTick } from './plug';
 import { maxRequestBytes } from './queue-limits';
 import { Request, RequestHost } from './request';
-import { RequestToken } from './request-table';
+import { OpResult, RequestToken, RqState } from './request-table';
+import { ReqOp } from './req-op';
 import { RequeueList } from './requeue-list';
 import { Completion, DiskGeometry, PendingSubmission, Submission, prepareSubmission } from './submission';
 import { MAX_SUBMISSION_BYTES } from './submission-check';
@@ -66,6 +67,8 @@ export interface EngineCounters {
   timeouts: number;
   /** `complete()` calls whose request had already ended or been recycled. */
   lateCompletes: number;
+  /** `endRemote` calls refused: old generation, already ended, not held by the driver. */
+  staleEnds: number;
   driverErrors: number;
 }
 
@@ -88,7 +91,7 @@ interface Issued<T> {
  *   - a request carries one bio per submission part (`Issued.parts`), so a request
  *     merged from several submissions reports its end to each of them;
  *   - a bio is merged only into a request still in the plug, never beyond
- *     `maxRequestBytes`;
+ *     `maxRequestBytes` or `limits.maxSegments`;
  *   - tag waiters never fail; per pool they are served round robin between clients,
  *     FIFO within one client (`TagWaitQueue`).
  */
@@ -96,13 +99,13 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   readonly table: InProcRequestTable;
   readonly hctxs: readonly Hctx<H>[];
   readonly timeoutMs: number;
-  /** Largest request (`maxRequestBytes` of the disk's limits): merges stop there. */
+  /** Largest request (`maxRequestBytes` of the disk's limits): splits and merges stop there. */
   readonly maxRequestBytes: number;
   /** `EngineOptions.maxSubmissionBytes`, resolved. */
   readonly maxSubmissionBytes: number;
   readonly counters: EngineCounters = {
     submitted: 0, completed: 0, failed: 0, requests: 0, merges: 0, tagWaits: 0,
-    requeued: 0, timeouts: 0, lateCompletes: 0, driverErrors: 0,
+    requeued: 0, timeouts: 0, lateCompletes: 0, staleEnds: 0, driverErrors: 0,
   };
   private readonly live = new Map<number, Issued<T>>();
   private readonly pdus = new Map<number, T>();
@@ -187,6 +190,92 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
         this.counters.tagWaits += this.waits.waits - waitsBefore;
       }
     });
+  }
+
+  /**
+   * Ends the live request named by exactly `token` (hctx, tag, gen) with `status`, for a
+   * driver in another process whose end record came back as a message. The driver's
+   * reference (taken by `start()`) is dropped with the end.
+   *
+   * - A READ ending OK must bring `data` of exactly `rq.bytes`; it is copied into the
+   *   request's bios in order (a merged request spans several submissions' buffers).
+   *   Missing or short data ends the request IOERR with a message that says so: a read
+   *   never answers zeros it did not get (DESIGN I4).
+   * - `message` becomes the submissions' `Completion.error` when `status` is not OK
+   *   (unless an earlier driver error already set one).
+   * - Refused, changing nothing and counted in `counters.staleEnds` (DESIGN I2): no live
+   *   request has that token (Stale), its request already ended (AlreadyComplete; Stale
+   *   once the slot recycled), or the driver does not hold it (BadState: in the plug or
+   *   waiting for a requeue).
+   */
+  endRemote(token: RequestToken, status: BlkStatus, data?: Uint8Array, message?: string): OpResult {
+    const it = this.live.get(this.keyOf(token));
+    const rq = it?.rq;
+    if (!it || !rq || rq.token.hctx !== token.hctx || rq.token.tag !== token.tag || rq.token.gen !== token.gen) {
+      this.counters.staleEnds += 1;
+      return this.table.isCurrent(token) && this.table.slotSync(token.hctx, token.tag).state === RqState.Complete
+        ? OpResult.AlreadyComplete
+        : OpResult.Stale;
+    }
+    if (rq.ended) {
+      this.counters.staleEnds += 1;
+      return OpResult.AlreadyComplete;
+    }
+    if (!rq.started) {
+      this.counters.staleEnds += 1;
+      return OpResult.BadState;
+    }
+    let st = status;
+    let why = message;
+    if (typeof st !== 'number' || BlkStatus[st] === undefined) {
+      why = `${rq.name}: end with unknown status ${String(status)}`;
+      st = BlkStatus.IOERR;
+    } else if (st === BlkStatus.OK && rq.op === ReqOp.READ) {
+      if (!(data instanceof Uint8Array) || data.length !== rq.bytes) {
+        st = BlkStatus.IOERR;
+        why = `${rq.name}: read data missing or short: got ${data instanceof Uint8Array ? data.length : 0} of ${rq.bytes} bytes`;
+      } else {
+        let at = 0;
+        for (const bio of rq.bios) {
+          bio.data!.set(data.subarray(at, at + bio.bytes));
+          at += bio.bytes;
+        }
+      }
+    }
+    if (st !== BlkStatus.OK && why) it.error ??= why;
+    const r = rq.tryEnd(st);
+    if (r < 0) this.counters.staleEnds += 1;
+    return r;
+  }
+
+  /**
+   * Ends every live request with `status` (not OK) and `message` through the same path as
+   * `endRemote`, e.g. when the owner lost its lease: requests in flight, in the plug and
+   * waiting for a requeue (those are not handed to the driver afterwards). Submissions
+   * still waiting for a tag are not live and are issued as tags free up. Returns how many
+   * requests it ended.
+   */
+  failAll(status: BlkStatus, message: string): number {
+    if (status === BlkStatus.OK) throw new RangeError(`${this.geometry.name}: failAll needs a failure status, got OK`);
+    let n = 0;
+    for (const it of [...this.live.values()]) {
+      if (it.rq.ended) continue;
+      it.error ??= message;
+      if (it.rq.tryEnd(status) >= 0) n += 1;
+    }
+    return n;
+  }
+
+  /** Issued requests that have not ended (in the plug, at the driver, or requeued). */
+  get liveRequests(): number {
+    return this.live.size;
+  }
+
+  /** Tags not IDLE, per hctx (with shared tags: by the hctx that took them), for metrics. */
+  tagsInUse(): number[] {
+    const n = new Array<number>(this.hctxs.length).fill(0);
+    for (const s of this.table.busySync()) n[s.hctx] += 1;
+    return n;
   }
 
   /** Runs the driver's `poll` on one hctx, or all; returns the completions it reported. */
@@ -285,7 +374,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   private tryPlugMerge(hctx: number, bio: Bio, p: PendingSubmission): boolean {
     if (this.opts.noMerges) return false;
     const last = this.plug.last(hctx);
-    if (!last || !canBackMerge(last, bio, this.maxRequestBytes)) return false;
+    if (!last || !canBackMerge(last, bio, this.geometry.limits)) return false;
     const it = this.live.get(this.keyOf(last.token));
     if (!it || it.rq !== last || last.started || last.ended) return false;
     last.backMerge(bio);

@@ -32,6 +32,20 @@
 //   const { status } = await disk.submit({ op: ReqOp.WRITE, sector: 0, data: new Uint8Array(4096) });
 //   await disk.del();
 //
+// A driver in another process (the cluster's remote driver): `queueRqs` starts every
+// request, pushes the batch and resolves with OK for the ones the far side took and
+// RESOURCE for the rest (requeued and retried). The far side's end records end the
+// requests through the engine:
+//
+//   disk.queue.endRemote(token, status, readData, message);   // refused ends count staleEnds
+//   disk.queue.failAll(BlkStatus.IOERR, 'owner lost its lease');
+//
+// The engine checks every submission once (`checkSubmission`: a refusal names its field
+// and kind), splits it to the queue limits, back-merges contiguous READ / WRITE bios of a
+// tick into the plug's last request (`EngineOptions.noMerges` turns that off; a request's
+// `bytes` and `bios` then grow until it is dispatched), and serves tag waiters round robin
+// between clients (`Submission.client`).
+//
 // The request table (`RequestTable`, `InProcRequestTable`) holds every request's state and
 // references; `testing/request-table-contract.ts` is the suite every implementation passes
 // (import it by path; it needs jest and is not exported here). `testing/mem-driver.ts` is a

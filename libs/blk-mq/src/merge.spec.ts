@@ -18,6 +18,7 @@ class RecordingDriver extends MemDriver {
   readonly requests: { sector: number; bytes: number; bios: number }[] = [];
   override queueRq(hctx: Hctx, rq: Request<MemPdu>): BlkStatus {
     this.requests.push({ sector: rq.sector, bytes: rq.bytes, bios: rq.bios.length });
+    expect(rq.nrPhysSegments).toBeLessThanOrEqual(128);
     return super.queueRq(hctx, rq);
   }
 }
@@ -53,6 +54,17 @@ describe('plug merge', () => {
     await Promise.all(subs);
     expect(driver.requests.map((r) => r.bytes)).toEqual([31 * KiB4, 9 * KiB4]);
     expect(driver.requests.every((r) => r.bytes <= max)).toBe(true);
+    await disk.del();
+  });
+
+  it('never merges beyond maxSegments: 200 sequential 512 B writes become requests of at most 128 segments', async () => {
+    const driver = new RecordingDriver();
+    const disk = new GenDiskBuilder().name('mrg3').capacitySectors(1024).build(new TagSet({ queueDepth: 8 }), driver);
+    const subs = Array.from({ length: 200 }, (_, i) => disk.submit({ op: ReqOp.WRITE, sector: i, data: new Uint8Array(512).fill(i) }));
+    expect((await Promise.all(subs)).every((c) => c.status === BlkStatus.OK)).toBe(true);
+    expect(driver.requests.map((r) => r.bios)).toEqual([128, 72]);
+    expect(driver.requests.map((r) => r.bytes)).toEqual([128 * 512, 72 * 512]);
+    expect(driver.read(0, 200 * 512)).toEqual(Uint8Array.from({ length: 200 * 512 }, (_, i) => (i >> 9) & 0xff));
     await disk.del();
   });
 

@@ -3,21 +3,23 @@
 // of taking a tag of its own.
 
 import type { Bio } from './bio';
+import { QueueLimits, maxRequestBytes } from './queue-limits';
 import { ReqOp } from './req-op';
 import type { Request } from './request';
 
 /**
  * True when `bio` may be back-merged into `rq`: both READ or both WRITE, the same flags,
- * `bio` starts exactly where `rq` ends, and together they fit `maxBytes`
- * (`maxRequestBytes(limits)`). The caller makes sure `rq` has not reached the driver
- * (it is still in the plug).
+ * `bio` starts exactly where `rq` ends, and together they fit the limits: at most
+ * `maxRequestBytes(limits)` bytes and `limits.maxSegments` segments (ll_back_merge_fn).
+ * The caller makes sure `rq` has not reached the driver (it is still in the plug).
  */
-export function canBackMerge(rq: Request<unknown>, bio: Bio, maxBytes: number): boolean {
+export function canBackMerge(rq: Request<unknown>, bio: Bio, limits: QueueLimits): boolean {
   return (
     (rq.op === ReqOp.READ || rq.op === ReqOp.WRITE) &&
     bio.op === rq.op &&
     bio.flags === rq.flags &&
     bio.sector === rq.sector + rq.sectors &&
-    rq.bytes + bio.bytes <= maxBytes
+    rq.bytes + bio.bytes <= maxRequestBytes(limits) &&
+    rq.nrPhysSegments + bio.segmentCount <= limits.maxSegments
   );
 }

@@ -38,6 +38,13 @@ export interface Operations<T = unknown, H = unknown> {
    * Takes a batch of one plug flush (`queue_rqs`), returning one status per request with
    * `queueRq`'s meaning. Default: `defaultQueueRqs` (queueRq for each, `isLast` on the
    * last, stop at the first RESOURCE / DEV_RESOURCE, then commitRqs once).
+   *
+   * May be async (a remote driver: start every request, push the batch to another
+   * process, resolve with the verdicts). Contract for that case: a request answered
+   * RESOURCE / DEV_RESOURCE after `rq.start()` is requeued with the driver's reference
+   * given back (IN_FLIGHT -> ALLOCATED) and offered again after the requeue delay; a
+   * request that ended before the promise resolved (its end record came back early through
+   * `Engine.endRemote`, a timeout, `Engine.failAll`) keeps that end, whatever its verdict.
    */
   queueRqs?(hctx: Hctx<H>, rqs: readonly Request<T>[]): readonly BlkStatus[] | Promise<readonly BlkStatus[]>;
 

@@ -33,6 +33,7 @@ export interface RequestHost<T> {
   onRequeue(rq: Request<T>): void;
 }
 
+/** The first bio's shape; `bytes` grows with later back merges (`Request.backMerge`). */
 export interface RequestInit {
   readonly token: RequestToken;
   readonly op: ReqOp;
@@ -58,6 +59,7 @@ export class Request<T = unknown> {
   /** First 512-byte sector. */
   readonly sector: number;
   private byteCount: number;
+  private segmentCount: number;
   private readonly bioList: Bio[];
   private driverRef = false;
   private hasEnded = false;
@@ -73,6 +75,12 @@ export class Request<T = unknown> {
     this.sector = init.sector;
     this.byteCount = init.bytes;
     this.bioList = [...init.bios];
+    this.segmentCount = this.bioList.reduce((n, b) => n + b.segmentCount, 0);
+  }
+
+  /** `nr_phys_segments`: segments of all its bios (no two bios share one). */
+  get nrPhysSegments(): number {
+    return this.segmentCount;
   }
 
   /**
@@ -100,6 +108,7 @@ export class Request<T = unknown> {
     }
     this.bioList.push(bio);
     this.byteCount += bio.bytes;
+    this.segmentCount += bio.segmentCount;
   }
 
   /** `disk/hctx/tag#gen`. */
