@@ -32,7 +32,7 @@ async function staleEnds(disk: string): Promise<number> {
 
 /** The owner epoch dispatch holds for `disk`. */
 async function ownerEpoch(disk: string): Promise<number> {
-  const [epoch] = await conn.zrange(keys.diskBase(disk) + 'owners', 0, 0);
+  const [epoch] = await conn.zrange(keys.owners(disk), 0, 0);
   return Number(epoch);
 }
 

@@ -45,6 +45,8 @@ export interface EngineOptions {
    * merge). Default false: bios that continue the plug's last request join it.
    */
   readonly noMerges?: boolean;
+  /** Told about every request the timeout handler ended (for logs and metrics). */
+  readonly onTimeout?: (rq: Request<unknown>) => void;
   /** Told about every exception a driver method threw (the request gets IOERR). */
   readonly onDriverError?: (err: unknown, where: string, rq?: Request<unknown>) => void;
 }
@@ -208,7 +210,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
    *   once the slot recycled), or the driver does not hold it (BadState: in the plug or
    *   waiting for a requeue).
    */
-  endRemote(token: RequestToken, status: BlkStatus, data?: Uint8Array, message?: string): OpResult {
+  endRemote(token: RequestToken, status: BlkStatus, data?: Uint8Array, message?: string, readWithoutData: 'error' | 'zeros' = 'error'): OpResult {
     const it = this.live.get(this.keyOf(token));
     const rq = it?.rq;
     if (!it || !rq || rq.token.hctx !== token.hctx || rq.token.tag !== token.tag || rq.token.gen !== token.gen) {
@@ -231,7 +233,10 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
       why = `${rq.name}: end with unknown status ${String(status)}`;
       st = BlkStatus.IOERR;
     } else if (st === BlkStatus.OK && rq.op === ReqOp.READ) {
-      if (!(data instanceof Uint8Array) || data.length !== rq.bytes) {
+      if (data === undefined && readWithoutData === 'zeros') {
+        // A driver without memory backing moves no data: the read is zeros (null_blk).
+        for (const bio of rq.bios) bio.data!.fill(0);
+      } else if (!(data instanceof Uint8Array) || data.length !== rq.bytes) {
         st = BlkStatus.IOERR;
         why = `${rq.name}: read data missing or short: got ${data instanceof Uint8Array ? data.length : 0} of ${rq.bytes} bytes`;
       } else {
@@ -297,6 +302,17 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   drain(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * What a process killed outright leaves: new submissions are refused, every timer stops
+   * (timeouts, plug, requeue), and nothing pending ends. For tests of a dying owner.
+   */
+  abandon(): void {
+    this.closing ??= new Promise<void>(() => undefined);
+    this.timeouts.stop();
+    this.plug.stop();
+    this.requeue.stop();
   }
 
   /** `del_gendisk`: refuses new submissions, drains, stops timers, runs `exitHctx`. Idempotent. */
@@ -395,7 +411,10 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
       this.driverError(rq, e, 'timeout');
       action = defaultTimeout(rq);
     }
-    if (rq.ended) return;
+    if (rq.ended) {
+      this.opts.onTimeout?.(rq as Request<unknown>);
+      return;
+    }
     if (action === TimeoutAction.ResetTimer && rq.started) rq.start();
     else it.timeoutDone = true;
   }

@@ -72,3 +72,4 @@ export { OwnerRegistry, type PoolBudget, type RenewResult } from './owner-regist
 export { FencedPages, type FencedPageOp, type PageFence, type FencedResult } from './fenced-pages';
 export { EndWriter, type EndBatchInput, type EndBatchResult } from './end-writer';
 export { OwnerGoneError, LeaseLostError } from './script-errors';
+export { readTagSpace, layOutTagSpace } from './tag-space';

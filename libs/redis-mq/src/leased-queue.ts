@@ -109,6 +109,12 @@ export class LeasedQueue {
     return { waiting, leased };
   }
 
+  /** `counts` in BullMQ's state names, for the queue-depth gauge (the other states are 0). */
+  async getJobCounts(): Promise<Record<'waiting' | 'active' | 'delayed' | 'prioritized' | 'failed', number>> {
+    const { waiting, leased } = await this.counts();
+    return { waiting, active: leased, delayed: 0, prioritized: 0, failed: 0 };
+  }
+
   private claimKeys(): string[] {
     return [this.keys.wait, this.keys.leased, this.keys.marker];
   }

@@ -35,7 +35,8 @@ export type ScriptName =
   | 'registerOwner'
   | 'renewOwner'
   | 'runPageOps'
-  | 'endBatch';
+  | 'endBatch'
+  | 'layOutTagSpace';
 
 /** One script file, parsed. */
 export interface LuaScript {

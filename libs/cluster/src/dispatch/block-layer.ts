@@ -2,8 +2,8 @@
 // following the disk registry, with `submit` as `submit_bio` for the client APIs.
 import type { Redis } from 'ioredis';
 import { BlkStatus, ReqOp, type TagSpaceConfig } from '#blk-mq';
-import { BatchSubmitter, type KeySchema, OwnerRegistry, readTagSpace } from '#redis-mq';
-import { nowMsPrecise } from '../batch-clock';
+import { BatchSubmitter, type KeySchema, LeasedQueue, OwnerRegistry, readTagSpace } from '#redis-mq';
+import { nowMsPrecise, QueueNames } from '../batch-clock';
 import { UnavailableError } from '../cluster-errors';
 import { KeyedSerial } from '../keyed-serial';
 import type { DiskDirectory } from '../disk-directory';
@@ -67,6 +67,9 @@ export class BlockLayer {
       [...this.queues.values()].flatMap((q) => q.tagsInUse().map((value, hctx) => ({ labels: { disk: q.name, hctx }, value }))),
     );
     tel.metrics?.watchInFlight(() => [...this.queues.values()].map((q) => ({ labels: { disk: q.name }, value: q.inFlight })));
+    tel.metrics?.watchQueues(() =>
+      [...this.queues.values()].flatMap((q) => Array.from({ length: q.nrHwQueues }, (_, h) => new LeasedQueue(redis, QueueNames.hctx(q.name, h), keys.hctxQueue(q.name, h)))),
+    );
   }
 
   async start(): Promise<void> {

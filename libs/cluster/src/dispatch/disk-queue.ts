@@ -69,7 +69,11 @@ export class DiskQueue {
       { name: record.name, capacitySectors: capacitySectors(a), limits: limitsOf(record) },
       new TagSet({ ...tagSpace, timeoutMs: a.timeoutMs }),
       this.driver,
-      { maxSubmissionBytes: MAX_SUBMISSION_BYTES, timeoutScanMs: opts.timeoutScanMs },
+      {
+        maxSubmissionBytes: MAX_SUBMISSION_BYTES,
+        timeoutScanMs: opts.timeoutScanMs,
+        onTimeout: (rq) => tel.log?.warn({ token: formatToken(record.name, rq.token), timeoutMs: this.record.attributes.timeoutMs }, 'request timed out'),
+      },
     );
     this.engine.table.onTagFreed((hctx) => this.driver.tagFreed(hctx));
   }
@@ -118,7 +122,7 @@ export class DiskQueue {
    * refused and counted when it names no live request of this queue.
    */
   endRemote(token: RequestToken, status: number, data: Buffer | undefined): OpResult {
-    const r = this.engine.endRemote(token, status, data);
+    const r = this.engine.endRemote(token, status, data, undefined, this.record.attributes.memoryBacked ? 'error' : 'zeros');
     if (r < 0) {
       this.tel.metrics?.staleEnds.inc({ disk: this.name, service: this.tel.metrics.service });
       this.tel.log?.warn({ token: formatToken(this.name, token), result: OpResult[r] ?? r }, 'end refused: stale, double or not held here');

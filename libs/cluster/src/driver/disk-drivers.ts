@@ -3,14 +3,14 @@
 // made by the factory the service gives (the libraries never name a driver class).
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { EndWriter, type KeySchema, LeasedQueue, PageStore, readTagSpace } from '#redis-mq';
+import { EndWriter, FencedPages, type KeySchema, LeasedQueue, readTagSpace } from '#redis-mq';
 import type { Backing } from '#rnull';
 import type { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
 import { QueueNames } from '../batch-clock';
 import type { Telemetry } from '../service-logger';
 import { KeyedSerial } from '../keyed-serial';
-import { DriverHost, type HostedDriver, type RequeueSink } from './driver-host';
+import { DriverHost, type DriverHostSink, type HostedDriver } from './driver-host';
 import { FencedBacking } from './fenced-backing';
 import { BATCH_JOB_OPTIONS } from './job-options';
 
@@ -31,12 +31,12 @@ export interface RequeueJob {
  *     new host.
  *   - `listener` hears every disk that gained or lost its host.
  */
-export class DiskDrivers implements RequeueSink {
+export class DiskDrivers implements DriverHostSink {
   private readonly hosts = new Map<string, DriverHost>();
   private readonly opening = new KeyedSerial();
   /** BullMQ queues of the delayed requeue path (`blk_mq_delay_kick_requeue_list`), by disk. */
   private readonly requeueQueues = new Map<string, Queue<RequeueJob>>();
-  private readonly pages: PageStore;
+  private readonly pages: FencedPages;
   private readonly ends: EndWriter;
 
   constructor(
@@ -47,7 +47,7 @@ export class DiskDrivers implements RequeueSink {
     private readonly listener: (disk: string, host: DriverHost | undefined) => Promise<void> = async () => undefined,
     private readonly tel: Telemetry = {},
   ) {
-    this.pages = new PageStore(redis, keys);
+    this.pages = new FencedPages(redis, keys);
     this.ends = new EndWriter(redis, keys);
   }
 
@@ -108,6 +108,10 @@ export class DiskDrivers implements RequeueSink {
       this.requeueQueues.set(disk, q);
     }
     await q.add('rqs', { disk, hctx, message: message.toString('base64') }, { ...BATCH_JOB_OPTIONS, delay: 1 });
+  }
+
+  async forward(disk: string, queue: 'softirq' | 'timer', message: Buffer): Promise<void> {
+    await this.queueOf(disk, queue).push(message);
   }
 
   async close(): Promise<void> {

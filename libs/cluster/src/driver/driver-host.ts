@@ -36,9 +36,12 @@ export interface HostedDriver extends Operations<void, BatchFence> {
   setAttributes?(attributes: DiskAttributes): void;
 }
 
-/** Where requests the driver refused with RESOURCE go: back to the hctx queue, later. */
-export interface RequeueSink {
+/** Where a batch's follow-up work goes besides its `endBatch`. */
+export interface DriverHostSink {
+  /** Requests the driver refused with RESOURCE: back to the hctx queue, later. */
   requeue(disk: string, hctx: number, message: Buffer): Promise<void>;
+  /** A second forward batch of one driver batch (timers with two delays). */
+  forward(disk: string, queue: 'softirq' | 'timer', message: Buffer): Promise<void>;
 }
 
 /** What the host counted, for metrics and tests. */
@@ -56,8 +59,9 @@ export interface DriverHostCounters {
 interface Carried {
   readonly rq: Request<void>;
   readonly op: number;
-  /** Read data was copied out into the request data (memory-backed READ that ended OK). */
+  /** Read data was copied out into the request data (memory-backed READ): its length. */
   hasData: boolean;
+  readonly dataBytes: number;
 }
 
 /** The per-batch `RequestHost`: the references the driver holds, and what it asked for. */
@@ -113,7 +117,7 @@ export class DriverHost {
     public record: DiskRecord,
     readonly driver: HostedDriver,
     private readonly ends: EndWriter,
-    private readonly requeueSink: RequeueSink,
+    private readonly sink: DriverHostSink,
     private readonly tel: Telemetry = {},
   ) {
     // Counters exist from the start (at 0), so "no requeues" is a series, not an absence.
@@ -134,7 +138,7 @@ export class DriverHost {
       const token = { hctx: header.hctx, tag: r.tag, gen: r.gen };
       ctx.table.addInFlight(token);
       const rq = new Request<void>({ token, op: r.op, flags: r.flags, sector: r.sector, bytes: r.bytes, bios: [] }, ctx);
-      carried.set(key(token), { rq, op: r.op, hasData: false });
+      carried.set(key(token), { rq, op: r.op, hasData: false, dataBytes: r.bytes });
       return rq;
     });
     const fence: BatchFence = { member: lease.member, leasedKey, epoch: header.epoch };
@@ -171,7 +175,7 @@ export class DriverHost {
       ctx.table.addInFlight(token);
       // Only `complete` runs here: op and range do not matter to it.
       const rq = new Request<void>({ token, op: 0, flags: 0, sector: 0, bytes: 0, bios: [] }, ctx);
-      carried.set(key(token), { rq, op: ReqOp.READ, hasData: e.hasData });
+      carried.set(key(token), { rq, op: ReqOp.READ, hasData: e.hasData, dataBytes: e.dataBytes });
       try {
         this.driver.complete(rq);
       } catch (err) {
@@ -189,31 +193,27 @@ export class DriverHost {
       if (op.op !== 'end') continue;
       const c = carried.get(key(op.token))!;
       const hasData = c.hasData && op.status === BlkStatus.OK;
-      ended.push({ tag: op.token.tag, gen: op.token.gen, status: op.status, hasData, dataBytes: 0 });
+      ended.push({ tag: op.token.tag, gen: op.token.gen, status: op.status, hasData, dataBytes: hasData ? c.dataBytes : 0 });
     }
     const base = { hctx: header.hctx, epoch: header.epoch, seq: header.seq };
-    const forwards: { kind: MessageKind.Softirq | MessageKind.Timer; message: Buffer }[] = [];
+    const forwards: { queue: 'softirq' | 'timer'; message: Buffer }[] = [];
     const forwardRecords = (list: Request<void>[]): EndRecord[] =>
-      list.map((rq) => ({ tag: rq.token.tag, gen: rq.token.gen, status: BlkStatus.OK, hasData: carried.get(key(rq.token))!.hasData, dataBytes: 0 }));
-    if (ctx.softirq.length) forwards.push({ kind: MessageKind.Softirq, message: encodeEnds(MessageKind.Softirq, { ...base, atMs: nowMsPrecise() }, forwardRecords(ctx.softirq)) });
+      list.map((rq) => {
+        const c = carried.get(key(rq.token))!;
+        return { tag: rq.token.tag, gen: rq.token.gen, status: BlkStatus.OK, hasData: c.hasData, dataBytes: c.hasData ? c.dataBytes : 0 };
+      });
+    if (ctx.softirq.length) forwards.push({ queue: 'softirq', message: encodeEnds(MessageKind.Softirq, { ...base, atMs: nowMsPrecise() }, forwardRecords(ctx.softirq)) });
     for (const [nsec, list] of ctx.timers) {
-      forwards.push({ kind: MessageKind.Timer, message: encodeEnds(MessageKind.Timer, { ...base, atMs: nowMsPrecise() + nsec / 1e6 }, forwardRecords(list)) });
+      forwards.push({ queue: 'timer', message: encodeEnds(MessageKind.Timer, { ...base, atMs: nowMsPrecise() + nsec / 1e6 }, forwardRecords(list)) });
     }
-    const endMessage = ended.length ? encodeEnds(MessageKind.End, { ...base, atMs: nowMsPrecise() }, ended) : undefined;
+    const end = ended.length ? encodeEnds(MessageKind.End, { ...base, atMs: nowMsPrecise() }, ended) : undefined;
     // Extra forward batches (a driver that used two timer delays in one batch) go first.
-    for (const f of forwards.slice(1)) await this.ends.forward(this.record.name, f.kind, f.message);
-    const result = await this.ends.endBatch({
-      disk: this.record.name,
-      leasedKey: fence.leasedKey,
-      member: fence.member,
-      epoch: fence.epoch,
-      endMessage,
-      forward: forwards[0],
-    });
-    if (result === 'lease-lost') {
+    for (const f of forwards.slice(1)) await this.sink.forward(this.record.name, f.queue, f.message);
+    const result = await this.ends.endBatch({ disk: this.record.name, leased: fence.leasedKey, member: fence.member, epoch: fence.epoch, end, forward: forwards[0] });
+    if (result === 'leaseLost') {
       this.counters.leaseLost += 1;
       this.tel.log?.warn({ disk: this.record.name, hctx: header.hctx, epoch: header.epoch }, 'batch lease lost before its end was sent; it is delivered again');
-    } else if (result === 'owner-gone') {
+    } else if (result === 'ownerGone') {
       this.counters.ownerGone += 1;
     }
   }
@@ -227,7 +227,7 @@ export class DriverHost {
       { hctx: header.hctx, epoch: header.epoch, seq: header.seq, atMs: nowMsPrecise() },
       requeued.map((rq) => ({ tag: rq.token.tag, gen: rq.token.gen, op: rq.op, flags: rq.flags, bytes: rq.bytes, sector: rq.sector })),
     );
-    await this.requeueSink.requeue(this.record.name, header.hctx, message);
+    await this.sink.requeue(this.record.name, header.hctx, message);
   }
 }
 

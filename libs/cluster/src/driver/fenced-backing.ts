@@ -3,7 +3,7 @@
 // they move data only while this worker still holds the batch's lease and the batch's
 // owner is alive, checked in the same atomic step as the copies.
 import { BlkStatus, type Hctx, type Request, ReqOp } from '#blk-mq';
-import { type FencedPageOp, type PageStore, requestId, readDataId } from '#redis-mq';
+import { type FencedPageOp, type FencedPages, requestId } from '#redis-mq';
 import type { Backing, RnullPdu } from '#rnull';
 import type { BatchFence } from './driver-host';
 
@@ -12,13 +12,13 @@ function pageOp(rq: Request<RnullPdu>, epoch: number): FencedPageOp | undefined 
   const t = rq.token;
   switch (rq.op) {
     case ReqOp.WRITE:
-      return { op: 'write', sector: rq.sector, len: rq.bytes, id: requestId(epoch, t.hctx, t.tag, t.gen) };
+      return { op: 'write', sector: rq.sector, bytes: rq.bytes, id: requestId(epoch, t.hctx, t.tag, t.gen) };
     case ReqOp.READ:
-      return { op: 'read', sector: rq.sector, len: rq.bytes, id: readDataId(epoch, t.hctx, t.tag, t.gen) };
+      return { op: 'read', sector: rq.sector, bytes: rq.bytes, id: requestId(epoch, t.hctx, t.tag, t.gen) };
     case ReqOp.DISCARD:
-      return { op: 'discard', sector: rq.sector, len: rq.bytes };
+      return { op: 'discard', sector: rq.sector, bytes: rq.bytes };
     case ReqOp.WRITE_ZEROES:
-      return { op: 'writeZeroes', sector: rq.sector, len: rq.bytes };
+      return { op: 'writeZeroes', sector: rq.sector, bytes: rq.bytes };
     default:
       return undefined;
   }
@@ -31,7 +31,7 @@ function pageOp(rq: Request<RnullPdu>, epoch: number): FencedPageOp | undefined 
  */
 export class FencedBacking implements Backing {
   constructor(
-    private readonly pages: PageStore,
+    private readonly pages: FencedPages,
     private readonly disk: string,
   ) {}
 
@@ -49,9 +49,9 @@ export class FencedBacking implements Backing {
     });
     const statuses = rqs.map(() => BlkStatus.OK);
     if (ops.length === 0) return statuses;
-    const result = await this.pages.runFenced(this.disk, { leasedKey: fence.leasedKey, member: fence.member, epoch: fence.epoch }, ops);
-    if (!Array.isArray(result)) return rqs.map(() => BlkStatus.IOERR);
-    at.forEach((i, k) => (statuses[i] = result[k] === 0 ? BlkStatus.OK : BlkStatus.IOERR));
+    const result = await this.pages.runFenced(this.disk, { leased: fence.leasedKey, member: fence.member, epoch: fence.epoch }, ops);
+    if (result.status !== 'ok') return rqs.map(() => BlkStatus.IOERR);
+    at.forEach((i, k) => (statuses[i] = result.results[k] === 0 ? BlkStatus.OK : BlkStatus.IOERR));
     return statuses;
   }
 }

@@ -24,9 +24,11 @@
 -- a record whose read data is missing or of another length than dataBytes is delivered
 -- as status IOERR (10), hasData 0, dataBytes 0; every read-data field this run names is
 -- deleted (data in transit never outlives its end, except for a forwarded message's,
--- which the forward's own endBatch takes).
--- Redis commands: ZSCORE x2, one HMGET and one HDEL of rqdata (hasData records of the
--- end message; HDEL of both when the owner is gone), RPUSH cq, RPUSH + ZADD forward, ZREM.
+-- which the forward's own endBatch takes), and so is the write payload field of every
+-- ended request (a payload no driver copied in, e.g. without memory backing).
+-- Redis commands: ZSCORE x2, one HMGET and one HDEL of rqdata (read data of hasData
+-- records and write payloads of every record of the end message; of both messages when
+-- the owner is gone), RPUSH cq, RPUSH + ZADD forward, ZREM.
 -- Bytes: O(read data of the end message).
 
 local leased, owners, cq, rqdata, fwdWait, fwdMarker = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
@@ -46,8 +48,9 @@ local function parse(msg, what, kinds)
   local recs = {}
   for i = 1, count do
     local tag, gen, status, hasData, dataBytes = struct.unpack(END, msg, HEADER_BYTES + (i - 1) * END_BYTES + 1)
+    local id = struct.pack(READ_ID, e, hctx, tag, gen)
     recs[i] = { tag = tag, gen = gen, status = status, hasData = hasData == 1, dataBytes = dataBytes,
-      readId = struct.pack(READ_ID, e, hctx, tag, gen) .. 'r' }
+      writeId = id, readId = id .. 'r' }
   end
   return recs
 end
@@ -72,10 +75,16 @@ local function readIds(recs, into)
   return into
 end
 local function hdel(ids) callChunked('HDEL', rqdata, ids, 1, CHUNK) end
+-- A write payload its driver never copied in (no memory backing, a failure before the
+-- copy) is deleted with the request's end, so staged data never outlives its request.
+local function writeIds(recs, into)
+  for _, r in ipairs(recs) do into[#into + 1] = r.writeId end
+  return into
+end
 
 local alive = redis.call('ZSCORE', owners, epoch)
 if not alive then
-  hdel(readIds(fwdRecs, readIds(endRecs, {})))
+  hdel(readIds(fwdRecs, readIds(endRecs, writeIds(fwdRecs, writeIds(endRecs, {})))))
   redis.call('ZREM', leased, member)
   return 0
 end
@@ -94,7 +103,7 @@ if endMsg ~= '' then
     end
   end
   for _, d in ipairs(appended) do parts[#parts + 1] = d end
-  hdel(ids)
+  hdel(writeIds(endRecs, ids))
   redis.call('RPUSH', cq, table.concat(parts))
 end
 if fwdMsg ~= '' then
