@@ -9,6 +9,7 @@ import { WIRE_OP } from './dispatch/submission-check';
 import { HotPathHarness } from './testing/hot-path-harness';
 
 const { READ, WRITE, WRITE_ZEROES } = WIRE_OP;
+jest.setTimeout(30_000);
 let h: HotPathHarness;
 
 afterEach(async () => {
@@ -33,7 +34,7 @@ describe.each([0, 1, 2])('irqmode %i', (irqmode) => {
   it('reads back every write, zeros where nothing was written, and gives its budget back', async () => {
     h = await HotPathHarness.start();
     await h.createDisk('d0', { size: 16, irqmode, completionNsec: 200_000, hwQueueDepth: 8 });
-    const blocks = Array.from({ length: 40 }, (_, i) => ({ sector: i * 16, data: randomBytes(4096 * (1 + (i % 3))) }));
+    const blocks = Array.from({ length: 40 }, (_, i) => ({ sector: i * 32, data: randomBytes(4096 * (1 + (i % 3))) }));
     const writes = await Promise.all(blocks.map((b) => h.submit({ disk: 'd0', op: WRITE, sector: b.sector, length: b.data.length, data: b.data })));
     expect(writes.map((w) => w.status)).toEqual(blocks.map(() => BlkStatus.OK));
     const reads = await Promise.all(blocks.map((b) => h.submit({ disk: 'd0', op: READ, sector: b.sector, length: b.data.length })));
@@ -125,15 +126,15 @@ it('serves a small read of another client while a 4 MiB write waits for tags (fa
 it('gives the tags of a dispatch instance that died back after its owner lease, to a new instance', async () => {
   h = await HotPathHarness.start({ ownerLeaseMs: 600 });
   await h.createDisk('own0', { size: 4, hwQueueDepth: 4, irqmode: 2, completionNsec: 400_000_000 });
-  // Four IOs hold every tag of the disk when the first instance dies.
-  const lost = Array.from({ length: 4 }, (_, i) => h.submit({ disk: 'own0', op: WRITE, sector: i * 8, length: 4096, data: Buffer.alloc(4096, i) }));
+  // Four IOs (apart, so none merges) hold every tag of the disk when the first instance dies.
+  const lost = Array.from({ length: 4 }, (_, i) => h.submit({ disk: 'own0', op: WRITE, sector: i * 16, length: 4096, data: Buffer.alloc(4096, i) }));
   void Promise.allSettled(lost);
   expect(await eventually(async () => (await budgetUsed('own0')) === 4, 5000)).toBe(true);
   await h.killDispatch(0);
   const second = await h.addDispatch();
   const t0 = Date.now();
   const results = await Promise.all(
-    Array.from({ length: 4 }, (_, i) => second.layer.submit({ disk: 'own0', op: WRITE, sector: 64 + i * 8, length: 4096, data: Buffer.alloc(4096, 9), flags: 0 })),
+    Array.from({ length: 4 }, (_, i) => second.layer.submit({ disk: 'own0', op: WRITE, sector: 64 + i * 16, length: 4096, data: Buffer.alloc(4096, 9), flags: 0 })),
   );
   expect(results.map((r) => r.status)).toEqual([0, 0, 0, 0]);
   expect(Date.now() - t0).toBeLessThan(8000);

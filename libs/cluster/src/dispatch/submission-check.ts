@@ -5,7 +5,7 @@ import { capacitySectors } from '#rnull';
 import { DiskNotFoundError, InvalidArgumentError, OutOfRangeError, UnavailableError } from '../cluster-errors';
 import type { DiskRecord } from '../disk-record';
 
-/** Largest submission in bytes: bigger IO must be split by the client (16 MiB). */
+/** Largest READ or WRITE submission in bytes: bigger IO must be split by the client (16 MiB). */
 export const MAX_SUBMISSION_BYTES = 16 * 1024 * 1024;
 
 /** The wire's `blk.v1.Op` values (proto/blk/v1/block_device.proto). */
@@ -68,7 +68,7 @@ export function checkSubmission(s: WireSubmission, disk: DiskRecord | undefined)
   const sector = sectorNumber(s.sector);
   if (!Number.isInteger(s.length) || s.length <= 0) throw new InvalidArgumentError('length', `must be > 0, got ${s.length}`);
   if (s.length % bs !== 0) throw new InvalidArgumentError('length', `${s.length} is not a multiple of the block size ${bs}`);
-  if (s.length > MAX_SUBMISSION_BYTES) {
+  if ((op === ReqOp.READ || op === ReqOp.WRITE) && s.length > MAX_SUBMISSION_BYTES) {
     throw new InvalidArgumentError('length', `${s.length} is over the limit of ${MAX_SUBMISSION_BYTES} bytes per submission`);
   }
   if ((sector * 512) % bs !== 0) throw new InvalidArgumentError('sector', `${sector} is not aligned to the block size ${bs} (${bs / 512} sectors)`);
