@@ -78,16 +78,19 @@ describe('plug merge', () => {
     await disk.del();
   });
 
-  it('never merges different flags, different ops, gaps, or with noMerges', async () => {
+  it('never merges different flags, FUA / PREFLUSH (REQ_NOMERGE_FLAGS), different ops, gaps, or with noMerges', async () => {
     const { disk, driver } = memDisk({ volatileWriteCache: true, fua: true });
     await Promise.all([
       disk.submit({ op: ReqOp.WRITE, sector: 0, data: page(1) }),
-      disk.submit({ op: ReqOp.WRITE, sector: 8, data: page(2), flags: ReqFlag.FUA }),
+      disk.submit({ op: ReqOp.WRITE, sector: 8, data: page(2) }),
       disk.submit({ op: ReqOp.WRITE, sector: 16, data: page(3), flags: ReqFlag.FUA }),
-      disk.submit({ op: ReqOp.READ, sector: 24, bytes: KiB4, flags: ReqFlag.FUA }),
-      disk.submit({ op: ReqOp.READ, sector: 40, bytes: KiB4, flags: ReqFlag.FUA }),
+      disk.submit({ op: ReqOp.WRITE, sector: 24, data: page(4), flags: ReqFlag.FUA }),
+      disk.submit({ op: ReqOp.WRITE, sector: 32, data: page(5), flags: ReqFlag.PREFLUSH }),
+      disk.submit({ op: ReqOp.WRITE, sector: 40, data: page(6) }),
+      disk.submit({ op: ReqOp.READ, sector: 48, bytes: KiB4 }),
+      disk.submit({ op: ReqOp.READ, sector: 64, bytes: KiB4 }),
     ]);
-    expect(driver.requests.map((r) => r.bios)).toEqual([1, 2, 1, 1]);
+    expect(driver.requests.map((r) => [r.sector, r.bios])).toEqual([[0, 2], [16, 1], [24, 1], [32, 1], [40, 1], [48, 1], [64, 1]]);
     await disk.del();
     const plain = memDisk({}, { noMerges: true });
     await Promise.all([0, 1, 2].map((i) => plain.disk.submit({ op: ReqOp.WRITE, sector: i * 8, data: page(i) })));
