@@ -1,6 +1,7 @@
 // Plug merging: contiguous bios of one tick become one request, never beyond the limits,
 // and every submission a merged request carries gets its own completion.
 
+import { Bio } from './bio';
 import { BlkStatus } from './blk-status';
 import { GenDiskBuilder } from './gen-disk-builder';
 import type { Hctx } from './hctx';
@@ -133,7 +134,6 @@ describe('plug merge', () => {
     const sub = disk.submit({ op: ReqOp.READ, sector: 0, bytes: 512 });
     await settle();
     const rq = driver.held[0];
-    const { Bio } = await import('./bio');
     expect(() => rq.backMerge(new Bio({ op: ReqOp.READ, sector: 1, bytes: 512, buffer: new Uint8Array(512) }))).toThrow(/back merge/);
     driver.endOldest(1);
     await sub;
