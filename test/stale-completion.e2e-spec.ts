@@ -4,7 +4,7 @@
 // queue, as a redelivery after a worker crash would push it.
 import { Redis } from 'ioredis';
 import { BlkStatus } from '#blk-mq';
-import { encodeEnds, KeySchema, LeasedQueue, MessageKind } from '#redis-mq';
+import { encodeEnds, KeySchema, LeasedQueue, MessageKind, OwnerRegistry } from '#redis-mq';
 import { Op, Status } from '#proto/grpc/blk/v1/block_device';
 import { createDisk, eventually, type Fixture, REDIS_URL, startCluster, submit, tagsHeld } from './support/cluster-fixture';
 
@@ -32,8 +32,8 @@ async function staleEnds(disk: string): Promise<number> {
 
 /** The owner epoch dispatch holds for `disk`. */
 async function ownerEpoch(disk: string): Promise<number> {
-  const [epoch] = await conn.zrange(keys.owners(disk), 0, 0);
-  return Number(epoch);
+  const [owner] = await new OwnerRegistry(conn, keys).owners(disk);
+  return owner?.epoch ?? 0;
 }
 
 it('refuses a duplicated softirq delivery without touching the request that reuses the tag', async () => {

@@ -26,7 +26,7 @@ export class Dispatcher<T, H> {
 
   /** Hands `rqs` to the driver; verdicts apply synchronously unless the driver is async. */
   dispatch(hctx: Hctx<H>, batch: Request<T>[]): void {
-    const rqs = batch.filter((rq) => !rq.ended);
+    const rqs = batch.some((rq) => rq.ended) ? batch.filter((rq) => !rq.ended) : batch;
     if (rqs.length === 0) return;
     hctx.counters.batches += 1;
     hctx.counters.dispatched += rqs.length;

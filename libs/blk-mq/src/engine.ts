@@ -10,11 +10,10 @@ import { Hctx } from './hctx';
 import { InProcRequestTable } from './inproc-request-table';
 import { Operations, TimeoutAction, defaultMapQueues, defaultTimeout } from './operations';
 import { canBackMerge } from './merge';
-import { Plug, TickScheduler, nextTick } from './plug';
+import { Plug, nextTick } from './plug';
 import { maxRequestBytes } from './queue-limits';
 import { Request, RequestHost } from './request';
 import { OpResult, RequestToken, RqState } from './request-table';
-import { ReqOp } from './req-op';
 import { RequeueList } from './requeue-list';
 import { Completion, DiskGeometry, PendingSubmission, Submission, prepareSubmission } from './submission';
 import { MAX_SUBMISSION_BYTES } from './submission-check';
@@ -22,57 +21,8 @@ import { TagSet } from './tag-set';
 import { TagWaitQueue } from './tag-wait';
 import { TimeoutHandler } from './timeout-handler';
 import type { Bio } from './bio';
-
-/** `BLK_MQ_RESOURCE_DELAY`: retry delay after RESOURCE / DEV_RESOURCE, ms. */
-export const RESOURCE_DELAY_MS = 3;
-
-export interface EngineOptions {
-  /** Retry delay for requeued requests, ms. Default `RESOURCE_DELAY_MS`. */
-  readonly requeueDelayMs?: number;
-  /** Timeout scan period, ms. Default a quarter of the timeout, 1..1000. */
-  readonly timeoutScanMs?: number;
-  /** Clock for deadlines, ms. Default `Date.now()`. */
-  readonly now?: () => number;
-  /** How plug flushes are scheduled. Default `setImmediate` (one batch per tick). */
-  readonly tick?: TickScheduler;
-  /**
-   * Largest READ / WRITE one submission may move, bytes; bigger ones are refused (field
-   * 'bytes'). Default `MAX_SUBMISSION_BYTES` (1 GiB).
-   */
-  readonly maxSubmissionBytes?: number;
-  /**
-   * The queue's `nomerges` attribute: true keeps every bio in a request of its own (no plug
-   * merge). Default false: bios that continue the plug's last request join it.
-   */
-  readonly noMerges?: boolean;
-  /** Told about every request the timeout handler ended (for logs and metrics). */
-  readonly onTimeout?: (rq: Request<unknown>) => void;
-  /** Told about every exception a driver method threw (the request gets IOERR). */
-  readonly onDriverError?: (err: unknown, where: string, rq?: Request<unknown>) => void;
-}
-
-/** What the engine did, for metrics. */
-export interface EngineCounters {
-  submitted: number;
-  /** Submissions completed, by any status, including refused ones. */
-  completed: number;
-  /** Submissions completed with a status other than OK. */
-  failed: number;
-  /** Requests issued to hctxs (a split submission issues several). */
-  requests: number;
-  /** Bios back-merged into a plugged request instead of taking a tag. */
-  merges: number;
-  /** Requests that waited for a tag. */
-  tagWaits: number;
-  requeued: number;
-  /** Calls of the driver's timeout handler (or the default). */
-  timeouts: number;
-  /** `complete()` calls whose request had already ended or been recycled. */
-  lateCompletes: number;
-  /** `endRemote` calls refused: old generation, already ended, not held by the driver. */
-  staleEnds: number;
-  driverErrors: number;
-}
+import { EngineCounters, EngineOptions, RESOURCE_DELAY_MS } from './engine-options';
+import { applyEndRecord } from './remote-end';
 
 /** A live request and the submissions it carries a part of, one per bio (`rq.bios[i]` is `parts[i]`'s). */
 interface Issued<T> {
@@ -227,26 +177,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
       this.counters.staleEnds += 1;
       return OpResult.BadState;
     }
-    let st = status;
-    let why = message;
-    if (typeof st !== 'number' || BlkStatus[st] === undefined) {
-      why = `${rq.name}: end with unknown status ${String(status)}`;
-      st = BlkStatus.IOERR;
-    } else if (st === BlkStatus.OK && rq.op === ReqOp.READ) {
-      if (data === undefined && readWithoutData === 'zeros') {
-        // A driver without memory backing moves no data: the read is zeros (null_blk).
-        for (const bio of rq.bios) bio.data!.fill(0);
-      } else if (!(data instanceof Uint8Array) || data.length !== rq.bytes) {
-        st = BlkStatus.IOERR;
-        why = `${rq.name}: read data missing or short: got ${data instanceof Uint8Array ? data.length : 0} of ${rq.bytes} bytes`;
-      } else {
-        let at = 0;
-        for (const bio of rq.bios) {
-          bio.data!.set(data.subarray(at, at + bio.bytes));
-          at += bio.bytes;
-        }
-      }
-    }
+    const { status: st, message: why } = applyEndRecord(rq, status, data, message, readWithoutData);
     if (st !== BlkStatus.OK && why) it.error ??= why;
     const r = rq.tryEnd(st);
     if (r < 0) this.counters.staleEnds += 1;

@@ -3,7 +3,8 @@
 
 import { SECTOR_SIZE } from './bio';
 import { ConfigError, checkBool, checkDiskName, checkInt } from './config-check';
-import { Engine, EngineOptions } from './engine';
+import { Engine } from './engine';
+import type { EngineOptions } from './engine-options';
 import { GenDisk } from './gen-disk';
 import type { Operations } from './operations';
 import { QUEUE_LIMIT_CHECKS, QueueLimits, queueLimits } from './queue-limits';

@@ -2,7 +2,8 @@
 // front door for IO. Built only by `GenDiskBuilder.build()`.
 
 import { SECTOR_SIZE } from './bio';
-import type { Engine, EngineCounters } from './engine';
+import type { Engine } from './engine';
+import type { EngineCounters } from './engine-options';
 import type { Hctx, HctxCounters } from './hctx';
 import type { InProcRequestTable, TableCounters } from './inproc-request-table';
 import type { QueueLimits } from './queue-limits';

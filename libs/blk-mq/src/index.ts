@@ -81,5 +81,7 @@ export * from './requeue-list';
 export * from './tag-wait';
 export * from './timeout-handler';
 export * from './engine';
+export * from './engine-options';
+export * from './remote-end';
 export * from './gen-disk';
 export * from './gen-disk-builder';

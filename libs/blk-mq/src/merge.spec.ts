@@ -1,6 +1,7 @@
 // Plug merging: contiguous bios of one tick become one request, never beyond the limits,
 // and every submission a merged request carries gets its own completion.
 
+import { Bio } from './bio';
 import { BlkStatus } from './blk-status';
 import { GenDiskBuilder } from './gen-disk-builder';
 import type { Hctx } from './hctx';
@@ -78,16 +79,19 @@ describe('plug merge', () => {
     await disk.del();
   });
 
-  it('never merges different flags, different ops, gaps, or with noMerges', async () => {
+  it('never merges different flags, FUA / PREFLUSH (REQ_NOMERGE_FLAGS), different ops, gaps, or with noMerges', async () => {
     const { disk, driver } = memDisk({ volatileWriteCache: true, fua: true });
     await Promise.all([
       disk.submit({ op: ReqOp.WRITE, sector: 0, data: page(1) }),
-      disk.submit({ op: ReqOp.WRITE, sector: 8, data: page(2), flags: ReqFlag.FUA }),
+      disk.submit({ op: ReqOp.WRITE, sector: 8, data: page(2) }),
       disk.submit({ op: ReqOp.WRITE, sector: 16, data: page(3), flags: ReqFlag.FUA }),
-      disk.submit({ op: ReqOp.READ, sector: 24, bytes: KiB4, flags: ReqFlag.FUA }),
-      disk.submit({ op: ReqOp.READ, sector: 40, bytes: KiB4, flags: ReqFlag.FUA }),
+      disk.submit({ op: ReqOp.WRITE, sector: 24, data: page(4), flags: ReqFlag.FUA }),
+      disk.submit({ op: ReqOp.WRITE, sector: 32, data: page(5), flags: ReqFlag.PREFLUSH }),
+      disk.submit({ op: ReqOp.WRITE, sector: 40, data: page(6) }),
+      disk.submit({ op: ReqOp.READ, sector: 48, bytes: KiB4 }),
+      disk.submit({ op: ReqOp.READ, sector: 64, bytes: KiB4 }),
     ]);
-    expect(driver.requests.map((r) => r.bios)).toEqual([1, 2, 1, 1]);
+    expect(driver.requests.map((r) => [r.sector, r.bios])).toEqual([[0, 2], [16, 1], [24, 1], [32, 1], [40, 1], [48, 1], [64, 1]]);
     await disk.del();
     const plain = memDisk({}, { noMerges: true });
     await Promise.all([0, 1, 2].map((i) => plain.disk.submit({ op: ReqOp.WRITE, sector: i * 8, data: page(i) })));
@@ -130,7 +134,6 @@ describe('plug merge', () => {
     const sub = disk.submit({ op: ReqOp.READ, sector: 0, bytes: 512 });
     await settle();
     const rq = driver.held[0];
-    const { Bio } = await import('./bio');
     expect(() => rq.backMerge(new Bio({ op: ReqOp.READ, sector: 1, bytes: 512, buffer: new Uint8Array(512) }))).toThrow(/back merge/);
     driver.endOldest(1);
     await sub;

@@ -4,11 +4,15 @@
 
 import type { Bio } from './bio';
 import { QueueLimits, maxRequestBytes } from './queue-limits';
-import { ReqOp } from './req-op';
+import { ReqFlag, ReqOp } from './req-op';
 import type { Request } from './request';
 
+/** `REQ_NOMERGE_FLAGS`: a bio or request with one of these never merges. */
+export const NOMERGE_FLAGS = ReqFlag.PREFLUSH | ReqFlag.FUA;
+
 /**
- * True when `bio` may be back-merged into `rq`: both READ or both WRITE, the same flags,
+ * True when `bio` may be back-merged into `rq`: both READ or both WRITE, the same flags
+ * and none of `NOMERGE_FLAGS` (as the kernel, a FUA or PREFLUSH bio stays alone),
  * `bio` starts exactly where `rq` ends, and together they fit the limits: at most
  * `maxRequestBytes(limits)` bytes and `limits.maxSegments` segments (ll_back_merge_fn).
  * The caller makes sure `rq` has not reached the driver (it is still in the plug).
@@ -18,6 +22,7 @@ export function canBackMerge(rq: Request<unknown>, bio: Bio, limits: QueueLimits
     (rq.op === ReqOp.READ || rq.op === ReqOp.WRITE) &&
     bio.op === rq.op &&
     bio.flags === rq.flags &&
+    (rq.flags & NOMERGE_FLAGS) === 0 &&
     bio.sector === rq.sector + rq.sectors &&
     rq.bytes + bio.bytes <= maxRequestBytes(limits) &&
     rq.nrPhysSegments + bio.segmentCount <= limits.maxSegments

@@ -117,6 +117,11 @@ describe('Engine.endRemote with an async remote driver', () => {
     const [e] = driver.takeEnds();
     disk.queue.endRemote(e.token, BlkStatus.MEDIUM, undefined, 'medium error at sector 8');
     expect(await c).toEqual({ status: BlkStatus.MEDIUM, error: 'medium error at sector 8' });
+    const u = disk.submit({ op: ReqOp.WRITE, sector: 8, data: page(1) });
+    await settle();
+    const [eu] = driver.takeEnds();
+    expect(disk.queue.endRemote(eu.token, 99 as BlkStatus, undefined, 'garbage')).toBe(OpResult.Ok);
+    expect(await u).toEqual({ status: BlkStatus.IOERR, error: 'rmt0/0/0#2: end with unknown status 99' });
     await disk.del();
   });
 

@@ -82,7 +82,7 @@ function rnullDisk(changes: Partial<DiskAttributes>) {
     .capacitySectors(capacitySectors(attributes))
     .logicalBlockSize(attributes.blocksize)
     .queueLimits({ volatileWriteCache: true, fua: attributes.fua })
-    .build(tagSet, driver);
+    .build(tagSet, driver, { noMerges: true });
   return { disk, driver, backing, store };
 }
 
