@@ -1,18 +1,10 @@
-// Mirrors the Redis-backed half of the block layer: the shared request table
-// (`struct blk_mq_tags` + request state) and the null_blk page store, for every service.
-//
-// Recipe:
-//   const keys = new KeySchema(process.env.REDIS_PREFIX ?? '');
-//   const table = await RedisRequestTable.create(redis, 'rnullb0', tagSpace, { keys });
-//   const [rq] = await table.alloc(0, 1);
-//   await table.apply([{ op: 'start', token: rq, deadlineMs }, ...]);   // one EVALSHA
-//   const pages = new PageStore(redis, keys);
-//   await pages.apply('rnullb0', [{ op: 'write', sector, data }, ...]);  // one EVALSHA
+// Mirrors what of the block layer must be shared between processes, kept in Redis: the
+// tag space and its budget, owner leases, leased batch queues, the null_blk page store,
+// request data in transit and completion lists (DESIGN §3-6). Requests' state is not
+// here: it lives in the owning dispatch instance's engine.
 
 export { KeySchema, checkDiskName, type BatchQueueKeys } from './key-schema';
-export { RedisRequestTable, type RedisRequestTableOptions, type TableCounters, type QueuedRequest } from './redis-request-table';
-export { TagSpaceLayout, checkTagSpace } from './tag-space-layout';
-export { PageStore, PAGE_SIZE, SECTOR_SIZE, MAX_BATCH_BYTES, GATED, type PageGate, type PageOp, type PageOpResult } from './page-store';
+export { PageStore, PAGE_SIZE, SECTOR_SIZE, MAX_BATCH_BYTES, type PageOp, type PageOpResult } from './page-store';
 export { destroyDisk, unlinkMatching } from './destroy-disk';
 export { luaScripts, luaDir, scriptsFor, ScriptRunner, type LuaScript, type ScriptName, type ScriptArg } from './lua-scripts';
 export {
@@ -25,10 +17,9 @@ export {
   scriptError,
   checkReply,
 } from './script-errors';
-export { BatchQueue, newMessageId, type TakenMessage, type QueueCounts } from './batch-queue';
 export { sendTogether } from './send-together';
 
-// ---- v2 data path (DESIGN §3-6): codec, leased queues, owners, fenced scripts ----
+// ---- the data path (DESIGN §3-6): codec, leased queues, owners, fenced scripts ----
 // Recipe (one script run per step, every key under the disk's hash tag):
 //   dispatch: epoch = await new OwnerRegistry(redis, keys).register(disk, leaseMs), renew it;
 //             k = await new BatchSubmitter(redis, keys).queueBatch({disk, epoch, pool,
@@ -72,4 +63,4 @@ export { OwnerRegistry, type PoolBudget, type RenewResult } from './owner-regist
 export { FencedPages, type FencedPageOp, type PageFence, type FencedResult } from './fenced-pages';
 export { EndWriter, type EndBatchInput, type EndBatchResult } from './end-writer';
 export { OwnerGoneError, LeaseLostError } from './script-errors';
-export { readTagSpace, layOutTagSpace } from './tag-space';
+export { readTagSpace, layOutTagSpace, checkTagSpace } from './tag-space';

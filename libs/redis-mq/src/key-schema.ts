@@ -64,43 +64,13 @@ export class KeySchema {
     return `${this.prefix.replace(GLOB_META, (c) => `\\${c}`)}*`;
   }
 
-  // ---- request table (`struct blk_mq_tags` + request state) ----
+  // ---- tag space (`struct blk_mq_tag_set`); the tags' state lives in each owner's engine ----
 
-  /** Hash: the tag space's shape (`nr_hw_queues`, `queue_depth`, `shared_tags`, `recycle`). */
+  /** Hash: the tag space's shape (`nr_hw_queues`, `queue_depth`, `shared_tags`, `recycle`), `layOutTagSpace`. */
   tableMeta(disk: string): string {
     return `${this.diskBase(disk)}tags:meta`;
   }
 
-  /** Hash: slot index -> `gen:state:refs:status:hctx`. A missing field is IDLE, gen 0. */
-  tableSlots(disk: string): string {
-    return `${this.diskBase(disk)}tags:slots`;
-  }
-
-  /** Sorted set: free slot indexes, scored by index (the free bits of the sbitmap). */
-  tableFree(disk: string): string {
-    return `${this.diskBase(disk)}tags:free`;
-  }
-
-  /** Sorted set: slot index of every IN_FLIGHT request, scored by its deadline in ms. */
-  tableDeadlines(disk: string): string {
-    return `${this.diskBase(disk)}tags:deadlines`;
-  }
-
-  /** Hash: counters of refused and forced table ops, for metrics. */
-  tableStats(disk: string): string {
-    return `${this.diskBase(disk)}tags:stats`;
-  }
-
-  /** Every key of the request table of `disk`, in the order `createTable-5.lua` takes them. */
-  tableKeys(disk: string): [meta: string, free: string, slots: string, deadlines: string, stats: string] {
-    return [
-      this.tableMeta(disk),
-      this.tableFree(disk),
-      this.tableSlots(disk),
-      this.tableDeadlines(disk),
-      this.tableStats(disk),
-    ];
-  }
 
   // ---- memory backing (the null_blk / rnull xarray of pages) ----
 

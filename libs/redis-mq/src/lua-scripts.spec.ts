@@ -23,9 +23,8 @@ describe('lua-scripts', () => {
       expect(s.lua.startsWith(`-- ${s.name}:`)).toBe(true);
       for (let k = 1; k <= s.numberOfKeys; k++) expect(s.lua).toContain(`KEYS[${k}]`);
     }
-    expect(scripts.get('allocTags')?.numberOfKeys).toBe(4);
-    expect(scripts.get('busySlots')?.readOnly).toBe(true);
-    expect(scripts.get('applyOps')?.readOnly).toBe(false);
+    expect(scripts.get('queueBatch')?.numberOfKeys).toBe(6);
+    expect(scripts.get('endBatch')?.readOnly).toBe(false);
   });
 
   it('expands `-- #include name` from lua/include, so shared Lua lives in one file', () => {
@@ -36,23 +35,23 @@ describe('lua-scripts', () => {
   it('defines the scripts once per client and refuses a wrong key count', async () => {
     const runner = scriptsFor(env.redis);
     expect(scriptsFor(env.redis)).toBe(runner);
-    expect(() => runner.run('allocTags', ['only-one'], [])).toThrow(/allocTags-4.lua takes 4 keys, got 1/);
+    expect(() => runner.run('queueBatch', ['only-one'], [])).toThrow(/queueBatch-6.lua takes 6 keys, got 1/);
     const keys = env.keys();
-    const reply = await runner.run('readSlot', [keys.tableSlots('d'), keys.tableDeadlines('d'), keys.tableMeta('d')], [0]);
-    expect(reply).toEqual(['', '', '']);
+    const reply = await runner.run('layOutTagSpace', [keys.tableMeta('d'), keys.tagBudget('d')], [1, 4, 0, 'on-drop']);
+    expect(reply).toBe(1);
   });
 
   it('survives SCRIPT FLUSH by re-sending the script (NOSCRIPT fallback)', async () => {
     const runner = scriptsFor(env.redis);
     const keys = env.keys();
-    const args = [keys.tableSlots('d'), keys.tableDeadlines('d'), keys.tableMeta('d')];
-    await runner.run('readSlot', args, [0]);
+    const args = [keys.tableMeta('d'), keys.tagBudget('d')];
+    expect(await runner.run('layOutTagSpace', args, [1, 4, 0, 'on-drop'])).toBe(1);
     const other = env.redis.duplicate();
     try {
       await other.script('FLUSH');
     } finally {
       await other.quit();
     }
-    expect(await runner.run('readSlot', args, [1])).toEqual(['', '', '']);
+    expect(await runner.run('layOutTagSpace', args, [1, 4, 0, 'on-drop'])).toBe(0);
   });
 });

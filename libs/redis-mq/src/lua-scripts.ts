@@ -17,17 +17,7 @@ import type { Redis } from 'ioredis';
 
 /** Every script this library ships, by the verbObject part of its file name. */
 export type ScriptName =
-  | 'createTable'
-  | 'allocTags'
-  | 'applyOps'
-  | 'expiredRequests'
-  | 'busySlots'
-  | 'readSlot'
   | 'applyPageOps'
-  | 'pushBatch'
-  | 'claimBatches'
-  | 'reclaimLeases'
-  | 'allocAndQueue'
   | 'pushMessage'
   | 'claimLeases'
   | 'reclaimExpired'

@@ -1,7 +1,6 @@
 import * as fc from 'fast-check';
 import type { KeySchema } from './key-schema';
 import { PAGE_SIZE, PageStore, SECTOR_SIZE, type PageOp } from './page-store';
-import { RequestDataError } from './script-errors';
 import { RedisTestEnv } from './testing/redis-test-env';
 
 const env = new RedisTestEnv('page-store');
@@ -119,30 +118,6 @@ describe('PageStore', () => {
     await store.write(DISK, 1001, big);
     expect((await store.read(DISK, 1001, big.length)).equals(big)).toBe(true);
     await store.discard(DISK, 0, 8 * 1024 * 1024);
-    expect(await store.pagesUsed(DISK)).toBe(0);
-  });
-
-  it('copies between request data and pages inside Redis', async () => {
-    const data = pattern(3 * SECTOR_SIZE, 10);
-    await env.redis.hset(keys.requestData(DISK), 'w0', data);
-    await store.apply(DISK, [
-      { op: 'copyIn', sector: 6, len: data.length, field: 'w0' },
-      { op: 'copyOut', sector: 7, len: SECTOR_SIZE, field: 'r0' },
-    ]);
-    expect((await store.read(DISK, 6, data.length)).equals(data)).toBe(true);
-    const out = await env.redis.hgetBuffer(keys.requestData(DISK), 'r0');
-    expect(out!.equals(data.subarray(SECTOR_SIZE, 2 * SECTOR_SIZE))).toBe(true);
-  });
-
-  it('refuses a batch whose copy-in source is missing or mis-sized, changing nothing', async () => {
-    await env.redis.hset(keys.requestData(DISK), 'short', Buffer.alloc(SECTOR_SIZE, 1));
-    const write: PageOp = { op: 'write', sector: 0, data: pattern(PAGE_SIZE, 11) };
-    await expect(
-      store.apply(DISK, [write, { op: 'copyIn', sector: 8, len: SECTOR_SIZE, field: 'nope' }]),
-    ).rejects.toThrow(RequestDataError);
-    await expect(
-      store.apply(DISK, [write, { op: 'copyIn', sector: 8, len: 2 * SECTOR_SIZE, field: 'short' }]),
-    ).rejects.toThrow(/short/);
     expect(await store.pagesUsed(DISK)).toBe(0);
   });
 

@@ -11,8 +11,9 @@
 //   - A batch runs in order as one atomic step (Lua atomicity, `applyPageOps-3.lua`);
 //     a refused batch changes nothing.
 //   - Partial pages are read-modify-written inside Redis: payload bytes cross the network
-//     once per op (client -> Redis for writes, Redis -> client for reads), and not at all
-//     for `copyIn`/`copyOut`, which move bytes between request data and pages in Lua.
+//     once per op (client -> Redis for writes, Redis -> client for reads).
+// The cluster's hot path does not come here: its drivers move data with the fenced
+// `FencedPages` (runPageOps-4.lua). This store is for tools and tests.
 
 import type { Redis } from 'ioredis';
 import { KeySchema, checkDiskName } from './key-schema';
@@ -31,35 +32,12 @@ export type PageOp =
   | { readonly op: 'read'; readonly sector: number; readonly len: number }
   | { readonly op: 'write'; readonly sector: number; readonly data: Buffer }
   | { readonly op: 'discard'; readonly sector: number; readonly len: number }
-  | { readonly op: 'writeZeroes'; readonly sector: number; readonly len: number }
-  /** Writes the `len` bytes held in request-data field `field` (see `KeySchema.requestData`). */
-  | { readonly op: 'copyIn'; readonly sector: number; readonly len: number; readonly field: string }
-  /** Stores the `len` bytes at `sector` into request-data field `field`. */
-  | { readonly op: 'copyOut'; readonly sector: number; readonly len: number; readonly field: string };
-
-/**
- * A page op that runs only while request slot `index` (`TagSpaceLayout.tokenIndexOrNone`)
- * holds generation `gen` IN_FLIGHT, checked in the same atomic step as the data moves.
- */
-export interface PageGate {
-  readonly index: number;
-  readonly gen: number;
-}
+  | { readonly op: 'writeZeroes'; readonly sector: number; readonly len: number };
 
 /** Result of one op: the bytes for `read`, null for every other op. */
 export type PageOpResult = Buffer | null;
 
-/** The result of an op whose gate found its request not (or no longer) in flight. */
-export const GATED = 'gated' as const;
-
-const KIND: Record<PageOp['op'], string> = {
-  read: 'R',
-  write: 'W',
-  discard: 'Z',
-  writeZeroes: 'Z',
-  copyIn: 'I',
-  copyOut: 'O',
-};
+const KIND: Record<PageOp['op'], string> = { read: 'R', write: 'W', discard: 'Z', writeZeroes: 'Z' };
 
 export class PageStore {
   private readonly scripts: ScriptRunner;
@@ -73,40 +51,22 @@ export class PageStore {
 
   /** Runs `ops` in order as one atomic step (one EVALSHA); one result per op. */
   async apply(disk: string, ops: readonly PageOp[]): Promise<PageOpResult[]> {
-    return (await this.applyGated(disk, ops, [])) as PageOpResult[];
-  }
-
-  /**
-   * `apply`, where an op with `gates[i]` runs only while that request is in flight
-   * (`PageGate`), else is skipped with the result GATED.
-   */
-  async applyGated(disk: string, ops: readonly PageOp[], gates: readonly (PageGate | undefined)[]): Promise<(PageOpResult | typeof GATED)[]> {
-    const keys = [this.keys.pages(checkDiskName(disk)), this.keys.requestData(disk), this.keys.tableSlots(disk)];
+    const keys = [this.keys.pages(checkDiskName(disk))];
     if (ops.length === 0) return [];
     const args: ScriptArg[] = [PAGE_SIZE];
     let bytes = 0;
-    for (const [i, op] of ops.entries()) {
+    for (const op of ops) {
       const len = op.op === 'write' ? op.data.length : op.len;
       const offset = checkRange(disk, op.op, op.sector, len);
       bytes += op.op === 'discard' || op.op === 'writeZeroes' ? 0 : len;
-      let payload: ScriptArg = '';
-      if (op.op === 'write') payload = op.data;
-      if (op.op === 'copyIn' || op.op === 'copyOut') {
-        if (typeof op.field !== 'string' || op.field === '') throw new RangeError(`${disk}: ${op.op} needs a field`);
-        payload = op.field;
-      }
-      const gate = gates[i];
-      if (gate && !(Number.isSafeInteger(gate.index) && gate.index >= 0 && Number.isSafeInteger(gate.gen) && gate.gen >= 0)) {
-        throw new RangeError(`${disk}: bad page gate ${JSON.stringify(gate)}`);
-      }
-      args.push(KIND[op.op], offset, len, payload, gate ? `${gate.index}:${gate.gen}` : '');
+      args.push(KIND[op.op], offset, len, op.op === 'write' ? op.data : '');
     }
     if (bytes > MAX_BATCH_BYTES) {
       throw new RangeError(`${disk}: page batch of ${bytes} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
     }
     const reply = await this.scripts.runBuffer('applyPageOps', keys, args);
     const results = checkReply<(Buffer | number)[]>('applyPageOps', reply as (Buffer | number)[], disk);
-    return results.map((r) => (Buffer.isBuffer(r) ? r : r === -1 ? GATED : null));
+    return results.map((r) => (Buffer.isBuffer(r) ? r : null));
   }
 
   /** Writes `data` (a multiple of 512 bytes) at `sector`. */

@@ -3,11 +3,10 @@
 // and every dispatch instance reads when it opens the disk. The tags themselves are
 // counted in the budget (`queueBatch-6.lua`); their state lives in each owner's engine.
 import type { Redis } from 'ioredis';
-import type { TagSpaceConfig } from '#blk-mq';
+import { ConfigError, MAX_HW_QUEUES, MAX_QUEUE_DEPTH, type RecycleMode, type TagSpaceConfig } from '#blk-mq';
 import type { KeySchema } from './key-schema';
 import { scriptsFor } from './lua-scripts';
 import { checkReply } from './script-errors';
-import { metaArgs, parseMeta, checkTagSpace } from './tag-space-layout';
 
 /** The tag space of `disk`, or undefined when it was never laid out (never powered on). */
 export async function readTagSpace(redis: Redis, keys: KeySchema, disk: string): Promise<TagSpaceConfig | undefined> {
@@ -22,4 +21,50 @@ export async function layOutTagSpace(redis: Redis, keys: KeySchema, disk: string
   const reply = await scriptsFor(redis).run('layOutTagSpace', [keys.tableMeta(disk), keys.tagBudget(disk)], metaArgs(checkTagSpace(config)));
   const r = checkReply<number>('layOutTagSpace', reply as number, disk);
   return r === 0 ? 'same' : r === 1 ? 'created' : 'reshaped';
+}
+
+function isIntIn(n: unknown, lo: number, hi: number): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= lo && n <= hi;
+}
+
+function checkInt(field: string, v: unknown, min: number, max: number): number {
+  if (!isIntIn(v, min, max)) throw new ConfigError(field, `must be an integer in ${min}..${max}`, v);
+  return v;
+}
+
+const RECYCLE_MODES: readonly RecycleMode[] = ['on-drop', 'inline'];
+
+/**
+ * A frozen copy of `cfg`, checked with the in-process table's rules; throws a
+ * `ConfigError` naming the refused field.
+ */
+export function checkTagSpace(cfg: TagSpaceConfig): TagSpaceConfig {
+  if (typeof cfg.sharedTags !== 'boolean') {
+    throw new ConfigError('TagSpaceConfig.sharedTags', 'must be a boolean', cfg.sharedTags);
+  }
+  if (!RECYCLE_MODES.includes(cfg.recycle)) {
+    throw new ConfigError('TagSpaceConfig.recycle', "must be one of 'on-drop', 'inline'", cfg.recycle);
+  }
+  return Object.freeze({
+    nrHwQueues: checkInt('TagSpaceConfig.nrHwQueues', cfg.nrHwQueues, 1, MAX_HW_QUEUES),
+    queueDepth: checkInt('TagSpaceConfig.queueDepth', cfg.queueDepth, 1, MAX_QUEUE_DEPTH),
+    sharedTags: cfg.sharedTags,
+    recycle: cfg.recycle,
+  });
+}
+
+/** Encodes the table's config as the `tags:meta` hash fields, in `createTable-5.lua` order. */
+export function metaArgs(cfg: TagSpaceConfig): [string, string, string, string] {
+  return [String(cfg.nrHwQueues), String(cfg.queueDepth), cfg.sharedTags ? '1' : '0', cfg.recycle];
+}
+
+/** Decodes the `tags:meta` hash; undefined when the table does not exist. */
+export function parseMeta(meta: Record<string, string>): TagSpaceConfig | undefined {
+  if (!meta.nr_hw_queues) return undefined;
+  return checkTagSpace({
+    nrHwQueues: Number(meta.nr_hw_queues),
+    queueDepth: Number(meta.queue_depth),
+    sharedTags: meta.shared_tags === '1',
+    recycle: meta.recycle as TagSpaceConfig['recycle'],
+  });
 }
