@@ -28,8 +28,9 @@ export interface BlockLayerOptions {
 
 /**
  * Invariants:
- *   - A disk has a DiskQueue here from its first power-on until it is deleted, its tag
- *     space is reshaped (only when idle) or its owner lease is lost: powering off refuses
+ *   - A disk has a DiskQueue here from its first power-on until it is deleted, an attribute
+ *     its engine is built from changes (the tag space only when idle: gendisk refuses
+ *     otherwise), or its owner lease is lost: powering off refuses
  *     new IO (submission check) while requests in flight still end through the same queue.
  *   - A queue that is replaced while it holds requests stays reachable (predecessor, or
  *     retired) until they ended, so their end records still find it.
@@ -148,8 +149,8 @@ export class BlockLayer {
   private async reconcile(name: string, record: DiskRecord | undefined): Promise<void> {
     const current = this.queues.get(name);
     const want = record;
-    if (current && !current.retired && want && sameShape(current.record, want)) {
-      // Attribute change that leaves the tag space alone: keep the queue, new attributes.
+    if (current && !current.retired && want && sameEngine(current.record, want)) {
+      // Attribute change that leaves the tag space and the queue limits alone: keep the queue.
       current.record = want;
       return;
     }
@@ -208,8 +209,9 @@ export class BlockLayer {
   }
 }
 
-function sameShape(a: DiskRecord, b: DiskRecord): boolean {
-  const x = a.attributes;
-  const y = b.attributes;
-  return x.submitQueues === y.submitQueues && x.hwQueueDepth === y.hwQueueDepth && x.sharedTags === y.sharedTags && x.recycle === y.recycle;
+/** Attributes the engine is built from: a change of any of them opens a new queue. */
+const ENGINE_ATTRIBUTES = ['submitQueues', 'hwQueueDepth', 'sharedTags', 'recycle', 'size', 'blocksize', 'maxSectors', 'discard', 'fua', 'timeoutMs'] as const;
+
+function sameEngine(a: DiskRecord, b: DiskRecord): boolean {
+  return ENGINE_ATTRIBUTES.every((k) => a.attributes[k] === b.attributes[k]);
 }
