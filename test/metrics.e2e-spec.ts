@@ -1,5 +1,6 @@
 // Every service serves the rnull_ metrics and the process defaults on /metrics, and logs
-// JSON lines that name the request token; a timeout and the stale end after it are counted.
+// JSON lines that name the request token; a timeout and the stale end after it are counted
+// by the owner of the request (dispatch).
 import { Op, Status, type Submission } from '#proto/grpc/blk/v1/block_device';
 import { createDisk, eventually, type Fixture, startCluster, streamAll, submit } from './support/cluster-fixture';
 
@@ -91,7 +92,7 @@ it('counts IOs, latency, tags, queues and timer lateness per disk', async () => 
   // Lateness includes the BullMQ transit when that exceeds completion_nsec, but stays far under 1 s.
   expect(sample(completion, 'rnull_timer_lateness_seconds_bucket', { le: '1' })).toBe(fired);
   expect(sample(completion, 'rnull_timer_lateness_seconds_sum')).toBeGreaterThanOrEqual(0);
-  expect(sample(completion, 'rnull_queue_jobs', { queue: 'timer', state: 'active' })).toBe(0);
+  expect(sample(completion, 'rnull_queue_jobs', { queue: 'timer.m2', state: 'active' })).toBe(0);
   expect(sample(completion, 'process_cpu_seconds_total')).toBeGreaterThan(0);
 });
 
@@ -104,14 +105,14 @@ it('counts a timeout, then the stale end of its late completion, and logs its to
   expect(sample(dispatch, 'rnull_timeouts_total', { disk: 'mt' })).toBe(1);
   expect(sample(dispatch, 'rnull_ios_completed_total', { disk: 'mt', status: 'timeout' })).toBe(1);
 
-  // The timer fires ~2 s after submit; the completion service's end is refused as stale.
+  // The timer fires ~2 s after submit; its end reaches the owner, dispatch, which refuses it.
   expect(
-    await eventually(async () => sample(await scrape('completion'), 'rnull_stale_ends_total', { disk: 'mt', service: 'completion' }) === 1, 8000, 200),
+    await eventually(async () => sample(await scrape('dispatch'), 'rnull_stale_ends_total', { disk: 'mt', service: 'dispatch' }) === 1, 8000, 200),
   ).toBe(true);
 
   const tokenLines = f.lines().filter((l) => l.includes('"token":"mt/'));
   expect(tokenLines.some((l) => /^\[dispatch[^\]]*\] \{.*"msg":"request timed out"/.test(l))).toBe(true);
-  expect(tokenLines.some((l) => /^\[completion[^\]]*\] \{.*"msg":"end refused: stale or double"/.test(l))).toBe(true);
+  expect(tokenLines.some((l) => /^\[dispatch[^\]]*\] \{.*"msg":"end refused: stale, double or not held here"/.test(l))).toBe(true);
   const line = JSON.parse(tokenLines[0].slice(tokenLines[0].indexOf('{')));
   expect(line).toMatchObject({ level: 'warn', token: expect.stringMatching(/^mt\/0\/0#\d+$/) });
 });
