@@ -17,6 +17,13 @@ import { GenDiskService } from '#proto/grpc/blk/v1/gen_disk';
 
 const root = path.resolve(__dirname, '../../..');
 
+/** The reflection client is loaded from its .proto at run time: the shapes this test reads. */
+type ReflectionPackage = { grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } } };
+interface ReflectionAnswer {
+  list_services_response: { service: { name: string }[] };
+  file_descriptor_response: { file_descriptor_proto: Uint8Array[] };
+}
+
 describe('generated code', () => {
   it('matches proto/ (npm run proto has been run and committed)', () => {
     const out = execFileSync(process.execPath, [path.join(root, 'tools/gen-proto.js'), '--check'], {
@@ -65,12 +72,12 @@ describe('server reflection', () => {
   it('lists both public services to a generic reflection client', async () => {
     const reflectionProto = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
     const def = protoLoader.loadSync(reflectionProto, { keepCase: true });
-    const pkg = grpc.loadPackageDefinition(def) as any;
+    const pkg = grpc.loadPackageDefinition(def) as unknown as ReflectionPackage;
     const client = new pkg.grpc.reflection.v1.ServerReflection(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const call = client.ServerReflectionInfo();
-    const answers: any[] = [];
+    const answers: ReflectionAnswer[] = [];
     const done = new Promise<void>((resolve, reject) => {
-      call.on('data', (d: any) => answers.push(d));
+      call.on('data', (d: ReflectionAnswer) => answers.push(d));
       call.on('end', resolve);
       call.on('error', reject);
     });
@@ -80,7 +87,7 @@ describe('server reflection', () => {
     await done;
     client.close();
 
-    const names = answers[0].list_services_response.service.map((s: { name: string }) => s.name);
+    const names = answers[0].list_services_response.service.map((s) => s.name);
     expect(names).toEqual(expect.arrayContaining(['blk.v1.BlockDevice', 'blk.v1.GenDisk']));
     const files = answers[1].file_descriptor_response.file_descriptor_proto;
     expect(files.length).toBeGreaterThan(0);
