@@ -57,7 +57,9 @@ describe('BlockDevice.SubmitStream', () => {
   });
 
   it('refuses DISCARD with NOTSUPP where discard=0', async () => {
-    const got = await streamAll(f, [{ tag: 9n, disk: 'bad0', op: Op.OP_DISCARD, sector: 0n, length: 4096, data: Buffer.alloc(0), flags: 0 }]);
+    const got = await streamAll(f, [
+      { tag: 9n, disk: 'bad0', op: Op.OP_DISCARD, sector: 0n, length: 4096, data: Buffer.alloc(0), flags: 0 },
+    ]);
     expect(got.get(9n)!.status).toBe(Status.STATUS_NOTSUPP);
   });
 });

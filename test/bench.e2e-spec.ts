@@ -35,10 +35,32 @@ describe('npm run bench (tiny matrix)', () => {
 
   beforeAll(async () => {
     result = await run([
-      '--rw', 'randread', '--bs', '4k', '--qd', '8', '--irqmode', '1', '--memory-backed', '1',
-      '--paths', 'a,b,c,d', '--seconds', '1', '--size', '64',
-      '--samples', '2', '--sample-seconds', '0.3', '--timer-nsec', '1000000', '--memory-ios', '2000',
-      '--out', out,
+      '--rw',
+      'randread',
+      '--bs',
+      '4k',
+      '--qd',
+      '8',
+      '--irqmode',
+      '1',
+      '--memory-backed',
+      '1',
+      '--paths',
+      'a,b,c,d',
+      '--seconds',
+      '1',
+      '--size',
+      '64',
+      '--samples',
+      '2',
+      '--sample-seconds',
+      '0.3',
+      '--timer-nsec',
+      '1000000',
+      '--memory-ios',
+      '2000',
+      '--out',
+      out,
     ]);
     if (result.code !== 0) throw new Error(`bench exited ${result.code}:\n${result.stderr.slice(-3000)}`);
     rows = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')).rows;

@@ -38,7 +38,14 @@ describe.each([
   const seed = 1000 + irqmode * 10 + (memoryBacked ? 1 : 0);
 
   beforeAll(async () => {
-    await createDisk(f, disk, { size: BigInt(SIZE_MIB), irqmode, memoryBacked, completionNsec: 200_000n, submitQueues: 2, hwQueueDepth: 16 });
+    await createDisk(f, disk, {
+      size: BigInt(SIZE_MIB),
+      irqmode,
+      memoryBacked,
+      completionNsec: 200_000n,
+      submitQueues: 2,
+      hwQueueDepth: 16,
+    });
   });
 
   it('reads back what concurrent stream and unary clients wrote (zeros without memory backing)', async () => {
@@ -46,7 +53,7 @@ describe.each([
     // Disjoint extents, so concurrent clients never write the same block.
     const model = new Uint8Array(SIZE_MIB * 1024 * 1024);
     const extents: { block: number; blocks: number }[] = [];
-    for (let b = 0; b < BLOCKS; ) {
+    for (let b = 0; b < BLOCKS;) {
       const blocks = 1 + Math.floor(rand() * 24);
       if (rand() < 0.5 && b + blocks <= BLOCKS) extents.push({ block: b, blocks });
       b += blocks + Math.floor(rand() * 8);
@@ -65,16 +72,22 @@ describe.each([
       streamAll(f, streamB, 1),
       Promise.all(unaries.map((w) => submit(f, w))),
     ]);
-    expect([...a.values(), ...b.values(), ...u].map((c) => c.message || c.status)).toEqual(
-      writes.map(() => Status.STATUS_OK),
-    );
+    expect([...a.values(), ...b.values(), ...u].map((c) => c.message || c.status)).toEqual(writes.map(() => Status.STATUS_OK));
 
     // Read back random ranges, some spanning written and unwritten blocks.
     const reads: Submission[] = [];
     for (let i = 0; i < 60; i++) {
       const blocks = 1 + Math.floor(rand() * 40);
       const block = Math.floor(rand() * (BLOCKS - blocks));
-      reads.push({ tag: BigInt(i), disk, op: Op.OP_READ, sector: BigInt((block * BLOCK) / 512), length: blocks * BLOCK, data: Buffer.alloc(0), flags: 0 });
+      reads.push({
+        tag: BigInt(i),
+        disk,
+        op: Op.OP_READ,
+        sector: BigInt((block * BLOCK) / 512),
+        length: blocks * BLOCK,
+        data: Buffer.alloc(0),
+        flags: 0,
+      });
     }
     const got = await streamAll(f, reads, 4);
     for (const r of reads) {
@@ -114,7 +127,7 @@ describe('large IO', () => {
     expect(Buffer.compare(Buffer.from(r.data), data)).toBe(0);
   });
 
-  it('answers 24 concurrent 4 MiB reads of one stream (96 MiB, over gRPC\'s 64 MiB message limit) in several messages', async () => {
+  it("answers 24 concurrent 4 MiB reads of one stream (96 MiB, over gRPC's 64 MiB message limit) in several messages", async () => {
     await createDisk(f, 'io-wide', { size: 128n });
     const MiB4 = 4 * 1024 * 1024;
     const writes = Array.from({ length: 24 }, (_, i) => ({

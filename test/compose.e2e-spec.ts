@@ -59,7 +59,11 @@ function composeConfig(): Promise<ConfigRun> {
     execFile('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: ROOT }, (err, stdout, stderr) => {
       const code = (err as (NodeJS.ErrnoException & { code?: unknown }) | null)?.code;
       if (code === 'ENOENT') {
-        reject(new Error("docker-compose is not on the PATH: install Debian's docker-compose (apt-get install docker-compose; .ci/run installs it)"));
+        reject(
+          new Error(
+            "docker-compose is not on the PATH: install Debian's docker-compose (apt-get install docker-compose; .ci/run installs it)",
+          ),
+        );
         return;
       }
       resolve({ exitCode: typeof code === 'number' ? code : err ? 1 : 0, stdout, stderr });
@@ -83,9 +87,17 @@ const mounts = (svc: ComposeService): string[] =>
 it('docker-compose accepts docker-compose.yml (docker-compose config exits 0)', async () => {
   const run = await composeConfig();
   expect({ exitCode: run.exitCode, stderr: run.stderr }).toMatchObject({ exitCode: 0 });
-  expect(Object.keys(parse(run.stdout).services).sort()).toEqual(
-    ['completion', 'dispatch', 'gendisk', 'grafana', 'nbd-gateway', 'prometheus', 'redis', 'rnull', 'rnullb0'],
-  );
+  expect(Object.keys(parse(run.stdout).services).sort()).toEqual([
+    'completion',
+    'dispatch',
+    'gendisk',
+    'grafana',
+    'nbd-gateway',
+    'prometheus',
+    'redis',
+    'rnull',
+    'rnullb0',
+  ]);
 });
 
 it('LAUNCHER_VARIABLES are exactly the service variables tools/cluster/cluster.ts names', () => {
@@ -158,7 +170,11 @@ describe('NBD in docker-compose.yml', () => {
     });
     // tools/cluster/cluster.ts passes the gateway the same two (and NBD_IN_DISPATCH to dispatch in that mode).
     const launcher = read('tools/cluster/cluster.ts');
-    expect(NBD_ENV_VARIABLES.filter((name) => new RegExp(`\\b${name}\\b`).test(launcher)).sort()).toEqual(['DISPATCH_URL', 'NBD_IN_DISPATCH', 'NBD_PORT']);
+    expect(NBD_ENV_VARIABLES.filter((name) => new RegExp(`\\b${name}\\b`).test(launcher)).sort()).toEqual([
+      'DISPATCH_URL',
+      'NBD_IN_DISPATCH',
+      'NBD_PORT',
+    ]);
   });
 
   it('runs its compiled main once dispatch is healthy, publishes the NBD port, and is scraped', async () => {
@@ -170,7 +186,9 @@ describe('NBD in docker-compose.yml', () => {
     expect((svc as { profiles?: string[] }).profiles).toEqual(['nbd-gateway']);
     expect(svc.healthcheck?.test.join(' ')).toContain(`fetch('http://127.0.0.1:${DEFAULT_PORTS.nbdGatewayHttp}/healthz')`);
     expect(publishedPorts(svc)).toEqual([DEFAULT_PORTS.nbdGatewayHttp, DEFAULT_PORTS.nbdGateway + 1].sort((a, b) => a - b));
-    const prom = parse(read('deploy/prometheus/prometheus.yml')) as { scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[] }[] };
+    const prom = parse(read('deploy/prometheus/prometheus.yml')) as {
+      scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[] }[];
+    };
     const job = prom.scrape_configs.find((j) => j.job_name === 'nbd-gateway');
     expect(job?.dns_sd_configs).toEqual([expect.objectContaining({ names: ['nbd-gateway'], port: DEFAULT_PORTS.nbdGatewayHttp })]);
   });
@@ -178,8 +196,11 @@ describe('NBD in docker-compose.yml', () => {
 
 it('lets rnull and completion scale and publishes only dispatch, the NBD gateway, Prometheus and Grafana', async () => {
   const services = await composeServices();
-  for (const name of ['rnull', 'completion']) expect([services[name].container_name, publishedPorts(services[name])]).toEqual([undefined, []]);
-  expect(publishedPorts(services.dispatch)).toEqual([DEFAULT_PORTS.dispatchHttp, DEFAULT_PORTS.nbdGateway, DEFAULT_PORTS.dispatchGrpc].sort((a, b) => a - b));
+  for (const name of ['rnull', 'completion'])
+    expect([services[name].container_name, publishedPorts(services[name])]).toEqual([undefined, []]);
+  expect(publishedPorts(services.dispatch)).toEqual(
+    [DEFAULT_PORTS.dispatchHttp, DEFAULT_PORTS.nbdGateway, DEFAULT_PORTS.dispatchGrpc].sort((a, b) => a - b),
+  );
   expect(publishedPorts(services.gendisk)).toEqual([]);
   expect(publishedPorts(services.prometheus)).toEqual([9090]);
   expect(publishedPorts(services.grafana)).toEqual([3000]);
@@ -190,7 +211,9 @@ it('creates rnullb0 once dispatch is healthy, with rnullctl from the same image'
   const oneShot = services.rnullb0;
   expect(oneShot.image).toBe(services.dispatch.image);
   expect(oneShot.restart).toBe('no');
-  expect(oneShot.command?.join(' ')).toContain(`node bin/rnullctl disk create rnullb0 --power --address dispatch:${DEFAULT_PORTS.dispatchGrpc}`);
+  expect(oneShot.command?.join(' ')).toContain(
+    `node bin/rnullctl disk create rnullb0 --power --address dispatch:${DEFAULT_PORTS.dispatchGrpc}`,
+  );
   expect(fs.existsSync(path.join(ROOT, 'bin/rnullctl'))).toBe(true);
 });
 
@@ -216,7 +239,11 @@ function dockerfileStages(): Map<string, { from: string; lines: string[] }> {
 describe('Dockerfile', () => {
   const stages = dockerfileStages();
   const runtime = stages.get('runtime')?.lines ?? [];
-  const workdir = runtime.filter((l) => /^WORKDIR\s/i.test(l)).map((l) => l.split(/\s+/)[1]).at(-1) ?? '/';
+  const workdir =
+    runtime
+      .filter((l) => /^WORKDIR\s/i.test(l))
+      .map((l) => l.split(/\s+/)[1])
+      .at(-1) ?? '/';
   /** Where the runtime stage copies `source` (resolved against its WORKDIR). */
   const copied = (source: string): string | undefined => {
     const line = runtime.find((l) => /^COPY\s/i.test(l) && l.split(/\s+/).slice(1, -1).includes(source));
@@ -242,7 +269,7 @@ describe('Dockerfile', () => {
     expect([path.posix.join(dist!, 'proto'), path.posix.join(dist!, '../proto')]).toContain(copied('proto'));
   });
 
-  it("has the Lua scripts where luaDir() looks from the compiled redis-mq", () => {
+  it('has the Lua scripts where luaDir() looks from the compiled redis-mq', () => {
     const dist = copied('/app/dist');
     const lua = copied('libs/redis-mq/src/lua');
     expect([dist, lua].every(Boolean)).toBe(true);
@@ -284,6 +311,8 @@ it('Grafana gets the Prometheus data source and the dashboards folder provisione
   const datasources = parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')).datasources;
   expect(datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090', isDefault: true })]);
   const providers = parse(read('deploy/grafana/provisioning/dashboards/dashboards.yml')).providers;
-  expect(providers).toEqual([expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: '/var/lib/grafana/dashboards' }) })]);
+  expect(providers).toEqual([
+    expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: '/var/lib/grafana/dashboards' }) }),
+  ]);
   expect(fs.existsSync(path.join(ROOT, 'deploy/grafana/dashboards'))).toBe(true);
 });

@@ -107,7 +107,11 @@ it('counts a timeout, then the stale end of its late completion, and logs its to
 
   // The timer fires ~2 s after submit; its end reaches the owner, dispatch, which refuses it.
   expect(
-    await eventually(async () => sample(await scrape('dispatch'), 'rnull_stale_ends_total', { disk: 'mt', service: 'dispatch' }) === 1, 8000, 200),
+    await eventually(
+      async () => sample(await scrape('dispatch'), 'rnull_stale_ends_total', { disk: 'mt', service: 'dispatch' }) === 1,
+      8000,
+      200,
+    ),
   ).toBe(true);
 
   const tokenLines = f.lines().filter((l) => l.includes('"token":"mt/'));

@@ -30,7 +30,8 @@ describe.each(['dispatch', 'service'] as const)('NBD gateway (%s) with real clie
     await createDisk(f, 'img0', { size: 32n, irqmode: 1, memoryBacked: true });
     await createDisk(f, 'cp0', { size: 16n, irqmode: 0, memoryBacked: true, discard: true, blocksize: 512 });
     await createDisk(f, 'off0', { size: 16n }, false);
-    for (const irq of [0, 1, 2]) await createDisk(f, `fio${irq}`, { size: 64n, irqmode: irq, memoryBacked: true, completionNsec: 50_000n, hwQueueDepth: 64 });
+    for (const irq of [0, 1, 2])
+      await createDisk(f, `fio${irq}`, { size: 64n, irqmode: irq, memoryBacked: true, completionNsec: 50_000n, hwQueueDepth: 64 });
   }, 120_000);
 
   afterAll(async () => {
@@ -43,7 +44,16 @@ describe.each(['dispatch', 'service'] as const)('NBD gateway (%s) with real clie
     const exports = JSON.parse(stdout).exports as Array<Record<string, unknown>>;
     const byName = new Map(exports.map((e) => [e['export-name'] as string, e]));
     expect([...byName.keys()].sort()).toEqual(['cp0', 'fio0', 'fio1', 'fio2', 'img0']);
-    expect(byName.get('img0')).toMatchObject({ 'export-size': 32 * MiB, block_size_minimum: 4096, block_size_preferred: 4096, can_flush: true, can_fua: true, can_trim: false, can_zero: true, can_multi_conn: true });
+    expect(byName.get('img0')).toMatchObject({
+      'export-size': 32 * MiB,
+      block_size_minimum: 4096,
+      block_size_preferred: 4096,
+      can_flush: true,
+      can_fua: true,
+      can_trim: false,
+      can_zero: true,
+      can_multi_conn: true,
+    });
     expect(byName.get('cp0')).toMatchObject({ 'export-size': 16 * MiB, block_size_minimum: 512, can_trim: true });
   });
 
@@ -67,18 +77,35 @@ describe.each(['dispatch', 'service'] as const)('NBD gateway (%s) with real clie
     expect(fs.readFileSync(back).equals(fs.readFileSync(src))).toBe(true);
   });
 
-  it.each([0, 1, 2])('fio nbd engine, random writes then verify=crc32c at qd 32, irqmode %i: no verify errors', async (irq) => {
-    const { stdout } = await run(
-      'fio',
-      ['--name=verify', '--ioengine=nbd', `--uri=${uri(`fio${irq}`)}`, '--rw=randwrite', '--bs=4k', '--iodepth=32', '--size=16M', '--verify=crc32c', '--do_verify=1', '--verify_fatal=1', '--verify_state_save=0', '--output-format=json'],
-      { timeout: 100_000, maxBuffer: 16 * MiB, cwd: tmp },
-    );
-    const job = JSON.parse(stdout.slice(stdout.indexOf('{'))).jobs[0];
-    expect(job.error).toBe(0);
-    expect(job.write.total_ios).toBe(4096);
-    // The verify pass reads back every block written.
-    expect(job.read.total_ios).toBe(4096);
-  }, 110_000);
+  it.each([0, 1, 2])(
+    'fio nbd engine, random writes then verify=crc32c at qd 32, irqmode %i: no verify errors',
+    async (irq) => {
+      const { stdout } = await run(
+        'fio',
+        [
+          '--name=verify',
+          '--ioengine=nbd',
+          `--uri=${uri(`fio${irq}`)}`,
+          '--rw=randwrite',
+          '--bs=4k',
+          '--iodepth=32',
+          '--size=16M',
+          '--verify=crc32c',
+          '--do_verify=1',
+          '--verify_fatal=1',
+          '--verify_state_save=0',
+          '--output-format=json',
+        ],
+        { timeout: 100_000, maxBuffer: 16 * MiB, cwd: tmp },
+      );
+      const job = JSON.parse(stdout.slice(stdout.indexOf('{'))).jobs[0];
+      expect(job.error).toBe(0);
+      expect(job.write.total_ios).toBe(4096);
+      // The verify pass reads back every block written.
+      expect(job.read.total_ios).toBe(4096);
+    },
+    110_000,
+  );
 
   describe('malformed frames from a raw socket', () => {
     const opened: RawNbdClient[] = [];

@@ -46,7 +46,18 @@ it('starts the cluster, serves rnullctl IO on rnullb0 and stops everything on Ct
     fs.writeFileSync(path.join(dir, 'in.bin'), data);
     const ctl = path.join(ROOT, 'bin/rnullctl');
     await run(ctl, ['io', 'write', '--disk', 'rnullb0', '--sector', '64', '--file', path.join(dir, 'in.bin')]);
-    await run(ctl, ['io', 'read', '--disk', 'rnullb0', '--sector', '64', '--length', String(data.length), '--out', path.join(dir, 'out.bin')]);
+    await run(ctl, [
+      'io',
+      'read',
+      '--disk',
+      'rnullb0',
+      '--sector',
+      '64',
+      '--length',
+      String(data.length),
+      '--out',
+      path.join(dir, 'out.bin'),
+    ]);
     expect(Buffer.compare(fs.readFileSync(path.join(dir, 'out.bin')), data)).toBe(0);
     const list = await run(ctl, ['disk', 'list']);
     expect(list.stdout).toMatch(/rnullb0\s+on/);

@@ -39,7 +39,9 @@ interface Dashboard {
   uid: string;
   schemaVersion: number;
   panels: Panel[];
-  templating: { list: { name: string; type: string; definition?: string; query?: unknown; datasource?: { type?: string; uid?: string } }[] };
+  templating: {
+    list: { name: string; type: string; definition?: string; query?: unknown; datasource?: { type?: string; uid?: string } }[];
+  };
 }
 
 const dashboard = JSON.parse(read(DASHBOARD_FILE)) as Dashboard;
@@ -179,7 +181,8 @@ beforeAll(async () => {
   config.global = { ...config.global, scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' };
   for (const job of config.scrape_configs) {
     const targets = job.job_name === 'prometheus' ? [`127.0.0.1:${port}`] : services.get(job.job_name);
-    if (!targets) throw new Error(`${PROMETHEUS_FILE}: job ${job.job_name} matches no service of the cluster (${[...services.keys()].join(', ')})`);
+    if (!targets)
+      throw new Error(`${PROMETHEUS_FILE}: job ${job.job_name} matches no service of the cluster (${[...services.keys()].join(', ')})`);
     delete job.dns_sd_configs;
     job.static_configs = [{ targets }];
     expectedTargets += targets.length;
@@ -191,19 +194,30 @@ beforeAll(async () => {
   const configFile = path.join(tmp, 'prometheus.yml');
   fs.writeFileSync(configFile, stringify(config));
   fs.mkdirSync(path.join(tmp, 'data'));
-  prom = spawn('prometheus', [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(tmp, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  prom = spawn(
+    'prometheus',
+    [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(tmp, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const keep = (b: Buffer) => {
     promOut = (promOut + b.toString()).slice(-8000);
   };
   prom.stdout!.on('data', keep);
   prom.stderr!.on('data', keep);
   promExited = new Promise((resolve) => prom!.once('exit', () => resolve()));
-  const ready = await eventually(async () => {
-    if (prom!.exitCode !== null) return true;
-    return fetch(`${promUrl}/-/ready`).then((r) => r.ok, () => false);
-  }, 30_000, 200);
+  const ready = await eventually(
+    async () => {
+      if (prom!.exitCode !== null) return true;
+      return fetch(`${promUrl}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    },
+    30_000,
+    200,
+  );
   if (!ready || prom.exitCode !== null) throw new Error(`prometheus did not become ready (exit ${prom.exitCode}):\n${promOut}`);
 });
 
@@ -232,7 +246,8 @@ it('is one dashboard on the provisioned Prometheus data source, with a disk vari
     if (!p.targets?.length) wrong.push(`panel "${p.title}": no targets`);
     for (const t of p.targets ?? []) {
       if (!t.expr) wrong.push(`panel "${p.title}" ${t.refId}: no expr`);
-      if (t.datasource && (t.datasource.uid !== uid || t.datasource.type !== type)) wrong.push(`panel "${p.title}" ${t.refId}: ${JSON.stringify(t.datasource)}`);
+      if (t.datasource && (t.datasource.uid !== uid || t.datasource.type !== type))
+        wrong.push(`panel "${p.title}" ${t.refId}: ${JSON.stringify(t.datasource)}`);
     }
   }
   const disk = dashboard.templating.list.find((v) => v.name === 'disk');
@@ -243,11 +258,17 @@ it('is one dashboard on the provisioned Prometheus data source, with a disk vari
 it('has data for every query of every panel while IO runs', async () => {
   // Every target of the rewritten config is scraped successfully.
   let last = '';
-  const up = await eventually(async () => {
-    const data = await promApi<{ activeTargets: { labels: { job: string; instance: string }; health: string; lastError: string }[] }>('/api/v1/targets');
-    last = data.activeTargets.map((t) => `${t.labels.job} ${t.labels.instance} ${t.health} ${t.lastError}`).join('\n');
-    return data.activeTargets.length === expectedTargets && data.activeTargets.every((t) => t.health === 'up');
-  }, 30_000, 250);
+  const up = await eventually(
+    async () => {
+      const data = await promApi<{ activeTargets: { labels: { job: string; instance: string }; health: string; lastError: string }[] }>(
+        '/api/v1/targets',
+      );
+      last = data.activeTargets.map((t) => `${t.labels.job} ${t.labels.instance} ${t.health} ${t.lastError}`).join('\n');
+      return data.activeTargets.length === expectedTargets && data.activeTargets.every((t) => t.health === 'up');
+    },
+    30_000,
+    250,
+  );
   if (!up) throw new Error(`targets not all up (want ${expectedTargets}):\n${last}\n${promOut}`);
 
   // Eight seconds of scrapes (1 s apart) while IO flows, so every rate has points.

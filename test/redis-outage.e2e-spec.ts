@@ -16,9 +16,13 @@ let f: Fixture;
 
 /** A private redis-server that keeps its data in an append-only file across restarts. */
 async function startRedis(): Promise<void> {
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], {
-    stdio: 'ignore',
-  });
+  server = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
+    {
+      stdio: 'ignore',
+    },
+  );
   expect(await eventually(() => redisAnswers(`redis://127.0.0.1:${port}`, 200), 10_000, 50)).toBe(true);
 }
 
@@ -52,13 +56,17 @@ it('answers UNAVAILABLE while Redis is away and serves IO again when it returns'
 
   await startRedis();
   expect(
-    await eventually(async () => {
-      try {
-        return (await submit(f, { disk: 'out0', op: Op.OP_READ, sector: 0n, length: 4096 })).status === Status.STATUS_OK;
-      } catch {
-        return false;
-      }
-    }, 30_000, 200),
+    await eventually(
+      async () => {
+        try {
+          return (await submit(f, { disk: 'out0', op: Op.OP_READ, sector: 0n, length: 4096 })).status === Status.STATUS_OK;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      200,
+    ),
   ).toBe(true);
   const r = await submit(f, { disk: 'out0', op: Op.OP_READ, sector: 0n, length: 4096 });
   expect(Buffer.compare(Buffer.from(r.data), data)).toBe(0);

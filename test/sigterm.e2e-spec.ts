@@ -22,9 +22,13 @@ function streamUntilStopped() {
   const pump = () => {
     while (!stopping && sent - completions.length < 32) {
       const tag = BigInt(sent++);
-      call.write(SubmitBatch.fromPartial({
-        submissions: [{ tag, disk: 'term0', op: Op.OP_WRITE, sector: BigInt((sent % 4000) * 8), length: 4096, data: Buffer.alloc(4096, sent & 0xff) }],
-      }));
+      call.write(
+        SubmitBatch.fromPartial({
+          submissions: [
+            { tag, disk: 'term0', op: Op.OP_WRITE, sector: BigInt((sent % 4000) * 8), length: 4096, data: Buffer.alloc(4096, sent & 0xff) },
+          ],
+        }),
+      );
     }
     if (stopping && completions.length === sent) call.end();
   };

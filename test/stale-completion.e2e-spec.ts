@@ -46,7 +46,11 @@ it('refuses a duplicated softirq delivery without touching the request that reus
 
   // The softirq batch of the first request (tag 0, generation 1) is delivered a second time.
   const softirq = new LeasedQueue(conn, 'softirq.dup0', keys.diskQueue('dup0', 'softirq'));
-  await softirq.push(encodeEnds(MessageKind.Softirq, { hctx: 0, epoch, seq: 999, atMs: Date.now() }, [{ tag: 0, gen: 1, status: BlkStatus.OK, hasData: false, dataBytes: 0 }]));
+  await softirq.push(
+    encodeEnds(MessageKind.Softirq, { hctx: 0, epoch, seq: 999, atMs: Date.now() }, [
+      { tag: 0, gen: 1, status: BlkStatus.OK, hasData: false, dataBytes: 0 },
+    ]),
+  );
   expect(await eventually(async () => (await staleEnds('dup0')) === before + 1, 10_000, 50)).toBe(true);
 
   // The disk still serves, the data is the first write's, and no tag is left held.

@@ -37,16 +37,28 @@ function generate(into) {
   for (const [name, opts] of Object.entries(variants)) {
     const out = path.join(into, name);
     fs.mkdirSync(out, { recursive: true });
-    execFileSync(process.execPath, [protoc, `--plugin=protoc-gen-ts_proto=${plugin}`,
-      `--ts_proto_out=${out}`, `--ts_proto_opt=${opts}`, `-I${protoDir}`, ...protoFiles(protoDir)],
-      { stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [
+        protoc,
+        `--plugin=protoc-gen-ts_proto=${plugin}`,
+        `--ts_proto_out=${out}`,
+        `--ts_proto_opt=${opts}`,
+        `-I${protoDir}`,
+        ...protoFiles(protoDir),
+      ],
+      { stdio: 'inherit' },
+    );
   }
 }
 
 function listFiles(dir) {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath ?? e.path, e.name))).sort();
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath ?? e.path, e.name)))
+    .sort();
 }
 
 if (check) {
@@ -55,8 +67,12 @@ if (check) {
     generate(tmp);
     const want = listFiles(tmp).filter((f) => f.endsWith('.ts'));
     const have = listFiles(outRoot).filter((f) => f.endsWith('.ts') && /^(nest|grpc)\//.test(f));
-    const stale = [...new Set([...want, ...have])].filter((f) => !want.includes(f) || !have.includes(f)
-      || fs.readFileSync(path.join(tmp, f), 'utf8') !== fs.readFileSync(path.join(outRoot, f), 'utf8'));
+    const stale = [...new Set([...want, ...have])].filter(
+      (f) =>
+        !want.includes(f) ||
+        !have.includes(f) ||
+        fs.readFileSync(path.join(tmp, f), 'utf8') !== fs.readFileSync(path.join(outRoot, f), 'utf8'),
+    );
     if (stale.length) {
       console.error(`libs/proto/src is stale (${stale.join(', ')}): run npm run proto and commit the result`);
       process.exit(1);

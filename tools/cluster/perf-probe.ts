@@ -68,7 +68,9 @@ async function histogramP50(url: string, name: string): Promise<number | undefin
 async function startRedis(): Promise<{ url: string; pid: number; stop: () => void }> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100 && !(await redisAnswers(url, 200)); i++) await new Promise((r) => setTimeout(r, 50));
   return { url, pid: child.pid!, stop: () => child.kill('SIGTERM') };
@@ -105,7 +107,9 @@ async function main(): Promise<void> {
         size: 1024n,
       },
     });
-    const client = new BlockDeviceClient(cluster.dispatchAddress, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+    const client = new BlockDeviceClient(cluster.dispatchAddress, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': -1,
+    });
     const load = (qd: number, opts: { ios?: number; durationMs?: number }) =>
       runLoad({ client, disk: DISK, capacitySectors: disk.capacitySectors, blockSize: 4096, rw, queueDepth: qd, batchSize: 16, ...opts });
     await load(8, { durationMs: 1500 });
@@ -137,7 +141,8 @@ async function main(): Promise<void> {
         if (d > 0) perIo[c] = Number((d / res.ios).toFixed(2));
         if (d > 0) total += d;
       }
-      const latenessS = irqmode === 2 && completionMetrics ? await histogramP50(completionMetrics, 'rnull_timer_lateness_seconds') : undefined;
+      const latenessS =
+        irqmode === 2 && completionMetrics ? await histogramP50(completionMetrics, 'rnull_timer_lateness_seconds') : undefined;
       rows.push({
         qd,
         iops: Math.round(res.iops),
@@ -157,7 +162,9 @@ async function main(): Promise<void> {
       // MONITOR over a few qd 1 IOs: the command timeline of one IO, for where time goes.
       const mon = await r.monitor();
       const lines: string[] = [];
-      mon.on('monitor', (time: string, args: string[], source: string, db: string) => lines.push(`${time} ${source} ${db} ${args.map((a) => a.slice(0, 60)).join(' ')}`));
+      mon.on('monitor', (time: string, args: string[], source: string, db: string) =>
+        lines.push(`${time} ${source} ${db} ${args.map((a) => a.slice(0, 60)).join(' ')}`),
+      );
       await load(1, { ios: 20 });
       mon.disconnect();
       fs.writeFileSync(trace, lines.join('\n') + '\n');

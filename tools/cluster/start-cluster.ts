@@ -42,7 +42,8 @@ async function main(): Promise<void> {
     completionWorkers: workers,
     nbdGateway: nbdMode(process.env.NBD_GATEWAY),
     out: (label, line) => process.stderr.write(`[${label}] ${line}\n`),
-    onReady: (label, r) => process.stderr.write(`  ✓ ${label.padEnd(12)} http :${r.http}${r.grpc ? `  grpc ${r.grpc}` : ''}${r.nbd ? `  nbd ${r.nbd}` : ''}\n`),
+    onReady: (label, r) =>
+      process.stderr.write(`  ✓ ${label.padEnd(12)} http :${r.http}${r.grpc ? `  grpc ${r.grpc}` : ''}${r.nbd ? `  nbd ${r.nbd}` : ''}\n`),
   });
   let stopping = false;
   const stop = async (why: string) => {

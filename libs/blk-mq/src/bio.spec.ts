@@ -53,7 +53,13 @@ describe('Bio and its segments', () => {
 
   it('counts the segments it yields', () => {
     const buffer = new Uint8Array(4 * PAGE_SIZE);
-    for (const [offset, bytes] of [[0, 512], [0, PAGE_SIZE], [3584, 1024], [512, 2 * PAGE_SIZE], [0, 4 * PAGE_SIZE]]) {
+    for (const [offset, bytes] of [
+      [0, 512],
+      [0, PAGE_SIZE],
+      [3584, 1024],
+      [512, 2 * PAGE_SIZE],
+      [0, 4 * PAGE_SIZE],
+    ]) {
       const bio = new Bio({ op: ReqOp.READ, sector: 0, bytes, buffer, bufferOffset: offset });
       expect(bio.segmentCount).toBe([...bio].length);
     }

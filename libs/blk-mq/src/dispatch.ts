@@ -44,7 +44,10 @@ export class Dispatcher<T, H> {
       (st) => this.apply(rqs, st),
       (e) => {
         this.report(undefined, e, 'queueRqs', rqs);
-        this.apply(rqs, rqs.map(() => BlkStatus.IOERR));
+        this.apply(
+          rqs,
+          rqs.map(() => BlkStatus.IOERR),
+        );
       },
     );
   }

@@ -14,7 +14,10 @@ import { HoldDriver, settle } from './testing/hold-driver';
 const read = (disk: GenDisk, sector: number, cpu = 0) => disk.submit({ op: ReqOp.READ, sector, bytes: 512, cpu });
 
 function holdDisk(tags: ConstructorParameters<typeof TagSet>[0], driver = new HoldDriver()) {
-  const disk = new GenDiskBuilder().name('hold0').capacitySectors(1024).build(new TagSet(tags), driver, { requeueDelayMs: 1, noMerges: true });
+  const disk = new GenDiskBuilder()
+    .name('hold0')
+    .capacitySectors(1024)
+    .build(new TagSet(tags), driver, { requeueDelayMs: 1, noMerges: true });
   return { disk, driver };
 }
 

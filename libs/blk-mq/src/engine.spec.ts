@@ -32,9 +32,7 @@ describe.each<CompletionMode>(['inline', 'softirq', 'timer'])('completion mode %
 
   it('completes many more submissions than tags, never failing one, then every tag is IDLE', async () => {
     const { disk, driver } = memDisk(mode, { nrHwQueues: 2, queueDepth: 2 });
-    const subs = Array.from({ length: 60 }, (_, i) =>
-      disk.submit({ op: ReqOp.WRITE, sector: (i % 16) * 8, data: bytes(4096, i), cpu: i }),
-    );
+    const subs = Array.from({ length: 60 }, (_, i) => disk.submit({ op: ReqOp.WRITE, sector: (i % 16) * 8, data: bytes(4096, i), cpu: i }));
     const done = await Promise.all(subs);
     expect(done.every((c) => c.status === BlkStatus.OK)).toBe(true);
     expect(disk.stats().engine.tagWaits).toBeGreaterThan(0);
@@ -63,10 +61,19 @@ describe.each<CompletionMode>(['inline', 'softirq', 'timer'])('completion mode %
 describe('engine', () => {
   it('hands the driver one batch per hctx per tick, isLast on the last, and commits', async () => {
     const driver = new HoldDriver();
-    const disk = new GenDiskBuilder().name('b0').capacitySectors(1024).build(new TagSet({ nrHwQueues: 2, queueDepth: 8 }), driver);
+    const disk = new GenDiskBuilder()
+      .name('b0')
+      .capacitySectors(1024)
+      .build(new TagSet({ nrHwQueues: 2, queueDepth: 8 }), driver);
     const subs = [0, 1, 2, 3, 4].map((cpu) => disk.submit({ op: ReqOp.READ, sector: cpu, bytes: 512, cpu }));
     await settle();
-    expect(driver.seen.map((s) => [s.hctx, s.isLast])).toEqual([[0, false], [0, false], [0, true], [1, false], [1, true]]);
+    expect(driver.seen.map((s) => [s.hctx, s.isLast])).toEqual([
+      [0, false],
+      [0, false],
+      [0, true],
+      [1, false],
+      [1, true],
+    ]);
     expect(driver.commits).toBe(2);
     expect(disk.hctxs.map((h) => h.counters.batches)).toEqual([1, 1]);
     driver.endOldest(5);
@@ -90,7 +97,10 @@ describe('engine', () => {
       commitRqs() {},
       complete() {},
     };
-    const disk = new GenDiskBuilder().name('qr0').capacitySectors(64).build(new TagSet({ queueDepth: 8 }), ops, { noMerges: true });
+    const disk = new GenDiskBuilder()
+      .name('qr0')
+      .capacitySectors(64)
+      .build(new TagSet({ queueDepth: 8 }), ops, { noMerges: true });
     const res = await Promise.all([0, 1, 2].map((s) => disk.submit({ op: ReqOp.DISCARD, sector: s, bytes: 512 })));
     expect(res.map((c) => c.status)).toEqual([BlkStatus.NOTSUPP, BlkStatus.NOTSUPP, BlkStatus.NOTSUPP]);
     const w = await Promise.all([0, 1, 2].map((s) => disk.submit({ op: ReqOp.WRITE, sector: s, data: new Uint8Array(512) })));
@@ -177,7 +187,10 @@ describe('engine', () => {
       commitRqs() {},
       complete() {},
     };
-    const disk = new GenDiskBuilder().name('life0').capacitySectors(64).build(new TagSet({ nrHwQueues: 2 }), ops);
+    const disk = new GenDiskBuilder()
+      .name('life0')
+      .capacitySectors(64)
+      .build(new TagSet({ nrHwQueues: 2 }), ops);
     expect(log).toEqual(['init 0', 'init 1']);
     await disk.submit({ op: ReqOp.READ, sector: 0, bytes: 512, cpu: 7 });
     expect(disk.poll()).toBe(3);

@@ -56,8 +56,17 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   /** `EngineOptions.maxSubmissionBytes`, resolved. */
   readonly maxSubmissionBytes: number;
   readonly counters: EngineCounters = {
-    submitted: 0, completed: 0, failed: 0, requests: 0, merges: 0, tagWaits: 0,
-    requeued: 0, timeouts: 0, lateCompletes: 0, staleEnds: 0, driverErrors: 0,
+    submitted: 0,
+    completed: 0,
+    failed: 0,
+    requests: 0,
+    merges: 0,
+    tagWaits: 0,
+    requeued: 0,
+    timeouts: 0,
+    lateCompletes: 0,
+    staleEnds: 0,
+    driverErrors: 0,
   };
   private readonly live = new Map<number, Issued<T>>();
   private readonly pdus = new Map<number, T>();
@@ -160,7 +169,13 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
    *   once the slot recycled), or the driver does not hold it (BadState: in the plug or
    *   waiting for a requeue).
    */
-  endRemote(token: RequestToken, status: BlkStatus, data?: Uint8Array, message?: string, readWithoutData: 'error' | 'zeros' = 'error'): OpResult {
+  endRemote(
+    token: RequestToken,
+    status: BlkStatus,
+    data?: Uint8Array,
+    message?: string,
+    readWithoutData: 'error' | 'zeros' = 'error',
+  ): OpResult {
     const it = this.live.get(this.keyOf(token));
     const rq = it?.rq;
     if (!it || !rq || rq.token.hctx !== token.hctx || rq.token.tag !== token.tag || rq.token.gen !== token.gen) {

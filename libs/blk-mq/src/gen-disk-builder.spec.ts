@@ -46,17 +46,25 @@ describe('GenDiskBuilder setters', () => {
   });
 
   it('refuses a non-boolean rotational and bad or unknown queue limits, naming them', () => {
-    expect(() => new GenDiskBuilder().rotational('yes' as unknown as boolean)).toThrow('GenDiskBuilder.rotational: must be a boolean, got "yes"');
-    expect(() => new GenDiskBuilder().queueLimits({ maxHwSectors: 4 })).toThrow(/GenDiskBuilder.queueLimits.maxHwSectors: must be an integer in 8\.\./);
+    expect(() => new GenDiskBuilder().rotational('yes' as unknown as boolean)).toThrow(
+      'GenDiskBuilder.rotational: must be a boolean, got "yes"',
+    );
+    expect(() => new GenDiskBuilder().queueLimits({ maxHwSectors: 4 })).toThrow(
+      /GenDiskBuilder.queueLimits.maxHwSectors: must be an integer in 8\.\./,
+    );
     expect(() => new GenDiskBuilder().queueLimits({ maxSegments: 0 })).toThrow(/queueLimits.maxSegments/);
-    expect(() => new GenDiskBuilder().queueLimits({ bogus: 1 } as object)).toThrow('GenDiskBuilder.queueLimits.bogus: is not a queue limit, got 1');
+    expect(() => new GenDiskBuilder().queueLimits({ bogus: 1 } as object)).toThrow(
+      'GenDiskBuilder.queueLimits.bogus: is not a queue limit, got 1',
+    );
   });
 });
 
 describe('GenDiskBuilder.build', () => {
   it('builds a disk with null_blk defaults and the attributes set', () => {
     const disk = new GenDiskBuilder().name('nullb0').capacitySectors(2048).rotational(true).build(new TagSet(), ops);
-    expect(disk.toString()).toBe('GenDisk{nullb0, 2048 sectors, 512 B blocks, TagSet{1 hctx x 64 tags, recycle on-drop, timeout 30000 ms}}');
+    expect(disk.toString()).toBe(
+      'GenDisk{nullb0, 2048 sectors, 512 B blocks, TagSet{1 hctx x 64 tags, recycle on-drop, timeout 30000 ms}}',
+    );
     expect(disk.limits).toEqual(DEFAULT_QUEUE_LIMITS);
     expect([disk.rotational, disk.capacityBytes, disk.hctxs.length]).toEqual([true, 1024 * 1024, 1]);
   });
@@ -71,13 +79,25 @@ describe('GenDiskBuilder.build', () => {
     expect(() => b().capacitySectors(16).physicalBlockSize(512).build(new TagSet(), withInit)).toThrow(
       'QueueLimits.physicalBlockSize: must be >= logicalBlockSize 4096, got 512',
     );
-    expect(() => new GenDiskBuilder().capacitySectors(8).build(new TagSet(), withInit)).toThrow('GenDiskBuilder.name: must be set before build()');
-    expect(() => new GenDiskBuilder().name('y0').build(new TagSet(), withInit)).toThrow(/capacitySectors: must be set/);
-    expect(() => b().capacitySectors(16).build({} as TagSet, withInit)).toThrow(/build.tagSet: must be a TagSet/);
-    expect(() => b().capacitySectors(16).build(new TagSet(), { ...withInit, queueRq: undefined } as unknown as Operations)).toThrow(
-      'Operations.queueRq: is required and must be a function, got undefined',
+    expect(() => new GenDiskBuilder().capacitySectors(8).build(new TagSet(), withInit)).toThrow(
+      'GenDiskBuilder.name: must be set before build()',
     );
-    expect(() => b().capacitySectors(16).build(new TagSet(), { ...withInit, poll: 3 } as unknown as Operations)).toThrow(/Operations.poll/);
+    expect(() => new GenDiskBuilder().name('y0').build(new TagSet(), withInit)).toThrow(/capacitySectors: must be set/);
+    expect(() =>
+      b()
+        .capacitySectors(16)
+        .build({} as TagSet, withInit),
+    ).toThrow(/build.tagSet: must be a TagSet/);
+    expect(() =>
+      b()
+        .capacitySectors(16)
+        .build(new TagSet(), { ...withInit, queueRq: undefined } as unknown as Operations),
+    ).toThrow('Operations.queueRq: is required and must be a function, got undefined');
+    expect(() =>
+      b()
+        .capacitySectors(16)
+        .build(new TagSet(), { ...withInit, poll: 3 } as unknown as Operations),
+    ).toThrow(/Operations.poll/);
     expect(init).not.toHaveBeenCalled();
   });
 
@@ -91,7 +111,12 @@ describe('GenDiskBuilder.build', () => {
       },
       exitHctx: (h) => exited.push(h.driverData),
     };
-    expect(() => new GenDiskBuilder().name('z0').capacitySectors(8).build(new TagSet({ nrHwQueues: 3 }), failing)).toThrow('no memory for hctx 2');
+    expect(() =>
+      new GenDiskBuilder()
+        .name('z0')
+        .capacitySectors(8)
+        .build(new TagSet({ nrHwQueues: 3 }), failing),
+    ).toThrow('no memory for hctx 2');
     expect(exited).toEqual([0, 1]);
   });
 });
@@ -122,7 +147,9 @@ describe('queue limits', () => {
   it('follow the logical block size for physical size and discard granularity unless set', () => {
     expect(queueLimits({ logicalBlockSize: 4096 })).toMatchObject({ physicalBlockSize: 4096, discardGranularity: 4096 });
     expect(queueLimits({ logicalBlockSize: 512, physicalBlockSize: 4096 })).toMatchObject({ physicalBlockSize: 4096 });
-    expect(() => queueLimits({ logicalBlockSize: 4096, discardGranularity: 512 })).toThrow(/discardGranularity: must be >= logicalBlockSize 4096/);
+    expect(() => queueLimits({ logicalBlockSize: 4096, discardGranularity: 512 })).toThrow(
+      /discardGranularity: must be >= logicalBlockSize 4096/,
+    );
   });
 
   it('bound a request by max_hw_sectors rounded to the block size and by max_segments pages', () => {

@@ -64,14 +64,7 @@ export * from './tag-set';
 export * from './hctx';
 export * from './request';
 export * from './request-ref';
-export {
-  TimeoutAction,
-  defaultMapQueues,
-  defaultQueueRqs,
-  defaultTimeout,
-  type DriverErrorSink,
-  type Operations,
-} from './operations';
+export { TimeoutAction, defaultMapQueues, defaultQueueRqs, defaultTimeout, type DriverErrorSink, type Operations } from './operations';
 export * from './submission';
 export * from './submission-check';
 export * from './plug';

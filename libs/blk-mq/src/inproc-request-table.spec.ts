@@ -23,13 +23,21 @@ describe('InProcRequestTable', () => {
       { op: 'drop', token: { ...a, gen: 9 } },
     ]);
     const [b] = t.allocSync(1, 1);
-    t.applySync([{ op: 'start', token: b, deadlineMs: 1 }, { op: 'drop', token: b }, { op: 'requeue', token: b }]);
+    t.applySync([
+      { op: 'start', token: b, deadlineMs: 1 },
+      { op: 'drop', token: b },
+      { op: 'requeue', token: b },
+    ]);
     expect(t.counters).toMatchObject({ allocated: 2, doubleEnds: 1, badState: 1, staleRejected: 1, noReference: 1 });
   });
 
   it('treats tokens outside the tag space as STALE and rejects a bad hctx on alloc', () => {
     const t = make();
-    const bad = [{ hctx: 5, tag: 0, gen: 1 }, { hctx: 0, tag: 7, gen: 1 }, { hctx: -1, tag: 0, gen: 1 }];
+    const bad = [
+      { hctx: 5, tag: 0, gen: 1 },
+      { hctx: 0, tag: 7, gen: 1 },
+      { hctx: -1, tag: 0, gen: 1 },
+    ];
     expect(t.applySync(bad.map((token) => ({ op: 'ref', token })))).toEqual([OpResult.Stale, OpResult.Stale, OpResult.Stale]);
     expect(() => t.allocSync(2, 1)).toThrow(/hctx 2 outside 0..1/);
   });

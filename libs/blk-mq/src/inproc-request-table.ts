@@ -4,16 +4,7 @@
 
 import { checkDiskName, checkInt, checkOneOf, checkBool } from './config-check';
 import { allocSlot, applyOp, isCurrent, newSlot, SlotRecord, viewOf } from './request-state';
-import {
-  OpResult,
-  RequestTable,
-  RequestToken,
-  RqState,
-  SlotView,
-  SyncRequestTable,
-  TableOp,
-  TagSpaceConfig,
-} from './request-table';
+import { OpResult, RequestTable, RequestToken, RqState, SlotView, SyncRequestTable, TableOp, TagSpaceConfig } from './request-table';
 
 /** What a table refused or did, for metrics. */
 export interface TableCounters {

@@ -27,7 +27,10 @@ describe('invariant 1: a tag is never reallocated while a reference to its previ
       commitRqs() {},
       complete() {},
     };
-    const disk = new GenDiskBuilder().name('inv1').capacitySectors(64).build(new TagSet({ queueDepth: 1 }), ops);
+    const disk = new GenDiskBuilder()
+      .name('inv1')
+      .capacitySectors(64)
+      .build(new TagSet({ queueDepth: 1 }), ops);
     expect((await disk.submit(read(0))).status).toBe(BlkStatus.OK);
     const second = disk.submit(read(1));
     await settle();
@@ -53,7 +56,10 @@ describe('invariant 1: a tag is never reallocated while a reference to its previ
       commitRqs() {},
       complete() {},
     };
-    const disk = new GenDiskBuilder().name('inv1i').capacitySectors(64).build(new TagSet({ queueDepth: 1, recycle: 'inline' }), ops);
+    const disk = new GenDiskBuilder()
+      .name('inv1i')
+      .capacitySectors(64)
+      .build(new TagSet({ queueDepth: 1, recycle: 'inline' }), ops);
     await disk.submit(read(0));
     await disk.submit(read(1));
     expect(disk.table.slotSync(0, 0)).toMatchObject({ gen: 2, state: RqState.Idle });
@@ -81,7 +87,10 @@ describe('invariant 2: a request ends at most once', () => {
 
   it('refuses an end through a stale Request after its tag was reused, leaving the new request alone', async () => {
     const driver = new HoldDriver();
-    const disk = new GenDiskBuilder().name('inv2s').capacitySectors(64).build(new TagSet({ queueDepth: 1 }), driver);
+    const disk = new GenDiskBuilder()
+      .name('inv2s')
+      .capacitySectors(64)
+      .build(new TagSet({ queueDepth: 1 }), driver);
     const a = disk.submit(read(0));
     await settle();
     const old: Request = driver.endOldest(1)[0];
@@ -104,7 +113,7 @@ describe('invariant 2: a request ends at most once', () => {
 describe('invariant 3: every allocated request ends, and every tag is IDLE once the disk is idle', () => {
   it('holds under a driver that mixes success, errors, requeues, lost requests, late and duplicate ends', async () => {
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const late: Request[] = [];
     const ops: Operations = {
       queueRq(_h, rq) {
@@ -122,11 +131,14 @@ describe('invariant 3: every allocated request ends, and every tag is IDLE once 
           return BlkStatus.OK;
         }
         const ref = rq.ref();
-        setTimeout(() => {
-          using _held = ref;
-          rq.tryEnd(r < 0.4 ? BlkStatus.MEDIUM : BlkStatus.OK);
-          rq.tryEnd(BlkStatus.OK);
-        }, Math.floor(r * 4));
+        setTimeout(
+          () => {
+            using _held = ref;
+            rq.tryEnd(r < 0.4 ? BlkStatus.MEDIUM : BlkStatus.OK);
+            rq.tryEnd(BlkStatus.OK);
+          },
+          Math.floor(r * 4),
+        );
         return BlkStatus.OK;
       },
       commitRqs() {},

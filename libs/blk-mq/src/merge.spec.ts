@@ -60,7 +60,10 @@ describe('plug merge', () => {
 
   it('never merges beyond maxSegments: 200 sequential 512 B writes become requests of at most 128 segments', async () => {
     const driver = new RecordingDriver();
-    const disk = new GenDiskBuilder().name('mrg3').capacitySectors(1024).build(new TagSet({ queueDepth: 8 }), driver);
+    const disk = new GenDiskBuilder()
+      .name('mrg3')
+      .capacitySectors(1024)
+      .build(new TagSet({ queueDepth: 8 }), driver);
     const subs = Array.from({ length: 200 }, (_, i) => disk.submit({ op: ReqOp.WRITE, sector: i, data: new Uint8Array(512).fill(i) }));
     expect((await Promise.all(subs)).every((c) => c.status === BlkStatus.OK)).toBe(true);
     expect(driver.requests.map((r) => r.bios)).toEqual([128, 72]);
@@ -91,7 +94,15 @@ describe('plug merge', () => {
       disk.submit({ op: ReqOp.READ, sector: 48, bytes: KiB4 }),
       disk.submit({ op: ReqOp.READ, sector: 64, bytes: KiB4 }),
     ]);
-    expect(driver.requests.map((r) => [r.sector, r.bios])).toEqual([[0, 2], [16, 1], [24, 1], [32, 1], [40, 1], [48, 1], [64, 1]]);
+    expect(driver.requests.map((r) => [r.sector, r.bios])).toEqual([
+      [0, 2],
+      [16, 1],
+      [24, 1],
+      [32, 1],
+      [40, 1],
+      [48, 1],
+      [64, 1],
+    ]);
     await disk.del();
     const plain = memDisk({}, { noMerges: true });
     await Promise.all([0, 1, 2].map((i) => plain.disk.submit({ op: ReqOp.WRITE, sector: i * 8, data: page(i) })));

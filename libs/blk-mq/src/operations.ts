@@ -107,7 +107,12 @@ export function defaultQueueRqs<T, H>(
       onError?.(undefined, e);
       return out;
     }
-    return isThenable(c) ? Promise.resolve(c).then(() => out, (e) => (onError?.(undefined, e), out)) : out;
+    return isThenable(c)
+      ? Promise.resolve(c).then(
+          () => out,
+          (e) => (onError?.(undefined, e), out),
+        )
+      : out;
   };
   const run = (from: number): BlkStatus[] | Promise<BlkStatus[]> => {
     for (let i = from; i < rqs.length; i++) {

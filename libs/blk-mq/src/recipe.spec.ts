@@ -19,11 +19,7 @@ describe('the index.ts recipe', () => {
 
     const tagSet = new TagSet({ nrHwQueues: 1, queueDepth: 64 });
 
-    const disk = new GenDiskBuilder()
-      .name('rnullb0')
-      .capacitySectors(2048)
-      .logicalBlockSize(4096)
-      .build(tagSet, ops);
+    const disk = new GenDiskBuilder().name('rnullb0').capacitySectors(2048).logicalBlockSize(4096).build(tagSet, ops);
 
     const { status } = await disk.submit({ op: ReqOp.WRITE, sector: 0, data: new Uint8Array(4096) });
     await disk.del();

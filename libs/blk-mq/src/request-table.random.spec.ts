@@ -41,14 +41,22 @@ const cfgArb: fc.Arbitrary<TagSpaceConfig> = fc.record({
 });
 
 /** The model: one record per slot, transitions written out per state, independent of request-state.ts. */
-interface MSlot { hctx: number; gen: number; state: RqState; refs: number; status: number; deadline: number }
+interface MSlot {
+  hctx: number;
+  gen: number;
+  state: RqState;
+  refs: number;
+  status: number;
+  deadline: number;
+}
 
 class Model {
   readonly pools: MSlot[][];
   constructor(readonly cfg: TagSpaceConfig) {
     const n = cfg.sharedTags ? 1 : cfg.nrHwQueues;
     this.pools = Array.from({ length: n }, (_, p) =>
-      Array.from({ length: cfg.queueDepth }, () => ({ hctx: p, gen: 0, state: RqState.Idle, refs: 0, status: 0, deadline: 0 })));
+      Array.from({ length: cfg.queueDepth }, () => ({ hctx: p, gen: 0, state: RqState.Idle, refs: 0, status: 0, deadline: 0 })),
+    );
   }
   slot(t: { hctx: number; tag: number }): MSlot {
     return this.pools[this.cfg.sharedTags ? 0 : t.hctx][t.tag];
@@ -68,11 +76,11 @@ class Model {
       return idle();
     };
     const st = m.state;
-    if (op.op === 'ref') return (m.refs += 1), Ok;
+    if (op.op === 'ref') return ((m.refs += 1), Ok);
     if (op.op === 'drop') return put();
     if (op.op === 'start') {
       if (st === RqState.Complete) return BadState;
-      if (st === RqState.InFlight) return (m.deadline = op.deadlineMs), AlreadyStarted;
+      if (st === RqState.InFlight) return ((m.deadline = op.deadlineMs), AlreadyStarted);
       return Object.assign(m, { state: RqState.InFlight, refs: m.refs + 1, deadline: op.deadlineMs }) && Ok;
     }
     if (op.op === 'requeue') {
@@ -193,9 +201,10 @@ function run(cfg: TagSpaceConfig, actions: Action[]): void {
   // Invariant 3 at the end: release what is held (on-drop) or end what is live (inline); every slot is IDLE.
   for (const s of table.busySync()) {
     const t = { hctx: s.hctx, tag: s.tag, gen: s.gen };
-    const ops: TableOp[] = cfg.recycle === 'inline'
-      ? [{ op: 'end', token: t, status: BlkStatus.OK }]
-      : Array.from({ length: held.get(key(t)) ?? 0 }, () => ({ op: 'drop', token: t }) as TableOp);
+    const ops: TableOp[] =
+      cfg.recycle === 'inline'
+        ? [{ op: 'end', token: t, status: BlkStatus.OK }]
+        : Array.from({ length: held.get(key(t)) ?? 0 }, () => ({ op: 'drop', token: t }) as TableOp);
     ensure(applyBoth(ops).at(-1) === Recycled, () => `invariant 3: releasing ${key(t)} did not recycle it`);
   }
   check();

@@ -24,22 +24,70 @@ describe('checkSubmission', () => {
 
   it.each<[unknown, Partial<ReturnType<typeof checkSubmission>>]>([
     [null, { field: 'submission', kind: 'invalid', status: BlkStatus.IOERR }],
-    [{ op: 42, sector: 0, bytes: 4096 }, { field: 'op', kind: 'invalid', status: BlkStatus.NOTSUPP, message: 'unknown op 42' }],
-    [{ op: ReqOp.READ, sector: 0, bytes: 4096, flags: 64 }, { field: 'flags', kind: 'invalid', status: BlkStatus.NOTSUPP }],
-    [{ op: ReqOp.READ, sector: -8, bytes: 4096 }, { field: 'sector', kind: 'invalid' }],
-    [{ op: ReqOp.READ, sector: 1.5, bytes: 4096 }, { field: 'sector', kind: 'invalid' }],
-    [{ op: ReqOp.READ, sector: 0, data: 'x' }, { field: 'data', kind: 'invalid', message: 'data must be a Uint8Array' }],
-    [{ op: ReqOp.DISCARD, sector: 0, bytes: 4096, data: new Uint8Array(4096) }, { field: 'data', message: 'DISCARD carries no data' }],
-    [{ op: ReqOp.WRITE, sector: 0 }, { field: 'data', kind: 'invalid', message: 'WRITE needs data' }],
-    [{ op: ReqOp.READ, sector: 0 }, { field: 'bytes', kind: 'invalid' }],
-    [{ op: ReqOp.WRITE, sector: 0, bytes: 8192, data: new Uint8Array(4096) }, { field: 'bytes', message: 'bytes 8192 does not match data length 4096' }],
-    [{ op: ReqOp.FLUSH, sector: 0, bytes: 4096 }, { field: 'bytes', message: 'FLUSH carries no range, got 4096 bytes' }],
-    [{ op: ReqOp.READ, sector: 0, bytes: 0 }, { field: 'bytes', message: 'READ of 0 bytes' }],
-    [{ op: ReqOp.READ, sector: 1, bytes: 4096 }, { field: 'sector', kind: 'invalid', message: expect.stringMatching(/not aligned to the logical block size 4096/) }],
-    [{ op: ReqOp.READ, sector: 0, bytes: 1000 }, { field: 'bytes', kind: 'invalid' }],
-    [{ op: ReqOp.READ, sector: 8192, bytes: 4096 }, { field: 'sector', kind: 'out-of-range', status: BlkStatus.IOERR }],
-    [{ op: ReqOp.DISCARD, sector: 0, bytes: 4096 }, { field: 'op', kind: 'unsupported', status: BlkStatus.NOTSUPP }],
-    [{ op: ReqOp.WRITE_ZEROES, sector: 0, bytes: 4096 }, { field: 'op', kind: 'unsupported', message: 'WRITE_ZEROES not supported' }],
+    [
+      { op: 42, sector: 0, bytes: 4096 },
+      { field: 'op', kind: 'invalid', status: BlkStatus.NOTSUPP, message: 'unknown op 42' },
+    ],
+    [
+      { op: ReqOp.READ, sector: 0, bytes: 4096, flags: 64 },
+      { field: 'flags', kind: 'invalid', status: BlkStatus.NOTSUPP },
+    ],
+    [
+      { op: ReqOp.READ, sector: -8, bytes: 4096 },
+      { field: 'sector', kind: 'invalid' },
+    ],
+    [
+      { op: ReqOp.READ, sector: 1.5, bytes: 4096 },
+      { field: 'sector', kind: 'invalid' },
+    ],
+    [
+      { op: ReqOp.READ, sector: 0, data: 'x' },
+      { field: 'data', kind: 'invalid', message: 'data must be a Uint8Array' },
+    ],
+    [
+      { op: ReqOp.DISCARD, sector: 0, bytes: 4096, data: new Uint8Array(4096) },
+      { field: 'data', message: 'DISCARD carries no data' },
+    ],
+    [
+      { op: ReqOp.WRITE, sector: 0 },
+      { field: 'data', kind: 'invalid', message: 'WRITE needs data' },
+    ],
+    [
+      { op: ReqOp.READ, sector: 0 },
+      { field: 'bytes', kind: 'invalid' },
+    ],
+    [
+      { op: ReqOp.WRITE, sector: 0, bytes: 8192, data: new Uint8Array(4096) },
+      { field: 'bytes', message: 'bytes 8192 does not match data length 4096' },
+    ],
+    [
+      { op: ReqOp.FLUSH, sector: 0, bytes: 4096 },
+      { field: 'bytes', message: 'FLUSH carries no range, got 4096 bytes' },
+    ],
+    [
+      { op: ReqOp.READ, sector: 0, bytes: 0 },
+      { field: 'bytes', message: 'READ of 0 bytes' },
+    ],
+    [
+      { op: ReqOp.READ, sector: 1, bytes: 4096 },
+      { field: 'sector', kind: 'invalid', message: expect.stringMatching(/not aligned to the logical block size 4096/) },
+    ],
+    [
+      { op: ReqOp.READ, sector: 0, bytes: 1000 },
+      { field: 'bytes', kind: 'invalid' },
+    ],
+    [
+      { op: ReqOp.READ, sector: 8192, bytes: 4096 },
+      { field: 'sector', kind: 'out-of-range', status: BlkStatus.IOERR },
+    ],
+    [
+      { op: ReqOp.DISCARD, sector: 0, bytes: 4096 },
+      { field: 'op', kind: 'unsupported', status: BlkStatus.NOTSUPP },
+    ],
+    [
+      { op: ReqOp.WRITE_ZEROES, sector: 0, bytes: 4096 },
+      { field: 'op', kind: 'unsupported', message: 'WRITE_ZEROES not supported' },
+    ],
   ])('refuses %p naming the field and kind', (sub, want) => {
     const r = checkSubmission(sub as Submission, geo);
     expect(r).toMatchObject(want as object);
@@ -74,8 +122,8 @@ describe('EngineOptions.maxSubmissionBytes', () => {
     expect((await disk.submit({ op: ReqOp.WRITE, sector: 0, data: new Uint8Array(8192) })).status).toBe(BlkStatus.OK);
     expect(disk.queue.maxSubmissionBytes).toBe(8192);
     await disk.del();
-    expect(() => new GenDiskBuilder().name('lim1').capacitySectors(64).build(new TagSet(), new MemDriver(), { maxSubmissionBytes: 0 })).toThrow(
-      ConfigError,
-    );
+    expect(() =>
+      new GenDiskBuilder().name('lim1').capacitySectors(64).build(new TagSet(), new MemDriver(), { maxSubmissionBytes: 0 }),
+    ).toThrow(ConfigError);
   });
 });

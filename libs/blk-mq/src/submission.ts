@@ -78,8 +78,7 @@ export interface DiskGeometry {
 
 /** Either the bios to issue (with the READ buffer) or an immediate completion. */
 export type Prepared =
-  | { readonly bios: readonly Bio[]; readonly buffer?: Uint8Array; readonly done?: undefined }
-  | { readonly done: Completion };
+  { readonly bios: readonly Bio[]; readonly buffer?: Uint8Array; readonly done?: undefined } | { readonly done: Completion };
 
 /**
  * Checks `sub` against the disk (`checkSubmission`) and splits it into bios. Never throws

@@ -69,7 +69,10 @@ describe('TagWaitQueue', () => {
 describe('fair tag waits in the engine', () => {
   it('serves client B within 2 grants while client A has 1,000 requests queued on a 1-tag disk', async () => {
     const driver = new HoldDriver();
-    const disk = new GenDiskBuilder().name('fair0').capacitySectors(4096).build(new TagSet({ queueDepth: 1 }), driver);
+    const disk = new GenDiskBuilder()
+      .name('fair0')
+      .capacitySectors(4096)
+      .build(new TagSet({ queueDepth: 1 }), driver);
     const a = Array.from({ length: 1000 }, (_, i) => disk.submit({ op: ReqOp.READ, sector: 2 * i, bytes: 512, client: 1 }));
     const b = disk.submit({ op: ReqOp.READ, sector: 4001, bytes: 512, client: 2 });
     await settle();
@@ -99,7 +102,10 @@ describe('fair tag waits in the engine', () => {
 
   it('takes the client from cpu when not given', async () => {
     const driver = new HoldDriver();
-    const disk = new GenDiskBuilder().name('fair1').capacitySectors(4096).build(new TagSet({ queueDepth: 1 }), driver);
+    const disk = new GenDiskBuilder()
+      .name('fair1')
+      .capacitySectors(4096)
+      .build(new TagSet({ queueDepth: 1 }), driver);
     const subs = [0, 2, 4].map((sector) => disk.submit({ op: ReqOp.READ, sector, bytes: 512, cpu: 0 }));
     subs.push(disk.submit({ op: ReqOp.READ, sector: 100, bytes: 512, cpu: 3 }));
     await settle();

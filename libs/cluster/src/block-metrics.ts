@@ -106,12 +106,46 @@ export class BlockMetrics {
     const registers = [registry];
     const buckets = [...LATENCY_BUCKETS_SECONDS];
     const self = this;
-    this.iosCompleted = new Counter({ name: 'rnull_ios_completed_total', help: 'Requests ended, by final BlkStatus', labelNames: ['disk', 'hctx', 'op', 'status'], registers });
-    this.bytesCompleted = new Counter({ name: 'rnull_bytes_completed_total', help: 'Bytes of requests that ended ok', labelNames: ['disk', 'hctx', 'op'], registers });
-    this.ioLatency = new Histogram({ name: 'rnull_io_latency_seconds', help: 'Request latency, submit to end, on dispatch', labelNames: ['disk', 'op'], buckets, registers });
-    this.queueWait = new Histogram({ name: 'rnull_queue_wait_seconds', help: 'Batch wait in the hctx queue before queueRqs', labelNames: ['disk', 'hctx'], buckets, registers });
-    this.driverTime = new Histogram({ name: 'rnull_driver_seconds', help: 'Time inside the driver queueRqs per batch', labelNames: ['disk', 'hctx'], buckets, registers });
-    this.recycleLag = new Histogram({ name: 'rnull_recycle_lag_seconds', help: 'End message sent by the driver to its ends applied (tags recycled) by the owner', labelNames: ['disk'], buckets, registers });
+    this.iosCompleted = new Counter({
+      name: 'rnull_ios_completed_total',
+      help: 'Requests ended, by final BlkStatus',
+      labelNames: ['disk', 'hctx', 'op', 'status'],
+      registers,
+    });
+    this.bytesCompleted = new Counter({
+      name: 'rnull_bytes_completed_total',
+      help: 'Bytes of requests that ended ok',
+      labelNames: ['disk', 'hctx', 'op'],
+      registers,
+    });
+    this.ioLatency = new Histogram({
+      name: 'rnull_io_latency_seconds',
+      help: 'Request latency, submit to end, on dispatch',
+      labelNames: ['disk', 'op'],
+      buckets,
+      registers,
+    });
+    this.queueWait = new Histogram({
+      name: 'rnull_queue_wait_seconds',
+      help: 'Batch wait in the hctx queue before queueRqs',
+      labelNames: ['disk', 'hctx'],
+      buckets,
+      registers,
+    });
+    this.driverTime = new Histogram({
+      name: 'rnull_driver_seconds',
+      help: 'Time inside the driver queueRqs per batch',
+      labelNames: ['disk', 'hctx'],
+      buckets,
+      registers,
+    });
+    this.recycleLag = new Histogram({
+      name: 'rnull_recycle_lag_seconds',
+      help: 'End message sent by the driver to its ends applied (tags recycled) by the owner',
+      labelNames: ['disk'],
+      buckets,
+      registers,
+    });
     this.tagsInUse = new Gauge({
       name: 'rnull_tags_in_use',
       help: 'Tags held by requests of this dispatch instance',
@@ -132,9 +166,24 @@ export class BlockMetrics {
         for (const s of self.inFlightSource()) this.set(s.labels, s.value);
       },
     });
-    this.requeues = new Counter({ name: 'rnull_requeues_total', help: 'Requests the driver requeued', labelNames: ['disk', 'hctx'], registers });
-    this.timeouts = new Counter({ name: 'rnull_timeouts_total', help: 'Requests ended with TIMEOUT by the timeout scan', labelNames: ['disk'], registers });
-    this.staleEnds = new Counter({ name: 'rnull_stale_ends_total', help: 'Ends refused as stale or double', labelNames: ['disk', 'service'], registers });
+    this.requeues = new Counter({
+      name: 'rnull_requeues_total',
+      help: 'Requests the driver requeued',
+      labelNames: ['disk', 'hctx'],
+      registers,
+    });
+    this.timeouts = new Counter({
+      name: 'rnull_timeouts_total',
+      help: 'Requests ended with TIMEOUT by the timeout scan',
+      labelNames: ['disk'],
+      registers,
+    });
+    this.staleEnds = new Counter({
+      name: 'rnull_stale_ends_total',
+      help: 'Ends refused as stale or double',
+      labelNames: ['disk', 'service'],
+      registers,
+    });
     this.queueJobs = new Gauge({
       name: 'rnull_queue_jobs',
       help: 'Batches per queue and state: waiting (not taken), active (leased by a worker); cached for 1 s',
@@ -146,7 +195,12 @@ export class BlockMetrics {
         for (const s of samples) this.set(s.labels, s.value);
       },
     });
-    this.timerLateness = new Histogram({ name: 'rnull_timer_lateness_seconds', help: 'PreciseTimer firing lateness, fired minus due', buckets, registers });
+    this.timerLateness = new Histogram({
+      name: 'rnull_timer_lateness_seconds',
+      help: 'PreciseTimer firing lateness, fired minus due',
+      buckets,
+      registers,
+    });
   }
 
   /** Where `rnull_tags_in_use` reads its values at scrape time (in-process, no Redis). */

@@ -14,14 +14,20 @@ export class ClusterError extends Error {
 
 /** A field of a request is malformed (INVALID_ARGUMENT). */
 export class InvalidArgumentError extends ClusterError {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(GrpcCode.INVALID_ARGUMENT, `${field}: ${message}`);
   }
 }
 
 /** A field lies outside the disk (OUT_OF_RANGE), e.g. a sector past capacity. */
 export class OutOfRangeError extends ClusterError {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(GrpcCode.OUT_OF_RANGE, `${field}: ${message}`);
   }
 }

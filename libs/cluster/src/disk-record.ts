@@ -36,8 +36,10 @@ const DISK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function checkDiskName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('name', 'is required');
-  if (Buffer.byteLength(name) > 31) throw new InvalidArgumentError('name', `is ${Buffer.byteLength(name)} bytes; at most 31 (DISK_NAME_LEN)`);
-  if (!DISK_NAME.test(name)) throw new InvalidArgumentError('name', `${JSON.stringify(name)}: use letters, digits, '.', '-', '_', starting with a letter or digit`);
+  if (Buffer.byteLength(name) > 31)
+    throw new InvalidArgumentError('name', `is ${Buffer.byteLength(name)} bytes; at most 31 (DISK_NAME_LEN)`);
+  if (!DISK_NAME.test(name))
+    throw new InvalidArgumentError('name', `${JSON.stringify(name)}: use letters, digits, '.', '-', '_', starting with a letter or digit`);
   return name;
 }
 

@@ -36,7 +36,11 @@ describe('grpcCodeOfBlkStatus', () => {
   const statuses = Object.values(BlkStatus).filter((v): v is BlkStatus => typeof v === 'number');
 
   it('covers every BlkStatus', () => {
-    expect(Object.keys(expected).map(Number).sort((a, b) => a - b)).toEqual(statuses.sort((a, b) => a - b));
+    expect(
+      Object.keys(expected)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual(statuses.sort((a, b) => a - b));
   });
 
   it.each(statuses.map((s) => [BlkStatus[s], s] as const))('maps %s', (_name, s) => {
@@ -86,12 +90,18 @@ describe('grpcStatusOf', () => {
   });
 
   it('maps a thrown non-Error Redis message to UNAVAILABLE too', () => {
-    expect(grpcStatusOf('Connection is closed.')).toEqual({ code: GrpcCode.UNAVAILABLE, message: 'redis unavailable: Connection is closed.' });
+    expect(grpcStatusOf('Connection is closed.')).toEqual({
+      code: GrpcCode.UNAVAILABLE,
+      message: 'redis unavailable: Connection is closed.',
+    });
   });
 
   it('maps anything else to INTERNAL, never throwing', () => {
     expect(grpcStatusOf(new Error('boom'))).toEqual({ code: GrpcCode.INTERNAL, message: 'internal error: boom' });
-    expect(grpcStatusOf(new TypeError('x is not a function'))).toEqual({ code: GrpcCode.INTERNAL, message: 'internal error: x is not a function' });
+    expect(grpcStatusOf(new TypeError('x is not a function'))).toEqual({
+      code: GrpcCode.INTERNAL,
+      message: 'internal error: x is not a function',
+    });
     expect(grpcStatusOf(42)).toEqual({ code: GrpcCode.INTERNAL, message: 'internal error: 42' });
     expect(grpcStatusOf(undefined)).toEqual({ code: GrpcCode.INTERNAL, message: 'internal error: undefined' });
     expect(grpcStatusOf(null)).toEqual({ code: GrpcCode.INTERNAL, message: 'internal error: null' });

@@ -35,7 +35,9 @@ describe.each([0, 1, 2])('irqmode %i', (irqmode) => {
     h = await HotPathHarness.start();
     await h.createDisk('d0', { size: 16, irqmode, completionNsec: 200_000, hwQueueDepth: 8 });
     const blocks = Array.from({ length: 40 }, (_, i) => ({ sector: i * 32, data: randomBytes(4096 * (1 + (i % 3))) }));
-    const writes = await Promise.all(blocks.map((b) => h.submit({ disk: 'd0', op: WRITE, sector: b.sector, length: b.data.length, data: b.data })));
+    const writes = await Promise.all(
+      blocks.map((b) => h.submit({ disk: 'd0', op: WRITE, sector: b.sector, length: b.data.length, data: b.data })),
+    );
     expect(writes.map((w) => w.status)).toEqual(blocks.map(() => BlkStatus.OK));
     const reads = await Promise.all(blocks.map((b) => h.submit({ disk: 'd0', op: READ, sector: b.sector, length: b.data.length })));
     reads.forEach((r, i) => {
@@ -112,9 +114,13 @@ it('serves a small read of another client while a 4 MiB write waits for tags (fa
   const big = randomBytes(4 * 1024 * 1024);
   const order: string[] = [];
   const layer = h.dispatches[0].layer;
-  const write = layer.submit({ disk: 'fair0', op: WRITE, sector: 0, length: big.length, data: big, flags: 0 }, 0, 1).then((r) => (order.push('write'), r));
+  const write = layer
+    .submit({ disk: 'fair0', op: WRITE, sector: 0, length: big.length, data: big, flags: 0 }, 0, 1)
+    .then((r) => (order.push('write'), r));
   await new Promise((r) => setTimeout(r, 20));
-  const read = layer.submit({ disk: 'fair0', op: READ, sector: 2048 * 8, length: 4096, flags: 0 }, 0, 2).then((r) => (order.push('read'), r));
+  const read = layer
+    .submit({ disk: 'fair0', op: READ, sector: 2048 * 8, length: 4096, flags: 0 }, 0, 2)
+    .then((r) => (order.push('read'), r));
   const [w, r] = await Promise.all([write, read]);
   expect(w.status).toBe(BlkStatus.OK);
   expect(r.status).toBe(BlkStatus.OK);
@@ -127,14 +133,18 @@ it('gives the tags of a dispatch instance that died back after its owner lease, 
   h = await HotPathHarness.start({ ownerLeaseMs: 600 });
   await h.createDisk('own0', { size: 4, hwQueueDepth: 4, irqmode: 2, completionNsec: 400_000_000 });
   // Four IOs (apart, so none merges) hold every tag of the disk when the first instance dies.
-  const lost = Array.from({ length: 4 }, (_, i) => h.submit({ disk: 'own0', op: WRITE, sector: i * 16, length: 4096, data: Buffer.alloc(4096, i) }));
+  const lost = Array.from({ length: 4 }, (_, i) =>
+    h.submit({ disk: 'own0', op: WRITE, sector: i * 16, length: 4096, data: Buffer.alloc(4096, i) }),
+  );
   void Promise.allSettled(lost);
   expect(await eventually(async () => (await budgetUsed('own0')) === 4, 5000)).toBe(true);
   await h.killDispatch(0);
   const second = await h.addDispatch();
   const t0 = Date.now();
   const results = await Promise.all(
-    Array.from({ length: 4 }, (_, i) => second.layer.submit({ disk: 'own0', op: WRITE, sector: 64 + i * 16, length: 4096, data: Buffer.alloc(4096, 9), flags: 0 })),
+    Array.from({ length: 4 }, (_, i) =>
+      second.layer.submit({ disk: 'own0', op: WRITE, sector: 64 + i * 16, length: 4096, data: Buffer.alloc(4096, 9), flags: 0 }),
+    ),
   );
   expect(results.map((r) => r.status)).toEqual([0, 0, 0, 0]);
   expect(Date.now() - t0).toBeLessThan(8000);

@@ -29,7 +29,8 @@ export function blockingConnection(url: string, name: string): Redis {
 export function isRedisUnavailable(err: unknown): boolean {
   const msg = err instanceof Error ? err.message : String(err);
   return (
-    /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection is closed|max retries per request|Stream isn't writeable|enableOfflineQueue/i.test(msg) ||
-    /^LOADING /.test(msg)
+    /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection is closed|max retries per request|Stream isn't writeable|enableOfflineQueue/i.test(
+      msg,
+    ) || /^LOADING /.test(msg)
   );
 }

@@ -45,8 +45,16 @@ export class ServiceCoreModule implements OnApplicationShutdown {
           inject: [SERVICE_ENV],
           useFactory: (e: ServiceEnv) => (opts.failFast ? commandConnection : blockingConnection)(e.redisUrl, e.instanceId),
         },
-        { provide: REDIS_BLOCKING, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => blockingConnection(e.redisUrl, `${e.instanceId}-b`) },
-        { provide: REDIS_SUBSCRIBER, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => blockingConnection(e.redisUrl, `${e.instanceId}-sub`) },
+        {
+          provide: REDIS_BLOCKING,
+          inject: [SERVICE_ENV],
+          useFactory: (e: ServiceEnv) => blockingConnection(e.redisUrl, `${e.instanceId}-b`),
+        },
+        {
+          provide: REDIS_SUBSCRIBER,
+          inject: [SERVICE_ENV],
+          useFactory: (e: ServiceEnv) => blockingConnection(e.redisUrl, `${e.instanceId}-sub`),
+        },
         { provide: KeySchema, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => new KeySchema(e.keyPrefix) },
         {
           provide: DiskDirectory,

@@ -88,6 +88,15 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
 
 /** Every variable `readServiceEnv` reads: the drift test compares compose with `npm start`. */
 export const SERVICE_ENV_VARIABLES = [
-  'REDIS_URL', 'KEY_PREFIX', 'HTTP_PORT', 'HTTP_HOST', 'GRPC_URL', 'GENDISK_URL', 'INSTANCE_ID',
-  'WORKER_CONCURRENCY', 'REQUEST_TIMEOUT_SCAN_MS', 'STALLED_INTERVAL_MS', 'OWNER_LEASE_MS',
+  'REDIS_URL',
+  'KEY_PREFIX',
+  'HTTP_PORT',
+  'HTTP_HOST',
+  'GRPC_URL',
+  'GENDISK_URL',
+  'INSTANCE_ID',
+  'WORKER_CONCURRENCY',
+  'REQUEST_TIMEOUT_SCAN_MS',
+  'STALLED_INTERVAL_MS',
+  'OWNER_LEASE_MS',
 ] as const;

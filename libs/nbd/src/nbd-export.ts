@@ -35,7 +35,8 @@ export interface NbdExport {
  * so FLUSH and FUA on one connection cover writes acknowledged on every other.
  */
 export function exportOf(disk: ExportDisk, maxPayload: number): NbdExport {
-  let flags = TransmissionFlag.HAS_FLAGS | TransmissionFlag.SEND_FLUSH | TransmissionFlag.SEND_WRITE_ZEROES | TransmissionFlag.CAN_MULTI_CONN;
+  let flags =
+    TransmissionFlag.HAS_FLAGS | TransmissionFlag.SEND_FLUSH | TransmissionFlag.SEND_WRITE_ZEROES | TransmissionFlag.CAN_MULTI_CONN;
   if (disk.fua) flags |= TransmissionFlag.SEND_FUA;
   if (disk.discard) flags |= TransmissionFlag.SEND_TRIM;
   if (disk.rotational) flags |= TransmissionFlag.ROTATIONAL;

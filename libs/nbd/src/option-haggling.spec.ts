@@ -1,4 +1,14 @@
-import { NBD_INIT_MAGIC, NBD_OPTS_MAGIC, NBD_REP_MAGIC, NbdInfo, NbdOpt, NbdRep, TransmissionFlag, NBD_FLAG_FIXED_NEWSTYLE, NBD_FLAG_NO_ZEROES } from './nbd-protocol';
+import {
+  NBD_INIT_MAGIC,
+  NBD_OPTS_MAGIC,
+  NBD_REP_MAGIC,
+  NbdInfo,
+  NbdOpt,
+  NbdRep,
+  TransmissionFlag,
+  NBD_FLAG_FIXED_NEWSTYLE,
+  NBD_FLAG_NO_ZEROES,
+} from './nbd-protocol';
 import { RawNbdClient } from './testing/raw-nbd-client';
 import { attach, MiB, serve, type Served } from './testing/serve';
 

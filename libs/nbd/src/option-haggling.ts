@@ -55,7 +55,8 @@ export async function haggle(socket: Socket, reader: SocketReader, backend: NbdB
   const clientFlags = await reader.read(4);
   if (!clientFlags) return { ended: 'client left before sending its flags' };
   const cflags = clientFlags.readUInt32BE(0);
-  if ((cflags & ~(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES)) !== 0) return { ended: `unknown client flags 0x${cflags.toString(16)}` };
+  if ((cflags & ~(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES)) !== 0)
+    return { ended: `unknown client flags 0x${cflags.toString(16)}` };
   const noZeroes = (cflags & NBD_FLAG_C_NO_ZEROES) !== 0;
   let structuredReplies = false;
 
@@ -76,7 +77,8 @@ export async function haggle(socket: Socket, reader: SocketReader, backend: NbdB
     const option = head.readUInt32BE(8);
     const length = head.readUInt32BE(12);
     if (length > MAX_OPTION_BYTES) {
-      if (option === NbdOpt.EXPORT_NAME || !(await reader.skip(length))) return { ended: `option ${option} of ${length} bytes is too long` };
+      if (option === NbdOpt.EXPORT_NAME || !(await reader.skip(length)))
+        return { ended: `option ${option} of ${length} bytes is too long` };
       error(option, NbdRep.ERR_TOO_BIG, `option data of ${length} bytes is over the limit of ${MAX_OPTION_BYTES}`);
       continue;
     }

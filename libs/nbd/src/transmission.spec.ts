@@ -40,7 +40,12 @@ describe('NBD transmission phase', () => {
     await c.readSimpleReply();
     c.send(NbdCmd.READ, 2n, 0n, data.length);
     const chunk = await c.readChunk();
-    expect(chunk).toMatchObject({ magic: NBD_STRUCTURED_REPLY_MAGIC, flags: NbdReply.FLAG_DONE, type: NbdReply.TYPE_OFFSET_DATA, cookie: 2n });
+    expect(chunk).toMatchObject({
+      magic: NBD_STRUCTURED_REPLY_MAGIC,
+      flags: NbdReply.FLAG_DONE,
+      type: NbdReply.TYPE_OFFSET_DATA,
+      cookie: 2n,
+    });
     expect(chunk.payload.readBigUInt64BE(0)).toBe(0n);
     expect(chunk.payload.subarray(8)).toEqual(data);
   });

@@ -135,7 +135,8 @@ export class Transmission {
   private command(h: Header): void {
     switch (h.type) {
       case NbdCmd.READ: {
-        if (h.length > this.exp.maxPayload) return this.answer(h, NbdErrno.EINVAL, `read of ${h.length} bytes is over the maximum payload of ${this.exp.maxPayload}`);
+        if (h.length > this.exp.maxPayload)
+          return this.answer(h, NbdErrno.EINVAL, `read of ${h.length} bytes is over the maximum payload of ${this.exp.maxPayload}`);
         const why = this.checkRange(h, NbdErrno.EINVAL) ?? (this.opts.blockSizeAgreed ? this.checkAligned(h) : undefined);
         if (why) return this.answer(h, why[0], why[1]);
         if (h.length === 0) return this.answer(h, NbdErrno.OK);
@@ -144,7 +145,8 @@ export class Transmission {
       case NbdCmd.FLUSH:
         return this.submit(h, [{ op: 'flush', offset: 0n, length: 0, fua: false }]);
       case NbdCmd.TRIM: {
-        if (!(this.exp.flags & TransmissionFlag.SEND_TRIM)) return this.answer(h, NbdErrno.EINVAL, `export ${this.exp.name} does not support TRIM (discard=0)`);
+        if (!(this.exp.flags & TransmissionFlag.SEND_TRIM))
+          return this.answer(h, NbdErrno.EINVAL, `export ${this.exp.name} does not support TRIM (discard=0)`);
         const why = this.checkRange(h, NbdErrno.ENOSPC);
         if (why) return this.answer(h, why[0], why[1]);
         // TRIM is advisory: only the whole blocks inside the range are discarded.

@@ -96,9 +96,7 @@ describe('server reflection', () => {
   it('serves the generated service definition to the generated client', async () => {
     const client = new BlockDeviceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const c = await new Promise<Completion>((resolve, reject) =>
-      client.submit(Submission.fromPartial({ tag: 42n, disk: 'd', op: Op.OP_READ, length: 512 }), (e, r) =>
-        e ? reject(e) : resolve(r),
-      ),
+      client.submit(Submission.fromPartial({ tag: 42n, disk: 'd', op: Op.OP_READ, length: 512 }), (e, r) => (e ? reject(e) : resolve(r))),
     );
     client.close();
     expect(c.tag).toBe(42n);

@@ -39,7 +39,10 @@ describe('batch codec', () => {
   it('round-trips a batch, an empty batch, and end messages with and without data', () => {
     const b = encodeBatch(H, [RQ, { ...RQ, tag: 0, gen: 0, op: 0, sector: 0, bytes: 0 }]);
     expect(b.length).toBe(24 + 2 * 20);
-    expect(decodeBatch(b)).toEqual({ header: { kind: MessageKind.Batch, count: 2, ...H }, rqs: [RQ, { ...RQ, tag: 0, gen: 0, op: 0, sector: 0, bytes: 0 }] });
+    expect(decodeBatch(b)).toEqual({
+      header: { kind: MessageKind.Batch, count: 2, ...H },
+      rqs: [RQ, { ...RQ, tag: 0, gen: 0, op: 0, sector: 0, bytes: 0 }],
+    });
     expect(decodeBatch(encodeBatch(H, [])).rqs).toEqual([]);
 
     const ends = [END, { ...END, tag: 8, hasData: false, dataBytes: 0 }, { ...END, tag: 9, dataBytes: 2 }];
@@ -124,7 +127,17 @@ describe('batch codec, read by Lua', () => {
                r[1], r[2], r[3], r[4], r[5], tostring(r[6]), e[1], e[2], e[3], e[4], e[5], id }`;
     const batch = encodeBatch(H, [{ ...RQ, sector: 123456789012 }]);
     const ends = encodeEnds(MessageKind.Softirq, H, [END]);
-    const reply = (await env.redis.callBuffer('EVAL', lua, 0, HEADER_FORMAT, REQUEST_FORMAT, END_FORMAT, batch, ends, REQUEST_ID_FORMAT)) as (Buffer | number)[];
+    const reply = (await env.redis.callBuffer(
+      'EVAL',
+      lua,
+      0,
+      HEADER_FORMAT,
+      REQUEST_FORMAT,
+      END_FORMAT,
+      batch,
+      ends,
+      REQUEST_ID_FORMAT,
+    )) as (Buffer | number)[];
     const out = reply.map((x) => (Buffer.isBuffer(x) ? x.toString('latin1') : x));
     expect(out.slice(0, 7)).toEqual(['rq', 1, MessageKind.Batch, H.hctx, 1, H.epoch, H.seq]);
     expect(Number(out[7])).toBe(H.atMs);

@@ -207,7 +207,8 @@ export function encodeEnds(kind: EndKind, h: HeaderFields, ends: readonly EndRec
 export function decodeEnds(b: Buffer): { header: MessageHeader; ends: EndRecord[]; data: (Buffer | undefined)[] } {
   const header = decodeHeader(b, [MessageKind.End, MessageKind.Softirq, MessageKind.Timer]);
   const recordsEnd = HEADER_BYTES + header.count * END_BYTES;
-  if (b.length < recordsEnd) throw new CodecError('length', `truncated: ${b.length} bytes where ${header.count} records need ${recordsEnd}`);
+  if (b.length < recordsEnd)
+    throw new CodecError('length', `truncated: ${b.length} bytes where ${header.count} records need ${recordsEnd}`);
   const ends: EndRecord[] = [];
   const data: (Buffer | undefined)[] = [];
   let at = recordsEnd;
@@ -215,7 +216,13 @@ export function decodeEnds(b: Buffer): { header: MessageHeader; ends: EndRecord[
     const r = HEADER_BYTES + i * END_BYTES;
     const flag = b.readUInt8(r + 7);
     if (flag > 1) throw new CodecError(`ends[${i}].hasData`, `${flag} is not 0 or 1`);
-    const e: EndRecord = { tag: b.readUInt16LE(r), gen: b.readUInt32LE(r + 2), status: b.readUInt8(r + 6), hasData: flag === 1, dataBytes: b.readUInt32LE(r + 8) };
+    const e: EndRecord = {
+      tag: b.readUInt16LE(r),
+      gen: b.readUInt32LE(r + 2),
+      status: b.readUInt8(r + 6),
+      hasData: flag === 1,
+      dataBytes: b.readUInt32LE(r + 8),
+    };
     ends.push(e);
     if (e.hasData && header.kind === MessageKind.End) {
       if (at + e.dataBytes > b.length) throw new CodecError(`ends[${i}].data`, `truncated: ${b.length - at} of ${e.dataBytes} bytes`);

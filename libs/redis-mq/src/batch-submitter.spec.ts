@@ -54,35 +54,87 @@ describe('BatchSubmitter.queueBatch', () => {
     expect(await env.redis.hgetBuffer(keys.requestData(DISK), requestId(epoch, 1, 2, 102))).toEqual(payloads[1]);
 
     // Budget exhausted: k = 0, nothing pushed, nothing staged.
-    expect(await submitter.queueBatch({ disk: DISK, epoch, pool: 1, releases: [], message: batch(epoch, 1, [rq(5, 0)]), payloads: [] })).toBe(0);
+    expect(
+      await submitter.queueBatch({ disk: DISK, epoch, pool: 1, releases: [], message: batch(epoch, 1, [rq(5, 0)]), payloads: [] }),
+    ).toBe(0);
     expect(await q.counts()).toEqual({ waiting: 0, leased: 1 });
     // Another pool has its own budget.
-    expect(await submitter.queueBatch({ disk: DISK, epoch, pool: 0, releases: [], message: batch(epoch, 0, [rq(0, 0)]), payloads: [] })).toBe(1);
+    expect(
+      await submitter.queueBatch({ disk: DISK, epoch, pool: 0, releases: [], message: batch(epoch, 0, [rq(0, 0)]), payloads: [] }),
+    ).toBe(1);
   });
 
   it('releases before taking, clamps a release of more than held and counts the mismatch; a release-only run', async () => {
     const { keys, epoch, submitter } = await setup({ depth: 2 });
-    expect(await submitter.queueBatch({ disk: DISK, epoch, pool: 0, releases: [], message: batch(epoch, 0, [rq(0, 0), rq(1, 0)]), payloads: [] })).toBe(2);
-    expect(await submitter.queueBatch({ disk: DISK, epoch, pool: 0, releases: [[0, 1]], message: batch(epoch, 0, [rq(2, 0), rq(3, 0)]), payloads: [] })).toBe(1);
+    expect(
+      await submitter.queueBatch({
+        disk: DISK,
+        epoch,
+        pool: 0,
+        releases: [],
+        message: batch(epoch, 0, [rq(0, 0), rq(1, 0)]),
+        payloads: [],
+      }),
+    ).toBe(2);
+    expect(
+      await submitter.queueBatch({
+        disk: DISK,
+        epoch,
+        pool: 0,
+        releases: [[0, 1]],
+        message: batch(epoch, 0, [rq(2, 0), rq(3, 0)]),
+        payloads: [],
+      }),
+    ).toBe(1);
     expect(await budgetFields(keys)).toMatchObject({ 'used:0': '2', [`held:${epoch}:0`]: '2' });
-    await submitter.release(DISK, epoch, [[0, 1], [0, 3]]);
+    await submitter.release(DISK, epoch, [
+      [0, 1],
+      [0, 3],
+    ]);
     expect(await budgetFields(keys)).toEqual({ 'used:0': '0', [`held:${epoch}:0`]: '0', 'mismatch:release': '2' });
   });
 
-  it('never releases another owner\'s budget', async () => {
+  it("never releases another owner's budget", async () => {
     const { keys, owners, epoch, submitter } = await setup({ depth: 4 });
     const other = await owners.register(DISK, 60_000);
-    await submitter.queueBatch({ disk: DISK, epoch: other, pool: 0, releases: [], message: batch(other, 0, [rq(0, 0), rq(1, 0)]), payloads: [] });
+    await submitter.queueBatch({
+      disk: DISK,
+      epoch: other,
+      pool: 0,
+      releases: [],
+      message: batch(other, 0, [rq(0, 0), rq(1, 0)]),
+      payloads: [],
+    });
     await submitter.release(DISK, epoch, [[0, 2]]);
     expect(await budgetFields(keys)).toMatchObject({ 'used:0': '2', [`held:${other}:0`]: '2', 'mismatch:release': '2' });
   });
 
   it('counts every hctx against pool 0 with shared tags, and refuses another pool', async () => {
     const { keys, epoch, submitter } = await setup({ depth: 3, shared: true });
-    expect(await submitter.queueBatch({ disk: DISK, epoch, pool: 0, releases: [], message: batch(epoch, 0, [rq(0, 0), rq(1, 0)]), payloads: [] })).toBe(2);
-    expect(await submitter.queueBatch({ disk: DISK, epoch, pool: 0, releases: [], message: batch(epoch, 1, [rq(2, 0), rq(3, 0)]), payloads: [] })).toBe(1);
+    expect(
+      await submitter.queueBatch({
+        disk: DISK,
+        epoch,
+        pool: 0,
+        releases: [],
+        message: batch(epoch, 0, [rq(0, 0), rq(1, 0)]),
+        payloads: [],
+      }),
+    ).toBe(2);
+    expect(
+      await submitter.queueBatch({
+        disk: DISK,
+        epoch,
+        pool: 0,
+        releases: [],
+        message: batch(epoch, 1, [rq(2, 0), rq(3, 0)]),
+        payloads: [],
+      }),
+    ).toBe(1);
     expect(await budgetFields(keys)).toEqual({ 'used:0': '3', [`held:${epoch}:0`]: '3' });
-    await expect(submitter.queueBatch({ disk: DISK, epoch, pool: 1, releases: [], message: batch(epoch, 1, [rq(4, 0)]), payloads: [] })).rejects.toThrow(/shared tags use pool 0/);
+    await expect(
+      submitter.queueBatch({ disk: DISK, epoch, pool: 1, releases: [], message: batch(epoch, 1, [rq(4, 0)]), payloads: [] }),
+    ).rejects.toThrow(/shared tags use pool 0/);
   });
 
   it('an owner that is gone or expired changes nothing and gets OwnerGoneError', async () => {
@@ -90,7 +142,14 @@ describe('BatchSubmitter.queueBatch', () => {
     await env.redis.hset(keys.tagBudget(DISK), `held:${epoch}:0`, 1, 'used:0', 1);
     await env.redis.zadd(keys.owners(DISK), Date.now() - 1, epoch);
     const before = await budgetFields(keys);
-    const input = { disk: DISK, epoch, pool: 0, releases: [[0, 1]] as [number, number][], message: batch(epoch, 0, [rq(0, 1)]), payloads: [Buffer.alloc(512)] };
+    const input = {
+      disk: DISK,
+      epoch,
+      pool: 0,
+      releases: [[0, 1]] as [number, number][],
+      message: batch(epoch, 0, [rq(0, 1)]),
+      payloads: [Buffer.alloc(512)],
+    };
     await expect(submitter.queueBatch(input)).rejects.toThrow(OwnerGoneError);
     await env.redis.zrem(keys.owners(DISK), epoch);
     await expect(submitter.queueBatch(input)).rejects.toThrow(OwnerGoneError);
@@ -102,10 +161,16 @@ describe('BatchSubmitter.queueBatch', () => {
     const { keys, epoch, submitter } = await setup();
     const msg = batch(epoch, 0, [rq(0, 0), rq(1, 1, 1024)]);
     const base = { disk: DISK, epoch, pool: 0, releases: [] as [number, number][], message: msg };
-    await expect(submitter.queueBatch({ ...base, payloads: [Buffer.alloc(512)] })).rejects.toThrow(/record 1 is 512 bytes, record says 1024/);
+    await expect(submitter.queueBatch({ ...base, payloads: [Buffer.alloc(512)] })).rejects.toThrow(
+      /record 1 is 512 bytes, record says 1024/,
+    );
     await expect(submitter.queueBatch({ ...base, payloads: [] })).rejects.toThrow(/no payload for write record 1/);
-    await expect(submitter.queueBatch({ ...base, payloads: [Buffer.alloc(1024), Buffer.alloc(1)] })).rejects.toThrow(/payloads more than write records/);
-    await expect(submitter.queueBatch({ ...base, message: batch(epoch + 1, 0, [rq(0, 0)]), payloads: [] })).rejects.toThrow(/message epoch/);
+    await expect(submitter.queueBatch({ ...base, payloads: [Buffer.alloc(1024), Buffer.alloc(1)] })).rejects.toThrow(
+      /payloads more than write records/,
+    );
+    await expect(submitter.queueBatch({ ...base, message: batch(epoch + 1, 0, [rq(0, 0)]), payloads: [] })).rejects.toThrow(
+      /message epoch/,
+    );
     expect(await env.countKeys(keys)).toBe(3); // meta, epoch counter, owners
   });
 });

@@ -70,7 +70,14 @@ export class BatchSubmitter {
     const args: ScriptArg[] = [epoch, pool, Date.now(), releases.length];
     for (const [p, c] of releases) args.push(checkCount('release pool', p), checkCount('release count', c));
     args.push(message, ...payloads);
-    const keys = [this.keys.tableMeta(disk), this.keys.tagBudget(disk), this.keys.owners(disk), queue.wait, queue.marker, this.keys.requestData(disk)];
+    const keys = [
+      this.keys.tableMeta(disk),
+      this.keys.tagBudget(disk),
+      this.keys.owners(disk),
+      queue.wait,
+      queue.marker,
+      this.keys.requestData(disk),
+    ];
     return checkReply<number>('queueBatch', (await this.scripts.run('queueBatch', keys, args)) as number, `${disk} epoch ${epoch}`);
   }
 }

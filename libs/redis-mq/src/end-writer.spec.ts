@@ -58,7 +58,7 @@ describe('EndWriter.endBatch', () => {
     expect(d.data.map((x) => x?.toString())).toEqual([undefined, undefined, 'ok']);
   });
 
-  it('forwards a softirq or timer batch, leaving its read data for the forward\'s own end', async () => {
+  it("forwards a softirq or timer batch, leaving its read data for the forward's own end", async () => {
     const { keys, epoch, rqdata, stageRead, header, base, writer } = await setup();
     await stageRead(0, Buffer.from('data'));
     const fwd = encodeEnds(MessageKind.Timer, { ...header, atMs: 5000 }, [end(0, 4)]);
@@ -106,8 +106,12 @@ describe('EndWriter.endBatch', () => {
     const { queue, header, base, writer } = await setup();
     await expect(writer.endBatch({ ...base, end: encodeEnds(MessageKind.End, { ...header, epoch: 99 }, []) })).rejects.toThrow(/epoch 99/);
     await expect(writer.endBatch({ ...base, end: encodeEnds(MessageKind.Softirq, header, []) })).rejects.toThrow(/right kind/);
-    await expect(writer.endBatch({ ...base, forward: { queue: 'timer', message: encodeEnds(MessageKind.End, header, []) } })).rejects.toThrow(/right kind/);
-    await expect(writer.endBatch({ ...base, end: Buffer.concat([encodeEnds(MessageKind.End, header, [end(0)]), Buffer.from('x')]) })).rejects.toThrow(/length/);
+    await expect(
+      writer.endBatch({ ...base, forward: { queue: 'timer', message: encodeEnds(MessageKind.End, header, []) } }),
+    ).rejects.toThrow(/right kind/);
+    await expect(
+      writer.endBatch({ ...base, end: Buffer.concat([encodeEnds(MessageKind.End, header, [end(0)]), Buffer.from('x')]) }),
+    ).rejects.toThrow(/length/);
     expect(await queue.counts()).toEqual({ waiting: 0, leased: 1 });
     expect(await writer.endBatch(base)).toBe('delivered');
     expect(await queue.counts()).toEqual({ waiting: 0, leased: 0 });

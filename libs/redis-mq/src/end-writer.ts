@@ -52,7 +52,14 @@ export class EndWriter {
     checkDiskName(disk);
     if (!Buffer.isBuffer(input.member)) throw new TypeError(`${disk}: endBatch: the lease member must be a Buffer`);
     const forward = this.keys.diskQueue(disk, input.forward?.queue ?? 'softirq');
-    const keys = [input.leased, this.keys.owners(disk), this.keys.completionList(disk, epoch), this.keys.requestData(disk), forward.wait, forward.marker];
+    const keys = [
+      input.leased,
+      this.keys.owners(disk),
+      this.keys.completionList(disk, epoch),
+      this.keys.requestData(disk),
+      forward.wait,
+      forward.marker,
+    ];
     const args = [input.member, epoch, input.end ?? '', input.forward?.message ?? ''];
     const reply = (await this.scripts.run('endBatch', keys, args)) as number;
     if (reply === ScriptCode.LeaseLost) return 'leaseLost';

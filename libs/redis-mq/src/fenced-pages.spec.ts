@@ -24,7 +24,17 @@ async function setup() {
   const fence: PageFence = { leased: queue.keys.leased, member: lease.member, epoch };
   const stage = (tag: number, data: Buffer) => env.redis.hset(keys.requestData(DISK), requestId(epoch, 0, tag, 1), data);
   const readData = (tag: number) => env.redis.hgetBuffer(keys.requestData(DISK), readDataId(epoch, 0, tag, 1));
-  return { keys, epoch, queue, lease, fence, stage, readData, pages: new FencedPages(env.redis, keys), store: new PageStore(env.redis, keys) };
+  return {
+    keys,
+    epoch,
+    queue,
+    lease,
+    fence,
+    stage,
+    readData,
+    pages: new FencedPages(env.redis, keys),
+    store: new PageStore(env.redis, keys),
+  };
 }
 
 const id = (epoch: number, tag: number) => requestId(epoch, 0, tag, 1);
@@ -70,13 +80,16 @@ describe('FencedPages.runFenced', () => {
     const { keys, epoch, queue, lease, fence, stage, pages } = await setup();
     await stage(1, Buffer.alloc(512, 1));
     await queue.ack([lease.member]);
-    const ops = [{ op: 'write' as const, sector: 0, bytes: 512, id: id(epoch, 1) }, { op: 'read' as const, sector: 0, bytes: 512, id: id(epoch, 2) }];
+    const ops = [
+      { op: 'write' as const, sector: 0, bytes: 512, id: id(epoch, 1) },
+      { op: 'read' as const, sector: 0, bytes: 512, id: id(epoch, 2) },
+    ];
     expect(await pages.runFenced(DISK, fence, ops)).toEqual({ status: 'leaseLost' });
     expect(await env.redis.hlen(keys.requestData(DISK))).toBe(1);
     expect(await env.redis.exists(keys.pages(DISK))).toBe(0);
   });
 
-  it('a gone owner moves nothing and drops the batch\'s write payloads', async () => {
+  it("a gone owner moves nothing and drops the batch's write payloads", async () => {
     const { keys, epoch, fence, stage, pages, store } = await setup();
     await store.write(DISK, 0, Buffer.alloc(4096, 7));
     await stage(1, Buffer.alloc(512, 1));
@@ -124,8 +137,14 @@ describe('FencedPages.runFenced', () => {
 
   it('refuses malformed ops before sending anything', async () => {
     const { fence, pages } = await setup();
-    await expect(pages.runFenced(DISK, fence, [{ op: 'read', sector: 0, bytes: 100, id: Buffer.alloc(12) }])).rejects.toThrow(/bad length 100/);
-    await expect(pages.runFenced(DISK, fence, [{ op: 'write', sector: 0, bytes: 512, id: Buffer.alloc(3) }])).rejects.toThrow(/12-byte request id/);
-    await expect(pages.runFenced(DISK, fence, [{ op: 'read', sector: -1, bytes: 512, id: Buffer.alloc(12) }])).rejects.toThrow(/bad sector/);
+    await expect(pages.runFenced(DISK, fence, [{ op: 'read', sector: 0, bytes: 100, id: Buffer.alloc(12) }])).rejects.toThrow(
+      /bad length 100/,
+    );
+    await expect(pages.runFenced(DISK, fence, [{ op: 'write', sector: 0, bytes: 512, id: Buffer.alloc(3) }])).rejects.toThrow(
+      /12-byte request id/,
+    );
+    await expect(pages.runFenced(DISK, fence, [{ op: 'read', sector: -1, bytes: 512, id: Buffer.alloc(12) }])).rejects.toThrow(
+      /bad sector/,
+    );
   });
 });

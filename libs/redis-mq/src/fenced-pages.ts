@@ -34,9 +34,7 @@ export interface PageFence {
 }
 
 export type FencedResult =
-  | { readonly status: 'ok'; readonly results: number[] }
-  | { readonly status: 'leaseLost' }
-  | { readonly status: 'ownerGone' };
+  { readonly status: 'ok'; readonly results: number[] } | { readonly status: 'leaseLost' } | { readonly status: 'ownerGone' };
 
 const KIND: Record<FencedPageOp['op'], string> = { write: 'W', read: 'R', discard: 'Z', writeZeroes: 'Z' };
 

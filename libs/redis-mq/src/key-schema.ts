@@ -71,7 +71,6 @@ export class KeySchema {
     return `${this.diskBase(disk)}tags:meta`;
   }
 
-
   // ---- memory backing (the null_blk / rnull xarray of pages) ----
 
   /** Hash: page index -> 4096-byte page. Only written pages exist. */

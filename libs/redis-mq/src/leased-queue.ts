@@ -120,7 +120,8 @@ export class LeasedQueue {
   }
 
   private claimArgs(max: number, expiry: number): [number, number, Buffer] {
-    if (!Number.isInteger(max) || max > MAX_CLAIM) throw new RangeError(`${this.name}: claim max ${max}: want an integer in 1..${MAX_CLAIM}`);
+    if (!Number.isInteger(max) || max > MAX_CLAIM)
+      throw new RangeError(`${this.name}: claim max ${max}: want an integer in 1..${MAX_CLAIM}`);
     return [expiry, max, randomBytes(CLAIM_TOKEN_BYTES - 2)];
   }
 }

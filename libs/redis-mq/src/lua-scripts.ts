@@ -50,10 +50,7 @@ const COMMAND_PREFIX = 'redisMq_';
  * this module's directory; tests pass others.
  */
 export function luaDir(moduleDir: string = __dirname): string {
-  const candidates = [
-    path.join(moduleDir, 'lua'),
-    path.resolve(moduleDir, '../../../../libs/redis-mq/src/lua'),
-  ];
+  const candidates = [path.join(moduleDir, 'lua'), path.resolve(moduleDir, '../../../../libs/redis-mq/src/lua')];
   const found = candidates.find((dir) => existsSync(dir));
   if (!found) throw new Error(`redis-mq: no lua directory in ${candidates.join(' or ')}`);
   return found;
@@ -94,7 +91,9 @@ let loaded: ReadonlyMap<string, LuaScript> | undefined;
 export function luaScripts(): ReadonlyMap<string, LuaScript> {
   if (!loaded) {
     const dir = luaDir();
-    const files = readdirSync(dir).filter((f) => f.endsWith('.lua')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.lua'))
+      .sort();
     const map = new Map<string, LuaScript>();
     for (const file of files) {
       const script = parseScript(dir, file);

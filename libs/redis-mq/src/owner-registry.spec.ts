@@ -20,7 +20,14 @@ async function setup() {
 
 async function take(submitter: BatchSubmitter, epoch: number, hctx: number, n: number): Promise<number> {
   const rqs = Array.from({ length: n }, (_, tag) => ({ tag, gen: 1, op: 0, flags: 0, bytes: 512, sector: 0 }));
-  return submitter.queueBatch({ disk: DISK, epoch, pool: hctx, releases: [], message: encodeBatch({ hctx, epoch, seq: 0, atMs: 0 }, rqs), payloads: [] });
+  return submitter.queueBatch({
+    disk: DISK,
+    epoch,
+    pool: hctx,
+    releases: [],
+    message: encodeBatch({ hctx, epoch, seq: 0, atMs: 0 }, rqs),
+    payloads: [],
+  });
 }
 
 describe('OwnerRegistry', () => {
@@ -33,7 +40,7 @@ describe('OwnerRegistry', () => {
     await expect(registry.register(DISK, 0)).rejects.toThrow(RangeError);
   });
 
-  it('an expired owner\'s held budget and completion list come back after another owner renews; a renewed owner keeps its budget', async () => {
+  it("an expired owner's held budget and completion list come back after another owner renews; a renewed owner keeps its budget", async () => {
     const { keys, registry, submitter } = await setup();
     const live = await registry.register(DISK, 60_000);
     const dying = await registry.register(DISK, 60_000);
@@ -41,11 +48,17 @@ describe('OwnerRegistry', () => {
     expect(await take(submitter, dying, 0, 3)).toBe(3);
     expect(await take(submitter, dying, 1, 4)).toBe(4);
     await env.redis.rpush(keys.completionList(DISK, dying), 'end');
-    expect(await registry.budget(DISK)).toEqual([{ pool: 0, used: 5 }, { pool: 1, used: 4 }]);
+    expect(await registry.budget(DISK)).toEqual([
+      { pool: 0, used: 5 },
+      { pool: 1, used: 4 },
+    ]);
     expect(await registry.renew(DISK, live, 60_000)).toEqual({ alive: true, reclaimed: [] });
     await env.redis.zadd(keys.owners(DISK), Date.now() - 1, dying); // its lease ran out (no timing race under load)
     expect(await registry.renew(DISK, live, 60_000)).toEqual({ alive: true, reclaimed: [dying] });
-    expect(await registry.budget(DISK)).toEqual([{ pool: 0, used: 2 }, { pool: 1, used: 0 }]);
+    expect(await registry.budget(DISK)).toEqual([
+      { pool: 0, used: 2 },
+      { pool: 1, used: 0 },
+    ]);
     const fields = await env.redis.hkeys(keys.tagBudget(DISK));
     expect(fields.some((f) => f.startsWith(`held:${dying}:`))).toBe(false);
     expect(await env.redis.exists(keys.completionList(DISK, dying))).toBe(0);

@@ -25,7 +25,9 @@ describe('sendTogether', () => {
       return wv.apply(this, a);
     };
     try {
-      const [a, b, c] = await sendTogether(env.redis, () => Promise.all([env.redis.rpush(key, 'x'), env.redis.rpush(key, 'y'), env.redis.lrange(key, 0, -1)]));
+      const [a, b, c] = await sendTogether(env.redis, () =>
+        Promise.all([env.redis.rpush(key, 'x'), env.redis.rpush(key, 'y'), env.redis.lrange(key, 0, -1)]),
+      );
       expect([a, b, c]).toEqual([1, 2, ['x', 'y']]);
       expect(writes).toEqual([3]);
     } finally {

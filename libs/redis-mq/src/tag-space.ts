@@ -17,8 +17,17 @@ export async function readTagSpace(redis: Redis, keys: KeySchema, disk: string):
  * Lays out the tag space of `disk`, or replaces one of another shape. Throws
  * `TableBusyError` while an owner holds a tag of the old shape. Returns what it did.
  */
-export async function layOutTagSpace(redis: Redis, keys: KeySchema, disk: string, config: TagSpaceConfig): Promise<'same' | 'created' | 'reshaped'> {
-  const reply = await scriptsFor(redis).run('layOutTagSpace', [keys.tableMeta(disk), keys.tagBudget(disk)], metaArgs(checkTagSpace(config)));
+export async function layOutTagSpace(
+  redis: Redis,
+  keys: KeySchema,
+  disk: string,
+  config: TagSpaceConfig,
+): Promise<'same' | 'created' | 'reshaped'> {
+  const reply = await scriptsFor(redis).run(
+    'layOutTagSpace',
+    [keys.tableMeta(disk), keys.tagBudget(disk)],
+    metaArgs(checkTagSpace(config)),
+  );
   const r = checkReply<number>('layOutTagSpace', reply as number, disk);
   return r === 0 ? 'same' : r === 1 ? 'created' : 'reshaped';
 }

@@ -25,8 +25,7 @@ function attributeErrorOf(fn: () => unknown): AttributeError {
   throw new Error('expected an AttributeError, nothing was thrown');
 }
 
-const validate = (key: keyof DiskAttributes, value: unknown) => () =>
-  validateAttribute(key, value as DiskAttributes[typeof key]);
+const validate = (key: keyof DiskAttributes, value: unknown) => () => validateAttribute(key, value as DiskAttributes[typeof key]);
 
 describe('DEFAULT_ATTRIBUTES', () => {
   it("are the seed's rnull defaults and null_blk's elsewhere", () => {
@@ -165,7 +164,10 @@ describe('applyAttributes', () => {
   describe('while powered (EBUSY)', () => {
     it('lets only submit_queues and poll_queues change', () => {
       expect([...LIVE_ATTRIBUTES].sort()).toEqual(['pollQueues', 'submitQueues']);
-      expect(applyAttributes(DEFAULT_ATTRIBUTES, { submitQueues: 4, pollQueues: 2 }, true)).toMatchObject({ submitQueues: 4, pollQueues: 2 });
+      expect(applyAttributes(DEFAULT_ATTRIBUTES, { submitQueues: 4, pollQueues: 2 }, true)).toMatchObject({
+        submitQueues: 4,
+        pollQueues: 2,
+      });
     });
 
     const changes: [keyof DiskAttributes, DiskAttributes[keyof DiskAttributes]][] = [

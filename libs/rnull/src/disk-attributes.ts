@@ -134,11 +134,7 @@ export function validateAttribute<K extends keyof DiskAttributes>(key: K, value:
  * The attributes after applying `changes` to `current`. Throws `AttributeError` when a
  * value is invalid, or with kind 'busy' when `powered` and a non-live attribute changes.
  */
-export function applyAttributes(
-  current: Readonly<DiskAttributes>,
-  changes: Partial<DiskAttributes>,
-  powered: boolean,
-): DiskAttributes {
+export function applyAttributes(current: Readonly<DiskAttributes>, changes: Partial<DiskAttributes>, powered: boolean): DiskAttributes {
   const next: DiskAttributes = { ...current };
   for (const key of Object.keys(changes) as (keyof DiskAttributes)[]) {
     const value = changes[key];

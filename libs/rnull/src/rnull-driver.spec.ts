@@ -1,17 +1,7 @@
 // RnullDriver on the in-process engine of #blk-mq, with a fake `Backing`, in every irqmode
 // (fake timers: the timer completion runs on `Request.completeAfter`'s in-process timer;
 // microtasks stay real, since the softirq path queues them from real promise callbacks).
-import {
-  BlkStatus,
-  GenDiskBuilder,
-  type GenDisk,
-  type Hctx,
-  OpResult,
-  ReqFlag,
-  ReqOp,
-  Request,
-  TagSet,
-} from '#blk-mq';
+import { BlkStatus, GenDiskBuilder, type GenDisk, type Hctx, OpResult, ReqFlag, ReqOp, Request, TagSet } from '#blk-mq';
 import { applyAttributes, capacitySectors, DEFAULT_ATTRIBUTES, type DiskAttributes, IrqMode } from './disk-attributes';
 import { type Backing, RnullDriver, type RnullPdu } from './rnull-driver';
 
@@ -123,9 +113,7 @@ describe.each([IrqMode.None, IrqMode.Soft, IrqMode.Timer])('RnullDriver, irqmode
 
   it('ends every request exactly once with OK, and reads back what was written', async () => {
     const { disk, backing } = rnullDisk({ irqmode, completionNsec, hwQueueDepth: 4, submitQueues: 2 });
-    const writes = Array.from({ length: 12 }, (_, i) =>
-      disk.submit({ op: ReqOp.WRITE, sector: i * 8, data: pattern(4096, i), cpu: i }),
-    );
+    const writes = Array.from({ length: 12 }, (_, i) => disk.submit({ op: ReqOp.WRITE, sector: i * 8, data: pattern(4096, i), cpu: i }));
     await jest.advanceTimersByTimeAsync(50);
     expect((await Promise.all(writes)).map((c) => c.status)).toEqual(Array(12).fill(BlkStatus.OK));
     const read = disk.submit({ op: ReqOp.READ, sector: 40, bytes: 8192 });
@@ -224,16 +212,19 @@ describe('RnullDriver, irqmode 2 timing (fake timers)', () => {
   beforeEach(() => jest.useFakeTimers(FAKE_TIMERS));
   afterEach(() => jest.useRealTimers());
 
-  it.each([1_000_000, 5_000_000, 40_000_000])('ends a request completion_nsec=%d after it was queued, not before', async (completionNsec) => {
-    const { disk } = rnullDisk({ irqmode: IrqMode.Timer, completionNsec });
-    const ms = completionNsec / 1e6;
-    const c = track(disk.submit({ op: ReqOp.READ, sector: 0, bytes: 4096 }));
-    await jest.advanceTimersByTimeAsync(ms - 1);
-    expect(c.done).toBe(false);
-    await jest.advanceTimersByTimeAsync(1);
-    expect(c.done).toBe(true);
-    expect(c.value).toEqual({ status: BlkStatus.OK, data: new Uint8Array(4096) });
-  });
+  it.each([1_000_000, 5_000_000, 40_000_000])(
+    'ends a request completion_nsec=%d after it was queued, not before',
+    async (completionNsec) => {
+      const { disk } = rnullDisk({ irqmode: IrqMode.Timer, completionNsec });
+      const ms = completionNsec / 1e6;
+      const c = track(disk.submit({ op: ReqOp.READ, sector: 0, bytes: 4096 }));
+      await jest.advanceTimersByTimeAsync(ms - 1);
+      expect(c.done).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(c.done).toBe(true);
+      expect(c.value).toEqual({ status: BlkStatus.OK, data: new Uint8Array(4096) });
+    },
+  );
 
   it('follows a completion_nsec changed in place on the driver', async () => {
     const { disk, driver } = rnullDisk({ irqmode: IrqMode.Timer, completionNsec: 1_000_000 });

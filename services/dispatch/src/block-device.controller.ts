@@ -23,7 +23,13 @@ export class BlockDeviceController {
     } catch (err) {
       throw new RpcException(grpcStatusOf(err));
     }
-    return { tag: req.tag, status: r.status as number as Completion['status'], data: r.data ?? Buffer.alloc(0), message: r.message, latencyNsec: String(r.latencyNs) };
+    return {
+      tag: req.tag,
+      status: r.status as number as Completion['status'],
+      data: r.data ?? Buffer.alloc(0),
+      message: r.message,
+      latencyNsec: String(r.latencyNs),
+    };
   }
 
   @GrpcStreamCall('BlockDevice', 'SubmitStream')

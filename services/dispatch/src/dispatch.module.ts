@@ -30,7 +30,14 @@ import { GenDiskForwardController } from './gendisk.controller';
       provide: BlockLayer,
       inject: [REDIS, REDIS_BLOCKING, KeySchema, DiskDirectory, SERVICE_ENV, BlockMetrics, SERVICE_LOG],
       useFactory: (r: Redis, b: Redis, k: KeySchema, d: DiskDirectory, e: ServiceEnv, metrics: BlockMetrics, log: Logger) =>
-        new BlockLayer(r, b, k, d, { timeoutScanMs: e.timeoutScanMs, ownerLeaseMs: e.ownerLeaseMs }, { metrics, log: log.child({ component: 'block-layer' }) }),
+        new BlockLayer(
+          r,
+          b,
+          k,
+          d,
+          { timeoutScanMs: e.timeoutScanMs, ownerLeaseMs: e.ownerLeaseMs },
+          { metrics, log: log.child({ component: 'block-layer' }) },
+        ),
     },
     { provide: GenDiskForwarder, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => new GenDiskForwarder(e.gendiskUrl) },
   ],

@@ -18,7 +18,8 @@ const log = serviceLogger(SERVICE, env.instanceId);
     {
       provide: NbdFrontEnd,
       inject: [ClusterBackend, NBD_ENV, MetricsRegistry],
-      useFactory: (b: ClusterBackend, e: NbdEnv, m: MetricsRegistry) => new NbdFrontEnd(b, e, SERVICE, m.registry, log.child({ component: 'nbd-server' })),
+      useFactory: (b: ClusterBackend, e: NbdEnv, m: MetricsRegistry) =>
+        new NbdFrontEnd(b, e, SERVICE, m.registry, log.child({ component: 'nbd-server' })),
     },
   ],
 })

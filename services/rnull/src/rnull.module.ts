@@ -24,7 +24,9 @@ import { rnullDriverFactory } from './rnull-driver-factory';
       provide: HctxWorkers,
       inject: [REDIS_BLOCKING, KeySchema, SERVICE_ENV, SERVICE_LOG],
       useFactory: (r: Redis, k: KeySchema, e: ServiceEnv, log: Logger) =>
-        new HctxWorkers(r, k, e.workerConcurrency, e.stalledIntervalMs, (err) => log.warn({ err: (err as Error).message }, 'batch failed; delivered again after its lease')),
+        new HctxWorkers(r, k, e.workerConcurrency, e.stalledIntervalMs, (err) =>
+          log.warn({ err: (err as Error).message }, 'batch failed; delivered again after its lease'),
+        ),
     },
     {
       provide: DiskDrivers,

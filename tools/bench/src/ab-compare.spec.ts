@@ -4,12 +4,26 @@ const config = { rw: 'randread', bs: 4096, qd: 32, irqmode: 1, memoryBacked: tru
 const run = (side: 'A' | 'B', round: number, iops: number, cpu?: number): RunResult => ({
   side,
   round,
-  rows: [{ path: 'a', status: 'ok', config, m: { iops, ...(cpu === undefined ? {} : { cpu: { totalUs: cpu, byProcess: { redis: cpu / 4 } } }) } }],
+  rows: [
+    {
+      path: 'a',
+      status: 'ok',
+      config,
+      m: { iops, ...(cpu === undefined ? {} : { cpu: { totalUs: cpu, byProcess: { redis: cpu / 4 } } }) },
+    },
+  ],
 });
 
 describe('ab-compare', () => {
   it('puts each run of a side in its round and takes B/A of the medians', () => {
-    const figures = summarize([run('A', 0, 100), run('B', 0, 150, 40), run('A', 1, 120), run('B', 1, 170, 60), run('A', 2, 110), run('B', 2, 160, 50)]);
+    const figures = summarize([
+      run('A', 0, 100),
+      run('B', 0, 150, 40),
+      run('A', 1, 120),
+      run('B', 1, 170, 60),
+      run('A', 2, 110),
+      run('B', 2, 160, 50),
+    ]);
     const iops = figures.find((f) => f.metric === 'IOPS')!;
     expect(iops.key).toBe('a randread 4k qd32 irq1 mb1');
     expect(iops.a).toEqual([100, 120, 110]);

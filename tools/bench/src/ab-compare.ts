@@ -99,7 +99,15 @@ const fmt = (v: number | undefined) => (v === undefined ? '-' : v >= 100 ? v.toF
 
 export function renderComparison(figures: readonly Figure[]): string {
   const rounds = Math.max(0, ...figures.map((f) => f.a.length));
-  const head = ['configuration', 'metric', ...Array.from({ length: rounds }, (_, i) => `A${i + 1}`), ...Array.from({ length: rounds }, (_, i) => `B${i + 1}`), 'A med', 'B med', 'B/A'];
+  const head = [
+    'configuration',
+    'metric',
+    ...Array.from({ length: rounds }, (_, i) => `A${i + 1}`),
+    ...Array.from({ length: rounds }, (_, i) => `B${i + 1}`),
+    'A med',
+    'B med',
+    'B/A',
+  ];
   const body = figures
     .filter((f) => [...f.a, ...f.b].some((v) => v !== undefined))
     .map((f) => {
@@ -129,13 +137,21 @@ export function parseAbArgs(argv: readonly string[]): AbArgs {
   };
   const a = get('--a');
   const b = get('--b');
-  if (!a || !b) throw new Error('usage: ab-compare --a DIR --b DIR [--rounds N] [--out DIR] [--harness own|b] -- <npm run bench arguments>');
+  if (!a || !b)
+    throw new Error('usage: ab-compare --a DIR --b DIR [--rounds N] [--out DIR] [--harness own|b] -- <npm run bench arguments>');
   if (bench.includes('--out')) throw new Error('give --out before "--": each run gets its own directory under it');
   const harness = get('--harness') ?? 'own';
   if (harness !== 'own' && harness !== 'b') throw new Error('--harness must be "own" (each tree its own) or "b" (B\'s harness for both)');
   const rounds = Number(get('--rounds') ?? 3);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a whole number >= 1');
-  return { a: path.resolve(a), b: path.resolve(b), harness, rounds, out: path.resolve(get('--out') ?? `/tmp/bench-ab-${Date.now()}`), bench };
+  return {
+    a: path.resolve(a),
+    b: path.resolve(b),
+    harness,
+    rounds,
+    out: path.resolve(get('--out') ?? `/tmp/bench-ab-${Date.now()}`),
+    bench,
+  };
 }
 
 function runBench(tree: string, args: readonly string[], log: string): Promise<number | null> {

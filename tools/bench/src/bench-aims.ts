@@ -30,7 +30,13 @@ export function judgeAims(x: AimInputs): Aim[] {
   const aims: Aim[] = [];
   for (const path of ['a', 'b'] as const) {
     const row = x.rows.find(
-      (r) => r.path === path && r.config.rw === 'randread' && r.config.bs === 4096 && r.config.qd === 32 && r.config.irqmode === 1 && r.config.memoryBacked,
+      (r) =>
+        r.path === path &&
+        r.config.rw === 'randread' &&
+        r.config.bs === 4096 &&
+        r.config.qd === 32 &&
+        r.config.irqmode === 1 &&
+        r.config.memoryBacked,
     );
     const ratio = row?.ratioToNbdkit;
     aims.push(
@@ -44,7 +50,9 @@ export function judgeAims(x: AimInputs): Aim[] {
   }
   // CPU per IO (v2): server side (gendisk + dispatch + rnull + completion + Redis) <= 60 µs
   // and Redis alone <= 15 µs, on every 4 KiB qd 32 row of the cluster paths.
-  const qd32 = x.rows.filter((r) => (r.path === 'a' || r.path === 'b') && r.m?.cpu?.totalUs !== undefined && r.config.qd === 32 && r.config.bs === 4096);
+  const qd32 = x.rows.filter(
+    (r) => (r.path === 'a' || r.path === 'b') && r.m?.cpu?.totalUs !== undefined && r.config.qd === 32 && r.config.bs === 4096,
+  );
   const worstBy = (f: (r: PathResult) => number) => qd32.reduce<PathResult | undefined>((w, r) => (!w || f(r) > f(w) ? r : w), undefined);
   const totalOf = (r: PathResult) => r.m?.cpu?.totalUs ?? NaN;
   const redisOf = (r: PathResult) => r.m?.cpu?.byProcess.redis ?? NaN;

@@ -148,7 +148,8 @@ export class BenchCluster {
   /** Pid of every live service process, by label (`gendisk`, `dispatch`, `rnull`, …). */
   servicePids(): Map<string, number | undefined> {
     const out = new Map<string, number | undefined>();
-    for (const p of this.cluster?.processes ?? []) if (p.child.exitCode === null && p.child.signalCode === null) out.set(p.spec.label, p.pid);
+    for (const p of this.cluster?.processes ?? [])
+      if (p.child.exitCode === null && p.child.signalCode === null) out.set(p.spec.label, p.pid);
     return out;
   }
 

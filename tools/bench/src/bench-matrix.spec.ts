@@ -9,7 +9,19 @@ describe('parseBenchArgs', () => {
   });
 
   it('narrows every dimension from comma lists, with and without =', () => {
-    const o = parseBenchArgs(['--rw', 'randread,write', '--bs=4k,1M', '--qd', '1,32', '--irqmode', '1', '--memory-backed', '0', '--paths', 'a,c']);
+    const o = parseBenchArgs([
+      '--rw',
+      'randread,write',
+      '--bs=4k,1M',
+      '--qd',
+      '1,32',
+      '--irqmode',
+      '1',
+      '--memory-backed',
+      '0',
+      '--paths',
+      'a,c',
+    ]);
     expect(o.rw).toEqual(['randread', 'write']);
     expect(o.bs).toEqual([4096, 1048576]);
     expect(o.qd).toEqual([1, 32]);

@@ -164,14 +164,18 @@ export function formatSize(bytes: number): string {
 
 function list(text: string | undefined, flag: string): string[] {
   if (text === undefined || text.startsWith('--')) throw new BenchUsageError(`${flag} needs a value`);
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (items.length === 0) throw new BenchUsageError(`${flag} needs at least one value`);
   return [...new Set(items)];
 }
 
 function oneOf<T extends string>(flag: string, items: string[], allowed: readonly T[]): T[] {
   for (const i of items) {
-    if (!allowed.includes(i as T)) throw new BenchUsageError(`${flag}: unknown value ${JSON.stringify(i)} (accepted: ${allowed.join(', ')})`);
+    if (!allowed.includes(i as T))
+      throw new BenchUsageError(`${flag}: unknown value ${JSON.stringify(i)} (accepted: ${allowed.join(', ')})`);
   }
   return items as T[];
 }

@@ -13,7 +13,15 @@ import { summarizeRecycle } from './recycle-compare';
 
 const aimConfig: BenchConfig = { rw: 'randread', bs: 4096, qd: 32, irqmode: 1, memoryBacked: true };
 const qd1: BenchConfig = { ...aimConfig, qd: 1 };
-const measured = (iops: number, p50Ns: number) => ({ ios: iops * 2, seconds: 2, iops, mibPerSec: (iops * 4096) / 1048576, p50Ns, p99Ns: p50Ns * 4, errors: 0 });
+const measured = (iops: number, p50Ns: number) => ({
+  ios: iops * 2,
+  seconds: 2,
+  iops,
+  mibPerSec: (iops * 4096) / 1048576,
+  p50Ns,
+  p99Ns: p50Ns * 4,
+  errors: 0,
+});
 
 function fixtureRows(): PathResult[] {
   const rows: PathResult[] = [
@@ -48,7 +56,18 @@ function fixtureReport(): BenchReport {
     notes: ['a note'],
     rows,
     recycle,
-    timer: [{ completionNsec: 1_000_000, firings: 10, p50Ns: 50_000, p90Ns: 90_000, p99Ns: 250_000, buckets: [], clientP50Ns: NaN, clientOverheadP50Ns: NaN }],
+    timer: [
+      {
+        completionNsec: 1_000_000,
+        firings: 10,
+        p50Ns: 50_000,
+        p90Ns: 90_000,
+        p99Ns: 250_000,
+        buckets: [],
+        clientP50Ns: NaN,
+        clientOverheadP50Ns: NaN,
+      },
+    ],
     aims: judgeAims({ rows, recycle }),
   };
 }
@@ -125,7 +144,12 @@ describe('judgeAims and renderText', () => {
 });
 
 describe('CPU per IO columns', () => {
-  const cpu = { totalUs: 70, byProcess: { redis: 12, dispatch: 30, rnull: 15, completion: 8, gendisk: 5, client: 40 }, seconds: {}, ios: 40_000 };
+  const cpu = {
+    totalUs: 70,
+    byProcess: { redis: 12, dispatch: 30, rnull: 15, completion: 8, gendisk: 5, client: 40 },
+    seconds: {},
+    ios: 40_000,
+  };
   const row = okResult('a', aimConfig, { ...measured(20_000, 1_500_000), cpu });
 
   it('prints the server-side sum, each service and the client in the table', () => {
@@ -135,7 +159,10 @@ describe('CPU per IO columns', () => {
   });
 
   it('writes them into the CSV by role', () => {
-    const [head, line] = toCsv([row]).trimEnd().split('\n').map((l) => l.split(','));
+    const [head, line] = toCsv([row])
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(','));
     const cell = (name: string) => line[head.indexOf(name)];
     expect(cell('cpu_us_per_io')).toBe('70.00');
     expect(cell('cpu_redis_us_per_io')).toBe('12.00');

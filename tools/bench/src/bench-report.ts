@@ -50,10 +50,25 @@ const pct = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(x * 100
 const mib = (b: number) => (b / 1048576).toFixed(1);
 
 export const CSV_HEADER = [
-  'path', 'rw', 'bs', 'qd', 'irqmode', 'memory_backed', 'status', 'iops', 'mib_s', 'p50_us', 'p99_us',
-  'ratio_to_nbdkit', 'redis_cmds_per_io', 'ios', 'seconds', 'errors',
+  'path',
+  'rw',
+  'bs',
+  'qd',
+  'irqmode',
+  'memory_backed',
+  'status',
+  'iops',
+  'mib_s',
+  'p50_us',
+  'p99_us',
+  'ratio_to_nbdkit',
+  'redis_cmds_per_io',
+  'ios',
+  'seconds',
+  'errors',
   // CPU µs per IO (cpu-per-io.ts): the server-side sum, then each process role.
-  'cpu_us_per_io', ...CPU_COLUMNS.map((r) => `cpu_${r.replace('-', '_')}_us_per_io`),
+  'cpu_us_per_io',
+  ...CPU_COLUMNS.map((r) => `cpu_${r.replace('-', '_')}_us_per_io`),
   'reason',
 ];
 
@@ -68,10 +83,25 @@ export function toCsv(rows: readonly PathResult[]): string {
     const m = r.m;
     lines.push(
       [
-        r.path, c.rw, String(c.bs), String(c.qd), String(c.irqmode), c.memoryBacked ? '1' : '0', r.status,
-        num(m?.iops, 0), num(m?.mibPerSec, 2), usOf(m?.p50Ns), usOf(m?.p99Ns), num(r.ratioToNbdkit, 3),
-        num(m?.redisCommandsPerIo, 2), m ? String(m.ios) : '', num(m?.seconds, 3), m ? String(m.errors) : '',
-        num(m?.cpu?.totalUs, 2), ...CPU_COLUMNS.map((role) => num(m?.cpu?.byProcess[role], 2)), r.reason ?? '',
+        r.path,
+        c.rw,
+        String(c.bs),
+        String(c.qd),
+        String(c.irqmode),
+        c.memoryBacked ? '1' : '0',
+        r.status,
+        num(m?.iops, 0),
+        num(m?.mibPerSec, 2),
+        usOf(m?.p50Ns),
+        usOf(m?.p99Ns),
+        num(r.ratioToNbdkit, 3),
+        num(m?.redisCommandsPerIo, 2),
+        m ? String(m.ios) : '',
+        num(m?.seconds, 3),
+        m ? String(m.errors) : '',
+        num(m?.cpu?.totalUs, 2),
+        ...CPU_COLUMNS.map((role) => num(m?.cpu?.byProcess[role], 2)),
+        r.reason ?? '',
       ]
         .map(csvCell)
         .join(','),
@@ -82,7 +112,10 @@ export function toCsv(rows: readonly PathResult[]): string {
 
 /** JSON with NaN / Infinity as null and bigints as numbers. */
 export function toJson(report: BenchReport): string {
-  return JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
+  return (
+    JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) +
+    '\n'
+  );
 }
 
 /**
@@ -103,22 +136,41 @@ export function renderMatrixTable(rows: readonly PathResult[]): string {
   const body = rows.map((r) => {
     const m = r.m;
     return [
-      configLabel(r.config), r.path,
-      m ? num(m.iops, 0) : r.status, num(m?.mibPerSec, 1), usOf(m?.p50Ns), usOf(m?.p99Ns),
-      num(r.ratioToNbdkit, 3), num(m?.redisCommandsPerIo, 1), ...cpuCells(m), r.m ? '' : (r.reason ?? ''),
+      configLabel(r.config),
+      r.path,
+      m ? num(m.iops, 0) : r.status,
+      num(m?.mibPerSec, 1),
+      usOf(m?.p50Ns),
+      usOf(m?.p99Ns),
+      num(r.ratioToNbdkit, 3),
+      num(m?.redisCommandsPerIo, 1),
+      ...cpuCells(m),
+      r.m ? '' : (r.reason ?? ''),
     ];
   });
-  return renderTable(['config', 'path', 'IOPS', 'MiB/s', 'p50 µs', 'p99 µs', 'x nbdkit', 'redis cmd/IO', ...CPU_TABLE_HEADER, 'note'], body);
+  return renderTable(
+    ['config', 'path', 'IOPS', 'MiB/s', 'p50 µs', 'p99 µs', 'x nbdkit', 'redis cmd/IO', ...CPU_TABLE_HEADER, 'note'],
+    body,
+  );
 }
 
 export function renderText(report: BenchReport): string {
   const out: string[] = [];
   const mc = report.machine;
-  out.push(`rnull-cluster benchmark  ${report.generatedAt}  (${report.durationSeconds.toFixed(0)} s${report.options.quick ? ', --quick' : ''})`);
-  out.push(`${mc.cpus} x ${mc.cpuModel}, node ${mc.node}, ${mc.fio ?? 'no fio'}, ${mc.nbdkit ?? 'no nbdkit'}, load ${mc.loadBefore.toFixed(2)} -> ${mc.loadAfter?.toFixed(2)}`);
+  out.push(
+    `rnull-cluster benchmark  ${report.generatedAt}  (${report.durationSeconds.toFixed(0)} s${report.options.quick ? ', --quick' : ''})`,
+  );
+  out.push(
+    `${mc.cpus} x ${mc.cpuModel}, node ${mc.node}, ${mc.fio ?? 'no fio'}, ${mc.nbdkit ?? 'no nbdkit'}, load ${mc.loadBefore.toFixed(2)} -> ${mc.loadAfter?.toFixed(2)}`,
+  );
   for (const n of report.notes) out.push(`note: ${n}`);
   out.push('');
-  out.push('paths: ' + Object.entries(PATH_NAMES).map(([k, v]) => `${k} = ${v}`).join('; '));
+  out.push(
+    'paths: ' +
+      Object.entries(PATH_NAMES)
+        .map(([k, v]) => `${k} = ${v}`)
+        .join('; '),
+  );
   if (report.rows.length) {
     out.push('', renderMatrixTable(report.rows).trimEnd());
     out.push(
@@ -133,17 +185,33 @@ export function renderText(report: BenchReport): string {
     out.push(
       renderTable(
         ['config', 'on-drop IOPS', 'inline IOPS', 'diff', '95% CI'],
-        rc.perConfig.map((p) => [p.label, num(p.onDropIops, 0), num(p.inlineIops, 0), pct(p.diff.mean), `[${pct(p.diff.low)}, ${pct(p.diff.high)}]`]),
+        rc.perConfig.map((p) => [
+          p.label,
+          num(p.onDropIops, 0),
+          num(p.inlineIops, 0),
+          pct(p.diff.mean),
+          `[${pct(p.diff.low)}, ${pct(p.diff.high)}]`,
+        ]),
       ).trimEnd(),
     );
-    out.push(`mean relative IOPS difference (on-drop - inline) / inline: ${pct(rc.overall.mean)}, 95 % CI [${pct(rc.overall.low)}, ${pct(rc.overall.high)}], n = ${rc.overall.n}`);
+    out.push(
+      `mean relative IOPS difference (on-drop - inline) / inline: ${pct(rc.overall.mean)}, 95 % CI [${pct(rc.overall.low)}, ${pct(rc.overall.high)}], n = ${rc.overall.n}`,
+    );
   }
   if (report.timer?.length) {
     out.push('', 'timer accuracy, irqmode=2 (lateness = end - due, from rnull_timer_lateness_seconds; client = gRPC qd1 p50)');
     out.push(
       renderTable(
         ['completion_nsec', 'firings', 'p50 µs', 'p90 µs', 'p99 µs', 'client p50 µs', 'client - delay µs'],
-        report.timer.map((t) => [String(t.completionNsec), String(t.firings), usOf(t.p50Ns), usOf(t.p90Ns), usOf(t.p99Ns), usOf(t.clientP50Ns), usOf(t.clientOverheadP50Ns)]),
+        report.timer.map((t) => [
+          String(t.completionNsec),
+          String(t.firings),
+          usOf(t.p50Ns),
+          usOf(t.p90Ns),
+          usOf(t.p99Ns),
+          usOf(t.clientP50Ns),
+          usOf(t.clientOverheadP50Ns),
+        ]),
       ).trimEnd(),
     );
   }
@@ -155,35 +223,65 @@ export function renderText(report: BenchReport): string {
     out.push(
       renderKeyValues([
         ['bytes written', `${mib(last.bytesWritten)} MiB (distinct ${mib(last.distinctBytesWritten)} MiB)`],
-        ['page store', `${mib(last.pageStoreBytes)} MiB of pages, ${mib(last.pageStoreRedisBytes)} MiB by MEMORY USAGE (${(last.pageStoreRedisBytes / Math.max(1, last.distinctBytesWritten)).toFixed(3)} x distinct bytes)`],
+        [
+          'page store',
+          `${mib(last.pageStoreBytes)} MiB of pages, ${mib(last.pageStoreRedisBytes)} MiB by MEMORY USAGE (${(last.pageStoreRedisBytes / Math.max(1, last.distinctBytesWritten)).toFixed(3)} x distinct bytes)`,
+        ],
         ['redis used_memory', `${mib(first.redisUsedMemory)} -> ${mib(last.redisUsedMemory)} MiB`],
       ]).trimEnd(),
     );
     out.push(
       renderTable(
         ['service', 'RSS before MiB', 'RSS after MiB', 'slope KiB/100k IOs', '95% +-', 'trend'],
-        mem.trends.map((t) => [t.service, mib(t.before), mib(t.after), num(t.slopePer100k / 1024, 1), num(t.slopeHalfWidthPer100k / 1024, 1), t.grows ? 'GROWS' : 'none']),
+        mem.trends.map((t) => [
+          t.service,
+          mib(t.before),
+          mib(t.after),
+          num(t.slopePer100k / 1024, 1),
+          num(t.slopeHalfWidthPer100k / 1024, 1),
+          t.grows ? 'GROWS' : 'none',
+        ]),
       ).trimEnd(),
     );
     // The series behind the trend (a one-off step and a steady climb look alike in before/after).
-    out.push(`RSS MiB after each chunk of ${Math.round(mem.ios / Math.max(1, mem.points.length - 1))} IOs (the slope fits the second half):`);
+    out.push(
+      `RSS MiB after each chunk of ${Math.round(mem.ios / Math.max(1, mem.points.length - 1))} IOs (the slope fits the second half):`,
+    );
     for (const t of mem.trends) out.push(`  ${t.service.padEnd(12)} ${mem.points.map((p) => mib(p.rss[t.service])).join(' ')}`);
     if (first.heapUsed) {
       out.push('V8 heap used MiB, same points:');
-      for (const t of mem.trends) out.push(`  ${t.service.padEnd(12)} ${mem.points.map((p) => mib(p.heapUsed?.[t.service] ?? NaN)).join(' ')}`);
+      for (const t of mem.trends)
+        out.push(`  ${t.service.padEnd(12)} ${mem.points.map((p) => mib(p.heapUsed?.[t.service] ?? NaN)).join(' ')}`);
     }
   }
   if (report.sizes) out.push('', renderSizes(report.sizes).trimEnd());
   if (report.aims.length) {
     out.push('', 'aims (issue 7)');
-    out.push(renderTable(['verdict', 'aim', 'figure'], report.aims.map((a) => [a.verdict, a.aim, a.figure])).trimEnd());
+    out.push(
+      renderTable(
+        ['verdict', 'aim', 'figure'],
+        report.aims.map((a) => [a.verdict, a.aim, a.figure]),
+      ).trimEnd(),
+    );
   }
   return out.join('\n') + '\n';
 }
 
 export const SIZES_CSV_HEADER = [
-  'max_sectors', 'op', 'mib', 'submissions', 'status', 'seconds', 'mib_s', 'ns_per_byte', 'cpu_ns_per_byte',
-  'probe_reads', 'probe_first_us', 'probe_p50_us', 'probe_max_us', 'reason',
+  'max_sectors',
+  'op',
+  'mib',
+  'submissions',
+  'status',
+  'seconds',
+  'mib_s',
+  'ns_per_byte',
+  'cpu_ns_per_byte',
+  'probe_reads',
+  'probe_first_us',
+  'probe_p50_us',
+  'probe_max_us',
+  'reason',
 ];
 
 export function sizesCsv(sz: SizeScaling): string {
@@ -191,9 +289,20 @@ export function sizesCsv(sz: SizeScaling): string {
   for (const r of sz.rows) {
     lines.push(
       [
-        r.maxSectors === undefined ? 'default' : String(r.maxSectors), r.op, String(r.bytes / 1048576), String(r.submissions), r.status,
-        num(r.seconds, 4), num(r.mibPerSec, 1), num(r.nsPerByte, 2), num(r.cpuNsPerByte, 2),
-        r.probe ? String(r.probe.reads) : '', usOf(r.probe?.firstNs), usOf(r.probe?.p50Ns), usOf(r.probe?.maxNs), r.reason ?? '',
+        r.maxSectors === undefined ? 'default' : String(r.maxSectors),
+        r.op,
+        String(r.bytes / 1048576),
+        String(r.submissions),
+        r.status,
+        num(r.seconds, 4),
+        num(r.mibPerSec, 1),
+        num(r.nsPerByte, 2),
+        num(r.cpuNsPerByte, 2),
+        r.probe ? String(r.probe.reads) : '',
+        usOf(r.probe?.firstNs),
+        usOf(r.probe?.p50Ns),
+        usOf(r.probe?.maxNs),
+        r.reason ?? '',
       ]
         .map(csvCell)
         .join(','),
@@ -205,14 +314,26 @@ export function sizesCsv(sz: SizeScaling): string {
 /** The sizes section: seconds, MiB/s and ns per byte per row, and the read probe. */
 export function renderSizes(sz: SizeScaling): string {
   const out: string[] = [];
-  out.push(`IO size scaling (gRPC unary Submit, fresh 1024 MiB disk per row, memory_backed=1, irqmode ${sz.irqmode}; submissions of one row issued at once)`);
+  out.push(
+    `IO size scaling (gRPC unary Submit, fresh 1024 MiB disk per row, memory_backed=1, irqmode ${sz.irqmode}; submissions of one row issued at once)`,
+  );
   out.push(
     renderTable(
       ['row', 'status', 's', 'MiB/s', 'ns/byte', 'cpu ns/byte', 'note'],
-      sz.rows.map((r) => [sizeLabel(r), r.status, num(r.seconds, 3), num(r.mibPerSec, 1), num(r.nsPerByte, 2), num(r.cpuNsPerByte, 2), r.reason ?? '']),
+      sz.rows.map((r) => [
+        sizeLabel(r),
+        r.status,
+        num(r.seconds, 3),
+        num(r.mibPerSec, 1),
+        num(r.nsPerByte, 2),
+        num(r.cpuNsPerByte, 2),
+        r.reason ?? '',
+      ]),
     ).trimEnd(),
   );
-  out.push('ns/byte = wall time / bytes; cpu ns/byte = CPU of the services and Redis over the row / bytes. Flat columns = cost linear in size.');
+  out.push(
+    'ns/byte = wall time / bytes; cpu ns/byte = CPU of the services and Redis over the row / bytes. Flat columns = cost linear in size.',
+  );
   for (const r of sz.rows) {
     const p = r.probe;
     if (!p) continue;

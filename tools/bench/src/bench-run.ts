@@ -68,14 +68,20 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
   };
 
   const peerKeys = new Set(configs.map(peerKey));
-  progress.plan(configs.length * ((paths.has('a') ? 1 : 0) + (paths.has('b') ? 1 : 0) + (paths.has('d') ? 1 : 0)) + (paths.has('c') ? peerKeys.size : 0));
+  progress.plan(
+    configs.length * ((paths.has('a') ? 1 : 0) + (paths.has('b') ? 1 : 0) + (paths.has('d') ? 1 : 0)) +
+      (paths.has('c') ? peerKeys.size : 0),
+  );
   if (has('recycle')) progress.plan(recycleSteps(matrix, o));
   if (has('timer')) progress.plan(o.timerNsec.length);
   if (has('memory')) progress.plan(MEMORY_CHUNKS);
   if (has('sizes')) progress.plan(sizeSteps());
 
-  const needCluster = (configs.length && (paths.has('a') || paths.has('b'))) || has('recycle') || has('timer') || has('memory') || has('sizes');
-  const bc = needCluster ? new BenchCluster({ redisUrl: o.redisUrl, sizeMiB: o.sizeMiB, completionNsec: o.completionNsec, nbdMode: o.nbdMode }) : undefined;
+  const needCluster =
+    (configs.length && (paths.has('a') || paths.has('b'))) || has('recycle') || has('timer') || has('memory') || has('sizes');
+  const bc = needCluster
+    ? new BenchCluster({ redisUrl: o.redisUrl, sizeMiB: o.sizeMiB, completionNsec: o.completionNsec, nbdMode: o.nbdMode })
+    : undefined;
   if (bc) progress.plan(1); // the warm-up
   const nbdkit = new NbdkitPath(o.sizeMiB);
   const rows: PathResult[] = [];
@@ -87,7 +93,9 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
     if (bc) {
       progress.note(`starting the cluster (key prefix ${bc.prefix})`);
       await bc.start();
-      progress.note(`cluster up: redis ${bc.redisUrl}${bc.privateRedis ? ' (private)' : ''}, nbd gateway ${bc.nbdAddress ?? 'not available'}`);
+      progress.note(
+        `cluster up: redis ${bc.redisUrl}${bc.privateRedis ? ' (private)' : ''}, nbd gateway ${bc.nbdAddress ?? 'not available'}`,
+      );
       if (!bc.privateRedis) notes.push('Redis shared with other clients (--redis-url): Redis commands per IO include theirs');
       const idle = await bc.idleCommandRate();
       notes.push(`idle cluster: ${Math.round(idle)} Redis commands/s over 2 s (background that every "redis cmd/IO" figure includes)`);
@@ -97,12 +105,20 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
       const disk = await bc.createDisk(warm);
       try {
         progress.begin('warm-up');
-        await runGrpc(bc, warm, { disk: disk.name, capacitySectors: disk.capacitySectors, seconds: WARMUP_SECONDS, signal, onProgress: (p) => progress.load(p) });
+        await runGrpc(bc, warm, {
+          disk: disk.name,
+          capacitySectors: disk.capacitySectors,
+          seconds: WARMUP_SECONDS,
+          signal,
+          onProgress: (p) => progress.load(p),
+        });
       } finally {
         await bc.deleteDisk(disk.name).catch(() => undefined);
       }
       notes.push(`warm-up: ${WARMUP_SECONDS} s of 4k randrw qd 8 through path a before the first measurement`);
-      notes.push(`path b: NBD served ${o.nbdMode === 'service' ? 'by the nbd-gateway service' : 'inside dispatch'} (--nbd-mode ${o.nbdMode})`);
+      notes.push(
+        `path b: NBD served ${o.nbdMode === 'service' ? 'by the nbd-gateway service' : 'inside dispatch'} (--nbd-mode ${o.nbdMode})`,
+      );
     }
     const peerDone = new Map<string, PathResult>();
     for (const c of configs) {
@@ -110,7 +126,8 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
       rows.push(...(await runConfig(c)));
     }
     attachRatios(rows, peerKey);
-    if (has('recycle')) recycle = await runRecycleCompare(bc!, matrix, { samples: o.samples, sampleSeconds: o.sampleSeconds, signal }, progress);
+    if (has('recycle'))
+      recycle = await runRecycleCompare(bc!, matrix, { samples: o.samples, sampleSeconds: o.sampleSeconds, signal }, progress);
     check();
     if (has('timer')) timer = await runTimerAccuracy(bc!, o.timerNsec, o.seconds, progress, signal);
     check();
@@ -131,7 +148,17 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
         try {
           if (paths.has('a')) {
             progress.begin(`a ${label}`);
-            out.push(await attempt('a', c, () => runGrpc(bc, c, { disk: disk.name, capacitySectors: disk.capacitySectors, seconds: o.seconds, signal, onProgress: (p) => progress.load(p) })));
+            out.push(
+              await attempt('a', c, () =>
+                runGrpc(bc, c, {
+                  disk: disk.name,
+                  capacitySectors: disk.capacitySectors,
+                  seconds: o.seconds,
+                  signal,
+                  onProgress: (p) => progress.load(p),
+                }),
+              ),
+            );
           }
           check();
           if (paths.has('b')) {
@@ -158,7 +185,16 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
       check();
       if (paths.has('d')) {
         progress.begin(`d ${label}`);
-        out.push(await attempt('d', c, () => runInproc(c, { sizeMiB: o.sizeMiB, seconds: o.seconds, completionNsec: o.completionNsec, onProgress: (n, s) => progress.update(`${Math.round(n / s)} IOPS`) })));
+        out.push(
+          await attempt('d', c, () =>
+            runInproc(c, {
+              sizeMiB: o.sizeMiB,
+              seconds: o.seconds,
+              completionNsec: o.completionNsec,
+              onProgress: (n, s) => progress.update(`${Math.round(n / s)} IOPS`),
+            }),
+          ),
+        );
       }
       return out;
     }
@@ -168,7 +204,11 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
     await bc?.stop();
   }
 
-  async function attempt(path: 'a' | 'b' | 'c' | 'd', c: BenchConfig, run: () => Promise<NonNullable<PathResult['m']>>): Promise<PathResult> {
+  async function attempt(
+    path: 'a' | 'b' | 'c' | 'd',
+    c: BenchConfig,
+    run: () => Promise<NonNullable<PathResult['m']>>,
+  ): Promise<PathResult> {
     try {
       const m = await run();
       if (m.errors > 0) progress.note(`path ${path} ${configLabel(c)}: ${m.errors} IOs failed`);
@@ -181,7 +221,8 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
   }
 
   machine.loadAfter = os.loadavg()[0];
-  if (paths.has('c') && o.irqmode.length > 1) notes.push('path c (nbdkit) is measured once per rw/bs/qd/memory_backed and shown for every irqmode');
+  if (paths.has('c') && o.irqmode.length > 1)
+    notes.push('path c (nbdkit) is measured once per rw/bs/qd/memory_backed and shown for every irqmode');
   return {
     generatedAt: new Date(started).toISOString(),
     durationSeconds: (Date.now() - started) / 1000,

@@ -85,7 +85,15 @@ describe('histogramPercentile', () => {
   });
 
   it('is Infinity in the +Inf bucket and NaN when empty', () => {
-    expect(histogramPercentile([{ le: 1, count: 1 }, { le: Infinity, count: 10 }], 99)).toBe(Infinity);
+    expect(
+      histogramPercentile(
+        [
+          { le: 1, count: 1 },
+          { le: Infinity, count: 10 },
+        ],
+        99,
+      ),
+    ).toBe(Infinity);
     expect(histogramPercentile([{ le: 1, count: 0 }], 50)).toBeNaN();
   });
 });

@@ -19,7 +19,8 @@ describe('parseProcStatTicks', () => {
 
 describe('parseRedisCpuSeconds', () => {
   it('adds used_cpu_sys and used_cpu_user, not the children or main-thread lines', () => {
-    const info = '# CPU\r\nused_cpu_sys:0.584983\r\nused_cpu_user:0.737435\r\nused_cpu_sys_children:9.000000\r\nused_cpu_sys_main_thread:0.58\r\n';
+    const info =
+      '# CPU\r\nused_cpu_sys:0.584983\r\nused_cpu_user:0.737435\r\nused_cpu_sys_children:9.000000\r\nused_cpu_sys_main_thread:0.58\r\n';
     expect(parseRedisCpuSeconds(info)).toBeCloseTo(1.322418, 6);
   });
 
@@ -55,7 +56,14 @@ describe('cpuPerIo', () => {
   });
 
   it('has no figure for a process missing from either snapshot and no total without IOs', () => {
-    const r = cpuPerIo(new Map([['gendisk', 1], ['completion', 1]]), new Map([['gendisk', 2]]), 1000);
+    const r = cpuPerIo(
+      new Map([
+        ['gendisk', 1],
+        ['completion', 1],
+      ]),
+      new Map([['gendisk', 2]]),
+      1000,
+    );
     expect(r.byProcess).toEqual({ gendisk: 1000 });
     expect(r.byProcess.completion).toBeUndefined();
     const none = cpuPerIo(new Map([['gendisk', 1]]), new Map([['gendisk', 2]]), 0);
@@ -76,7 +84,16 @@ describe('cpuPerIo', () => {
 describe("fio's own CPU (the client of paths b and c)", () => {
   it('is (usr_cpu + sys_cpu) % of job_runtime', () => {
     const json = JSON.stringify({
-      jobs: [{ jobname: 'bench', error: 0, job_runtime: 2000, usr_cpu: 12.5, sys_cpu: 37.5, mixed: { total_ios: 100, io_bytes: 409600, iops: 50, bw_bytes: 204800, runtime: 2000 } }],
+      jobs: [
+        {
+          jobname: 'bench',
+          error: 0,
+          job_runtime: 2000,
+          usr_cpu: 12.5,
+          sys_cpu: 37.5,
+          mixed: { total_ios: 100, io_bytes: 409600, iops: 50, bw_bytes: 204800, runtime: 2000 },
+        },
+      ],
     });
     expect(parseFioJson(json).clientCpuSeconds).toBeCloseTo(1, 9);
   });

@@ -126,7 +126,12 @@ export async function snapshot(src: CpuSources): Promise<Map<string, number>> {
 }
 
 /** Snapshots `src`, runs `fn`, snapshots again; `ios` picks the IO count from the result. */
-export async function measureCpu<T>(src: CpuSources, fn: () => Promise<T>, ios: (r: T) => number, extraAfter?: (r: T) => Record<string, number | undefined>): Promise<{ result: T; cpu: CpuPerIo }> {
+export async function measureCpu<T>(
+  src: CpuSources,
+  fn: () => Promise<T>,
+  ios: (r: T) => number,
+  extraAfter?: (r: T) => Record<string, number | undefined>,
+): Promise<{ result: T; cpu: CpuPerIo }> {
   const before = await snapshot(src);
   const result = await fn();
   const after = await snapshot(src);

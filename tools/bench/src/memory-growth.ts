@@ -72,12 +72,7 @@ export function rssTrends(points: readonly MemoryPoint[]): RssTrend[] {
   });
 }
 
-export async function runMemoryGrowth(
-  bc: BenchCluster,
-  ios: number,
-  progress: BenchProgress,
-  signal?: AbortSignal,
-): Promise<MemoryGrowth> {
+export async function runMemoryGrowth(bc: BenchCluster, ios: number, progress: BenchProgress, signal?: AbortSignal): Promise<MemoryGrowth> {
   const c: BenchConfig = { rw: 'randwrite', bs: 4096, qd: 32, irqmode: 1, memoryBacked: true };
   const disk = await bc.createDisk(c);
   const blocks = Number(disk.capacitySectors / 8n);
@@ -121,7 +116,14 @@ export async function runMemoryGrowth(
     const chunk = Math.ceil(ios / MEMORY_CHUNKS);
     for (let i = 0; i < MEMORY_CHUNKS && !signal?.aborted; i++) {
       progress.begin(`memory: IOs ${done}..${done + chunk} of ${ios}`);
-      const m = await runGrpc(bc, c, { disk: disk.name, capacitySectors: disk.capacitySectors, ios: chunk, signal, random, onProgress: (p) => progress.load(p) });
+      const m = await runGrpc(bc, c, {
+        disk: disk.name,
+        capacitySectors: disk.capacitySectors,
+        ios: chunk,
+        signal,
+        random,
+        onProgress: (p) => progress.load(p),
+      });
       done += m.ios;
       bytes += (m.ios - m.errors) * 4096;
       await sample();

@@ -30,7 +30,14 @@ describe('summarizeRecycle', () => {
   });
 
   it('leaves out pairs whose inline run made no IO', () => {
-    const r = summarizeRecycle([{ config: c1, onDropIops: 5, inlineIops: 0 }, { config: c1, onDropIops: 1, inlineIops: 1 }], 2, 1);
+    const r = summarizeRecycle(
+      [
+        { config: c1, onDropIops: 5, inlineIops: 0 },
+        { config: c1, onDropIops: 1, inlineIops: 1 },
+      ],
+      2,
+      1,
+    );
     expect(r.overall.n).toBe(1);
   });
 });

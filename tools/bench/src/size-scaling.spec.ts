@@ -24,7 +24,14 @@ describe('size scaling arithmetic', () => {
   });
 
   it('has the rows the issue names, each within the 16 MiB cap per submission for writes', () => {
-    expect(SIZE_CASES.map((k) => `${k.op} ${k.bytes / MiB}`)).toEqual(['write 1', 'write 4', 'write 16', 'write 256', 'write-zeroes 64', 'write-zeroes 512']);
+    expect(SIZE_CASES.map((k) => `${k.op} ${k.bytes / MiB}`)).toEqual([
+      'write 1',
+      'write 4',
+      'write 16',
+      'write 256',
+      'write-zeroes 64',
+      'write-zeroes 512',
+    ]);
     for (const k of SIZE_CASES.filter((c) => c.op === 'write')) expect(k.bytes / k.submissions).toBeLessThanOrEqual(16 * MiB);
     expect(sizeLabel({ op: 'write', bytes: 256 * MiB, submissions: 16 })).toBe('256 MiB write x16 max_sectors=default');
   });

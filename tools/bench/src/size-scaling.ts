@@ -98,7 +98,11 @@ export function sizeLabel(r: Pick<SizeRow, 'op' | 'bytes' | 'submissions' | 'max
 }
 
 /** Wall ns per byte and MiB/s of `bytes` in `seconds`; CPU ns per byte from CPU seconds. */
-export function perByte(bytes: number, seconds: number, cpuSeconds?: number): { nsPerByte: number; mibPerSec: number; cpuNsPerByte?: number } {
+export function perByte(
+  bytes: number,
+  seconds: number,
+  cpuSeconds?: number,
+): { nsPerByte: number; mibPerSec: number; cpuNsPerByte?: number } {
   return {
     nsPerByte: (seconds * 1e9) / bytes,
     mibPerSec: seconds > 0 ? bytes / MiB / seconds : Infinity,
@@ -129,7 +133,10 @@ async function submitAll(c: RnullClients, subs: readonly Submission[]): Promise<
 }
 
 function isLengthRefusal(err: unknown): boolean {
-  return (err instanceof GrpcCallError && err.code === grpc.status.INVALID_ARGUMENT) || (err instanceof CompletionError && /length|limit/i.test(err.message));
+  return (
+    (err instanceof GrpcCallError && err.code === grpc.status.INVALID_ARGUMENT) ||
+    (err instanceof CompletionError && /length|limit/i.test(err.message))
+  );
 }
 
 function median(xs: number[]): number {
@@ -149,7 +156,15 @@ async function readProbe(c: RnullClients, disk: string, until: Promise<unknown>)
   let firstEndedBeforeWrite = false;
   do {
     const t0 = process.hrtime.bigint();
-    const done = await c.submit({ tag: 1n, disk, op: Op.OP_READ, sector: BigInt(PROBE_SECTOR), length: 4096, data: Buffer.alloc(0), flags: 0 });
+    const done = await c.submit({
+      tag: 1n,
+      disk,
+      op: Op.OP_READ,
+      sector: BigInt(PROBE_SECTOR),
+      length: 4096,
+      data: Buffer.alloc(0),
+      flags: 0,
+    });
     if (done.status !== Status.STATUS_OK) throw new Error(`probe read: ${statusToJSON(done.status)}: ${done.message}`);
     lat.push(Number(process.hrtime.bigint() - t0));
     if (lat.length === 1) firstEndedBeforeWrite = !writeDone;
@@ -219,7 +234,9 @@ export async function runSizeScaling(bc: BenchCluster, o: SizeOptions, progress:
       } catch (err) {
         // The 16 MiB cap per submission also bounds WRITE_ZEROES: split it and try again.
         if (k.op !== 'write-zeroes' || n !== 1 || k.bytes <= SUBMISSION_CAP || !isLengthRefusal(err)) throw err;
-        progress.note(`sizes: ${k.bytes / MiB} MiB WRITE_ZEROES refused as one submission (${(err as Error).message}); issuing ${k.bytes / SUBMISSION_CAP} x 16 MiB at once`);
+        progress.note(
+          `sizes: ${k.bytes / MiB} MiB WRITE_ZEROES refused as one submission (${(err as Error).message}); issuing ${k.bytes / SUBMISSION_CAP} x 16 MiB at once`,
+        );
         n = k.bytes / SUBMISSION_CAP;
         r = await run();
       }

@@ -35,7 +35,8 @@ export interface TimerAccuracy {
 /** Lateness buckets summed over every completion process. */
 export function latenessBuckets(scrapes: ReadonlyMap<string, Sample[]>): CumulativeBucket[] {
   const sum = new Map<number, number>();
-  for (const samples of scrapes.values()) for (const b of bucketsOf(samples, LATENESS_METRIC)) sum.set(b.le, (sum.get(b.le) ?? 0) + b.count);
+  for (const samples of scrapes.values())
+    for (const b of bucketsOf(samples, LATENESS_METRIC)) sum.set(b.le, (sum.get(b.le) ?? 0) + b.count);
   return [...sum].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
 }
 
@@ -62,7 +63,13 @@ export async function runTimerAccuracy(
     const disk = await bc.createDisk(c, { completionNsec: BigInt(completionNsec) });
     try {
       const before = latenessBuckets(await bc.scrapeAll('completion'));
-      const m = await runGrpc(bc, c, { disk: disk.name, capacitySectors: disk.capacitySectors, seconds, signal, onProgress: (p) => progress.load(p) });
+      const m = await runGrpc(bc, c, {
+        disk: disk.name,
+        capacitySectors: disk.capacitySectors,
+        seconds,
+        signal,
+        onProgress: (p) => progress.load(p),
+      });
       const after = latenessBuckets(await bc.scrapeAll('completion'));
       const l = latenessBetween(before, after);
       out.push({ completionNsec, ...l, clientP50Ns: m.p50Ns, clientOverheadP50Ns: m.p50Ns - completionNsec });

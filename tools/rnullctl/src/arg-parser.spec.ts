@@ -1,13 +1,4 @@
-import {
-  formatOptions,
-  OptionSpecs,
-  parseArgs,
-  parseBigInt,
-  parseBoolean,
-  parseByteCount,
-  parseInteger,
-  UsageError,
-} from './arg-parser';
+import { formatOptions, OptionSpecs, parseArgs, parseBigInt, parseBoolean, parseByteCount, parseInteger, UsageError } from './arg-parser';
 
 const SPECS: OptionSpecs = {
   hw_queue_depth: { kind: 'value', valueName: 'N', help: 'tags per queue' },

@@ -47,11 +47,7 @@ export function normalizeOptionName(name: string): string {
 }
 
 /** Parses `argv` (without the command words) against `specs`. */
-export function parseArgs(
-  argv: readonly string[],
-  specs: OptionSpecs,
-  positional: PositionalLimits = { min: 0, max: 0 },
-): ParsedArgs {
+export function parseArgs(argv: readonly string[], specs: OptionSpecs, positional: PositionalLimits = { min: 0, max: 0 }): ParsedArgs {
   const byName = new Map<string, string>();
   for (const name of Object.keys(specs)) byName.set(normalizeOptionName(name), name);
 
@@ -93,7 +89,8 @@ export function parseArgs(
   }
 
   if (!flags.has('help')) {
-    if (positionals.length < positional.min) throw new UsageError(`expected at least ${positional.min} argument(s), got ${positionals.length}`);
+    if (positionals.length < positional.min)
+      throw new UsageError(`expected at least ${positional.min} argument(s), got ${positionals.length}`);
     if (positionals.length > positional.max) {
       throw new UsageError(`unexpected argument '${positionals[positional.max]}'`);
     }

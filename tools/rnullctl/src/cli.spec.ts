@@ -56,7 +56,9 @@ describe('rnullctl top level', () => {
     await fake.stop();
     const r = await runCli(['disk', 'list', '--address', address, '--deadline-ms', '5000']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/GenDisk\.ListDisks failed: UNAVAILABLE \(14\): .*\(is dispatch listening on 127\.0\.0\.1:\d+\? set --address or RNULL_ADDRESS\)/);
+    expect(r.err).toMatch(
+      /GenDisk\.ListDisks failed: UNAVAILABLE \(14\): .*\(is dispatch listening on 127\.0\.0\.1:\d+\? set --address or RNULL_ADDRESS\)/,
+    );
   });
 
   describe('address', () => {

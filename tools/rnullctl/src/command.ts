@@ -80,19 +80,21 @@ export function groupHelp(commands: readonly Command[], prefix: readonly string[
   const width = Math.max(...matching.map((c) => `${c.words.join(' ')} ${c.usage}`.length));
   const head = prefix.length ? `usage: rnullctl ${prefix.join(' ')} COMMAND [options]` : 'usage: rnullctl COMMAND [options]';
   const rows = matching.map((c) => `  ${`${c.words.join(' ')} ${c.usage}`.padEnd(width)}  ${c.summary}`);
-  return [
-    head,
-    '',
-    'rnullctl talks gRPC to rnull-cluster (dispatch): disks (blk.v1.GenDisk) and block IO (blk.v1.BlockDevice).',
-    '',
-    'commands:',
-    ...rows,
-    '',
-    'global options:',
-    formatOptions(GLOBAL_OPTIONS),
-    '',
-    "Run 'rnullctl COMMAND --help' for the options of a command.",
-  ].join('\n') + '\n';
+  return (
+    [
+      head,
+      '',
+      'rnullctl talks gRPC to rnull-cluster (dispatch): disks (blk.v1.GenDisk) and block IO (blk.v1.BlockDevice).',
+      '',
+      'commands:',
+      ...rows,
+      '',
+      'global options:',
+      formatOptions(GLOBAL_OPTIONS),
+      '',
+      "Run 'rnullctl COMMAND --help' for the options of a command.",
+    ].join('\n') + '\n'
+  );
 }
 
 /** Writes `chunk` and resolves once the stream has handled it (backpressure for big reads). */

@@ -109,4 +109,3 @@ export function attributesToJson(attrs: DiskAttributes | undefined): Record<stri
   }
   return out;
 }
-

@@ -14,9 +14,32 @@ describe('rnullctl disk (against the fake server)', () => {
   });
 
   it('creates a disk with null_blk attribute names, dashed or not, and shows them', async () => {
-    const r = await cli('disk', 'create', 'rnullb0', '--size', '16', '--blocksize', '512', '--hw-queue-depth', '128',
-      '--submit_queues', '2', '--irqmode', '2', '--completion_nsec', '50000', '--memory_backed', '0', '--discard', '1',
-      '--recycle', 'inline', '--timeout_ms', '5000', '--power');
+    const r = await cli(
+      'disk',
+      'create',
+      'rnullb0',
+      '--size',
+      '16',
+      '--blocksize',
+      '512',
+      '--hw-queue-depth',
+      '128',
+      '--submit_queues',
+      '2',
+      '--irqmode',
+      '2',
+      '--completion_nsec',
+      '50000',
+      '--memory_backed',
+      '0',
+      '--discard',
+      '1',
+      '--recycle',
+      'inline',
+      '--timeout_ms',
+      '5000',
+      '--power',
+    );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^created disk rnullb0\n/);
@@ -24,8 +47,16 @@ describe('rnullctl disk (against the fake server)', () => {
     const d = fake.disks.get('rnullb0')!.disk;
     expect(d.power).toBe(true);
     expect(d.attributes).toMatchObject({
-      size: 16n, blocksize: 512, hwQueueDepth: 128, submitQueues: 2, irqmode: 2, completionNsec: 50000n,
-      memoryBacked: false, discard: true, recycle: 'inline', timeoutMs: 5000,
+      size: 16n,
+      blocksize: 512,
+      hwQueueDepth: 128,
+      submitQueues: 2,
+      irqmode: 2,
+      completionNsec: 50000n,
+      memoryBacked: false,
+      discard: true,
+      recycle: 'inline',
+      timeoutMs: 5000,
     });
 
     const show = await cli('disk', 'show', 'rnullb0');

@@ -31,7 +31,7 @@ const create: Command = {
     power: { kind: 'flag', help: 'power the disk on right after creating it' },
     ...JSON_OPTION,
   },
-  details: 'Attribute names are null_blk\'s; dashes work too (--hw-queue-depth 128).',
+  details: "Attribute names are null_blk's; dashes work too (--hw-queue-depth 128).",
   async run(args, ctx) {
     const [name] = args.positionals;
     const { attributes } = attributesFromArgs(args);

@@ -31,7 +31,12 @@ export function renderDiskTable(disks: readonly Disk[]): string {
   const rows = sorted.map((d) => [
     d.name,
     d.power ? 'on' : 'off',
-    ...LIST_COLUMNS.map(([, name]) => attributeText(d.attributes, DISK_ATTRIBUTES.find((a) => a.name === name)!)),
+    ...LIST_COLUMNS.map(([, name]) =>
+      attributeText(
+        d.attributes,
+        DISK_ATTRIBUTES.find((a) => a.name === name)!,
+      ),
+    ),
   ]);
   return renderTable(['NAME', 'POWER', ...LIST_COLUMNS.map(([h]) => h)], rows);
 }

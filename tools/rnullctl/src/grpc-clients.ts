@@ -105,10 +105,7 @@ export class RnullClients {
     this.blockDevice.close();
   }
 
-  private unary<T>(
-    what: string,
-    invoke: (md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: Callback<T>) => unknown,
-  ): Promise<T> {
+  private unary<T>(what: string, invoke: (md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: Callback<T>) => unknown): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const opts = { deadline: Date.now() + this.deadlineMs };
       invoke(new grpc.Metadata(), opts, (err, res) => {

@@ -47,7 +47,9 @@ async function checkExtent(clients: RnullClients, name: string, sector: bigint, 
       throw new CliError(`${what} is ${bytes} bytes, not a multiple of disk ${name}'s block size ${blocksize}`);
     }
     if ((sector * SECTOR_BYTES) % BigInt(blocksize) !== 0n) {
-      throw new CliError(`sector ${sector} is not aligned to disk ${name}'s block size ${blocksize} (use a multiple of ${blocksize / 512})`);
+      throw new CliError(
+        `sector ${sector} is not aligned to disk ${name}'s block size ${blocksize} (use a multiple of ${blocksize / 512})`,
+      );
     }
   }
   const endSector = sector + bytes / SECTOR_BYTES;

@@ -46,7 +46,12 @@ describe('rnullctl load (against the fake server)', () => {
     expect(r.out).toMatch(/^ios\s+1000 \(.*errors 10\)$/m);
     expect(r.out).toMatch(/^ {2}STATUS_TIMEOUT\s+10 {2}e\.g\. "injected timeout"$/m);
     // A run that takes over a second on a loaded machine also prints progress lines ("[  1.0s] …").
-    expect(r.err.split('\n').filter((l) => !l.startsWith('[')).join('\n')).toBe('rnullctl load: load: 10 of 1000 IOs failed (STATUS_TIMEOUT 10)\n');
+    expect(
+      r.err
+        .split('\n')
+        .filter((l) => !l.startsWith('['))
+        .join('\n'),
+    ).toBe('rnullctl load: load: 10 of 1000 IOs failed (STATUS_TIMEOUT 10)\n');
   });
 
   it('prints a progress line per second on a non-TTY stderr during a timed run', async () => {

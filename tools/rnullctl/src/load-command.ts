@@ -70,7 +70,8 @@ async function runCommand(a: LoadArgs, ctx: CommandContext): Promise<LoadResult>
     const disk = await clients.getDisk(a.disk);
     if (!disk.power) throw new CliError(`disk ${a.disk} is powered off: run 'rnullctl disk power ${a.disk} on' first`);
     const blocksize = disk.attributes?.blocksize ?? 512;
-    if (a.blockSize % blocksize !== 0) throw new CliError(`--bs ${a.blockSize} is not a multiple of disk ${a.disk}'s block size ${blocksize}`);
+    if (a.blockSize % blocksize !== 0)
+      throw new CliError(`--bs ${a.blockSize} is not a multiple of disk ${a.disk}'s block size ${blocksize}`);
 
     const progress = new ProgressPrinter(ctx.io.stderr);
     const stop = new AbortController();

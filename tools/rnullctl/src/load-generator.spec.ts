@@ -159,7 +159,13 @@ describe('runLoad failures', () => {
 
   it('counts completions for tags that are not in flight', async () => {
     const client = streamDouble((b, s) => {
-      const completions = b.submissions.map((x) => ({ tag: x.tag, status: Status.STATUS_OK, data: Buffer.alloc(0), message: '', latencyNsec: 0n }));
+      const completions = b.submissions.map((x) => ({
+        tag: x.tag,
+        status: Status.STATUS_OK,
+        data: Buffer.alloc(0),
+        message: '',
+        latencyNsec: 0n,
+      }));
       s.push(CompletionBatch.fromPartial({ completions: [...completions, { tag: 999_999n }] }));
     });
     const r = await runLoad({ ...base, client });

@@ -85,7 +85,8 @@ class LoadRun {
       this.stream.on('data', (batch: CompletionBatch) => this.onCompletions(batch));
       this.stream.on('error', (err) => this.fail(err));
       this.stream.on('end', () => {
-        if (this.inFlight.size > 0 || !this.stopped) this.fail(new Error(`server ended the stream with ${this.inFlight.size} IOs in flight`));
+        if (this.inFlight.size > 0 || !this.stopped)
+          this.fail(new Error(`server ended the stream with ${this.inFlight.size} IOs in flight`));
       });
       if (this.spec.durationMs !== undefined) this.timers.push(setTimeout(() => this.stopIssuing(), this.spec.durationMs));
       if (this.spec.onProgress) this.startProgress(this.spec.onProgress, this.spec.progressIntervalMs ?? 1000);

@@ -19,9 +19,20 @@ function result(): LoadResult {
   const histogram = new LatencyHistogram();
   [1_000, 2_000, 3_000, 1_000_000].forEach((v) => histogram.record(v));
   return {
-    ios: 4, reads: 3, writes: 1, bytes: 3 * 4096, errors: { STATUS_IOERR: 1 }, errorMessages: { STATUS_IOERR: 'bad' },
-    unknownTags: 0, messagesSent: 2, messagesReceived: 2, elapsedNs: 500_000_000n, iops: 8, mibPerSec: 0.0234,
-    latency: histogram.summary(), histogram,
+    ios: 4,
+    reads: 3,
+    writes: 1,
+    bytes: 3 * 4096,
+    errors: { STATUS_IOERR: 1 },
+    errorMessages: { STATUS_IOERR: 'bad' },
+    unknownTags: 0,
+    messagesSent: 2,
+    messagesReceived: 2,
+    elapsedNs: 500_000_000n,
+    iops: 8,
+    mibPerSec: 0.0234,
+    latency: histogram.summary(),
+    histogram,
   };
 }
 
@@ -75,6 +86,14 @@ describe('text format', () => {
   });
 
   it('right-aligns numeric columns of a table', () => {
-    expect(renderTable(['NAME', 'N'], [['a', '5'], ['bbb', '100']])).toBe('NAME    N\na       5\nbbb   100\n');
+    expect(
+      renderTable(
+        ['NAME', 'N'],
+        [
+          ['a', '5'],
+          ['bbb', '100'],
+        ],
+      ),
+    ).toBe('NAME    N\na       5\nbbb   100\n');
   });
 });

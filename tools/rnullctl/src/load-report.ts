@@ -64,7 +64,10 @@ export function renderSummary(params: LoadParams, r: LoadResult): string {
       `p50 ${formatNs(lat.p50Ns)}  p99 ${formatNs(lat.p99Ns)}  p99.9 ${formatNs(lat.p999Ns)}  max ${formatNs(lat.maxNs)}  ` +
         `(mean ${formatNs(lat.meanNs)})`,
     ],
-    ['messages', `${r.messagesSent} sent, ${r.messagesReceived} received (${(r.ios / Math.max(1, r.messagesSent)).toFixed(1)} IOs/message)`],
+    [
+      'messages',
+      `${r.messagesSent} sent, ${r.messagesReceived} received (${(r.ios / Math.max(1, r.messagesSent)).toFixed(1)} IOs/message)`,
+    ],
   );
   return renderKeyValues(pairs);
 }

@@ -59,7 +59,13 @@ export class FakeRemoteDriver implements Operations {
     // The push lands on the far side now; its reply reaches us after `pushMs`, so an end
     // record may come back before queueRqs resolves.
     for (const rq of rqs.slice(0, took)) {
-      const payload = rq.op === ReqOp.WRITE ? concat(rq.bios.map((b) => b.data!), rq.bytes) : undefined;
+      const payload =
+        rq.op === ReqOp.WRITE
+          ? concat(
+              rq.bios.map((b) => b.data!),
+              rq.bytes,
+            )
+          : undefined;
       this.pushed.push({ token: rq.token, op: rq.op, sector: rq.sector, bytes: rq.bytes, payload });
     }
     await new Promise((r) => setTimeout(r, this.pushMs));

@@ -125,7 +125,7 @@ export class MemDriver implements Operations<MemPdu> {
 
   /** Walks `bytes` from byte `pos` page by page: (page, offset in page, offset in range, length). */
   private each(pos: number, bytes: number, fn: (page: number, off: number, at: number, len: number) => void): void {
-    for (let at = 0; at < bytes; ) {
+    for (let at = 0; at < bytes;) {
       const page = Math.floor((pos + at) / PAGE_SIZE);
       const off = (pos + at) % PAGE_SIZE;
       const len = Math.min(PAGE_SIZE - off, bytes - at);

@@ -9,10 +9,7 @@ import { TableFactory, drop, end, keys, ref, requeue, slotOf, start } from './ta
 const { Ok, Recycled, Stale, AlreadyComplete, BadState } = OpResult;
 
 /** Defines the mode-specific contract tests; `recycleOne` takes a fresh request back to IDLE. */
-export function recycleModeContract(
-  table: TableFactory,
-  recycleOne: (t: RequestTable, tok: RequestToken) => Promise<void>,
-): void {
+export function recycleModeContract(table: TableFactory, recycleOne: (t: RequestTable, tok: RequestToken) => Promise<void>): void {
   describe("recycle 'on-drop'", () => {
     it('end: ALLOCATED or IN_FLIGHT -> COMPLETE with the status; the slot waits for its references', async () => {
       const t = await table();
@@ -80,13 +77,22 @@ export function recycleModeContract(
       const t = await table({ queueDepth: 8 });
       const r = await t.alloc(0, 8);
       await t.apply([
-        start(r[0]), end(r[0], BlkStatus.OK, true), drop(r[0]),
-        start(r[1]), end(r[1], BlkStatus.IOERR, true),
+        start(r[0]),
+        end(r[0], BlkStatus.OK, true),
+        drop(r[0]),
+        start(r[1]),
+        end(r[1], BlkStatus.IOERR, true),
         start(r[2], 10),
-        start(r[3]), requeue(r[3]), start(r[3]), end(r[3], BlkStatus.OK, true),
+        start(r[3]),
+        requeue(r[3]),
+        start(r[3]),
+        end(r[3], BlkStatus.OK, true),
         drop(r[4]),
-        start(r[5]), ref(r[5]), end(r[5], BlkStatus.OK, true),
-        start(r[6]), end(r[6]),
+        start(r[5]),
+        ref(r[5]),
+        end(r[5], BlkStatus.OK, true),
+        start(r[6]),
+        end(r[6]),
       ]);
       expect(keys(await t.expired(10, 10))).toEqual(keys([r[2]]));
       expect(await t.apply([end(r[2], BlkStatus.TIMEOUT, true)])).toEqual([Ok]);
@@ -125,7 +131,9 @@ export function recycleModeContract(
       await t.apply([start(r[0]), ref(r[0]), ref(r[0]), start(r[1]), requeue(r[1]), drop(r[2])]);
       expect(await t.busy()).toHaveLength(3);
       expect(await t.apply([end(r[0]), end(r[1], BlkStatus.IOERR), end(r[3], BlkStatus.TIMEOUT, true)])).toEqual([
-        Recycled, Recycled, Recycled,
+        Recycled,
+        Recycled,
+        Recycled,
       ]);
       expect(await t.busy()).toEqual([]);
     });

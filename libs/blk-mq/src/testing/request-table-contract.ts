@@ -9,19 +9,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { BlkStatus } from '../blk-status';
 import { OpResult, RecycleMode, RequestTable, RequestToken, RqState } from '../request-table';
 import { recycleModeContract } from './request-table-contract-modes';
-import {
-  MakeRequestTable,
-  TableFactory,
-  drop,
-  end,
-  key,
-  keys,
-  ref,
-  requeue,
-  slotOf,
-  start,
-  uniqueDisk,
-} from './table-op-builders';
+import { MakeRequestTable, TableFactory, drop, end, key, keys, ref, requeue, slotOf, start, uniqueDisk } from './table-op-builders';
 
 export type { MakeRequestTable } from './table-op-builders';
 

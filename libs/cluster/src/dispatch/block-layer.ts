@@ -69,7 +69,9 @@ export class BlockLayer {
     );
     tel.metrics?.watchInFlight(() => [...this.queues.values()].map((q) => ({ labels: { disk: q.name }, value: q.inFlight })));
     tel.metrics?.watchQueues(() =>
-      [...this.queues.values()].flatMap((q) => Array.from({ length: q.nrHwQueues }, (_, h) => new LeasedQueue(redis, QueueNames.hctx(q.name, h), keys.hctxQueue(q.name, h)))),
+      [...this.queues.values()].flatMap((q) =>
+        Array.from({ length: q.nrHwQueues }, (_, h) => new LeasedQueue(redis, QueueNames.hctx(q.name, h), keys.hctxQueue(q.name, h))),
+      ),
     );
   }
 
@@ -141,9 +143,14 @@ export class BlockLayer {
   /** Opens, reshapes or closes the disk's queue after a registry change. */
   private async follow(name: string, record: DiskRecord | undefined): Promise<void> {
     // A failure (Redis away) leaves the queue as it was; the next event or submission retries.
-    await this.opening.run(name, () => this.reconcile(name, record)).catch((err) =>
-      this.tel.log?.warn({ disk: name, err: (err as Error).message }, 'opening the disk queue failed; retried with the next event or submission'),
-    );
+    await this.opening
+      .run(name, () => this.reconcile(name, record))
+      .catch((err) =>
+        this.tel.log?.warn(
+          { disk: name, err: (err as Error).message },
+          'opening the disk queue failed; retried with the next event or submission',
+        ),
+      );
   }
 
   private async reconcile(name: string, record: DiskRecord | undefined): Promise<void> {
@@ -210,7 +217,18 @@ export class BlockLayer {
 }
 
 /** Attributes the engine is built from: a change of any of them opens a new queue. */
-const ENGINE_ATTRIBUTES = ['submitQueues', 'hwQueueDepth', 'sharedTags', 'recycle', 'size', 'blocksize', 'maxSectors', 'discard', 'fua', 'timeoutMs'] as const;
+const ENGINE_ATTRIBUTES = [
+  'submitQueues',
+  'hwQueueDepth',
+  'sharedTags',
+  'recycle',
+  'size',
+  'blocksize',
+  'maxSectors',
+  'discard',
+  'fua',
+  'timeoutMs',
+] as const;
 
 function sameEngine(a: DiskRecord, b: DiskRecord): boolean {
   return ENGINE_ATTRIBUTES.every((k) => a.attributes[k] === b.attributes[k]);

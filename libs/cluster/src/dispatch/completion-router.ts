@@ -54,7 +54,8 @@ export class CompletionRouter {
       }
       let reply: [Buffer, Buffer[]] | null;
       try {
-        reply = (await this.blocking.blmpopBuffer(BLOCK_SECONDS, byKey.size, ...byKey.keys(), 'LEFT', 'COUNT', BATCH)) as [Buffer, Buffer[]] | null;
+        reply = (await this.blocking.blmpopBuffer(BLOCK_SECONDS, byKey.size, ...byKey.keys(), 'LEFT', 'COUNT', BATCH)) as
+          [Buffer, Buffer[]] | null;
       } catch {
         await new Promise((r) => setTimeout(r, 200));
         continue;

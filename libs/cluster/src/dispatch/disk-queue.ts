@@ -58,8 +58,12 @@ export class DiskQueue {
     private readonly onRetired: (q: DiskQueue) => void,
     private readonly tel: Telemetry = {},
   ) {
-    this.lease = new OwnerLease(owners, record.name, opts.leaseMs, () => this.leaseLost(), (epochs) =>
-      tel.log?.warn({ disk: record.name, epochs }, 'reclaimed the budget of dispatch owners whose lease expired'),
+    this.lease = new OwnerLease(
+      owners,
+      record.name,
+      opts.leaseMs,
+      () => this.leaseLost(),
+      (epochs) => tel.log?.warn({ disk: record.name, epochs }, 'reclaimed the budget of dispatch owners whose lease expired'),
     );
     this.driver = new RemoteDriver(record.name, tagSpace, submitter, this.lease, (err) =>
       tel.log?.warn({ disk: record.name, err: (err as Error).message }, 'pushing a batch failed'),
@@ -72,7 +76,8 @@ export class DiskQueue {
       {
         maxSubmissionBytes: MAX_SUBMISSION_BYTES,
         timeoutScanMs: opts.timeoutScanMs,
-        onTimeout: (rq) => tel.log?.warn({ token: formatToken(record.name, rq.token), timeoutMs: this.record.attributes.timeoutMs }, 'request timed out'),
+        onTimeout: (rq) =>
+          tel.log?.warn({ token: formatToken(record.name, rq.token), timeoutMs: this.record.attributes.timeoutMs }, 'request timed out'),
       },
     );
     this.engine.table.onTagFreed((hctx) => this.driver.tagFreed(hctx));
@@ -103,7 +108,15 @@ export class DiskQueue {
   /** `submit_bio` of a checked submission; resolves once, after all its requests ended. */
   async submit(checked: CheckedSubmission, cpu: number, client: number): Promise<BioResult> {
     const t0 = process.hrtime.bigint();
-    const c = await this.engine.submit({ op: checked.op, sector: checked.sector, bytes: checked.bytes, data: checked.data, flags: checked.flags, cpu, client });
+    const c = await this.engine.submit({
+      op: checked.op,
+      sector: checked.sector,
+      bytes: checked.bytes,
+      data: checked.data,
+      flags: checked.flags,
+      cpu,
+      client,
+    });
     const latencyNs = process.hrtime.bigint() - t0;
     const hctx = cpu % this.nrHwQueues;
     const { metrics, log } = this.tel;
@@ -133,7 +146,10 @@ export class DiskQueue {
   private leaseLost(): void {
     if (this.retired) return;
     this.retired = true;
-    const n = this.engine.failAll(BlkStatus.IOERR, `${this.name}: this dispatch instance lost its owner lease (it was presumed dead); retry`);
+    const n = this.engine.failAll(
+      BlkStatus.IOERR,
+      `${this.name}: this dispatch instance lost its owner lease (it was presumed dead); retry`,
+    );
     this.tel.log?.error({ disk: this.name, epoch: this.lease.epoch, failed: n }, 'owner lease lost');
     this.onRetired(this);
   }

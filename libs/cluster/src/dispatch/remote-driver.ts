@@ -72,7 +72,14 @@ export class RemoteDriver implements Operations<void, void> {
     const releases = this.takeReleases();
     let accepted: number;
     try {
-      accepted = await this.submitter.queueBatch({ disk: this.disk, epoch: this.lease.epoch, pool: this.poolOf(hctx.index), releases, message, payloads });
+      accepted = await this.submitter.queueBatch({
+        disk: this.disk,
+        epoch: this.lease.epoch,
+        pool: this.poolOf(hctx.index),
+        releases,
+        message,
+        payloads,
+      });
     } catch (err) {
       if (err instanceof OwnerGoneError) {
         this.lease.lose();

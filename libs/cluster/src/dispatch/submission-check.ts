@@ -71,7 +71,8 @@ export function checkSubmission(s: WireSubmission, disk: DiskRecord | undefined)
   if ((op === ReqOp.READ || op === ReqOp.WRITE) && s.length > MAX_SUBMISSION_BYTES) {
     throw new InvalidArgumentError('length', `${s.length} is over the limit of ${MAX_SUBMISSION_BYTES} bytes per submission`);
   }
-  if ((sector * 512) % bs !== 0) throw new InvalidArgumentError('sector', `${sector} is not aligned to the block size ${bs} (${bs / 512} sectors)`);
+  if ((sector * 512) % bs !== 0)
+    throw new InvalidArgumentError('sector', `${sector} is not aligned to the block size ${bs} (${bs / 512} sectors)`);
   const capacity = capacitySectors(disk.attributes);
   if (sector >= capacity || sector + s.length / 512 > capacity) {
     throw new OutOfRangeError('sector', `${sector} + ${s.length / 512} sectors is past the capacity of ${capacity} sectors`);

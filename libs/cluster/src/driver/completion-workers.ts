@@ -32,7 +32,9 @@ export class CompletionWorkers {
 
   attach(drivers: DiskDrivers): void {
     this.drivers = drivers;
-    this.tel.metrics?.watchQueues(() => [...this.workers.keys()].flatMap((d) => [drivers.queueOf(d, 'softirq'), drivers.queueOf(d, 'timer')]));
+    this.tel.metrics?.watchQueues(() =>
+      [...this.workers.keys()].flatMap((d) => [drivers.queueOf(d, 'softirq'), drivers.queueOf(d, 'timer')]),
+    );
   }
 
   /** DiskDrivers' listener: start or stop the completion workers of `disk`. */
@@ -42,10 +44,15 @@ export class CompletionWorkers {
     if (old) await Promise.all(old.map((w) => w.close()));
     if (!host || !this.drivers) return;
     const drivers = this.drivers;
-    const onError = (err: unknown) => this.tel.log?.warn({ disk, err: (err as Error).message }, 'completion batch failed; delivered again after its lease');
+    const onError = (err: unknown) =>
+      this.tel.log?.warn({ disk, err: (err as Error).message }, 'completion batch failed; delivered again after its lease');
     const worker = (which: 'softirq' | 'timer', concurrency: number) => {
       const queue = drivers.queueOf(disk, which);
-      return new BatchWorker(queue, (lease) => this.end(disk, lease, queue.keys.leased, which === 'timer'), { concurrency, leaseMs: this.stalledIntervalMs, onError });
+      return new BatchWorker(queue, (lease) => this.end(disk, lease, queue.keys.leased, which === 'timer'), {
+        concurrency,
+        leaseMs: this.stalledIntervalMs,
+        onError,
+      });
     };
     this.workers.set(disk, [worker('softirq', this.concurrency), worker('timer', Math.max(TIMER_CONCURRENCY, this.concurrency))]);
   };

@@ -14,7 +14,16 @@ import {
   type RequestHost,
   type RequestToken,
 } from '#blk-mq';
-import { decodeBatch, type EndRecord, type EndWriter, encodeBatch, encodeEnds, type Lease, MessageKind, type MessageHeader } from '#redis-mq';
+import {
+  decodeBatch,
+  type EndRecord,
+  type EndWriter,
+  encodeBatch,
+  encodeEnds,
+  type Lease,
+  MessageKind,
+  type MessageHeader,
+} from '#redis-mq';
 import type { DiskAttributes } from '#rnull';
 import type { DiskRecord } from '../disk-record';
 import { nowMsPrecise } from '../batch-clock';
@@ -202,17 +211,34 @@ export class DriverHost {
         const c = carried.get(key(rq.token))!;
         return { tag: rq.token.tag, gen: rq.token.gen, status: BlkStatus.OK, hasData: c.hasData, dataBytes: c.hasData ? c.dataBytes : 0 };
       });
-    if (ctx.softirq.length) forwards.push({ queue: 'softirq', message: encodeEnds(MessageKind.Softirq, { ...base, atMs: nowMsPrecise() }, forwardRecords(ctx.softirq)) });
+    if (ctx.softirq.length)
+      forwards.push({
+        queue: 'softirq',
+        message: encodeEnds(MessageKind.Softirq, { ...base, atMs: nowMsPrecise() }, forwardRecords(ctx.softirq)),
+      });
     for (const [nsec, list] of ctx.timers) {
-      forwards.push({ queue: 'timer', message: encodeEnds(MessageKind.Timer, { ...base, atMs: nowMsPrecise() + nsec / 1e6 }, forwardRecords(list)) });
+      forwards.push({
+        queue: 'timer',
+        message: encodeEnds(MessageKind.Timer, { ...base, atMs: nowMsPrecise() + nsec / 1e6 }, forwardRecords(list)),
+      });
     }
     const end = ended.length ? encodeEnds(MessageKind.End, { ...base, atMs: nowMsPrecise() }, ended) : undefined;
     // Extra forward batches (a driver that used two timer delays in one batch) go first.
     for (const f of forwards.slice(1)) await this.sink.forward(this.record.name, f.queue, f.message);
-    const result = await this.ends.endBatch({ disk: this.record.name, leased: fence.leasedKey, member: fence.member, epoch: fence.epoch, end, forward: forwards[0] });
+    const result = await this.ends.endBatch({
+      disk: this.record.name,
+      leased: fence.leasedKey,
+      member: fence.member,
+      epoch: fence.epoch,
+      end,
+      forward: forwards[0],
+    });
     if (result === 'leaseLost') {
       this.counters.leaseLost += 1;
-      this.tel.log?.warn({ disk: this.record.name, hctx: header.hctx, epoch: header.epoch }, 'batch lease lost before its end was sent; it is delivered again');
+      this.tel.log?.warn(
+        { disk: this.record.name, hctx: header.hctx, epoch: header.epoch },
+        'batch lease lost before its end was sent; it is delivered again',
+      );
     } else if (result === 'ownerGone') {
       this.counters.ownerGone += 1;
     }
@@ -230,4 +256,3 @@ export class DriverHost {
     await this.sink.requeue(this.record.name, header.hctx, message);
   }
 }
-

@@ -29,7 +29,12 @@ describe.each(['on-drop', 'inline'] as const)('JournalTable, recycle %s', (recyc
     const ref: TableOp = { op: 'ref', token: T1 };
     const drop: TableOp = { op: 'drop', token: T1 };
     const results = table.applySync([ref, end(T2, BlkStatus.IOERR), drop, end(T1)]);
-    expect(results).toEqual([OpResult.Ok, recycle === 'inline' ? OpResult.Recycled : OpResult.Ok, OpResult.Ok, recycle === 'inline' ? OpResult.Recycled : OpResult.Ok]);
+    expect(results).toEqual([
+      OpResult.Ok,
+      recycle === 'inline' ? OpResult.Recycled : OpResult.Ok,
+      OpResult.Ok,
+      recycle === 'inline' ? OpResult.Recycled : OpResult.Ok,
+    ]);
     expect(table.take()).toEqual([ref, end(T2, BlkStatus.IOERR), drop, end(T1)]);
     expect(table.slotSync(1, 0).status).toBe(BlkStatus.IOERR);
   });
@@ -58,7 +63,9 @@ describe.each(['on-drop', 'inline'] as const)('JournalTable, recycle %s', (recyc
     const other: RequestToken = { hctx: 0, tag: 4, gen: 7 };
     const oldGen: RequestToken = { ...T1, gen: 6 };
     const otherHctx: RequestToken = { ...T1, hctx: 1 };
-    expect(table.applySync([end(other), end(oldGen), start(otherHctx), { op: 'ref', token: oldGen }])).toEqual(Array(4).fill(OpResult.Stale));
+    expect(table.applySync([end(other), end(oldGen), start(otherHctx), { op: 'ref', token: oldGen }])).toEqual(
+      Array(4).fill(OpResult.Stale),
+    );
     expect(table.isCurrent(other)).toBe(false);
     expect(table.isCurrent(oldGen)).toBe(false);
     expect(table.slotSync(0, 4)).toMatchObject({ state: RqState.Idle, refs: 0, gen: 0 });

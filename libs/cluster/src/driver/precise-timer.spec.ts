@@ -12,9 +12,7 @@ describe('PreciseTimer', () => {
     const t0 = nowMsPrecise();
     const offsets = [12, 3, 20, 0.5, 7, 7, 1.2];
     const fired: { offset: number; at: number }[] = [];
-    await Promise.all(
-      offsets.map((offset) => timer.at(t0 + offset).then(() => fired.push({ offset, at: nowMsPrecise() }))),
-    );
+    await Promise.all(offsets.map((offset) => timer.at(t0 + offset).then(() => fired.push({ offset, at: nowMsPrecise() }))));
     expect(fired.map((f) => f.offset)).toEqual([...offsets].sort((a, b) => a - b));
     for (const f of fired) {
       expect(f.at).toBeGreaterThanOrEqual(t0 + f.offset);
@@ -66,10 +64,12 @@ describe('PreciseTimer', () => {
     const t0 = nowMsPrecise() + 3;
     const fired: number[] = [];
     await Promise.all(
-      [0.6, 0.2, 0.4].map((d) => timer.at(t0 + d).then(() => {
-        expect(nowMsPrecise()).toBeGreaterThanOrEqual(t0 + d);
-        fired.push(d);
-      })),
+      [0.6, 0.2, 0.4].map((d) =>
+        timer.at(t0 + d).then(() => {
+          expect(nowMsPrecise()).toBeGreaterThanOrEqual(t0 + d);
+          fired.push(d);
+        }),
+      ),
     );
     expect(fired).toEqual([0.2, 0.4, 0.6]);
   });

@@ -1,7 +1,16 @@
 // The NBD backend inside dispatch (NBD_IN_DISPATCH=1): exports from the disk directory, IO
 // straight into the block layer, with no gRPC hop and no second process.
 import { ReqFlag } from '#blk-mq';
-import { exportOf, type BlockCommand, type BlockResult, type BlockSession, type NbdBackend, NbdErrno, nbdErrnoOf, type NbdExport } from '#nbd';
+import {
+  exportOf,
+  type BlockCommand,
+  type BlockResult,
+  type BlockSession,
+  type NbdBackend,
+  NbdErrno,
+  nbdErrnoOf,
+  type NbdExport,
+} from '#nbd';
 import { capacitySectors } from '#rnull';
 import type { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
@@ -22,7 +31,14 @@ export const WIRE_OP_OF: Readonly<Record<BlockCommand['op'], number>> = {
 export function exportOfRecord(r: DiskRecord): NbdExport {
   const a = r.attributes;
   return exportOf(
-    { name: r.name, sizeBytes: BigInt(capacitySectors(a)) * 512n, blockSize: a.blocksize, fua: a.fua, discard: a.discard, rotational: a.rotational },
+    {
+      name: r.name,
+      sizeBytes: BigInt(capacitySectors(a)) * 512n,
+      blockSize: a.blocksize,
+      fua: a.fua,
+      discard: a.discard,
+      rotational: a.rotational,
+    },
     MAX_SUBMISSION_BYTES,
   );
 }
@@ -62,7 +78,14 @@ export class BlockLayerBackend implements NbdBackend {
         let result;
         try {
           result = this.layer.submit(
-            { disk: exp.name, op: WIRE_OP_OF[cmd.op], sector: cmd.offset / 512n, length: cmd.length, data: cmd.data, flags: cmd.fua ? ReqFlag.FUA : 0 },
+            {
+              disk: exp.name,
+              op: WIRE_OP_OF[cmd.op],
+              sector: cmd.offset / 512n,
+              length: cmd.length,
+              data: cmd.data,
+              flags: cmd.fua ? ReqFlag.FUA : 0,
+            },
             cpu,
           );
         } catch (err) {

@@ -15,7 +15,14 @@ describe('readNbdEnv', () => {
 
   it('reads every variable', () => {
     expect(
-      readNbdEnv({ NBD_IN_DISPATCH: '1', DISPATCH_URL: 'dispatch:50051', NBD_PORT: '0', NBD_HOST: '0.0.0.0', NBD_MAX_CONNECTIONS: '4', NBD_MAX_IN_FLIGHT: '8' }),
+      readNbdEnv({
+        NBD_IN_DISPATCH: '1',
+        DISPATCH_URL: 'dispatch:50051',
+        NBD_PORT: '0',
+        NBD_HOST: '0.0.0.0',
+        NBD_MAX_CONNECTIONS: '4',
+        NBD_MAX_IN_FLIGHT: '8',
+      }),
     ).toEqual({ inDispatch: true, dispatchUrl: 'dispatch:50051', nbdPort: 0, nbdHost: '0.0.0.0', maxConnections: 4, maxInFlight: 8 });
   });
 

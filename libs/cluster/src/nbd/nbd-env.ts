@@ -18,7 +18,14 @@ export interface NbdEnv {
 }
 
 /** Every variable `readNbdEnv` reads: the compose drift test compares them too. */
-export const NBD_ENV_VARIABLES = ['NBD_IN_DISPATCH', 'DISPATCH_URL', 'NBD_PORT', 'NBD_HOST', 'NBD_MAX_CONNECTIONS', 'NBD_MAX_IN_FLIGHT'] as const;
+export const NBD_ENV_VARIABLES = [
+  'NBD_IN_DISPATCH',
+  'DISPATCH_URL',
+  'NBD_PORT',
+  'NBD_HOST',
+  'NBD_MAX_CONNECTIONS',
+  'NBD_MAX_IN_FLIGHT',
+] as const;
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   const raw = env[name];

@@ -33,7 +33,12 @@ export class NbdFrontEnd {
       labelNames: ['service', 'command', 'error'],
       registers: [registry],
     });
-    const connections = new Gauge({ name: 'rnull_nbd_connections', help: 'Open NBD connections', labelNames: ['service'], registers: [registry] });
+    const connections = new Gauge({
+      name: 'rnull_nbd_connections',
+      help: 'Open NBD connections',
+      labelNames: ['service'],
+      registers: [registry],
+    });
     connections.set({ service }, 0);
     this.server = new NbdServer({
       backend,
@@ -52,7 +57,8 @@ export class NbdFrontEnd {
         },
         onCommand: (type, errno, message) => {
           commands.inc({ service, command: commandName(type), error: errnoLabel(errno) });
-          if (errno !== NbdErrno.OK) log.warn({ command: commandName(type), error: errnoLabel(errno), reason: message }, 'NBD command failed');
+          if (errno !== NbdErrno.OK)
+            log.warn({ command: commandName(type), error: errnoLabel(errno), reason: message }, 'NBD command failed');
         },
       },
     });

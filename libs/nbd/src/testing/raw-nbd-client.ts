@@ -1,7 +1,15 @@
 // A byte-level NBD client for tests: it sends exactly the frames a test writes, well formed
 // or not, and reads replies field by field, so every server answer can be asserted.
 import * as net from 'node:net';
-import { NBD_OPTS_MAGIC, NBD_REQUEST_MAGIC, NBD_FLAG_C_FIXED_NEWSTYLE, NBD_FLAG_C_NO_ZEROES, NbdInfo, NbdOpt, NbdRep } from '../nbd-protocol';
+import {
+  NBD_OPTS_MAGIC,
+  NBD_REQUEST_MAGIC,
+  NBD_FLAG_C_FIXED_NEWSTYLE,
+  NBD_FLAG_C_NO_ZEROES,
+  NbdInfo,
+  NbdOpt,
+  NbdRep,
+} from '../nbd-protocol';
 
 export interface OptionReply {
   option: number;
@@ -143,7 +151,13 @@ export class RawNbdClient {
   async readChunk(): Promise<{ magic: number; flags: number; type: number; cookie: bigint; payload: Buffer }> {
     const h = await this.read(20);
     const len = h.readUInt32BE(16);
-    return { magic: h.readUInt32BE(0), flags: h.readUInt16BE(4), type: h.readUInt16BE(6), cookie: h.readBigUInt64BE(8), payload: await this.read(len) };
+    return {
+      magic: h.readUInt32BE(0),
+      flags: h.readUInt16BE(4),
+      type: h.readUInt16BE(6),
+      cookie: h.readBigUInt64BE(8),
+      payload: await this.read(len),
+    };
   }
 
   destroy(): void {

@@ -26,7 +26,11 @@ export async function serve(limits?: TransmissionLimits, discard = true): Promis
 }
 
 /** A client in the transmission phase on `name` via NBD_OPT_GO (structured replies optional). */
-export async function attach(port: number, name = 'rnullb0', opts: { structured?: boolean; blockSize?: boolean } = {}): Promise<RawNbdClient> {
+export async function attach(
+  port: number,
+  name = 'rnullb0',
+  opts: { structured?: boolean; blockSize?: boolean } = {},
+): Promise<RawNbdClient> {
   const c = await RawNbdClient.connect(port);
   await c.handshake();
   if (opts.structured) {

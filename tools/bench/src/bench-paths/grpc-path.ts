@@ -29,21 +29,26 @@ export function batchSizeFor(qd: number): number {
 
 export async function runGrpc(bc: BenchCluster, c: BenchConfig, o: GrpcRunOptions): Promise<PathMeasurement> {
   const before = await bc.commandsProcessed();
-  const { result: r, cpu } = await measureCpu(bc.cpuSources(true), () => runLoad({
-    client: bc.client.blockDevice,
-    disk: o.disk,
-    capacitySectors: o.capacitySectors,
-    blockSize: c.bs,
-    rw: c.rw,
-    queueDepth: c.qd,
-    batchSize: batchSizeFor(c.qd),
-    durationMs: o.seconds === undefined ? undefined : Math.round(o.seconds * 1000),
-    ios: o.ios,
-    signal: o.signal,
-    onProgress: o.onProgress,
-    progressIntervalMs: 1000,
-    random: o.random,
-  }), (x) => x.ios);
+  const { result: r, cpu } = await measureCpu(
+    bc.cpuSources(true),
+    () =>
+      runLoad({
+        client: bc.client.blockDevice,
+        disk: o.disk,
+        capacitySectors: o.capacitySectors,
+        blockSize: c.bs,
+        rw: c.rw,
+        queueDepth: c.qd,
+        batchSize: batchSizeFor(c.qd),
+        durationMs: o.seconds === undefined ? undefined : Math.round(o.seconds * 1000),
+        ios: o.ios,
+        signal: o.signal,
+        onProgress: o.onProgress,
+        progressIntervalMs: 1000,
+        random: o.random,
+      }),
+    (x) => x.ios,
+  );
   const after = await bc.commandsProcessed();
   const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
   if (errors > 0 && errors === r.ios) {

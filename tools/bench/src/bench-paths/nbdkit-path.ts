@@ -39,6 +39,13 @@ export class NbdkitPath {
   async stop(): Promise<void> {
     const peers = [...this.peers.values()];
     this.peers.clear();
-    await Promise.all(peers.map((p) => p.then((x) => x.stop(), () => undefined)));
+    await Promise.all(
+      peers.map((p) =>
+        p.then(
+          (x) => x.stop(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 }

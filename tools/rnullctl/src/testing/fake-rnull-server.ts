@@ -24,14 +24,42 @@ import {
 import { Disk, DiskAttributes, GenDiskServer, GenDiskService } from '#proto/grpc/blk/v1/gen_disk';
 
 const DEFAULTS: Required<DiskAttributes> = {
-  size: 4096n, blocksize: 4096, submitQueues: 1, hwQueueDepth: 64, irqmode: 0, completionNsec: 1_000_000n,
-  memoryBacked: true, discard: false, fua: true, sharedTags: false, rotational: false, pollQueues: 0,
-  timeoutMs: 30_000, recycle: 'on-drop', mbps: 0, maxSectors: 2560,
+  size: 4096n,
+  blocksize: 4096,
+  submitQueues: 1,
+  hwQueueDepth: 64,
+  irqmode: 0,
+  completionNsec: 1_000_000n,
+  memoryBacked: true,
+  discard: false,
+  fua: true,
+  sharedTags: false,
+  rotational: false,
+  pollQueues: 0,
+  timeoutMs: 30_000,
+  recycle: 'on-drop',
+  mbps: 0,
+  maxSectors: 2560,
 };
 
 export const FAKE_FEATURES = [
-  'size', 'blocksize', 'submit_queues', 'hw_queue_depth', 'irqmode', 'completion_nsec', 'memory_backed', 'discard',
-  'fua', 'shared_tags', 'rotational', 'poll_queues', 'timeout_ms', 'recycle', 'mbps', 'max_sectors', 'power',
+  'size',
+  'blocksize',
+  'submit_queues',
+  'hw_queue_depth',
+  'irqmode',
+  'completion_nsec',
+  'memory_backed',
+  'discard',
+  'fua',
+  'shared_tags',
+  'rotational',
+  'poll_queues',
+  'timeout_ms',
+  'recycle',
+  'mbps',
+  'max_sectors',
+  'power',
 ];
 
 export interface FakeOptions {
@@ -43,7 +71,10 @@ export interface FakeOptions {
 
 /** A gRPC failure of a unary call. */
 class RpcError extends Error {
-  constructor(readonly code: grpc.status, details: string) {
+  constructor(
+    readonly code: grpc.status,
+    details: string,
+  ) {
     super(details);
   }
 }
@@ -93,17 +124,20 @@ export class FakeRnullServer {
 
   private genDisk(): GenDiskServer {
     let index = 0;
-    const h = <Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req, Res> => (call, cb) => {
-      try {
-        cb(null, fn(call.request));
-      } catch (e) {
-        if (!(e instanceof RpcError)) throw e;
-        cb({ code: e.code, details: e.message });
-      }
-    };
+    const h =
+      <Req, Res>(fn: (req: Req) => Res): grpc.handleUnaryCall<Req, Res> =>
+      (call, cb) => {
+        try {
+          cb(null, fn(call.request));
+        } catch (e) {
+          if (!(e instanceof RpcError)) throw e;
+          cb({ code: e.code, details: e.message });
+        }
+      };
     return {
       createDisk: h((req) => {
-        if (!/^[A-Za-z0-9._-]{1,31}$/.test(req.name)) throw new RpcError(grpc.status.INVALID_ARGUMENT, `name: '${req.name}' is not 1..31 of [A-Za-z0-9._-]`);
+        if (!/^[A-Za-z0-9._-]{1,31}$/.test(req.name))
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, `name: '${req.name}' is not 1..31 of [A-Za-z0-9._-]`);
         if (this.disks.has(req.name)) throw new RpcError(grpc.status.ALREADY_EXISTS, `disk '${req.name}' exists`);
         const attributes = validate({ ...DEFAULTS, ...defined(req.attributes) });
         const disk: Disk = { name: req.name, attributes, power: req.power, capacitySectors: attributes.size! * 2048n, index: index++ };
@@ -193,9 +227,11 @@ export class FakeRnullServer {
     if (sub.length === 0 || sub.length % a.blocksize! !== 0) {
       throw new RpcError(grpc.status.INVALID_ARGUMENT, `length: ${sub.length} is not a positive multiple of the block size ${a.blocksize}`);
     }
-    if ((sub.sector * 512n) % BigInt(a.blocksize!) !== 0n) throw new RpcError(grpc.status.INVALID_ARGUMENT, `sector: ${sub.sector} is not block-aligned`);
+    if ((sub.sector * 512n) % BigInt(a.blocksize!) !== 0n)
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, `sector: ${sub.sector} is not block-aligned`);
     const count = BigInt(sub.length / 512);
-    if (sub.sector + count > d.disk.capacitySectors) throw new RpcError(grpc.status.OUT_OF_RANGE, `sector: ${sub.sector}+${count} is past the end`);
+    if (sub.sector + count > d.disk.capacitySectors)
+      throw new RpcError(grpc.status.OUT_OF_RANGE, `sector: ${sub.sector}+${count} is past the end`);
     switch (sub.op) {
       case Op.OP_READ: {
         const out = Buffer.alloc(sub.length);
@@ -203,11 +239,15 @@ export class FakeRnullServer {
         return ok(out);
       }
       case Op.OP_WRITE:
-        if (sub.data.length !== sub.length) throw new RpcError(grpc.status.INVALID_ARGUMENT, `data: ${sub.data.length} bytes, length says ${sub.length}`);
-        if (a.memoryBacked) for (let i = 0n; i < count; i++) d.sectors.set(sub.sector + i, Buffer.from(sub.data.subarray(Number(i) * 512, Number(i + 1n) * 512)));
+        if (sub.data.length !== sub.length)
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, `data: ${sub.data.length} bytes, length says ${sub.length}`);
+        if (a.memoryBacked)
+          for (let i = 0n; i < count; i++)
+            d.sectors.set(sub.sector + i, Buffer.from(sub.data.subarray(Number(i) * 512, Number(i + 1n) * 512)));
         return ok();
       case Op.OP_DISCARD:
-        if (!a.discard) return Completion.fromPartial({ tag: sub.tag, status: Status.STATUS_NOTSUPP, message: 'discard: disk has discard=0' });
+        if (!a.discard)
+          return Completion.fromPartial({ tag: sub.tag, status: Status.STATUS_NOTSUPP, message: 'discard: disk has discard=0' });
         for (let i = 0n; i < count; i++) d.sectors.delete(sub.sector + i);
         return ok();
       case Op.OP_WRITE_ZEROES:
@@ -226,7 +266,8 @@ function defined(attrs: DiskAttributes | undefined): DiskAttributes {
 
 function validate(a: DiskAttributes): DiskAttributes {
   const bs = a.blocksize!;
-  if (bs < 512 || bs > 4096 || (bs & (bs - 1)) !== 0) throw new RpcError(grpc.status.INVALID_ARGUMENT, `blocksize: ${bs} is not a power of two in 512..4096`);
+  if (bs < 512 || bs > 4096 || (bs & (bs - 1)) !== 0)
+    throw new RpcError(grpc.status.INVALID_ARGUMENT, `blocksize: ${bs} is not a power of two in 512..4096`);
   if (a.irqmode! > 2) throw new RpcError(grpc.status.INVALID_ARGUMENT, `irqmode: ${a.irqmode} is not 0, 1 or 2`);
   if (a.size! < 1n) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'size: must be at least 1 MiB');
   return a;
