@@ -17,7 +17,7 @@ export {
   scriptError,
   checkReply,
 } from './script-errors';
-export { sendTogether } from './send-together';
+export { sendTogether, plugUntilNextTick } from './send-together';
 
 // ---- the data path (DESIGN §3-6): codec, leased queues, owners, fenced scripts ----
 // Recipe (one script run per step, every key under the disk's hash tag):

@@ -18,3 +18,15 @@ export function sendTogether<T>(redis: Redis, send: () => T): T {
     if (corkable) stream!.uncork!();
   }
 }
+
+/**
+ * Corks `redis`'s socket until the next check phase (`setImmediate`): every command issued
+ * meanwhile, across microtasks and handlers, leaves in one write. For a worker that starts
+ * several batches at once; it delays those writes by the rest of this loop iteration only.
+ */
+export function plugUntilNextTick(redis: Redis): void {
+  const stream = (redis as unknown as { stream?: { cork?: () => void; uncork?: () => void } } | undefined)?.stream;
+  if (redis?.status !== 'ready' || typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return;
+  stream.cork();
+  setImmediate(() => stream.uncork!());
+}

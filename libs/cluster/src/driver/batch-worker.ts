@@ -2,7 +2,7 @@
 // takes batches from one `LeasedQueue` under a lease and runs a handler on each, several
 // at a time, in one worker process.
 import type { Redis } from 'ioredis';
-import type { Lease, LeasedQueue } from '#redis-mq';
+import { type Lease, type LeasedQueue, plugUntilNextTick } from '#redis-mq';
 
 /** Longest blocking wait on the marker; also how often an idle worker reclaims leases. */
 const IDLE_WAIT_S = 1;
@@ -81,6 +81,8 @@ export class BatchWorker {
         await new Promise((r) => setTimeout(r, RETRY_MS));
         continue;
       }
+      // Several batches at once: their first Redis commands (page ops, ends) leave in one write.
+      if (taken.length > 1) plugUntilNextTick(this.queue.redis);
       for (const m of taken) this.start(m);
       idle = taken.length < room;
     }
