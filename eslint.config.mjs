@@ -66,8 +66,8 @@ const allowedRelativeImports = [
   '^(\\.\\./)+(libs/)?(blk-mq|redis-mq|nbd)/src/testing/[a-z-]+$',
   // bench and tools/cluster (perf-probe) -> rnullctl's modules
   '^(\\.\\./)+rnullctl/src/[a-z-]+$',
-  // bench and test/ -> the cluster launcher (tools/cluster)
-  '^(\\.\\./)+(tools/)?cluster/(cluster|private-redis)$',
+  // bench and test/ -> the cluster launcher and its service processes (tools/cluster)
+  '^(\\.\\./)+(tools/)?cluster/(cluster|private-redis|service-process)$',
 ];
 
 export default defineConfig(
