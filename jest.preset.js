@@ -19,4 +19,5 @@ module.exports = {
     '^#proto/(.*)$': path.join(root, 'libs/proto/src/$1'),
   },
   setupFiles: [path.join(root, 'tools/jest-setup.js')],
+  setupFilesAfterEnv: [path.join(root, 'tools/jest-hang-guard.js')],
 };
