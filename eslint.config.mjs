@@ -67,7 +67,7 @@ const allowedRelativeImports = [
   // bench and tools/cluster (perf-probe) -> rnullctl's modules
   '^(\\.\\./)+rnullctl/src/[a-z-]+$',
   // bench and test/ -> the cluster launcher (tools/cluster)
-  '^(\\.\\./)+(tools/)?cluster/(cluster|private-redis)$',
+  '^(\\.\\./)+(tools/)?cluster/(cluster|private-redis|service-process)$',
 ];
 
 export default defineConfig(
