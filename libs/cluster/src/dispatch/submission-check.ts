@@ -1,6 +1,7 @@
 // Mirrors the checks of `blk_mq_submit_bio` / `bio_check_eod` / `blk_check_zone_append`:
 // whether a client's submission may enter the block layer, with an error naming the field.
 import { ReqFlag, ReqOp } from '#blk-mq';
+import { Op } from '#proto/grpc/blk/v1/block_device';
 import { capacitySectors } from '#rnull';
 import { DiskNotFoundError, InvalidArgumentError, OutOfRangeError, UnavailableError } from '../cluster-errors';
 import type { DiskRecord } from '../disk-record';
@@ -8,8 +9,14 @@ import type { DiskRecord } from '../disk-record';
 /** Largest READ or WRITE submission in bytes: bigger IO must be split by the client (16 MiB). */
 export const MAX_SUBMISSION_BYTES = 16 * 1024 * 1024;
 
-/** The wire's `blk.v1.Op` values (proto/blk/v1/block_device.proto). */
-export const WIRE_OP = { READ: 1, WRITE: 2, FLUSH: 3, DISCARD: 4, WRITE_ZEROES: 5 } as const;
+/** The wire's `blk.v1.Op` values, named as the block layer names them; the .proto owns the numbers. */
+export const WIRE_OP = {
+  READ: Op.OP_READ,
+  WRITE: Op.OP_WRITE,
+  FLUSH: Op.OP_FLUSH,
+  DISCARD: Op.OP_DISCARD,
+  WRITE_ZEROES: Op.OP_WRITE_ZEROES,
+} as const;
 
 const OP_OF_WIRE: Record<number, ReqOp> = {
   [WIRE_OP.READ]: ReqOp.READ,
