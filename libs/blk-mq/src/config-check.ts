@@ -51,19 +51,26 @@ export function checkOneOf<T extends string>(field: string, v: unknown, allowed:
   return v as T;
 }
 
+/** The characters of a disk name: letters, digits, '.', '-', '_', starting with a letter or digit. */
+export const DISK_NAME_CHARSET = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 /**
- * A disk name: 1..31 UTF-8 bytes, no `/` (it separates token fields), no `{` or `}`
- * (Redis hash tags), no whitespace or control characters.
+ * A disk name: 1..31 UTF-8 bytes of {@link DISK_NAME_CHARSET}. The one rule for disk
+ * names: it keeps out `/` (it separates token fields), `{` and `}` (Redis hash tags),
+ * whitespace, control characters and names that start like an option or a dotfile.
  */
 export function checkDiskName(field: string, v: unknown): string {
+  if (v === undefined || v === null || v === '') throw new ConfigError(field, 'is required', v);
   if (typeof v !== 'string') throw new ConfigError(field, 'must be a string', v);
   const bytes = new TextEncoder().encode(v).length;
-  if (bytes < 1 || bytes > DISK_NAME_MAX_BYTES) {
-    throw new ConfigError(field, `must be 1..${DISK_NAME_MAX_BYTES} bytes (DISK_NAME_LEN 32 with NUL), is ${bytes} bytes`, v);
+  if (bytes > DISK_NAME_MAX_BYTES) {
+    throw new ConfigError(field, `is ${bytes} bytes; at most ${DISK_NAME_MAX_BYTES} (DISK_NAME_LEN)`, v);
   }
-  // eslint-disable-next-line no-control-regex
-  if (/[/{}\s\u0000-\u001f\u007f]/u.test(v)) {
-    throw new ConfigError(field, 'must not contain "/", "{", "}", whitespace or control characters', v);
+  if (!DISK_NAME_CHARSET.test(v)) {
+    const bad = /^[._-]/.test(v)
+      ? `starts with ${JSON.stringify(v[0])}`
+      : `has ${JSON.stringify([...v].find((c) => !/[A-Za-z0-9._-]/.test(c)))}`;
+    throw new ConfigError(field, `${bad}; use letters, digits, '.', '-', '_', starting with a letter or digit`, v);
   }
   return v;
 }

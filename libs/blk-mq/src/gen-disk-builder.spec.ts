@@ -30,11 +30,11 @@ describe('GenDiskBuilder setters', () => {
   it('refuses a name over 31 bytes, counting UTF-8 bytes, and empty or unsafe names', () => {
     expect(() => new GenDiskBuilder().name('a'.repeat(31))).not.toThrow();
     expect(() => new GenDiskBuilder().name('a'.repeat(32))).toThrow(
-      `GenDiskBuilder.name: must be 1..31 bytes (DISK_NAME_LEN 32 with NUL), is 32 bytes, got "${'a'.repeat(32)}"`,
+      `GenDiskBuilder.name: is 32 bytes; at most 31 (DISK_NAME_LEN), got "${'a'.repeat(32)}"`,
     );
     expect(() => new GenDiskBuilder().name('ü'.repeat(16))).toThrow(/is 32 bytes/);
-    expect(() => new GenDiskBuilder().name('')).toThrow(/GenDiskBuilder.name: must be 1..31 bytes/);
-    expect(() => new GenDiskBuilder().name('a/b')).toThrow(/GenDiskBuilder.name: must not contain "\/"/);
+    expect(() => new GenDiskBuilder().name('')).toThrow(/GenDiskBuilder.name: is required/);
+    expect(() => new GenDiskBuilder().name('a/b')).toThrow(/GenDiskBuilder.name: has "\/"; use letters, digits/);
     expect(() => new GenDiskBuilder().name('rnull{0}')).toThrow(/GenDiskBuilder.name/);
     expect(() => new GenDiskBuilder().name(42 as unknown as string)).toThrow('GenDiskBuilder.name: must be a string, got 42');
   });

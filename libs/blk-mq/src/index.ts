@@ -56,7 +56,7 @@ export * from './request-table';
 export * from './request-errors';
 export * from './request-state';
 export * from './inproc-request-table';
-export { ConfigError, DISK_NAME_MAX_BYTES, checkDiskName } from './config-check';
+export { ConfigError, DISK_NAME_CHARSET, DISK_NAME_MAX_BYTES, checkDiskName } from './config-check';
 export * from './req-op';
 export * from './bio';
 export * from './queue-limits';

@@ -1,5 +1,6 @@
 // Mirrors `struct nullb_device` as stored in the registry: a disk's name, attributes,
 // power and index, plus its conversions to and from the wire's `blk.v1.Disk`.
+import { ConfigError, checkDiskName as checkBlkDiskName } from '#blk-mq';
 import { capacitySectors, DEFAULT_ATTRIBUTES, type DiskAttributes } from '#rnull';
 import { InvalidArgumentError } from './cluster-errors';
 
@@ -31,16 +32,17 @@ export interface WireAttributes {
   maxSectors?: number;
 }
 
-/** The kernel's DISK_NAME_LEN is 32 bytes with the NUL: names are 1..31 bytes. */
-const DISK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
+/**
+ * blk-mq's disk-name rule (`checkDiskName` of `#blk-mq`, 1..31 bytes of letters, digits,
+ * '.', '-', '_'), refused as INVALID_ARGUMENT on the field `name`.
+ */
 export function checkDiskName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('name', 'is required');
-  if (Buffer.byteLength(name) > 31)
-    throw new InvalidArgumentError('name', `is ${Buffer.byteLength(name)} bytes; at most 31 (DISK_NAME_LEN)`);
-  if (!DISK_NAME.test(name))
-    throw new InvalidArgumentError('name', `${JSON.stringify(name)}: use letters, digits, '.', '-', '_', starting with a letter or digit`);
-  return name;
+  try {
+    return checkBlkDiskName('name', name);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new InvalidArgumentError('name', e.reason);
+    throw e;
+  }
 }
 
 function toNumber(field: string, v: string | bigint | number): number {

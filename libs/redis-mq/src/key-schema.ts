@@ -16,8 +16,8 @@ import { checkDiskName as checkBlkDiskName } from '#blk-mq';
 const GLOB_META = /[*?[\]\\]/g;
 
 /**
- * Throws a `ConfigError` unless `disk` is a valid disk name (blk-mq's rule: 1..31 bytes,
- * no `/`, `{`, `}`, whitespace or control characters); returns it.
+ * Throws a `ConfigError` unless `disk` is a valid disk name (blk-mq's `checkDiskName`,
+ * the one rule: 1..31 bytes of letters, digits, '.', '-', '_'); returns it.
  */
 export function checkDiskName(disk: string): string {
   return checkBlkDiskName('disk', disk);

@@ -1,11 +1,11 @@
 // Mirrors `struct request_queue` of one disk on one dispatch instance: the blk-mq
 // `Engine` of libs/blk-mq (checks, split, merge, plug, tags, requeue, timeouts) driving a
 // `RemoteDriver`, under this instance's owner lease for the disk (DESIGN §2, §3).
-import { BlkStatus, Engine, formatToken, OpResult, queueLimits, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
+import { BlkStatus, Engine, formatToken, OpResult, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
 import type { BatchSubmitter, OwnerRegistry } from '#redis-mq';
-import { capacitySectors } from '#rnull';
 import type { DiskRecord } from '../disk-record';
 import type { Telemetry } from '../service-logger';
+import { geometryOf } from './disk-geometry';
 import { OwnerLease } from './owner-lease';
 import { RemoteDriver } from './remote-driver';
 import { MAX_SUBMISSION_BYTES, type CheckedSubmission } from './submission-check';
@@ -15,21 +15,6 @@ export interface BioResult {
   data?: Buffer;
   message: string;
   latencyNs: bigint;
-}
-
-/** The queue limits of a disk's attributes (null_blk's `null_config_discard` etc.). */
-export function limitsOf(record: DiskRecord) {
-  const a = record.attributes;
-  return queueLimits({
-    logicalBlockSize: a.blocksize,
-    physicalBlockSize: a.blocksize,
-    maxHwSectors: Math.max(a.maxSectors, a.blocksize / 512),
-    maxSegments: 0xffff,
-    maxDiscardSectors: a.discard ? 0xffffffff >>> 9 : 0,
-    maxWriteZeroesSectors: 0xffffffff >>> 9,
-    volatileWriteCache: true,
-    fua: a.fua,
-  });
 }
 
 /**
@@ -69,17 +54,12 @@ export class DiskQueue {
       tel.log?.warn({ disk: record.name, err: (err as Error).message }, 'pushing a batch failed'),
     );
     const a = record.attributes;
-    this.engine = new Engine<void, void>(
-      { name: record.name, capacitySectors: capacitySectors(a), limits: limitsOf(record) },
-      new TagSet({ ...tagSpace, timeoutMs: a.timeoutMs }),
-      this.driver,
-      {
-        maxSubmissionBytes: MAX_SUBMISSION_BYTES,
-        timeoutScanMs: opts.timeoutScanMs,
-        onTimeout: (rq) =>
-          tel.log?.warn({ token: formatToken(record.name, rq.token), timeoutMs: this.record.attributes.timeoutMs }, 'request timed out'),
-      },
-    );
+    this.engine = new Engine<void, void>(geometryOf(record), new TagSet({ ...tagSpace, timeoutMs: a.timeoutMs }), this.driver, {
+      maxSubmissionBytes: MAX_SUBMISSION_BYTES,
+      timeoutScanMs: opts.timeoutScanMs,
+      onTimeout: (rq) =>
+        tel.log?.warn({ token: formatToken(record.name, rq.token), timeoutMs: this.record.attributes.timeoutMs }, 'request timed out'),
+    });
     this.engine.table.onTagFreed((hctx) => this.driver.tagFreed(hctx));
   }
 

@@ -121,7 +121,7 @@ describe('checkSubmission', () => {
   });
 
   it('refuses a length that is not a multiple of the block size', () => {
-    expect(invalid(sub({ length: 512 }), 'length').message).toBe('length: 512 is not a multiple of the block size 4096');
+    expect(invalid(sub({ length: 512 }), 'length').message).toBe('length: sector 0 / 512 bytes not aligned to the logical block size 4096');
     expect(checkSubmission(sub({ length: 512 }), disk({ blocksize: 512 })).bytes).toBe(512);
   });
 
@@ -132,7 +132,7 @@ describe('checkSubmission', () => {
   });
 
   it('refuses a sector not aligned to the block size', () => {
-    expect(invalid(sub({ sector: 1n }), 'sector').message).toBe('sector: 1 is not aligned to the block size 4096 (8 sectors)');
+    expect(invalid(sub({ sector: 1n }), 'sector').message).toBe('sector: sector 1 / 4096 bytes not aligned to the logical block size 4096');
     expect(invalid(sub({ sector: 12n }), 'sector').message).toMatch(/not aligned/);
     expect(checkSubmission(sub({ sector: 1n, length: 512 }), disk({ blocksize: 512 })).sector).toBe(1);
     expect(checkSubmission(sub({ sector: 2n, length: 1024 }), disk({ blocksize: 1024 })).sector).toBe(2);
@@ -144,7 +144,9 @@ describe('checkSubmission', () => {
       expect(e.field).toBe('sector');
       return e;
     };
-    expect(past(BigInt(CAPACITY), 4096).message).toBe(`sector: ${CAPACITY} + 8 sectors is past the capacity of ${CAPACITY} sectors`);
+    expect(past(BigInt(CAPACITY), 4096).message).toBe(
+      `sector: beyond end of device: sector ${CAPACITY} + 8 > capacity ${CAPACITY} sectors`,
+    );
     past(BigInt(CAPACITY - 8), 8192);
     past(BigInt(CAPACITY) * 1024n, 4096);
     expect(checkSubmission(sub({ sector: BigInt(CAPACITY - 16), length: 8192 }), disk()).sector).toBe(CAPACITY - 16);

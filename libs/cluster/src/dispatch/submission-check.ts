@@ -1,15 +1,24 @@
 // Mirrors the checks of `blk_mq_submit_bio` / `bio_check_eod` / `blk_check_zone_append`:
 // whether a client's submission may enter the block layer, with an error naming the field.
-import { ReqFlag, ReqOp } from '#blk-mq';
-import { capacitySectors } from '#rnull';
+// The block-layer rules are blk-mq's `checkSubmission` (DESIGN §7: one owner); this module
+// adds the wire's checks and turns a refusal's `kind` into the gRPC error.
+import { checkSubmission as checkBlkSubmission, ReqFlag, ReqOp } from '#blk-mq';
+import { Op } from '#proto/grpc/blk/v1/block_device';
 import { DiskNotFoundError, InvalidArgumentError, OutOfRangeError, UnavailableError } from '../cluster-errors';
 import type { DiskRecord } from '../disk-record';
+import { geometryOf } from './disk-geometry';
 
 /** Largest READ or WRITE submission in bytes: bigger IO must be split by the client (16 MiB). */
 export const MAX_SUBMISSION_BYTES = 16 * 1024 * 1024;
 
-/** The wire's `blk.v1.Op` values (proto/blk/v1/block_device.proto). */
-export const WIRE_OP = { READ: 1, WRITE: 2, FLUSH: 3, DISCARD: 4, WRITE_ZEROES: 5 } as const;
+/** The wire's `blk.v1.Op` values, named as the block layer names them; the .proto owns the numbers. */
+export const WIRE_OP = {
+  READ: Op.OP_READ,
+  WRITE: Op.OP_WRITE,
+  FLUSH: Op.OP_FLUSH,
+  DISCARD: Op.OP_DISCARD,
+  WRITE_ZEROES: Op.OP_WRITE_ZEROES,
+} as const;
 
 const OP_OF_WIRE: Record<number, ReqOp> = {
   [WIRE_OP.READ]: ReqOp.READ,
@@ -46,9 +55,20 @@ function sectorNumber(v: bigint | string | number): number {
   return n;
 }
 
+/** The wire field a blk-mq refusal's `field` names (the wire calls `bytes` `length`). */
+function wireField(field: string): string {
+  return field === 'bytes' ? 'length' : field;
+}
+
 /**
  * Accepts `s` against `disk` (undefined: unknown), or throws: NOT_FOUND (unknown disk),
  * UNAVAILABLE (powered off), INVALID_ARGUMENT / OUT_OF_RANGE naming the field.
+ *
+ * The cluster checks what only the wire has (disk, power, wire op, flags, data only on
+ * WRITE, the 64-bit sector, length against data) and strips FUA; blk-mq's
+ * `checkSubmission` owns the block-layer rules (block size, alignment, capacity, the
+ * 16 MiB cap on READ / WRITE). Its 'unsupported' refusals (DISCARD on discard=0) pass:
+ * the block layer completes them NOTSUPP, as a disk does.
  */
 export function checkSubmission(s: WireSubmission, disk: DiskRecord | undefined): CheckedSubmission {
   if (!s.disk) throw new InvalidArgumentError('disk', 'is required');
@@ -64,22 +84,16 @@ export function checkSubmission(s: WireSubmission, disk: DiskRecord | undefined)
   const flags = disk.attributes.fua ? s.flags : s.flags & ~ReqFlag.FUA;
   if (op === ReqOp.FLUSH) return { disk, op, sector: 0, bytes: 0, flags };
 
-  const bs = disk.attributes.blocksize;
   const sector = sectorNumber(s.sector);
   if (!Number.isInteger(s.length) || s.length <= 0) throw new InvalidArgumentError('length', `must be > 0, got ${s.length}`);
-  if (s.length % bs !== 0) throw new InvalidArgumentError('length', `${s.length} is not a multiple of the block size ${bs}`);
-  if ((op === ReqOp.READ || op === ReqOp.WRITE) && s.length > MAX_SUBMISSION_BYTES) {
-    throw new InvalidArgumentError('length', `${s.length} is over the limit of ${MAX_SUBMISSION_BYTES} bytes per submission`);
-  }
-  if ((sector * 512) % bs !== 0)
-    throw new InvalidArgumentError('sector', `${sector} is not aligned to the block size ${bs} (${bs / 512} sectors)`);
-  const capacity = capacitySectors(disk.attributes);
-  if (sector >= capacity || sector + s.length / 512 > capacity) {
-    throw new OutOfRangeError('sector', `${sector} + ${s.length / 512} sectors is past the capacity of ${capacity} sectors`);
-  }
   if (op === ReqOp.WRITE) {
     const have = data?.length ?? 0;
     if (have !== s.length) throw new InvalidArgumentError('data', `has ${have} bytes but length says ${s.length}`);
   }
+  const refusal = checkBlkSubmission({ op, sector, bytes: s.length, data, flags }, geometryOf(disk), {
+    maxSubmissionBytes: MAX_SUBMISSION_BYTES,
+  });
+  if (refusal?.kind === 'out-of-range') throw new OutOfRangeError(wireField(refusal.field), refusal.message);
+  if (refusal?.kind === 'invalid') throw new InvalidArgumentError(wireField(refusal.field), refusal.message);
   return { disk, op, sector, bytes: s.length, data, flags };
 }

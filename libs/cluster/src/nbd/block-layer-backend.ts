@@ -11,6 +11,7 @@ import {
   nbdErrnoOf,
   type NbdExport,
 } from '#nbd';
+import type { Op } from '#proto/grpc/blk/v1/block_device';
 import { capacitySectors } from '#rnull';
 import type { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
@@ -19,7 +20,7 @@ import { MAX_SUBMISSION_BYTES, WIRE_OP } from '../dispatch/submission-check';
 import { grpcStatusOf } from '../grpc-status';
 
 /** The wire op (`blk.v1.Op`, WIRE_OP) of an NBD block command: both NBD backends use it. */
-export const WIRE_OP_OF: Readonly<Record<BlockCommand['op'], number>> = {
+export const WIRE_OP_OF: Readonly<Record<BlockCommand['op'], Op>> = {
   read: WIRE_OP.READ,
   write: WIRE_OP.WRITE,
   flush: WIRE_OP.FLUSH,
