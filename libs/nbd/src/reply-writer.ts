@@ -4,10 +4,13 @@ import type { Socket } from 'node:net';
 import { NBD_SIMPLE_REPLY_MAGIC, NBD_STRUCTURED_REPLY_MAGIC, NbdErrno, NbdReply } from './nbd-protocol';
 
 /**
- * Contract: each method writes one whole reply (header and data back to back, corked into
- * one write) or nothing when the socket is already gone; none throws.
+ * Contract: each method writes one whole reply (header and data back to back) or nothing
+ * when the socket is already gone; none throws. The replies of one event-loop tick are
+ * corked into one write.
  */
 export class ReplyWriter {
+  private plugged = false;
+
   constructor(
     private readonly socket: Socket,
     private readonly structured: boolean,
@@ -76,13 +79,22 @@ export class ReplyWriter {
 
   private send(head: Buffer, body?: Buffer): void {
     if (!this.open) return;
-    if (!body || body.length === 0) {
-      this.socket.write(head);
-      return;
-    }
-    this.socket.cork();
+    this.plug();
     this.socket.write(head);
-    this.socket.write(body);
-    this.socket.uncork();
+    if (body && body.length > 0) this.socket.write(body);
+  }
+
+  /**
+   * Corks the socket until the next check phase: every reply of this event-loop tick (a
+   * completion batch ends many commands at once) leaves in one write, one syscall.
+   */
+  private plug(): void {
+    if (this.plugged) return;
+    this.plugged = true;
+    this.socket.cork();
+    setImmediate(() => {
+      this.plugged = false;
+      this.socket.uncork();
+    });
   }
 }
