@@ -1,6 +1,6 @@
 // Mirrors `rq->state` (MQ_RQ_IDLE / MQ_RQ_IN_FLIGHT / MQ_RQ_COMPLETE) and `rq->ref` of one
-// request slot: the one definition of every `TableOp` transition. The Redis table's Lua
-// scripts implement the same function; the shared contract suite holds both to it.
+// request slot: the one definition of every `TableOp` transition, used by the in-process
+// table and by the driver host's per-batch journal; the contract suite holds it.
 
 import { BlkStatus } from './blk-status';
 import { OpResult, RecycleMode, RequestToken, RqState, TableOp } from './request-table';

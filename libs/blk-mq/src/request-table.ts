@@ -124,8 +124,8 @@ export interface TagSpaceConfig {
 }
 
 /**
- * The request table of one disk. Implementations: `InProcRequestTable` (this library)
- * and the Redis-backed table of `libs/redis-mq`.
+ * The request table of one disk. Implementation: `InProcRequestTable` (this library),
+ * which the engine of every owner uses (docs/DESIGN.md §3).
  */
 export interface RequestTable {
   readonly disk: string;

@@ -13,6 +13,19 @@ export function tagSpaceOf(a: DiskAttributes): TagSpaceConfig {
   return { nrHwQueues: a.submitQueues, queueDepth: a.hwQueueDepth, sharedTags: a.sharedTags, recycle: a.recycle };
 }
 
+/** The attributes the tag space is made of: a change of any of them re-lays it. */
+export const TAG_SPACE_ATTRIBUTES = [
+  'submitQueues',
+  'hwQueueDepth',
+  'sharedTags',
+  'recycle',
+] as const satisfies readonly (keyof DiskAttributes)[];
+
+/** True when `a` and `b` ask for the same tag space. */
+export function sameTagSpace(a: DiskAttributes, b: DiskAttributes): boolean {
+  return TAG_SPACE_ATTRIBUTES.every((k) => a[k] === b[k]);
+}
+
 export class RedisDiskLifecycle implements DiskLifecycle {
   constructor(
     private readonly redis: Redis,

@@ -2,6 +2,7 @@
 // and its default in one place, so `npm start` and docker-compose.yml can pass the same.
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
+import { DEFAULT_OWNER_LEASE_MS } from './dispatch/owner-lease';
 
 /** Default addresses of the cluster; `npm start` and the compose file use the same. */
 export const DEFAULT_PORTS = Object.freeze({
@@ -82,7 +83,7 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
     workerConcurrency: Math.max(1, int(env, 'WORKER_CONCURRENCY', 4)),
     timeoutScanMs: Math.max(10, int(env, 'REQUEST_TIMEOUT_SCAN_MS', 100)),
     stalledIntervalMs: Math.max(500, int(env, 'STALLED_INTERVAL_MS', 5000)),
-    ownerLeaseMs: Math.max(300, int(env, 'OWNER_LEASE_MS', 5000)),
+    ownerLeaseMs: Math.max(300, int(env, 'OWNER_LEASE_MS', DEFAULT_OWNER_LEASE_MS)),
   };
 }
 

@@ -24,7 +24,7 @@ export async function unlinkMatching(redis: Redis, pattern: string): Promise<num
   return deleted;
 }
 
-/** Deletes every key of `disk` (request table, pages, request data); returns the count. */
+/** Deletes every key of `disk` (tag space and budget, owners, queues, pages, request data); returns the count. */
 export function destroyDisk(redis: Redis, disk: string, keys: KeySchema = new KeySchema()): Promise<number> {
   return unlinkMatching(redis, keys.diskPattern(disk));
 }

@@ -18,7 +18,7 @@ import type { Redis } from 'ioredis';
 import { REQUEST_ID_BYTES } from './batch-codec';
 import { KeySchema, checkDiskName } from './key-schema';
 import { scriptsFor, type ScriptArg, type ScriptRunner } from './lua-scripts';
-import { MAX_BATCH_BYTES, PAGE_SIZE, SECTOR_SIZE } from './page-store';
+import { checkRange, MAX_BATCH_BYTES, PAGE_SIZE } from './page-store';
 import { ScriptCode } from './script-errors';
 
 /** One request's page op; `id` is its `requestId` (required for write and read). */
@@ -56,7 +56,7 @@ export class FencedPages {
     const args: ScriptArg[] = [fence.member, fence.epoch, PAGE_SIZE];
     let moved = 0;
     for (const [i, op] of ops.entries()) {
-      const offset = checkRange(disk, i, op);
+      const offset = checkRange(disk, `op ${i} (${op.op})`, op.sector, op.bytes);
       const id = 'id' in op ? op.id : undefined;
       const zero = op.op === 'discard' || op.op === 'writeZeroes';
       if (!zero && !(Buffer.isBuffer(id) && id.length === REQUEST_ID_BYTES)) {
@@ -73,15 +73,4 @@ export class FencedPages {
     if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
     return { status: 'ok', results: reply as number[] };
   }
-}
-
-/** Byte offset of an op's range; a RangeError naming the op when misaligned. */
-function checkRange(disk: string, i: number, op: FencedPageOp): number {
-  if (!Number.isSafeInteger(op.sector) || op.sector < 0) throw new RangeError(`${disk}: op ${i} (${op.op}): bad sector ${op.sector}`);
-  if (!Number.isSafeInteger(op.bytes) || op.bytes < 0 || op.bytes % SECTOR_SIZE !== 0) {
-    throw new RangeError(`${disk}: op ${i} (${op.op}): bad length ${op.bytes}: want a multiple of ${SECTOR_SIZE} bytes`);
-  }
-  const offset = op.sector * SECTOR_SIZE;
-  if (!Number.isSafeInteger(offset + op.bytes)) throw new RangeError(`${disk}: op ${i} (${op.op}): range past 2^53 bytes`);
-  return offset;
 }

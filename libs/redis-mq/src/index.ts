@@ -7,16 +7,7 @@ export { KeySchema, checkDiskName, type BatchQueueKeys } from './key-schema';
 export { PageStore, PAGE_SIZE, SECTOR_SIZE, MAX_BATCH_BYTES, type PageOp, type PageOpResult } from './page-store';
 export { destroyDisk, unlinkMatching } from './destroy-disk';
 export { luaScripts, luaDir, scriptsFor, ScriptRunner, type LuaScript, type ScriptName, type ScriptArg } from './lua-scripts';
-export {
-  ScriptCode,
-  RedisMqError,
-  TableConfigMismatchError,
-  TableNotFoundError,
-  TableBusyError,
-  RequestDataError,
-  scriptError,
-  checkReply,
-} from './script-errors';
+export { ScriptCode, RedisMqError, TableNotFoundError, TableBusyError, RequestDataError, scriptError, checkReply } from './script-errors';
 export { sendTogether, plugUntilNextTick } from './send-together';
 
 // ---- the data path (DESIGN §3-6): codec, leased queues, owners, fenced scripts ----

@@ -23,7 +23,7 @@ export function checkDiskName(disk: string): string {
   return checkBlkDiskName('disk', disk);
 }
 
-/** The three keys of one batch queue (`batch-queue.ts`), all in one hash slot. */
+/** The three keys of one batch queue (`leased-queue.ts`), all in one hash slot. */
 export interface BatchQueueKeys {
   /** List: messages not yet taken. */
   readonly wait: string;
@@ -105,7 +105,7 @@ export class KeySchema {
     return `${this.prefix}bull`;
   }
 
-  // ---- batch queues (`BatchQueue`: the hctx dispatch lists and completion queues) ----
+  // ---- batch queues (`LeasedQueue`: the hctx dispatch lists and completion queues) ----
   /** Keys of the batch queue of hctx `hctx` of `disk`, in the disk's hash slot. */
   hctxQueue(disk: string, hctx: number): BatchQueueKeys {
     return queueKeys(`${this.diskBase(disk)}hctx:${hctx}:`);

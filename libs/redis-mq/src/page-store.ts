@@ -106,8 +106,8 @@ export class PageStore {
   }
 }
 
-/** Byte offset of a sector range; throws a RangeError naming the problem when misaligned. */
-function checkRange(disk: string, op: string, sector: number, len: number): number {
+/** Byte offset of a sector range; throws a RangeError naming `op` and the problem when misaligned. */
+export function checkRange(disk: string, op: string, sector: number, len: number): number {
   if (!Number.isSafeInteger(sector) || sector < 0) {
     throw new RangeError(`${disk}: ${op}: bad sector ${sector}: want a non-negative integer`);
   }

@@ -9,15 +9,13 @@
 
 /** Negative return codes shared by every script in `lua/`. */
 export enum ScriptCode {
-  /** `createTable`: the disk already has a table of another shape. */
-  TableConfigMismatch = -1,
-  /** The disk has no request table (never created, or destroyed). */
+  /** `queueBatch`: the disk has no tag space (never powered on, or deleted). */
   NoTable = -2,
-  /** `applyPageOps`: a copy-in names a request-data field that does not exist. */
+  /** `runPageOps`: a write's payload field in `rqdata` does not exist (per op). */
   NoRequestData = -3,
-  /** `applyPageOps`: a copy-in request-data field does not hold exactly `len` bytes. */
+  /** `runPageOps`, `applyPageOps`: a write's payload does not hold exactly `len` bytes. */
   RequestDataSize = -4,
-  /** `createTable` (reshape): the table to replace has a slot that is not IDLE. */
+  /** `layOutTagSpace`: the tag space to replace has tags held by an owner. */
   TableBusy = -5,
   /**
    * v2 scripts: the owner epoch is not (or no longer) in `owners`, or its lease ran out.
@@ -41,9 +39,6 @@ export class RedisMqError extends Error {
   }
 }
 
-/** `createTable` found a table of another shape (EEXIST in `null_add_dev` terms). */
-export class TableConfigMismatchError extends RedisMqError {}
-
 /** The disk has no request table (ENODEV). */
 export class TableNotFoundError extends RedisMqError {}
 
@@ -60,11 +55,10 @@ export class OwnerGoneError extends RedisMqError {}
 export class LeaseLostError extends RedisMqError {}
 
 const MESSAGES: Record<ScriptCode, string> = {
-  [ScriptCode.TableConfigMismatch]: 'request table exists with another configuration',
-  [ScriptCode.NoTable]: 'no request table (never created, or destroyed)',
+  [ScriptCode.NoTable]: 'no tag space (never powered on, or deleted)',
   [ScriptCode.NoRequestData]: 'request data field does not exist',
   [ScriptCode.RequestDataSize]: 'request data field has the wrong length',
-  [ScriptCode.TableBusy]: 'request table has live requests; retry when the disk is idle',
+  [ScriptCode.TableBusy]: 'tags of the tag space are held; retry when the disk is idle',
   [ScriptCode.OwnerGone]: 'owner epoch is not alive (lease expired or reclaimed)',
   [ScriptCode.LeaseLost]: 'batch lease is no longer held',
 };
@@ -74,8 +68,6 @@ export function scriptError(script: string, code: number, subject: string): Redi
   const text = MESSAGES[code as ScriptCode] ?? `unknown script return code ${code}`;
   const message = `${script}: ${subject}: ${text}`;
   switch (code) {
-    case ScriptCode.TableConfigMismatch:
-      return new TableConfigMismatchError(code, script, message);
     case ScriptCode.NoTable:
       return new TableNotFoundError(code, script, message);
     case ScriptCode.TableBusy:

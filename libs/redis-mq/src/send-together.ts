@@ -9,14 +9,20 @@ import type { Redis } from 'ioredis';
  * Commands issued while the connection is not ready wait in ioredis' offline queue as usual.
  */
 export function sendTogether<T>(redis: Redis, send: () => T): T {
-  const stream = (redis as unknown as { stream?: { cork?: () => void; uncork?: () => void } } | undefined)?.stream;
-  const corkable = redis?.status === 'ready' && typeof stream?.cork === 'function' && typeof stream.uncork === 'function';
-  if (corkable) stream!.cork!();
+  const stream = corkableStream(redis);
+  stream?.cork();
   try {
     return send();
   } finally {
-    if (corkable) stream!.uncork!();
+    stream?.uncork();
   }
+}
+
+/** The socket of a ready connection, when it can be corked; else undefined (send at once). */
+function corkableStream(redis: Redis): { cork(): void; uncork(): void } | undefined {
+  const stream = (redis as unknown as { stream?: { cork?: () => void; uncork?: () => void } } | undefined)?.stream;
+  if (redis?.status !== 'ready' || typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return undefined;
+  return stream as { cork(): void; uncork(): void };
 }
 
 /**
@@ -25,8 +31,8 @@ export function sendTogether<T>(redis: Redis, send: () => T): T {
  * several batches at once; it delays those writes by the rest of this loop iteration only.
  */
 export function plugUntilNextTick(redis: Redis): void {
-  const stream = (redis as unknown as { stream?: { cork?: () => void; uncork?: () => void } } | undefined)?.stream;
-  if (redis?.status !== 'ready' || typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return;
+  const stream = corkableStream(redis);
+  if (!stream) return;
   stream.cork();
-  setImmediate(() => stream.uncork!());
+  setImmediate(() => stream.uncork());
 }

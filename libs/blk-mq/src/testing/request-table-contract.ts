@@ -1,6 +1,6 @@
 // Mirrors no kernel object: the contract every `RequestTable` implementation passes (the
-// in-process table here, the Redis table of libs/redis-mq). It uses only the interface and
-// batches its ops, so it stays cheap against Redis.
+// in-process table here, and any later one). It uses only the interface and batches its
+// ops.
 //
 // Usage, from a spec:  requestTableContract('redis', (cfg, disk) => makeTable(cfg, disk), cleanup)
 // `make` is called for each test with a fresh disk name; `cleanup` runs after each test.

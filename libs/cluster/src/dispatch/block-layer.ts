@@ -5,6 +5,7 @@ import { BlkStatus, ReqOp, type TagSpaceConfig } from '#blk-mq';
 import { BatchSubmitter, type KeySchema, LeasedQueue, OwnerRegistry, readTagSpace } from '#redis-mq';
 import { nowMsPrecise, QueueNames } from '../batch-clock';
 import { UnavailableError } from '../cluster-errors';
+import { TAG_SPACE_ATTRIBUTES } from '../redis-disk-lifecycle';
 import { KeyedSerial } from '../keyed-serial';
 import type { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
@@ -217,18 +218,7 @@ export class BlockLayer {
 }
 
 /** Attributes the engine is built from: a change of any of them opens a new queue. */
-const ENGINE_ATTRIBUTES = [
-  'submitQueues',
-  'hwQueueDepth',
-  'sharedTags',
-  'recycle',
-  'size',
-  'blocksize',
-  'maxSectors',
-  'discard',
-  'fua',
-  'timeoutMs',
-] as const;
+const ENGINE_ATTRIBUTES = [...TAG_SPACE_ATTRIBUTES, 'size', 'blocksize', 'maxSectors', 'discard', 'fua', 'timeoutMs'] as const;
 
 function sameEngine(a: DiskRecord, b: DiskRecord): boolean {
   return ENGINE_ATTRIBUTES.every((k) => a.attributes[k] === b.attributes[k]);

@@ -6,6 +6,7 @@ import type { Telemetry } from '../service-logger';
 import { BatchWorker, type LeaseOutcome } from './batch-worker';
 import type { DiskDrivers } from './disk-drivers';
 import type { DriverHost } from './driver-host';
+import { DiskWorkers } from './disk-workers';
 import { PreciseTimer } from './precise-timer';
 
 /** Timer batches wait inside the worker: this many may wait at once per disk, at least. */
@@ -19,7 +20,7 @@ const TIMER_CONCURRENCY = 256;
  */
 export class CompletionWorkers {
   readonly timer: PreciseTimer;
-  private readonly workers = new Map<string, BatchWorker[]>();
+  private readonly workers = new DiskWorkers<BatchWorker>();
   private drivers?: DiskDrivers;
 
   constructor(
@@ -32,18 +33,14 @@ export class CompletionWorkers {
 
   attach(drivers: DiskDrivers): void {
     this.drivers = drivers;
-    this.tel.metrics?.watchQueues(() =>
-      [...this.workers.keys()].flatMap((d) => [drivers.queueOf(d, 'softirq'), drivers.queueOf(d, 'timer')]),
-    );
+    this.tel.metrics?.watchQueues(() => this.workers.disks().flatMap((d) => [drivers.queueOf(d, 'softirq'), drivers.queueOf(d, 'timer')]));
   }
 
   /** DiskDrivers' listener: start or stop the completion workers of `disk`. */
-  readonly onHost = async (disk: string, host: DriverHost | undefined): Promise<void> => {
-    const old = this.workers.get(disk);
-    this.workers.delete(disk);
-    if (old) await Promise.all(old.map((w) => w.close()));
-    if (!host || !this.drivers) return;
-    const drivers = this.drivers;
+  readonly onHost = (disk: string, host: DriverHost | undefined): Promise<void> =>
+    this.workers.replace(disk, () => (host && this.drivers ? this.start(disk, this.drivers) : undefined));
+
+  private start(disk: string, drivers: DiskDrivers): BatchWorker[] {
     const onError = (err: unknown) =>
       this.tel.log?.warn({ disk, err: (err as Error).message }, 'completion batch failed; delivered again after its lease');
     const worker = (which: 'softirq' | 'timer', concurrency: number) => {
@@ -54,8 +51,8 @@ export class CompletionWorkers {
         onError,
       });
     };
-    this.workers.set(disk, [worker('softirq', this.concurrency), worker('timer', Math.max(TIMER_CONCURRENCY, this.concurrency))]);
-  };
+    return [worker('softirq', this.concurrency), worker('timer', Math.max(TIMER_CONCURRENCY, this.concurrency))];
+  }
 
   private async end(disk: string, lease: Lease, leasedKey: string, timed: boolean): Promise<LeaseOutcome> {
     let decoded: ReturnType<typeof decodeEnds>;
@@ -72,9 +69,7 @@ export class CompletionWorkers {
     return 'acked';
   }
 
-  async close(): Promise<void> {
-    const all = [...this.workers.values()].flat();
-    this.workers.clear();
-    await Promise.all(all.map((w) => w.close()));
+  close(): Promise<void> {
+    return this.workers.close();
   }
 }

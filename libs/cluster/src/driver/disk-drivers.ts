@@ -10,6 +10,7 @@ import type { DiskRecord } from '../disk-record';
 import { QueueNames } from '../batch-clock';
 import type { Telemetry } from '../service-logger';
 import { KeyedSerial } from '../keyed-serial';
+import { sameTagSpace } from '../redis-disk-lifecycle';
 import { DriverHost, type DriverHostSink, type HostedDriver } from './driver-host';
 import { FencedBacking } from './fenced-backing';
 import { BATCH_JOB_OPTIONS } from './job-options';
@@ -83,7 +84,7 @@ export class DiskDrivers implements DriverHostSink {
     const current = this.hosts.get(name);
     // A powered-off disk keeps its host: batches and timers already queued still finish.
     const want = record;
-    if (current && want && sameTagShape(current.record, want)) {
+    if (current && want && sameTagSpace(current.record.attributes, want.attributes)) {
       current.record = want;
       current.driver.setAttributes?.(want.attributes);
       return;
@@ -117,10 +118,4 @@ export class DiskDrivers implements DriverHostSink {
   async close(): Promise<void> {
     await Promise.all([...this.requeueQueues.values()].map((q) => q.close()));
   }
-}
-
-function sameTagShape(a: DiskRecord, b: DiskRecord): boolean {
-  const x = a.attributes;
-  const y = b.attributes;
-  return x.submitQueues === y.submitQueues && x.hwQueueDepth === y.hwQueueDepth && x.sharedTags === y.sharedTags && x.recycle === y.recycle;
 }

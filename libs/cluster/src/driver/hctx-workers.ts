@@ -9,11 +9,8 @@ import { QueueNames } from '../batch-clock';
 import { BatchWorker, type LeaseOutcome } from './batch-worker';
 import type { DiskDrivers, RequeueJob } from './disk-drivers';
 import type { DriverHost } from './driver-host';
+import { type ClosableWorker, DiskWorkers } from './disk-workers';
 import { workerOptions } from './job-options';
-
-interface HctxWorker {
-  close(): Promise<void>;
-}
 
 /**
  * Invariants:
@@ -24,7 +21,7 @@ interface HctxWorker {
  *   - A batch taken by a process that dies is delivered again after `stalledIntervalMs`.
  */
 export class HctxWorkers {
-  private readonly workers = new Map<string, HctxWorker[]>();
+  private readonly workers = new DiskWorkers();
   private drivers?: DiskDrivers;
 
   constructor(
@@ -40,13 +37,11 @@ export class HctxWorkers {
   }
 
   /** DiskDrivers' listener: start or stop the workers of `disk`. */
-  readonly onHost = async (disk: string, host: DriverHost | undefined): Promise<void> => {
-    const old = this.workers.get(disk);
-    this.workers.delete(disk);
-    if (old) await Promise.all(old.map((w) => w.close()));
-    if (!host || !this.drivers) return;
-    const drivers = this.drivers;
-    const list: HctxWorker[] = [];
+  readonly onHost = (disk: string, host: DriverHost | undefined): Promise<void> =>
+    this.workers.replace(disk, () => (host && this.drivers ? this.start(disk, host, this.drivers) : undefined));
+
+  private start(disk: string, host: DriverHost, drivers: DiskDrivers): ClosableWorker[] {
+    const list: ClosableWorker[] = [];
     for (let h = 0; h < host.record.attributes.submitQueues; h++) {
       const queue = drivers.queueOf(disk, h);
       const run = async (lease: Lease): Promise<LeaseOutcome> => {
@@ -71,13 +66,11 @@ export class HctxWorkers {
     );
     requeue.on('error', () => undefined);
     list.push(requeue);
-    this.workers.set(disk, list);
-  };
+    return list;
+  }
 
   /** Running batches finish; no new batch is taken. */
-  async close(): Promise<void> {
-    const all = [...this.workers.values()].flat();
-    this.workers.clear();
-    await Promise.all(all.map((w) => w.close()));
+  close(): Promise<void> {
+    return this.workers.close();
   }
 }

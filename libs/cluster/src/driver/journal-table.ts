@@ -1,6 +1,6 @@
 // Mirrors, inside one worker, the slots of the requests of one batch: a local copy that
-// `Request` objects act on synchronously, whose ops are journaled and then applied to the
-// Redis request table in one batched call (the authority).
+// `Request` objects act on synchronously, whose ops are journaled: the ends among them go
+// back to the requests' owner as end records (the owner's table is the authority, I2).
 import {
   applyOp,
   isCurrent,
@@ -24,8 +24,8 @@ function slotKey(hctx: number, tag: number): string {
  * Invariants:
  *   - Holds only the slots it was given; any other token is STALE here.
  *   - Every op that succeeded locally is in `journal`, in order; `take()` empties it.
- *   - Local results are provisional: the Redis table may refuse an op that succeeded here
- *     (the request timed out meanwhile); the flush counts such refusals.
+ *   - Local results are provisional: the owner may refuse an end that succeeded here (the
+ *     request timed out meanwhile); the owner counts such refusals.
  */
 export class JournalTable implements SyncRequestTable {
   private readonly slots = new Map<string, SlotRecord>();
