@@ -24,6 +24,7 @@ export * from './dispatch/submit-stream';
 export * from './driver/journal-table';
 export * from './driver/fenced-backing';
 export * from './driver/batch-worker';
+export * from './driver-factory';
 export * from './driver/driver-host';
 export * from './driver/precise-timer';
 export * from './driver/job-options';

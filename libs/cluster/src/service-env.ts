@@ -41,6 +41,24 @@ export interface ServiceEnv {
   readonly stalledIntervalMs: number;
   /** `OWNER_LEASE_MS`: how soon the tags of a dispatch instance that died come back. */
   readonly ownerLeaseMs: number;
+  /**
+   * `DRIVER_PLACEMENT` (dispatch): `remote` (default) sends every batch to the rnull and
+   * completion worker processes; `local` runs the driver inside dispatch, on the same
+   * Redis tag budget and page store (one process hop fewer per IO each way).
+   */
+  readonly driverPlacement: DriverPlacementName;
+}
+
+/** The values of `DRIVER_PLACEMENT`. */
+export const DRIVER_PLACEMENTS = ['remote', 'local'] as const;
+export type DriverPlacementName = (typeof DRIVER_PLACEMENTS)[number];
+
+function placement(env: NodeJS.ProcessEnv): DriverPlacementName {
+  const raw = env.DRIVER_PLACEMENT || 'remote';
+  if (!(DRIVER_PLACEMENTS as readonly string[]).includes(raw)) {
+    throw new Error(`DRIVER_PLACEMENT must be one of ${DRIVER_PLACEMENTS.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as DriverPlacementName;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -84,6 +102,7 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
     timeoutScanMs: Math.max(10, int(env, 'REQUEST_TIMEOUT_SCAN_MS', 100)),
     stalledIntervalMs: Math.max(500, int(env, 'STALLED_INTERVAL_MS', 5000)),
     ownerLeaseMs: Math.max(300, int(env, 'OWNER_LEASE_MS', DEFAULT_OWNER_LEASE_MS)),
+    driverPlacement: placement(env),
   };
 }
 
@@ -100,4 +119,5 @@ export const SERVICE_ENV_VARIABLES = [
   'REQUEST_TIMEOUT_SCAN_MS',
   'STALLED_INTERVAL_MS',
   'OWNER_LEASE_MS',
+  'DRIVER_PLACEMENT',
 ] as const;

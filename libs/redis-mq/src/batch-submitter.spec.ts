@@ -174,3 +174,30 @@ describe('BatchSubmitter.queueBatch', () => {
     expect(await env.countKeys(keys)).toBe(3); // meta, epoch counter, owners
   });
 });
+
+describe('BatchSubmitter.takeBudget', () => {
+  it('takes up to queue_depth across owners, pushes nothing, and releases before taking', async () => {
+    const { keys, owners, epoch, submitter } = await setup({ depth: 4 });
+    const other = await owners.register(DISK, 60_000);
+    expect(await submitter.takeBudget(DISK, epoch, 1, 3, [])).toBe(3);
+    expect(await submitter.takeBudget(DISK, other, 1, 3, [])).toBe(1);
+    expect(await budgetFields(keys)).toMatchObject({ 'used:1': '4', [`held:${epoch}:1`]: '3', [`held:${other}:1`]: '1' });
+    // Give 2 back and take 2 in the same run: the pool stays full, nothing is pushed.
+    expect(await submitter.takeBudget(DISK, epoch, 1, 2, [[1, 2]])).toBe(2);
+    expect(await budgetFields(keys)).toMatchObject({ 'used:1': '4', [`held:${epoch}:1`]: '3' });
+    expect(await env.redis.llen(keys.hctxQueue(DISK, 1).wait)).toBe(0);
+    // A release-only run (want 0) frees the other pool's budget for the other owner.
+    expect(await submitter.takeBudget(DISK, epoch, 0, 0, [[1, 3]])).toBe(0);
+    expect(await submitter.takeBudget(DISK, other, 1, 5, [])).toBe(3);
+  });
+
+  it('an owner that is gone changes nothing and gets OwnerGoneError; bad arguments are refused', async () => {
+    const { keys, owners, epoch, submitter } = await setup({ depth: 4 });
+    await owners.unregister(DISK, epoch);
+    await expect(submitter.takeBudget(DISK, epoch, 0, 2, [])).rejects.toBeInstanceOf(OwnerGoneError);
+    expect(await budgetFields(keys)).toEqual({});
+    const live = await owners.register(DISK, 60_000);
+    await expect(submitter.takeBudget(DISK, live, 0, -1, [])).rejects.toThrow(/want/);
+    await expect(submitter.takeBudget(DISK, live, 1, 1, [[0, -2]])).rejects.toThrow(/release count/);
+  });
+});

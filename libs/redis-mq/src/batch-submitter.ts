@@ -49,6 +49,19 @@ export class BatchSubmitter {
     return this.run(input.disk, input.epoch, input.pool, header.hctx, input.releases, input.message, input.payloads);
   }
 
+  /**
+   * `takeBudget-3.lua`: gives back `releases`, then takes up to `want` budget of `pool`
+   * for `epoch` without pushing a batch (a driver in the owner's own process); returns
+   * what it took. Same contracts as `queueBatch` for the owner and the releases.
+   */
+  async takeBudget(disk: string, epoch: number, pool: number, want: number, releases: readonly BudgetRelease[]): Promise<number> {
+    checkDiskName(disk);
+    const args: ScriptArg[] = [checkCount('epoch', epoch), checkCount('pool', pool), Date.now(), checkCount('want', want), releases.length];
+    for (const [p, c] of releases) args.push(checkCount('release pool', p), checkCount('release count', c));
+    const keys = [this.keys.tableMeta(disk), this.keys.tagBudget(disk), this.keys.owners(disk)];
+    return checkReply<number>('takeBudget', (await this.scripts.run('takeBudget', keys, args)) as number, `${disk} epoch ${epoch}`);
+  }
+
   /** A release-only run: gives back `releases` of `epoch` without pushing anything. */
   async release(disk: string, epoch: number, releases: readonly BudgetRelease[]): Promise<void> {
     if (releases.length) await this.run(disk, epoch, 0, 0, releases, '', []);

@@ -148,3 +148,41 @@ describe('FencedPages.runFenced', () => {
     );
   });
 });
+
+describe('FencedPages.runOwned', () => {
+  it('writes the bytes it is given and returns the bytes read, partial pages included', async () => {
+    const { epoch, pages, store } = await setup();
+    const a = Buffer.alloc(1024, 0xaa);
+    const b = Buffer.alloc(8192, 0xbb);
+    const result = await pages.runOwned(DISK, epoch, [
+      { op: 'write', sector: 1, bytes: 1024, data: a },
+      { op: 'write', sector: 16, bytes: 8192, data: b },
+      { op: 'read', sector: 0, bytes: 4096 },
+      { op: 'writeZeroes', sector: 16, bytes: 4096 },
+      { op: 'read', sector: 16, bytes: 8192 },
+    ]);
+    expect(result.status).toBe('ok');
+    if (result.status !== 'ok') return;
+    expect(result.results.slice(0, 2)).toEqual([0, 0]);
+    expect(result.results[2]).toEqual(Buffer.concat([Buffer.alloc(512), a, Buffer.alloc(4096 - 1536)]));
+    expect(result.results[3]).toBe(0);
+    expect(result.results[4]).toEqual(Buffer.concat([Buffer.alloc(4096), Buffer.alloc(4096, 0xbb)]));
+    expect(await store.read(DISK, 24, 4096)).toEqual(Buffer.alloc(4096, 0xbb));
+  });
+
+  it('moves nothing for an owner epoch that is gone (I4)', async () => {
+    const { keys, epoch, pages, store } = await setup();
+    await new OwnerRegistry(env.redis, keys).unregister(DISK, epoch);
+    const result = await pages.runOwned(DISK, epoch, [{ op: 'write', sector: 0, bytes: 4096, data: Buffer.alloc(4096, 1) }]);
+    expect(result).toEqual({ status: 'ownerGone' });
+    expect(await store.read(DISK, 0, 4096)).toEqual(Buffer.alloc(4096));
+    expect(await store.pagesUsed(DISK)).toBe(0);
+  });
+
+  it('refuses a write whose data is not its length, before anything is sent', async () => {
+    const { epoch, pages } = await setup();
+    await expect(pages.runOwned(DISK, epoch, [{ op: 'write', sector: 0, bytes: 4096, data: Buffer.alloc(512) }])).rejects.toThrow(
+      /want 4096 bytes/,
+    );
+  });
+});

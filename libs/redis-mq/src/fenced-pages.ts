@@ -36,6 +36,14 @@ export interface PageFence {
 export type FencedResult =
   { readonly status: 'ok'; readonly results: number[] } | { readonly status: 'leaseLost' } | { readonly status: 'ownerGone' };
 
+/** One request's page op when the driver runs in the owner's process: a write brings its bytes. */
+export type OwnedPageOp =
+  | { readonly op: 'write'; readonly sector: number; readonly bytes: number; readonly data: Buffer }
+  | { readonly op: 'read' | 'discard' | 'writeZeroes'; readonly sector: number; readonly bytes: number };
+
+/** Per op: 0 done, a read's bytes, or a negative `ScriptCode` (RequestDataSize) that fails only that op. */
+export type OwnedResult = { readonly status: 'ok'; readonly results: (number | Buffer)[] } | { readonly status: 'ownerGone' };
+
 const KIND: Record<FencedPageOp['op'], string> = { write: 'W', read: 'R', discard: 'Z', writeZeroes: 'Z' };
 
 export class FencedPages {
@@ -72,5 +80,32 @@ export class FencedPages {
     if (reply === ScriptCode.LeaseLost) return { status: 'leaseLost' };
     if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
     return { status: 'ok', results: reply as number[] };
+  }
+
+  /**
+   * `runOwnedPageOps-2.lua`: runs `ops` in order, as one atomic step, only while owner
+   * `epoch` is alive; write bytes go in with the call and read bytes come back in the
+   * reply (the driver runs in the owner's process, so there is no lease to fence).
+   */
+  async runOwned(disk: string, epoch: number, ops: readonly OwnedPageOp[]): Promise<OwnedResult> {
+    checkDiskName(disk);
+    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`${disk}: runOwned: bad epoch ${epoch}`);
+    const args: ScriptArg[] = [epoch, PAGE_SIZE];
+    let moved = 0;
+    for (const [i, op] of ops.entries()) {
+      const offset = checkRange(disk, `op ${i} (${op.op})`, op.sector, op.bytes);
+      if (!(op.op in KIND)) throw new RangeError(`${disk}: op ${i}: unknown op ${String(op.op)}`);
+      const data = op.op === 'write' ? op.data : undefined;
+      if (op.op === 'write' && !(Buffer.isBuffer(data) && data.length === op.bytes)) {
+        throw new RangeError(`${disk}: op ${i} (write): want ${op.bytes} bytes of data`);
+      }
+      if (op.op === 'write' || op.op === 'read') moved += op.bytes;
+      args.push(KIND[op.op], offset, op.bytes, data ?? '');
+    }
+    if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
+    const keys = [this.keys.pages(disk), this.keys.owners(disk)];
+    const reply = (await this.scripts.runBuffer('runOwnedPageOps', keys, args)) as number | (number | Buffer)[];
+    if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
+    return { status: 'ok', results: reply as (number | Buffer)[] };
   }
 }

@@ -25,6 +25,8 @@ export type ScriptName =
   | 'registerOwner'
   | 'renewOwner'
   | 'runPageOps'
+  | 'runOwnedPageOps'
+  | 'takeBudget'
   | 'endBatch'
   | 'layOutTagSpace';
 

@@ -91,3 +91,12 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
 function movesData(rq: Request<RnullPdu>): boolean {
   return rq.op !== ReqOp.FLUSH;
 }
+
+/**
+ * rnull's probe, in the shape the cluster's libraries take a driver (`DriverFactory`):
+ * one driver per disk, on the backing the library gives (a worker's fenced pages, or the
+ * owning dispatch instance's). Services pass this; libraries never name the class.
+ */
+export function rnullDriverFactory(record: { readonly attributes: DiskAttributes }, backing: Backing): RnullDriver {
+  return new RnullDriver(record.attributes, backing);
+}

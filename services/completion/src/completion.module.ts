@@ -6,7 +6,6 @@ import {
   CompletionWorkers,
   DiskDirectory,
   DiskDrivers,
-  type DiskRecord,
   type Logger,
   REDIS,
   SERVICE_ENV,
@@ -15,7 +14,7 @@ import {
   type ServiceEnv,
 } from '#cluster';
 import { KeySchema } from '#redis-mq';
-import { type Backing, RnullDriver } from '#rnull';
+import { rnullDriverFactory } from '#rnull';
 
 @Module({
   imports: [ServiceCoreModule.forService('completion', { failFast: false })],
@@ -31,8 +30,7 @@ import { type Backing, RnullDriver } from '#rnull';
       inject: [REDIS, KeySchema, DiskDirectory, CompletionWorkers, BlockMetrics, SERVICE_LOG],
       useFactory: (r: Redis, k: KeySchema, d: DiskDirectory, w: CompletionWorkers, metrics: BlockMetrics, log: Logger) => {
         // The driver's `complete` runs here: the same driver as the rnull service's.
-        const factory = (record: DiskRecord, backing: Backing) => new RnullDriver(record.attributes, backing);
-        const drivers = new DiskDrivers(r, k, d, factory, w.onHost, { metrics, log: log.child({ component: 'driver-host' }) });
+        const drivers = new DiskDrivers(r, k, d, rnullDriverFactory, w.onHost, { metrics, log: log.child({ component: 'driver-host' }) });
         w.attach(drivers);
         return drivers;
       },

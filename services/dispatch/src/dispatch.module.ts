@@ -19,6 +19,7 @@ import {
   type ServiceEnv,
 } from '#cluster';
 import { KeySchema } from '#redis-mq';
+import { rnullDriverFactory } from '#rnull';
 import { BlockDeviceController } from './block-device.controller';
 import { GenDiskForwardController } from './gendisk.controller';
 
@@ -35,7 +36,11 @@ import { GenDiskForwardController } from './gendisk.controller';
           b,
           k,
           d,
-          { timeoutScanMs: e.timeoutScanMs, ownerLeaseMs: e.ownerLeaseMs },
+          {
+            timeoutScanMs: e.timeoutScanMs,
+            ownerLeaseMs: e.ownerLeaseMs,
+            localDriver: e.driverPlacement === 'local' ? rnullDriverFactory : undefined,
+          },
           { metrics, log: log.child({ component: 'block-layer' }) },
         ),
     },

@@ -15,7 +15,7 @@ import {
   type ServiceEnv,
 } from '#cluster';
 import { KeySchema } from '#redis-mq';
-import { rnullDriverFactory } from './rnull-driver-factory';
+import { rnullDriverFactory } from '#rnull';
 
 @Module({
   imports: [ServiceCoreModule.forService('rnull', { failFast: false })],

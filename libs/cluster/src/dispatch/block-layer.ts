@@ -2,16 +2,17 @@
 // following the disk registry, with `submit` as `submit_bio` for the client APIs.
 import type { Redis } from 'ioredis';
 import { BlkStatus, ReqOp, type TagSpaceConfig } from '#blk-mq';
-import { BatchSubmitter, type KeySchema, LeasedQueue, OwnerRegistry, readTagSpace } from '#redis-mq';
+import { BatchSubmitter, FencedPages, type KeySchema, LeasedQueue, OwnerRegistry, readTagSpace } from '#redis-mq';
 import { nowMsPrecise, QueueNames } from '../batch-clock';
 import { UnavailableError } from '../cluster-errors';
 import { TAG_SPACE_ATTRIBUTES } from '../redis-disk-lifecycle';
 import { KeyedSerial } from '../keyed-serial';
 import type { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
+import type { DriverFactory } from '../driver-factory';
 import type { Telemetry } from '../service-logger';
 import { CompletionRouter } from './completion-router';
-import { type BioResult, DiskQueue } from './disk-queue';
+import { type BioResult, DiskQueue, type DriverPlacement } from './disk-queue';
 import { DEFAULT_OWNER_LEASE_MS } from './owner-lease';
 import { type CheckedSubmission, checkSubmission, type WireSubmission } from './submission-check';
 
@@ -25,6 +26,11 @@ export interface BlockLayerOptions {
   readonly timeoutScanMs: number;
   /** The owner lease (`OWNER_LEASE_MS`), ms. */
   readonly ownerLeaseMs?: number;
+  /**
+   * `DRIVER_PLACEMENT=local`: the driver this factory makes runs in this process, on the
+   * shared page store; without it, batches go to the worker processes (remote placement).
+   */
+  readonly localDriver?: DriverFactory;
 }
 
 /**
@@ -46,6 +52,7 @@ export class BlockLayer {
   private readonly router: CompletionRouter;
   private readonly submitter: BatchSubmitter;
   private readonly owners: OwnerRegistry;
+  private readonly placement: DriverPlacement;
   private nextCpu = 0;
 
   constructor(
@@ -58,6 +65,9 @@ export class BlockLayer {
   ) {
     this.submitter = new BatchSubmitter(redis, keys);
     this.owners = new OwnerRegistry(redis, keys);
+    this.placement = opts.localDriver
+      ? { kind: 'local', factory: opts.localDriver, pages: new FencedPages(redis, keys) }
+      : { kind: 'remote' };
     this.router = new CompletionRouter(
       blocking,
       keys,
@@ -181,7 +191,7 @@ export class BlockLayer {
   }
 
   private queueOptions() {
-    return { leaseMs: this.opts.ownerLeaseMs ?? DEFAULT_OWNER_LEASE_MS, timeoutScanMs: this.opts.timeoutScanMs };
+    return { leaseMs: this.opts.ownerLeaseMs ?? DEFAULT_OWNER_LEASE_MS, timeoutScanMs: this.opts.timeoutScanMs, placement: this.placement };
   }
 
   /** A queue lost its owner lease: it answers what it held with errors; a new one opens. */

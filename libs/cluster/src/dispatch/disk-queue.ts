@@ -1,13 +1,19 @@
 // Mirrors `struct request_queue` of one disk on one dispatch instance: the blk-mq
 // `Engine` of libs/blk-mq (checks, split, merge, plug, tags, requeue, timeouts) driving a
-// `RemoteDriver`, under this instance's owner lease for the disk (DESIGN §2, §3).
-import { BlkStatus, Engine, formatToken, OpResult, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
-import type { BatchSubmitter, OwnerRegistry } from '#redis-mq';
+// `RemoteDriver` (the driver runs in worker processes) or a `LocalDriver` (it runs here),
+// under this instance's owner lease for the disk (DESIGN §2, §3).
+import { BlkStatus, Engine, formatToken, OpResult, type Operations, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
+import type { BatchSubmitter, FencedPages, OwnerRegistry } from '#redis-mq';
+import type { DiskAttributes } from '#rnull';
 import type { DiskRecord } from '../disk-record';
+import type { DriverFactory } from '../driver-factory';
 import type { Telemetry } from '../service-logger';
 import { geometryOf } from './disk-geometry';
+import { LocalDriver } from './local-driver';
+import { OwnedBacking } from './owned-backing';
 import { OwnerLease } from './owner-lease';
 import { RemoteDriver } from './remote-driver';
+import { TagBudget } from './tag-budget';
 import { MAX_SUBMISSION_BYTES, type CheckedSubmission } from './submission-check';
 
 export interface BioResult {
@@ -15,6 +21,17 @@ export interface BioResult {
   data?: Buffer;
   message: string;
   latencyNs: bigint;
+}
+
+/** Where a disk's driver runs: in worker processes (the default), or in this process. */
+export type DriverPlacement =
+  { readonly kind: 'remote' } | { readonly kind: 'local'; readonly factory: DriverFactory; readonly pages: FencedPages };
+
+/** What the queue needs of its engine's driver besides `Operations`. */
+interface OwnerDriver extends Operations<void, void> {
+  tagFreed(hctx: number, tag: number): void;
+  setAttributes?(attributes: DiskAttributes): void;
+  close(flush: boolean): Promise<void>;
 }
 
 /**
@@ -26,20 +43,21 @@ export interface BioResult {
  */
 export class DiskQueue {
   readonly engine: Engine<void, void>;
-  readonly driver: RemoteDriver;
+  readonly driver: OwnerDriver;
   readonly lease: OwnerLease;
   /** The queue this one replaced on a reshape, while it still holds requests. */
   predecessor?: DiskQueue;
   /** Set when the lease was lost: the block layer must open a new queue. */
   retired = false;
 
+  private recordValue: DiskRecord;
+
   constructor(
-    /** Replaced in place when attributes change without a new tag space. */
-    public record: DiskRecord,
+    record: DiskRecord,
     readonly tagSpace: TagSpaceConfig,
     submitter: BatchSubmitter,
     owners: OwnerRegistry,
-    opts: { leaseMs: number; timeoutScanMs: number },
+    opts: { leaseMs: number; timeoutScanMs: number; placement: DriverPlacement },
     private readonly onRetired: (q: DiskQueue) => void,
     private readonly tel: Telemetry = {},
   ) {
@@ -50,9 +68,18 @@ export class DiskQueue {
       () => this.leaseLost(),
       (epochs) => tel.log?.warn({ disk: record.name, epochs }, 'reclaimed the budget of dispatch owners whose lease expired'),
     );
-    this.driver = new RemoteDriver(record.name, tagSpace, submitter, this.lease, (err) =>
-      tel.log?.warn({ disk: record.name, err: (err as Error).message }, 'pushing a batch failed'),
-    );
+    this.recordValue = record;
+    const onError = (err: unknown) => tel.log?.warn({ disk: record.name, err: (err as Error).message }, 'sending a batch failed');
+    const p = opts.placement;
+    this.driver =
+      p.kind === 'local'
+        ? new LocalDriver(
+            p.factory(record, new OwnedBacking(p.pages, record.name, this.lease)),
+            new TagBudget(record.name, tagSpace, submitter, this.lease, onError),
+            this.lease,
+            onError,
+          )
+        : new RemoteDriver(record.name, tagSpace, submitter, this.lease, onError);
     const a = record.attributes;
     this.engine = new Engine<void, void>(geometryOf(record), new TagSet({ ...tagSpace, timeoutMs: a.timeoutMs }), this.driver, {
       maxSubmissionBytes: MAX_SUBMISSION_BYTES,
@@ -60,7 +87,17 @@ export class DiskQueue {
       onTimeout: (rq) =>
         tel.log?.warn({ token: formatToken(record.name, rq.token), timeoutMs: this.record.attributes.timeoutMs }, 'request timed out'),
     });
-    this.engine.table.onTagFreed((hctx) => this.driver.tagFreed(hctx));
+    this.engine.table.onTagFreed((hctx, tag) => this.driver.tagFreed(hctx, tag));
+  }
+
+  get record(): DiskRecord {
+    return this.recordValue;
+  }
+
+  /** An attribute change that keeps the engine: the driver takes it for its next batch. */
+  set record(record: DiskRecord) {
+    this.recordValue = record;
+    this.driver.setAttributes?.(record.attributes);
   }
 
   get name(): string {

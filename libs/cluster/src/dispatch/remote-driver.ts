@@ -6,6 +6,7 @@ import { BlkStatus, type Hctx, type Operations, type Request, ReqOp, type TagSpa
 import { type BatchSubmitter, encodeBatch, OwnerGoneError, type RequestRecord } from '#redis-mq';
 import { nowMsPrecise } from '../batch-clock';
 import type { OwnerLease } from './owner-lease';
+import { payloadOf } from './request-payload';
 
 /** Freed tags wait this long for a batch to carry them back to the budget, ms. */
 export const RELEASE_DELAY_MS = 20;
@@ -139,11 +140,4 @@ export class RemoteDriver implements Operations<void, void> {
   private poolOf(hctx: number): number {
     return this.tagSpace.sharedTags ? 0 : hctx;
   }
-}
-
-/** A WRITE request's payload: its one bio's bytes as a view, or its merged bios joined. */
-function payloadOf(rq: Request<void>): Buffer {
-  const parts = rq.bios.map((b) => b.data!);
-  const view = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-  return parts.length === 1 ? view(parts[0]) : Buffer.concat(parts.map(view), rq.bytes);
 }

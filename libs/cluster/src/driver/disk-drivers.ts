@@ -4,19 +4,16 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { EndWriter, FencedPages, type KeySchema, LeasedQueue, readTagSpace } from '#redis-mq';
-import type { Backing } from '#rnull';
 import type { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
 import { QueueNames } from '../batch-clock';
 import type { Telemetry } from '../service-logger';
 import { KeyedSerial } from '../keyed-serial';
 import { sameTagSpace } from '../redis-disk-lifecycle';
-import { DriverHost, type DriverHostSink, type HostedDriver } from './driver-host';
+import { DriverHost, type DriverHostSink } from './driver-host';
+import type { DriverFactory } from '../driver-factory';
 import { FencedBacking } from './fenced-backing';
 import { BATCH_JOB_OPTIONS } from './job-options';
-
-/** Makes the driver of one disk, given the disk and its fenced page-store backing. */
-export type DriverFactory = (record: DiskRecord, backing: Backing) => HostedDriver;
 
 /** A requeued batch as a BullMQ job: the batch message, base64 (job data is JSON). */
 export interface RequeueJob {

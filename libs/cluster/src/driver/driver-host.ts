@@ -8,7 +8,6 @@ import {
   formatToken,
   Hctx,
   isRequeueStatus,
-  type Operations,
   ReqOp,
   Request,
   type RequestHost,
@@ -24,8 +23,8 @@ import {
   MessageKind,
   type MessageHeader,
 } from '#redis-mq';
-import type { DiskAttributes } from '#rnull';
 import type { DiskRecord } from '../disk-record';
+import type { HostedDriver } from '../driver-factory';
 import { nowMsPrecise } from '../batch-clock';
 import type { Telemetry } from '../service-logger';
 import { JournalTable } from './journal-table';
@@ -38,11 +37,6 @@ export interface BatchFence {
   readonly leasedKey: string;
   /** The owner epoch the batch came from. */
   readonly epoch: number;
-}
-
-/** A driver as the host runs it; `setAttributes` takes attribute changes that keep the tag space. */
-export interface HostedDriver extends Operations<void, BatchFence> {
-  setAttributes?(attributes: DiskAttributes): void;
 }
 
 /** Where a batch's follow-up work goes besides its `endBatch`. */

@@ -1,13 +1,14 @@
 // The cluster's hot path in one process, for fast tests (DESIGN §7): gendisk's registry,
-// one or more dispatch block layers (engine + remote driver + owner lease + completion
-// router), an rnull driver host with its hctx workers and a completion service, all on a
+// one or more dispatch block layers (engine + remote or local driver + owner lease +
+// completion router), an rnull driver host with its hctx workers and a completion service, all on a
 // real Redis under a key prefix of the test's own, with no Nest and no gRPC.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { KeySchema, unlinkMatching } from '#redis-mq';
-import { type Backing, type DiskAttributes, RnullDriver } from '#rnull';
+import { type DiskAttributes, rnullDriverFactory as rnull } from '#rnull';
 import { DiskDirectory } from '../disk-directory';
 import type { DiskRecord } from '../disk-record';
+import type { DriverPlacementName } from '../service-env';
 import { DiskRegistry } from '../disk-registry';
 import { BlockLayer, type BioResult } from '../dispatch/block-layer';
 import type { WireSubmission } from '../dispatch/submission-check';
@@ -23,9 +24,9 @@ export interface HotPathOptions {
   readonly stalledIntervalMs?: number;
   readonly timeoutScanMs?: number;
   readonly workerConcurrency?: number;
+  /** Where the dispatch instances run the driver (`DRIVER_PLACEMENT`); default remote. */
+  readonly placement?: DriverPlacementName;
 }
-
-const rnull = (record: DiskRecord, backing: Backing) => new RnullDriver(record.attributes, backing);
 
 /** One dispatch instance of the harness. */
 export interface HarnessDispatch {
@@ -79,6 +80,7 @@ export class HotPathHarness {
     const layer = new BlockLayer(this.command('dispatch'), this.blocking('dispatch-cq'), this.keys, directory, {
       timeoutScanMs: this.opts.timeoutScanMs ?? 20,
       ownerLeaseMs: this.opts.ownerLeaseMs,
+      localDriver: this.opts.placement === 'local' ? rnull : undefined,
     });
     await layer.start();
     const d = { layer, directory };

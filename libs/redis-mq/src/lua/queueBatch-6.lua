@@ -35,6 +35,7 @@ local HEADER, REQUEST, REQUEST_ID = '<c2BBHHI4I4d', '<HI4BBI4d', '<I4HHI4'
 local HEADER_BYTES, REQUEST_BYTES, WRITE = 24, 20, 1
 
 -- #include chunkedCalls
+-- #include tagBudget
 local epoch, pool, now, r = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 if not r or r < 0 or not now or not string.match(epoch, '^%d+$') or not string.match(pool, '^%d+$') then
   return redis.error_reply('queueBatch: bad epoch, pool, now or release count')
@@ -77,43 +78,10 @@ if msg ~= '' then
   if p ~= #ARGV + 1 then return redis.error_reply('queueBatch: ' .. (#ARGV + 1 - p) .. ' payloads more than write records') end
 end
 
--- Release, clamped at 0 (several pairs may name one pool).
-local fields, releases = { 'used:' .. pool, 'held:' .. epoch .. ':' .. pool }, {}
-for i = 0, r - 1 do
-  local rp, rc = ARGV[5 + 2 * i], tonumber(ARGV[6 + 2 * i])
-  if not rc or rc < 0 or not string.match(rp, '^%d+$') then return redis.error_reply('queueBatch: bad release pair ' .. i) end
-  releases[#releases + 1] = { 'used:' .. rp, 'held:' .. epoch .. ':' .. rp, rc }
-  fields[#fields + 1] = 'used:' .. rp
-  fields[#fields + 1] = 'held:' .. epoch .. ':' .. rp
-end
-local have = redis.call('HMGET', budget, unpack(fields))
-local value, before = {}, {}
-for i, f in ipairs(fields) do
-  value[f] = tonumber(have[i]) or 0
-  before[f] = value[f]
-end
-local mismatch = 0
-for _, pr in ipairs(releases) do
-  local used, held, c = value[pr[1]], value[pr[2]], pr[3]
-  if c > held then mismatch = mismatch + (c - held) end
-  value[pr[2]] = math.max(0, held - c)
-  value[pr[1]] = math.max(0, used - math.min(c, held))
-end
-
--- Take k.
-local usedKey, heldKey = fields[1], fields[2]
-local k = math.max(0, math.min(n, depth - value[usedKey]))
-value[usedKey] = value[usedKey] + k
-value[heldKey] = value[heldKey] + k
-local out = {}
-for f, v in pairs(value) do
-  if v ~= before[f] then
-    out[#out + 1] = f
-    out[#out + 1] = v
-  end
-end
-if #out > 0 then redis.call('HSET', budget, unpack(out)) end
-if mismatch > 0 then redis.call('HINCRBY', budget, 'mismatch:release', mismatch) end
+-- Release, then take k (tagBudget).
+local releases, err = parseReleases(5, r)
+if not releases then return redis.error_reply('queueBatch: ' .. err) end
+local k = settleBudget(budget, epoch, pool, releases, n, depth)
 
 if k > 0 then
   local staged = {}
