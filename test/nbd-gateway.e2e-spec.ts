@@ -14,8 +14,13 @@ import { createDisk, eventually, startCluster, tagsHeld, unary, type Fixture } f
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
 
-// Both ways the front end runs: inside dispatch (the default) and as its own service.
-describe.each(['dispatch', 'service'] as const)('NBD gateway (%s) with real clients', (mode) => {
+// Both ways the front end runs: inside dispatch (the default) and as its own service; and
+// with the driver in its worker processes (the default) or inside dispatch (DRIVER_PLACEMENT).
+describe.each([
+  ['dispatch', 'remote'],
+  ['service', 'remote'],
+  ['dispatch', 'local'],
+] as const)('NBD gateway (%s, driver placement %s) with real clients', (mode, placement) => {
   let f: Fixture;
   let host: string;
   let port: number;
@@ -23,7 +28,7 @@ describe.each(['dispatch', 'service'] as const)('NBD gateway (%s) with real clie
   let tmp: string;
 
   beforeAll(async () => {
-    f = await startCluster({ nbdGateway: mode });
+    f = await startCluster({ nbdGateway: mode, env: { DRIVER_PLACEMENT: placement } });
     [host, port] = [f.cluster.nbdAddress!.split(':')[0], Number(f.cluster.nbdAddress!.split(':')[1])];
     uri = (disk) => `nbd://${host}:${port}/${disk}`;
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nbd-e2e-'));

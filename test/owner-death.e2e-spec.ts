@@ -39,12 +39,12 @@ function pattern(tag: string, i: number): Buffer {
 }
 
 /** SIGKILLs the serving dispatch and starts a new one on a fresh port; `g` talks to it. */
-async function restartDispatch(): Promise<{ dead: ServiceProcess; fresh: ServiceProcess }> {
+async function restartDispatch(env: Record<string, string> = {}): Promise<{ dead: ServiceProcess; fresh: ServiceProcess }> {
   const [dead] = f.cluster.byService('dispatch');
   await dead.kill();
   expect(dead.child.signalCode).toBe('SIGKILL');
   const address = `127.0.0.1:${await freePort()}`;
-  const fresh = await f.cluster.spawn('dispatch', { GRPC_URL: address });
+  const fresh = await f.cluster.spawn('dispatch', { GRPC_URL: address, ...env });
   const opt = { 'grpc.max_receive_message_length': -1 };
   const io = new BlockDeviceClient(address, grpc.credentials.createInsecure(), opt);
   const disks = new GenDiskClient(address, grpc.credentials.createInsecure(), opt);
@@ -164,4 +164,37 @@ it('a batch the dead owner queued but no driver ran yet never moves data (fenced
   expectData(await readAll(g, disk), (i) => pattern('B', i));
   expect(await eventually(async () => (await tagsHeld(f, disk)) === 0, 30_000)).toBe(true);
   expect(f.cluster.byService('rnull').length).toBe(2);
+}, 180_000);
+
+it('DRIVER_PLACEMENT=local: a SIGKILLed owner whose driver ran in its own process gives every tag back, and its timers die with it', async () => {
+  const local = { DRIVER_PLACEMENT: 'local' };
+  await restartDispatch(local);
+  const disk = 'own2';
+  const completionMs = 3000;
+  await createDisk(g, disk, { size: 16n, irqmode: 2, completionNsec: BigInt(completionMs) * 1_000_000n, hwQueueDepth: DEPTH });
+  await writeAll(g, disk, 'A').then(
+    () => undefined,
+    () => undefined,
+  );
+  // Writes of pattern B hold all four tags (their completion timers run in dispatch) when it dies.
+  const doomedAt = Date.now();
+  const doomed = writeAll(g, disk, 'B').then(
+    (cs) => cs,
+    (e: grpc.ServiceError) => e,
+  );
+  expect(await eventually(async () => (await tagsHeld(f, disk)) === DEPTH, 30_000, 20)).toBe(true);
+  const [deadEpoch] = await owners(disk);
+  await restartDispatch(local);
+  expect(await doomed).toBeInstanceOf(Error);
+  expect(await eventually(async () => (await tagsHeld(f, disk)) === 0, 60_000)).toBe(true);
+  expect(await eventually(async () => !(await owners(disk)).includes(deadEpoch), 30_000)).toBe(true);
+
+  // The full depth serves again through the new instance's own driver.
+  const writes = await writeAll(g, disk, 'C');
+  expect(writes.map((w) => w.status)).toEqual(SECTORS.map(() => Status.STATUS_OK));
+  expectData(await readAll(g, disk), (i) => pattern('C', i));
+  const late = doomedAt + completionMs + 1000 - Date.now();
+  if (late > 0) await new Promise((r) => setTimeout(r, late));
+  expectData(await readAll(g, disk), (i) => pattern('C', i));
+  expect(await eventually(async () => (await tagsHeld(f, disk)) === 0, 30_000)).toBe(true);
 }, 180_000);

@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { GenDiskClient, type Disk } from '#proto/grpc/blk/v1/gen_disk';
 import { Cluster } from './cluster';
+import { DRIVER_PLACEMENTS, type DriverPlacementName } from '#cluster';
 
 const DEFAULT_DISK = 'rnullb0';
 
@@ -32,12 +33,27 @@ function nbdMode(v: string | undefined): 'dispatch' | 'service' | false {
   throw new Error(`NBD_GATEWAY must be dispatch, service or 0, got ${JSON.stringify(v)}`);
 }
 
+/**
+ * `DRIVER_PLACEMENT` for `npm start`: `local` unless set. On one machine the driver runs
+ * inside dispatch (no worker hop per batch, see README "Driver placement"); the services'
+ * own default, and compose's, is `remote`.
+ */
+function placement(v: string | undefined): DriverPlacementName {
+  const p = v || 'local';
+  if (!(DRIVER_PLACEMENTS as readonly string[]).includes(p)) {
+    throw new Error(`DRIVER_PLACEMENT must be one of ${DRIVER_PLACEMENTS.join(', ')}, got ${JSON.stringify(v)}`);
+  }
+  return p as DriverPlacementName;
+}
+
 let running: Cluster | undefined;
 
 async function main(): Promise<void> {
   const workers = Number(process.env.RNULL_WORKERS || 1);
+  const driverPlacement = placement(process.env.DRIVER_PLACEMENT);
   const started = Date.now();
   const cluster = new Cluster({
+    env: { DRIVER_PLACEMENT: driverPlacement },
     rnullWorkers: workers,
     completionWorkers: workers,
     nbdGateway: nbdMode(process.env.NBD_GATEWAY),
@@ -68,6 +84,7 @@ async function main(): Promise<void> {
       `  gRPC (BlockDevice + GenDisk): ${cluster.dispatchAddress}`,
       ...(cluster.nbdAddress ? [`  NBD: nbd://${cluster.nbdAddress}/${disk.name}   (nbdinfo --list nbd://${cluster.nbdAddress})`] : []),
       `  Redis: ${cluster.redisUrl}`,
+      `  driver placement: ${driverPlacement} (DRIVER_PLACEMENT=${driverPlacement === 'local' ? 'remote runs it in the rnull/completion workers' : 'local runs it inside dispatch'})`,
       `  disk ${disk.name}: ${a.size} MiB, blocksize ${a.blocksize}, irqmode ${a.irqmode}, memory_backed ${a.memoryBacked ? 1 : 0}, power ${disk.power ? 'on' : 'off'}`,
       `  try: npx rnullctl disk list   |   npx rnullctl load --seconds 5`,
       `  Ctrl-C stops everything.`,

@@ -22,6 +22,8 @@ export interface BenchClusterOptions {
   readonly completionNsec: number;
   /** Where NBD is served (path b): inside dispatch or by the nbd-gateway service. */
   readonly nbdMode?: 'dispatch' | 'service';
+  /** `DRIVER_PLACEMENT` of dispatch; default local. */
+  readonly placement?: 'local' | 'remote';
   /** Told each service as it becomes healthy. */
   readonly onReady?: (label: string) => void;
 }
@@ -58,6 +60,7 @@ export class BenchCluster {
       keyPrefix: this.prefix,
       ephemeralPorts: true,
       nbdGateway: this.opts.nbdMode ?? 'dispatch',
+      env: { DRIVER_PLACEMENT: this.opts.placement ?? 'local' },
       out: (label: string, line: string) => {
         this.lastLines.push(`[${label}] ${line}`);
         if (this.lastLines.length > 50) this.lastLines.shift();

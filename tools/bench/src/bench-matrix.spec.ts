@@ -88,6 +88,12 @@ describe('sizes and keys', () => {
     expect(peerKey(c)).not.toBe(peerKey({ ...c, qd: 1 }));
   });
 
+  it('--placement picks where the driver runs, local by default, and refuses anything else', () => {
+    expect(parseBenchArgs([]).placement).toBe('local');
+    expect(parseBenchArgs(['--placement', 'remote']).placement).toBe('remote');
+    expect(() => parseBenchArgs(['--placement', 'moon'])).toThrow(/--placement: unknown value "moon" \(accepted: local, remote\)/);
+  });
+
   it('--nbd-mode picks where path b is served, dispatch by default, and refuses anything else', () => {
     expect(parseBenchArgs([]).nbdMode).toBe('dispatch');
     expect(parseBenchArgs(['--nbd-mode', 'service']).nbdMode).toBe('service');

@@ -57,6 +57,8 @@ export interface BenchOptions {
   readonly redisUrl?: string;
   /** Where path b's NBD is served: inside dispatch (the default) or by the nbd-gateway service. */
   readonly nbdMode: 'dispatch' | 'service';
+  /** `DRIVER_PLACEMENT` of the bench cluster's dispatch: local (as npm start) or remote. */
+  readonly placement: 'local' | 'remote';
   readonly help: boolean;
 }
 
@@ -82,6 +84,7 @@ export const FULL_DEFAULTS: BenchOptions = Object.freeze({
   sizeMiB: 1024,
   out: 'docs/bench',
   nbdMode: 'dispatch',
+  placement: 'local',
   quick: false,
   help: false,
 });
@@ -121,6 +124,7 @@ const FLAGS: Record<string, OptionKey> = {
   '--out': 'out',
   '--redis-url': 'redisUrl',
   '--nbd-mode': 'nbdMode',
+  '--placement': 'placement',
 };
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -142,6 +146,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --out DIR            where CSV, JSON and SVG go (default docs/bench)
   --redis-url URL      use this Redis (default: a private redis-server on a free port)
   --nbd-mode MODE      path b's NBD: dispatch (served inside dispatch, default) or service (nbd-gateway)
+  --placement WHERE    the cluster's driver placement (DRIVER_PLACEMENT): local (inside dispatch, as npm start; default) or remote (rnull/completion workers)
   --quick              rw randread,randwrite bs 4k qd 1,32 irqmode 1 memory_backed 1, 3 s runs,
                        3 samples, 200000 memory IOs: a few minutes on 2 cores
 `;
@@ -220,6 +225,8 @@ function parseValue(key: OptionKey, flag: string, text: string | undefined): unk
       return number(flag, list(text, flag)[0], 1, 1 << 20);
     case 'nbdMode':
       return oneOf(flag, list(text, flag), ['dispatch', 'service'] as const)[0];
+    case 'placement':
+      return oneOf(flag, list(text, flag), ['local', 'remote'] as const)[0];
     case 'out':
     case 'redisUrl':
       if (text === undefined || text === '') throw new BenchUsageError(`${flag} needs a value`);

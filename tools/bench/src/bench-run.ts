@@ -80,7 +80,13 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
   const needCluster =
     (configs.length && (paths.has('a') || paths.has('b'))) || has('recycle') || has('timer') || has('memory') || has('sizes');
   const bc = needCluster
-    ? new BenchCluster({ redisUrl: o.redisUrl, sizeMiB: o.sizeMiB, completionNsec: o.completionNsec, nbdMode: o.nbdMode })
+    ? new BenchCluster({
+        redisUrl: o.redisUrl,
+        sizeMiB: o.sizeMiB,
+        completionNsec: o.completionNsec,
+        nbdMode: o.nbdMode,
+        placement: o.placement,
+      })
     : undefined;
   if (bc) progress.plan(1); // the warm-up
   const nbdkit = new NbdkitPath(o.sizeMiB);
@@ -118,6 +124,9 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
       notes.push(`warm-up: ${WARMUP_SECONDS} s of 4k randrw qd 8 through path a before the first measurement`);
       notes.push(
         `path b: NBD served ${o.nbdMode === 'service' ? 'by the nbd-gateway service' : 'inside dispatch'} (--nbd-mode ${o.nbdMode})`,
+      );
+      notes.push(
+        `paths a, b: driver placement ${o.placement} (${o.placement === 'local' ? 'the driver runs inside dispatch' : 'batches go to the rnull and completion workers'}; --placement)`,
       );
     }
     const peerDone = new Map<string, PathResult>();
