@@ -22,7 +22,12 @@ class FakeBudget {
 function budget(depth: number) {
   const fake = new FakeBudget(depth);
   const lease = { alive: true, epoch: 7, lose: jest.fn() } as unknown as OwnerLease;
-  const tags = new TagBudget('d0', { nrHwQueues: 1, queueDepth: depth, sharedTags: false, recycle: 'on-drop' }, fake as unknown as BatchSubmitter, lease);
+  const tags = new TagBudget(
+    'd0',
+    { nrHwQueues: 1, queueDepth: depth, sharedTags: false, recycle: 'on-drop' },
+    fake as unknown as BatchSubmitter,
+    lease,
+  );
   return { fake, tags };
 }
 
