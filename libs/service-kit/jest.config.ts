@@ -1,6 +1,6 @@
-// jest project of cluster: unit tests, and integration tests against the real Redis.
+// jest project of service-kit: unit tests.
 export default {
-  displayName: 'cluster',
+  displayName: 'service-kit',
   preset: '../../jest.preset.js',
   rootDir: '.',
   testMatch: ['<rootDir>/src/**/*.spec.ts'],

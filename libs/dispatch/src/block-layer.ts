@@ -3,16 +3,10 @@
 import type { Redis } from 'ioredis';
 import { BlkStatus, ReqOp, type TagSpaceConfig } from '#blk-mq';
 import { BatchSubmitter, type KeySchema, LeasedQueue, OwnerRegistry, readTagSpace } from '#redis-mq';
-import { nowMsPrecise, QueueNames } from '../batch-clock';
-import { UnavailableError } from '../cluster-errors';
-import { TAG_SPACE_ATTRIBUTES } from '../redis-disk-lifecycle';
-import { KeyedSerial } from '../keyed-serial';
-import type { DiskDirectory } from '../disk-directory';
-import type { DiskRecord } from '../disk-record';
-import type { Telemetry } from '../service-logger';
+import { DEFAULT_OWNER_LEASE_MS, KeyedSerial, nowMsPrecise, QueueNames, type Telemetry, UnavailableError } from '#service-kit';
+import { type DiskDirectory, type DiskRecord, TAG_SPACE_ATTRIBUTES } from '#gendisk';
 import { CompletionRouter } from './completion-router';
 import { type BioResult, DiskQueue } from './disk-queue';
-import { DEFAULT_OWNER_LEASE_MS } from './owner-lease';
 import { type CheckedSubmission, checkSubmission, type WireSubmission } from './submission-check';
 
 export type { BioResult } from './disk-queue';

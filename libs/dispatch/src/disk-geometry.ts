@@ -2,7 +2,7 @@
 // limits and geometry, as its engine and the submission check see them.
 import { type DiskGeometry, queueLimits, type QueueLimits } from '#blk-mq';
 import { capacitySectors } from '#rnull';
-import type { DiskRecord } from '../disk-record';
+import type { DiskRecord } from '#gendisk';
 
 /** The queue limits of a disk's attributes (null_blk's `null_config_discard` etc.). */
 export function limitsOf(record: DiskRecord): QueueLimits {

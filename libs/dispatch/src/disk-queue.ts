@@ -3,10 +3,9 @@
 // `RemoteDriver`, under this instance's owner lease for the disk (DESIGN §2, §3).
 import { BlkStatus, Engine, formatToken, OpResult, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
 import type { BatchSubmitter, OwnerRegistry } from '#redis-mq';
-import type { DiskRecord } from '../disk-record';
-import type { Telemetry } from '../service-logger';
+import { OwnerLease, type Telemetry } from '#service-kit';
+import type { DiskRecord } from '#gendisk';
 import { geometryOf } from './disk-geometry';
-import { OwnerLease } from './owner-lease';
 import { RemoteDriver } from './remote-driver';
 import { MAX_SUBMISSION_BYTES, type CheckedSubmission } from './submission-check';
 

@@ -4,8 +4,7 @@
 // records on the owner's completion list (`CompletionRouter`), not through this object.
 import { BlkStatus, type Hctx, type Operations, type Request, ReqOp, type TagSpaceConfig } from '#blk-mq';
 import { type BatchSubmitter, encodeBatch, OwnerGoneError, type RequestRecord } from '#redis-mq';
-import { nowMsPrecise } from '../batch-clock';
-import type { OwnerLease } from './owner-lease';
+import { nowMsPrecise, type OwnerLease } from '#service-kit';
 
 /** Freed tags wait this long for a batch to carry them back to the budget, ms. */
 export const RELEASE_DELAY_MS = 20;

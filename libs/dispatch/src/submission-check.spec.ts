@@ -2,9 +2,8 @@
 import { status as GrpcCode } from '@grpc/grpc-js';
 import { ReqFlag, ReqOp } from '#blk-mq';
 import { applyAttributes, DEFAULT_ATTRIBUTES, type DiskAttributes } from '#rnull';
-import { ClusterError, DiskNotFoundError, InvalidArgumentError, OutOfRangeError, UnavailableError } from '../cluster-errors';
-import type { DiskRecord } from '../disk-record';
-import { grpcStatusOf } from '../grpc-status';
+import { ClusterError, DiskNotFoundError, grpcStatusOf, InvalidArgumentError, OutOfRangeError, UnavailableError } from '#service-kit';
+import type { DiskRecord } from '#gendisk';
 import { checkSubmission, MAX_SUBMISSION_BYTES, WIRE_OP, type WireSubmission } from './submission-check';
 
 /** A powered 64 MiB disk (131072 sectors) unless `changes` say otherwise. */

@@ -4,8 +4,8 @@
 // adds the wire's checks and turns a refusal's `kind` into the gRPC error.
 import { checkSubmission as checkBlkSubmission, ReqFlag, ReqOp } from '#blk-mq';
 import { Op } from '#proto/grpc/blk/v1/block_device';
-import { DiskNotFoundError, InvalidArgumentError, OutOfRangeError, UnavailableError } from '../cluster-errors';
-import type { DiskRecord } from '../disk-record';
+import { DiskNotFoundError, InvalidArgumentError, OutOfRangeError, UnavailableError } from '#service-kit';
+import type { DiskRecord } from '#gendisk';
 import { geometryOf } from './disk-geometry';
 
 /** Largest READ or WRITE submission in bytes: bigger IO must be split by the client (16 MiB). */

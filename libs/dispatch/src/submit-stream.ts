@@ -2,7 +2,7 @@
 // tagged completions out in batches (CQ), with backpressure both ways.
 import type * as grpc from '@grpc/grpc-js';
 import { BlkStatus } from '#blk-mq';
-import { grpcStatusOf } from '../grpc-status';
+import { grpcStatusOf } from '#service-kit';
 import type { BlockLayer } from './block-layer';
 import type { WireSubmission } from './submission-check';
 

@@ -2,7 +2,7 @@
 // ack to its handler (or acks what the handler drops), and a batch taken by a worker that
 // stopped without acking (a crash) is delivered to another worker after the lease.
 import { LeasedQueue } from '#redis-mq';
-import { RedisTestEnv } from '../../../redis-mq/src/testing/redis-test-env';
+import { RedisTestEnv } from '../../redis-mq/src/testing/redis-test-env';
 import { BatchWorker } from './batch-worker';
 
 const env = new RedisTestEnv('batch-worker');

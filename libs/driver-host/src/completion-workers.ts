@@ -2,12 +2,11 @@
 // completion paths: per powered disk, workers of its softirq and timer batch queues that
 // end requests through the driver's `complete` and send the ends to their owner.
 import { CodecError, decodeEnds, type Lease } from '#redis-mq';
-import type { Telemetry } from '../service-logger';
+import { PreciseTimer, type Telemetry } from '#service-kit';
 import { BatchWorker, type LeaseOutcome } from './batch-worker';
 import type { DiskDrivers } from './disk-drivers';
 import type { DriverHost } from './driver-host';
 import { DiskWorkers } from './disk-workers';
-import { PreciseTimer } from './precise-timer';
 
 /** Timer batches wait inside the worker: this many may wait at once per disk, at least. */
 const TIMER_CONCURRENCY = 256;

@@ -25,9 +25,8 @@ import {
   type MessageHeader,
 } from '#redis-mq';
 import type { DiskAttributes } from '#rnull';
-import type { DiskRecord } from '../disk-record';
-import { nowMsPrecise } from '../batch-clock';
-import type { Telemetry } from '../service-logger';
+import { nowMsPrecise, type Telemetry } from '#service-kit';
+import type { DiskRecord } from '#gendisk';
 import { JournalTable } from './journal-table';
 
 /** What a driver's data path needs to fence its page ops: the batch's lease and owner. */

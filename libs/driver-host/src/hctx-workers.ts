@@ -5,7 +5,7 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CodecError, type KeySchema, type Lease } from '#redis-mq';
-import { QueueNames } from '../batch-clock';
+import { QueueNames } from '#service-kit';
 import { BatchWorker, type LeaseOutcome } from './batch-worker';
 import type { DiskDrivers, RequeueJob } from './disk-drivers';
 import type { DriverHost } from './driver-host';

@@ -1,6 +1,6 @@
 // Disk names, and the conversions of a disk record to and from the wire.
 import { applyAttributes, DEFAULT_ATTRIBUTES, IrqMode } from '#rnull';
-import { InvalidArgumentError } from './cluster-errors';
+import { InvalidArgumentError } from '#service-kit';
 import { attributesFromWire, checkDiskName, type DiskRecord, diskToWire } from './disk-record';
 
 function refusal(fn: () => unknown): InvalidArgumentError {

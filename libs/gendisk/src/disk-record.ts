@@ -2,7 +2,7 @@
 // power and index, plus its conversions to and from the wire's `blk.v1.Disk`.
 import { ConfigError, checkDiskName as checkBlkDiskName } from '#blk-mq';
 import { capacitySectors, DEFAULT_ATTRIBUTES, type DiskAttributes } from '#rnull';
-import { InvalidArgumentError } from './cluster-errors';
+import { InvalidArgumentError } from '#service-kit';
 
 export interface DiskRecord {
   readonly name: string;

@@ -3,9 +3,8 @@
 import type { Redis } from 'ioredis';
 import type { KeySchema } from '#redis-mq';
 import { applyAttributes, DEFAULT_ATTRIBUTES, type DiskAttributes } from '#rnull';
-import { DiskBusyError, DiskExistsError, DiskNotFoundError } from './cluster-errors';
+import { DiskBusyError, DiskExistsError, DiskNotFoundError, KeyedSerial } from '#service-kit';
 import { checkDiskName, type DiskRecord } from './disk-record';
-import { KeyedSerial } from './keyed-serial';
 
 /** A change to a disk, published on `keys.diskEvents()` after it is stored. */
 export interface DiskEvent {

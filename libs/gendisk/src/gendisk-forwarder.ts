@@ -2,7 +2,7 @@
 // service, so a client needs one address. Messages keep proto-loader's form on both hops.
 import * as grpc from '@grpc/grpc-js';
 import { loadBlkPackageDefinition } from '#proto';
-import { UnavailableError, ClusterError } from './cluster-errors';
+import { ClusterError, UnavailableError } from '#service-kit';
 
 type UnaryFn = (req: unknown, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
 

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { TagSpaceConfig } from '#blk-mq';
 import { destroyDisk, type KeySchema, layOutTagSpace, TableBusyError } from '#redis-mq';
 import type { DiskAttributes } from '#rnull';
-import { DiskBusyError } from './cluster-errors';
+import { DiskBusyError } from '#service-kit';
 import type { DiskLifecycle } from './disk-registry';
 import type { DiskRecord } from './disk-record';
 

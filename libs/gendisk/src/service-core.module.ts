@@ -5,12 +5,18 @@ import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown 
 import type { Redis } from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
 import { KeySchema } from '#redis-mq';
-import { BlockMetrics } from './block-metrics';
+import {
+  blockingConnection,
+  BlockMetrics,
+  commandConnection,
+  HealthChecks,
+  HealthModule,
+  MetricsRegistry,
+  readServiceEnv,
+  type ServiceEnv,
+  serviceLogger,
+} from '#service-kit';
 import { DiskDirectory } from './disk-directory';
-import { HealthChecks, HealthModule, MetricsRegistry } from './health';
-import { blockingConnection, commandConnection } from './redis-connection';
-import { readServiceEnv, type ServiceEnv } from './service-env';
-import { serviceLogger } from './service-logger';
 
 /** Injection tokens of the shared providers. */
 export const SERVICE_ENV = 'SERVICE_ENV';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { BlkStatus } from '#blk-mq';
 import { encodeEnds, MessageKind, OwnerRegistry } from '#redis-mq';
-import { WIRE_OP } from './dispatch/submission-check';
+import { WIRE_OP } from '#dispatch';
 import { HotPathHarness } from './testing/hot-path-harness';
 
 const { READ, WRITE, WRITE_ZEROES } = WIRE_OP;

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { BlkStatus, ReqOp } from '#blk-mq';
 import { BlockMetrics, LATENCY_BUCKETS_SECONDS, opLabel, statusLabel } from './block-metrics';
-import { PreciseTimer } from './driver/precise-timer';
+import { PreciseTimer } from './precise-timer';
 
 describe('BlockMetrics', () => {
   it('registers every rnull_ metric once per registry', async () => {

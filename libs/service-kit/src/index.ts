@@ -1,5 +1,7 @@
-// Service plumbing shared by every process of the cluster: environment, Redis
-// connections, health and metrics, errors and their gRPC statuses, the disk registry.
+// The service kit: the plumbing every process of the cluster shares. Environment, Redis
+// connections, health and metrics, logging, errors and their gRPC statuses, bootstrap;
+// the clocks (batch clock, PreciseTimer) and per-key serialization; the owner lease,
+// whose default is part of the environment.
 export * from './service-env';
 export * from './redis-connection';
 export * from './cluster-errors';
@@ -8,30 +10,7 @@ export * from './health';
 export * from './block-metrics';
 export * from './service-logger';
 export * from './bootstrap';
-export * from './disk-record';
-export * from './disk-registry';
-export * from './disk-directory';
-export * from './redis-disk-lifecycle';
 export * from './batch-clock';
-export * from './gendisk-forwarder';
-export * from './dispatch/submission-check';
-export * from './dispatch/owner-lease';
-export * from './dispatch/remote-driver';
-export * from './dispatch/disk-queue';
-export * from './dispatch/completion-router';
-export * from './dispatch/block-layer';
-export * from './dispatch/submit-stream';
-export * from './driver/journal-table';
-export * from './driver/fenced-backing';
-export * from './driver/batch-worker';
-export * from './driver/driver-host';
-export * from './driver/precise-timer';
-export * from './driver/job-options';
-export * from './driver/disk-drivers';
-export * from './driver/hctx-workers';
-export * from './driver/completion-workers';
-export * from './service-core.module';
 export * from './keyed-serial';
-export * from './nbd/nbd-env';
-export * from './nbd/nbd-front-end';
-export * from './nbd/block-layer-backend';
+export * from './precise-timer';
+export * from './owner-lease';

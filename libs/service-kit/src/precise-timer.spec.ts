@@ -1,6 +1,6 @@
 // PreciseTimer on real time: due order, never early, lateness recorded. Delays are small
 // and upper bounds loose, so a loaded machine makes it late, never red.
-import { nowMsPrecise } from '../batch-clock';
+import { nowMsPrecise } from './batch-clock';
 import { PreciseTimer } from './precise-timer';
 
 /** Far more than any sane lateness; catches only a timer that waits for the wrong thing. */

@@ -1,7 +1,7 @@
 // Mirrors an hrtimer: fires at an absolute time with sub-millisecond precision, which
 // Node's millisecond timers (and BullMQ's millisecond delays) cannot give alone.
-import type { BlockMetrics } from '../block-metrics';
-import { nowMsPrecise } from '../batch-clock';
+import type { BlockMetrics } from './block-metrics';
+import { nowMsPrecise } from './batch-clock';
 
 /** Below this much time left, the timer polls with setImmediate instead of setTimeout. */
 const SPIN_MS = 1.5;

@@ -13,11 +13,10 @@ import {
 } from '#nbd';
 import type { Op } from '#proto/grpc/blk/v1/block_device';
 import { capacitySectors } from '#rnull';
-import type { DiskDirectory } from '../disk-directory';
-import type { DiskRecord } from '../disk-record';
-import type { BlockLayer } from '../dispatch/block-layer';
-import { MAX_SUBMISSION_BYTES, WIRE_OP } from '../dispatch/submission-check';
-import { grpcStatusOf } from '../grpc-status';
+import { grpcStatusOf } from '#service-kit';
+import type { DiskDirectory, DiskRecord } from '#gendisk';
+import type { BlockLayer } from '../block-layer';
+import { MAX_SUBMISSION_BYTES, WIRE_OP } from '../submission-check';
 
 /** The wire op (`blk.v1.Op`, WIRE_OP) of an NBD block command: both NBD backends use it. */
 export const WIRE_OP_OF: Readonly<Record<BlockCommand['op'], Op>> = {

@@ -1,4 +1,4 @@
-import { DEFAULT_PORTS } from '../service-env';
+import { DEFAULT_PORTS } from '#service-kit';
 import { readNbdEnv } from './nbd-env';
 
 describe('readNbdEnv', () => {

@@ -1,6 +1,6 @@
 // The NBD front end's settings, beside the variables every service reads (service-env):
 // for the nbd-gateway service, and for dispatch when it serves NBD itself (NBD_IN_DISPATCH).
-import { DEFAULT_PORTS } from '../service-env';
+import { DEFAULT_PORTS } from '#service-kit';
 
 export interface NbdEnv {
   /** `NBD_IN_DISPATCH=1`: dispatch serves NBD in its own process (read by dispatch only). */

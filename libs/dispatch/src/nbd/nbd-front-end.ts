@@ -2,7 +2,7 @@
 // NBD_IN_DISPATCH=1): an NbdServer over a backend, with its metrics and log lines.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { commandName, NbdErrno, type NbdBackend, NbdServer } from '#nbd';
-import type { Logger } from '../service-logger';
+import type { Logger } from '#service-kit';
 import type { NbdEnv } from './nbd-env';
 
 /** The errno's name for a metric label (`ok`, `EINVAL`, …). */

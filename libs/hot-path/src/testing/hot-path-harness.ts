@@ -6,16 +6,10 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { KeySchema, unlinkMatching } from '#redis-mq';
 import { type Backing, type DiskAttributes, RnullDriver } from '#rnull';
-import { DiskDirectory } from '../disk-directory';
-import type { DiskRecord } from '../disk-record';
-import { DiskRegistry } from '../disk-registry';
-import { BlockLayer, type BioResult } from '../dispatch/block-layer';
-import type { WireSubmission } from '../dispatch/submission-check';
-import { CompletionWorkers } from '../driver/completion-workers';
-import { DiskDrivers } from '../driver/disk-drivers';
-import { HctxWorkers } from '../driver/hctx-workers';
-import { blockingConnection, commandConnection } from '../redis-connection';
-import { RedisDiskLifecycle } from '../redis-disk-lifecycle';
+import { blockingConnection, commandConnection } from '#service-kit';
+import { DiskDirectory, type DiskRecord, DiskRegistry, RedisDiskLifecycle } from '#gendisk';
+import { type BioResult, BlockLayer, type WireSubmission } from '#dispatch';
+import { CompletionWorkers, DiskDrivers, HctxWorkers } from '#driver-host';
 
 export interface HotPathOptions {
   readonly redisUrl?: string;
