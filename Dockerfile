@@ -26,7 +26,7 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-# package.json also carries the "imports" map (#cluster, #proto/* … → dist/…).
+# package.json also carries the "imports" map (#dispatch, #proto/* … → dist/…).
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist

@@ -2,13 +2,23 @@
 // tsconfig program is built and `npm run lint` stays fast) and Nx's module-boundary rule,
 // which makes the import graph follow the layering:
 //
-//   blk-mq  <-  nbd, redis-mq, rnull  <-  cluster  <-  services
-//   proto   <-  cluster, services, tools, tests
+//   blk-mq  <-  nbd, redis-mq, rnull  <-  the cluster libs  <-  services
+//   proto   <-  the cluster libs, services, tools, tests
 //   tools and tests may use any lib and each other, never a service.
 //
-// A project's layer is the `tags` entry of its project.json. Imports between projects go
-// through the package.json "imports" aliases (#blk-mq, #cluster, ...), which Nx resolves
-// into the project graph (`npx nx graph --file=/tmp/g.json` shows the edges).
+// The cluster libs, one per role (DESIGN §7):
+//
+//   service-kit  <-  gendisk  <-  dispatch      (+ nbd: its NBD front end)
+//                             <-  driver-host
+//
+// service-kit (env, Redis, errors, health, metrics, clocks) uses no other role; gendisk
+// (the disk registry, and ServiceCoreModule, which provides its directory) only the kit;
+// dispatch and the driver host never import each other: they meet in Redis only.
+// libs/hot-path (test only) runs both in one process, so it sits above them.
+//
+// A project's layer and role are the `tags` of its project.json. Imports between projects
+// go through the package.json "imports" aliases (#blk-mq, #dispatch, ...), which Nx
+// resolves into the project graph (`npx nx graph --file=/tmp/g.json` shows the edges).
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import nx from '@nx/eslint-plugin';
@@ -26,6 +36,14 @@ const layers = {
   test: 'layer:test',
 };
 
+// The roles within layer:cluster, one lib each.
+const roles = {
+  serviceKit: 'scope:service-kit',
+  gendisk: 'scope:gendisk',
+  dispatch: 'scope:dispatch',
+  driverHost: 'scope:driver-host',
+};
+
 const depConstraints = [
   // blk-mq is the bottom: it depends on nothing of ours.
   { sourceTag: 'scope:blk-mq', onlyDependOnLibsWithTags: [] },
@@ -37,14 +55,32 @@ const depConstraints = [
   // redis-mq and the rnull driver sit on blk-mq alone (rnull: not redis-mq, not cluster).
   { sourceTag: layers.redis, onlyDependOnLibsWithTags: ['scope:blk-mq'] },
   { sourceTag: layers.driver, onlyDependOnLibsWithTags: ['scope:blk-mq'] },
-  // cluster wires the libs below it together.
-  { sourceTag: layers.cluster, onlyDependOnLibsWithTags: [layers.core, layers.redis, layers.driver] },
-  // services: cluster and everything below it; never another service.
+  // The cluster libs wire the libs below them together; within the layer, by role:
+  { sourceTag: layers.cluster, onlyDependOnLibsWithTags: [layers.core, layers.redis, layers.driver, layers.cluster] },
+  // service kit: the bottom of the cluster layer (no other role, no NBD).
+  { sourceTag: roles.serviceKit, onlyDependOnLibsWithTags: ['scope:blk-mq', 'scope:proto', layers.redis, layers.driver] },
+  // gendisk: the registry and its directory, on the kit.
+  {
+    sourceTag: roles.gendisk,
+    onlyDependOnLibsWithTags: [roles.serviceKit, 'scope:blk-mq', 'scope:proto', layers.redis, layers.driver],
+  },
+  // dispatch (the block layer, the submit stream, the NBD front end): never the driver host.
+  {
+    sourceTag: roles.dispatch,
+    onlyDependOnLibsWithTags: [roles.serviceKit, roles.gendisk, 'scope:blk-mq', 'scope:proto', 'scope:nbd', layers.redis, layers.driver],
+  },
+  // driver host (hosted drivers, hctx and completion workers): never dispatch, no gRPC.
+  {
+    sourceTag: roles.driverHost,
+    onlyDependOnLibsWithTags: [roles.serviceKit, roles.gendisk, 'scope:blk-mq', layers.redis, layers.driver],
+  },
+  // services: any cluster lib and everything below it; never another service.
   {
     sourceTag: layers.service,
     onlyDependOnLibsWithTags: [layers.core, layers.redis, layers.driver, layers.cluster],
   },
-  // tools and tests: anything but services (services are run as processes, not imported).
+  // tools and tests (libs/hot-path among them): anything but services (services are run as
+  // processes, not imported).
   {
     sourceTag: layers.tool,
     onlyDependOnLibsWithTags: [layers.core, layers.redis, layers.driver, layers.cluster, layers.tool],

@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { DEFAULT_PORTS, SERVICE_ENV_VARIABLES } from '#cluster';
+import { DEFAULT_PORTS, SERVICE_ENV_VARIABLES } from '#service-kit';
+import { NBD_ENV_VARIABLES } from '#dispatch';
 import { luaDir } from '#redis-mq';
-import { NBD_ENV_VARIABLES } from '#cluster';
 
 const ROOT = path.resolve(__dirname, '..');
 const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), 'utf8');

@@ -1,7 +1,7 @@
 // The whole cluster on one machine, as `npm start` runs it and the end-to-end tests use
 // it: Redis, then gendisk, completion, rnull, dispatch and (optionally) the NBD gateway as
 // their own processes.
-import { DEFAULT_PORTS } from '#cluster';
+import { DEFAULT_PORTS } from '#service-kit';
 import { findOrStartRedis, freePort, type RedisHandle } from './private-redis';
 import { ServiceProcess, waitHealthy, type ReadyLine } from './service-process';
 

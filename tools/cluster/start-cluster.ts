@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { GenDiskClient, type Disk } from '#proto/grpc/blk/v1/gen_disk';
 import { Cluster } from './cluster';
-import { DRIVER_PLACEMENTS, type DriverPlacementName } from '#cluster';
+import { DRIVER_PLACEMENTS, type DriverPlacementName } from '#service-kit';
 
 const DEFAULT_DISK = 'rnullb0';
 

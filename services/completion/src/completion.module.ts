@@ -1,18 +1,9 @@
 // completion: the softirq and timer completion service.
 import { Inject, Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import {
-  BlockMetrics,
-  CompletionWorkers,
-  DiskDirectory,
-  DiskDrivers,
-  type Logger,
-  REDIS,
-  SERVICE_ENV,
-  SERVICE_LOG,
-  ServiceCoreModule,
-  type ServiceEnv,
-} from '#cluster';
+import { BlockMetrics, type Logger, type ServiceEnv } from '#service-kit';
+import { DiskDirectory, REDIS, SERVICE_ENV, SERVICE_LOG, ServiceCoreModule } from '#gendisk';
+import { CompletionWorkers, DiskDrivers } from '#driver-host';
 import { KeySchema } from '#redis-mq';
 import { rnullDriverFactory } from '#rnull';
 

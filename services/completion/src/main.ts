@@ -1,5 +1,5 @@
 // Entry point of the completion service.
-import { bootstrapService, readServiceEnv } from '#cluster';
+import { bootstrapService, readServiceEnv } from '#service-kit';
 import { CompletionModule } from './completion.module';
 
 void bootstrapService({ env: readServiceEnv('completion'), module: CompletionModule }).catch((err) => {

@@ -1,9 +1,10 @@
 // The BlockDevice gRPC API: unary Submit and the tagged SubmitStream. Thin: the block
-// layer lives in libs/cluster/src/dispatch.
+// layer lives in libs/dispatch.
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall, RpcException } from '@nestjs/microservices';
 import type * as grpc from '@grpc/grpc-js';
-import { BlockLayer, grpcStatusOf, SubmitStream, type StreamSubmission } from '#cluster';
+import { grpcStatusOf } from '#service-kit';
+import { BlockLayer, type StreamSubmission, SubmitStream } from '#dispatch';
 import type { Completion, Submission } from '#proto/nest/blk/v1/block_device';
 
 /**

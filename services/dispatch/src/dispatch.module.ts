@@ -1,23 +1,9 @@
 // dispatch: the blk-mq core service (tags, plug, hctx queues, timeouts) and the client API.
 import { Inject, Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import {
-  BlockLayer,
-  BlockLayerBackend,
-  BlockMetrics,
-  DiskDirectory,
-  GenDiskForwarder,
-  type Logger,
-  MetricsRegistry,
-  NbdFrontEnd,
-  readNbdEnv,
-  REDIS,
-  REDIS_BLOCKING,
-  SERVICE_ENV,
-  SERVICE_LOG,
-  ServiceCoreModule,
-  type ServiceEnv,
-} from '#cluster';
+import { BlockMetrics, type Logger, MetricsRegistry, type ServiceEnv } from '#service-kit';
+import { DiskDirectory, GenDiskForwarder, REDIS, REDIS_BLOCKING, SERVICE_ENV, SERVICE_LOG, ServiceCoreModule } from '#gendisk';
+import { BlockLayer, BlockLayerBackend, NbdFrontEnd, readNbdEnv } from '#dispatch';
 import { KeySchema } from '#redis-mq';
 import { rnullDriverFactory } from '#rnull';
 import { BlockDeviceController } from './block-device.controller';

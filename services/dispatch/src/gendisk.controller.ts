@@ -1,7 +1,8 @@
 // GenDisk on dispatch's address: forwarded to the gendisk service.
 import { Controller } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
-import { GenDiskForwarder, grpcStatusOf } from '#cluster';
+import { grpcStatusOf } from '#service-kit';
+import { GenDiskForwarder } from '#gendisk';
 import {
   type ConfigureDiskRequest,
   type CreateDiskRequest,

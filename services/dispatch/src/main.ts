@@ -1,5 +1,5 @@
 // Entry point of the dispatch service.
-import { bootstrapService, readServiceEnv } from '#cluster';
+import { bootstrapService, readServiceEnv } from '#service-kit';
 import { DispatchModule } from './dispatch.module';
 
 void bootstrapService({

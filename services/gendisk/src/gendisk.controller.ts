@@ -1,8 +1,9 @@
 // The GenDisk gRPC API: null_blk's configfs over the wire. Thin: validation and state
-// live in DiskRegistry (libs/cluster).
+// live in DiskRegistry (libs/gendisk).
 import { Controller } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
-import { attributesFromWire, DiskRegistry, diskToWire, grpcStatusOf } from '#cluster';
+import { grpcStatusOf } from '#service-kit';
+import { attributesFromWire, DiskRegistry, diskToWire } from '#gendisk';
 import { features } from '#rnull';
 import {
   type ConfigureDiskRequest,

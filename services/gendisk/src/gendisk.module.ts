@@ -1,7 +1,7 @@
 // gendisk: the disk registry service (null_blk configfs, add_disk / del_gendisk).
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { DiskRegistry, REDIS, RedisDiskLifecycle, ServiceCoreModule } from '#cluster';
+import { DiskRegistry, REDIS, RedisDiskLifecycle, ServiceCoreModule } from '#gendisk';
 import { KeySchema } from '#redis-mq';
 import { GenDiskController } from './gendisk.controller';
 

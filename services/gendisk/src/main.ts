@@ -1,5 +1,5 @@
 // Entry point of the gendisk service.
-import { bootstrapService, readServiceEnv } from '#cluster';
+import { bootstrapService, readServiceEnv } from '#service-kit';
 import { GenDiskModule } from './gendisk.module';
 
 void bootstrapService({ env: readServiceEnv('gendisk'), module: GenDiskModule, grpc: true }).catch((err) => {

@@ -1,7 +1,7 @@
 // The cluster as an NBD backend: every powered disk is an export (listed through dispatch's
 // GenDisk API) and every connection's IO is a SubmitStream to dispatch, like any client.
 import * as grpc from '@grpc/grpc-js';
-import { MAX_SUBMISSION_BYTES } from '#cluster';
+import { MAX_SUBMISSION_BYTES } from '#dispatch';
 import { exportOf, type BlockSession, type NbdBackend, type NbdExport } from '#nbd';
 import { BlockDeviceClient } from '#proto/grpc/blk/v1/block_device';
 import { type Disk, GenDiskClient, type ListDisksResponse } from '#proto/grpc/blk/v1/gen_disk';

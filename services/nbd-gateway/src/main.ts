@@ -1,5 +1,5 @@
 // Entry point of the NBD gateway service.
-import { bootstrapService, readServiceEnv } from '#cluster';
+import { bootstrapService, readServiceEnv } from '#service-kit';
 import { NbdGatewayModule } from './nbd-gateway.module';
 
 void bootstrapService({

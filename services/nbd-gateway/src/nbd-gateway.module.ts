@@ -2,7 +2,8 @@
 // listing and every IO goes through dispatch's public gRPC API.
 import { Inject, Module, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { HealthChecks, HealthModule, MetricsRegistry, NbdFrontEnd, type NbdEnv, readNbdEnv, readServiceEnv, serviceLogger } from '#cluster';
+import { HealthChecks, HealthModule, MetricsRegistry, readServiceEnv, serviceLogger } from '#service-kit';
+import { type NbdEnv, NbdFrontEnd, readNbdEnv } from '#dispatch';
 import { ClusterBackend } from './cluster-backend';
 
 const SERVICE = 'nbd-gateway';

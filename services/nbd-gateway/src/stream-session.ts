@@ -1,7 +1,7 @@
 // The IO of one NBD connection as a blk.v1.BlockDevice/SubmitStream to dispatch: commands
 // become tagged submissions, batched per event-loop turn; completions come back by tag.
 import type { ClientDuplexStream } from '@grpc/grpc-js';
-import { WIRE_OP_OF } from '#cluster';
+import { WIRE_OP_OF } from '#dispatch';
 import { nbdErrnoOf, NbdErrno, type BlockCommand, type BlockResult, type BlockSession } from '#nbd';
 import { type BlockDeviceClient, type CompletionBatch, Flag, Op, type Submission, type SubmitBatch } from '#proto/grpc/blk/v1/block_device';
 

@@ -1,5 +1,5 @@
 // Entry point of the rnull driver service.
-import { bootstrapService, readServiceEnv } from '#cluster';
+import { bootstrapService, readServiceEnv } from '#service-kit';
 import { RnullModule } from './rnull.module';
 
 void bootstrapService({ env: readServiceEnv('rnull'), module: RnullModule }).catch((err) => {

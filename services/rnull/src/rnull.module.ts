@@ -1,19 +1,9 @@
 // rnull: the null block driver service — hctx queue workers running RnullDriver.
 import { Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import {
-  BlockMetrics,
-  DiskDirectory,
-  DiskDrivers,
-  HctxWorkers,
-  type Logger,
-  REDIS,
-  REDIS_BLOCKING,
-  SERVICE_ENV,
-  SERVICE_LOG,
-  ServiceCoreModule,
-  type ServiceEnv,
-} from '#cluster';
+import { BlockMetrics, type Logger, type ServiceEnv } from '#service-kit';
+import { DiskDirectory, REDIS, REDIS_BLOCKING, SERVICE_ENV, SERVICE_LOG, ServiceCoreModule } from '#gendisk';
+import { DiskDrivers, HctxWorkers } from '#driver-host';
 import { KeySchema } from '#redis-mq';
 import { rnullDriverFactory } from '#rnull';
 

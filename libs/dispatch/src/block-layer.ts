@@ -1,0 +1,228 @@
+// Mirrors the blk-mq core of one dispatch instance: a request queue per powered disk,
+// following the disk registry, with `submit` as `submit_bio` for the client APIs.
+import type { Redis } from 'ioredis';
+import { BlkStatus, ReqOp, type TagSpaceConfig } from '#blk-mq';
+import { BatchSubmitter, FencedPages, type KeySchema, LeasedQueue, OwnerRegistry, readTagSpace } from '#redis-mq';
+import { DEFAULT_OWNER_LEASE_MS, KeyedSerial, nowMsPrecise, QueueNames, type Telemetry, UnavailableError } from '#service-kit';
+import { type DiskDirectory, type DiskRecord, type DriverFactory, TAG_SPACE_ATTRIBUTES } from '#gendisk';
+import { CompletionRouter } from './completion-router';
+import { type BioResult, DiskQueue, type DriverPlacement } from './disk-queue';
+import { type CheckedSubmission, checkSubmission, type WireSubmission } from './submission-check';
+
+export type { BioResult } from './disk-queue';
+
+/** How long `stop` waits for queues that still hold requests (SIGTERM drained before), ms. */
+const STOP_WAIT_MS = 1000;
+
+export interface BlockLayerOptions {
+  /** How often each engine scans for timed-out requests, ms. */
+  readonly timeoutScanMs: number;
+  /** The owner lease (`OWNER_LEASE_MS`), ms. */
+  readonly ownerLeaseMs?: number;
+  /**
+   * `DRIVER_PLACEMENT=local`: the driver this factory makes runs in this process, on the
+   * shared page store; without it, batches go to the worker processes (remote placement).
+   */
+  readonly localDriver?: DriverFactory;
+}
+
+/**
+ * Invariants:
+ *   - A disk has a DiskQueue here from its first power-on until it is deleted, an attribute
+ *     its engine is built from changes (the tag space only when idle: gendisk refuses
+ *     otherwise), or its owner lease is lost: powering off refuses
+ *     new IO (submission check) while requests in flight still end through the same queue.
+ *   - A queue that is replaced while it holds requests stays reachable (predecessor, or
+ *     retired) until they ended, so their end records still find it.
+ *   - `submit` either throws (the submission never entered the block layer: bad input,
+ *     unknown or powered-off disk) or resolves once, after every request of it ended.
+ */
+export class BlockLayer {
+  private readonly queues = new Map<string, DiskQueue>();
+  /** Queues whose lease was lost, until their requests ended. */
+  private readonly retired = new Set<DiskQueue>();
+  private readonly opening = new KeyedSerial();
+  private readonly router: CompletionRouter;
+  private readonly submitter: BatchSubmitter;
+  private readonly owners: OwnerRegistry;
+  private readonly placement: DriverPlacement;
+  private nextCpu = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    blocking: Redis,
+    private readonly keys: KeySchema,
+    private readonly directory: DiskDirectory,
+    private readonly opts: BlockLayerOptions,
+    private readonly tel: Telemetry = {},
+  ) {
+    this.submitter = new BatchSubmitter(redis, keys);
+    this.owners = new OwnerRegistry(redis, keys);
+    this.placement = opts.localDriver
+      ? { kind: 'local', factory: opts.localDriver, pages: new FencedPages(redis, keys) }
+      : { kind: 'remote' };
+    this.router = new CompletionRouter(
+      blocking,
+      keys,
+      () => this.everyQueue(),
+      (err) => tel.log?.warn({ err: (err as Error).message }, 'malformed end message dropped'),
+      (q, sentAtMs) => tel.metrics?.recycleLag.observe({ disk: q.name }, Math.max(0, nowMsPrecise() - sentAtMs) / 1000),
+    );
+    tel.metrics?.watchTags(() =>
+      [...this.queues.values()].flatMap((q) => q.tagsInUse().map((value, hctx) => ({ labels: { disk: q.name, hctx }, value }))),
+    );
+    tel.metrics?.watchInFlight(() => [...this.queues.values()].map((q) => ({ labels: { disk: q.name }, value: q.inFlight })));
+    tel.metrics?.watchQueues(() =>
+      [...this.queues.values()].flatMap((q) =>
+        Array.from({ length: q.nrHwQueues }, (_, h) => new LeasedQueue(redis, QueueNames.hctx(q.name, h), keys.hctxQueue(q.name, h))),
+      ),
+    );
+  }
+
+  async start(): Promise<void> {
+    this.directory.on('change', (name, record) => void this.follow(name, record));
+    await Promise.all(this.directory.all().map((r) => this.follow(r.name, r)));
+    this.router.start();
+  }
+
+  /** Submissions that this instance has not answered yet. */
+  get inFlight(): number {
+    let n = 0;
+    for (const q of this.everyQueue()) n += q.inFlight;
+    return n;
+  }
+
+  /** The current queues, the predecessors and retired queues that still hold requests. */
+  private everyQueue(): DiskQueue[] {
+    const out: DiskQueue[] = [];
+    for (const q of this.queues.values()) {
+      for (let p: DiskQueue | undefined = q; p; p = p.predecessor) if (p === q || p.inFlight > 0) out.push(p);
+    }
+    for (const q of this.retired) {
+      if (q.inFlight > 0) out.push(q);
+      else this.retired.delete(q);
+    }
+    return out;
+  }
+
+  diskQueue(name: string): DiskQueue | undefined {
+    return this.queues.get(name);
+  }
+
+  /**
+   * `submit_bio`: checks `s`, then the disk's engine splits, merges, plugs and tags it on
+   * the hctx of `cpu` (round robin when undefined); resolves when it ended. `client`
+   * names the submitter for fair tag waits (a stream or connection).
+   */
+  submit(s: WireSubmission, cpu?: number, client?: number): Promise<BioResult> {
+    if (this.redis.status !== 'ready') throw new UnavailableError(`redis unavailable (${this.redis.status}); retry shortly`);
+    const known = this.directory.get(s.disk);
+    const q = this.queues.get(s.disk);
+    if (known?.power && q && !q.retired) return this.enqueue(q, checkSubmission(s, known), cpu, client);
+    return this.submitSlow(s, cpu, client);
+  }
+
+  /**
+   * The disk is unknown, off or not open here yet: the registry event may still be on its
+   * way (a client that just created or powered the disk), so read the record and wait for
+   * the queue to open before answering NOT_FOUND / UNAVAILABLE.
+   */
+  private async submitSlow(s: WireSubmission, cpu?: number, client?: number): Promise<BioResult> {
+    const record = s.disk ? await this.directory.reloadOne(s.disk) : undefined;
+    const checked = checkSubmission(s, record);
+    await this.follow(checked.disk.name, record);
+    const q = this.queues.get(checked.disk.name);
+    if (!q || q.retired) throw new UnavailableError(`disk ${JSON.stringify(s.disk)} has no tag space here yet; retry shortly`);
+    return this.enqueue(q, checked, cpu, client);
+  }
+
+  private enqueue(q: DiskQueue, checked: CheckedSubmission, cpu?: number, client?: number): Promise<BioResult> {
+    if (checked.op === ReqOp.DISCARD && !checked.disk.attributes.discard) {
+      return Promise.resolve({ status: BlkStatus.NOTSUPP, message: 'discard: not enabled on this disk (discard=0)', latencyNs: 0n });
+    }
+    const c = cpu ?? this.nextCpu++;
+    return q.submit(checked, c, client ?? c);
+  }
+
+  /** Opens, reshapes or closes the disk's queue after a registry change. */
+  private async follow(name: string, record: DiskRecord | undefined): Promise<void> {
+    // A failure (Redis away) leaves the queue as it was; the next event or submission retries.
+    await this.opening
+      .run(name, () => this.reconcile(name, record))
+      .catch((err) =>
+        this.tel.log?.warn(
+          { disk: name, err: (err as Error).message },
+          'opening the disk queue failed; retried with the next event or submission',
+        ),
+      );
+  }
+
+  private async reconcile(name: string, record: DiskRecord | undefined): Promise<void> {
+    const current = this.queues.get(name);
+    const want = record;
+    if (current && !current.retired && want && sameEngine(current.record, want)) {
+      // Attribute change that leaves the tag space and the queue limits alone: keep the queue.
+      current.record = want;
+      return;
+    }
+    // A queue that still holds requests lives on as the new one's predecessor until they end.
+    const retiring = current && current.inFlight > 0 ? current : undefined;
+    if (current) {
+      this.queues.delete(name);
+      if (!retiring) await current.close();
+    }
+    if (!want) return;
+    const tagSpace: TagSpaceConfig | undefined = await readTagSpace(this.redis, this.keys, name);
+    if (!tagSpace) {
+      if (retiring) this.queues.set(name, retiring);
+      return; // Never powered on: no tag space yet.
+    }
+    const q = new DiskQueue(want, tagSpace, this.submitter, this.owners, this.queueOptions(), (lost) => this.retire(lost), this.tel);
+    await q.open();
+    q.predecessor = retiring;
+    this.queues.set(name, q);
+  }
+
+  private queueOptions() {
+    return { leaseMs: this.opts.ownerLeaseMs ?? DEFAULT_OWNER_LEASE_MS, timeoutScanMs: this.opts.timeoutScanMs, placement: this.placement };
+  }
+
+  /** A queue lost its owner lease: it answers what it held with errors; a new one opens. */
+  private retire(q: DiskQueue): void {
+    if (this.queues.get(q.name) === q) this.queues.delete(q.name);
+    this.retired.add(q);
+    void q.close();
+    void this.follow(q.name, this.directory.get(q.name));
+  }
+
+  /** Waits until no request of this instance is in flight, or `timeoutMs` passed. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    return this.inFlight === 0;
+  }
+
+  /**
+   * What a SIGKILL leaves behind, for tests of owner death (I3): the completion router and
+   * every timer stop, nothing is released, no lease is renewed, nothing held ends.
+   */
+  async abandon(): Promise<void> {
+    for (const q of this.queues.values()) q.abandon();
+    this.queues.clear();
+    await this.router.stop();
+  }
+
+  /** Closes every queue (at most `STOP_WAIT_MS` for requests still held), then the router. */
+  async stop(): Promise<void> {
+    const closing = Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.race([closing, new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
+    await this.router.stop();
+  }
+}
+
+/** Attributes the engine is built from: a change of any of them opens a new queue. */
+const ENGINE_ATTRIBUTES = [...TAG_SPACE_ATTRIBUTES, 'size', 'blocksize', 'maxSectors', 'discard', 'fua', 'timeoutMs'] as const;
+
+function sameEngine(a: DiskRecord, b: DiskRecord): boolean {
+  return ENGINE_ATTRIBUTES.every((k) => a.attributes[k] === b.attributes[k]);
+}

@@ -1,0 +1,186 @@
+// Mirrors `struct request_queue` of one disk on one dispatch instance: the blk-mq
+// `Engine` of libs/blk-mq (checks, split, merge, plug, tags, requeue, timeouts) driving a
+// `RemoteDriver` (the driver runs in worker processes) or a `LocalDriver` (it runs here),
+// under this instance's owner lease for the disk (DESIGN §2, §3).
+import { BlkStatus, Engine, formatToken, OpResult, type Operations, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
+import type { BatchSubmitter, FencedPages, OwnerRegistry } from '#redis-mq';
+import type { DiskAttributes } from '#rnull';
+import { OwnerLease, type Telemetry } from '#service-kit';
+import type { DiskRecord, DriverFactory } from '#gendisk';
+import { geometryOf } from './disk-geometry';
+import { LocalDriver } from './local-driver';
+import { OwnedBacking } from './owned-backing';
+import { RemoteDriver } from './remote-driver';
+import { TagBudget } from './tag-budget';
+import { MAX_SUBMISSION_BYTES, type CheckedSubmission } from './submission-check';
+
+export interface BioResult {
+  status: BlkStatus;
+  data?: Buffer;
+  message: string;
+  latencyNs: bigint;
+}
+
+/** Where a disk's driver runs: in worker processes (the default), or in this process. */
+export type DriverPlacement =
+  { readonly kind: 'remote' } | { readonly kind: 'local'; readonly factory: DriverFactory; readonly pages: FencedPages };
+
+/** What the queue needs of its engine's driver besides `Operations`. */
+interface OwnerDriver extends Operations<void, void> {
+  tagFreed(hctx: number, tag: number): void;
+  setAttributes?(attributes: DiskAttributes): void;
+  close(flush: boolean): Promise<void>;
+}
+
+/**
+ * Invariants:
+ *   - The engine's table is the only record of this instance's requests (I6): a request
+ *     ends once, through the engine (`endRemote`, a timeout, or a failed push) (I2).
+ *   - When the owner lease is lost every live request ends IOERR at once and the queue
+ *     takes no more IO; the block layer replaces it with a queue of a new epoch.
+ */
+export class DiskQueue {
+  readonly engine: Engine<void, void>;
+  readonly driver: OwnerDriver;
+  readonly lease: OwnerLease;
+  /** The queue this one replaced on a reshape, while it still holds requests. */
+  predecessor?: DiskQueue;
+  /** Set when the lease was lost: the block layer must open a new queue. */
+  retired = false;
+
+  private recordValue: DiskRecord;
+
+  constructor(
+    record: DiskRecord,
+    readonly tagSpace: TagSpaceConfig,
+    submitter: BatchSubmitter,
+    owners: OwnerRegistry,
+    opts: { leaseMs: number; timeoutScanMs: number; placement: DriverPlacement },
+    private readonly onRetired: (q: DiskQueue) => void,
+    private readonly tel: Telemetry = {},
+  ) {
+    this.lease = new OwnerLease(
+      owners,
+      record.name,
+      opts.leaseMs,
+      () => this.leaseLost(),
+      (epochs) => tel.log?.warn({ disk: record.name, epochs }, 'reclaimed the budget of dispatch owners whose lease expired'),
+    );
+    this.recordValue = record;
+    const onError = (err: unknown) => tel.log?.warn({ disk: record.name, err: (err as Error).message }, 'sending a batch failed');
+    const p = opts.placement;
+    this.driver =
+      p.kind === 'local'
+        ? new LocalDriver(
+            p.factory(record, new OwnedBacking(p.pages, record.name, this.lease)),
+            new TagBudget(record.name, tagSpace, submitter, this.lease, onError),
+            this.lease,
+            onError,
+          )
+        : new RemoteDriver(record.name, tagSpace, submitter, this.lease, onError);
+    const a = record.attributes;
+    this.engine = new Engine<void, void>(geometryOf(record), new TagSet({ ...tagSpace, timeoutMs: a.timeoutMs }), this.driver, {
+      maxSubmissionBytes: MAX_SUBMISSION_BYTES,
+      timeoutScanMs: opts.timeoutScanMs,
+      onTimeout: (rq) =>
+        tel.log?.warn({ token: formatToken(record.name, rq.token), timeoutMs: this.record.attributes.timeoutMs }, 'request timed out'),
+    });
+    this.engine.table.onTagFreed((hctx, tag) => this.driver.tagFreed(hctx, tag));
+  }
+
+  get record(): DiskRecord {
+    return this.recordValue;
+  }
+
+  /** An attribute change that keeps the engine: the driver takes it for its next batch. */
+  set record(record: DiskRecord) {
+    this.recordValue = record;
+    this.driver.setAttributes?.(record.attributes);
+  }
+
+  get name(): string {
+    return this.record.name;
+  }
+
+  get nrHwQueues(): number {
+    return this.tagSpace.nrHwQueues;
+  }
+
+  /** Registers the owner epoch; the queue takes IO only after this resolved. */
+  async open(): Promise<void> {
+    await this.lease.open();
+  }
+
+  /** Submissions not yet answered here. */
+  get inFlight(): number {
+    return this.engine.pending;
+  }
+
+  tagsInUse(): number[] {
+    return this.engine.tagsInUse();
+  }
+
+  /** `submit_bio` of a checked submission; resolves once, after all its requests ended. */
+  async submit(checked: CheckedSubmission, cpu: number, client: number): Promise<BioResult> {
+    const t0 = process.hrtime.bigint();
+    const c = await this.engine.submit({
+      op: checked.op,
+      sector: checked.sector,
+      bytes: checked.bytes,
+      data: checked.data,
+      flags: checked.flags,
+      cpu,
+      client,
+    });
+    const latencyNs = process.hrtime.bigint() - t0;
+    const hctx = cpu % this.nrHwQueues;
+    const { metrics, log } = this.tel;
+    metrics?.recordIo(this.name, hctx, checked.op, c.status, checked.bytes, Number(latencyNs) / 1e9);
+    if (c.status === BlkStatus.TIMEOUT) metrics?.timeouts.inc({ disk: this.name });
+    if (c.status !== BlkStatus.OK && c.status !== BlkStatus.TIMEOUT) {
+      log?.error({ disk: this.name, status: BlkStatus[c.status] ?? c.status, op: checked.op }, `io error: ${c.error ?? ''}`);
+    }
+    const data = c.data ? Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) : undefined;
+    const message = c.error ?? (c.status === BlkStatus.TIMEOUT ? `timed out after ${this.record.attributes.timeoutMs} ms` : '');
+    return { status: c.status, data, message, latencyNs };
+  }
+
+  /**
+   * One end record of this owner's completion list (I2): ends the request it names, or is
+   * refused and counted when it names no live request of this queue.
+   */
+  endRemote(token: RequestToken, status: number, data: Buffer | undefined): OpResult {
+    const r = this.engine.endRemote(token, status, data, undefined, this.record.attributes.memoryBacked ? 'error' : 'zeros');
+    if (r < 0) {
+      this.tel.metrics?.staleEnds.inc({ disk: this.name, service: this.tel.metrics.service });
+      this.tel.log?.warn({ token: formatToken(this.name, token), result: OpResult[r] ?? r }, 'end refused: stale, double or not held here');
+    }
+    return r;
+  }
+
+  private leaseLost(): void {
+    if (this.retired) return;
+    this.retired = true;
+    const n = this.engine.failAll(
+      BlkStatus.IOERR,
+      `${this.name}: this dispatch instance lost its owner lease (it was presumed dead); retry`,
+    );
+    this.tel.log?.error({ disk: this.name, epoch: this.lease.epoch, failed: n }, 'owner lease lost');
+    this.onRetired(this);
+  }
+
+  /** `BlockLayer.abandon`: stops every timer of this queue and releases nothing. */
+  abandon(): void {
+    this.retired = true;
+    void this.lease.close(false);
+    void this.driver.close(false);
+    this.engine.abandon();
+  }
+
+  /** Refuses new IO, waits for the requests here to end, gives the budget back. */
+  async close(): Promise<void> {
+    await this.engine.close();
+    await this.driver.close(!this.retired);
+    await this.lease.close(!this.retired);
+  }
+}

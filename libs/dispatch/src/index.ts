@@ -1,0 +1,14 @@
+// dispatch: the block layer of the cluster (per disk an Engine driving a RemoteDriver or
+// a LocalDriver, the completion router, submission checks, the gRPC submit stream) and its NBD front end.
+export * from './submission-check';
+export * from './remote-driver';
+export * from './local-driver';
+export * from './tag-budget';
+export * from './owned-backing';
+export * from './disk-queue';
+export * from './completion-router';
+export * from './block-layer';
+export * from './submit-stream';
+export * from './nbd/nbd-env';
+export * from './nbd/nbd-front-end';
+export * from './nbd/block-layer-backend';

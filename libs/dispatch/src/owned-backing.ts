@@ -1,0 +1,75 @@
+// Mirrors null_blk's memory backing path (`null_handle_memory_backed`) when the driver
+// runs in the dispatch instance that owns its requests (local placement): the page ops
+// of one batch in one `runOwnedPageOps` run, fenced by the owner epoch in the same atomic
+// step as the copies (I4). Write bytes go with the run; read bytes come back in its reply
+// and are copied into the requests' bios.
+import { BlkStatus, type Request, ReqOp } from '#blk-mq';
+import type { FencedPages, OwnedPageOp } from '#redis-mq';
+import type { Backing, RnullPdu } from '#rnull';
+import type { OwnerLease } from '#service-kit';
+import { payloadOf } from './request-payload';
+
+/** The page op of one request, or undefined for ops that move nothing (FLUSH). */
+function pageOp(rq: Request<RnullPdu>): OwnedPageOp | undefined {
+  switch (rq.op) {
+    case ReqOp.WRITE:
+      return { op: 'write', sector: rq.sector, bytes: rq.bytes, data: payloadOf(rq) };
+    case ReqOp.READ:
+      return { op: 'read', sector: rq.sector, bytes: rq.bytes };
+    case ReqOp.DISCARD:
+      return { op: 'discard', sector: rq.sector, bytes: rq.bytes };
+    case ReqOp.WRITE_ZEROES:
+      return { op: 'writeZeroes', sector: rq.sector, bytes: rq.bytes };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Contract: one status per request, in order; one script run per call. When the owner
+ * epoch is gone nothing moved: every request gets IOERR and the lease is marked lost
+ * (the queue fails what it holds and a new one opens).
+ */
+export class OwnedBacking implements Backing {
+  constructor(
+    private readonly pages: FencedPages,
+    private readonly disk: string,
+    private readonly lease: OwnerLease,
+  ) {}
+
+  async transfer(rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
+    const ops: OwnedPageOp[] = [];
+    const at: number[] = [];
+    rqs.forEach((rq, i) => {
+      const op = pageOp(rq);
+      if (op) {
+        at.push(i);
+        ops.push(op);
+      }
+    });
+    const statuses = rqs.map(() => BlkStatus.OK);
+    if (ops.length === 0) return statuses;
+    const result = await this.pages.runOwned(this.disk, this.lease.epoch, ops);
+    if (result.status === 'ownerGone') {
+      this.lease.lose();
+      return rqs.map(() => BlkStatus.IOERR);
+    }
+    at.forEach((i, k) => {
+      const r = result.results[k];
+      if (Buffer.isBuffer(r)) statuses[i] = copyIntoBios(rqs[i], r);
+      else statuses[i] = r === 0 ? BlkStatus.OK : BlkStatus.IOERR;
+    });
+    return statuses;
+  }
+}
+
+/** A READ's bytes into its bios, in order (a merged request spans several buffers). */
+function copyIntoBios(rq: Request<RnullPdu>, data: Buffer): BlkStatus {
+  if (data.length !== rq.bytes) return BlkStatus.IOERR;
+  let at = 0;
+  for (const bio of rq.bios) {
+    bio.data!.set(data.subarray(at, at + bio.bytes));
+    at += bio.bytes;
+  }
+  return BlkStatus.OK;
+}

@@ -1,0 +1,142 @@
+// Mirrors a blk-mq driver whose hardware sits in another process: `queue_rqs` packs the
+// plug's batch of one hctx into one message and pushes it onto the hctx's batch queue,
+// where the driver host (services/rnull) takes it. The requests' ends come back as end
+// records on the owner's completion list (`CompletionRouter`), not through this object.
+import { BlkStatus, type Hctx, type Operations, type Request, ReqOp, type TagSpaceConfig } from '#blk-mq';
+import { type BatchSubmitter, encodeBatch, OwnerGoneError, type RequestRecord } from '#redis-mq';
+import { nowMsPrecise, type OwnerLease } from '#service-kit';
+import { payloadOf } from './request-payload';
+
+/** Freed tags wait this long for a batch to carry them back to the budget, ms. */
+export const RELEASE_DELAY_MS = 20;
+
+/**
+ * Invariants:
+ *   - Every request of a batch is started before the push (the driver's reference
+ *     travels with the message), so an end record can never overtake its start.
+ *   - A request the Redis budget did not cover is answered RESOURCE: the engine gives its
+ *     driver reference back and retries it after the requeue delay (FIFO per hctx).
+ *   - Each tag the owner's table freed is given back to the budget exactly once: with the
+ *     next `queueBatch` of this disk, or by a release run after `RELEASE_DELAY_MS` (I3).
+ *   - Nothing is sent once the owner lease is lost: its budget was reclaimed whole.
+ */
+export class RemoteDriver implements Operations<void, void> {
+  private seq = 0;
+  /** Tags freed per pool and not yet given back to the Redis budget. */
+  private readonly freed: number[];
+  private releaseTimer?: NodeJS.Timeout;
+  /** Batches pushed, for metrics and tests. */
+  batches = 0;
+
+  constructor(
+    private readonly disk: string,
+    private readonly tagSpace: TagSpaceConfig,
+    private readonly submitter: BatchSubmitter,
+    private readonly lease: OwnerLease,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {
+    this.freed = new Array<number>(tagSpace.sharedTags ? 1 : tagSpace.nrHwQueues).fill(0);
+  }
+
+  /** The engine's table freed a tag of `hctx` (`InProcRequestTable.onTagFreed`). */
+  tagFreed(hctx: number): void {
+    this.freed[this.poolOf(hctx)] += 1;
+    if (!this.releaseTimer) {
+      this.releaseTimer = setTimeout(() => void this.releaseNow(), RELEASE_DELAY_MS);
+      this.releaseTimer.unref();
+    }
+  }
+
+  queueRq(hctx: Hctx<void>, rq: Request<void>): Promise<BlkStatus> {
+    return this.queueRqs(hctx, [rq]).then((s) => s[0]);
+  }
+
+  commitRqs(): void {}
+
+  /** Ends arrive as end records; nothing completes through here. */
+  complete(rq: Request<void>): void {
+    rq.tryEnd(BlkStatus.IOERR);
+  }
+
+  /** `queue_rqs`: start all, then one `queueBatch` run takes budget and pushes the batch. */
+  async queueRqs(hctx: Hctx<void>, rqs: readonly Request<void>[]): Promise<BlkStatus[]> {
+    if (!this.lease.alive) return rqs.map(() => BlkStatus.IOERR);
+    const records: RequestRecord[] = [];
+    const payloads: Buffer[] = [];
+    for (const rq of rqs) {
+      rq.start();
+      records.push({ tag: rq.token.tag, gen: rq.token.gen, op: rq.op, flags: rq.flags, bytes: rq.bytes, sector: rq.sector });
+      if (rq.op === ReqOp.WRITE) payloads.push(payloadOf(rq));
+    }
+    const message = encodeBatch({ hctx: hctx.index, epoch: this.lease.epoch, seq: this.seq++ >>> 0, atMs: nowMsPrecise() }, records);
+    const releases = this.takeReleases();
+    let accepted: number;
+    try {
+      accepted = await this.submitter.queueBatch({
+        disk: this.disk,
+        epoch: this.lease.epoch,
+        pool: this.poolOf(hctx.index),
+        releases,
+        message,
+        payloads,
+      });
+    } catch (err) {
+      if (err instanceof OwnerGoneError) {
+        this.lease.lose();
+      } else {
+        // Redis away: whether the releases were applied is unknown; giving them back
+        // again could only let the budget run over depth, so they are kept for later.
+        this.giveBack(releases);
+        this.onError(err);
+      }
+      return rqs.map(() => BlkStatus.IOERR);
+    }
+    this.batches += 1;
+    return rqs.map((_, i) => (i < accepted ? BlkStatus.OK : BlkStatus.RESOURCE));
+  }
+
+  /** Stops the release timer; with `flush`, gives the freed tags back now. */
+  async close(flush: boolean): Promise<void> {
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
+    if (flush) await this.releaseNow();
+  }
+
+  private async releaseNow(): Promise<void> {
+    this.releaseTimer = undefined;
+    const releases = this.takeReleases();
+    if (releases.length === 0 || !this.lease.alive) return;
+    try {
+      await this.submitter.release(this.disk, this.lease.epoch, releases);
+    } catch (err) {
+      if (err instanceof OwnerGoneError) return this.lease.lose();
+      this.giveBack(releases);
+      this.onError(err);
+    }
+  }
+
+  private takeReleases(): [pool: number, count: number][] {
+    if (this.releaseTimer) {
+      clearTimeout(this.releaseTimer);
+      this.releaseTimer = undefined;
+    }
+    const out: [number, number][] = [];
+    this.freed.forEach((n, pool) => {
+      if (n > 0) out.push([pool, n]);
+      this.freed[pool] = 0;
+    });
+    return out;
+  }
+
+  private giveBack(releases: [number, number][]): void {
+    for (const [pool, n] of releases) this.freed[pool] += n;
+    if (releases.length && !this.releaseTimer) {
+      this.releaseTimer = setTimeout(() => void this.releaseNow(), RELEASE_DELAY_MS * 10);
+      this.releaseTimer.unref();
+    }
+  }
+
+  private poolOf(hctx: number): number {
+    return this.tagSpace.sharedTags ? 0 : hctx;
+  }
+}

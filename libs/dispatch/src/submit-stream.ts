@@ -1,0 +1,150 @@
+// One client's SubmitStream, like an io_uring instance: tagged submissions in (SQ),
+// tagged completions out in batches (CQ), with backpressure both ways.
+import type * as grpc from '@grpc/grpc-js';
+import { BlkStatus } from '#blk-mq';
+import { grpcStatusOf } from '#service-kit';
+import type { BlockLayer } from './block-layer';
+import type { WireSubmission } from './submission-check';
+
+/** Read data per completion message; one completion carries at most 16 MiB (a submission's limit). */
+export const COMPLETION_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** Submissions of one stream in flight before it stops reading (its queue depth). */
+export const STREAM_INFLIGHT_LIMIT = 1024;
+
+/** A submission as proto-loader hands it over (64-bit fields as strings). */
+export interface StreamSubmission extends WireSubmission {
+  tag: string;
+}
+
+interface WireCompletion {
+  tag: string;
+  status: number;
+  data?: Buffer;
+  message?: string;
+  latencyNsec?: string;
+}
+
+let streams = 0;
+
+/**
+ * Invariants:
+ *   - Every submission read gets exactly one completion with its tag, unless the client
+ *     goes away first.
+ *   - Reading pauses while `STREAM_INFLIGHT_LIMIT` submissions are in flight or the
+ *     client does not take completions (write returned false), so memory stays bounded.
+ *   - A tag is refused (IOERR) while another submission with the same tag is in flight.
+ */
+export class SubmitStream {
+  private readonly inFlight = new Set<string>();
+  private out: WireCompletion[] = [];
+  private flushScheduled = false;
+  private readEnded = false;
+  private closed = false;
+  private writeBlocked = false;
+  private readonly cpu = streams++;
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(
+    private readonly call: grpc.ServerDuplexStream<{ submissions: StreamSubmission[] }, { completions: WireCompletion[] }>,
+    private readonly layer: BlockLayer,
+  ) {
+    this.done = new Promise((r) => (this.resolveDone = r));
+    call.on('data', (batch: { submissions?: StreamSubmission[] }) => this.onBatch(batch.submissions ?? []));
+    call.on('end', () => {
+      this.readEnded = true;
+      this.maybeFinish();
+    });
+    call.on('error', () => this.close());
+    call.on('cancelled', () => this.close());
+    call.on('drain', () => {
+      this.writeBlocked = false;
+      this.updateFlow();
+    });
+  }
+
+  private onBatch(subs: StreamSubmission[]): void {
+    for (const s of subs) this.onSubmission(s);
+    this.updateFlow();
+  }
+
+  private onSubmission(s: StreamSubmission): void {
+    const tag = String(s.tag ?? '0');
+    if (this.inFlight.has(tag)) {
+      this.push({ tag, status: BlkStatus.IOERR, message: `tag ${tag}: already in flight on this stream` });
+      return;
+    }
+    let result;
+    try {
+      result = this.layer.submit(s, this.cpu);
+    } catch (err) {
+      const { message } = grpcStatusOf(err);
+      this.push({ tag, status: BlkStatus.IOERR, message });
+      return;
+    }
+    this.inFlight.add(tag);
+    void result.then(
+      (r) => this.settle({ tag, status: r.status, data: r.data, message: r.message, latencyNsec: String(r.latencyNs) }),
+      (err) => this.settle({ tag, status: BlkStatus.IOERR, message: grpcStatusOf(err).message }),
+    );
+  }
+
+  private settle(c: WireCompletion): void {
+    this.inFlight.delete(c.tag);
+    this.push(c);
+    this.updateFlow();
+  }
+
+  private push(c: WireCompletion): void {
+    if (this.closed) return;
+    this.out.push(c);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.out.length === 0) return this.maybeFinish();
+    const out = this.out;
+    this.out = [];
+    // One message per COMPLETION_MESSAGE_BYTES of read data: gRPC refuses messages over
+    // its limit (64 MiB here), and 128 reads of 1 MiB ending together would exceed it.
+    let completions: WireCompletion[] = [];
+    let bytes = 0;
+    for (const c of out) {
+      const n = c.data?.length ?? 0;
+      if (completions.length > 0 && bytes + n > COMPLETION_MESSAGE_BYTES) {
+        if (!this.call.write({ completions })) this.writeBlocked = true;
+        completions = [];
+        bytes = 0;
+      }
+      completions.push(c);
+      bytes += n;
+    }
+    if (!this.call.write({ completions })) this.writeBlocked = true;
+    this.maybeFinish();
+  }
+
+  private updateFlow(): void {
+    if (this.closed) return;
+    if (this.inFlight.size >= STREAM_INFLIGHT_LIMIT || this.writeBlocked) this.call.pause();
+    else this.call.resume();
+  }
+
+  private maybeFinish(): void {
+    if (this.readEnded && this.inFlight.size === 0 && this.out.length === 0 && !this.closed) {
+      this.closed = true;
+      this.call.end();
+      this.resolveDone();
+    }
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.resolveDone();
+  }
+}

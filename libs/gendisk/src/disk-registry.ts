@@ -1,0 +1,129 @@
+// Mirrors null_blk's configfs directory (`/sys/kernel/config/nullb/`): the set of disks,
+// their attributes and power, kept in Redis, with lifecycle events for the other services.
+import type { Redis } from 'ioredis';
+import type { KeySchema } from '#redis-mq';
+import { applyAttributes, DEFAULT_ATTRIBUTES, type DiskAttributes } from '#rnull';
+import { DiskBusyError, DiskExistsError, DiskNotFoundError, KeyedSerial } from '#service-kit';
+import { checkDiskName, type DiskRecord } from './disk-record';
+
+/** A change to a disk, published on `keys.diskEvents()` after it is stored. */
+export interface DiskEvent {
+  readonly type: 'created' | 'configured' | 'powered' | 'deleted';
+  readonly disk: string;
+}
+
+/**
+ * The hooks that act on a disk's data when its power changes or it is deleted, so the
+ * registry itself stays free of request-table and page-store details.
+ */
+export interface DiskLifecycle {
+  /** Before a disk is marked powered: lay out its tag space for `attributes`. */
+  powerOn(record: DiskRecord): Promise<void>;
+  /** Before attributes change on a powered disk (submit_queues): re-lay the tag space. */
+  reshape(record: DiskRecord, next: DiskAttributes): Promise<void>;
+  /** After a disk is removed: free its pages and tag space. */
+  destroy(name: string): Promise<void>;
+}
+
+/**
+ * Invariants:
+ *   - Writes go through one gendisk process; per-disk changes are serialised by `lock`.
+ *   - A stored record is always valid (`applyAttributes` accepted it).
+ *   - An event is published only after the change it names is stored.
+ */
+export class DiskRegistry {
+  private readonly serial = new KeyedSerial();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySchema,
+    private readonly lifecycle: DiskLifecycle,
+  ) {}
+
+  async list(): Promise<DiskRecord[]> {
+    const all = await this.redis.hgetall(this.keys.diskRegistry());
+    return Object.values(all)
+      .map((json) => parseRecord(json))
+      .sort((a, b) => a.index - b.index);
+  }
+
+  /** The disk, or undefined. */
+  async find(name: string): Promise<DiskRecord | undefined> {
+    const json = await this.redis.hget(this.keys.diskRegistry(), name);
+    return json ? parseRecord(json) : undefined;
+  }
+
+  async get(name: string): Promise<DiskRecord> {
+    const d = await this.find(name);
+    if (!d) throw new DiskNotFoundError(name);
+    return d;
+  }
+
+  async create(name: string, changes: Partial<DiskAttributes>, power: boolean): Promise<DiskRecord> {
+    checkDiskName(name);
+    return this.lock(name, async () => {
+      const attributes = applyAttributes(DEFAULT_ATTRIBUTES, changes, false);
+      const index = (await this.redis.incr(this.keys.diskIndexCounter())) - 1;
+      const record: DiskRecord = { name, attributes, power: false, index };
+      const added = await this.redis.hsetnx(this.keys.diskRegistry(), name, JSON.stringify(record));
+      if (!added) throw new DiskExistsError(name);
+      await this.publish({ type: 'created', disk: name });
+      return power ? this.setPower(record, true) : record;
+    });
+  }
+
+  async configure(name: string, changes: Partial<DiskAttributes>): Promise<DiskRecord> {
+    return this.lock(name, async () => {
+      const current = await this.get(name);
+      const attributes = applyAttributes(current.attributes, changes, current.power);
+      if (current.power && attributes.submitQueues !== current.attributes.submitQueues) {
+        await this.lifecycle.reshape(current, attributes);
+      }
+      const record = { ...current, attributes };
+      await this.store(record);
+      await this.publish({ type: 'configured', disk: name });
+      return record;
+    });
+  }
+
+  async power(name: string, on: boolean): Promise<DiskRecord> {
+    return this.lock(name, async () => this.setPower(await this.get(name), on));
+  }
+
+  async delete(name: string): Promise<void> {
+    return this.lock(name, async () => {
+      const current = await this.get(name);
+      if (current.power) throw new DiskBusyError(`disk ${JSON.stringify(name)} is powered on: power it off first`);
+      await this.redis.hdel(this.keys.diskRegistry(), name);
+      await this.lifecycle.destroy(name);
+      await this.publish({ type: 'deleted', disk: name });
+    });
+  }
+
+  private async setPower(current: DiskRecord, on: boolean): Promise<DiskRecord> {
+    if (current.power === on) return current;
+    if (on) await this.lifecycle.powerOn(current);
+    const record = { ...current, power: on };
+    await this.store(record);
+    await this.publish({ type: 'powered', disk: current.name });
+    return record;
+  }
+
+  private async store(record: DiskRecord): Promise<void> {
+    await this.redis.hset(this.keys.diskRegistry(), record.name, JSON.stringify(record));
+  }
+
+  private async publish(e: DiskEvent): Promise<void> {
+    await this.redis.publish(this.keys.diskEvents(), JSON.stringify(e));
+  }
+
+  /** Runs `fn` after every earlier call for the same disk has settled. */
+  private lock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.serial.run(name, fn);
+  }
+}
+
+export function parseRecord(json: string): DiskRecord {
+  const r = JSON.parse(json) as DiskRecord;
+  return { ...r, attributes: { ...DEFAULT_ATTRIBUTES, ...r.attributes } };
+}

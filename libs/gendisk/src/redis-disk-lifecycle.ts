@@ -1,0 +1,60 @@
+// Mirrors null_add_dev / null_del_dev: what powering a disk on, reshaping it and deleting
+// it do to its Redis state (the tag space shape and budget of libs/redis-mq, and its pages).
+import type { Redis } from 'ioredis';
+import type { TagSpaceConfig } from '#blk-mq';
+import { destroyDisk, type KeySchema, layOutTagSpace, TableBusyError } from '#redis-mq';
+import type { DiskAttributes } from '#rnull';
+import { DiskBusyError } from '#service-kit';
+import type { DiskLifecycle } from './disk-registry';
+import type { DiskRecord } from './disk-record';
+
+/** The tag space a disk's attributes ask for. */
+export function tagSpaceOf(a: DiskAttributes): TagSpaceConfig {
+  return { nrHwQueues: a.submitQueues, queueDepth: a.hwQueueDepth, sharedTags: a.sharedTags, recycle: a.recycle };
+}
+
+/** The attributes the tag space is made of: a change of any of them re-lays it. */
+export const TAG_SPACE_ATTRIBUTES = [
+  'submitQueues',
+  'hwQueueDepth',
+  'sharedTags',
+  'recycle',
+] as const satisfies readonly (keyof DiskAttributes)[];
+
+/** True when `a` and `b` ask for the same tag space. */
+export function sameTagSpace(a: DiskAttributes, b: DiskAttributes): boolean {
+  return TAG_SPACE_ATTRIBUTES.every((k) => a[k] === b[k]);
+}
+
+export class RedisDiskLifecycle implements DiskLifecycle {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySchema,
+  ) {}
+
+  /** Lays out the tag space; an old table of another shape is replaced when it is idle. */
+  async powerOn(record: DiskRecord): Promise<void> {
+    await this.layout(record.name, tagSpaceOf(record.attributes));
+  }
+
+  async reshape(record: DiskRecord, next: DiskAttributes): Promise<void> {
+    await this.layout(record.name, tagSpaceOf(next));
+  }
+
+  async destroy(name: string): Promise<void> {
+    await destroyDisk(this.redis, name, this.keys);
+  }
+
+  /** Lays out (or keeps) the tag space; one of another shape is replaced only while no
+   * owner holds a tag of it. */
+  private async layout(disk: string, config: TagSpaceConfig): Promise<void> {
+    try {
+      await layOutTagSpace(this.redis, this.keys, disk, config);
+    } catch (err) {
+      if (err instanceof TableBusyError) {
+        throw new DiskBusyError(`disk ${JSON.stringify(disk)} has requests in flight; retry when it is idle`);
+      }
+      throw err;
+    }
+  }
+}

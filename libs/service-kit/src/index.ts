@@ -1,0 +1,16 @@
+// The service kit: the plumbing every process of the cluster shares. Environment, Redis
+// connections, health and metrics, logging, errors and their gRPC statuses, bootstrap;
+// the clocks (batch clock, PreciseTimer) and per-key serialization; the owner lease,
+// whose default is part of the environment.
+export * from './service-env';
+export * from './redis-connection';
+export * from './cluster-errors';
+export * from './grpc-status';
+export * from './health';
+export * from './block-metrics';
+export * from './service-logger';
+export * from './bootstrap';
+export * from './batch-clock';
+export * from './keyed-serial';
+export * from './precise-timer';
+export * from './owner-lease';

@@ -1,0 +1,123 @@
+// The environment contract of every service (DESIGN section 5): each setting, its variable
+// and its default in one place, so `npm start` and docker-compose.yml can pass the same.
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import { DEFAULT_OWNER_LEASE_MS } from './owner-lease';
+
+/** Default addresses of the cluster; `npm start` and the compose file use the same. */
+export const DEFAULT_PORTS = Object.freeze({
+  dispatchGrpc: 50051,
+  gendiskGrpc: 50052,
+  dispatchHttp: 9101,
+  gendiskHttp: 9102,
+  rnullHttp: 9103,
+  completionHttp: 9104,
+  nbdGateway: 10809,
+  nbdGatewayHttp: 9105,
+});
+
+export interface ServiceEnv {
+  /** Which service this process is (`dispatch`, `gendisk`, `rnull`, `completion`). */
+  readonly service: string;
+  /** `REDIS_URL`, default `redis://127.0.0.1:6379`. */
+  readonly redisUrl: string;
+  /** `KEY_PREFIX`: prepended to every Redis key and BullMQ queue (tests isolate with it). */
+  readonly keyPrefix: string;
+  /** `HTTP_PORT`: `/healthz` and `/metrics`; 0 picks a free port. */
+  readonly httpPort: number;
+  /** `HTTP_HOST`, default 127.0.0.1 (0.0.0.0 in containers). */
+  readonly httpHost: string;
+  /** `GRPC_URL` of this service's own gRPC server, where it has one. */
+  readonly grpcUrl: string;
+  /** `GENDISK_URL`: where dispatch forwards the GenDisk API. */
+  readonly gendiskUrl: string;
+  /** `INSTANCE_ID`: unique per process; completion notices are routed by it. */
+  readonly instanceId: string;
+  /** `WORKER_CONCURRENCY`: batches a worker process runs at once. */
+  readonly workerConcurrency: number;
+  /** `REQUEST_TIMEOUT_SCAN_MS`: how often dispatch scans for timed-out requests. */
+  readonly timeoutScanMs: number;
+  /** `STALLED_INTERVAL_MS`: how soon a dead worker's batch is delivered again. */
+  readonly stalledIntervalMs: number;
+  /** `OWNER_LEASE_MS`: how soon the tags of a dispatch instance that died come back. */
+  readonly ownerLeaseMs: number;
+  /**
+   * `DRIVER_PLACEMENT` (dispatch): `remote` (default) sends every batch to the rnull and
+   * completion worker processes; `local` runs the driver inside dispatch, on the same
+   * Redis tag budget and page store (one process hop fewer per IO each way).
+   */
+  readonly driverPlacement: DriverPlacementName;
+}
+
+/** The values of `DRIVER_PLACEMENT`. */
+export const DRIVER_PLACEMENTS = ['remote', 'local'] as const;
+export type DriverPlacementName = (typeof DRIVER_PLACEMENTS)[number];
+
+function placement(env: NodeJS.ProcessEnv): DriverPlacementName {
+  const raw = env.DRIVER_PLACEMENT || 'remote';
+  if (!(DRIVER_PLACEMENTS as readonly string[]).includes(raw)) {
+    throw new Error(`DRIVER_PLACEMENT must be one of ${DRIVER_PLACEMENTS.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as DriverPlacementName;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number >= 0, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const HTTP_DEFAULTS: Record<string, number> = {
+  dispatch: DEFAULT_PORTS.dispatchHttp,
+  gendisk: DEFAULT_PORTS.gendiskHttp,
+  rnull: DEFAULT_PORTS.rnullHttp,
+  completion: DEFAULT_PORTS.completionHttp,
+  'nbd-gateway': DEFAULT_PORTS.nbdGatewayHttp,
+};
+
+const GRPC_DEFAULTS: Record<string, string> = {
+  dispatch: `127.0.0.1:${DEFAULT_PORTS.dispatchGrpc}`,
+  gendisk: `127.0.0.1:${DEFAULT_PORTS.gendiskGrpc}`,
+};
+
+/** Random part of the default INSTANCE_ID: one per process, so every read agrees. */
+const PROCESS_NONCE = randomBytes(3).toString('hex');
+
+/** Reads the environment of `service`; throws with the variable's name on a bad value. */
+export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process.env): ServiceEnv {
+  const keyPrefix = env.KEY_PREFIX ?? '';
+  if (/[{}]/.test(keyPrefix)) throw new Error('KEY_PREFIX must not contain { or }');
+  return {
+    service,
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    keyPrefix,
+    httpPort: int(env, 'HTTP_PORT', HTTP_DEFAULTS[service] ?? 0),
+    httpHost: env.HTTP_HOST || '127.0.0.1',
+    grpcUrl: env.GRPC_URL || GRPC_DEFAULTS[service] || '',
+    gendiskUrl: env.GENDISK_URL || GRPC_DEFAULTS.gendisk,
+    instanceId: env.INSTANCE_ID || `${service}-${os.hostname()}-${process.pid}-${PROCESS_NONCE}`,
+    workerConcurrency: Math.max(1, int(env, 'WORKER_CONCURRENCY', 4)),
+    timeoutScanMs: Math.max(10, int(env, 'REQUEST_TIMEOUT_SCAN_MS', 100)),
+    stalledIntervalMs: Math.max(500, int(env, 'STALLED_INTERVAL_MS', 5000)),
+    ownerLeaseMs: Math.max(300, int(env, 'OWNER_LEASE_MS', DEFAULT_OWNER_LEASE_MS)),
+    driverPlacement: placement(env),
+  };
+}
+
+/** Every variable `readServiceEnv` reads: the drift test compares compose with `npm start`. */
+export const SERVICE_ENV_VARIABLES = [
+  'REDIS_URL',
+  'KEY_PREFIX',
+  'HTTP_PORT',
+  'HTTP_HOST',
+  'GRPC_URL',
+  'GENDISK_URL',
+  'INSTANCE_ID',
+  'WORKER_CONCURRENCY',
+  'REQUEST_TIMEOUT_SCAN_MS',
+  'STALLED_INTERVAL_MS',
+  'OWNER_LEASE_MS',
+  'DRIVER_PLACEMENT',
+] as const;
