@@ -31,6 +31,12 @@ export interface EngineOptions {
   readonly onTimeout?: (rq: Request<unknown>) => void;
   /** Told about every exception a driver method threw (the request gets IOERR). */
   readonly onDriverError?: (err: unknown, where: string, rq?: Request<unknown>) => void;
+  /**
+   * The hrtimer of `rq.completeAfter` (irqmode 2): resolves at `dueMs` (a `Date.now()`
+   * time, fractional). Without it the engine arms `setTimeout`, good to a millisecond; a
+   * service passes a finer timer (the cluster's `PreciseTimer`).
+   */
+  readonly completionTimer?: (dueMs: number) => Promise<void>;
 }
 
 /** What the engine did, for metrics. */

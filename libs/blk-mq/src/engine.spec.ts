@@ -203,3 +203,29 @@ describe('engine', () => {
     });
   });
 });
+
+describe('EngineOptions.completionTimer', () => {
+  it("fires completeAfter on the service's timer at now + nsec, not on setTimeout, and frees the slot after", async () => {
+    const driver = new MemDriver({ mode: 'timer', completionMs: 7 });
+    const due: { dueMs: number; fire: () => void }[] = [];
+    const completionTimer = (dueMs: number) => new Promise<void>((fire) => due.push({ dueMs, fire }));
+    const disk = new GenDiskBuilder()
+      .name('mem0')
+      .capacitySectors(8192)
+      .logicalBlockSize(4096)
+      .build(new TagSet({ nrHwQueues: 1, queueDepth: 1 }), driver, { completionTimer });
+    const t0 = Date.now();
+    let done = false;
+    const write = disk.submit({ op: ReqOp.WRITE, sector: 0, data: bytes(4096, 1) }).then((c) => ((done = true), c));
+    await settle();
+    expect(due).toHaveLength(1);
+    expect(due[0].dueMs).toBeGreaterThanOrEqual(t0 + 7);
+    expect(due[0].dueMs).toBeLessThan(Date.now() + 7 + 1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(done).toBe(false); // setTimeout is not what fires it
+    due[0].fire();
+    expect((await write).status).toBe(BlkStatus.OK);
+    await settle();
+    expect(disk.table.busyCount).toBe(0);
+  });
+});

@@ -3,7 +3,15 @@
 import type { Redis } from 'ioredis';
 import { BlkStatus, ReqOp, type TagSpaceConfig } from '#blk-mq';
 import { BatchSubmitter, FencedPages, type KeySchema, LeasedQueue, OwnerRegistry, readTagSpace } from '#redis-mq';
-import { DEFAULT_OWNER_LEASE_MS, KeyedSerial, nowMsPrecise, QueueNames, type Telemetry, UnavailableError } from '#service-kit';
+import {
+  DEFAULT_OWNER_LEASE_MS,
+  KeyedSerial,
+  nowMsPrecise,
+  PreciseTimer,
+  QueueNames,
+  type Telemetry,
+  UnavailableError,
+} from '#service-kit';
 import { type DiskDirectory, type DiskRecord, type DriverFactory, TAG_SPACE_ATTRIBUTES } from '#gendisk';
 import { CompletionRouter } from './completion-router';
 import { type BioResult, DiskQueue, type DriverPlacement } from './disk-queue';
@@ -59,7 +67,7 @@ export class BlockLayer {
     this.submitter = new BatchSubmitter(redis, keys);
     this.owners = new OwnerRegistry(redis, keys);
     this.placement = opts.localDriver
-      ? { kind: 'local', factory: opts.localDriver, pages: new FencedPages(redis, keys) }
+      ? { kind: 'local', factory: opts.localDriver, pages: new FencedPages(redis, keys), timer: new PreciseTimer(tel.metrics) }
       : { kind: 'remote' };
     this.router = new CompletionRouter(
       blocking,

@@ -5,7 +5,7 @@
 import { BlkStatus, Engine, formatToken, OpResult, type Operations, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
 import type { BatchSubmitter, FencedPages, OwnerRegistry } from '#redis-mq';
 import type { DiskAttributes } from '#rnull';
-import { OwnerLease, type Telemetry } from '#service-kit';
+import { OwnerLease, type PreciseTimer, type Telemetry } from '#service-kit';
 import type { DiskRecord, DriverFactory } from '#gendisk';
 import { geometryOf } from './disk-geometry';
 import { LocalDriver } from './local-driver';
@@ -23,7 +23,14 @@ export interface BioResult {
 
 /** Where a disk's driver runs: in worker processes (the default), or in this process. */
 export type DriverPlacement =
-  { readonly kind: 'remote' } | { readonly kind: 'local'; readonly factory: DriverFactory; readonly pages: FencedPages };
+  | { readonly kind: 'remote' }
+  | {
+      readonly kind: 'local';
+      readonly factory: DriverFactory;
+      readonly pages: FencedPages;
+      /** The hrtimer of irqmode 2 completions in this process (the completion service's kind). */
+      readonly timer: PreciseTimer;
+    };
 
 /** What the queue needs of its engine's driver besides `Operations`. */
 interface OwnerDriver extends Operations<void, void> {
@@ -82,6 +89,7 @@ export class DiskQueue {
     this.engine = new Engine<void, void>(geometryOf(record), new TagSet({ ...tagSpace, timeoutMs: a.timeoutMs }), this.driver, {
       maxSubmissionBytes: MAX_SUBMISSION_BYTES,
       timeoutScanMs: opts.timeoutScanMs,
+      completionTimer: p.kind === 'local' ? (dueMs) => p.timer.at(dueMs) : undefined,
       onTimeout: (rq) =>
         tel.log?.warn({ token: formatToken(record.name, rq.token), timeoutMs: this.record.attributes.timeoutMs }, 'request timed out'),
     });

@@ -1,9 +1,10 @@
 // Timer accuracy of irqmode=2: for each completion_nsec, the distribution of
-// (end - due) of the completion service's PreciseTimer, and what a client sees.
+// (end - due) of the PreciseTimer that fires it (the completion service's, or dispatch's
+// with the driver placed there), and what a client sees.
 //
 // Method: a disk with irqmode=2, memory_backed=0, 4 KiB randread at qd 1 over the gRPC
 // stream for `seconds`. Lateness comes from `rnull_timer_lateness_seconds` (fired - due,
-// recorded by the timer itself), scraped from every completion process before and after
+// recorded by the timer itself), scraped from every completion and dispatch process before and after
 // the run; the difference of the buckets is this run's distribution, and percentiles are
 // interpolated linearly inside a bucket (Prometheus' histogram_quantile), so they are only
 // as fine as the buckets (10, 25, 50, 100, 250, 500 µs, 1 ms, …). The client-side figure is
@@ -62,7 +63,9 @@ export async function runTimerAccuracy(
     progress.begin(`timer accuracy completion_nsec=${completionNsec}`);
     const disk = await bc.createDisk(c, { completionNsec: BigInt(completionNsec) });
     try {
-      const before = latenessBuckets(await bc.scrapeAll('completion'));
+      // Timers fire in the completion service (remote placement) or in dispatch (local).
+      const scrape = async () => new Map([...(await bc.scrapeAll('completion')), ...(await bc.scrapeAll('dispatch'))]);
+      const before = latenessBuckets(await scrape());
       const m = await runGrpc(bc, c, {
         disk: disk.name,
         capacitySectors: disk.capacitySectors,
@@ -70,7 +73,7 @@ export async function runTimerAccuracy(
         signal,
         onProgress: (p) => progress.load(p),
       });
-      const after = latenessBuckets(await bc.scrapeAll('completion'));
+      const after = latenessBuckets(await scrape());
       const l = latenessBetween(before, after);
       out.push({ completionNsec, ...l, clientP50Ns: m.p50Ns, clientOverheadP50Ns: m.p50Ns - completionNsec });
     } finally {
