@@ -1,8 +1,8 @@
 // Mirrors null_blk's memory backing path (`null_handle_memory_backed`) when the driver
 // runs in the dispatch instance that owns its requests (local placement): the page ops
 // of one batch in one `runOwnedPageOps` run, fenced by the owner epoch in the same atomic
-// step as the copies (I4). Write bytes go with the run; read bytes come back in its reply
-// and are copied into the requests' bios.
+// step as the copies (I4). Write bytes go with the run; reads are one plain HMGET of
+// their pages (no script: a read moves nothing into the store), copied into the bios.
 import { BlkStatus, type Request, ReqOp } from '#blk-mq';
 import type { FencedPages, OwnedPageOp } from '#redis-mq';
 import type { Backing, RnullPdu } from '#rnull';
@@ -40,25 +40,31 @@ export class OwnedBacking implements Backing {
   async transfer(rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
     const ops: OwnedPageOp[] = [];
     const at: number[] = [];
+    const reads: Request<RnullPdu>[] = [];
+    const readAt: number[] = [];
     rqs.forEach((rq, i) => {
       const op = pageOp(rq);
-      if (op) {
+      if (op?.op === 'read') {
+        readAt.push(i);
+        reads.push(rq);
+      } else if (op) {
         at.push(i);
         ops.push(op);
       }
     });
     const statuses = rqs.map(() => BlkStatus.OK);
-    if (ops.length === 0) return statuses;
-    const result = await this.pages.runOwned(this.disk, this.lease.epoch, ops);
-    if (result.status === 'ownerGone') {
+    // Both leave in this tick, on one connection, writes first: Redis runs them in that
+    // order, so a read of this batch sees its writes. Requests in flight together have no
+    // order between them otherwise (as in the kernel); an acknowledged write is always seen.
+    const written = ops.length ? this.pages.runOwned(this.disk, this.lease.epoch, ops) : undefined;
+    const read = reads.length ? this.pages.readPages(this.disk, reads) : undefined;
+    const [result, data] = await Promise.all([written, read]);
+    if (result?.status === 'ownerGone') {
       this.lease.lose();
       return rqs.map(() => BlkStatus.IOERR);
     }
-    at.forEach((i, k) => {
-      const r = result.results[k];
-      if (Buffer.isBuffer(r)) statuses[i] = copyIntoBios(rqs[i], r);
-      else statuses[i] = r === 0 ? BlkStatus.OK : BlkStatus.IOERR;
-    });
+    if (result) at.forEach((i, k) => (statuses[i] = result.results[k] === 0 ? BlkStatus.OK : BlkStatus.IOERR));
+    if (data) readAt.forEach((i, k) => (statuses[i] = copyIntoBios(rqs[i], data[k])));
     return statuses;
   }
 }

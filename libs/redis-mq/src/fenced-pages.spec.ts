@@ -186,3 +186,33 @@ describe('FencedPages.runOwned', () => {
     );
   });
 });
+
+describe('FencedPages.readPages', () => {
+  it('reads whole and partial pages with one HMGET, zeros where nothing was written, and sees a write sent before it', async () => {
+    const { epoch, pages } = await setup();
+    const a = Buffer.alloc(4096, 0xaa);
+    const b = Buffer.alloc(1024, 0xbb);
+    // Sent in one tick: the write run first, then the read, on one connection.
+    const [, [whole, partial, spanning, empty]] = await Promise.all([
+      pages.runOwned(DISK, epoch, [
+        { op: 'write', sector: 8, bytes: 4096, data: a },
+        { op: 'write', sector: 17, bytes: 1024, data: b },
+      ]),
+      pages.readPages(DISK, [
+        { sector: 8, bytes: 4096 },
+        { sector: 16, bytes: 2048 },
+        { sector: 12, bytes: 4096 },
+        { sector: 64, bytes: 8192 },
+      ]),
+    ]);
+    expect(whole).toEqual(a);
+    expect(partial).toEqual(Buffer.concat([Buffer.alloc(512), b, Buffer.alloc(512)]));
+    expect(spanning).toEqual(Buffer.concat([Buffer.alloc(2048, 0xaa), Buffer.alloc(512), Buffer.alloc(1024, 0xbb), Buffer.alloc(512)]));
+    expect(empty).toEqual(Buffer.alloc(8192));
+  });
+
+  it('refuses a range that is not whole sectors, naming it', async () => {
+    const { pages } = await setup();
+    await expect(pages.readPages(DISK, [{ sector: 0, bytes: 100 }])).rejects.toThrow(/read 0: bad length 100/);
+  });
+});

@@ -83,6 +83,46 @@ export class FencedPages {
   }
 
   /**
+   * Reads `ranges` with one plain HMGET of the pages they cover: no script, so the page
+   * bytes never become Lua strings (the dearest part of a read run in Redis). Absent pages
+   * read as zeros. Unfenced on purpose: a read moves no data into the store, and a read
+   * sent after a write on the same connection sees it (Redis runs a connection's commands
+   * in order). A whole-page, page-aligned read returns the stored Buffer itself.
+   */
+  async readPages(disk: string, ranges: readonly { readonly sector: number; readonly bytes: number }[]): Promise<Buffer[]> {
+    checkDiskName(disk);
+    const fields: string[] = [];
+    const index = new Map<number, number>();
+    const spans = ranges.map((r, i) => {
+      const offset = checkRange(disk, `read ${i}`, r.sector, r.bytes);
+      const first = Math.floor(offset / PAGE_SIZE);
+      const last = r.bytes === 0 ? first - 1 : Math.floor((offset + r.bytes - 1) / PAGE_SIZE);
+      for (let p = first; p <= last; p++) {
+        if (!index.has(p)) {
+          index.set(p, fields.length);
+          fields.push(String(p));
+        }
+      }
+      return { offset, bytes: r.bytes, first, last };
+    });
+    const pages = fields.length ? await this.redis.hmgetBuffer(this.keys.pages(disk), ...fields) : [];
+    return spans.map(({ offset, bytes, first, last }) => {
+      if (first === last && bytes === PAGE_SIZE && offset % PAGE_SIZE === 0) {
+        return pages[index.get(first)!] ?? Buffer.alloc(PAGE_SIZE);
+      }
+      const out = Buffer.alloc(bytes);
+      for (let p = first; p <= last; p++) {
+        const page = pages[index.get(p)!];
+        if (!page) continue;
+        const from = Math.max(offset, p * PAGE_SIZE);
+        const to = Math.min(offset + bytes, (p + 1) * PAGE_SIZE);
+        page.copy(out, from - offset, from - p * PAGE_SIZE, to - p * PAGE_SIZE);
+      }
+      return out;
+    });
+  }
+
+  /**
    * `runOwnedPageOps-2.lua`: runs `ops` in order, as one atomic step, only while owner
    * `epoch` is alive; write bytes go in with the call and read bytes come back in the
    * reply (the driver runs in the owner's process, so there is no lease to fence).

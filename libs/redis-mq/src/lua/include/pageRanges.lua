@@ -21,7 +21,12 @@
 -- Guarantees: every page the cache keeps is exactly PAGE bytes and not all zeros after a
 -- zero; ops see the ones before them (write-back cache).
 local function newPageRanges(PAGE, stored)
-  local ZERO = string.rep('\0', PAGE)
+  -- A page of zeros, made on first use: a 4 KiB Lua string costs microseconds to make.
+  local ZERO
+  local function zeros()
+    if not ZERO then ZERO = string.rep('\0', PAGE) end
+    return ZERO
+  end
   local cache = {}
   local R = {}
 
@@ -45,13 +50,14 @@ local function newPageRanges(PAGE, stored)
     R.eachPage(off, len, function(p, a, b)
       local v = get(p)
       if not v then
-        parts[#parts + 1] = (b - a == PAGE) and ZERO or string.rep('\0', b - a)
+        parts[#parts + 1] = (b - a == PAGE) and zeros() or string.rep('\0', b - a)
       elseif b - a == PAGE then
         parts[#parts + 1] = v
       else
         parts[#parts + 1] = string.sub(v, a + 1, b)
       end
     end)
+    if #parts == 1 then return parts[1] end
     return table.concat(parts)
   end
 
@@ -59,9 +65,10 @@ local function newPageRanges(PAGE, stored)
     R.eachPage(off, len, function(p, a, b)
       local s = p * PAGE + a - off
       if a == 0 and b == PAGE then
-        cache[p] = string.sub(src, s + 1, s + PAGE)
+        -- A one-page source is the page itself: no copy.
+        cache[p] = (s == 0 and #src == PAGE) and src or string.sub(src, s + 1, s + PAGE)
       else
-        local v = get(p) or ZERO
+        local v = get(p) or zeros()
         cache[p] = string.sub(v, 1, a) .. string.sub(src, s + 1, s + b - a) .. string.sub(v, b + 1)
       end
     end)
@@ -74,7 +81,7 @@ local function newPageRanges(PAGE, stored)
       local v = get(p)
       if v then
         v = string.sub(v, 1, a) .. string.rep('\0', b - a) .. string.sub(v, b + 1)
-        if v == ZERO then cache[p] = false else cache[p] = v end
+        if v == zeros() then cache[p] = false else cache[p] = v end
       end
     end
   end
