@@ -5,11 +5,12 @@
 import { BlkStatus, Engine, formatToken, OpResult, type Operations, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
 import type { BatchSubmitter, FencedPages, OwnerRegistry } from '#redis-mq';
 import type { DiskAttributes } from '#rnull';
-import { OwnerLease, type PreciseTimer, type Telemetry } from '#service-kit';
+import { type PreciseTimer, type Telemetry } from '#service-kit';
 import type { DiskRecord, DriverFactory } from '#gendisk';
 import { geometryOf } from './disk-geometry';
 import { LocalDriver } from './local-driver';
 import { OwnedBacking } from './owned-backing';
+import { OwnerLease } from './owner-lease';
 import { RemoteDriver } from './remote-driver';
 import { TagBudget } from './tag-budget';
 import { MAX_SUBMISSION_BYTES, type CheckedSubmission } from './submission-check';

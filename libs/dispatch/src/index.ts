@@ -1,6 +1,7 @@
 // dispatch: the block layer of the cluster (per disk an Engine driving a RemoteDriver or
 // a LocalDriver, the completion router, submission checks, the gRPC submit stream) and its NBD front end.
 export * from './submission-check';
+export * from './owner-lease';
 export * from './remote-driver';
 export * from './local-driver';
 export * from './tag-budget';

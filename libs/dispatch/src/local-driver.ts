@@ -8,7 +8,7 @@ import { BlkStatus, defaultQueueRqs, type Hctx, type Operations, type Request } 
 import { OwnerGoneError } from '#redis-mq';
 import type { DiskAttributes } from '#rnull';
 import type { HostedDriver } from '#gendisk';
-import type { OwnerLease } from '#service-kit';
+import type { OwnerLease } from './owner-lease';
 import type { TagBudget } from './tag-budget';
 
 /**

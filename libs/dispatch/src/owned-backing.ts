@@ -6,7 +6,7 @@
 import { BlkStatus, type Request, ReqOp } from '#blk-mq';
 import type { FencedPages, OwnedPageOp } from '#redis-mq';
 import type { Backing, RnullPdu } from '#rnull';
-import type { OwnerLease } from '#service-kit';
+import type { OwnerLease } from './owner-lease';
 import { payloadOf } from './request-payload';
 
 /** The page op of one request, or undefined for ops that move nothing (FLUSH). */

@@ -4,7 +4,8 @@
 // records on the owner's completion list (`CompletionRouter`), not through this object.
 import { BlkStatus, type Hctx, type Operations, type Request, ReqOp, type TagSpaceConfig } from '#blk-mq';
 import { type BatchSubmitter, encodeBatch, OwnerGoneError, type RequestRecord } from '#redis-mq';
-import { nowMsPrecise, type OwnerLease } from '#service-kit';
+import { nowMsPrecise } from '#service-kit';
+import type { OwnerLease } from './owner-lease';
 import { payloadOf } from './request-payload';
 
 /** Freed tags wait this long for a batch to carry them back to the budget, ms. */

@@ -2,7 +2,7 @@
 // without a round trip, two batches in flight never share a unit, a requeued tag keeps
 // its unit, and spare units go back after SPARE_BUDGET_HOLD_MS (I1, I3).
 import type { BatchSubmitter, BudgetRelease } from '#redis-mq';
-import type { OwnerLease } from '#service-kit';
+import type { OwnerLease } from './owner-lease';
 import { SPARE_BUDGET_HOLD_MS, TagBudget } from './tag-budget';
 
 /** The budget script's arithmetic for one owner: `depth` units in all, some held by others. */

@@ -5,7 +5,7 @@
 // so under steady load most batches cost no Redis round trip for their tags.
 import type { TagSpaceConfig } from '#blk-mq';
 import { type BatchSubmitter, OwnerGoneError } from '#redis-mq';
-import type { OwnerLease } from '#service-kit';
+import type { OwnerLease } from './owner-lease';
 
 /** How long budget this instance holds but does not use is kept before it goes back, ms. */
 export const SPARE_BUDGET_HOLD_MS = 20;

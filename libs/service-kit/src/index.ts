@@ -13,4 +13,3 @@ export * from './bootstrap';
 export * from './batch-clock';
 export * from './keyed-serial';
 export * from './precise-timer';
-export * from './owner-lease';

@@ -2,7 +2,9 @@
 // and its default in one place, so `npm start` and docker-compose.yml can pass the same.
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
-import { DEFAULT_OWNER_LEASE_MS } from './owner-lease';
+
+/** How long a dispatch instance's owner lease lasts without renewal, ms (`OWNER_LEASE_MS`). */
+export const DEFAULT_OWNER_LEASE_MS = 5000;
 
 /** Default addresses of the cluster; `npm start` and the compose file use the same. */
 export const DEFAULT_PORTS = Object.freeze({

@@ -5,9 +5,6 @@
 // reclaims them (I3) and every page op of its batches is refused (I4).
 import type { OwnerRegistry } from '#redis-mq';
 
-/** How long an owner lease lasts without renewal, ms (`OWNER_LEASE_MS`). */
-export const DEFAULT_OWNER_LEASE_MS = 5000;
-
 /**
  * Invariants:
  *   - `epoch` is set from `open()` on and never changes: a lost lease is never re-taken
