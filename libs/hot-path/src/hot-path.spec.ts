@@ -154,3 +154,31 @@ it('ends a request the driver never finishes with TIMEOUT, refuses its late end,
   expect(again.status).toBe(BlkStatus.TIMEOUT);
   expect(await eventually(async () => q.engine.counters.staleEnds >= before + 1, 5000)).toBe(true);
 });
+
+// Local placement: the driver runs in each dispatch instance, and the instances share the
+// disk's Redis tag budget (TagBudget, I1).
+it("two dispatch instances with local drivers share one disk's budget: what it does not cover is requeued (RESOURCE), every IO ends once and reads back", async () => {
+  h = await HotPathHarness.start({ placement: 'local' });
+  await h.createDisk('share0', { size: 16, hwQueueDepth: 4, irqmode: 2, completionNsec: 20_000_000 });
+  const second = await h.addDispatch();
+  const data = (i: number) => Buffer.alloc(4096, i);
+  const results = await Promise.all(
+    Array.from({ length: 16 }, (_, i) =>
+      (i % 2 ? second.layer : h.dispatches[0].layer).submit({
+        disk: 'share0',
+        op: WRITE,
+        sector: i * 16,
+        length: 4096,
+        data: data(i),
+        flags: 0,
+      }),
+    ),
+  );
+  expect(results.map((r) => r.status)).toEqual(results.map(() => BlkStatus.OK));
+  const requeued = [h.dispatches[0], second].map((d) => d.layer.diskQueue('share0')!.engine.counters.requeued);
+  expect(requeued[0] + requeued[1]).toBeGreaterThan(0);
+  for (let i = 0; i < 16; i++) {
+    expect((await h.submit({ disk: 'share0', op: READ, sector: i * 16, length: 4096 })).data).toEqual(data(i));
+  }
+  expect(await eventually(async () => (await budgetUsed('share0')) === 0)).toBe(true);
+});
