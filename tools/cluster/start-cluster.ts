@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { GenDiskClient, type Disk } from '#proto/grpc/blk/v1/gen_disk';
 import { Cluster } from './cluster';
-import { DRIVER_PLACEMENTS, type DriverPlacementName } from '#service-kit';
+import { readDriverPlacement } from '#service-kit';
 
 const DEFAULT_DISK = 'rnullb0';
 
@@ -33,24 +33,13 @@ function nbdMode(v: string | undefined): 'dispatch' | 'service' | false {
   throw new Error(`NBD_GATEWAY must be dispatch, service or 0, got ${JSON.stringify(v)}`);
 }
 
-/**
- * `DRIVER_PLACEMENT` for `npm start`: `local` unless set. On one machine the driver runs
- * inside dispatch (no worker hop per batch, see README "Driver placement"); the services'
- * own default, and compose's, is `remote`.
- */
-function placement(v: string | undefined): DriverPlacementName {
-  const p = v || 'local';
-  if (!(DRIVER_PLACEMENTS as readonly string[]).includes(p)) {
-    throw new Error(`DRIVER_PLACEMENT must be one of ${DRIVER_PLACEMENTS.join(', ')}, got ${JSON.stringify(v)}`);
-  }
-  return p as DriverPlacementName;
-}
-
 let running: Cluster | undefined;
 
 async function main(): Promise<void> {
   const workers = Number(process.env.RNULL_WORKERS || 1);
-  const driverPlacement = placement(process.env.DRIVER_PLACEMENT);
+  // On one machine the driver runs inside dispatch unless DRIVER_PLACEMENT says otherwise
+  // (README "Driver placement"); the services' own default, and compose's, is remote.
+  const driverPlacement = readDriverPlacement(process.env.DRIVER_PLACEMENT, 'local');
   const started = Date.now();
   const cluster = new Cluster({
     env: { DRIVER_PLACEMENT: driverPlacement },

@@ -92,8 +92,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
         : checkInt('EngineOptions.maxSubmissionBytes', opts.maxSubmissionBytes, geometry.limits.logicalBlockSize, Number.MAX_SAFE_INTEGER);
     this.maxRequestBytes = maxRequestBytes(geometry.limits);
     this.table = new InProcRequestTable(geometry.name, tagSet.config);
-    const timer = opts.completionTimer;
-    if (timer) this.onCompleteAfter = (rq, nsec) => this.completeAfterOnTimer(timer, rq, nsec);
+    this.completionTimer = opts.completionTimer;
     this.timeoutMs = tagSet.timeoutMs;
     this.clock = opts.now ?? (() => Date.now());
     const hctxs = Array.from({ length: tagSet.nrHwQueues }, (_, i) => new Hctx<H>(i, tagSet.nrHwQueues));
@@ -303,17 +302,8 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
     for (const p of it.parts) p.ended(status, it.error);
   }
 
-  /** `completeAfter` on the engine's `completionTimer`, when it has one (see the constructor). */
-  onCompleteAfter?: (rq: Request<T>, nsec: number) => void;
-
-  private completeAfterOnTimer(timer: (dueMs: number) => Promise<void>, rq: Request<T>, nsec: number): void {
-    // The reference keeps the slot from being recycled under the timer, as `completeAfter` does.
-    const ref = rq.ref();
-    void timer(Date.now() + nsec / 1e6).then(() => {
-      this.onComplete(rq);
-      queueMicrotask(() => ref.drop());
-    });
-  }
+  /** `EngineOptions.completionTimer`: the timer of `rq.completeAfter` (RequestHost). */
+  readonly completionTimer?: (dueMs: number) => Promise<void>;
 
   onComplete(rq: Request<T>): void {
     queueMicrotask(() => {

@@ -4,7 +4,18 @@
 
 import { checkDiskName, checkInt, checkOneOf, checkBool } from './config-check';
 import { allocSlot, applyOp, isCurrent, newSlot, SlotRecord, viewOf } from './request-state';
-import { OpResult, RequestTable, RequestToken, RqState, SlotView, SyncRequestTable, TableOp, TagSpaceConfig } from './request-table';
+import {
+  OpResult,
+  RequestTable,
+  RequestToken,
+  RqState,
+  SlotView,
+  SyncRequestTable,
+  TableOp,
+  TagSpaceConfig,
+  tagPoolCount,
+  tagPoolOf,
+} from './request-table';
 
 /** What a table refused or did, for metrics. */
 export interface TableCounters {
@@ -69,7 +80,7 @@ export class InProcRequestTable implements RequestTable, SyncRequestTable {
       sharedTags: checkBool('TagSpaceConfig.sharedTags', config.sharedTags),
       recycle: checkOneOf('TagSpaceConfig.recycle', config.recycle, ['on-drop', 'inline'] as const),
     });
-    const pools = this.config.sharedTags ? 1 : this.config.nrHwQueues;
+    const pools = tagPoolCount(this.config);
     const depth = this.config.queueDepth;
     this.slots = Array.from({ length: pools }, (_, p) => Array.from({ length: depth }, (_, t) => newSlot(p, t)));
     this.free = Array.from({ length: pools }, () => Array.from({ length: depth }, (_, i) => depth - 1 - i));
@@ -179,7 +190,7 @@ export class InProcRequestTable implements RequestTable, SyncRequestTable {
 
   private poolOf(hctx: number): number | undefined {
     if (!Number.isInteger(hctx) || hctx < 0 || hctx >= this.config.nrHwQueues) return undefined;
-    return this.config.sharedTags ? 0 : hctx;
+    return tagPoolOf(this.config, hctx);
   }
 
   private slotOf(hctx: number, tag: number): SlotRecord | undefined {

@@ -123,6 +123,16 @@ export interface TagSpaceConfig {
   readonly recycle: RecycleMode;
 }
 
+/** Tag pools of a tag space: one per hctx, or one shared by all (the one owner of this rule). */
+export function tagPoolCount(config: Pick<TagSpaceConfig, 'nrHwQueues' | 'sharedTags'>): number {
+  return config.sharedTags ? 1 : config.nrHwQueues;
+}
+
+/** The pool `hctx` takes its tags from. */
+export function tagPoolOf(config: Pick<TagSpaceConfig, 'sharedTags'>, hctx: number): number {
+  return config.sharedTags ? 0 : hctx;
+}
+
 /**
  * The request table of one disk. Implementation: `InProcRequestTable` (this library),
  * which the engine of every owner uses (docs/DESIGN.md §3).

@@ -29,6 +29,11 @@ export interface RequestHost<T> {
    * driver's reference until it ends the request.
    */
   onCompleteAfter?(rq: Request<T>, nsec: number): void;
+  /**
+   * The hrtimer `completeAfter` arms when the host keeps the request in process: resolves
+   * at `dueMs` (a fractional `Date.now()` time). Without it, `setTimeout` (to a millisecond).
+   */
+  readonly completionTimer?: (dueMs: number) => Promise<void>;
   /** After `requeue()`: dispatch the request again later. */
   onRequeue(rq: Request<T>): void;
 }
@@ -200,7 +205,7 @@ export class Request<T = unknown> {
 
   /**
    * Timer completion (null_blk irqmode=2, rnull's hrtimer): after `nsec` nanoseconds, at
-   * the millisecond resolution of the event loop's timers, the block layer runs
+   * the host's `completionTimer` (or the event loop's millisecond timers), the block layer runs
    * `Operations.complete(rq)` as after `complete()`. A reference is held until that has
    * run, so the slot cannot be recycled under the timer. Throws when the request is stale.
    */
@@ -208,10 +213,13 @@ export class Request<T = unknown> {
     if (!Number.isFinite(nsec) || nsec < 0) throw new RangeError(`${this.name}: completeAfter needs nsec >= 0, got ${nsec}`);
     if (this.host.onCompleteAfter) return this.host.onCompleteAfter(this, nsec);
     const ref = this.ref();
-    setTimeout(() => {
+    const fire = () => {
       this.host.onComplete(this);
       queueMicrotask(() => ref.drop());
-    }, nsec / 1e6);
+    };
+    const timer = this.host.completionTimer;
+    if (timer) void timer(Date.now() + nsec / 1e6).then(fire);
+    else setTimeout(fire, nsec / 1e6);
   }
 
   /**

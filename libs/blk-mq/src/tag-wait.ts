@@ -3,7 +3,7 @@
 // FIFO, waiters take turns by client (blk-mq's fair tag sharing, per submitter).
 
 import type { InProcRequestTable } from './inproc-request-table';
-import type { RequestToken } from './request-table';
+import { type RequestToken, tagPoolOf } from './request-table';
 
 type Grant = (token: RequestToken) => void;
 
@@ -128,7 +128,7 @@ export class TagWaitQueue {
   }
 
   private poolOf(hctx: number): PoolWaiters {
-    const pool = this.table.config.sharedTags ? 0 : hctx;
+    const pool = tagPoolOf(this.table.config, hctx);
     let p = this.pools.get(pool);
     if (!p) this.pools.set(pool, (p = new PoolWaiters()));
     return p;

@@ -20,9 +20,6 @@ import type { TagBudget } from './tag-budget';
  *   - Nothing reaches the driver once the owner lease is lost.
  */
 export class LocalDriver implements Operations<void, void> {
-  /** Batches handed to the driver, for metrics and tests. */
-  batches = 0;
-
   constructor(
     private readonly driver: HostedDriver,
     private readonly budget: TagBudget,
@@ -65,7 +62,6 @@ export class LocalDriver implements Operations<void, void> {
     }
     if (covered === 0) return rqs.map(() => BlkStatus.RESOURCE);
     const batch = covered === rqs.length ? rqs : rqs.slice(0, covered);
-    this.batches += 1;
     const statuses = this.driver.queueRqs ? await this.driver.queueRqs(hctx, batch) : await defaultQueueRqs(this.driver, hctx, batch);
     return rqs.map((_, i) => (i < covered ? (statuses[i] ?? BlkStatus.IOERR) : BlkStatus.RESOURCE));
   }

@@ -3,27 +3,11 @@
 // of one batch in one `runOwnedPageOps` run, fenced by the owner epoch in the same atomic
 // step as the copies (I4). Write bytes go with the run; reads are one plain HMGET of
 // their pages (no script: a read moves nothing into the store), copied into the bios.
-import { BlkStatus, type Request, ReqOp } from '#blk-mq';
-import type { FencedPages, OwnedPageOp } from '#redis-mq';
+import { applyEndRecord, BlkStatus, type Request } from '#blk-mq';
+import { type FencedPages, type OwnedPageOp, pageOpOf } from '#redis-mq';
 import type { Backing, RnullPdu } from '#rnull';
 import type { OwnerLease } from './owner-lease';
 import { payloadOf } from './request-payload';
-
-/** The page op of one request, or undefined for ops that move nothing (FLUSH). */
-function pageOp(rq: Request<RnullPdu>): OwnedPageOp | undefined {
-  switch (rq.op) {
-    case ReqOp.WRITE:
-      return { op: 'write', sector: rq.sector, bytes: rq.bytes, data: payloadOf(rq) };
-    case ReqOp.READ:
-      return { op: 'read', sector: rq.sector, bytes: rq.bytes };
-    case ReqOp.DISCARD:
-      return { op: 'discard', sector: rq.sector, bytes: rq.bytes };
-    case ReqOp.WRITE_ZEROES:
-      return { op: 'writeZeroes', sector: rq.sector, bytes: rq.bytes };
-    default:
-      return undefined;
-  }
-}
 
 /**
  * Contract: one status per request, in order; one script run per call. When the owner
@@ -43,13 +27,15 @@ export class OwnedBacking implements Backing {
     const reads: Request<RnullPdu>[] = [];
     const readAt: number[] = [];
     rqs.forEach((rq, i) => {
-      const op = pageOp(rq);
-      if (op?.op === 'read') {
+      const op = pageOpOf(rq.op);
+      if (op === 'read') {
         readAt.push(i);
         reads.push(rq);
       } else if (op) {
         at.push(i);
-        ops.push(op);
+        ops.push(
+          op === 'write' ? { op, sector: rq.sector, bytes: rq.bytes, data: payloadOf(rq) } : { op, sector: rq.sector, bytes: rq.bytes },
+        );
       }
     });
     const statuses = rqs.map(() => BlkStatus.OK);
@@ -64,18 +50,8 @@ export class OwnedBacking implements Backing {
       return rqs.map(() => BlkStatus.IOERR);
     }
     if (result) at.forEach((i, k) => (statuses[i] = result.results[k] === 0 ? BlkStatus.OK : BlkStatus.IOERR));
-    if (data) readAt.forEach((i, k) => (statuses[i] = copyIntoBios(rqs[i], data[k])));
+    // The bytes go into the request's bios as an end record's would (applyEndRecord checks the length).
+    if (data) readAt.forEach((i, k) => (statuses[i] = applyEndRecord(rqs[i], BlkStatus.OK, data[k]).status));
     return statuses;
   }
-}
-
-/** A READ's bytes into its bios, in order (a merged request spans several buffers). */
-function copyIntoBios(rq: Request<RnullPdu>, data: Buffer): BlkStatus {
-  if (data.length !== rq.bytes) return BlkStatus.IOERR;
-  let at = 0;
-  for (const bio of rq.bios) {
-    bio.data!.set(data.subarray(at, at + bio.bytes));
-    at += bio.bytes;
-  }
-  return BlkStatus.OK;
 }

@@ -2,7 +2,7 @@
 // plug's batch of one hctx into one message and pushes it onto the hctx's batch queue,
 // where the driver host (services/rnull) takes it. The requests' ends come back as end
 // records on the owner's completion list (`CompletionRouter`), not through this object.
-import { BlkStatus, type Hctx, type Operations, type Request, ReqOp, type TagSpaceConfig } from '#blk-mq';
+import { BlkStatus, type Hctx, type Operations, type Request, ReqOp, tagPoolCount, tagPoolOf, type TagSpaceConfig } from '#blk-mq';
 import { type BatchSubmitter, encodeBatch, OwnerGoneError, type RequestRecord } from '#redis-mq';
 import { nowMsPrecise } from '#service-kit';
 import type { OwnerLease } from './owner-lease';
@@ -36,12 +36,12 @@ export class RemoteDriver implements Operations<void, void> {
     private readonly lease: OwnerLease,
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {
-    this.freed = new Array<number>(tagSpace.sharedTags ? 1 : tagSpace.nrHwQueues).fill(0);
+    this.freed = new Array<number>(tagPoolCount(tagSpace)).fill(0);
   }
 
   /** The engine's table freed a tag of `hctx` (`InProcRequestTable.onTagFreed`). */
   tagFreed(hctx: number): void {
-    this.freed[this.poolOf(hctx)] += 1;
+    this.freed[tagPoolOf(this.tagSpace, hctx)] += 1;
     if (!this.releaseTimer) {
       this.releaseTimer = setTimeout(() => void this.releaseNow(), RELEASE_DELAY_MS);
       this.releaseTimer.unref();
@@ -76,7 +76,7 @@ export class RemoteDriver implements Operations<void, void> {
       accepted = await this.submitter.queueBatch({
         disk: this.disk,
         epoch: this.lease.epoch,
-        pool: this.poolOf(hctx.index),
+        pool: tagPoolOf(this.tagSpace, hctx.index),
         releases,
         message,
         payloads,
@@ -135,9 +135,5 @@ export class RemoteDriver implements Operations<void, void> {
       this.releaseTimer = setTimeout(() => void this.releaseNow(), RELEASE_DELAY_MS * 10);
       this.releaseTimer.unref();
     }
-  }
-
-  private poolOf(hctx: number): number {
-    return this.tagSpace.sharedTags ? 0 : hctx;
   }
 }

@@ -3,7 +3,7 @@
 // Redis tag budget (`tags:budget`, DESIGN §3) when its driver runs in this process
 // (`LocalDriver`). A batch takes budget only for what the share does not already cover,
 // so under steady load most batches cost no Redis round trip for their tags.
-import type { TagSpaceConfig } from '#blk-mq';
+import { tagPoolCount, tagPoolOf, type TagSpaceConfig } from '#blk-mq';
 import { type BatchSubmitter, OwnerGoneError } from '#redis-mq';
 import type { OwnerLease } from './owner-lease';
 
@@ -25,8 +25,6 @@ export class TagBudget {
   private readonly held: number[];
   private readonly covered: Set<number>[];
   private releaseTimer?: NodeJS.Timeout;
-  /** Budget runs sent to Redis (takes and releases), for tests and metrics. */
-  redisRuns = 0;
 
   constructor(
     private readonly disk: string,
@@ -35,7 +33,7 @@ export class TagBudget {
     private readonly lease: OwnerLease,
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {
-    const pools = tagSpace.sharedTags ? 1 : tagSpace.nrHwQueues;
+    const pools = tagPoolCount(tagSpace);
     this.held = new Array<number>(pools).fill(0);
     this.covered = Array.from({ length: pools }, () => new Set<number>());
   }
@@ -45,7 +43,7 @@ export class TagBudget {
    * hold budget now. Throws `OwnerGoneError` when the lease is gone (the caller loses it).
    */
   async cover(hctx: number, tags: readonly number[]): Promise<number> {
-    const pool = this.poolOf(hctx);
+    const pool = tagPoolOf(this.tagSpace, hctx);
     const set = this.covered[pool];
     // A requeued request keeps its tag, and its tag keeps its unit.
     let i = 0;
@@ -57,7 +55,6 @@ export class TagBudget {
     }
     if (i === tags.length) return i;
     const want = tags.slice(i).filter((t) => !set.has(t)).length;
-    this.redisRuns += 1;
     const k = await this.submitter.takeBudget(this.disk, this.lease.epoch, pool, want, []);
     this.held[pool] += k;
     let taken = 0;
@@ -72,7 +69,7 @@ export class TagBudget {
 
   /** The engine's table freed `tag` of `hctx`: its unit stays held, spare, for a while. */
   tagFreed(hctx: number, tag: number): void {
-    if (!this.covered[this.poolOf(hctx)].delete(tag)) return;
+    if (!this.covered[tagPoolOf(this.tagSpace, hctx)].delete(tag)) return;
     if (!this.releaseTimer) {
       this.releaseTimer = setTimeout(() => void this.releaseSpare(), SPARE_BUDGET_HOLD_MS);
       this.releaseTimer.unref();
@@ -97,7 +94,6 @@ export class TagBudget {
     // Units leave `held` before the await: a batch meanwhile takes fresh budget instead.
     for (const [pool, n] of releases) this.held[pool] -= n;
     try {
-      this.redisRuns += 1;
       await this.submitter.takeBudget(this.disk, this.lease.epoch, 0, 0, releases);
     } catch (err) {
       if (err instanceof OwnerGoneError) return this.lease.lose();
@@ -107,9 +103,5 @@ export class TagBudget {
       // until its lease ends (I1 over a short-lived leak).
       this.onError(err);
     }
-  }
-
-  private poolOf(hctx: number): number {
-    return this.tagSpace.sharedTags ? 0 : hctx;
   }
 }

@@ -2,26 +2,17 @@
 // service runs it: the page ops of one batch, in one fenced script run (DESIGN §3, I4):
 // they move data only while this worker still holds the batch's lease and the batch's
 // owner is alive, checked in the same atomic step as the copies.
-import { BlkStatus, type Hctx, type Request, ReqOp } from '#blk-mq';
-import { type FencedPageOp, type FencedPages, requestId } from '#redis-mq';
+import { BlkStatus, type Hctx, type Request } from '#blk-mq';
+import { type FencedPageOp, type FencedPages, pageOpOf, requestId } from '#redis-mq';
 import type { Backing, RnullPdu } from '#rnull';
 import type { BatchFence } from './driver-host';
 
 /** The page op of one request, or undefined for ops that move nothing (FLUSH). */
 function pageOp(rq: Request<RnullPdu>, epoch: number): FencedPageOp | undefined {
+  const op = pageOpOf(rq.op);
   const t = rq.token;
-  switch (rq.op) {
-    case ReqOp.WRITE:
-      return { op: 'write', sector: rq.sector, bytes: rq.bytes, id: requestId(epoch, t.hctx, t.tag, t.gen) };
-    case ReqOp.READ:
-      return { op: 'read', sector: rq.sector, bytes: rq.bytes, id: requestId(epoch, t.hctx, t.tag, t.gen) };
-    case ReqOp.DISCARD:
-      return { op: 'discard', sector: rq.sector, bytes: rq.bytes };
-    case ReqOp.WRITE_ZEROES:
-      return { op: 'writeZeroes', sector: rq.sector, bytes: rq.bytes };
-    default:
-      return undefined;
-  }
+  if (op === 'write' || op === 'read') return { op, sector: rq.sector, bytes: rq.bytes, id: requestId(epoch, t.hctx, t.tag, t.gen) };
+  return op && { op, sector: rq.sector, bytes: rq.bytes };
 }
 
 /**

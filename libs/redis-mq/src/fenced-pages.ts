@@ -15,6 +15,7 @@
 //   - Discard and write zeroes cost O(min(range pages, stored pages)), so a 512 MiB write
 //     zeroes of a sparse disk is cheap.
 import type { Redis } from 'ioredis';
+import { ReqOp } from '#blk-mq';
 import { REQUEST_ID_BYTES } from './batch-codec';
 import { KeySchema, checkDiskName } from './key-schema';
 import { scriptsFor, type ScriptArg, type ScriptRunner } from './lua-scripts';
@@ -36,13 +37,32 @@ export interface PageFence {
 export type FencedResult =
   { readonly status: 'ok'; readonly results: number[] } | { readonly status: 'leaseLost' } | { readonly status: 'ownerGone' };
 
-/** One request's page op when the driver runs in the owner's process: a write brings its bytes. */
+/** The page op a request of `op` makes, or undefined for ops that move no data (FLUSH). */
+export function pageOpOf(op: ReqOp): FencedPageOp['op'] | undefined {
+  switch (op) {
+    case ReqOp.WRITE:
+      return 'write';
+    case ReqOp.READ:
+      return 'read';
+    case ReqOp.DISCARD:
+      return 'discard';
+    case ReqOp.WRITE_ZEROES:
+      return 'writeZeroes';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * One request's page op when the driver runs in the owner's process: a write brings its
+ * bytes; reads go through `readPages`, not a script.
+ */
 export type OwnedPageOp =
   | { readonly op: 'write'; readonly sector: number; readonly bytes: number; readonly data: Buffer }
-  | { readonly op: 'read' | 'discard' | 'writeZeroes'; readonly sector: number; readonly bytes: number };
+  | { readonly op: 'discard' | 'writeZeroes'; readonly sector: number; readonly bytes: number };
 
-/** Per op: 0 done, a read's bytes, or a negative `ScriptCode` (RequestDataSize) that fails only that op. */
-export type OwnedResult = { readonly status: 'ok'; readonly results: (number | Buffer)[] } | { readonly status: 'ownerGone' };
+/** Per op: 0 done, or a negative `ScriptCode` (RequestDataSize) that fails only that op. */
+export type OwnedResult = { readonly status: 'ok'; readonly results: number[] } | { readonly status: 'ownerGone' };
 
 const KIND: Record<FencedPageOp['op'], string> = { write: 'W', read: 'R', discard: 'Z', writeZeroes: 'Z' };
 
@@ -124,8 +144,8 @@ export class FencedPages {
 
   /**
    * `runOwnedPageOps-2.lua`: runs `ops` in order, as one atomic step, only while owner
-   * `epoch` is alive; write bytes go in with the call and read bytes come back in the
-   * reply (the driver runs in the owner's process, so there is no lease to fence).
+   * `epoch` is alive; write bytes go in with the call (the driver runs in the owner's
+   * process, so there is no lease to fence).
    */
   async runOwned(disk: string, epoch: number, ops: readonly OwnedPageOp[]): Promise<OwnedResult> {
     checkDiskName(disk);
@@ -139,13 +159,13 @@ export class FencedPages {
       if (op.op === 'write' && !(Buffer.isBuffer(data) && data.length === op.bytes)) {
         throw new RangeError(`${disk}: op ${i} (write): want ${op.bytes} bytes of data`);
       }
-      if (op.op === 'write' || op.op === 'read') moved += op.bytes;
+      if (op.op === 'write') moved += op.bytes;
       args.push(KIND[op.op], offset, op.bytes, data ?? '');
     }
     if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
     const keys = [this.keys.pages(disk), this.keys.owners(disk)];
-    const reply = (await this.scripts.runBuffer('runOwnedPageOps', keys, args)) as number | (number | Buffer)[];
+    const reply = (await this.scripts.run('runOwnedPageOps', keys, args)) as number | number[];
     if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
-    return { status: 'ok', results: reply as (number | Buffer)[] };
+    return { status: 'ok', results: reply as number[] };
   }
 }

@@ -51,7 +51,15 @@ export {
 export { LeasedQueue, CLAIM_TOKEN_BYTES, MAX_CLAIM, type Lease, type LeasedQueueCounts } from './leased-queue';
 export { BatchSubmitter, type BudgetRelease, type QueueBatchInput } from './batch-submitter';
 export { OwnerRegistry, type PoolBudget, type RenewResult } from './owner-registry';
-export { FencedPages, type FencedPageOp, type PageFence, type FencedResult, type OwnedPageOp, type OwnedResult } from './fenced-pages';
+export {
+  FencedPages,
+  pageOpOf,
+  type FencedPageOp,
+  type PageFence,
+  type FencedResult,
+  type OwnedPageOp,
+  type OwnedResult,
+} from './fenced-pages';
 export { EndWriter, type EndBatchInput, type EndBatchResult } from './end-writer';
 export { OwnerGoneError, LeaseLostError } from './script-errors';
 export { readTagSpace, layOutTagSpace, checkTagSpace } from './tag-space';

@@ -55,12 +55,13 @@ export interface ServiceEnv {
 export const DRIVER_PLACEMENTS = ['remote', 'local'] as const;
 export type DriverPlacementName = (typeof DRIVER_PLACEMENTS)[number];
 
-function placement(env: NodeJS.ProcessEnv): DriverPlacementName {
-  const raw = env.DRIVER_PLACEMENT || 'remote';
-  if (!(DRIVER_PLACEMENTS as readonly string[]).includes(raw)) {
+/** `DRIVER_PLACEMENT`, checked; `fallback` when unset (the services' own default is remote). */
+export function readDriverPlacement(raw: string | undefined, fallback: DriverPlacementName = 'remote'): DriverPlacementName {
+  const value = raw || fallback;
+  if (!(DRIVER_PLACEMENTS as readonly string[]).includes(value)) {
     throw new Error(`DRIVER_PLACEMENT must be one of ${DRIVER_PLACEMENTS.join(', ')}, got ${JSON.stringify(raw)}`);
   }
-  return raw as DriverPlacementName;
+  return value as DriverPlacementName;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -104,7 +105,7 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
     timeoutScanMs: Math.max(10, int(env, 'REQUEST_TIMEOUT_SCAN_MS', 100)),
     stalledIntervalMs: Math.max(500, int(env, 'STALLED_INTERVAL_MS', 5000)),
     ownerLeaseMs: Math.max(300, int(env, 'OWNER_LEASE_MS', DEFAULT_OWNER_LEASE_MS)),
-    driverPlacement: placement(env),
+    driverPlacement: readDriverPlacement(env.DRIVER_PLACEMENT),
   };
 }
 

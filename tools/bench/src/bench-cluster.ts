@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { KeySchema, unlinkMatching } from '#redis-mq';
+import type { DriverPlacementName } from '#service-kit';
 import type { Disk, DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
 import { Cluster, type ClusterOptions } from '../../cluster/cluster';
 import { findOrStartRedis, freePort, type RedisHandle } from '../../cluster/private-redis';
@@ -23,7 +24,7 @@ export interface BenchClusterOptions {
   /** Where NBD is served (path b): inside dispatch or by the nbd-gateway service. */
   readonly nbdMode?: 'dispatch' | 'service';
   /** `DRIVER_PLACEMENT` of dispatch; default local. */
-  readonly placement?: 'local' | 'remote';
+  readonly placement?: DriverPlacementName;
   /** Told each service as it becomes healthy. */
   readonly onReady?: (label: string) => void;
 }

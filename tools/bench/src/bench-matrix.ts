@@ -9,6 +9,8 @@
 //   - `expandMatrix` is the cartesian product in the order rw, bs, qd, irqmode,
 //     memory_backed (the last varies fastest), without duplicates.
 
+import type { DriverPlacementName } from '#service-kit';
+
 export const RW_VALUES = ['randread', 'randwrite', 'read', 'write', 'randrw'] as const;
 export type BenchRw = (typeof RW_VALUES)[number];
 export const PATH_IDS = ['a', 'b', 'c', 'd'] as const;
@@ -58,7 +60,7 @@ export interface BenchOptions {
   /** Where path b's NBD is served: inside dispatch (the default) or by the nbd-gateway service. */
   readonly nbdMode: 'dispatch' | 'service';
   /** `DRIVER_PLACEMENT` of the bench cluster's dispatch: local (as npm start) or remote. */
-  readonly placement: 'local' | 'remote';
+  readonly placement: DriverPlacementName;
   readonly help: boolean;
 }
 

@@ -45,12 +45,8 @@ local msg = ARGV[msgAt]
 if msg == nil then return redis.error_reply('queueBatch: no message argument') end
 
 -- Checks, before any write.
-local score = redis.call('ZSCORE', owners, epoch)
-if not score or tonumber(score) < now then return -6 end
-local shape = redis.call('HMGET', meta, 'queue_depth', 'shared_tags')
-local depth = tonumber(shape[1])
-if not depth then return -2 end
-if shape[2] == '1' and pool ~= '0' then return redis.error_reply('queueBatch: pool ' .. pool .. ': shared tags use pool 0') end
+local depth, shared = ownerDepth(meta, owners, epoch, pool, now, 'queueBatch')
+if not depth then return shared end
 
 local n, hctx, rqs = 0, nil, {}
 if msg ~= '' then
@@ -59,7 +55,7 @@ if msg ~= '' then
   if magic ~= 'rq' or version ~= 1 or kind ~= 1 then return redis.error_reply('queueBatch: not a v1 batch message') end
   if #msg ~= HEADER_BYTES + count * REQUEST_BYTES then return redis.error_reply('queueBatch: message length does not match count') end
   if tostring(e) ~= epoch then return redis.error_reply('queueBatch: message epoch ' .. e .. ' is not ARGV epoch ' .. epoch) end
-  if shape[2] ~= '1' and tostring(h) ~= pool then return redis.error_reply('queueBatch: pool ' .. pool .. ' is not the hctx ' .. h) end
+  if not shared and tostring(h) ~= pool then return redis.error_reply('queueBatch: pool ' .. pool .. ' is not the hctx ' .. h) end
   n, hctx = count, h
   local p = msgAt + 1
   for i = 1, n do

@@ -1,23 +1,23 @@
--- runOwnedPageOps: the page ops of one batch whose driver runs in the owning dispatch
--- process (LocalDriver's backing): write payloads come in as arguments and read data
--- goes back in the reply, only while the owner epoch is alive, checked in the same
--- atomic step as the copies (I4). The remote path's twin is runPageOps-4.lua.
+-- runOwnedPageOps: the writes, discards and zeroes of one batch whose driver runs in the
+-- owning dispatch process (LocalDriver's backing), with the write payloads as arguments,
+-- only while the owner epoch is alive, checked in the same atomic step as the copies
+-- (I4). Its reads need no script (FencedPages.readPages). The remote path's twin is
+-- runPageOps-4.lua.
 -- KEYS[1] pages   hash  page index -> PAGE bytes (the xarray); a missing page reads as zeros
 -- KEYS[2] owners  zset  live owner epochs
 -- ARGV[1] epoch   the owner epoch of the batch
 -- ARGV[2] PAGE    the page size in bytes (4096)
--- ARGV[3..] four per op: kind, byte offset, length, payload ('' for R and Z)
+-- ARGV[3..] four per op: kind, byte offset, length, payload ('' for Z)
 --   W  write          copy the payload (exactly length bytes) in
---   R  read           the bytes of the range go back in the reply
 --   Z  discard / write zeroes: whole pages freed, partial pages zeroed in place and freed
 --                     once all zero
--- Returns one result per op, in order: 0 (W, Z), the bytes (R), or -4 (RequestDataSize)
+-- Returns one result per op, in order: 0, or -4 (RequestDataSize)
 -- for a write whose payload is not exactly `length` bytes (that op does nothing, the
 -- others run). Or, for the whole batch: -6 (OwnerGone) when ARGV[1] is not in KEYS[2]:
 -- no page changes.
 -- Guarantees (Lua atomicity): the fence and the copies are one step, so the batch of an
 -- owner presumed dead never moves data (I4); ops run in order, each seeing the ones before.
--- Redis commands: ZSCORE, one HMGET of pages (read ranges and partially covered pages),
+-- Redis commands: ZSCORE, one HMGET of pages (partially covered pages),
 -- HKEYS of pages only when a Z range covers more than 64 pages, then one HSET and one
 -- HDEL of pages per 1000 pages.
 
@@ -35,7 +35,7 @@ for i = 1, nops do
   local b = FIRST + (i - 1) * WIDTH
   local op = { kind = ARGV[b], off = tonumber(ARGV[b + 1]), len = tonumber(ARGV[b + 2]), payload = ARGV[b + 3] }
   if not op.off or not op.len or op.off < 0 or op.len < 0 then return redis.error_reply('runOwnedPageOps: op ' .. i .. ': bad range') end
-  if op.kind ~= 'W' and op.kind ~= 'R' and op.kind ~= 'Z' then
+  if op.kind ~= 'W' and op.kind ~= 'Z' then
     return redis.error_reply('runOwnedPageOps: op ' .. i .. ': unknown kind ' .. tostring(op.kind))
   end
   ops[i] = op
@@ -45,25 +45,9 @@ end
 if not redis.call('ZSCORE', owners, ARGV[1]) then return -6 end
 
 -- Load what the ops need, once.
-local stored, wanted, wantedList = {}, {}, {}
-local pages = newPageRanges(PAGE, stored)
-for _, op in ipairs(ops) do
-  pages.loadsFor(op.kind, op.off, op.len, function(p)
-    if not wanted[p] then
-      wanted[p] = true
-      wantedList[#wantedList + 1] = string.format('%d', p)
-    end
-  end)
-end
-for field, page in pairs(hmgetInto(pagesKey, wantedList, {}, CHUNK)) do stored[tonumber(field)] = page end
-local storedIndexes
-local function known()
-  if not storedIndexes then
-    storedIndexes = redis.call('HKEYS', pagesKey)
-    for i = 1, #storedIndexes do storedIndexes[i] = tonumber(storedIndexes[i]) end
-  end
-  return storedIndexes
-end
+local pages = newPageRanges(PAGE, {})
+pages.loadFor(pagesKey, ops, CHUNK)
+local known = pages.storedIn(pagesKey)
 
 -- Run.
 local results = {}
@@ -75,8 +59,6 @@ for i, op in ipairs(ops) do
     else
       pages.write(op.off, op.len, op.payload)
     end
-  elseif op.kind == 'R' then
-    r = pages.read(op.off, op.len)
   else
     pages.zero(op.off, op.len, known)
   end

@@ -62,25 +62,9 @@ end
 
 -- Load what the ops need, once.
 local sources = hmgetInto(rqKey, payloadIds, {}, CHUNK)
-local stored, wanted, wantedList = {}, {}, {}
-local pages = newPageRanges(PAGE, stored)
-for _, op in ipairs(ops) do
-  pages.loadsFor(op.kind, op.off, op.len, function(p)
-    if not wanted[p] then
-      wanted[p] = true
-      wantedList[#wantedList + 1] = string.format('%d', p)
-    end
-  end)
-end
-for field, page in pairs(hmgetInto(pagesKey, wantedList, {}, CHUNK)) do stored[tonumber(field)] = page end
-local storedIndexes
-local function known()
-  if not storedIndexes then
-    storedIndexes = redis.call('HKEYS', pagesKey)
-    for i = 1, #storedIndexes do storedIndexes[i] = tonumber(storedIndexes[i]) end
-  end
-  return storedIndexes
-end
+local pages = newPageRanges(PAGE, {})
+pages.loadFor(pagesKey, ops, CHUNK)
+local known = pages.storedIn(pagesKey)
 
 -- Run.
 local results, copies = {}, {}

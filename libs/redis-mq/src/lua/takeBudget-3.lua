@@ -26,12 +26,8 @@ if not r or r < 0 or not now or not want or want < 0 or not string.match(epoch, 
 end
 if #ARGV ~= 5 + 2 * r then return redis.error_reply('takeBudget: want ' .. r .. ' release pairs') end
 
-local score = redis.call('ZSCORE', owners, epoch)
-if not score or tonumber(score) < now then return -6 end
-local shape = redis.call('HMGET', meta, 'queue_depth', 'shared_tags')
-local depth = tonumber(shape[1])
-if not depth then return -2 end
-if shape[2] == '1' and pool ~= '0' then return redis.error_reply('takeBudget: pool ' .. pool .. ': shared tags use pool 0') end
+local depth, refusal = ownerDepth(meta, owners, epoch, pool, now, 'takeBudget')
+if not depth then return refusal end
 local releases, err = parseReleases(6, r)
 if not releases then return redis.error_reply('takeBudget: ' .. err) end
 return settleBudget(budget, epoch, pool, releases, want, depth)

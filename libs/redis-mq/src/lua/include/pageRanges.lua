@@ -16,6 +16,9 @@
 --   R.loadsFor(kind, off, len, fn) fn(p) for each page op `kind` needs loaded: every
 --                              page for 'R', only partially covered pages for 'W'/'Z'
 --                              (at most two, computed without walking the range)
+--   R.loadFor(pagesKey, ops, chunk) loads into `stored`, with one HMGET per `chunk`
+--                              pages, every page the ops ({kind, off, len}) need (loadsFor)
+--   R.storedIn(pagesKey)       a `known` function for R.zero: HKEYS of pagesKey, once
 --   R.flush(pagesKey, chunk)   one HSET / HDEL of pagesKey per `chunk` pages
 -- Needs chunkedCalls included before it.
 -- Guarantees: every page the cache keeps is exactly PAGE bytes and not all zeros after a
@@ -117,6 +120,30 @@ local function newPageRanges(PAGE, stored)
     local first, last = math.floor(off / PAGE), math.floor((off + len - 1) / PAGE)
     if off % PAGE ~= 0 or (first == last and len < PAGE) then fn(first) end
     if last ~= first and (off + len) % PAGE ~= 0 then fn(last) end
+  end
+
+  function R.loadFor(pagesKey, ops, chunk)
+    local wanted, list = {}, {}
+    for _, op in ipairs(ops) do
+      R.loadsFor(op.kind, op.off, op.len, function(p)
+        if not wanted[p] then
+          wanted[p] = true
+          list[#list + 1] = string.format('%d', p)
+        end
+      end)
+    end
+    for field, page in pairs(hmgetInto(pagesKey, list, {}, chunk)) do stored[tonumber(field)] = page end
+  end
+
+  function R.storedIn(pagesKey)
+    local indexes
+    return function()
+      if not indexes then
+        indexes = redis.call('HKEYS', pagesKey)
+        for i = 1, #indexes do indexes[i] = tonumber(indexes[i]) end
+      end
+      return indexes
+    end
   end
 
   function R.flush(pagesKey, chunk)

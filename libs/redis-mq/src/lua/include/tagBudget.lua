@@ -2,6 +2,10 @@
 -- epoch's share of a disk's tag budget (`tags:budget`, fields used:<pool> and
 -- held:<epoch>:<pool>), the Redis half of `blk_mq_get_tags` / `blk_mq_put_tag` when
 -- several dispatch instances share one hctx's tags (DESIGN §3, I1, I3).
+--   ownerDepth(meta, owners, epoch, pool, now, script) -> depth, shared   the checks every
+--       budget step makes first: nil, -6 (OwnerGone) when `epoch` is not a live owner at
+--       `now`; nil, -2 (NoTable) without a tag space; nil, an error reply for a pool other
+--       than 0 with shared tags. Reads only.
 --   parseReleases(first, r) -> releases or nil, err   reads r (pool, count) pairs from
 --       ARGV[first ..]; checks every pair before anything is written
 --   settleBudget(budget, epoch, pool, releases, want, depth) -> k   gives back
@@ -10,6 +14,16 @@
 --       writes only the fields that changed (one HMGET, at most one HSET and one HINCRBY)
 -- Guarantees (Lua atomicity of the including script): used:<pool> never exceeds `depth`
 -- through a take, no field goes below 0, and an owner never gives back another's budget.
+
+local function ownerDepth(meta, owners, epoch, pool, now, script)
+  local score = redis.call('ZSCORE', owners, epoch)
+  if not score or tonumber(score) < now then return nil, -6 end
+  local shape = redis.call('HMGET', meta, 'queue_depth', 'shared_tags')
+  local depth = tonumber(shape[1])
+  if not depth then return nil, -2 end
+  if shape[2] == '1' and pool ~= '0' then return nil, redis.error_reply(script .. ': pool ' .. pool .. ': shared tags use pool 0') end
+  return depth, shape[2] == '1'
+end
 
 local function parseReleases(first, r)
   local releases = {}
