@@ -4,6 +4,7 @@
 import { readDataId, requestId } from './batch-codec';
 import { FencedPages, type PageFence } from './fenced-pages';
 import { LeasedQueue } from './leased-queue';
+import { scriptsFor } from './lua-scripts';
 import { OwnerRegistry } from './owner-registry';
 import { PageStore } from './page-store';
 import { ScriptCode } from './script-errors';
@@ -86,7 +87,7 @@ describe('FencedPages.runFenced', () => {
     ];
     expect(await pages.runFenced(DISK, fence, ops)).toEqual({ status: 'leaseLost' });
     expect(await env.redis.hlen(keys.requestData(DISK))).toBe(1);
-    expect(await env.redis.exists(keys.pages(DISK))).toBe(0);
+    expect(await env.redis.exists(keys.pageIndex(DISK), keys.page(DISK, 0))).toBe(0);
   });
 
   it("a gone owner moves nothing and drops the batch's write payloads", async () => {
@@ -169,6 +170,39 @@ describe('FencedPages.runOwned', () => {
     expect(await store.read(DISK, 24, 4096)).toEqual(Buffer.alloc(4096, 0xbb));
   });
 
+  const stageKeysOf = async (keys: ReturnType<typeof env.keys>) => (await env.redis.keys(`${keys.diskBase(DISK)}stage:*`)).length;
+
+  it('stages whole-page writes and RENAMEs them into place: later ops of the batch see them, no stage key is left (I8)', async () => {
+    const { keys, epoch, pages, store } = await setup();
+    const two = Buffer.concat([Buffer.alloc(4096, 1), Buffer.alloc(4096, 2)]);
+    const patch = Buffer.alloc(512, 9);
+    const result = await pages.runOwned(DISK, epoch, [
+      { op: 'write', sector: 0, bytes: 8192, data: two }, // staged: pages 0 and 1
+      { op: 'write', sector: 1, bytes: 512, data: patch }, // rewrites part of staged page 0
+      { op: 'write', sector: 8, bytes: 4096, data: Buffer.alloc(4096, 3) }, // staged again over page 1
+      { op: 'write', sector: 16, bytes: 4096, data: Buffer.alloc(4096, 4) }, // staged page 2 ...
+      { op: 'discard', sector: 16, bytes: 4096 }, // ... then freed
+    ]);
+    expect(result).toEqual({ status: 'ok', results: [0, 0, 0, 0, 0] });
+    const page0 = Buffer.alloc(4096, 1);
+    patch.copy(page0, 512);
+    expect(await store.read(DISK, 0, 12288)).toEqual(Buffer.concat([page0, Buffer.alloc(4096, 3), Buffer.alloc(4096)]));
+    expect((await env.redis.smembers(keys.pageIndex(DISK))).sort()).toEqual(['0', '1']);
+    expect(await env.redis.exists(keys.page(DISK, 2))).toBe(0);
+    expect(await stageKeysOf(keys)).toBe(0);
+  });
+
+  it('fails a run whose staged pages are missing without moving anything', async () => {
+    const { keys, epoch, store } = await setup();
+    await env.redis.set(`${keys.pageStage(DISK, 'x', 0)}0`, Buffer.alloc(4096, 5));
+    const args = [epoch, 4096, keys.pagePrefix(DISK), 'S', 0, 8192, keys.pageStage(DISK, 'x', 0)];
+    await expect(scriptsFor(env.redis).run('runOwnedPageOps', [keys.pageIndex(DISK), keys.owners(DISK)], args)).rejects.toThrow(
+      /1 of 2 staged pages are missing/,
+    );
+    expect(await store.pagesUsed(DISK)).toBe(0);
+    expect(await stageKeysOf(keys)).toBe(0);
+  });
+
   it('moves nothing for an owner epoch that is gone (I4)', async () => {
     const { keys, epoch, pages, store } = await setup();
     await new OwnerRegistry(env.redis, keys).unregister(DISK, epoch);
@@ -176,6 +210,7 @@ describe('FencedPages.runOwned', () => {
     expect(result).toEqual({ status: 'ownerGone' });
     expect(await store.read(DISK, 0, 4096)).toEqual(Buffer.alloc(4096));
     expect(await store.pagesUsed(DISK)).toBe(0);
+    expect(await stageKeysOf(keys)).toBe(0);
   });
 
   it('refuses a write whose data is not its length, before anything is sent', async () => {
@@ -187,7 +222,7 @@ describe('FencedPages.runOwned', () => {
 });
 
 describe('FencedPages.readPages', () => {
-  it('reads whole and partial pages with one HMGET, zeros where nothing was written, and sees a write sent before it', async () => {
+  it('reads whole and partial pages with one MGET, zeros where nothing was written, and sees a write sent before it', async () => {
     const { epoch, pages } = await setup();
     const a = Buffer.alloc(4096, 0xaa);
     const b = Buffer.alloc(1024, 0xbb);

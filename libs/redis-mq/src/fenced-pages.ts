@@ -65,9 +65,13 @@ export type OwnedPageOp =
 export type OwnedResult = { readonly status: 'ok'; readonly results: number[] } | { readonly status: 'ownerGone' };
 
 const KIND: Record<FencedPageOp['op'], string> = { write: 'W', read: 'R', discard: 'Z', writeZeroes: 'Z' };
+/** runOwnedPageOps' kind of a write whose pages wait in stage keys. */
+const STAGED = 'S';
 
 export class FencedPages {
   private readonly scripts: ScriptRunner;
+  /** Staged batches sent so far: with the owner epoch, it makes stage keys unique. */
+  private stagedBatches = 0;
 
   constructor(
     readonly redis: Redis,
@@ -95,7 +99,8 @@ export class FencedPages {
       args.push(KIND[op.op], offset, op.bytes, zero || !id ? '' : id);
     }
     if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
-    const keys = [this.keys.pages(disk), this.keys.requestData(disk), fence.leased, this.keys.owners(disk)];
+    args.splice(3, 0, this.keys.pagePrefix(disk));
+    const keys = [this.keys.pageIndex(disk), this.keys.requestData(disk), fence.leased, this.keys.owners(disk)];
     const reply = (await this.scripts.run('runPageOps', keys, args)) as number | number[];
     if (reply === ScriptCode.LeaseLost) return { status: 'leaseLost' };
     if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
@@ -103,7 +108,7 @@ export class FencedPages {
   }
 
   /**
-   * Reads `ranges` with one plain HMGET of the pages they cover: no script, so the page
+   * Reads `ranges` with one plain MGET of the pages they cover: no script, so the page
    * bytes never become Lua strings (the dearest part of a read run in Redis). Absent pages
    * read as zeros. Unfenced on purpose: a read moves no data into the store, and a read
    * sent after a write on the same connection sees it (Redis runs a connection's commands
@@ -111,7 +116,7 @@ export class FencedPages {
    */
   async readPages(disk: string, ranges: readonly { readonly sector: number; readonly bytes: number }[]): Promise<Buffer[]> {
     checkDiskName(disk);
-    const fields: string[] = [];
+    const pageKeys: string[] = [];
     const index = new Map<number, number>();
     const spans = ranges.map((r, i) => {
       const offset = checkRange(disk, `read ${i}`, r.sector, r.bytes);
@@ -119,13 +124,13 @@ export class FencedPages {
       const last = r.bytes === 0 ? first - 1 : Math.floor((offset + r.bytes - 1) / PAGE_SIZE);
       for (let p = first; p <= last; p++) {
         if (!index.has(p)) {
-          index.set(p, fields.length);
-          fields.push(String(p));
+          index.set(p, pageKeys.length);
+          pageKeys.push(this.keys.page(disk, p));
         }
       }
       return { offset, bytes: r.bytes, first, last };
     });
-    const pages = fields.length ? await this.redis.hmgetBuffer(this.keys.pages(disk), ...fields) : [];
+    const pages = pageKeys.length ? await this.redis.mgetBuffer(...pageKeys) : [];
     return spans.map(({ offset, bytes, first, last }) => {
       if (first === last && bytes === PAGE_SIZE && offset % PAGE_SIZE === 0) {
         return pages[index.get(first)!] ?? Buffer.alloc(PAGE_SIZE);
@@ -144,27 +149,46 @@ export class FencedPages {
 
   /**
    * `runOwnedPageOps-2.lua`: runs `ops` in order, as one atomic step, only while owner
-   * `epoch` is alive; write bytes go in with the call (the driver runs in the owner's
-   * process, so there is no lease to fence).
+   * `epoch` is alive (the driver runs in the owner's process, so there is no lease to
+   * fence). A page-aligned write of whole pages is staged first: one plain MSET of its
+   * pages into stage keys, sent just before the script on the same connection, which
+   * RENAMEs them into place (I8), so the bytes never become a Lua string; any other write
+   * goes in with the call.
    */
   async runOwned(disk: string, epoch: number, ops: readonly OwnedPageOp[]): Promise<OwnedResult> {
     checkDiskName(disk);
     if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`${disk}: runOwned: bad epoch ${epoch}`);
-    const args: ScriptArg[] = [epoch, PAGE_SIZE];
+    const args: ScriptArg[] = [epoch, PAGE_SIZE, this.keys.pagePrefix(disk)];
+    const staged: (string | Buffer)[] = [];
+    const batch = `${epoch}.${++this.stagedBatches}`;
     let moved = 0;
     for (const [i, op] of ops.entries()) {
       const offset = checkRange(disk, `op ${i} (${op.op})`, op.sector, op.bytes);
       if (!(op.op in KIND)) throw new RangeError(`${disk}: op ${i}: unknown op ${String(op.op)}`);
-      const data = op.op === 'write' ? op.data : undefined;
-      if (op.op === 'write' && !(Buffer.isBuffer(data) && data.length === op.bytes)) {
+      if (op.op !== 'write') {
+        args.push(KIND[op.op], offset, op.bytes, '');
+        continue;
+      }
+      const data = op.data;
+      if (!(Buffer.isBuffer(data) && data.length === op.bytes)) {
         throw new RangeError(`${disk}: op ${i} (write): want ${op.bytes} bytes of data`);
       }
-      if (op.op === 'write') moved += op.bytes;
-      args.push(KIND[op.op], offset, op.bytes, data ?? '');
+      moved += op.bytes;
+      if (op.bytes === 0 || offset % PAGE_SIZE !== 0 || op.bytes % PAGE_SIZE !== 0) {
+        args.push(KIND.write, offset, op.bytes, data);
+        continue;
+      }
+      const stage = this.keys.pageStage(disk, batch, i);
+      for (let j = 0; j * PAGE_SIZE < op.bytes; j++) staged.push(`${stage}${j}`, data.subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE));
+      args.push(STAGED, offset, op.bytes, stage);
     }
     if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
-    const keys = [this.keys.pages(disk), this.keys.owners(disk)];
-    const reply = (await this.scripts.run('runOwnedPageOps', keys, args)) as number | number[];
+    const keys = [this.keys.pageIndex(disk), this.keys.owners(disk)];
+    // Same connection, sent in this order: Redis runs the MSET first. Should the MSET fail,
+    // the script finds stage keys missing and fails the batch without moving anything.
+    const stagedWrite = staged.length ? this.redis.mset(...staged) : undefined;
+    const run = this.scripts.run('runOwnedPageOps', keys, args);
+    const [reply] = await Promise.all([run, stagedWrite]);
     if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
     return { status: 'ok', results: reply as number[] };
   }

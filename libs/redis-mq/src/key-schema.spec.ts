@@ -4,7 +4,10 @@ describe('KeySchema', () => {
   const keys = new KeySchema('t:');
   const perDisk = (k: KeySchema, disk: string) => [
     k.tableMeta(disk),
-    k.pages(disk),
+    k.pageIndex(disk),
+    k.page(disk, 12),
+    k.pagePrefix(disk),
+    k.pageStage(disk, '3.9', 0),
     k.requestData(disk),
     ...Object.values(k.hctxQueue(disk, 0)),
     ...Object.values(k.diskQueue(disk, 'softirq')),
@@ -39,7 +42,7 @@ describe('KeySchema', () => {
 
   it('refuses disk names and prefixes that would break the hash tag or the token format', () => {
     for (const bad of ['', 'a/b', 'a{b', 'a}b', 'a b', 'x'.repeat(32)]) {
-      expect(() => keys.pages(bad)).toThrow(RangeError);
+      expect(() => keys.pageIndex(bad)).toThrow(RangeError);
     }
     expect(() => new KeySchema('{x}')).toThrow(/braces/);
   });
@@ -54,7 +57,7 @@ describe('KeySchema', () => {
   it('gives each shared batch queue one hash slot of its own that no disk name can take', () => {
     const q = Object.values(keys.sharedQueue('softirq'));
     expect(new Set(q.map((k) => /\{([^}]*)\}/.exec(k)?.[1]))).toEqual(new Set(['/softirq']));
-    expect(() => keys.pages('/softirq')).toThrow(RangeError);
+    expect(() => keys.page('/softirq', 0)).toThrow(RangeError);
     expect(() => keys.sharedQueue('a{b')).toThrow(RangeError);
   });
 });

@@ -73,9 +73,32 @@ export class KeySchema {
 
   // ---- memory backing (the null_blk / rnull xarray of pages) ----
 
-  /** Hash: page index -> 4096-byte page. Only written pages exist. */
-  pages(disk: string): string {
+  /** Set: the page numbers of every stored page of `disk` (DESIGN I8). */
+  pageIndex(disk: string): string {
     return `${this.diskBase(disk)}pages`;
+  }
+
+  /**
+   * String-key prefix of the pages: page `p` (exactly 4096 bytes) is `pagePrefix + p` in
+   * decimal (DESIGN I8). Only written pages exist. Lua scripts get the prefix and append
+   * the number; `page` builds the same name in TypeScript.
+   */
+  pagePrefix(disk: string): string {
+    return `${this.diskBase(disk)}page:`;
+  }
+
+  /** String key of page `p` of `disk` (`pagePrefix + p`). */
+  page(disk: string, p: number): string {
+    return `${this.pagePrefix(disk)}${p}`;
+  }
+
+  /**
+   * String-key prefix of one batch's staged write pages: page `j` (from 0) of op `op` waits
+   * in `pageStage(disk, batch, op) + j` until the fenced script RENAMEs it into place (I8).
+   * `batch` must be unique among the disk's batches in flight (owner epoch and a counter).
+   */
+  pageStage(disk: string, batch: string, op: number): string {
+    return `${this.diskBase(disk)}stage:${batch}:${op}:`;
   }
 
   /** Hash: request-data field -> payload bytes, for copies that never pass through Node. */

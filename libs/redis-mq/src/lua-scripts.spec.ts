@@ -29,7 +29,7 @@ describe('lua-scripts', () => {
 
   it('expands `-- #include name` from lua/include, so shared Lua lives in one file', () => {
     for (const s of luaScripts().values()) expect(s.lua).not.toMatch(/^-- #include /m);
-    expect(luaScripts().get('runPageOps')?.lua).toContain('local function newPageRanges(PAGE, stored)');
+    expect(luaScripts().get('runPageOps')?.lua).toContain('local function newPageRanges(PAGE, stored, indexKey, prefix)');
   });
 
   it('defines the scripts once per client and refuses a wrong key count', async () => {

@@ -59,9 +59,9 @@ describe('PageStore', () => {
 
   it('stores every page as exactly PAGE_SIZE bytes', async () => {
     await store.write(DISK, 1, pattern(SECTOR_SIZE, 3));
-    const raw = await env.redis.hgetallBuffer(keys.pages(DISK));
-    expect(Object.keys(raw)).toEqual(['0']);
-    expect(raw['0'].length).toBe(PAGE_SIZE);
+    expect(await env.redis.smembers(keys.pageIndex(DISK))).toEqual(['0']);
+    const raw = await env.redis.getBuffer(keys.page(DISK, 0));
+    expect(raw?.length).toBe(PAGE_SIZE);
   });
 
   it('discard frees whole pages and zeroes partial ones; bytesUsed drops', async () => {

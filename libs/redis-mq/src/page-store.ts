@@ -1,5 +1,6 @@
 // Mirrors the memory backing of null_blk / rnull (`struct nullb_device`'s xarray of
-// `struct nullb_page`): a sparse store of 4 KiB pages per disk, in one Redis hash.
+// `struct nullb_page`): a sparse store of 4 KiB pages per disk, one Redis string key per
+// page plus a set of the stored page numbers (DESIGN I8, `KeySchema.page`/`pageIndex`).
 //
 // Invariants:
 //   - Memory is proportional to what was written: a page exists only once a byte of it
@@ -8,7 +9,7 @@
 //     the range was discarded (DESIGN invariant 4).
 //   - Discard and write-zeroes free whole pages; a partial range is zeroed in place and
 //     the page freed once it is all zeros (null_blk frees a page with its last sector).
-//   - A batch runs in order as one atomic step (Lua atomicity, `applyPageOps-3.lua`);
+//   - A batch runs in order as one atomic step (Lua atomicity, `applyPageOps-1.lua`);
 //     a refused batch changes nothing.
 //   - Partial pages are read-modify-written inside Redis: payload bytes cross the network
 //     once per op (client -> Redis for writes, Redis -> client for reads).
@@ -37,6 +38,9 @@ export type PageOp =
 /** Result of one op: the bytes for `read`, null for every other op. */
 export type PageOpResult = Buffer | null;
 
+/** Page keys per SSCAN step and UNLINK of `destroy`. */
+const DESTROY_CHUNK = 1000;
+
 const KIND: Record<PageOp['op'], string> = { read: 'R', write: 'W', discard: 'Z', writeZeroes: 'Z' };
 
 export class PageStore {
@@ -51,9 +55,9 @@ export class PageStore {
 
   /** Runs `ops` in order as one atomic step (one EVALSHA); one result per op. */
   async apply(disk: string, ops: readonly PageOp[]): Promise<PageOpResult[]> {
-    const keys = [this.keys.pages(checkDiskName(disk))];
+    const keys = [this.keys.pageIndex(checkDiskName(disk))];
     if (ops.length === 0) return [];
-    const args: ScriptArg[] = [PAGE_SIZE];
+    const args: ScriptArg[] = [PAGE_SIZE, this.keys.pagePrefix(disk)];
     let bytes = 0;
     for (const op of ops) {
       const len = op.op === 'write' ? op.data.length : op.len;
@@ -90,9 +94,9 @@ export class PageStore {
     await this.apply(disk, [{ op: 'writeZeroes', sector, len }]);
   }
 
-  /** Pages held for `disk`. */
+  /** Pages held for `disk` (the size of its page index). */
   async pagesUsed(disk: string): Promise<number> {
-    return this.redis.hlen(this.keys.pages(disk));
+    return this.redis.scard(this.keys.pageIndex(disk));
   }
 
   /** Payload bytes held for `disk`: pages used times PAGE_SIZE. */
@@ -100,9 +104,20 @@ export class PageStore {
     return (await this.pagesUsed(disk)) * PAGE_SIZE;
   }
 
-  /** Frees every page and request-data field of `disk` (one UNLINK; Redis frees lazily). */
+  /**
+   * Frees every page and request-data field of `disk`: the pages its index lists, in
+   * UNLINKs of `DESTROY_CHUNK` keys (Redis frees lazily), then the index and request data.
+   * Not atomic: stop IO to the disk first.
+   */
   async destroy(disk: string): Promise<void> {
-    await this.redis.unlink(this.keys.pages(disk), this.keys.requestData(disk));
+    const index = this.keys.pageIndex(checkDiskName(disk));
+    let cursor = '0';
+    do {
+      const [next, pages] = await this.redis.sscan(index, cursor, 'COUNT', DESTROY_CHUNK);
+      cursor = next;
+      if (pages.length) await this.redis.unlink(...pages.map((p) => this.keys.page(disk, Number(p))));
+    } while (cursor !== '0');
+    await this.redis.unlink(index, this.keys.requestData(disk));
   }
 }
 

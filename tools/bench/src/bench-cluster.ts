@@ -127,10 +127,20 @@ export class BenchCluster {
     return m ? Number(m[1]) : NaN;
   }
 
+  /**
+   * Page bytes stored for `disk` and Redis memory they take: the index's MEMORY USAGE plus
+   * one page key's times the page count (every page key is the same size, DESIGN I8).
+   */
   async pageStore(disk: string): Promise<PageStoreBytes> {
-    const key = this.keys.pages(disk);
-    const [pages, usage] = await Promise.all([this.redis!.hlen(key), this.redis!.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')]);
-    return { pageBytes: pages * 4096, redisBytes: Number(usage ?? 0) };
+    const index = this.keys.pageIndex(disk);
+    const redis = this.redis!;
+    const [pages, indexUsage, sample] = await Promise.all([
+      redis.scard(index),
+      redis.call('MEMORY', 'USAGE', index, 'SAMPLES', '0'),
+      redis.srandmember(index),
+    ]);
+    const pageUsage = sample === null ? 0 : Number((await redis.call('MEMORY', 'USAGE', this.keys.page(disk, Number(sample)))) ?? 0);
+    return { pageBytes: pages * 4096, redisBytes: Number(indexUsage ?? 0) + pages * pageUsage };
   }
 
   /**

@@ -1,5 +1,5 @@
 // The command line of `npm run bench`: lists, sizes, the --quick preset and the matrix.
-import { BenchUsageError, configLabel, expandMatrix, FULL_DEFAULTS, parseBenchArgs, parseSize, peerKey } from './bench-matrix';
+import { BenchUsageError, configLabel, expandMatrix, fillsBefore, FULL_DEFAULTS, parseBenchArgs, parseSize, peerKey } from './bench-matrix';
 
 describe('parseBenchArgs', () => {
   it('gives the full matrix by default', () => {
@@ -92,6 +92,18 @@ describe('sizes and keys', () => {
     expect(parseBenchArgs([]).placement).toBe('local');
     expect(parseBenchArgs(['--placement', 'remote']).placement).toBe('remote');
     expect(() => parseBenchArgs(['--placement', 'moon'])).toThrow(/--placement: unknown value "moon" \(accepted: local, remote\)/);
+  });
+
+  it('--precondition fill fills targets only before memory-backed configurations that write; none by default', () => {
+    expect(parseBenchArgs([]).precondition).toBe('none');
+    expect(parseBenchArgs(['--precondition', 'fill']).precondition).toBe('fill');
+    expect(() => parseBenchArgs(['--precondition', 'trim'])).toThrow(/--precondition: unknown value "trim" \(accepted: none, fill\)/);
+    const c = { rw: 'randwrite' as const, bs: 4096, qd: 32, irqmode: 1, memoryBacked: true };
+    expect(fillsBefore(c, 'fill')).toBe(true);
+    expect(fillsBefore({ ...c, rw: 'randrw' }, 'fill')).toBe(true);
+    expect(fillsBefore({ ...c, rw: 'randread' }, 'fill')).toBe(false);
+    expect(fillsBefore({ ...c, memoryBacked: false }, 'fill')).toBe(false);
+    expect(fillsBefore(c, 'none')).toBe(false);
   });
 
   it('--nbd-mode picks where path b is served, dispatch by default, and refuses anything else', () => {

@@ -12,6 +12,8 @@
 import type { DriverPlacementName } from '#service-kit';
 
 export const RW_VALUES = ['randread', 'randwrite', 'read', 'write', 'randrw'] as const;
+export const PRECONDITIONS = ['none', 'fill'] as const;
+export type Precondition = (typeof PRECONDITIONS)[number];
 export type BenchRw = (typeof RW_VALUES)[number];
 export const PATH_IDS = ['a', 'b', 'c', 'd'] as const;
 export type PathId = (typeof PATH_IDS)[number];
@@ -61,6 +63,12 @@ export interface BenchOptions {
   readonly nbdMode: 'dispatch' | 'service';
   /** `DRIVER_PLACEMENT` of the bench cluster's dispatch: local (as npm start) or remote. */
   readonly placement: DriverPlacementName;
+  /**
+   * `fill`: before a memory-backed configuration that writes, every target (the cluster's
+   * disk, nbdkit's export) is written once end to end, unmeasured, so the measured writes
+   * overwrite stored pages (steady state); `none`: they land on fresh ones.
+   */
+  readonly precondition: Precondition;
   readonly help: boolean;
 }
 
@@ -87,6 +95,7 @@ export const FULL_DEFAULTS: BenchOptions = Object.freeze({
   out: 'docs/bench',
   nbdMode: 'dispatch',
   placement: 'local',
+  precondition: 'none',
   quick: false,
   help: false,
 });
@@ -127,6 +136,7 @@ const FLAGS: Record<string, OptionKey> = {
   '--redis-url': 'redisUrl',
   '--nbd-mode': 'nbdMode',
   '--placement': 'placement',
+  '--precondition': 'precondition',
 };
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -149,6 +159,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --redis-url URL      use this Redis (default: a private redis-server on a free port)
   --nbd-mode MODE      path b's NBD: dispatch (served inside dispatch, default) or service (nbd-gateway)
   --placement WHERE    the cluster's driver placement (DRIVER_PLACEMENT): local (inside dispatch, as npm start; default) or remote (rnull/completion workers)
+  --precondition HOW  none (writes land on fresh pages, default) or fill (each target written once end to
+                       end before a memory-backed configuration that writes: steady-state overwrites)
   --quick              rw randread,randwrite bs 4k qd 1,32 irqmode 1 memory_backed 1, 3 s runs,
                        3 samples, 200000 memory IOs: a few minutes on 2 cores
 `;
@@ -229,6 +241,8 @@ function parseValue(key: OptionKey, flag: string, text: string | undefined): unk
       return oneOf(flag, list(text, flag), ['dispatch', 'service'] as const)[0];
     case 'placement':
       return oneOf(flag, list(text, flag), ['local', 'remote'] as const)[0];
+    case 'precondition':
+      return oneOf(flag, list(text, flag), PRECONDITIONS)[0];
     case 'out':
     case 'redisUrl':
       if (text === undefined || text === '') throw new BenchUsageError(`${flag} needs a value`);
@@ -269,6 +283,11 @@ export function expandMatrix(o: Pick<BenchOptions, 'rw' | 'bs' | 'qd' | 'irqmode
 /** `randread 4k qd32 irq1 mb1`: how a configuration appears in progress and tables. */
 export function configLabel(c: BenchConfig): string {
   return `${c.rw} ${formatSize(c.bs)} qd${c.qd} irq${c.irqmode} mb${c.memoryBacked ? 1 : 0}`;
+}
+
+/** Whether `c` is one that `--precondition fill` fills its targets for (memory-backed, writes). */
+export function fillsBefore(c: BenchConfig, precondition: Precondition): boolean {
+  return precondition === 'fill' && c.memoryBacked && c.rw !== 'randread' && c.rw !== 'read';
 }
 
 /** The configuration without irqmode: what an nbdkit peer run depends on. */

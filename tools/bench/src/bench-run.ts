@@ -12,14 +12,15 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import { judgeAims } from './bench-aims';
 import { BenchCluster } from './bench-cluster';
-import { type BenchConfig, type BenchOptions, configLabel, expandMatrix, peerKey } from './bench-matrix';
+import { type BenchConfig, type BenchOptions, configLabel, expandMatrix, fillsBefore, peerKey } from './bench-matrix';
 import type { BenchProgress } from './bench-progress';
 import type { BenchReport, MachineInfo } from './bench-report';
 import { attachRatios, failed, okResult, PATH_NAMES, type PathResult, skipped } from './bench-result';
 import { requireTool } from './external-tool';
+import { fillTarget } from './fio-job';
 import { runGrpc } from './bench-paths/grpc-path';
 import { runInproc } from './bench-paths/inproc-path';
-import { GATEWAY_MISSING, runNbdGateway } from './bench-paths/nbd-gateway-path';
+import { GATEWAY_MISSING, gatewayUri, runNbdGateway } from './bench-paths/nbd-gateway-path';
 import { NbdkitPath } from './bench-paths/nbdkit-path';
 import { MEMORY_CHUNKS, runMemoryGrowth, type MemoryGrowth } from './memory-growth';
 import { recycleSteps, runRecycleCompare, type RecycleComparison } from './recycle-compare';
@@ -129,6 +130,11 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
         `paths a, b: driver placement ${o.placement} (${o.placement === 'local' ? 'the driver runs inside dispatch' : 'batches go to the rnull and completion workers'}; --placement)`,
       );
     }
+    notes.push(
+      o.precondition === 'fill'
+        ? 'memory-backed configurations that write ran on targets written end to end once before (--precondition fill): steady-state overwrites, in every path'
+        : 'writes land on fresh pages of a new disk (paths a, b); nbdkit keeps its pages from earlier rows (--precondition none)',
+    );
     const peerDone = new Map<string, PathResult>();
     for (const c of configs) {
       check();
@@ -155,6 +161,11 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
       if (bc && (paths.has('a') || paths.has('b'))) {
         const disk = await bc.createDisk(c);
         try {
+          const uri = gatewayUri(bc, disk.name);
+          if (fillsBefore(c, o.precondition) && uri) {
+            progress.begin(`fill ${label} (a, b)`);
+            await fillTarget(uri, o.sizeMiB, tick);
+          }
           if (paths.has('a')) {
             progress.begin(`a ${label}`);
             out.push(
@@ -185,6 +196,10 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
         const prev = peerDone.get(key);
         if (prev) out.push({ ...prev, config: c, reason: prev.m ? `measured once for every irqmode (nbdkit has none)` : prev.reason });
         else {
+          if (fillsBefore(c, o.precondition)) {
+            progress.begin(`fill c (nbdkit memory)`);
+            await nbdkit.fill(c, tick);
+          }
           progress.begin(`c ${label.replace(/ irq\d/, '')}`);
           const r = await attempt('c', c, () => nbdkit.run(c, o.seconds, tick));
           peerDone.set(key, r);

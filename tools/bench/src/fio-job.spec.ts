@@ -2,7 +2,7 @@
 // memory with the harness' own arguments), and the job the harness asks fio for.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fioArgs, parseFioJson } from './fio-job';
+import { fillArgs, fioArgs, parseFioJson } from './fio-job';
 
 const captured = fs.readFileSync(path.join(__dirname, 'testing/fio-nbd-randrw.txt'), 'utf8');
 
@@ -62,5 +62,13 @@ describe('fioArgs', () => {
         '--output-format=json',
       ]),
     );
+  });
+});
+
+describe('fillArgs', () => {
+  it('writes the whole target once, sequentially, in 1 MiB writes', () => {
+    const args = fillArgs('nbd://127.0.0.1:10809/d0', 256);
+    expect(args).toEqual(expect.arrayContaining(['--uri=nbd://127.0.0.1:10809/d0', '--rw=write', '--bs=1M', '--size=256M']));
+    expect(args.some((a) => a.startsWith('--time_based'))).toBe(false);
   });
 });

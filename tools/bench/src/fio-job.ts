@@ -127,3 +127,36 @@ export async function runFio(
     if (ticker) clearInterval(ticker);
   }
 }
+
+/** fio's arguments to write `sizeMiB` of `uri` once, start to end, in 1 MiB writes. */
+export function fillArgs(uri: string, sizeMiB: number): string[] {
+  return [
+    '--name=fill',
+    '--ioengine=nbd',
+    `--uri=${uri}`,
+    '--rw=write',
+    '--bs=1M',
+    '--iodepth=8',
+    `--size=${sizeMiB}M`,
+    '--output-format=json',
+  ];
+}
+
+/**
+ * Writes the whole of `uri` once (`--precondition fill`): unmeasured, so that the measured
+ * writes that follow overwrite stored pages. `onTick` as for `runFio`.
+ */
+export async function fillTarget(uri: string, sizeMiB: number, onTick?: (elapsedSeconds: number) => void): Promise<void> {
+  requireTool('fio');
+  const started = Date.now();
+  const ticker = onTick ? setInterval(() => onTick((Date.now() - started) / 1000), 1000) : undefined;
+  try {
+    const out = await runTracked('fio', fillArgs(uri, sizeMiB));
+    if (out.code !== 0)
+      throw new Error(`fio fill of ${uri} exited with code ${out.code}: ${(out.stderr || out.stdout).trim().slice(0, 500)}`);
+    const m = parseFioJson(out.stdout);
+    if (m.ios * 1048576 < sizeMiB * 1048576) throw new Error(`fio fill of ${uri} wrote ${m.ios} MiB of ${sizeMiB}`);
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+}

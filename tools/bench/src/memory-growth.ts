@@ -3,7 +3,7 @@
 //
 // Method: one disk (memory_backed=1, irqmode=1), 4 KiB randwrite at qd 32 over the gRPC
 // stream, in 10 equal chunks. After each chunk: every service's process_resident_memory_bytes
-// (from its /metrics), the page store (HLEN x 4096, and MEMORY USAGE of the page hash),
+// (from its /metrics), the page store (pages x 4096, and the MEMORY USAGE of its page keys and index),
 // and the distinct bytes written so far (the harness records the offset of every write).
 // RSS trend: least squares of RSS against IOs over the chunk ends of the second half of the
 // run (the first half is warm-up: JIT, pools, Redis connections, and V8 growing its heap in

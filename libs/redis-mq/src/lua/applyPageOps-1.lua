@@ -2,9 +2,11 @@
 -- null_handle_memory_backed over its xarray of pages: copy_to_nullb / copy_from_nullb /
 -- null_handle_discard), with byte offsets and lengths that are multiples of 512, for
 -- tools and tests; the hot path moves data with the fenced runPageOps-4.lua.
--- KEYS[1] pages   hash  page index -> PAGE bytes; a missing page reads as zeros
+-- KEYS[1] index   set   stored page numbers; page p is the string key ARGV[2] .. p (I8),
+--                       a missing page reads as zeros
 -- ARGV[1] PAGE, the page size in bytes (4096)
--- ARGV[2..] four per op: kind, byte offset, length, payload
+-- ARGV[2] the page key prefix (KeySchema.pagePrefix, the disk's hash slot)
+-- ARGV[3..] four per op: kind, byte offset, length, payload
 --   R  read                   payload ''      -> returns the bytes
 --   W  write                  payload = bytes (exactly length of them) -> 0
 --   Z  discard / write-zeroes payload ''      -> 0; whole pages are freed, a partial
@@ -15,16 +17,14 @@
 -- the ones before it; a refused batch changes nothing (writes are buffered and flushed at
 -- the end); every stored page is exactly PAGE bytes and not all zeros after a Z.
 -- Partial pages are read-modify-written here, so page bytes never travel to the client.
--- Redis commands: one HMGET of pages (partial pages and read ranges), then one HSET and
--- one HDEL of pages per 1000 pages.
+-- Redis commands: one MGET of page keys (partial pages and read ranges), then one MSET /
+-- DEL of page keys and one SADD / SREM of the index per 1000 pages.
 
-local pagesKey = KEYS[1]
+local indexKey, prefix = KEYS[1], ARGV[2]
 local PAGE = tonumber(ARGV[1])
-local FIRST, WIDTH = 2, 4
+local FIRST, WIDTH = 3, 4
 local CHUNK = 1000
 local nops = (#ARGV - FIRST + 1) / WIDTH
-
-local function field(p) return string.format('%d', p) end
 
 local function op(i)
   local b = FIRST + i * WIDTH
@@ -35,20 +35,14 @@ end
 -- #include pageRanges
 
 -- Pass 1: which stored pages the batch needs; load each once.
-local stored, wanted, wantedList = {}, {}, {}
-local pages = newPageRanges(PAGE, stored)
-local function want(p)
-  if not wanted[p] then
-    wanted[p] = true
-    wantedList[#wantedList + 1] = field(p)
-  end
-end
+local pages = newPageRanges(PAGE, {}, indexKey, prefix)
+local loads = {}
 for i = 0, nops - 1 do
   local kind, off, len, payload = op(i)
   if kind == 'W' and #payload ~= len then return { -4, 'write #' .. i } end
-  pages.loadsFor(kind == 'R' and 'R' or 'W', off, len, want)
+  loads[#loads + 1] = { kind = kind == 'R' and 'R' or 'W', off = off, len = len }
 end
-for f, page in pairs(hmgetInto(pagesKey, wantedList, {}, CHUNK)) do stored[tonumber(f)] = page end
+pages.loadFor(loads, CHUNK)
 
 -- Pass 2: run the ops against the write-back cache of `pages` (false = page freed).
 local results = {}
@@ -67,6 +61,6 @@ for i = 0, nops - 1 do
   results[#results + 1] = r
 end
 
--- Flush: one HSET / HDEL per CHUNK pages.
-pages.flush(pagesKey, CHUNK)
+-- Flush: one MSET / DEL (and SADD / SREM of the index) per CHUNK pages.
+pages.flush(CHUNK)
 return results

@@ -2,14 +2,16 @@
 -- copy write payloads in from rqdata (and delete them), copy read data out into rqdata,
 -- discard / write zeroes; only while the caller holds the batch's lease and the batch's
 -- owner epoch is alive, checked in the same atomic step as the copies.
--- KEYS[1] pages   hash  page index -> PAGE bytes (the xarray); a missing page reads as zeros
+-- KEYS[1] index   set   stored page numbers; page p is the string key ARGV[4] .. p (the
+--                       xarray, I8); a missing page reads as zeros
 -- KEYS[2] rqdata  hash  request id (12 B) -> write payload; request id .. 'r' -> read data
 -- KEYS[3] leased  zset  the leased set of the queue the batch came from (LeasedQueue)
 -- KEYS[4] owners  zset  live owner epochs
 -- ARGV[1] member  the caller's lease member (claim token .. message)
 -- ARGV[2] epoch   the batch's owner epoch
 -- ARGV[3] PAGE    the page size in bytes (4096)
--- ARGV[4..] four per op: kind, byte offset, length, request id (12 bytes, '' for Z)
+-- ARGV[4] prefix  the page key prefix (KeySchema.pagePrefix, the disk's hash slot)
+-- ARGV[5..] four per op: kind, byte offset, length, request id (12 bytes, '' for Z)
 --   W  write          copy in rqdata[id] (exactly length bytes), then HDEL rqdata[id]
 --   R  read           rqdata[id .. 'r'] = the bytes of the range
 --   Z  discard / write zeroes: whole pages freed, partial pages zeroed in place and freed
@@ -22,14 +24,15 @@
 -- will take them) and no page changes.
 -- Guarantees (Lua atomicity): the fence and the copies are one step, so a late or
 -- redelivered batch never moves data (I4); ops run in order, each seeing the ones before.
--- Redis commands: ZSCORE x2, one HMGET of rqdata (writes), one HMGET of pages (read
--- ranges and partially covered pages), HKEYS of pages only when a Z range covers more
--- than 64 pages (then the op costs O(stored pages) instead of O(range)), then one HSET
--- and one HDEL of pages per 1000 pages, one HSET and one HDEL of rqdata per 1000 fields.
+-- Redis commands: ZSCORE x2, one HMGET of rqdata (writes), one MGET of page keys (read
+-- ranges and partially covered pages), SMEMBERS of the index only when a Z range covers
+-- more than 64 pages (then the op costs O(stored pages) instead of O(range)), then one
+-- MSET / DEL of page keys and SADD / SREM of the index per 1000 pages, one HSET and one
+-- HDEL of rqdata per 1000 fields.
 
-local pagesKey, rqKey, leased, owners = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local PAGE = tonumber(ARGV[3])
-local FIRST, WIDTH, CHUNK = 4, 4, 1000
+local indexKey, rqKey, leased, owners = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local PAGE, prefix = tonumber(ARGV[3]), ARGV[4]
+local FIRST, WIDTH, CHUNK = 5, 4, 1000
 local nops = (#ARGV - FIRST + 1) / WIDTH
 if not PAGE or nops ~= math.floor(nops) then return redis.error_reply('runPageOps: want PAGE and 4 ARGV per op') end
 
@@ -62,9 +65,9 @@ end
 
 -- Load what the ops need, once.
 local sources = hmgetInto(rqKey, payloadIds, {}, CHUNK)
-local pages = newPageRanges(PAGE, {})
-pages.loadFor(pagesKey, ops, CHUNK)
-local known = pages.storedIn(pagesKey)
+local pages = newPageRanges(PAGE, {}, indexKey, prefix)
+pages.loadFor(ops, CHUNK)
+local known = pages.storedIn()
 
 -- Run.
 local results, copies = {}, {}
@@ -88,7 +91,7 @@ for i, op in ipairs(ops) do
   results[i] = r
 end
 
-pages.flush(pagesKey, CHUNK)
+pages.flush(CHUNK)
 callChunked('HSET', rqKey, copies, 2, CHUNK)
 callChunked('HDEL', rqKey, payloadIds, 1, CHUNK)
 return results

@@ -6,11 +6,13 @@
 import type { BenchConfig } from '../bench-matrix';
 import type { PathMeasurement } from '../bench-result';
 import { measureCpu } from '../cpu-per-io';
-import { runFio } from '../fio-job';
+import { fillTarget, runFio } from '../fio-job';
 import { NbdkitPeer } from '../nbdkit-peer';
 
 export class NbdkitPath {
   private readonly peers = new Map<boolean, Promise<NbdkitPeer>>();
+  /** Peers written end to end once (`--precondition fill`): nbdkit keeps its pages for the whole run. */
+  private readonly filled = new Set<boolean>();
 
   constructor(private readonly sizeMiB: number) {}
 
@@ -22,6 +24,13 @@ export class NbdkitPath {
       this.peers.set(memoryBacked, p);
     }
     return p;
+  }
+
+  /** Writes the peer of `c` end to end, once per run. */
+  async fill(c: BenchConfig, onTick?: (elapsedSeconds: number) => void): Promise<void> {
+    if (this.filled.has(c.memoryBacked)) return;
+    await fillTarget((await this.peer(c.memoryBacked)).uri, this.sizeMiB, onTick);
+    this.filled.add(c.memoryBacked);
   }
 
   async run(c: BenchConfig, seconds: number, onTick?: (elapsedSeconds: number) => void): Promise<PathMeasurement> {

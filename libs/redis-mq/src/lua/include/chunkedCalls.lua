@@ -2,14 +2,19 @@
 -- commands over long argument lists, cut so that `unpack` stays within Lua's C stack.
 --   callChunked(command, key, list, width, chunk)  runs `command key <items>` once per
 --       `chunk` groups of `width` items of `list` (e.g. HSET: width 2, HDEL: width 1);
---       nothing when `list` is empty
+--       with key nil, `command <items>` (MSET: width 2, DEL: width 1); nothing when
+--       `list` is empty
 --   hmgetInto(key, fields, into, chunk)  into[field] = HMGET value (false when absent),
 --       one HMGET per `chunk` fields; returns `into`
 -- Include it before any snippet that uses it (pageRanges does).
 local function callChunked(command, key, list, width, chunk)
   local step = width * chunk
   for i = 1, #list, step do
-    redis.call(command, key, unpack(list, i, math.min(i + step - 1, #list)))
+    if key == nil then
+      redis.call(command, unpack(list, i, math.min(i + step - 1, #list)))
+    else
+      redis.call(command, key, unpack(list, i, math.min(i + step - 1, #list)))
+    end
   end
 end
 
