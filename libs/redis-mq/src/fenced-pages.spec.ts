@@ -192,6 +192,19 @@ describe('FencedPages.runOwned', () => {
     expect(await stageKeysOf(keys)).toBe(0);
   });
 
+  it('a batch of staged writes only: pages move in op order, the index lists each once, no stage key is left', async () => {
+    const { keys, epoch, pages, store } = await setup();
+    await store.write(DISK, 0, Buffer.alloc(4096, 8)); // page 0 exists: overwritten
+    const result = await pages.runOwned(DISK, epoch, [
+      { op: 'write', sector: 0, bytes: 12288, data: Buffer.concat([1, 2, 3].map((b) => Buffer.alloc(4096, b))) },
+      { op: 'write', sector: 8, bytes: 4096, data: Buffer.alloc(4096, 9) }, // page 1 again: the later op wins
+    ]);
+    expect(result).toEqual({ status: 'ok', results: [0, 0] });
+    expect(await store.read(DISK, 0, 12288)).toEqual(Buffer.concat([1, 9, 3].map((b) => Buffer.alloc(4096, b))));
+    expect((await env.redis.smembers(keys.pageIndex(DISK))).sort()).toEqual(['0', '1', '2']);
+    expect(await stageKeysOf(keys)).toBe(0);
+  });
+
   it('fails a run whose staged pages are missing without moving anything', async () => {
     const { keys, epoch, store } = await setup();
     await env.redis.set(`${keys.pageStage(DISK, 'x', 0)}0`, Buffer.alloc(4096, 5));
