@@ -44,7 +44,9 @@ async function main() {
       const m = new RegExp(`cmdstat_${cmd}:calls=(\\d+),usec=(\\d+)`).exec(st);
       return m ? (Number(m[2]) / Number(m[1])).toFixed(1) : '-';
     };
-    console.log(`K=${k}: Redis CPU ${((c1 - c0) / (BATCHES * k)).toFixed(2)} µs per write; EVALSHA ${perCall('evalsha')} µs, MSET ${perCall('mset')} µs per call`);
+    console.log(
+      `K=${k}: Redis CPU ${((c1 - c0) / (BATCHES * k)).toFixed(2)} µs per write; EVALSHA ${perCall('evalsha')} µs, MSET ${perCall('mset')} µs per call`,
+    );
   }
   await destroyDisk(r, 'd0', keys);
   await r.quit();

@@ -2,7 +2,7 @@
 // nothing (or only drop payloads), read after write, partial pages, per-op payload
 // failures, payload fields deleted after the copy, a 512 MiB write zeroes of a sparse disk.
 import { readDataId, requestId } from './batch-codec';
-import { FencedPages, type PageFence } from './fenced-pages';
+import { FencedPages, type PageFence, STAGE_MIN_PAGES } from './fenced-pages';
 import { LeasedQueue } from './leased-queue';
 import { scriptsFor } from './lua-scripts';
 import { OwnerRegistry } from './owner-registry';
@@ -205,6 +205,31 @@ describe('FencedPages.runOwned', () => {
     expect(await stageKeysOf(keys)).toBe(0);
   });
 
+  it('sends the bytes of a batch under STAGE_MIN_PAGES whole pages with the call: no MSET', async () => {
+    const { keys, epoch, pages, store } = await setup();
+    const mset = jest.spyOn(env.redis, 'mset');
+    const bytes = (STAGE_MIN_PAGES - 1) * 4096;
+    try {
+      expect(await pages.runOwned(DISK, epoch, [{ op: 'write', sector: 8, bytes, data: Buffer.alloc(bytes, 6) }])).toEqual({
+        status: 'ok',
+        results: [0],
+      });
+      expect(mset).not.toHaveBeenCalled();
+      expect(
+        await pages.runOwned(DISK, epoch, [{ op: 'write', sector: 8, bytes: bytes + 4096, data: Buffer.alloc(bytes + 4096, 7) }]),
+      ).toEqual({
+        status: 'ok',
+        results: [0],
+      });
+      expect(mset).toHaveBeenCalledTimes(1);
+    } finally {
+      mset.mockRestore();
+    }
+    expect(await store.read(DISK, 8, 4096)).toEqual(Buffer.alloc(4096, 7));
+    expect(await store.pagesUsed(DISK)).toBe(STAGE_MIN_PAGES);
+    expect(await stageKeysOf(keys)).toBe(0);
+  });
+
   it('fails a run whose staged pages are missing without moving anything', async () => {
     const { keys, epoch, store } = await setup();
     await env.redis.set(`${keys.pageStage(DISK, 'x', 0)}0`, Buffer.alloc(4096, 5));
@@ -219,9 +244,10 @@ describe('FencedPages.runOwned', () => {
   it('moves nothing for an owner epoch that is gone (I4)', async () => {
     const { keys, epoch, pages, store } = await setup();
     await new OwnerRegistry(env.redis, keys).unregister(DISK, epoch);
-    const result = await pages.runOwned(DISK, epoch, [{ op: 'write', sector: 0, bytes: 4096, data: Buffer.alloc(4096, 1) }]);
+    // Four pages: staged (STAGE_MIN_PAGES), so the refused run must delete its stage keys.
+    const result = await pages.runOwned(DISK, epoch, [{ op: 'write', sector: 0, bytes: 16384, data: Buffer.alloc(16384, 1) }]);
     expect(result).toEqual({ status: 'ownerGone' });
-    expect(await store.read(DISK, 0, 4096)).toEqual(Buffer.alloc(4096));
+    expect(await store.read(DISK, 0, 16384)).toEqual(Buffer.alloc(16384));
     expect(await store.pagesUsed(DISK)).toBe(0);
     expect(await stageKeysOf(keys)).toBe(0);
   });

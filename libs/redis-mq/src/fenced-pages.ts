@@ -19,7 +19,7 @@ import { ReqOp } from '#blk-mq';
 import { REQUEST_ID_BYTES } from './batch-codec';
 import { KeySchema, checkDiskName } from './key-schema';
 import { scriptsFor, type ScriptArg, type ScriptRunner } from './lua-scripts';
-import { checkRange, MAX_BATCH_BYTES, PAGE_SIZE } from './page-store';
+import { checkRange, MAX_BATCH_BYTES, PAGE_SIZE, SECTOR_SIZE } from './page-store';
 import { ScriptCode } from './script-errors';
 
 /** One request's page op; `id` is its `requestId` (required for write and read). */
@@ -67,6 +67,17 @@ export type OwnedResult = { readonly status: 'ok'; readonly results: number[] } 
 const KIND: Record<FencedPageOp['op'], string> = { write: 'W', read: 'R', discard: 'Z', writeZeroes: 'Z' };
 /** runOwnedPageOps' kind of a write whose pages wait in stage keys. */
 const STAGED = 'S';
+/**
+ * Whole pages a batch needs before its writes are staged: below it the MSET's extra
+ * command costs Redis more than the Lua strings it saves (tools/bench/owned-write-cost.js:
+ * 1 page 36 µs in the call, 47 staged; 4 pages even; 11 pages 11.9 vs 8.6).
+ */
+export const STAGE_MIN_PAGES = 4;
+
+/** A page-aligned run of whole pages (what can be staged). */
+function wholePages(offset: number, bytes: number): boolean {
+  return bytes > 0 && offset % PAGE_SIZE === 0 && bytes % PAGE_SIZE === 0;
+}
 
 export class FencedPages {
   private readonly scripts: ScriptRunner;
@@ -150,10 +161,11 @@ export class FencedPages {
   /**
    * `runOwnedPageOps-2.lua`: runs `ops` in order, as one atomic step, only while owner
    * `epoch` is alive (the driver runs in the owner's process, so there is no lease to
-   * fence). A page-aligned write of whole pages is staged first: one plain MSET of its
-   * pages into stage keys, sent just before the script on the same connection, which
-   * RENAMEs them into place (I8), so the bytes never become a Lua string; any other write
-   * goes in with the call.
+   * fence). When the batch holds at least STAGE_MIN_PAGES whole pages of writes, each
+   * page-aligned write of whole pages is staged first: one plain MSET of its pages into
+   * stage keys, sent just before the script on the same connection, which RENAMEs them
+   * into place (I8), so the bytes never become a Lua string; any other write goes in with
+   * the call.
    */
   async runOwned(disk: string, epoch: number, ops: readonly OwnedPageOp[]): Promise<OwnedResult> {
     checkDiskName(disk);
@@ -161,6 +173,12 @@ export class FencedPages {
     const args: ScriptArg[] = [epoch, PAGE_SIZE, this.keys.pagePrefix(disk)];
     const staged: (string | Buffer)[] = [];
     const batch = `${epoch}.${++this.stagedBatches}`;
+    // Staging costs Redis a second command; it pays from STAGE_MIN_PAGES whole pages a batch.
+    let whole = 0;
+    for (const op of ops)
+      if (op.op === 'write' && Number.isSafeInteger(op.sector) && wholePages(op.sector * SECTOR_SIZE, op.bytes))
+        whole += op.bytes / PAGE_SIZE;
+    const stage = whole >= STAGE_MIN_PAGES;
     let moved = 0;
     for (const [i, op] of ops.entries()) {
       const offset = checkRange(disk, `op ${i} (${op.op})`, op.sector, op.bytes);
@@ -174,13 +192,13 @@ export class FencedPages {
         throw new RangeError(`${disk}: op ${i} (write): want ${op.bytes} bytes of data`);
       }
       moved += op.bytes;
-      if (op.bytes === 0 || offset % PAGE_SIZE !== 0 || op.bytes % PAGE_SIZE !== 0) {
+      if (!stage || !wholePages(offset, op.bytes)) {
         args.push(KIND.write, offset, op.bytes, data);
         continue;
       }
-      const stage = this.keys.pageStage(disk, batch, i);
-      for (let j = 0; j * PAGE_SIZE < op.bytes; j++) staged.push(`${stage}${j}`, data.subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE));
-      args.push(STAGED, offset, op.bytes, stage);
+      const base = this.keys.pageStage(disk, batch, i);
+      for (let j = 0; j * PAGE_SIZE < op.bytes; j++) staged.push(`${base}${j}`, data.subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE));
+      args.push(STAGED, offset, op.bytes, base);
     }
     if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
     const keys = [this.keys.pageIndex(disk), this.keys.owners(disk)];
