@@ -96,7 +96,7 @@ export class FencedPages {
     checkDiskName(disk);
     if (!Buffer.isBuffer(fence.member)) throw new TypeError(`${disk}: runFenced: the fence member must be a Buffer`);
     if (!Number.isSafeInteger(fence.epoch) || fence.epoch < 0) throw new RangeError(`${disk}: runFenced: bad epoch ${fence.epoch}`);
-    const args: ScriptArg[] = [fence.member, fence.epoch, PAGE_SIZE];
+    const args: ScriptArg[] = [fence.member, fence.epoch, PAGE_SIZE, this.keys.pagePrefix(disk)];
     let moved = 0;
     for (const [i, op] of ops.entries()) {
       const offset = checkRange(disk, `op ${i} (${op.op})`, op.sector, op.bytes);
@@ -110,7 +110,6 @@ export class FencedPages {
       args.push(KIND[op.op], offset, op.bytes, zero || !id ? '' : id);
     }
     if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
-    args.splice(3, 0, this.keys.pagePrefix(disk));
     const keys = [this.keys.pageIndex(disk), this.keys.requestData(disk), fence.leased, this.keys.owners(disk)];
     const reply = (await this.scripts.run('runPageOps', keys, args)) as number | number[];
     if (reply === ScriptCode.LeaseLost) return { status: 'leaseLost' };

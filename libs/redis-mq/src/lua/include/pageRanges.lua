@@ -14,7 +14,6 @@
 --   R.write(off, len, src)     src is exactly len bytes
 --   R.stage(off, len, base)    a page-aligned whole-page write whose page j (from 0) waits
 --                              in the string key `base .. j`; flush RENAMEs it into place
---   R.staged()                 every stage key R.stage was given, in order
 --   R.zero(off, len, known)    discard / write-zeroes: whole pages freed, partial pages
 --                              zeroed in place and freed once all zero. With `known` (a
 --                              function returning every stored page index), a range of
@@ -102,10 +101,6 @@ local function newPageRanges(PAGE, stored, indexKey, prefix)
       stages[#stages + 1] = key
       cache[first + j] = { stage = key }
     end
-  end
-
-  function R.staged()
-    return stages
   end
 
   local function zeroPage(p, a, b)
