@@ -1,11 +1,11 @@
 // Redis CPU of local placement's whole-page writes in isolation: FencedPages.runOwned
-// (one MSET of the staged pages, one runOwnedPageOps that RENAMEs them into place) over a
+// (from STAGE_MIN_PAGES pages a batch one MSET of the staged pages and one runOwnedPageOps
+// that RENAMEs them into place; below it the bytes go in the call) over a
 // 256 MiB disk whose pages all exist, in batches of K random 4 KiB overwrites, four
 // batches in flight. Prints Redis CPU per write (INFO cpu) and the EVALSHA / MSET cost
 // per call (INFO commandstats) for each K (docs/bench/v2-staged/README.md).
 //   node tools/bench/owned-write-cost.js [redis-url] [K,...]   (needs npm run build; default
-//   redis://127.0.0.1:6379 and K = 1,4,11,32; uses the key prefix owc: and deletes it after;
-//   AUTO_PIPELINING=1 turns on ioredis' enableAutoPipelining)
+//   redis://127.0.0.1:6379 and K = 1,4,11,32; uses the key prefix owc: and deletes it after)
 const path = require('node:path');
 const { Redis } = require('ioredis');
 const { FencedPages, KeySchema, OwnerRegistry, destroyDisk } = require(path.join(__dirname, '../../dist/libs/redis-mq/src/index.js'));
@@ -14,7 +14,7 @@ const PAGES = 65536;
 const BATCHES = 6000;
 
 async function main() {
-  const r = new Redis(process.argv[2] || 'redis://127.0.0.1:6379', { enableAutoPipelining: process.env.AUTO_PIPELINING === '1' });
+  const r = new Redis(process.argv[2] || 'redis://127.0.0.1:6379');
   const ks = (process.argv[3] || '1,4,11,32').split(',').map(Number);
   const keys = new KeySchema('owc:');
   const epoch = await new OwnerRegistry(r, keys).register('d0', 600000);

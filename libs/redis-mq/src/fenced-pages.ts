@@ -19,7 +19,7 @@ import { ReqOp } from '#blk-mq';
 import { REQUEST_ID_BYTES } from './batch-codec';
 import { KeySchema, checkDiskName } from './key-schema';
 import { scriptsFor, type ScriptArg, type ScriptRunner } from './lua-scripts';
-import { checkRange, MAX_BATCH_BYTES, PAGE_SIZE, SECTOR_SIZE } from './page-store';
+import { checkRange, MAX_BATCH_BYTES, PAGE_SIZE } from './page-store';
 import { ScriptCode } from './script-errors';
 
 /** One request's page op; `id` is its `requestId` (required for write and read). */
@@ -170,33 +170,35 @@ export class FencedPages {
     checkDiskName(disk);
     if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`${disk}: runOwned: bad epoch ${epoch}`);
     const args: ScriptArg[] = [epoch, PAGE_SIZE, this.keys.pagePrefix(disk)];
-    const staged: (string | Buffer)[] = [];
-    const batch = `${epoch}.${++this.stagedBatches}`;
-    // Staging costs Redis a second command; it pays from STAGE_MIN_PAGES whole pages a batch.
-    let whole = 0;
-    for (const op of ops)
-      if (op.op === 'write' && Number.isSafeInteger(op.sector) && wholePages(op.sector * SECTOR_SIZE, op.bytes))
-        whole += op.bytes / PAGE_SIZE;
-    const stage = whole >= STAGE_MIN_PAGES;
-    let moved = 0;
-    for (const [i, op] of ops.entries()) {
+    const offsets = ops.map((op, i) => {
       const offset = checkRange(disk, `op ${i} (${op.op})`, op.sector, op.bytes);
       if (!(op.op in KIND)) throw new RangeError(`${disk}: op ${i}: unknown op ${String(op.op)}`);
+      if (op.op === 'write' && !(Buffer.isBuffer(op.data) && op.data.length === op.bytes)) {
+        throw new RangeError(`${disk}: op ${i} (write): want ${op.bytes} bytes of data`);
+      }
+      return offset;
+    });
+    // Staging costs Redis a second command; it pays from STAGE_MIN_PAGES whole pages a batch.
+    let whole = 0;
+    ops.forEach((op, i) => {
+      if (op.op === 'write' && wholePages(offsets[i], op.bytes)) whole += op.bytes / PAGE_SIZE;
+    });
+    const staged: (string | Buffer)[] = [];
+    const batch = `${epoch}.${++this.stagedBatches}`;
+    let moved = 0;
+    for (const [i, op] of ops.entries()) {
+      const offset = offsets[i];
       if (op.op !== 'write') {
         args.push(KIND[op.op], offset, op.bytes, '');
         continue;
       }
-      const data = op.data;
-      if (!(Buffer.isBuffer(data) && data.length === op.bytes)) {
-        throw new RangeError(`${disk}: op ${i} (write): want ${op.bytes} bytes of data`);
-      }
       moved += op.bytes;
-      if (!stage || !wholePages(offset, op.bytes)) {
-        args.push(KIND.write, offset, op.bytes, data);
+      if (whole < STAGE_MIN_PAGES || !wholePages(offset, op.bytes)) {
+        args.push(KIND.write, offset, op.bytes, op.data);
         continue;
       }
       const base = this.keys.pageStage(disk, batch, i);
-      for (let j = 0; j * PAGE_SIZE < op.bytes; j++) staged.push(`${base}${j}`, data.subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE));
+      for (let j = 0; j * PAGE_SIZE < op.bytes; j++) staged.push(`${base}${j}`, op.data.subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE));
       args.push(STAGED, offset, op.bytes, base);
     }
     if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);

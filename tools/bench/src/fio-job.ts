@@ -106,26 +106,31 @@ export function parseFioJson(stdout: string): PathMeasurement {
 }
 
 /**
- * Runs the job against `uri`; `onTick` gets the elapsed seconds once a second (fio's own
- * status output is off in JSON mode). Rejects with fio's stderr when fio fails.
+ * Runs fio with `args` (a JSON report); `onTick` gets the elapsed seconds once a second
+ * (fio's own status output is off in JSON mode). Rejects with fio's stderr when fio fails.
  */
-export async function runFio(
+async function runFioReport(what: string, args: string[], onTick?: (elapsedSeconds: number) => void): Promise<PathMeasurement> {
+  requireTool('fio');
+  const started = Date.now();
+  const ticker = onTick ? setInterval(() => onTick((Date.now() - started) / 1000), 1000) : undefined;
+  try {
+    const out = await runTracked('fio', args);
+    if (out.code !== 0) throw new Error(`fio ${what}exited with code ${out.code}: ${(out.stderr || out.stdout).trim().slice(0, 500)}`);
+    return parseFioJson(out.stdout);
+  } finally {
+    if (ticker) clearInterval(ticker);
+  }
+}
+
+/** Runs the job of `c` against `uri` for `seconds` (`runFioReport`). */
+export function runFio(
   c: BenchConfig,
   uri: string,
   seconds: number,
   sizeMiB: number,
   onTick?: (elapsedSeconds: number) => void,
 ): Promise<PathMeasurement> {
-  requireTool('fio');
-  const started = Date.now();
-  const ticker = onTick ? setInterval(() => onTick((Date.now() - started) / 1000), 1000) : undefined;
-  try {
-    const out = await runTracked('fio', fioArgs(c, uri, seconds, sizeMiB));
-    if (out.code !== 0) throw new Error(`fio exited with code ${out.code}: ${(out.stderr || out.stdout).trim().slice(0, 500)}`);
-    return parseFioJson(out.stdout);
-  } finally {
-    if (ticker) clearInterval(ticker);
-  }
+  return runFioReport('', fioArgs(c, uri, seconds, sizeMiB), onTick);
 }
 
 /** fio's arguments to write `sizeMiB` of `uri` once, start to end, in 1 MiB writes. */
@@ -144,19 +149,9 @@ export function fillArgs(uri: string, sizeMiB: number): string[] {
 
 /**
  * Writes the whole of `uri` once (`--precondition fill`): unmeasured, so that the measured
- * writes that follow overwrite stored pages. `onTick` as for `runFio`.
+ * writes that follow overwrite stored pages. Rejects when fio wrote less than `sizeMiB`.
  */
 export async function fillTarget(uri: string, sizeMiB: number, onTick?: (elapsedSeconds: number) => void): Promise<void> {
-  requireTool('fio');
-  const started = Date.now();
-  const ticker = onTick ? setInterval(() => onTick((Date.now() - started) / 1000), 1000) : undefined;
-  try {
-    const out = await runTracked('fio', fillArgs(uri, sizeMiB));
-    if (out.code !== 0)
-      throw new Error(`fio fill of ${uri} exited with code ${out.code}: ${(out.stderr || out.stdout).trim().slice(0, 500)}`);
-    const m = parseFioJson(out.stdout);
-    if (m.ios * 1048576 < sizeMiB * 1048576) throw new Error(`fio fill of ${uri} wrote ${m.ios} MiB of ${sizeMiB}`);
-  } finally {
-    if (ticker) clearInterval(ticker);
-  }
+  const m = await runFioReport(`fill of ${uri} `, fillArgs(uri, sizeMiB), onTick);
+  if (m.ios < sizeMiB) throw new Error(`fio fill of ${uri} wrote ${m.ios} MiB of ${sizeMiB}`);
 }

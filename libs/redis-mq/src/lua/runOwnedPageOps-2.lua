@@ -75,12 +75,13 @@ end
 -- order (a later op's page replaces an earlier one's), one SADD. Same effect as the
 -- general path below without its write-back cache, which costs more than the moves.
 if allStaged then
-  local results, added = {}, {}
+  local results, added, k = {}, {}, 0
   for i, op in ipairs(ops) do
     local first = op.off / PAGE
     for j = 0, op.len / PAGE - 1 do
       local p = string.format('%d', first + j)
-      redis.call('RENAME', op.payload .. string.format('%d', j), prefix .. p)
+      k = k + 1 -- stageKeys lists the ops' stage keys in this order
+      redis.call('RENAME', stageKeys[k], prefix .. p)
       added[#added + 1] = p
     end
     results[i] = 0
