@@ -5,6 +5,9 @@ import { DEFAULT_PORTS } from '#service-kit';
 import { findOrStartRedis, freePort, type RedisHandle } from './private-redis';
 import { ServiceProcess, waitHealthy, type ReadyLine } from './service-process';
 
+/** How often `Cluster.spawn` starts a process again whose picked port was taken meanwhile. */
+const BUSY_PORT_TRIES = 3;
+
 export interface ClusterOptions {
   /** Use this Redis instead of REDIS_URL / a private one. */
   redisUrl?: string;
@@ -53,17 +56,18 @@ export class Cluster {
   async start(): Promise<this> {
     this.redis = this.opts.redisUrl ? { url: this.opts.redisUrl, stop: async () => undefined } : await findOrStartRedis();
     const eph = this.opts.ephemeralPorts;
-    const gendiskPort = eph ? await freePort() : DEFAULT_PORTS.gendiskGrpc;
-    const dispatchPort = eph ? await freePort() : DEFAULT_PORTS.dispatchGrpc;
-    this.gendiskAddress = `127.0.0.1:${gendiskPort}`;
-    this.dispatchAddress = `127.0.0.1:${dispatchPort}`;
     this.baseEnv = {
       REDIS_URL: this.redis.url,
       KEY_PREFIX: this.opts.keyPrefix ?? process.env.KEY_PREFIX ?? '',
-      GENDISK_URL: this.gendiskAddress,
       ...this.opts.env,
     };
-    await this.spawn('gendisk', { GRPC_URL: this.gendiskAddress });
+    // A free port is picked just before the process that binds it starts, and picked again
+    // if another socket took it in between (see `spawn`).
+    await this.spawn('gendisk', async () => {
+      this.gendiskAddress = `127.0.0.1:${eph ? await freePort() : DEFAULT_PORTS.gendiskGrpc}`;
+      return { GRPC_URL: this.gendiskAddress };
+    });
+    this.baseEnv.GENDISK_URL = this.gendiskAddress;
     const workers: Promise<ServiceProcess>[] = [];
     for (let i = 0; i < (this.opts.completionWorkers ?? 1); i++) workers.push(this.spawn('completion'));
     for (let i = 0; i < (this.opts.rnullWorkers ?? 1); i++) workers.push(this.spawn('rnull'));
@@ -71,7 +75,10 @@ export class Cluster {
     const nbdPort = String(eph ? 0 : DEFAULT_PORTS.nbdGateway);
     const nbdMode = this.opts.nbdGateway === true ? 'dispatch' : this.opts.nbdGateway || undefined;
     const inDispatch: Record<string, string> = nbdMode === 'dispatch' ? { NBD_IN_DISPATCH: '1', NBD_PORT: nbdPort } : {};
-    const dispatch = await this.spawn('dispatch', { GRPC_URL: this.dispatchAddress, ...inDispatch });
+    const dispatch = await this.spawn('dispatch', async () => {
+      this.dispatchAddress = `127.0.0.1:${eph ? await freePort() : DEFAULT_PORTS.dispatchGrpc}`;
+      return { GRPC_URL: this.dispatchAddress, ...inDispatch };
+    });
     if (nbdMode === 'dispatch') this.nbdAddress = (await dispatch.ready).nbd;
     if (nbdMode === 'service') {
       const gw = await this.spawn('nbd-gateway', { DISPATCH_URL: this.dispatchAddress, NBD_PORT: nbdPort });
@@ -80,18 +87,35 @@ export class Cluster {
     return this;
   }
 
-  /** Starts one more process of `service` (e.g. a second rnull) and waits for its health. */
-  async spawn(service: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  /**
+   * Starts one more process of `service` (e.g. a second rnull) and waits for its health.
+   * `env` may be a function that picks ports: a free port found by `freePort()` can be taken
+   * by any other socket before the child binds it, so when the child exits on a port in use
+   * and its ports were picked here (ephemeral, or a second process of a service), it is
+   * started again on fresh ones, up to `BUSY_PORT_TRIES` times.
+   */
+  async spawn(service: string, env: Record<string, string> | (() => Promise<Record<string, string>>) = {}): Promise<ServiceProcess> {
     const n = this.counters.get(service) ?? 0;
     this.counters.set(service, n + 1);
     const label = n === 0 ? service : `${service}.${n}`;
-    const httpPort = this.opts.ephemeralPorts || n > 0 ? await freePort() : defaultHttpPort(service);
-    const p = new ServiceProcess({ service, label, env: { ...this.baseEnv, HTTP_PORT: String(httpPort), ...env } }, this.opts.out);
-    this.processes.push(p);
-    const ready = await p.ready;
-    await waitHealthy(ready.http);
-    this.opts.onReady?.(label, ready);
-    return p;
+    const picksPorts = Boolean(this.opts.ephemeralPorts) || n > 0;
+    for (let attempt = 1; ; attempt++) {
+      const httpPort = picksPorts ? await freePort() : defaultHttpPort(service);
+      const extra = typeof env === 'function' ? await env() : env;
+      const p = new ServiceProcess({ service, label, env: { ...this.baseEnv, HTTP_PORT: String(httpPort), ...extra } }, this.opts.out);
+      this.processes.push(p);
+      let ready: ReadyLine;
+      try {
+        ready = await p.ready;
+      } catch (err) {
+        if (!picksPorts || attempt >= BUSY_PORT_TRIES || !p.failedOnBusyPort()) throw err;
+        this.opts.out?.(label, `a port picked for ${label} was taken before it bound it; starting it again on fresh ports`);
+        continue;
+      }
+      await waitHealthy(ready.http);
+      this.opts.onReady?.(label, ready);
+      return p;
+    }
   }
 
   byService(service: string): ServiceProcess[] {

@@ -38,10 +38,14 @@ export function serviceMain(service: string): string {
   return path.join(ROOT, 'dist/services', service, 'src/main.js');
 }
 
+const RECENT_LINES = 200;
+
 export class ServiceProcess {
   readonly child: ChildProcess;
   readonly ready: Promise<ReadyLine>;
   readonly exited: Promise<number | null>;
+  /** The child's newest output lines (up to `RECENT_LINES`), for reading why it failed. */
+  private readonly recent: string[] = [];
 
   constructor(
     readonly spec: ServiceSpec,
@@ -57,14 +61,25 @@ export class ServiceProcess {
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
     this.ready = new Promise((resolve, reject) => {
       const lines = readline.createInterface({ input: this.child.stdout! });
+      const keep = (line: string) => {
+        this.recent.push(line);
+        if (this.recent.length > RECENT_LINES) this.recent.shift();
+        out?.(spec.label, line);
+      };
       lines.on('line', (line) => {
         if (line.startsWith('{"msg":"ready"')) resolve(JSON.parse(line) as ReadyLine);
-        else out?.(spec.label, line);
+        else keep(line);
       });
-      readline.createInterface({ input: this.child.stderr! }).on('line', (line) => out?.(spec.label, line));
-      void this.exited.then((code) => reject(new Error(`${spec.label} exited with code ${code} before it was ready`)));
+      readline.createInterface({ input: this.child.stderr! }).on('line', keep);
+      // 'close' comes after the last output line, so `recent` holds why the child ended.
+      this.child.once('close', (code) => reject(new Error(`${spec.label} exited with code ${code} before it was ready`)));
     });
     this.ready.catch(() => undefined);
+  }
+
+  /** True when the child said it could not listen because the address is in use. */
+  failedOnBusyPort(): boolean {
+    return this.recent.some((line) => line.includes('EADDRINUSE'));
   }
 
   get pid(): number | undefined {
