@@ -2,11 +2,11 @@
 // owner as stale and counted, and neither touches the request that reuses the tag
 // (DESIGN I2). The duplicate is a real softirq batch pushed again onto the disk's softirq
 // queue, as a redelivery after a worker crash would push it.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { BlkStatus } from '#blk-mq';
 import { encodeEnds, KeySchema, LeasedQueue, MessageKind, OwnerRegistry } from '#redis-mq';
 import { Op, Status } from '#proto/grpc/blk/v1/block_device';
-import { createDisk, eventually, type Fixture, REDIS_URL, startCluster, submit, tagsHeld } from './support/cluster-fixture';
+import { createDisk, eventually, type Fixture, startCluster, submit, tagsHeld } from './support/cluster-fixture';
 
 let f: Fixture;
 let keys: KeySchema;
@@ -14,7 +14,7 @@ let conn: Redis;
 beforeAll(async () => {
   f = await startCluster();
   keys = new KeySchema(f.prefix);
-  conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  conn = f.connect();
 });
 afterAll(async () => {
   await conn?.quit();

@@ -3,19 +3,37 @@
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
-import { KeySchema, OwnerRegistry } from '#redis-mq';
+import { KeySchema, OwnerRegistry, unlinkMatching } from '#redis-mq';
+import { blockingConnection, readRedisClusterNodes } from '#service-kit';
 import { Cluster, type ClusterOptions } from '../../tools/cluster/cluster';
+import { RedisCluster } from '../../tools/cluster/redis-cluster';
 import { BlockDeviceClient, Completion, Submission, SubmitBatch, CompletionBatch } from '#proto/grpc/blk/v1/block_device';
 import { GenDiskClient, type Disk, type DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
 
 export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+/**
+ * Where this test file's clusters keep their state: `'redis'` (the one Redis at REDIS_URL)
+ * or `'redis-cluster'` (a Redis Cluster of three masters and three replicas started for
+ * each `startCluster`). A file that runs another file's tests on a Redis Cluster calls
+ * `useRedisCluster()` before it imports them (test/redis-cluster/).
+ */
+let backing: 'redis' | 'redis-cluster' = 'redis';
+export function useRedisCluster(): void {
+  backing = 'redis-cluster';
+}
 
 export interface Fixture {
   cluster: Cluster;
   prefix: string;
   io: BlockDeviceClient;
   disks: GenDiskClient;
+  /** A connection to the cluster's Redis (an ioredis Cluster on a Redis Cluster). */
   redis: Redis;
+  /** The Redis Cluster the services use, when the file runs on one. */
+  redisCluster?: RedisCluster;
+  /** A new connection to the same Redis, for a test's own blocking reads; closed by the test. */
+  connect(): Redis;
   /** The services' output lines seen so far (the newest 2,000), as `[label] line`. */
   lines(): string[];
   stop(): Promise<void>;
@@ -25,6 +43,7 @@ export interface Fixture {
 export async function startCluster(opts: ClusterOptions = {}): Promise<Fixture> {
   const prefix = `e2e-${randomBytes(4).toString('hex')}:`;
   const lines: string[] = [];
+  const redisCluster = backing === 'redis-cluster' && !opts.redisUrl ? await new RedisCluster().start() : undefined;
   const cluster = new Cluster({
     redisUrl: REDIS_URL,
     keyPrefix: prefix,
@@ -34,29 +53,44 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Fixture> 
       if (lines.length > 2000) lines.shift();
       if (process.env.E2E_VERBOSE) process.stderr.write(`[${label}] ${line}\n`);
     },
+    ...(redisCluster ? { redisClusterNodes: redisCluster.seedList } : {}),
     ...opts,
   });
   try {
     await cluster.start();
   } catch (err) {
     await cluster.stop();
+    await redisCluster?.stop();
     throw new Error(`${(err as Error).message}\n${lines.slice(-40).join('\n')}`);
   }
   const opt = { 'grpc.max_receive_message_length': -1 };
   const io = new BlockDeviceClient(cluster.dispatchAddress, grpc.credentials.createInsecure(), opt);
   const disks = new GenDiskClient(cluster.dispatchAddress, grpc.credentials.createInsecure(), opt);
-  const redis = new Redis(REDIS_URL);
+  const connect = () => {
+    if (!redisCluster) return new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const r = blockingConnection({ redisUrl: REDIS_URL, redisClusterNodes: readRedisClusterNodes(redisCluster.seedList) }, `e2e-${prefix}`);
+    r.on('error', () => undefined);
+    return r;
+  };
+  const redis = redisCluster ? connect() : new Redis(REDIS_URL);
   return {
     cluster,
     prefix,
     io,
     disks,
     redis,
+    redisCluster,
+    connect,
     lines: () => [...lines],
     async stop() {
       io.close();
       disks.close();
       await cluster.stop();
+      if (redisCluster) {
+        redis.disconnect();
+        await redisCluster.stop();
+        return;
+      }
       await deleteKeys(redis, `${prefix}*`);
       await redis.quit();
     },
@@ -64,12 +98,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Fixture> 
 }
 
 export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  await unlinkMatching(redis, pattern);
 }
 
 type Cb<T> = (e: grpc.ServiceError | null, r: T) => void;

@@ -11,6 +11,11 @@ const BUSY_PORT_TRIES = 3;
 export interface ClusterOptions {
   /** Use this Redis instead of REDIS_URL / a private one. */
   redisUrl?: string;
+  /**
+   * Seed nodes of a Redis Cluster (`host:port,…`): every service gets REDIS_CLUSTER_NODES
+   * and uses the cluster; `redisUrl` and REDIS_URL are then not used.
+   */
+  redisClusterNodes?: string;
   /** Prefix of every key and queue (tests isolate with a unique one). */
   keyPrefix?: string;
   /** Pick free ports instead of the documented defaults (tests). */
@@ -33,7 +38,7 @@ export interface ClusterOptions {
 
 /**
  * Invariants:
- *   - Every service gets the same REDIS_URL, KEY_PREFIX and GENDISK_URL.
+ *   - Every service gets the same REDIS_URL (or REDIS_CLUSTER_NODES), KEY_PREFIX and GENDISK_URL.
  *   - `stop()` stops the NBD gateway and dispatch first (no new IO), then the workers, then gendisk, then a
  *     private Redis; it resolves only when every child has exited.
  */
@@ -54,11 +59,14 @@ export class Cluster {
   }
 
   async start(): Promise<this> {
-    this.redis = this.opts.redisUrl ? { url: this.opts.redisUrl, stop: async () => undefined } : await findOrStartRedis();
+    if (!this.opts.redisClusterNodes) {
+      this.redis = this.opts.redisUrl ? { url: this.opts.redisUrl, stop: async () => undefined } : await findOrStartRedis();
+    }
     const eph = this.opts.ephemeralPorts;
     this.baseEnv = {
-      REDIS_URL: this.redis.url,
+      ...(this.redis ? { REDIS_URL: this.redis.url } : {}),
       KEY_PREFIX: this.opts.keyPrefix ?? process.env.KEY_PREFIX ?? '',
+      ...(this.opts.redisClusterNodes ? { REDIS_CLUSTER_NODES: this.opts.redisClusterNodes } : {}),
       ...this.opts.env,
     };
     // A free port is picked just before the process that binds it starts, and picked again

@@ -2,7 +2,7 @@
 // messages pushed onto this instance's completion lists (`cq:<epoch>`, one per disk it
 // owns) are popped in batches and each end record ends the request it names (DESIGN §3).
 import type { Redis } from 'ioredis';
-import { decodeEnds, type KeySchema } from '#redis-mq';
+import { decodeEnds, isRedisCluster, type KeySchema } from '#redis-mq';
 import type { DiskQueue } from './disk-queue';
 
 /** How long one blocking pop waits before it looks at the list of queues again, s. */
@@ -12,7 +12,10 @@ const BATCH = 1024;
 
 /**
  * Invariants:
- *   - One pop loop per instance, on a connection of its own (it blocks).
+ *   - One pop loop per group of lists on a connection of its own (it blocks). On one Redis
+ *     that is one loop over every list; on a Redis Cluster, where one BLMPOP may name keys
+ *     of one hash slot only, one loop per disk (a disk's keys share its slot, I7), each on
+ *     a duplicate of the blocking connection, started and ended as disks come and go.
  *   - An end message goes to the queue whose epoch's list it came from, and nowhere else:
  *     an epoch names one queue of one disk for its whole life.
  *   - A malformed message is counted and dropped; it cannot stop the loop (I5).
@@ -20,6 +23,8 @@ const BATCH = 1024;
 export class CompletionRouter {
   private running = false;
   private loop?: Promise<void>;
+  /** Per-disk pop loops on a Redis Cluster, by disk. */
+  private readonly slotLoops = new Map<string, { stop: () => void; done: Promise<void> }>();
   /** Messages that did not decode. */
   malformed = 0;
 
@@ -36,7 +41,7 @@ export class CompletionRouter {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.loop = isRedisCluster(this.blocking) ? this.runPerDisk() : this.popLoop(this.blocking, () => this.queues());
   }
 
   async stop(): Promise<void> {
@@ -44,18 +49,18 @@ export class CompletionRouter {
     await this.loop;
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
+  /** Pops the lists of `queues()` on `conn` while the router runs and `alive()` holds. */
+  private async popLoop(conn: Redis, queues: () => DiskQueue[], alive: () => boolean = () => true): Promise<void> {
+    while (this.running && alive()) {
       const byKey = new Map<string, DiskQueue>();
-      for (const q of this.queues()) if (q.lease.epoch > 0) byKey.set(this.keys.completionList(q.name, q.lease.epoch), q);
+      for (const q of queues()) if (q.lease.epoch > 0) byKey.set(this.keys.completionList(q.name, q.lease.epoch), q);
       if (byKey.size === 0) {
         await new Promise((r) => setTimeout(r, BLOCK_SECONDS * 1000));
         continue;
       }
       let reply: [Buffer, Buffer[]] | null;
       try {
-        reply = (await this.blocking.blmpopBuffer(BLOCK_SECONDS, byKey.size, ...byKey.keys(), 'LEFT', 'COUNT', BATCH)) as
-          [Buffer, Buffer[]] | null;
+        reply = (await conn.blmpopBuffer(BLOCK_SECONDS, byKey.size, ...byKey.keys(), 'LEFT', 'COUNT', BATCH)) as [Buffer, Buffer[]] | null;
       } catch {
         await new Promise((r) => setTimeout(r, 200));
         continue;
@@ -65,6 +70,35 @@ export class CompletionRouter {
       if (!q) continue;
       for (const m of reply[1]) this.deliver(q, m);
     }
+  }
+
+  /** Redis Cluster: keeps one `popLoop` per disk that has queues, each on its own connection. */
+  private async runPerDisk(): Promise<void> {
+    while (this.running) {
+      const disks = new Set(this.queues().map((q) => q.name));
+      for (const disk of disks) {
+        if (this.slotLoops.has(disk)) continue;
+        const conn = this.blocking.duplicate();
+        conn.on('error', () => undefined);
+        let alive = true;
+        const done = this.popLoop(
+          conn,
+          () => this.queues().filter((q) => q.name === disk),
+          () => alive,
+        ).finally(() => conn.disconnect());
+        this.slotLoops.set(disk, { stop: () => (alive = false), done });
+      }
+      for (const [disk, loop] of this.slotLoops) {
+        if (disks.has(disk)) continue;
+        loop.stop();
+        this.slotLoops.delete(disk);
+      }
+      await new Promise((r) => setTimeout(r, BLOCK_SECONDS * 1000));
+    }
+    const loops = [...this.slotLoops.values()];
+    this.slotLoops.clear();
+    for (const l of loops) l.stop();
+    await Promise.all(loops.map((l) => l.done));
   }
 
   private deliver(q: DiskQueue, message: Buffer): void {

@@ -15,6 +15,7 @@ import {
   readServiceEnv,
   type ServiceEnv,
   serviceLogger,
+  waitRedisReady,
 } from '#service-kit';
 import { DiskDirectory } from './disk-directory';
 
@@ -49,17 +50,29 @@ export class ServiceCoreModule implements OnApplicationShutdown {
         {
           provide: REDIS,
           inject: [SERVICE_ENV],
-          useFactory: (e: ServiceEnv) => (opts.failFast ? commandConnection : blockingConnection)(e.redisUrl, e.instanceId),
+          useFactory: async (e: ServiceEnv) => {
+            const redis = (opts.failFast ? commandConnection : blockingConnection)(e, e.instanceId);
+            // One Redis may come later (commands answer UNAVAILABLE meanwhile); a Redis
+            // Cluster must answer at start, so a wrong REDIS_CLUSTER_NODES is an error, not a hang.
+            if (e.redisClusterNodes) {
+              const where = `the Redis Cluster at REDIS_CLUSTER_NODES=${e.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
+              await waitRedisReady(redis, where).catch((err) => {
+                redis.disconnect();
+                throw err;
+              });
+            }
+            return redis;
+          },
         },
         {
           provide: REDIS_BLOCKING,
           inject: [SERVICE_ENV],
-          useFactory: (e: ServiceEnv) => blockingConnection(e.redisUrl, `${e.instanceId}-b`),
+          useFactory: (e: ServiceEnv) => blockingConnection(e, `${e.instanceId}-b`),
         },
         {
           provide: REDIS_SUBSCRIBER,
           inject: [SERVICE_ENV],
-          useFactory: (e: ServiceEnv) => blockingConnection(e.redisUrl, `${e.instanceId}-sub`),
+          useFactory: (e: ServiceEnv) => blockingConnection(e, `${e.instanceId}-sub`),
         },
         { provide: KeySchema, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => new KeySchema(e.keyPrefix) },
         {

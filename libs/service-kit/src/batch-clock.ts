@@ -8,7 +8,8 @@
  */
 export const QueueNames = {
   hctx: (disk: string, hctx: number) => `rq.${disk}.${hctx}`,
-  requeue: (disk: string) => `requeue.${disk}`,
+  /** The disk's name is the hash tag, so BullMQ's keys of the queue share the disk's slot (I7). */
+  requeue: (disk: string) => `requeue.{${disk}}`,
 } as const;
 
 /** Current time in ms since the epoch with sub-millisecond precision. */

@@ -1,28 +1,102 @@
 // The Redis connections of a service: reconnect forever with a capped back-off, and fail
 // commands fast while Redis is away so callers can answer UNAVAILABLE (DESIGN: bad input
-// and lost dependencies never take a service down).
-import { Redis, type RedisOptions } from 'ioredis';
+// and lost dependencies never take a service down). One Redis (`REDIS_URL`) or a Redis
+// Cluster (`REDIS_CLUSTER_NODES`), behind the same type (DESIGN I7).
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import type { RedisNodeAddress } from './service-env';
+
+/** Where a service's Redis is: `ServiceEnv` has both fields. */
+export interface RedisTarget {
+  readonly redisUrl: string;
+  /** Set: a Redis Cluster reached through these seed nodes; `redisUrl` is not used. */
+  readonly redisClusterNodes?: readonly RedisNodeAddress[];
+}
+
+/** How long a service waits at start for a Redis Cluster to answer before it gives up, ms. */
+export const CLUSTER_CONNECT_TIMEOUT_MS = 10_000;
+
+const backOff = (times: number) => Math.min(50 * times, 1000);
 
 /** A connection for commands: while disconnected, commands fail at once, not queue up. */
-export function commandConnection(url: string, name: string): Redis {
-  return new Redis(url, {
+export function commandConnection(target: RedisTarget | string, name: string): Redis {
+  const node: RedisOptions = {
     connectionName: name,
-    lazyConnect: false,
-    enableOfflineQueue: true,
     maxRetriesPerRequest: 1,
-    retryStrategy: (times) => Math.min(50 * times, 1000),
+    retryStrategy: backOff,
     reconnectOnError: () => true,
-  } satisfies RedisOptions);
+  };
+  const t = asTarget(target);
+  if (t.redisClusterNodes) return clusterConnection(t.redisClusterNodes, node);
+  return new Redis(t.redisUrl, { ...node, lazyConnect: false, enableOfflineQueue: true } satisfies RedisOptions);
 }
 
 /** A connection for BullMQ and blocking reads: BullMQ requires maxRetriesPerRequest null. */
-export function blockingConnection(url: string, name: string): Redis {
-  return new Redis(url, {
+export function blockingConnection(target: RedisTarget | string, name: string): Redis {
+  const node: RedisOptions = {
     connectionName: name,
     maxRetriesPerRequest: null,
     enableReadyCheck: false,
-    retryStrategy: (times) => Math.min(50 * times, 1000),
-  } satisfies RedisOptions);
+    retryStrategy: backOff,
+  };
+  const t = asTarget(target);
+  if (t.redisClusterNodes) return clusterConnection(t.redisClusterNodes, node);
+  return new Redis(t.redisUrl, node);
+}
+
+function asTarget(target: RedisTarget | string): RedisTarget {
+  return typeof target === 'string' ? { redisUrl: target } : target;
+}
+
+/**
+ * An ioredis `Cluster` typed as the `Redis` the libs take (DESIGN I7): every command, script
+ * and pipeline the libs send names keys of one hash slot, which both serve alike; code that
+ * needs the nodes themselves (SCAN, blocking pops across disks) asks redis-mq's `isRedisCluster`.
+ */
+function clusterConnection(nodes: readonly RedisNodeAddress[], redisOptions: RedisOptions): Redis {
+  const options: ClusterOptions = {
+    redisOptions,
+    enableOfflineQueue: true,
+    clusterRetryStrategy: backOff,
+    // A failover moves slots: follow MOVED/ASK and retry while the cluster is down.
+    maxRedirections: 32,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    slotsRefreshTimeout: 2000,
+    scaleReads: 'master',
+  };
+  return new Cluster(
+    nodes.map((n) => ({ host: n.host, port: n.port })),
+    options,
+  ) as unknown as Redis;
+}
+
+/**
+ * Resolves once `redis` is ready; rejects after `timeoutMs` with what it last failed on,
+ * naming `where`. For a service's start, so an unreachable Redis Cluster is a clear error
+ * rather than a hang.
+ */
+export function waitRedisReady(redis: Redis, where: string, timeoutMs = CLUSTER_CONNECT_TIMEOUT_MS): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let last = 'no answer';
+    const onError = (err: Error) => {
+      last = err.message;
+      const cause = (err as Error & { lastNodeError?: Error }).lastNodeError;
+      if (cause) last += ` (${cause.message})`;
+    };
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      redis.off('error', onError);
+      redis.off('ready', onReady);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = () => done();
+    const timer = setTimeout(() => done(new Error(`${where} did not answer within ${timeoutMs} ms: ${last}`)), timeoutMs);
+    redis.on('error', onError);
+    redis.once('ready', onReady);
+  });
 }
 
 /** True when `err` says Redis could not be reached (as opposed to a script refusal). */
@@ -31,6 +105,8 @@ export function isRedisUnavailable(err: unknown): boolean {
   return (
     /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection is closed|max retries per request|Stream isn't writeable|enableOfflineQueue/i.test(
       msg,
-    ) || /^LOADING /.test(msg)
+    ) ||
+    /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN) /.test(msg) ||
+    /Failed to refresh slots cache|None of startup nodes is available|Too many Cluster redirections|Cluster isn't ready/i.test(msg)
   );
 }

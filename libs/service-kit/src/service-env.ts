@@ -21,8 +21,13 @@ export const DEFAULT_PORTS = Object.freeze({
 export interface ServiceEnv {
   /** Which service this process is (`dispatch`, `gendisk`, `rnull`, `completion`). */
   readonly service: string;
-  /** `REDIS_URL`, default `redis://127.0.0.1:6379`. */
+  /** `REDIS_URL`, default `redis://127.0.0.1:6379`: one Redis (ignored with REDIS_CLUSTER_NODES). */
   readonly redisUrl: string;
+  /**
+   * `REDIS_CLUSTER_NODES=host:port,…`: seed nodes of a Redis Cluster; when set, every
+   * connection is an ioredis `Cluster` that finds the rest of the nodes itself (DESIGN I7).
+   */
+  readonly redisClusterNodes?: readonly RedisNodeAddress[];
   /** `KEY_PREFIX`: prepended to every Redis key and BullMQ queue (tests isolate with it). */
   readonly keyPrefix: string;
   /** `HTTP_PORT`: `/healthz` and `/metrics`; 0 picks a free port. */
@@ -49,6 +54,28 @@ export interface ServiceEnv {
    * Redis tag budget and page store (one process hop fewer per IO each way).
    */
   readonly driverPlacement: DriverPlacementName;
+}
+
+/** One seed node of `REDIS_CLUSTER_NODES`. */
+export interface RedisNodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Parses `REDIS_CLUSTER_NODES` (`host:port,host:port,…`, IPv6 hosts in brackets); undefined
+ * when unset or empty. Throws naming the variable and the bad entry.
+ */
+export function readRedisClusterNodes(raw: string | undefined): RedisNodeAddress[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return raw.split(',').map((entry) => {
+    const m = /^\s*(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})\s*$/.exec(entry);
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535) {
+      throw new Error(`REDIS_CLUSTER_NODES must be host:port[,host:port…], got ${JSON.stringify(entry)} in ${JSON.stringify(raw)}`);
+    }
+    return { host: m[1].replace(/^\[|\]$/g, ''), port };
+  });
 }
 
 /** The values of `DRIVER_PLACEMENT`. */
@@ -95,6 +122,7 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
   return {
     service,
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    redisClusterNodes: readRedisClusterNodes(env.REDIS_CLUSTER_NODES),
     keyPrefix,
     httpPort: int(env, 'HTTP_PORT', HTTP_DEFAULTS[service] ?? 0),
     httpHost: env.HTTP_HOST || '127.0.0.1',
@@ -112,6 +140,7 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
 /** Every variable `readServiceEnv` reads: the drift test compares compose with `npm start`. */
 export const SERVICE_ENV_VARIABLES = [
   'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
   'KEY_PREFIX',
   'HTTP_PORT',
   'HTTP_HOST',

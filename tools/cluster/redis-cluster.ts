@@ -1,0 +1,190 @@
+// A real Redis Cluster on loopback for the tests, the bench and `npm start -- --redis-cluster`:
+// `redis-server --cluster-enabled yes` processes joined by `redis-cli --cluster create`.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './private-redis';
+
+export interface RedisClusterOptions {
+  /** Masters (hash-slot shards), default 3. */
+  masters?: number;
+  /** Replicas of each master, default 1. */
+  replicasPerMaster?: number;
+  /** `cluster-node-timeout`, ms: how soon a dead master's replica is promoted. Default 2000. */
+  nodeTimeoutMs?: number;
+}
+
+/** One `redis-server` of the cluster. */
+export interface RedisClusterNode {
+  readonly port: number;
+  readonly child: ChildProcess;
+}
+
+/** How long the cluster may take to agree on its slots after `--cluster create`, ms. */
+const SETTLE_MS = 30_000;
+
+/**
+ * Invariants:
+ *   - Every node listens on 127.0.0.1 only, with a client port and a bus port both picked
+ *     free (so nothing else on the machine is touched), and keeps nothing on disk after `stop()`.
+ *   - `start()` resolves only when every node reports `cluster_state:ok`.
+ */
+export class RedisCluster {
+  readonly nodes: RedisClusterNode[] = [];
+  private dir = '';
+
+  constructor(private readonly opts: RedisClusterOptions = {}) {}
+
+  /** The seed list in `REDIS_CLUSTER_NODES` form: `127.0.0.1:p1,127.0.0.1:p2,…`. */
+  get seedList(): string {
+    return this.nodes.map((n) => `127.0.0.1:${n.port}`).join(',');
+  }
+
+  async start(): Promise<this> {
+    const which = spawnSync('sh', ['-c', 'command -v redis-server && command -v redis-cli'], { encoding: 'utf8' });
+    if (which.status !== 0)
+      throw new Error('a Redis Cluster needs redis-server and redis-cli on the PATH (Debian: apt-get install redis-server)');
+    const masters = this.opts.masters ?? 3;
+    const replicas = this.opts.replicasPerMaster ?? 1;
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-redis-cluster-'));
+    for (let i = 0; i < masters * (1 + replicas); i++) await this.startNode();
+    try {
+      for (const n of this.nodes) await waitAnswers(n.port);
+      const create = spawnSync(
+        'redis-cli',
+        ['--cluster', 'create', ...this.nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
+        { encoding: 'utf8', timeout: SETTLE_MS },
+      );
+      if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
+      await this.waitStateOk();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    return this;
+  }
+
+  private async startNode(): Promise<void> {
+    const port = await freePort();
+    const busPort = await freePort();
+    const nodeDir = path.join(this.dir, String(port));
+    fs.mkdirSync(nodeDir);
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--cluster-port',
+        String(busPort),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        String(this.opts.nodeTimeoutMs ?? 2000),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        nodeDir,
+        '--logfile',
+        'redis.log',
+      ],
+      { stdio: 'ignore' },
+    );
+    this.nodes.push({ port, child });
+  }
+
+  /** Resolves when every live node says `cluster_state:ok` and knows all masters. */
+  async waitStateOk(timeoutMs = SETTLE_MS): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < until) {
+      const states = await Promise.all(
+        this.live().map((n) => command(n.port, ['CLUSTER', 'INFO']).then((info) => /cluster_state:ok/.test(String(info)))),
+      );
+      if (states.every(Boolean)) return;
+      last = `${states.filter(Boolean).length} of ${states.length} nodes ok`;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`Redis Cluster not ok after ${timeoutMs} ms: ${last}`);
+  }
+
+  /** The live nodes. */
+  live(): RedisClusterNode[] {
+    return this.nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
+  }
+
+  /** Ports of the live masters, and which slots each serves (`CLUSTER SHARDS` view of one node). */
+  async masters(): Promise<{ port: number; slots: [number, number][] }[]> {
+    const reply = (await command(this.live()[0].port, ['CLUSTER', 'SLOTS'])) as [number, number, [string, number, string]][];
+    const byPort = new Map<number, [number, number][]>();
+    for (const [from, to, [, port]] of reply) byPort.set(port, [...(byPort.get(port) ?? []), [from, to]]);
+    return [...byPort].map(([port, slots]) => ({ port, slots }));
+  }
+
+  /** The port of the master serving `slot`. */
+  async masterOf(slot: number): Promise<number> {
+    const m = (await this.masters()).find((x) => x.slots.some(([a, b]) => slot >= a && slot <= b));
+    if (!m) throw new Error(`no master serves slot ${slot}`);
+    return m.port;
+  }
+
+  /** SIGKILLs the node on `port` (a failover test's dead master). */
+  async kill(port: number): Promise<void> {
+    const n = this.nodes.find((x) => x.port === port);
+    if (!n || n.child.exitCode !== null || n.child.signalCode !== null) return;
+    const exited = new Promise((r) => n.child.once('exit', r));
+    n.child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.nodes.map(
+        (n) =>
+          new Promise<void>((resolve) => {
+            if (n.child.exitCode !== null || n.child.signalCode !== null) return resolve();
+            n.child.once('exit', () => resolve());
+            n.child.kill('SIGKILL');
+          }),
+      ),
+    );
+    // REDIS_CLUSTER_KEEP=1 keeps each node's folder (its redis.log) for a look afterwards.
+    if (this.dir && !process.env.REDIS_CLUSTER_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** One command to one node, on a short-lived plain connection; undefined when it does not answer. */
+async function command(port: number, args: string[]): Promise<unknown> {
+  const r = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 500,
+  });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return await r.call(args[0], ...args.slice(1));
+  } catch {
+    return undefined;
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function waitAnswers(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await command(port, ['PING'])) === 'PONG') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`redis-server on port ${port} does not answer`);
+}
