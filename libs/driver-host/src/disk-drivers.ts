@@ -97,7 +97,7 @@ export class DiskDrivers implements DriverHostSink {
   async requeue(disk: string, hctx: number, message: Buffer): Promise<void> {
     let q = this.requeueQueues.get(disk);
     if (!q) {
-      q = new Queue<RequeueJob>(QueueNames.requeue(disk), { connection: this.redis, prefix: this.keys.queuePrefix() });
+      q = new Queue<RequeueJob>(this.keys.requeueQueueName(disk), { connection: this.redis, prefix: this.keys.queuePrefix() });
       this.requeueQueues.set(disk, q);
     }
     await q.add('rqs', { disk, hctx, message: message.toString('base64') }, { ...BATCH_JOB_OPTIONS, delay: 1 });

@@ -5,7 +5,6 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CodecError, type KeySchema, type Lease } from '#redis-mq';
-import { QueueNames } from '#service-kit';
 import { BatchWorker, type LeaseOutcome } from './batch-worker';
 import type { DiskDrivers, RequeueJob } from './disk-drivers';
 import type { DriverHost } from './driver-host';
@@ -60,7 +59,7 @@ export class HctxWorkers {
       list.push(new BatchWorker(queue, run, { concurrency: this.concurrency, leaseMs: this.stalledIntervalMs, onError: this.onError }));
     }
     const requeue = new Worker<RequeueJob>(
-      QueueNames.requeue(disk),
+      this.keys.requeueQueueName(disk),
       (job) => drivers.queueOf(job.data.disk, job.data.hctx).push(Buffer.from(job.data.message, 'base64')),
       workerOptions(this.connection, this.keys, 1, this.stalledIntervalMs),
     );

@@ -34,7 +34,10 @@ export async function unlinkMatching(redis: Redis, pattern: string): Promise<num
   return deleted;
 }
 
-/** Deletes every key of `disk` (tag space and budget, owners, queues, pages, request data); returns the count. */
-export function destroyDisk(redis: Redis, disk: string, keys: KeySchema = new KeySchema()): Promise<number> {
-  return unlinkMatching(redis, keys.diskPattern(disk));
+/**
+ * Deletes every key of `disk` (tag space and budget, owners, queues, pages, request data,
+ * and BullMQ's keys of its requeue queue); returns the count.
+ */
+export async function destroyDisk(redis: Redis, disk: string, keys: KeySchema = new KeySchema()): Promise<number> {
+  return (await unlinkMatching(redis, keys.diskPattern(disk))) + (await unlinkMatching(redis, keys.requeuePattern(disk)));
 }

@@ -38,6 +38,13 @@ describe('KeySchema', () => {
     // Disk names cannot hold glob characters (blk-mq's rule); prefixes can, and are escaped.
     expect(() => keys.diskPattern('a*b?[c]')).toThrow(RangeError);
     expect(new KeySchema('p[1]:').prefixPattern()).toBe('p\\[1\\]:*');
+    expect(keys.requeuePattern('rnullb0')).toBe('t:bull:requeue.{rnullb0}:*');
+    expect(new KeySchema('p[1]:').requeuePattern('d0')).toBe('p\\[1\\]:bull:requeue.{d0}:*');
+  });
+
+  it("names a disk's requeue queue with the disk as hash tag (its BullMQ keys share the disk's slot)", () => {
+    expect(keys.requeueQueueName('d0')).toBe('requeue.{d0}');
+    expect(() => keys.requeueQueueName('a{b')).toThrow(RangeError);
   });
 
   it('refuses disk names and prefixes that would break the hash tag or the token format', () => {

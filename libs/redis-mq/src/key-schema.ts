@@ -128,6 +128,19 @@ export class KeySchema {
     return `${this.prefix}bull`;
   }
 
+  /**
+   * BullMQ queue name of `disk`'s delayed requeues. The disk's name is the hash tag, so
+   * BullMQ's keys of the queue share the disk's slot (I7).
+   */
+  requeueQueueName(disk: string): string {
+    return `requeue.{${checkDiskName(disk)}}`;
+  }
+
+  /** SCAN MATCH pattern for every BullMQ key of `disk`'s requeue queue. */
+  requeuePattern(disk: string): string {
+    return `${`${this.queuePrefix()}:${this.requeueQueueName(disk)}:`.replace(GLOB_META, (c) => `\\${c}`)}*`;
+  }
+
   // ---- batch queues (`LeasedQueue`: the hctx dispatch lists and completion queues) ----
   /** Keys of the batch queue of hctx `hctx` of `disk`, in the disk's hash slot. */
   hctxQueue(disk: string, hctx: number): BatchQueueKeys {

@@ -3,13 +3,12 @@
 // themselves are defined once, in libs/redis-mq's batch codec (DESIGN §5).
 
 /**
- * Queue names: the hctx batch queues (in metrics and logs) and the BullMQ queues of the
- * delayed requeue path. Disk names are [A-Za-z0-9._-], so `.` separates safely.
+ * Queue names of the hctx batch queues (in metrics and logs); the BullMQ queues of the
+ * delayed requeue path are named by `KeySchema.requeueQueueName`. Disk names are
+ * [A-Za-z0-9._-], so `.` separates safely.
  */
 export const QueueNames = {
   hctx: (disk: string, hctx: number) => `rq.${disk}.${hctx}`,
-  /** The disk's name is the hash tag, so BullMQ's keys of the queue share the disk's slot (I7). */
-  requeue: (disk: string) => `requeue.{${disk}}`,
 } as const;
 
 /** Current time in ms since the epoch with sub-millisecond precision. */
