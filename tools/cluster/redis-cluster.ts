@@ -19,6 +19,7 @@ export interface RedisClusterOptions {
 /** One `redis-server` of the cluster. */
 export interface RedisClusterNode {
   readonly port: number;
+  readonly busPort: number;
   readonly child: ChildProcess;
 }
 
@@ -66,11 +67,11 @@ export class RedisCluster {
     return this;
   }
 
-  private async startNode(): Promise<void> {
-    const port = await freePort();
-    const busPort = await freePort();
+  private async startNode(again?: { port: number; busPort: number }): Promise<void> {
+    const port = again?.port ?? (await freePort());
+    const busPort = again?.busPort ?? (await freePort());
     const nodeDir = path.join(this.dir, String(port));
-    fs.mkdirSync(nodeDir);
+    fs.mkdirSync(nodeDir, { recursive: true });
     const child = spawn(
       'redis-server',
       [
@@ -86,6 +87,9 @@ export class RedisCluster {
         'nodes.conf',
         '--cluster-node-timeout',
         String(this.opts.nodeTimeoutMs ?? 2000),
+        // A replica syncs at once (a diskless sync waits 5 s for more replicas first).
+        '--repl-diskless-sync',
+        'no',
         '--save',
         '',
         '--appendonly',
@@ -97,19 +101,42 @@ export class RedisCluster {
       ],
       { stdio: 'ignore' },
     );
-    this.nodes.push({ port, child });
+    const node = { port, busPort, child };
+    const at = this.nodes.findIndex((n) => n.port === port);
+    if (at >= 0) this.nodes[at] = node;
+    else this.nodes.push(node);
   }
 
-  /** Resolves when every live node says `cluster_state:ok` and knows all masters. */
+  /**
+   * Starts the node on `port` again after `kill`, from its own cluster config: it rejoins,
+   * as a replica of whichever node took over its slots. Resolves once the cluster is ok.
+   */
+  async restart(port: number): Promise<void> {
+    const n = this.nodes.find((x) => x.port === port);
+    if (!n) throw new Error(`no node on port ${port}`);
+    if (n.child.exitCode === null && n.child.signalCode === null) return;
+    await this.startNode({ port, busPort: n.busPort });
+    await waitAnswers(port);
+    await this.waitStateOk();
+  }
+
+  /**
+   * Resolves when every live node says `cluster_state:ok` and every master has
+   * `replicasPerMaster` replicas online (or as many as are alive, after a kill).
+   */
   async waitStateOk(timeoutMs = SETTLE_MS): Promise<void> {
     const until = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < until) {
+      const live = this.live();
+      const infos = await Promise.all(live.map((n) => command(n.port, ['INFO', 'REPLICATION']).then(String)));
       const states = await Promise.all(
-        this.live().map((n) => command(n.port, ['CLUSTER', 'INFO']).then((info) => /cluster_state:ok/.test(String(info)))),
+        live.map((n) => command(n.port, ['CLUSTER', 'INFO']).then((info) => /cluster_state:ok/.test(String(info)))),
       );
-      if (states.every(Boolean)) return;
-      last = `${states.filter(Boolean).length} of ${states.length} nodes ok`;
+      const replicasOnline = infos.filter((i) => /role:slave/.test(i) && /master_link_status:up/.test(i)).length;
+      const replicasLive = infos.filter((i) => /role:slave/.test(i)).length;
+      if (states.every(Boolean) && replicasOnline === replicasLive && replicasLive > 0 === (this.opts.replicasPerMaster ?? 1) > 0) return;
+      last = `${states.filter(Boolean).length} of ${states.length} nodes ok, ${replicasOnline} of ${replicasLive} replicas in sync`;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`Redis Cluster not ok after ${timeoutMs} ms: ${last}`);

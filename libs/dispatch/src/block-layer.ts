@@ -2,7 +2,17 @@
 // following the disk registry, with `submit` as `submit_bio` for the client APIs.
 import type { Redis } from 'ioredis';
 import { BlkStatus, ReqOp, type TagSpaceConfig } from '#blk-mq';
-import { BatchSubmitter, FencedPages, type KeySchema, LeasedQueue, OwnerRegistry, readTagSpace } from '#redis-mq';
+import {
+  BatchSubmitter,
+  FencedPages,
+  type KeySchema,
+  LeasedQueue,
+  NO_REPLICA_WAIT,
+  OwnerRegistry,
+  readTagSpace,
+  ReplicaSync,
+  type ReplicaSyncOptions,
+} from '#redis-mq';
 import {
   DEFAULT_OWNER_LEASE_MS,
   KeyedSerial,
@@ -32,6 +42,8 @@ export interface BlockLayerOptions {
    * shared page store; without it, batches go to the worker processes (remote placement).
    */
   readonly localDriver?: DriverFactory;
+  /** What FLUSH / FUA wait for with a local driver (`REDIS_FLUSH_REPLICAS`); default: nothing. */
+  readonly flush?: ReplicaSyncOptions;
 }
 
 /**
@@ -73,7 +85,13 @@ export class BlockLayer {
     this.control.on('error', () => undefined);
     this.owners = new OwnerRegistry(this.control, keys);
     this.placement = opts.localDriver
-      ? { kind: 'local', factory: opts.localDriver, pages: new FencedPages(redis, keys), timer: new PreciseTimer(tel.metrics) }
+      ? {
+          kind: 'local',
+          factory: opts.localDriver,
+          pages: new FencedPages(redis, keys),
+          sync: new ReplicaSync(redis, keys, opts.flush ?? NO_REPLICA_WAIT),
+          timer: new PreciseTimer(tel.metrics),
+        }
       : { kind: 'remote' };
     this.router = new CompletionRouter(
       blocking,
@@ -225,6 +243,7 @@ export class BlockLayer {
     this.queues.clear();
     await this.router.stop();
     this.control.disconnect();
+    if (this.placement.kind === 'local') this.placement.sync.close();
   }
 
   /** Closes every queue (at most `STOP_WAIT_MS` for requests still held), then the router. */
@@ -233,6 +252,7 @@ export class BlockLayer {
     await Promise.race([closing, new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
     await this.router.stop();
     await this.control.quit().catch(() => this.control.disconnect());
+    if (this.placement.kind === 'local') this.placement.sync.close();
   }
 }
 

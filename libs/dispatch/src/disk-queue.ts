@@ -3,7 +3,7 @@
 // `RemoteDriver` (the driver runs in worker processes) or a `LocalDriver` (it runs here),
 // under this instance's owner lease for the disk (DESIGN §2, §3).
 import { BlkStatus, Engine, formatToken, OpResult, type Operations, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
-import type { BatchSubmitter, FencedPages, OwnerRegistry } from '#redis-mq';
+import type { BatchSubmitter, FencedPages, OwnerRegistry, ReplicaSync } from '#redis-mq';
 import type { DiskAttributes } from '#rnull';
 import { type PreciseTimer, type Telemetry } from '#service-kit';
 import type { DiskRecord, DriverFactory } from '#gendisk';
@@ -29,6 +29,8 @@ export type DriverPlacement =
       readonly kind: 'local';
       readonly factory: DriverFactory;
       readonly pages: FencedPages;
+      /** Where FLUSH / FUA wait for replicas (I9). */
+      readonly sync: ReplicaSync;
       /** The hrtimer of irqmode 2 completions in this process (the completion service's kind). */
       readonly timer: PreciseTimer;
     };
@@ -80,7 +82,12 @@ export class DiskQueue {
     this.driver =
       p.kind === 'local'
         ? new LocalDriver(
-            p.factory(record, new OwnedBacking(p.pages, record.name, this.lease)),
+            p.factory(
+              record,
+              new OwnedBacking(p.pages, record.name, this.lease, p.sync, (err) =>
+                tel.log?.error({ disk: record.name, err: (err as Error).message }, 'flush failed'),
+              ),
+            ),
             new TagBudget(record.name, tagSpace, submitter, this.lease, onError),
             this.lease,
             onError,

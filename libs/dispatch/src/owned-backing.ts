@@ -4,7 +4,7 @@
 // step as the copies (I4). Write bytes go with the run; reads are one plain HMGET of
 // their pages (no script: a read moves nothing into the store), copied into the bios.
 import { applyEndRecord, BlkStatus, type Request } from '#blk-mq';
-import { type FencedPages, type OwnedPageOp, pageOpOf } from '#redis-mq';
+import { type FencedPages, type OwnedPageOp, pageOpOf, type ReplicaSync } from '#redis-mq';
 import type { Backing, RnullPdu } from '#rnull';
 import type { OwnerLease } from './owner-lease';
 import { payloadOf } from './request-payload';
@@ -19,7 +19,14 @@ export class OwnedBacking implements Backing {
     private readonly pages: FencedPages,
     private readonly disk: string,
     private readonly lease: OwnerLease,
+    /** Where FLUSH / FUA wait for replicas; without it they have nothing to wait for. */
+    private readonly sync?: ReplicaSync,
+    private readonly onPersistError: (err: unknown) => void = () => undefined,
   ) {}
+
+  persist(): Promise<BlkStatus> {
+    return this.sync ? this.sync.persistStatus(this.disk, this.onPersistError) : Promise.resolve(BlkStatus.OK);
+  }
 
   async transfer(rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
     const ops: OwnedPageOp[] = [];

@@ -3,7 +3,16 @@
 // made by the factory the service gives (the libraries never name a driver class).
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { EndWriter, FencedPages, type KeySchema, LeasedQueue, readTagSpace } from '#redis-mq';
+import {
+  EndWriter,
+  FencedPages,
+  type KeySchema,
+  LeasedQueue,
+  NO_REPLICA_WAIT,
+  readTagSpace,
+  ReplicaSync,
+  type ReplicaSyncOptions,
+} from '#redis-mq';
 import { KeyedSerial, QueueNames, type Telemetry } from '#service-kit';
 import { type DiskDirectory, type DiskRecord, type DriverFactory, sameTagSpace } from '#gendisk';
 import { DriverHost, type DriverHostSink } from './driver-host';
@@ -31,6 +40,7 @@ export class DiskDrivers implements DriverHostSink {
   private readonly requeueQueues = new Map<string, Queue<RequeueJob>>();
   private readonly pages: FencedPages;
   private readonly ends: EndWriter;
+  private readonly sync: ReplicaSync;
 
   constructor(
     private readonly redis: Redis,
@@ -39,9 +49,12 @@ export class DiskDrivers implements DriverHostSink {
     private readonly factory: DriverFactory,
     private readonly listener: (disk: string, host: DriverHost | undefined) => Promise<void> = async () => undefined,
     private readonly tel: Telemetry = {},
+    /** What FLUSH / FUA wait for (`REDIS_FLUSH_REPLICAS`, I9); default: nothing. */
+    flush: ReplicaSyncOptions = NO_REPLICA_WAIT,
   ) {
     this.pages = new FencedPages(redis, keys);
     this.ends = new EndWriter(redis, keys);
+    this.sync = new ReplicaSync(redis, keys, flush);
   }
 
   async start(): Promise<void> {
@@ -87,7 +100,8 @@ export class DiskDrivers implements DriverHostSink {
     }
     if (!want) return;
     if (!(await readTagSpace(this.redis, this.keys, name))) return; // Never powered on: nothing to drive.
-    const driver = this.factory(want, new FencedBacking(this.pages, name));
+    const onFlushError = (err: unknown) => this.tel.log?.error({ disk: name, err: (err as Error).message }, 'flush failed');
+    const driver = this.factory(want, new FencedBacking(this.pages, name, this.sync, onFlushError));
     const host = new DriverHost(want, driver, this.ends, this, this.tel);
     this.hosts.set(name, host);
     await this.listener(name, host);
@@ -108,6 +122,7 @@ export class DiskDrivers implements DriverHostSink {
   }
 
   async close(): Promise<void> {
+    this.sync.close();
     await Promise.all([...this.requeueQueues.values()].map((q) => q.close()));
   }
 }

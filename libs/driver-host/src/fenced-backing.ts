@@ -3,7 +3,7 @@
 // they move data only while this worker still holds the batch's lease and the batch's
 // owner is alive, checked in the same atomic step as the copies.
 import { BlkStatus, type Hctx, type Request } from '#blk-mq';
-import { type FencedPageOp, type FencedPages, pageOpOf, requestId } from '#redis-mq';
+import { type FencedPageOp, type FencedPages, pageOpOf, type ReplicaSync, requestId } from '#redis-mq';
 import type { Backing, RnullPdu } from '#rnull';
 import type { BatchFence } from './driver-host';
 
@@ -24,7 +24,14 @@ export class FencedBacking implements Backing {
   constructor(
     private readonly pages: FencedPages,
     private readonly disk: string,
+    /** Where FLUSH / FUA wait for replicas; without it they have nothing to wait for. */
+    private readonly sync?: ReplicaSync,
+    private readonly onPersistError: (err: unknown) => void = () => undefined,
   ) {}
+
+  persist(): Promise<BlkStatus> {
+    return this.sync ? this.sync.persistStatus(this.disk, this.onPersistError) : Promise.resolve(BlkStatus.OK);
+  }
 
   async transfer(rqs: readonly Request<RnullPdu>[], hctx?: Hctx<unknown>): Promise<BlkStatus[]> {
     const fence = hctx?.driverData as BatchFence | undefined;

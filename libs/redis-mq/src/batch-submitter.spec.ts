@@ -137,10 +137,16 @@ describe('BatchSubmitter.queueBatch', () => {
     ).rejects.toThrow(/shared tags use pool 0/);
   });
 
-  it('an owner that is gone or expired changes nothing and gets OwnerGoneError', async () => {
+  it('an owner whose lease expired but that nobody reclaimed still queues (the reclaim is the fence)', async () => {
+    const { keys, epoch, submitter } = await setup();
+    await env.redis.zadd(keys.owners(DISK), Date.now() - 60_000, epoch);
+    const input = { disk: DISK, epoch, pool: 0, releases: [], message: batch(epoch, 0, [rq(0, 1)]), payloads: [Buffer.alloc(512)] };
+    expect(await submitter.queueBatch(input)).toBe(1);
+  });
+
+  it('an owner that is gone (reclaimed) changes nothing and gets OwnerGoneError', async () => {
     const { keys, epoch, submitter } = await setup();
     await env.redis.hset(keys.tagBudget(DISK), `held:${epoch}:0`, 1, 'used:0', 1);
-    await env.redis.zadd(keys.owners(DISK), Date.now() - 1, epoch);
     const before = await budgetFields(keys);
     const input = {
       disk: DISK,
@@ -150,7 +156,6 @@ describe('BatchSubmitter.queueBatch', () => {
       message: batch(epoch, 0, [rq(0, 1)]),
       payloads: [Buffer.alloc(512)],
     };
-    await expect(submitter.queueBatch(input)).rejects.toThrow(OwnerGoneError);
     await env.redis.zrem(keys.owners(DISK), epoch);
     await expect(submitter.queueBatch(input)).rejects.toThrow(OwnerGoneError);
     expect(await budgetFields(keys)).toEqual(before);

@@ -41,7 +41,7 @@ async function setup() {
 const id = (epoch: number, tag: number) => requestId(epoch, 0, tag, 1);
 
 describe('FencedPages.runFenced', () => {
-  it('copies writes in, deletes their payloads, and copies reads out, partial pages included', async () => {
+  it('copies writes in (their payloads stay for a second delivery; endBatch deletes them), and copies reads out, partial pages included', async () => {
     const { keys, epoch, fence, stage, readData, pages, store } = await setup();
     const a = Buffer.alloc(1024, 0xaa);
     const b = Buffer.alloc(8192, 0xbb);
@@ -56,10 +56,21 @@ describe('FencedPages.runFenced', () => {
     expect(result).toEqual({ status: 'ok', results: [0, 0, 0, 0] });
     expect(await readData(3)).toEqual(Buffer.concat([Buffer.alloc(512), a, Buffer.alloc(2560)]));
     expect(await readData(4)).toEqual(Buffer.alloc(1024, 0xbb));
-    expect(await env.redis.hexists(keys.requestData(DISK), id(epoch, 1))).toBe(0);
-    expect(await env.redis.hexists(keys.requestData(DISK), id(epoch, 2))).toBe(0);
+    expect(await env.redis.hexists(keys.requestData(DISK), id(epoch, 1))).toBe(1);
+    expect(await env.redis.hexists(keys.requestData(DISK), id(epoch, 2))).toBe(1);
     expect(await store.read(DISK, 12, 8192)).toEqual(b);
     expect(await store.pagesUsed(DISK)).toBe(4);
+  });
+
+  it('a batch delivered again (its first run lost the lease before the end) writes the same data again', async () => {
+    const { keys, epoch, fence, stage, pages, store } = await setup();
+    await stage(1, Buffer.alloc(4096, 0x5a));
+    const ops = [{ op: 'write' as const, sector: 8, bytes: 4096, id: id(epoch, 1) }];
+    expect(await pages.runFenced(DISK, fence, ops)).toEqual({ status: 'ok', results: [0] });
+    await store.write(DISK, 8, Buffer.alloc(4096, 0x11)); // anything between the two runs
+    expect(await pages.runFenced(DISK, fence, ops)).toEqual({ status: 'ok', results: [0] });
+    expect(await store.read(DISK, 8, 4096)).toEqual(Buffer.alloc(4096, 0x5a));
+    expect(await env.redis.hlen(keys.requestData(DISK))).toBe(1);
   });
 
   it('fails only the request whose payload is missing or mis-sized', async () => {
@@ -74,7 +85,8 @@ describe('FencedPages.runFenced', () => {
     expect(result).toEqual({ status: 'ok', results: [ScriptCode.RequestDataSize, ScriptCode.NoRequestData, 0] });
     expect(await store.pagesUsed(DISK)).toBe(1);
     expect(await store.read(DISK, 16, 512)).toEqual(Buffer.alloc(512, 2));
-    expect(await env.redis.hlen(keys.requestData(DISK))).toBe(0);
+    // The mis-sized payload is deleted; the good one stays until its end.
+    expect(await env.redis.hkeysBuffer(keys.requestData(DISK))).toEqual([id(epoch, 2)]);
   });
 
   it('a lost lease changes nothing', async () => {

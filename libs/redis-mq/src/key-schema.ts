@@ -101,6 +101,14 @@ export class KeySchema {
     return `${this.diskBase(disk)}stage:${batch}:${op}:`;
   }
 
+  /**
+   * String counter: FLUSHes of `disk` that waited for replicas. `ReplicaSync` writes it
+   * before its WAIT, so the WAIT covers every earlier write of the slot (I9).
+   */
+  flushCounter(disk: string): string {
+    return `${this.diskBase(disk)}flushes`;
+  }
+
   /** Hash: request-data field -> payload bytes, for copies that never pass through Node. */
   requestData(disk: string): string {
     return `${this.diskBase(disk)}rqdata`;

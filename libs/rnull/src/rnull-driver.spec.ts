@@ -19,6 +19,9 @@ interface Seen {
 class FakeBacking implements Backing {
   readonly batches: Seen[][] = [];
   fail: (rq: Request<RnullPdu>) => BlkStatus = () => BlkStatus.OK;
+  /** What `persist` answers; each call is recorded with the batches transferred before it. */
+  persistStatus = BlkStatus.OK;
+  readonly persists: number[] = [];
 
   constructor(private readonly store: Uint8Array) {}
 
@@ -35,6 +38,12 @@ class FakeBacking implements Backing {
       }
       return BlkStatus.OK;
     });
+  }
+
+  async persist(): Promise<BlkStatus> {
+    this.persists.push(this.batches.length);
+    await Promise.resolve();
+    return this.persistStatus;
   }
 
   get seen(): Seen[] {
@@ -160,6 +169,7 @@ describe.each([IrqMode.None, IrqMode.Soft, IrqMode.Timer])('RnullDriver, irqmode
     await jest.advanceTimersByTimeAsync(5);
     expect(await r).toEqual({ status: BlkStatus.OK, data: new Uint8Array(4096) });
     expect(backing.batches).toEqual([]);
+    expect(backing.persists).toEqual([]);
     expect(store.every((b) => b === 0)).toBe(true);
     expect([...endsPerRequest().values()]).toEqual([[BlkStatus.OK], [BlkStatus.OK], [BlkStatus.OK]]);
   });
@@ -197,6 +207,37 @@ describe.each([IrqMode.None, IrqMode.Soft, IrqMode.Timer])('RnullDriver, irqmode
     expect(await w).toEqual({ status: BlkStatus.OK });
     expect(driver.queued).toEqual([ReqOp.FLUSH, ReqOp.WRITE]);
     expect(backing.seen).toEqual([{ op: ReqOp.WRITE, sector: 16, bytes: 4096 }]);
+  });
+
+  it('ends FLUSH and FUA / PREFLUSH writes only after persist, once per batch after its transfer; plain writes never ask', async () => {
+    const { disk, backing } = rnullDisk({ irqmode, completionNsec });
+    const plain = disk.submit({ op: ReqOp.WRITE, sector: 0, data: pattern(4096, 1) });
+    await jest.advanceTimersByTimeAsync(5);
+    expect((await plain).status).toBe(BlkStatus.OK);
+    expect(backing.persists).toEqual([]);
+    const subs = [
+      disk.submit({ op: ReqOp.WRITE, sector: 8, data: pattern(4096, 2), flags: ReqFlag.FUA }),
+      disk.submit({ op: ReqOp.FLUSH, sector: 0 }),
+      disk.submit({ op: ReqOp.WRITE, sector: 16, data: pattern(4096, 3), flags: ReqFlag.PREFLUSH }),
+    ];
+    await jest.advanceTimersByTimeAsync(5);
+    expect((await Promise.all(subs)).map((c) => c.status)).toEqual([BlkStatus.OK, BlkStatus.OK, BlkStatus.OK]);
+    // One persist, after the batch that carried them was transferred (batch 2).
+    expect(backing.persists).toEqual([2]);
+  });
+
+  it('fails FLUSH and FUA writes with what persist answered; their batch-mates end OK', async () => {
+    const { disk, backing } = rnullDisk({ irqmode, completionNsec });
+    backing.persistStatus = BlkStatus.IOERR;
+    const subs = [
+      disk.submit({ op: ReqOp.WRITE, sector: 0, data: pattern(4096, 1) }),
+      disk.submit({ op: ReqOp.WRITE, sector: 8, data: pattern(4096, 2), flags: ReqFlag.FUA }),
+      disk.submit({ op: ReqOp.FLUSH, sector: 0 }),
+    ];
+    await jest.advanceTimersByTimeAsync(5);
+    expect((await Promise.all(subs)).map((c) => c.status)).toEqual([BlkStatus.OK, BlkStatus.IOERR, BlkStatus.IOERR]);
+    // The FUA write's data was still stored: only its durability is in doubt.
+    expect(backing.seen.map((x) => x.sector)).toEqual([0, 8]);
   });
 
   it('hands the whole batch to the backing in one call, in order', async () => {

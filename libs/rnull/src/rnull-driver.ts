@@ -1,6 +1,6 @@
 // Mirrors drivers/block/rnull.rs (and null_blk's main path): the rnull `Operations` —
 // memory backing through a `Backing`, and irqmode none / softirq / timer completion.
-import { BlkStatus, type Hctx, type Operations, type Request, ReqOp } from '#blk-mq';
+import { BlkStatus, type Hctx, type Operations, type Request, ReqFlag, ReqOp } from '#blk-mq';
 import { type DiskAttributes, IrqMode } from './disk-attributes';
 
 /**
@@ -11,6 +11,12 @@ import { type DiskAttributes, IrqMode } from './disk-attributes';
  */
 export interface Backing {
   transfer(rqs: readonly Request<RnullPdu>[], hctx?: Hctx<unknown>): Promise<BlkStatus[]>;
+  /**
+   * Makes every write transferred so far durable (the volatile write cache's flush):
+   * OK once it is, else the status the FLUSH / FUA requests end with. A backing without
+   * a cache to flush leaves it out.
+   */
+  persist?(): Promise<BlkStatus>;
 }
 
 /**
@@ -29,6 +35,9 @@ export type RnullPdu = void;
  *   - Without memory backing no data moves: writes are dropped, and reads return zeros
  *     (the in-process engine's segments are zeroed here; a service's read buffer is
  *     zero-filled by dispatch when no data comes back).
+ *   - A FLUSH, or a write with FUA or PREFLUSH, of a memory-backed disk ends OK only after
+ *     `backing.persist()` said every write transferred before it (its own included) is
+ *     durable; one persist per batch, after the batch's transfer.
  */
 export class RnullDriver implements Operations<RnullPdu, unknown> {
   constructor(
@@ -53,9 +62,12 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
     if (!this.attributes.memoryBacked) {
       for (const rq of rqs) if (rq.op === ReqOp.READ) for (const seg of rq.segments()) seg.zero();
     }
+    const persisted =
+      this.attributes.memoryBacked && this.backing.persist && rqs.some(needsPersist) ? await this.backing.persist() : BlkStatus.OK;
     let i = 0;
     for (const rq of rqs) {
-      const status = this.attributes.memoryBacked && movesData(rq) ? statuses[i++] : BlkStatus.OK;
+      let status = this.attributes.memoryBacked && movesData(rq) ? statuses[i++] : BlkStatus.OK;
+      if (status === BlkStatus.OK && needsPersist(rq)) status = persisted;
       this.finish(rq, status);
     }
     return rqs.map(() => BlkStatus.OK);
@@ -85,6 +97,11 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
         break;
     }
   }
+}
+
+/** A FLUSH, or a write that must be durable before it ends (FUA) or after earlier ones (PREFLUSH). */
+function needsPersist(rq: Request<RnullPdu>): boolean {
+  return rq.op === ReqOp.FLUSH || (rq.flags & (ReqFlag.FUA | ReqFlag.PREFLUSH)) !== 0;
 }
 
 /** FLUSH has nothing to move on a RAM disk; every other op touches the pages. */

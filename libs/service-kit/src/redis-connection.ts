@@ -17,6 +17,11 @@ export const CLUSTER_CONNECT_TIMEOUT_MS = 10_000;
 
 const backOff = (times: number) => Math.min(50 * times, 1000);
 
+/** How long a command on a Redis Cluster keeps retrying through a failover, ms. */
+export const FAILOVER_RIDE_THROUGH_MS = 20_000;
+/** Pause between those retries, ms. */
+const FAILOVER_RETRY_MS = 200;
+
 /** A connection for commands: while disconnected, commands fail at once, not queue up. */
 export function commandConnection(target: RedisTarget | string, name: string): Redis {
   const node: RedisOptions = {
@@ -57,11 +62,13 @@ function clusterConnection(nodes: readonly RedisNodeAddress[], redisOptions: Red
     redisOptions,
     enableOfflineQueue: true,
     clusterRetryStrategy: backOff,
-    // A failover moves slots: follow MOVED/ASK and retry while the cluster is down.
-    maxRedirections: 32,
-    retryDelayOnFailover: 100,
-    retryDelayOnClusterDown: 100,
-    retryDelayOnTryAgain: 100,
+    // A failover moves slots: follow MOVED/ASK, and retry a command whose node went away
+    // or while the cluster is down, for up to FAILOVER_RIDE_THROUGH_MS, so IO waits out a
+    // failover (cluster-node-timeout, 15 s by default, plus the election) rather than failing.
+    maxRedirections: Math.ceil(FAILOVER_RIDE_THROUGH_MS / FAILOVER_RETRY_MS),
+    retryDelayOnFailover: FAILOVER_RETRY_MS,
+    retryDelayOnClusterDown: FAILOVER_RETRY_MS,
+    retryDelayOnTryAgain: FAILOVER_RETRY_MS,
     slotsRefreshTimeout: 2000,
     scaleReads: 'master',
   };

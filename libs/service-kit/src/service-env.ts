@@ -28,6 +28,12 @@ export interface ServiceEnv {
    * connection is an ioredis `Cluster` that finds the rest of the nodes itself (DESIGN I7).
    */
   readonly redisClusterNodes?: readonly RedisNodeAddress[];
+  /**
+   * What a FLUSH or FUA write waits for (DESIGN I9): `REDIS_FLUSH_REPLICAS` replicas must
+   * hold every earlier write (default 1 with REDIS_CLUSTER_NODES, else 0: nothing to wait
+   * for), within `REDIS_FLUSH_TIMEOUT_MS` (default 2000), else the FLUSH fails with IOERR.
+   */
+  readonly flush: { readonly replicas: number; readonly timeoutMs: number };
   /** `KEY_PREFIX`: prepended to every Redis key and BullMQ queue (tests isolate with it). */
   readonly keyPrefix: string;
   /** `HTTP_PORT`: `/healthz` and `/metrics`; 0 picks a free port. */
@@ -118,11 +124,16 @@ const PROCESS_NONCE = randomBytes(3).toString('hex');
 /** Reads the environment of `service`; throws with the variable's name on a bad value. */
 export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process.env): ServiceEnv {
   const keyPrefix = env.KEY_PREFIX ?? '';
+  const redisClusterNodes = readRedisClusterNodes(env.REDIS_CLUSTER_NODES);
   if (/[{}]/.test(keyPrefix)) throw new Error('KEY_PREFIX must not contain { or }');
   return {
     service,
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
-    redisClusterNodes: readRedisClusterNodes(env.REDIS_CLUSTER_NODES),
+    redisClusterNodes,
+    flush: {
+      replicas: int(env, 'REDIS_FLUSH_REPLICAS', redisClusterNodes ? 1 : 0),
+      timeoutMs: Math.max(1, int(env, 'REDIS_FLUSH_TIMEOUT_MS', 2000)),
+    },
     keyPrefix,
     httpPort: int(env, 'HTTP_PORT', HTTP_DEFAULTS[service] ?? 0),
     httpHost: env.HTTP_HOST || '127.0.0.1',
@@ -141,6 +152,8 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
 export const SERVICE_ENV_VARIABLES = [
   'REDIS_URL',
   'REDIS_CLUSTER_NODES',
+  'REDIS_FLUSH_REPLICAS',
+  'REDIS_FLUSH_TIMEOUT_MS',
   'KEY_PREFIX',
   'HTTP_PORT',
   'HTTP_HOST',

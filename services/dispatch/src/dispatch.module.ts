@@ -26,6 +26,7 @@ import { GenDiskForwardController } from './gendisk.controller';
             timeoutScanMs: e.timeoutScanMs,
             ownerLeaseMs: e.ownerLeaseMs,
             localDriver: e.driverPlacement === 'local' ? rnullDriverFactory : undefined,
+            flush: e.flush,
           },
           { metrics, log: log.child({ component: 'block-layer' }) },
         ),

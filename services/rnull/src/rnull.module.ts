@@ -20,9 +20,10 @@ import { rnullDriverFactory } from '#rnull';
     },
     {
       provide: DiskDrivers,
-      inject: [REDIS, KeySchema, DiskDirectory, HctxWorkers, BlockMetrics, SERVICE_LOG],
-      useFactory: (r: Redis, k: KeySchema, d: DiskDirectory, w: HctxWorkers, metrics: BlockMetrics, log: Logger) => {
-        const drivers = new DiskDrivers(r, k, d, rnullDriverFactory, w.onHost, { metrics, log: log.child({ component: 'driver-host' }) });
+      inject: [REDIS, KeySchema, DiskDirectory, HctxWorkers, BlockMetrics, SERVICE_LOG, SERVICE_ENV],
+      useFactory: (r: Redis, k: KeySchema, d: DiskDirectory, w: HctxWorkers, metrics: BlockMetrics, log: Logger, e: ServiceEnv) => {
+        const tel = { metrics, log: log.child({ component: 'driver-host' }) };
+        const drivers = new DiskDrivers(r, k, d, rnullDriverFactory, w.onHost, tel, e.flush);
         w.attach(drivers);
         return drivers;
       },

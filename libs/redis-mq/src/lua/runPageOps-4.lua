@@ -1,5 +1,5 @@
 -- runPageOps: the fenced page ops of one batch (RnullDriver through its Backing, I4):
--- copy write payloads in from rqdata (and delete them), copy read data out into rqdata,
+-- copy write payloads in from rqdata, copy read data out into rqdata,
 -- discard / write zeroes; only while the caller holds the batch's lease and the batch's
 -- owner epoch is alive, checked in the same atomic step as the copies.
 -- KEYS[1] index   set   stored page numbers; page p is the string key ARGV[4] .. p (the
@@ -12,7 +12,9 @@
 -- ARGV[3] PAGE    the page size in bytes (4096)
 -- ARGV[4] prefix  the page key prefix (KeySchema.pagePrefix, the disk's hash slot)
 -- ARGV[5..] four per op: kind, byte offset, length, request id (12 bytes, '' for Z)
---   W  write          copy in rqdata[id] (exactly length bytes), then HDEL rqdata[id]
+--   W  write          copy in rqdata[id] (exactly length bytes); the field stays until
+--                     endBatch delivers the request's end (it deletes it there), so a
+--                     batch delivered again after a lost lease finds its payloads again
 --   R  read           rqdata[id .. 'r'] = the bytes of the range
 --   Z  discard / write zeroes: whole pages freed, partial pages zeroed in place and freed
 --                     once all zero
@@ -70,7 +72,7 @@ pages.loadFor(ops, CHUNK)
 local known = pages.storedIn()
 
 -- Run.
-local results, copies = {}, {}
+local results, copies, badIds = {}, {}, {}
 for i, op in ipairs(ops) do
   local r = 0
   if op.kind == 'W' then
@@ -79,6 +81,7 @@ for i, op in ipairs(ops) do
       r = -3
     elseif #src ~= op.len then
       r = -4
+      badIds[#badIds + 1] = op.id
     else
       pages.write(op.off, op.len, src)
     end
@@ -93,5 +96,5 @@ end
 
 pages.flush(CHUNK)
 callChunked('HSET', rqKey, copies, 2, CHUNK)
-callChunked('HDEL', rqKey, payloadIds, 1, CHUNK)
+callChunked('HDEL', rqKey, badIds, 1, CHUNK)
 return results

@@ -3,9 +3,13 @@
 -- held:<epoch>:<pool>), the Redis half of `blk_mq_get_tags` / `blk_mq_put_tag` when
 -- several dispatch instances share one hctx's tags (DESIGN §3, I1, I3).
 --   ownerDepth(meta, owners, epoch, pool, now, script) -> depth, shared   the checks every
---       budget step makes first: nil, -6 (OwnerGone) when `epoch` is not a live owner at
---       `now`; nil, -2 (NoTable) without a tag space; nil, an error reply for a pool other
---       than 0 with shared tags. Reads only.
+--       budget step makes first: nil, -6 (OwnerGone) when `epoch` is not in `owners`
+--       (reclaimed, or never registered); nil, -2 (NoTable) without a tag space; nil, an
+--       error reply for a pool other than 0 with shared tags. Reads only. A lease that
+--       expired but that no renewOwner reclaimed yet still counts: the reclaim, which takes
+--       the budget back in the same step as it removes the epoch, is the fence (I3). So an
+--       owner outlives a Redis failover longer than its lease when no other owner of the
+--       disk reclaimed it meanwhile. `now` is kept for the callers' argument layout.
 --   parseReleases(first, r) -> releases or nil, err   reads r (pool, count) pairs from
 --       ARGV[first ..]; checks every pair before anything is written
 --   settleBudget(budget, epoch, pool, releases, want, depth) -> k   gives back
@@ -16,8 +20,7 @@
 -- through a take, no field goes below 0, and an owner never gives back another's budget.
 
 local function ownerDepth(meta, owners, epoch, pool, now, script)
-  local score = redis.call('ZSCORE', owners, epoch)
-  if not score or tonumber(score) < now then return nil, -6 end
+  if not redis.call('ZSCORE', owners, epoch) then return nil, -6 end
   local shape = redis.call('HMGET', meta, 'queue_depth', 'shared_tags')
   local depth = tonumber(shape[1])
   if not depth then return nil, -2 end

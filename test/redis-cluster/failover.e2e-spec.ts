@@ -1,0 +1,106 @@
+// A Redis Cluster master dies under IO (SIGKILL): its replica is promoted, the services
+// follow the new topology without a restart, IO resumes, every IO ends, and what a
+// successful FLUSH covered is still there (DESIGN I9).
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { KeySchema } from '#redis-mq';
+import { Op, Status } from '#proto/grpc/blk/v1/block_device';
+import '../support/on-redis-cluster';
+import { createDisk, type Fixture, startCluster, submit } from '../support/cluster-fixture';
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+let f: Fixture;
+let tmp: string;
+beforeAll(async () => {
+  f = await startCluster({ nbdGateway: 'dispatch', env: { STALLED_INTERVAL_MS: '1000' } });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-failover-'));
+}, 120_000);
+afterAll(async () => {
+  await f?.stop();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The port of the master that serves `disk`'s keys now. */
+async function masterOfDisk(disk: string): Promise<number> {
+  const slot = Number(await f.redis.call('CLUSTER', 'KEYSLOT', new KeySchema(f.prefix).tableMeta(disk)));
+  return f.redisCluster!.masterOf(slot);
+}
+
+/** Kills the master of `disk` and waits until a replica serves its slots. */
+async function failOver(disk: string): Promise<{ from: number; to: number }> {
+  const from = await masterOfDisk(disk);
+  await f.redisCluster!.kill(from);
+  // The others notice after cluster-node-timeout, then the replica wins an election.
+  const until = Date.now() + 30_000;
+  let to = from;
+  while (to === from && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 200));
+    to = await masterOfDisk(disk);
+  }
+  expect(to).not.toBe(from);
+  await f.redisCluster!.waitStateOk(30_000);
+  return { from, to };
+}
+
+it('keeps every write a successful FLUSH covered when the master dies right after', async () => {
+  await createDisk(f, 'fo0', { size: 16n, irqmode: 1, hwQueueDepth: 32 });
+  const blocks = Array.from({ length: 64 }, (_, i) => ({ sector: BigInt(i * 16), data: Buffer.alloc(8192, (i % 250) + 1) }));
+  const wrote = await Promise.all(
+    blocks.map((b) => submit(f, { disk: 'fo0', op: Op.OP_WRITE, sector: b.sector, length: 8192, data: b.data })),
+  );
+  expect(wrote.every((c) => c.status === Status.STATUS_OK)).toBe(true);
+  expect((await submit(f, { disk: 'fo0', op: Op.OP_FLUSH })).status).toBe(Status.STATUS_OK);
+
+  const { from } = await failOver('fo0');
+
+  for (const b of blocks) {
+    const r = await submit(f, { disk: 'fo0', op: Op.OP_READ, sector: b.sector, length: 8192 });
+    expect(r.status).toBe(Status.STATUS_OK);
+    expect(Buffer.compare(Buffer.from(r.data), b.data)).toBe(0);
+  }
+  // IO resumed without a restart of any service.
+  const again = await submit(f, { disk: 'fo0', op: Op.OP_WRITE, sector: 0n, length: 4096, data: Buffer.alloc(4096, 9) });
+  expect(again.status).toBe(Status.STATUS_OK);
+  expect(f.cluster.processes.every((p) => p.child.exitCode === null)).toBe(true);
+  // The dead node comes back as the new master's replica, so every shard has one again.
+  await f.redisCluster!.restart(from);
+}, 120_000);
+
+it('fio verify over NBD runs through a failover of the disk’s master: no IO error, every block verifies', async () => {
+  await createDisk(f, 'fo1', { size: 32n, irqmode: 1, hwQueueDepth: 32 });
+  const fio = run(
+    'fio',
+    [
+      '--name=failover',
+      '--ioengine=nbd',
+      `--uri=nbd://${f.cluster.nbdAddress}/fo1`,
+      '--rw=randwrite',
+      '--bs=4k',
+      '--iodepth=16',
+      `--size=${24 * MiB}`,
+      '--verify=crc32c',
+      '--do_verify=1',
+      '--verify_fatal=1',
+      '--verify_state_save=0',
+      '--output-format=json',
+    ],
+    { timeout: 150_000, maxBuffer: 16 * MiB, cwd: tmp },
+  );
+  let fioDone = false;
+  void fio.finally(() => (fioDone = true)).catch(() => undefined);
+  // Let the writes get going, then kill the master under them.
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(fioDone).toBe(false);
+  await failOver('fo1');
+  // fio was still running when the replica took over: its IO spanned the failover.
+  expect(fioDone).toBe(false);
+  const { stdout } = await fio;
+  const job = JSON.parse(stdout.slice(stdout.indexOf('{'))).jobs[0];
+  expect(job.error).toBe(0);
+  expect(job.write.total_ios).toBe((24 * MiB) / 4096);
+  expect(job.read.total_ios).toBe((24 * MiB) / 4096);
+}, 180_000);
