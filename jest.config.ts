@@ -4,6 +4,7 @@ export default {
     '<rootDir>/libs/*/jest.config.ts',
     '<rootDir>/tools/rnullctl/jest.config.ts',
     '<rootDir>/tools/bench/jest.config.ts',
+    '<rootDir>/tools/cluster/jest.config.ts',
     '<rootDir>/test/jest.config.ts',
   ],
 };

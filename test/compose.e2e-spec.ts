@@ -30,7 +30,7 @@ const GRPC_PORT: Partial<Record<Service, number>> = { gendisk: DEFAULT_PORTS.gen
  * HTTP_PORT in `spawn()`; GRPC_URL goes to gendisk and dispatch only. cluster.ts exports
  * no list, so it is written out here and checked against cluster.ts's source text below.
  */
-const LAUNCHER_VARIABLES = ['REDIS_URL', 'KEY_PREFIX', 'GENDISK_URL', 'HTTP_PORT'];
+const LAUNCHER_VARIABLES = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'KEY_PREFIX', 'GENDISK_URL', 'HTTP_PORT'];
 const launcherVariables = (s: Service): string[] => (GRPC_PORT[s] ? [...LAUNCHER_VARIABLES, 'GRPC_URL'] : LAUNCHER_VARIABLES);
 
 interface ComposeService {

@@ -23,9 +23,12 @@ function groupAlive(pgid: number): boolean {
 
 it('starts the cluster, serves rnullctl IO on rnullb0 and stops everything on Ctrl-C', async () => {
   const prefix = `e2e-start-${randomBytes(3).toString('hex')}:`;
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-start-logs-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, KEY_PREFIX: prefix, REDIS_URL, LOG_DIR: logDir };
+  delete env.LOG_LEVEL;
   const child = spawn('npm', ['start'], {
     cwd: ROOT,
-    env: { ...process.env, KEY_PREFIX: prefix, REDIS_URL },
+    env,
     detached: true, // its own process group, like a terminal's foreground job
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -40,6 +43,11 @@ it('starts the cluster, serves rnullctl IO on rnullb0 and stops everything on Ct
     expect(out).toContain('rnull-cluster is ready');
     expect(out).toContain('127.0.0.1:50051');
     expect(out).toMatch(/disk rnullb0: 4096 MiB, blocksize 4096, irqmode 0, memory_backed 1, power on/);
+    // A short status: full URLs, no service JSON inline; each service's log in its file.
+    expect(out).toContain('http://127.0.0.1:9101/metrics');
+    expect(out).not.toMatch(/"level":"info"/);
+    expect(out).toContain(`service logs: ${logDir}/<service>.log`);
+    expect(fs.readFileSync(path.join(logDir, 'dispatch.log'), 'utf8')).toMatch(/"service":"dispatch"/);
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-start-'));
     const data = randomBytes(3 * 4096);
@@ -67,6 +75,13 @@ it('starts the cluster, serves rnullctl IO on rnullb0 and stops everything on Ct
     expect(info.exports[0]).toMatchObject({ 'export-name': 'rnullb0', 'export-size': 4096 * 1024 * 1024 });
     fs.rmSync(dir, { recursive: true, force: true });
 
+    // The supervisor: a service killed under it comes back by itself.
+    const { stdout: pids } = await run('pgrep', ['-g', String(child.pid), '-f', 'dist/services/completion/src/main.js']);
+    process.kill(Number(pids.trim().split('\n')[0]), 'SIGKILL');
+    const restarted = /↻ completion exited \(signal SIGKILL\); restart 1 in 0\.25 s[\s\S]*✓ completion/;
+    for (const until = Date.now() + 30_000; !restarted.test(out) && Date.now() < until;) await new Promise((r) => setTimeout(r, 200));
+    expect(out).toMatch(restarted);
+
     // Ctrl-C: SIGINT to the whole foreground process group.
     process.kill(-child.pid!, 'SIGINT');
     const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
@@ -77,6 +92,7 @@ it('starts the cluster, serves rnullctl IO on rnullb0 and stops everything on Ct
     if (groupAlive(child.pid!)) process.kill(-child.pid!, 'SIGKILL');
     await deleteKeys(redis, `${prefix}*`);
     await redis.quit();
+    fs.rmSync(logDir, { recursive: true, force: true });
   }
 });
 

@@ -3,6 +3,7 @@
 // their own processes.
 import { DEFAULT_PORTS } from '#service-kit';
 import { findOrStartRedis, freePort, type RedisHandle } from './private-redis';
+import { restartDelay } from './restart-backoff';
 import { ServiceProcess, waitHealthy, type ReadyLine } from './service-process';
 
 /** How often `Cluster.spawn` starts a process again whose picked port was taken meanwhile. */
@@ -32,8 +33,16 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Where service output lines go. */
   out?: (label: string, line: string) => void;
-  /** Called as each service becomes healthy (progress display). */
+  /** Called as each service becomes healthy (progress display), restarts included. */
   onReady?: (label: string, ready: ReadyLine) => void;
+  /**
+   * Supervise (`npm start`): a service that exits while the cluster runs is started again,
+   * with the same environment, after `restartDelay` (capped back-off). Tests leave it off:
+   * they kill services on purpose.
+   */
+  supervise?: boolean;
+  /** Called when a supervised service exited and will be started again in `delayMs`. */
+  onRestart?: (label: string, e: { code: number | null; signal: string | null; delayMs: number; restarts: number }) => void;
 }
 
 /**
@@ -50,6 +59,9 @@ export class Cluster {
   private redis?: RedisHandle;
   private gendiskAddress = '';
   private counters = new Map<string, number>();
+  private stopping = false;
+  /** Restarts by label, for the status display. */
+  readonly restarts = new Map<string, number>();
   private baseEnv: Record<string, string> = {};
 
   constructor(private readonly opts: ClusterOptions = {}) {}
@@ -122,8 +134,34 @@ export class Cluster {
       }
       await waitHealthy(ready.http);
       this.opts.onReady?.(label, ready);
+      if (this.opts.supervise) this.supervise(p, 0);
       return p;
     }
+  }
+
+  /** Starts `p`'s service again when it exits on its own, as long as the cluster runs. */
+  private supervise(p: ServiceProcess, quickFailures: number): void {
+    const startedAt = Date.now();
+    void p.exited.then(async (code) => {
+      if (this.stopping) return;
+      const label = p.spec.label;
+      const next = restartDelay(quickFailures, Date.now() - startedAt);
+      const restarts = (this.restarts.get(label) ?? 0) + 1;
+      this.restarts.set(label, restarts);
+      this.opts.onRestart?.(label, { code, signal: p.child.signalCode, delayMs: next.delayMs, restarts });
+      await new Promise((r) => setTimeout(r, next.delayMs));
+      if (this.stopping) return;
+      const again = new ServiceProcess(p.spec, this.opts.out);
+      this.processes[this.processes.indexOf(p)] = again;
+      try {
+        const ready = await again.ready;
+        await waitHealthy(ready.http);
+        this.opts.onReady?.(label, ready);
+      } catch {
+        // It died before it was healthy: its exit below schedules the next try.
+      }
+      this.supervise(again, next.quickFailures);
+    });
   }
 
   byService(service: string): ServiceProcess[] {
@@ -131,6 +169,7 @@ export class Cluster {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     const order = ['nbd-gateway', 'dispatch', 'rnull', 'completion', 'gendisk'];
     for (const service of order) {
       await Promise.all(this.processes.filter((p) => p.spec.service === service).map((p) => p.stop()));

@@ -77,6 +77,11 @@ export class ServiceProcess {
     this.ready.catch(() => undefined);
   }
 
+  /** The child's newest output lines (up to `RECENT_LINES`). */
+  recentLines(): readonly string[] {
+    return this.recent;
+  }
+
   /** True when the child said it could not listen because the address is in use. */
   failedOnBusyPort(): boolean {
     return this.recent.some((line) => line.includes('EADDRINUSE'));

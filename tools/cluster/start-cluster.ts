@@ -1,8 +1,14 @@
 // `npm start`: the whole cluster on this machine, ready for IO on rnullb0, until Ctrl-C.
+// A short status by default (each service ready, addresses, restarts); each service's JSON
+// log goes to a file (`--verbose` or LOG_LEVEL shows them inline). A service that exits is
+// restarted with capped back-off. `-- --redis-cluster` runs it on a local Redis Cluster.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { GenDiskClient, type Disk } from '#proto/grpc/blk/v1/gen_disk';
 import { Cluster } from './cluster';
-import { readDriverPlacement } from '#service-kit';
+import { readDriverPlacement, readRedisClusterNodes } from '#service-kit';
+import { RedisCluster } from './redis-cluster';
 
 const DEFAULT_DISK = 'rnullb0';
 
@@ -34,21 +40,74 @@ function nbdMode(v: string | undefined): 'dispatch' | 'service' | false {
 }
 
 let running: Cluster | undefined;
+let redisCluster: RedisCluster | undefined;
+
+const USAGE = `usage: npm start [-- --verbose] [-- --redis-cluster]
+  --verbose        every service's JSON log inline (also: LOG_LEVEL set)
+  --redis-cluster  start a local Redis Cluster (3 masters, 3 replicas) and run on it
+environment: REDIS_URL, REDIS_CLUSTER_NODES, KEY_PREFIX, RNULL_WORKERS, DRIVER_PLACEMENT, NBD_GATEWAY, LOG_DIR`;
+
+function readFlags(argv: string[]): { verbose: boolean; redisCluster: boolean } {
+  const flags = { verbose: false, redisCluster: false };
+  for (const a of argv) {
+    if (a === '--verbose' || a === '-v') flags.verbose = true;
+    else if (a === '--redis-cluster') flags.redisCluster = true;
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else throw new Error(`unknown option ${JSON.stringify(a)}\n${USAGE}`);
+  }
+  return flags;
+}
+
+/** Each service's lines into `<dir>/<label>.log`, appended; returns the writer. */
+function logFiles(dir: string): (label: string, line: string) => void {
+  fs.mkdirSync(dir, { recursive: true });
+  const files = new Map<string, fs.WriteStream>();
+  return (label, line) => {
+    let f = files.get(label);
+    if (!f) {
+      f = fs.createWriteStream(path.join(dir, `${label}.log`), { flags: 'a' });
+      files.set(label, f);
+    }
+    f.write(`${line}\n`);
+  };
+}
 
 async function main(): Promise<void> {
+  const flags = readFlags(process.argv.slice(2));
+  const verbose = flags.verbose || Boolean(process.env.LOG_LEVEL);
+  const logDir = path.resolve(process.env.LOG_DIR || 'logs');
   const workers = Number(process.env.RNULL_WORKERS || 1);
   // On one machine the driver runs inside dispatch unless DRIVER_PLACEMENT says otherwise
   // (README "Driver placement"); the services' own default, and compose's, is remote.
   const driverPlacement = readDriverPlacement(process.env.DRIVER_PLACEMENT, 'local');
   const started = Date.now();
+  let clusterNodes = process.env.REDIS_CLUSTER_NODES || undefined;
+  if (clusterNodes) readRedisClusterNodes(clusterNodes); // a bad list is an error now, not in every service
+  process.stderr.write('starting rnull-cluster…\n');
+  if (flags.redisCluster && !clusterNodes) {
+    process.stderr.write('  starting a local Redis Cluster (3 masters, 3 replicas)…\n');
+    redisCluster = await new RedisCluster().start();
+    clusterNodes = redisCluster.seedList;
+  }
   const cluster = new Cluster({
     env: { DRIVER_PLACEMENT: driverPlacement },
+    redisClusterNodes: clusterNodes,
     rnullWorkers: workers,
     completionWorkers: workers,
     nbdGateway: nbdMode(process.env.NBD_GATEWAY),
-    out: (label, line) => process.stderr.write(`[${label}] ${line}\n`),
+    supervise: true,
+    out: verbose ? (label, line) => process.stderr.write(`[${label}] ${line}\n`) : logFiles(logDir),
     onReady: (label, r) =>
-      process.stderr.write(`  ✓ ${label.padEnd(12)} http :${r.http}${r.grpc ? `  grpc ${r.grpc}` : ''}${r.nbd ? `  nbd ${r.nbd}` : ''}\n`),
+      process.stderr.write(
+        `  ✓ ${label.padEnd(12)} http://127.0.0.1:${r.http}/metrics${r.grpc ? `  grpc ${r.grpc}` : ''}${r.nbd ? `  nbd://${r.nbd}` : ''}\n`,
+      ),
+    onRestart: (label, e) =>
+      process.stderr.write(
+        `  ↻ ${label} exited (${e.signal ? `signal ${e.signal}` : `code ${e.code}`}); restart ${e.restarts} in ${(e.delayMs / 1000).toFixed(2)} s` +
+          `${verbose ? '' : `  (log: ${path.join(logDir, `${label}.log`)})`}\n`,
+      ),
   });
   let stopping = false;
   const stop = async (why: string) => {
@@ -56,13 +115,13 @@ async function main(): Promise<void> {
     stopping = true;
     process.stderr.write(`\n${why}: stopping the cluster…\n`);
     await cluster.stop();
+    await redisCluster?.stop();
     process.stderr.write('stopped.\n');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
-  process.stderr.write('starting rnull-cluster…\n');
   running = cluster;
   await cluster.start();
   const disk = await ensureDefaultDisk(cluster.dispatchAddress);
@@ -70,9 +129,13 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `rnull-cluster is ready (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-      `  gRPC (BlockDevice + GenDisk): ${cluster.dispatchAddress}`,
+      `  gRPC (BlockDevice + GenDisk): ${cluster.dispatchAddress}   (grpcurl -plaintext ${cluster.dispatchAddress} list)`,
       ...(cluster.nbdAddress ? [`  NBD: nbd://${cluster.nbdAddress}/${disk.name}   (nbdinfo --list nbd://${cluster.nbdAddress})`] : []),
-      `  Redis: ${cluster.redisUrl}`,
+      `  metrics: ${cluster.processes.map((p) => `http://127.0.0.1:${p.spec.env.HTTP_PORT}/metrics`).join('  ')}`,
+      clusterNodes
+        ? `  Redis Cluster: ${clusterNodes}${redisCluster ? ' (local, stopped on Ctrl-C)' : ''}`
+        : `  Redis: ${cluster.redisUrl}`,
+      verbose ? `  service logs: inline` : `  service logs: ${logDir}/<service>.log   (npm start -- --verbose shows them here)`,
       `  driver placement: ${driverPlacement} (DRIVER_PLACEMENT=${driverPlacement === 'local' ? 'remote runs it in the rnull/completion workers' : 'local runs it inside dispatch'})`,
       `  disk ${disk.name}: ${a.size} MiB, blocksize ${a.blocksize}, irqmode ${a.irqmode}, memory_backed ${a.memoryBacked ? 1 : 0}, power ${disk.power ? 'on' : 'off'}`,
       `  try: npx rnullctl disk list   |   npx rnullctl load --seconds 5`,
@@ -84,6 +147,18 @@ async function main(): Promise<void> {
 
 main().catch(async (err) => {
   process.stderr.write(`npm start failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  // Why a service ended before it was ready: its last lines (they went to its log file).
+  for (const p of running?.processes ?? []) {
+    if (p.child.exitCode === null && p.child.signalCode === null) continue;
+    process.stderr.write(
+      `last lines of ${p.spec.label}:\n${p
+        .recentLines()
+        .slice(-15)
+        .map((l) => `  ${l}`)
+        .join('\n')}\n`,
+    );
+  }
   await running?.stop().catch(() => undefined);
+  await redisCluster?.stop().catch(() => undefined);
   process.exit(1);
 });

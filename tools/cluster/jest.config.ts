@@ -1,0 +1,6 @@
+export default {
+  displayName: 'cluster-tools',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+  testMatch: ['<rootDir>/*.spec.ts'],
+};
