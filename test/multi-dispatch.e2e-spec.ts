@@ -1,0 +1,79 @@
+// Two dispatch instances serve the same disk at once, each with its own NBD listener; their
+// requests share the disk's tags through the Redis budget. fio verify runs through both at
+// once; one instance is SIGKILLed mid-run: the other's run finishes clean, and the dead
+// one's tags come back after its owner lease (DESIGN I3).
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from '../tools/cluster/private-redis';
+import type { ServiceProcess } from '../tools/cluster/service-process';
+import { createDisk, eventually, type Fixture, startCluster, tagsHeld } from './support/cluster-fixture';
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+const LEASE_MS = 1500;
+let f: Fixture;
+let second: ServiceProcess;
+let secondNbd: string;
+let tmp: string;
+
+beforeAll(async () => {
+  f = await startCluster({ nbdGateway: 'dispatch', env: { OWNER_LEASE_MS: String(LEASE_MS), STALLED_INTERVAL_MS: '1000' } });
+  second = await f.cluster.spawn('dispatch', { GRPC_URL: `127.0.0.1:${await freePort()}`, NBD_IN_DISPATCH: '1', NBD_PORT: '0' });
+  secondNbd = (await second.ready).nbd!;
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-multi-'));
+}, 120_000);
+afterAll(async () => {
+  await f?.stop();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** fio random writes then crc32c verify over `[offsetMiB, +sizeMiB)` of the export at `address`. */
+function fioVerify(address: string, disk: string, offsetMiB: number, sizeMiB: number, name: string) {
+  return run(
+    'fio',
+    [
+      `--name=${name}`,
+      '--ioengine=nbd',
+      `--uri=nbd://${address}/${disk}`,
+      '--rw=randwrite',
+      '--bs=4k',
+      '--iodepth=16',
+      `--offset=${offsetMiB * MiB}`,
+      `--size=${sizeMiB * MiB}`,
+      '--verify=crc32c',
+      '--do_verify=1',
+      '--verify_fatal=1',
+      '--verify_state_save=0',
+      '--output-format=json',
+    ],
+    { timeout: 150_000, maxBuffer: 16 * MiB, cwd: tmp },
+  );
+}
+
+it('fio verify through two instances on one disk at once; SIGKILL of one leaves the other serving and its tags come back', async () => {
+  await createDisk(f, 'multi0', { size: 64n, irqmode: 1, hwQueueDepth: 32 });
+  // Both instances serve the disk: a short verify through each, at the same time.
+  const [a, b] = await Promise.all([fioVerify(f.cluster.nbdAddress!, 'multi0', 0, 4, 'a'), fioVerify(secondNbd, 'multi0', 32, 4, 'b')]);
+  for (const r of [a, b]) expect(JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))).jobs[0].error).toBe(0);
+
+  // Again, longer, and the second instance dies under its run.
+  const survivor = fioVerify(f.cluster.nbdAddress!, 'multi0', 0, 24, 'survivor');
+  const victim = fioVerify(secondNbd, 'multi0', 32, 24, 'victim').then(
+    () => 'finished',
+    () => 'failed',
+  );
+  await new Promise((r) => setTimeout(r, 1000));
+  await second.kill();
+  expect(await victim).toBe('failed'); // its connection went with the instance
+  const { stdout } = await survivor;
+  const job = JSON.parse(stdout.slice(stdout.indexOf('{'))).jobs[0];
+  expect(job.error).toBe(0);
+  expect(job.write.total_ios).toBe((24 * MiB) / 4096);
+  expect(job.read.total_ios).toBe((24 * MiB) / 4096);
+  // The dead instance's tags come back once its lease ran out and the survivor reclaimed it.
+  expect(await eventually(async () => (await tagsHeld(f, 'multi0')) === 0, 20_000)).toBe(true);
+  expect(f.cluster.byService('dispatch')).toHaveLength(1);
+}, 200_000);
