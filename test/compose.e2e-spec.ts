@@ -78,8 +78,19 @@ async function composeServices(): Promise<Record<string, ComposeService>> {
   return (parse(run.stdout) as { services: Record<string, ComposeService> }).services;
 }
 
+/** The first host port of each published port (or range). */
 const publishedPorts = (svc: ComposeService): number[] =>
-  (svc.ports ?? []).map((p) => Number(typeof p === 'string' ? p.split(':').at(-2) : p.published)).sort((a, b) => a - b);
+  (svc.ports ?? [])
+    .map((p) => Number(String(typeof p === 'string' ? p.split(':').at(-2) : p.published).split('-')[0]))
+    .sort((a, b) => a - b);
+/** How many host ports each published port of `svc` spans (a range for a scaled service). */
+const publishedWidths = (svc: ComposeService): number[] =>
+  (svc.ports ?? []).map((p) => {
+    const [from, to] = String(typeof p === 'string' ? p.split(':').at(-2) : p.published)
+      .split('-')
+      .map(Number);
+    return to === undefined ? 1 : to - from + 1;
+  });
 
 const mounts = (svc: ComposeService): string[] =>
   (svc.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':').slice(0, 2).join(':') : `${v.source}:${v.target}`));
@@ -185,7 +196,7 @@ describe('NBD in docker-compose.yml', () => {
     // Only with `--profile nbd-gateway`, and on another host port than dispatch's 10809.
     expect((svc as { profiles?: string[] }).profiles).toEqual(['nbd-gateway']);
     expect(svc.healthcheck?.test.join(' ')).toContain(`fetch('http://127.0.0.1:${DEFAULT_PORTS.nbdGatewayHttp}/healthz')`);
-    expect(publishedPorts(svc)).toEqual([DEFAULT_PORTS.nbdGatewayHttp, DEFAULT_PORTS.nbdGateway + 1].sort((a, b) => a - b));
+    expect(publishedPorts(svc)).toEqual([DEFAULT_PORTS.nbdGatewayHttp, DEFAULT_PORTS.nbdGateway + 10].sort((a, b) => a - b));
     const prom = parse(read('deploy/prometheus/prometheus.yml')) as {
       scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[] }[];
     };
@@ -194,13 +205,20 @@ describe('NBD in docker-compose.yml', () => {
   });
 });
 
-it('lets rnull and completion scale and publishes only dispatch, the NBD gateway, Prometheus and Grafana', async () => {
+it('lets rnull, completion and dispatch scale and publishes only dispatch, the NBD gateway, Prometheus and Grafana', async () => {
   const services = await composeServices();
   for (const name of ['rnull', 'completion'])
     expect([services[name].container_name, publishedPorts(services[name])]).toEqual([undefined, []]);
   expect(publishedPorts(services.dispatch)).toEqual(
     [DEFAULT_PORTS.dispatchHttp, DEFAULT_PORTS.nbdGateway, DEFAULT_PORTS.dispatchGrpc].sort((a, b) => a - b),
   );
+  // `--scale dispatch=4`: every published port of dispatch is a range of four host ports,
+  // and no range overlaps another service's published port.
+  expect(publishedWidths(services.dispatch)).toEqual([4, 4, 4]);
+  const others = Object.entries(services)
+    .filter(([name]) => name !== 'dispatch')
+    .flatMap(([, svc]) => publishedPorts(svc));
+  for (const from of publishedPorts(services.dispatch)) expect(others.filter((p) => p >= from && p < from + 4)).toEqual([]);
   expect(publishedPorts(services.gendisk)).toEqual([]);
   expect(publishedPorts(services.prometheus)).toEqual([9090]);
   expect(publishedPorts(services.grafana)).toEqual([3000]);
@@ -285,7 +303,7 @@ describe('Dockerfile', () => {
   });
 });
 
-it("Prometheus scrapes every service's /metrics port every 5 s, each rnull and completion replica by DNS", () => {
+it("Prometheus scrapes every service's /metrics port every 5 s, each dispatch, rnull and completion replica by DNS", () => {
   const prom = parse(read('deploy/prometheus/prometheus.yml')) as {
     global: { scrape_interval: string };
     scrape_configs: { static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; type: string; port: number }[] }[];
@@ -295,8 +313,10 @@ it("Prometheus scrapes every service's /metrics port every 5 s, each rnull and c
   const dnsTargets = prom.scrape_configs.flatMap((j) =>
     (j.dns_sd_configs ?? []).filter((d) => d.type === 'A').flatMap((d) => d.names.map((n) => `${n}:${d.port}`)),
   );
-  expect(staticTargets).toEqual(expect.arrayContaining([`dispatch:${HTTP_PORT.dispatch}`, `gendisk:${HTTP_PORT.gendisk}`]));
-  expect(dnsTargets).toEqual(expect.arrayContaining([`rnull:${HTTP_PORT.rnull}`, `completion:${HTTP_PORT.completion}`]));
+  expect(staticTargets).toEqual(expect.arrayContaining([`gendisk:${HTTP_PORT.gendisk}`]));
+  expect(dnsTargets).toEqual(
+    expect.arrayContaining([`dispatch:${HTTP_PORT.dispatch}`, `rnull:${HTTP_PORT.rnull}`, `completion:${HTTP_PORT.completion}`]),
+  );
 });
 
 it('Grafana gets the Prometheus data source and the dashboards folder provisioned', async () => {
