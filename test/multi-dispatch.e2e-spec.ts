@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../tools/cluster/private-redis';
 import type { ServiceProcess } from '../tools/cluster/service-process';
-import { createDisk, eventually, type Fixture, startCluster, tagsHeld } from './support/cluster-fixture';
+import * as grpc from '@grpc/grpc-js';
+import { BlockDeviceClient, type Completion, Op, Status, Submission } from '#proto/grpc/blk/v1/block_device';
+import { createDisk, eventually, type Fixture, startCluster, submit, tagsHeld, unary } from './support/cluster-fixture';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -21,7 +23,11 @@ let tmp: string;
 
 beforeAll(async () => {
   f = await startCluster({ nbdGateway: 'dispatch', env: { OWNER_LEASE_MS: String(LEASE_MS), STALLED_INTERVAL_MS: '1000' } });
-  second = await f.cluster.spawn('dispatch', { GRPC_URL: `127.0.0.1:${await freePort()}`, NBD_IN_DISPATCH: '1', NBD_PORT: '0' });
+  second = await f.cluster.spawn('dispatch', async () => ({
+    GRPC_URL: `127.0.0.1:${await freePort()}`,
+    NBD_IN_DISPATCH: '1',
+    NBD_PORT: '0',
+  }));
   secondNbd = (await second.ready).nbd!;
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-multi-'));
 }, 120_000);
@@ -58,6 +64,18 @@ it('fio verify through two instances on one disk at once; SIGKILL of one leaves 
   // Both instances serve the disk: a short verify through each, at the same time.
   const [a, b] = await Promise.all([fioVerify(f.cluster.nbdAddress!, 'multi0', 0, 4, 'a'), fioVerify(secondNbd, 'multi0', 32, 4, 'b')]);
   for (const r of [a, b]) expect(JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))).jobs[0].error).toBe(0);
+  // One store behind both: what one instance acknowledged, the other reads back.
+  const secondIo = new BlockDeviceClient((await second.ready).grpc!, grpc.credentials.createInsecure());
+  const data = Buffer.alloc(8192, 0x6b);
+  expect((await submit(f, { disk: 'multi0', op: Op.OP_WRITE, sector: 100_000n, length: 8192, data })).status).toBe(Status.STATUS_OK);
+  const back = await unary<Submission, Completion>(
+    secondIo,
+    'submit',
+    Submission.fromPartial({ disk: 'multi0', op: Op.OP_READ, sector: 100_000n, length: 8192 }),
+  );
+  secondIo.close();
+  expect(back.status).toBe(Status.STATUS_OK);
+  expect(Buffer.compare(Buffer.from(back.data), data)).toBe(0);
 
   // Again, longer, and the second instance dies under its run.
   const survivor = fioVerify(f.cluster.nbdAddress!, 'multi0', 0, 24, 'survivor');

@@ -65,9 +65,13 @@ it('keeps every write a successful FLUSH covered when the master dies right afte
   // IO resumed without a restart of any service.
   const again = await submit(f, { disk: 'fo0', op: Op.OP_WRITE, sector: 0n, length: 4096, data: Buffer.alloc(4096, 9) });
   expect(again.status).toBe(Status.STATUS_OK);
-  expect(f.cluster.processes.every((p) => p.child.exitCode === null)).toBe(true);
-  // The dead node comes back as the new master's replica, so every shard has one again.
+  for (const service of ['gendisk', 'dispatch', 'rnull', 'completion']) expect(f.cluster.byService(service)).toHaveLength(1);
+  // The promoted master has no replica yet: a FLUSH cannot be made durable, and says so.
+  const unsafe = await submit(f, { disk: 'fo0', op: Op.OP_FLUSH });
+  expect(unsafe.status).toBe(Status.STATUS_IOERR);
+  // The dead node comes back as the new master's replica: FLUSH succeeds again.
   await f.redisCluster!.restart(from);
+  expect((await submit(f, { disk: 'fo0', op: Op.OP_FLUSH })).status).toBe(Status.STATUS_OK);
 }, 120_000);
 
 it('fio verify over NBD runs through a failover of the disk’s master: no IO error, every block verifies', async () => {

@@ -78,6 +78,11 @@ it("deletes a disk: every key of it goes from its shard, BullMQ's requeue queue 
   const slot = Number(await f.redis.call('CLUSTER', 'KEYSLOT', keys.tableMeta('gone0')));
   const port = await f.redisCluster!.masterOf(slot);
   expect(await keysInSlot(port, slot)).toBeGreaterThan(0);
+  // The rnull worker's BullMQ requeue queue of the disk has keys (in the disk's slot).
+  const node = new Redis({ host: '127.0.0.1', port });
+  const [, requeueKeys] = await node.scan('0', 'MATCH', keys.requeuePattern('gone0'), 'COUNT', 10_000);
+  node.disconnect();
+  expect(requeueKeys.length).toBeGreaterThan(0);
   await unary(f.disks, 'powerDisk', { name: 'gone0', power: false });
   await unary(f.disks, 'deleteDisk', { name: 'gone0' });
   for (let i = 0; i < 50 && (await keysInSlot(port, slot)) > 0; i++) await new Promise((r) => setTimeout(r, 100));

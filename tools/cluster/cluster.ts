@@ -47,7 +47,8 @@ export interface ClusterOptions {
 
 /**
  * Invariants:
- *   - Every service gets the same REDIS_URL (or REDIS_CLUSTER_NODES), KEY_PREFIX and GENDISK_URL.
+ *   - Every service gets the same REDIS_URL (or REDIS_CLUSTER_NODES) and KEY_PREFIX; every
+ *     service but gendisk gets GENDISK_URL.
  *   - `stop()` stops the NBD gateway and dispatch first (no new IO), then the workers, then gendisk, then a
  *     private Redis; it resolves only when every child has exited.
  */
@@ -60,6 +61,8 @@ export class Cluster {
   private gendiskAddress = '';
   private counters = new Map<string, number>();
   private stopping = false;
+  /** Restarts waiting out their back-off; `stop()` cancels them. */
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
   /** Restarts by label, for the status display. */
   readonly restarts = new Map<string, number>();
   private baseEnv: Record<string, string> = {};
@@ -130,6 +133,7 @@ export class Cluster {
       } catch (err) {
         if (!picksPorts || attempt >= BUSY_PORT_TRIES || !p.failedOnBusyPort()) throw err;
         this.opts.out?.(label, `a port picked for ${label} was taken before it bound it; starting it again on fresh ports`);
+        this.processes.splice(this.processes.indexOf(p), 1);
         continue;
       }
       await waitHealthy(ready.http);
@@ -149,7 +153,13 @@ export class Cluster {
       const restarts = (this.restarts.get(label) ?? 0) + 1;
       this.restarts.set(label, restarts);
       this.opts.onRestart?.(label, { code, signal: p.child.signalCode, delayMs: next.delayMs, restarts });
-      await new Promise((r) => setTimeout(r, next.delayMs));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          this.restartTimers.delete(t);
+          resolve();
+        }, next.delayMs);
+        this.restartTimers.add(t);
+      });
       if (this.stopping) return;
       const again = new ServiceProcess(p.spec, this.opts.out);
       this.processes[this.processes.indexOf(p)] = again;
@@ -170,6 +180,8 @@ export class Cluster {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    for (const t of this.restartTimers) clearTimeout(t);
+    this.restartTimers.clear();
     const order = ['nbd-gateway', 'dispatch', 'rnull', 'completion', 'gendisk'];
     for (const service of order) {
       await Promise.all(this.processes.filter((p) => p.spec.service === service).map((p) => p.stop()));

@@ -121,22 +121,29 @@ export class RedisCluster {
   }
 
   /**
-   * Resolves when every live node says `cluster_state:ok` and every master has
-   * `replicasPerMaster` replicas online (or as many as are alive, after a kill).
+   * Resolves when every live node says `cluster_state:ok` and every live node that serves
+   * no slots is an online replica of a master that does (so a node started again after
+   * `kill` has rejoined as a replica before this resolves).
    */
   async waitStateOk(timeoutMs = SETTLE_MS): Promise<void> {
     const until = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < until) {
       const live = this.live();
-      const infos = await Promise.all(live.map((n) => command(n.port, ['INFO', 'REPLICATION']).then(String)));
       const states = await Promise.all(
         live.map((n) => command(n.port, ['CLUSTER', 'INFO']).then((info) => /cluster_state:ok/.test(String(info)))),
       );
-      const replicasOnline = infos.filter((i) => /role:slave/.test(i) && /master_link_status:up/.test(i)).length;
-      const replicasLive = infos.filter((i) => /role:slave/.test(i)).length;
-      if (states.every(Boolean) && replicasOnline === replicasLive && replicasLive > 0 === (this.opts.replicasPerMaster ?? 1) > 0) return;
-      last = `${states.filter(Boolean).length} of ${states.length} nodes ok, ${replicasOnline} of ${replicasLive} replicas in sync`;
+      let masters: number[] = [];
+      try {
+        masters = (await this.masters()).map((m) => m.port);
+      } catch {
+        // No node answered CLUSTER SLOTS yet.
+      }
+      const infos = await Promise.all(masters.map((port) => command(port, ['INFO', 'REPLICATION']).then(String)));
+      const online = infos.reduce((n, i) => n + (i.match(/^slave\d+:.*state=online/gm)?.length ?? 0), 0);
+      const replicas = live.length - masters.length;
+      if (masters.length > 0 && states.every(Boolean) && online === replicas) return;
+      last = `${states.filter(Boolean).length} of ${states.length} nodes ok, ${online} of ${replicas} replicas online`;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`Redis Cluster not ok after ${timeoutMs} ms: ${last}`);

@@ -60,19 +60,24 @@ function readFlags(argv: string[]): { verbose: boolean; redisCluster: boolean } 
   return flags;
 }
 
-/** Each service's lines into `<dir>/<label>.log`, appended; returns the writer. */
-function logFiles(dir: string): (label: string, line: string) => void {
+/** Each service's lines into `<dir>/<label>.log`, appended; `close()` flushes them all. */
+function logFiles(dir: string): { write: (label: string, line: string) => void; close: () => Promise<void> } {
   fs.mkdirSync(dir, { recursive: true });
   const files = new Map<string, fs.WriteStream>();
-  return (label, line) => {
-    let f = files.get(label);
-    if (!f) {
-      f = fs.createWriteStream(path.join(dir, `${label}.log`), { flags: 'a' });
-      files.set(label, f);
-    }
-    f.write(`${line}\n`);
+  return {
+    write: (label, line) => {
+      let f = files.get(label);
+      if (!f) {
+        f = fs.createWriteStream(path.join(dir, `${label}.log`), { flags: 'a' });
+        files.set(label, f);
+      }
+      f.write(`${line}\n`);
+    },
+    close: () => Promise.all([...files.values()].map((f) => new Promise<void>((resolve) => f.end(resolve)))).then(() => undefined),
   };
 }
+
+let logs: ReturnType<typeof logFiles> | undefined;
 
 async function main(): Promise<void> {
   const flags = readFlags(process.argv.slice(2));
@@ -98,7 +103,7 @@ async function main(): Promise<void> {
     completionWorkers: workers,
     nbdGateway: nbdMode(process.env.NBD_GATEWAY),
     supervise: true,
-    out: verbose ? (label, line) => process.stderr.write(`[${label}] ${line}\n`) : logFiles(logDir),
+    out: verbose ? (label, line) => process.stderr.write(`[${label}] ${line}\n`) : (logs = logFiles(logDir)).write,
     onReady: (label, r) =>
       process.stderr.write(
         `  ✓ ${label.padEnd(12)} http://127.0.0.1:${r.http}/metrics${r.grpc ? `  grpc ${r.grpc}` : ''}${r.nbd ? `  nbd://${r.nbd}` : ''}\n`,
@@ -116,6 +121,7 @@ async function main(): Promise<void> {
     process.stderr.write(`\n${why}: stopping the cluster…\n`);
     await cluster.stop();
     await redisCluster?.stop();
+    await logs?.close();
     process.stderr.write('stopped.\n');
     process.exit(0);
   };
@@ -160,5 +166,6 @@ main().catch(async (err) => {
   }
   await running?.stop().catch(() => undefined);
   await redisCluster?.stop().catch(() => undefined);
+  await logs?.close();
   process.exit(1);
 });

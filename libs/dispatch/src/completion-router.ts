@@ -25,6 +25,8 @@ export class CompletionRouter {
   private loop?: Promise<void>;
   /** Per-disk pop loops on a Redis Cluster, by disk. */
   private readonly slotLoops = new Map<string, { stop: () => void; done: Promise<void> }>();
+  /** Loops of disks that went away, until they ended (`stop()` waits for them too). */
+  private readonly draining = new Set<Promise<void>>();
   /** Messages that did not decode. */
   malformed = 0;
 
@@ -98,7 +100,7 @@ export class CompletionRouter {
     const loops = [...this.slotLoops.values()];
     this.slotLoops.clear();
     for (const l of loops) l.stop();
-    await Promise.all(loops.map((l) => l.done));
+    await Promise.all([...loops.map((l) => l.done), ...this.draining]);
   }
 
   private deliver(q: DiskQueue, message: Buffer): void {

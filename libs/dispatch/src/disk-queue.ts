@@ -2,7 +2,7 @@
 // `Engine` of libs/blk-mq (checks, split, merge, plug, tags, requeue, timeouts) driving a
 // `RemoteDriver` (the driver runs in worker processes) or a `LocalDriver` (it runs here),
 // under this instance's owner lease for the disk (DESIGN §2, §3).
-import { BlkStatus, Engine, formatToken, OpResult, type Operations, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
+import { BlkStatus, Engine, formatToken, OpResult, type Operations, ReqOp, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
 import type { BatchSubmitter, FencedPages, OwnerRegistry, ReplicaSync } from '#redis-mq';
 import type { DiskAttributes } from '#rnull';
 import { type PreciseTimer, type Telemetry } from '#service-kit';
@@ -98,8 +98,15 @@ export class DiskQueue {
       maxSubmissionBytes: MAX_SUBMISSION_BYTES,
       timeoutScanMs: opts.timeoutScanMs,
       completionTimer: p.kind === 'local' ? (dueMs) => p.timer.at(dueMs) : undefined,
-      onTimeout: (rq) =>
-        tel.log?.warn({ token: formatToken(record.name, rq.token), timeoutMs: this.record.attributes.timeoutMs }, 'request timed out'),
+      onTimeout: (rq) => {
+        tel.log?.warn({ token: formatToken(record.name, rq.token), timeoutMs: this.record.attributes.timeoutMs }, 'request timed out');
+        // A remote write's payload waits in rqdata for a redelivery (I9); once the owner
+        // gave up on the request, no late run may write it over a newer acknowledged write.
+        if (p.kind === 'remote' && rq.op === ReqOp.WRITE) {
+          const t = rq.token;
+          void submitter.forgetPayload(record.name, this.lease.epoch, t.hctx, t.tag, t.gen).catch(() => undefined);
+        }
+      },
     });
     this.engine.table.onTagFreed((hctx, tag) => this.driver.tagFreed(hctx, tag));
   }

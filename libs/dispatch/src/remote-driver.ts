@@ -72,8 +72,9 @@ export class RemoteDriver implements Operations<void, void> {
   /**
    * `queue_rqs`: start all, then one `queueBatch` run per batch of at most
    * `MAX_BATCH_DATA_BYTES` takes budget and pushes it, in order. Once a batch is not
-   * accepted whole, the requests after it are not sent: RESOURCE (retried in order) when
-   * the budget ran out, IOERR as the batch's own when it failed.
+   * accepted whole, the requests after it are not sent: RESOURCE (retried in order within
+   * this call; two calls on one hctx may interleave their batches) when the budget ran
+   * out, IOERR as the batch's own when it failed.
    */
   async queueRqs(hctx: Hctx<void>, rqs: readonly Request<void>[]): Promise<BlkStatus[]> {
     if (!this.lease.alive) return rqs.map(() => BlkStatus.IOERR);
@@ -81,7 +82,16 @@ export class RemoteDriver implements Operations<void, void> {
     const out: BlkStatus[] = [];
     let from = 0;
     for (const to of batchEnds(rqs.map(dataBytes), MAX_BATCH_DATA_BYTES)) {
-      const statuses = await this.queueBatch(hctx, rqs.slice(from, to));
+      const batch = rqs.slice(from, to);
+      let statuses: BlkStatus[];
+      try {
+        statuses = await this.queueBatch(hctx, batch);
+      } catch (err) {
+        // Not a Redis answer (a request that cannot be encoded): the batches already
+        // pushed stay OK, this one and the rest end IOERR.
+        this.onError(err);
+        statuses = batch.map(() => BlkStatus.IOERR);
+      }
       out.push(...statuses);
       from = to;
       const last = statuses[statuses.length - 1];

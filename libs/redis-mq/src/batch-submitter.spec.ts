@@ -36,6 +36,15 @@ async function budgetFields(keys: KeySchema): Promise<Record<string, string>> {
 }
 
 describe('BatchSubmitter.queueBatch', () => {
+  it('forgetPayload deletes one staged payload (a timed-out write), leaving the others', async () => {
+    const { keys, epoch, submitter } = await setup({ depth: 3 });
+    const payloads = [Buffer.alloc(512, 1), Buffer.alloc(512, 2)];
+    await submitter.queueBatch({ disk: DISK, epoch, pool: 1, releases: [], message: batch(epoch, 1, [rq(0, 1), rq(2, 1)]), payloads });
+    await submitter.forgetPayload(DISK, epoch, 1, 0, 100);
+    expect(await env.redis.hexists(keys.requestData(DISK), requestId(epoch, 1, 0, 100))).toBe(0);
+    expect(await env.redis.hgetBuffer(keys.requestData(DISK), requestId(epoch, 1, 2, 102))).toEqual(payloads[1]);
+  });
+
   it('takes budget up to queue_depth, truncates the batch to k records and stages only their payloads', async () => {
     const { keys, epoch, submitter } = await setup({ depth: 3 });
     const rqs = [rq(0, 1), rq(1, 0), rq(2, 1), rq(3, 1), rq(4, 1)];

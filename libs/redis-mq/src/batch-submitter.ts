@@ -13,7 +13,7 @@
 //     in `tags:budget` field `mismatch:release`, never taking another owner's budget.
 //   - Budget is counted per pool: the hctx, or 0 with shared tags (the script checks).
 import type { Redis } from 'ioredis';
-import { decodeHeader, MessageKind } from './batch-codec';
+import { decodeHeader, MessageKind, requestId } from './batch-codec';
 import { KeySchema, checkDiskName } from './key-schema';
 import { scriptsFor, type ScriptArg, type ScriptRunner } from './lua-scripts';
 import { checkReply } from './script-errors';
@@ -41,6 +41,15 @@ export class BatchSubmitter {
     readonly keys: KeySchema = new KeySchema(),
   ) {
     this.scripts = scriptsFor(redis);
+  }
+
+  /**
+   * Deletes the staged write payload of a request the owner gave up on (timed out), so a
+   * batch delivered again later finds no payload and moves nothing (I4): its bytes must
+   * not land over a write acknowledged since. Best effort: a run already under way wins.
+   */
+  async forgetPayload(disk: string, epoch: number, hctx: number, tag: number, gen: number): Promise<void> {
+    await this.redis.hdel(this.keys.requestData(disk), requestId(epoch, hctx, tag, gen));
   }
 
   /** Releases, takes budget for and pushes the first k requests; returns k. */

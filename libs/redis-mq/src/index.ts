@@ -6,7 +6,7 @@
 export { KeySchema, checkDiskName, type BatchQueueKeys } from './key-schema';
 export { PageStore, PAGE_SIZE, SECTOR_SIZE, MAX_BATCH_BYTES, type PageOp, type PageOpResult } from './page-store';
 export { destroyDisk, unlinkMatching } from './destroy-disk';
-export { ReplicaSync, NotPersistedError, NO_REPLICA_WAIT, type ReplicaSyncOptions } from './replica-sync';
+export { ReplicaSync, NotPersistedError, NO_REPLICA_WAIT, DEFAULT_FLUSH_TIMEOUT_MS, type ReplicaSyncOptions } from './replica-sync';
 export { isRedisCluster, asRedisCluster, keyspaceConnections } from './cluster-client';
 export { luaScripts, luaDir, scriptsFor, ScriptRunner, type LuaScript, type ScriptName, type ScriptArg } from './lua-scripts';
 export { ScriptCode, RedisMqError, TableNotFoundError, TableBusyError, RequestDataError, scriptError, checkReply } from './script-errors';

@@ -20,15 +20,22 @@ it('with more replicas than Redis has, waits the timeout and fails naming the co
   const sync = new ReplicaSync(env.redis, keys, { replicas: 1, timeoutMs: 150 });
   const t0 = Date.now();
   const err = await sync.persist('d0').catch((e: unknown) => e);
+  sync.close();
+  await expect(sync.persist('d0')).rejects.toThrow(/closed/);
+  const open = new ReplicaSync(env.redis, keys, { replicas: 1, timeoutMs: 150 });
   expect(err).toBeInstanceOf(NotPersistedError);
   expect((err as Error).message).toBe('d0: flush: writes reached 0 of 1 replicas within 150 ms');
   expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
-  // The WAIT counted from a write of its own connection, in the disk's slot.
-  expect(await env.redis.get(keys.flushCounter('d0'))).toBe('1');
+  // The WAIT counted from writes of its own connection, in the disk's slot (a lone INCR,
+  // then the INCR of the INCR + WAIT pipeline).
+  expect(await env.redis.get(keys.flushCounter('d0'))).toBe('2');
   const errors: unknown[] = [];
-  expect(await sync.persistStatus('d0', (e) => errors.push(e))).toBe(BlkStatus.IOERR);
+  try {
+    expect(await open.persistStatus('d0', (e) => errors.push(e))).toBe(BlkStatus.IOERR);
+  } finally {
+    open.close();
+  }
   expect(errors).toHaveLength(1);
-  sync.close();
 });
 
 it('refuses a negative replica count or a zero timeout', () => {

@@ -13,8 +13,14 @@ export interface ReplicaSyncOptions {
   readonly timeoutMs: number;
 }
 
+/** Runs of one `persist` while the slot keeps moving (a failover under way). */
+const SLOT_MOVE_TRIES = 3;
+
+/** How long a FLUSH waits for its replicas by default (`REDIS_FLUSH_TIMEOUT_MS`), ms. */
+export const DEFAULT_FLUSH_TIMEOUT_MS = 2000;
+
 /** Nothing to wait for: one Redis without replicas (the default there). */
-export const NO_REPLICA_WAIT: ReplicaSyncOptions = Object.freeze({ replicas: 0, timeoutMs: 1000 });
+export const NO_REPLICA_WAIT: ReplicaSyncOptions = Object.freeze({ replicas: 0, timeoutMs: DEFAULT_FLUSH_TIMEOUT_MS });
 
 /** A FLUSH whose writes did not reach enough replicas in time. */
 export class NotPersistedError extends Error {
@@ -37,10 +43,13 @@ export class NotPersistedError extends Error {
  *     the replication stream is one ordered stream per master, so the replicas that hold
  *     this write hold every write before it, whoever made it.
  *   - WAIT blocks its connection: runs go on a connection of their own, made at the first
- *     run, never on the one the IO uses.
+ *     run, never on the one the IO uses. Runs on it are served one after another: while
+ *     replicas are missing, each waits its whole timeout in turn.
+ *   - After `close()` a run fails; it never opens a connection again.
  */
 export class ReplicaSync {
   private conn?: Redis;
+  private closed = false;
 
   constructor(
     private readonly redis: Redis,
@@ -55,15 +64,21 @@ export class ReplicaSync {
   /** Resolves when `disk`'s writes so far are on enough replicas; throws `NotPersistedError` otherwise. */
   async persist(disk: string): Promise<void> {
     if (this.opts.replicas === 0) return;
+    if (this.closed) throw new Error(`${disk}: flush: the replica sync is closed`);
     if (!this.conn) {
       this.conn = this.redis.duplicate();
       this.conn.on('error', () => undefined);
     }
-    const replies = await this.conn
-      .pipeline()
-      .incr(this.keys.flushCounter(disk))
-      .call('WAIT', this.opts.replicas, this.opts.timeoutMs)
-      .exec();
+    const key = this.keys.flushCounter(disk);
+    let replies: [Error | null, unknown][] | null = null;
+    for (let attempt = 1; ; attempt++) {
+      // A lone INCR first: it follows MOVED like any command, so this connection's slot
+      // map is current; a pipeline on a stale map after a failover gets MOVED back instead.
+      await this.conn.incr(key);
+      replies = await this.conn.pipeline().incr(key).call('WAIT', this.opts.replicas, this.opts.timeoutMs).exec();
+      const moved = (replies ?? []).some(([err]) => err && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(err.message));
+      if (!moved || attempt >= SLOT_MOVE_TRIES) break;
+    }
     for (const [err] of replies ?? []) if (err) throw err;
     const acked = Number(replies?.[1]?.[1] ?? 0);
     if (acked < this.opts.replicas) throw new NotPersistedError(disk, acked, this.opts.replicas, this.opts.timeoutMs);
@@ -81,6 +96,7 @@ export class ReplicaSync {
   }
 
   close(): void {
+    this.closed = true;
     this.conn?.disconnect();
     this.conn = undefined;
   }

@@ -59,7 +59,7 @@ const MESSAGES: Record<ScriptCode, string> = {
   [ScriptCode.NoRequestData]: 'request data field does not exist',
   [ScriptCode.RequestDataSize]: 'request data field has the wrong length',
   [ScriptCode.TableBusy]: 'tags of the tag space are held; retry when the disk is idle',
-  [ScriptCode.OwnerGone]: 'owner epoch is not alive (lease expired or reclaimed)',
+  [ScriptCode.OwnerGone]: 'owner epoch is not alive (its expired lease was reclaimed)',
   [ScriptCode.LeaseLost]: 'batch lease is no longer held',
 };
 

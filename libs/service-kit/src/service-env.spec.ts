@@ -28,7 +28,8 @@ describe('what FLUSH waits for', () => {
       timeoutMs: 500,
     });
   });
-  it('refuses a bad count naming the variable', () => {
+  it('refuses a bad count or a zero timeout naming the variable', () => {
     expect(() => readServiceEnv('rnull', { REDIS_FLUSH_REPLICAS: 'two' })).toThrow(/REDIS_FLUSH_REPLICAS/);
+    expect(() => readServiceEnv('rnull', { REDIS_FLUSH_TIMEOUT_MS: '0' })).toThrow(/REDIS_FLUSH_TIMEOUT_MS must be a whole number >= 1/);
   });
 });

@@ -2,6 +2,7 @@
 // and its default in one place, so `npm start` and docker-compose.yml can pass the same.
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
+import { DEFAULT_FLUSH_TIMEOUT_MS } from '#redis-mq';
 
 /** How long a dispatch instance's owner lease lasts without renewal, ms (`OWNER_LEASE_MS`). */
 export const DEFAULT_OWNER_LEASE_MS = 5000;
@@ -105,6 +106,13 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
+/** A whole number >= 1 (0 would mean "wait for ever" to WAIT). */
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const n = int(env, name, fallback);
+  if (n < 1) throw new Error(`${name} must be a whole number >= 1, got ${JSON.stringify(env[name])}`);
+  return n;
+}
+
 const HTTP_DEFAULTS: Record<string, number> = {
   dispatch: DEFAULT_PORTS.dispatchHttp,
   gendisk: DEFAULT_PORTS.gendiskHttp,
@@ -132,7 +140,7 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
     redisClusterNodes,
     flush: {
       replicas: int(env, 'REDIS_FLUSH_REPLICAS', redisClusterNodes ? 1 : 0),
-      timeoutMs: Math.max(1, int(env, 'REDIS_FLUSH_TIMEOUT_MS', 2000)),
+      timeoutMs: positive(env, 'REDIS_FLUSH_TIMEOUT_MS', DEFAULT_FLUSH_TIMEOUT_MS),
     },
     keyPrefix,
     httpPort: int(env, 'HTTP_PORT', HTTP_DEFAULTS[service] ?? 0),

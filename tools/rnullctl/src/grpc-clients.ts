@@ -18,7 +18,7 @@ import { CliError } from './command';
  * Client-side channel options: reads of any size come back (the server caps requests),
  * and calls are spread round robin over every address the target resolves to, so
  * `dns:///dispatch:50051` (compose's `--scale dispatch=N`) or
- * `ipv4:127.0.0.1:50051,127.0.0.1:50061` uses every dispatch instance.
+ * `ipv4:127.0.0.1:50051,127.0.0.1:50052` uses every dispatch instance.
  */
 export const CLIENT_CHANNEL_OPTIONS: grpc.ClientOptions = {
   'grpc.max_receive_message_length': -1,

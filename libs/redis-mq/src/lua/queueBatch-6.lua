@@ -17,7 +17,7 @@
 -- ARGV[6+2r ..]   one payload per WRITE record (op 1) of the message, in record order
 -- Formats: header <c2BBHHI4I4d (24 B), request <HI4BBI4d (20 B), request id <I4HHI4.
 -- Returns k (0..n), the number of requests pushed; or -6 (OwnerGone) when ARGV[1] is not
--- in owners or its lease expired before `now`; or -2 (NoTable) when meta has no
+-- in owners (reclaimed; an expired lease nobody reclaimed still counts); or -2 (NoTable) when meta has no
 -- queue_depth. Error replies (nothing changed) name a malformed message, a wrong pool, a
 -- payload count mismatch, or a record whose payload length is not its `bytes`.
 -- Guarantees (Lua atomicity): every refusal changes nothing (all checks run before the

@@ -25,7 +25,8 @@
 -- ARGV[2] is not in KEYS[4]: the write payload fields of the ops are deleted (nobody
 -- will take them) and no page changes.
 -- Guarantees (Lua atomicity): the fence and the copies are one step, so a late or
--- redelivered batch never moves data (I4); ops run in order, each seeing the ones before.
+-- fenced-out batch never moves data (I4; a redelivered one moves its payloads again, the
+-- same bytes, unless dispatch deleted them at a timeout); ops run in order, each seeing the ones before.
 -- Redis commands: ZSCORE x2, one HMGET of rqdata (writes), one MGET of page keys (read
 -- ranges and partially covered pages), SMEMBERS of the index only when a Z range covers
 -- more than 64 pages (then the op costs O(stored pages) instead of O(range)), then one

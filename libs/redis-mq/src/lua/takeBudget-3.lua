@@ -11,7 +11,7 @@
 -- ARGV[5] r       number of (pool, count) release pairs that follow
 -- ARGV[6 .. 5+2r] pool, count: budget to give back (used and held:<epoch> decrease)
 -- Returns k (0..want), the budget taken; or -6 (OwnerGone) when ARGV[1] is not in owners
--- or its lease expired before `now`; or -2 (NoTable) when meta has no queue_depth. Error
+-- (reclaimed; an expired lease nobody reclaimed still counts); or -2 (NoTable) when meta has no queue_depth. Error
 -- replies (nothing changed) name a malformed argument or a wrong pool.
 -- Guarantees (Lua atomicity): every refusal changes nothing; the budget rules are
 -- tagBudget's (used:<pool> never over queue_depth, nothing below 0).
