@@ -2,19 +2,16 @@
 // requests share the disk's tags through the Redis budget. fio verify runs through both at
 // once; one instance is SIGKILLed mid-run: the other's run finishes clean, and the dead
 // one's tags come back after its owner lease (DESIGN I3).
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { freePort } from '../tools/cluster/private-redis';
 import type { ServiceProcess } from '../tools/cluster/service-process';
 import * as grpc from '@grpc/grpc-js';
 import { BlockDeviceClient, type Completion, Op, Status, Submission } from '#proto/grpc/blk/v1/block_device';
+import { blocksIn, fioVerify } from './support/fio-verify';
 import { createDisk, eventually, type Fixture, startCluster, submit, tagsHeld, unary } from './support/cluster-fixture';
 
-const run = promisify(execFile);
-const MiB = 1024 * 1024;
 const LEASE_MS = 1500;
 let f: Fixture;
 let second: ServiceProcess;
@@ -36,34 +33,14 @@ afterAll(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** fio random writes then crc32c verify over `[offsetMiB, +sizeMiB)` of the export at `address`. */
-function fioVerify(address: string, disk: string, offsetMiB: number, sizeMiB: number, name: string) {
-  return run(
-    'fio',
-    [
-      `--name=${name}`,
-      '--ioengine=nbd',
-      `--uri=nbd://${address}/${disk}`,
-      '--rw=randwrite',
-      '--bs=4k',
-      '--iodepth=16',
-      `--offset=${offsetMiB * MiB}`,
-      `--size=${sizeMiB * MiB}`,
-      '--verify=crc32c',
-      '--do_verify=1',
-      '--verify_fatal=1',
-      '--verify_state_save=0',
-      '--output-format=json',
-    ],
-    { timeout: 150_000, maxBuffer: 16 * MiB, cwd: tmp },
-  );
-}
-
 it('fio verify through two instances on one disk at once; SIGKILL of one leaves the other serving and its tags come back', async () => {
   await createDisk(f, 'multi0', { size: 64n, irqmode: 1, hwQueueDepth: 32 });
   // Both instances serve the disk: a short verify through each, at the same time.
-  const [a, b] = await Promise.all([fioVerify(f.cluster.nbdAddress!, 'multi0', 0, 4, 'a'), fioVerify(secondNbd, 'multi0', 32, 4, 'b')]);
-  for (const r of [a, b]) expect(JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))).jobs[0].error).toBe(0);
+  const [a, b] = await Promise.all([
+    fioVerify({ address: f.cluster.nbdAddress!, disk: 'multi0', offsetMiB: 0, sizeMiB: 4, name: 'a', cwd: tmp }),
+    fioVerify({ address: secondNbd, disk: 'multi0', offsetMiB: 32, sizeMiB: 4, name: 'b', cwd: tmp }),
+  ]);
+  for (const r of [a, b]) expect(r.error).toBe(0);
   // One store behind both: what one instance acknowledged, the other reads back.
   const secondIo = new BlockDeviceClient((await second.ready).grpc!, grpc.credentials.createInsecure());
   const data = Buffer.alloc(8192, 0x6b);
@@ -78,19 +55,18 @@ it('fio verify through two instances on one disk at once; SIGKILL of one leaves 
   expect(Buffer.compare(Buffer.from(back.data), data)).toBe(0);
 
   // Again, longer, and the second instance dies under its run.
-  const survivor = fioVerify(f.cluster.nbdAddress!, 'multi0', 0, 24, 'survivor');
-  const victim = fioVerify(secondNbd, 'multi0', 32, 24, 'victim').then(
+  const survivor = fioVerify({ address: f.cluster.nbdAddress!, disk: 'multi0', sizeMiB: 24, name: 'survivor', cwd: tmp });
+  const victim = fioVerify({ address: secondNbd, disk: 'multi0', offsetMiB: 32, sizeMiB: 24, name: 'victim', cwd: tmp }).then(
     () => 'finished',
     () => 'failed',
   );
   await new Promise((r) => setTimeout(r, 1000));
   await second.kill();
   expect(await victim).toBe('failed'); // its connection went with the instance
-  const { stdout } = await survivor;
-  const job = JSON.parse(stdout.slice(stdout.indexOf('{'))).jobs[0];
+  const job = await survivor;
   expect(job.error).toBe(0);
-  expect(job.write.total_ios).toBe((24 * MiB) / 4096);
-  expect(job.read.total_ios).toBe((24 * MiB) / 4096);
+  expect(job.write.total_ios).toBe(blocksIn(24));
+  expect(job.read.total_ios).toBe(blocksIn(24));
   // The dead instance's tags come back once its lease ran out and the survivor reclaimed it.
   expect(await eventually(async () => (await tagsHeld(f, 'multi0')) === 0, 20_000)).toBe(true);
   expect(f.cluster.byService('dispatch')).toHaveLength(1);

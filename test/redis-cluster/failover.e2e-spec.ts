@@ -1,18 +1,15 @@
 // A Redis Cluster master dies under IO (SIGKILL): its replica is promoted, the services
 // follow the new topology without a restart, IO resumes, every IO ends, and what a
 // successful FLUSH covered is still there (DESIGN I9).
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { KeySchema } from '#redis-mq';
 import { Op, Status } from '#proto/grpc/blk/v1/block_device';
 import '../support/on-redis-cluster';
+import { blocksIn, fioVerify } from '../support/fio-verify';
 import { createDisk, type Fixture, startCluster, submit } from '../support/cluster-fixture';
 
-const run = promisify(execFile);
-const MiB = 1024 * 1024;
 let f: Fixture;
 let tmp: string;
 beforeAll(async () => {
@@ -76,24 +73,7 @@ it('keeps every write a successful FLUSH covered when the master dies right afte
 
 it('fio verify over NBD runs through a failover of the disk’s master: no IO error, every block verifies', async () => {
   await createDisk(f, 'fo1', { size: 32n, irqmode: 1, hwQueueDepth: 32 });
-  const fio = run(
-    'fio',
-    [
-      '--name=failover',
-      '--ioengine=nbd',
-      `--uri=nbd://${f.cluster.nbdAddress}/fo1`,
-      '--rw=randwrite',
-      '--bs=4k',
-      '--iodepth=16',
-      `--size=${24 * MiB}`,
-      '--verify=crc32c',
-      '--do_verify=1',
-      '--verify_fatal=1',
-      '--verify_state_save=0',
-      '--output-format=json',
-    ],
-    { timeout: 150_000, maxBuffer: 16 * MiB, cwd: tmp },
-  );
+  const fio = fioVerify({ address: f.cluster.nbdAddress!, disk: 'fo1', sizeMiB: 24, name: 'failover', cwd: tmp });
   let fioDone = false;
   void fio.finally(() => (fioDone = true)).catch(() => undefined);
   // Let the writes get going, then kill the master under them.
@@ -102,9 +82,8 @@ it('fio verify over NBD runs through a failover of the disk’s master: no IO er
   await failOver('fo1');
   // fio was still running when the replica took over: its IO spanned the failover.
   expect(fioDone).toBe(false);
-  const { stdout } = await fio;
-  const job = JSON.parse(stdout.slice(stdout.indexOf('{'))).jobs[0];
+  const job = await fio;
   expect(job.error).toBe(0);
-  expect(job.write.total_ios).toBe((24 * MiB) / 4096);
-  expect(job.read.total_ios).toBe((24 * MiB) / 4096);
+  expect(job.write.total_ios).toBe(blocksIn(24));
+  expect(job.read.total_ios).toBe(blocksIn(24));
 }, 180_000);

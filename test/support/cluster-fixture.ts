@@ -22,6 +22,10 @@ let backing: 'redis' | 'redis-cluster' = 'redis';
 export function useRedisCluster(): void {
   backing = 'redis-cluster';
 }
+/** True once `useRedisCluster()` ran in this test file. */
+export function onRedisCluster(): boolean {
+  return backing === 'redis-cluster';
+}
 
 export interface Fixture {
   cluster: Cluster;
