@@ -65,8 +65,6 @@ export class BlockLayer {
   private readonly router: CompletionRouter;
   private readonly submitter: BatchSubmitter;
   private readonly owners: OwnerRegistry;
-  /** The owner leases' own connection (I3): a renewal never waits behind a batch's bytes. */
-  private readonly control: Redis;
   private readonly placement: DriverPlacement;
   private nextCpu = 0;
 
@@ -79,11 +77,7 @@ export class BlockLayer {
     private readonly tel: Telemetry = {},
   ) {
     this.submitter = new BatchSubmitter(redis, keys);
-    // On the command connection a renewal queued behind tens of MiB of page data took
-    // 3.6 s under load (lease 5 s): the owner was presumed dead while it served.
-    this.control = redis.duplicate();
-    this.control.on('error', () => undefined);
-    this.owners = new OwnerRegistry(this.control, keys);
+    this.owners = new OwnerRegistry(redis, keys);
     this.placement = opts.localDriver
       ? {
           kind: 'local',
@@ -242,7 +236,6 @@ export class BlockLayer {
     for (const q of this.queues.values()) q.abandon();
     this.queues.clear();
     await this.router.stop();
-    this.control.disconnect();
     if (this.placement.kind === 'local') this.placement.sync.close();
   }
 
@@ -251,7 +244,6 @@ export class BlockLayer {
     const closing = Promise.all([...this.queues.values()].map((q) => q.close()));
     await Promise.race([closing, new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
     await this.router.stop();
-    await this.control.quit().catch(() => this.control.disconnect());
     if (this.placement.kind === 'local') this.placement.sync.close();
   }
 }
