@@ -1,19 +1,24 @@
 // A Redis Cluster master dies under IO (SIGKILL): its replica is promoted, the services
 // follow the new topology without a restart, IO resumes, every IO ends, and what a
-// successful FLUSH covered is still there (DESIGN I9).
+// successful FLUSH covered is still there (DESIGN I9). With two dispatch instances on one
+// disk and a failover longer than their owner lease, neither reclaims the other (I3).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { KeySchema } from '#redis-mq';
+import { KeySchema, OwnerRegistry } from '#redis-mq';
 import { Op, Status } from '#proto/grpc/blk/v1/block_device';
 import '../support/on-redis-cluster';
+import { freePort } from '../../tools/cluster/private-redis';
 import { blocksIn, fioVerify } from '../support/fio-verify';
 import { createDisk, type Fixture, startCluster, submit } from '../support/cluster-fixture';
 
+const LEASE_MS = 1000;
 let f: Fixture;
 let tmp: string;
 beforeAll(async () => {
-  f = await startCluster({ nbdGateway: 'dispatch', env: { STALLED_INTERVAL_MS: '1000' } });
+  // A lease shorter than a failover (cluster-node-timeout 2 s, then an election): every
+  // owner's lease runs out while the master is gone.
+  f = await startCluster({ nbdGateway: 'dispatch', env: { STALLED_INTERVAL_MS: '1000', OWNER_LEASE_MS: String(LEASE_MS) } });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-failover-'));
 }, 120_000);
 afterAll(async () => {
@@ -79,11 +84,47 @@ it('fio verify over NBD runs through a failover of the disk’s master: no IO er
   // Let the writes get going, then kill the master under them.
   await new Promise((r) => setTimeout(r, 1500));
   expect(fioDone).toBe(false);
-  await failOver('fo1');
+  const { from } = await failOver('fo1');
   // fio was still running when the replica took over: its IO spanned the failover.
   expect(fioDone).toBe(false);
   const job = await fio;
   expect(job.error).toBe(0);
   expect(job.write.total_ios).toBe(blocksIn(24));
   expect(job.read.total_ios).toBe(blocksIn(24));
+  // The dead node comes back as a replica, so every master can fail over again.
+  await f.redisCluster!.restart(from);
+}, 180_000);
+
+it('two dispatch instances on one disk ride through a failover longer than their lease: neither reclaims the other, fio verify through both ends clean', async () => {
+  const second = await f.cluster.spawn('dispatch', async () => ({
+    GRPC_URL: `127.0.0.1:${await freePort()}`,
+    NBD_IN_DISPATCH: '1',
+    NBD_PORT: '0',
+  }));
+  const secondNbd = (await second.ready).nbd!;
+  await createDisk(f, 'fo2', { size: 64n, irqmode: 1, hwQueueDepth: 32 });
+  const registry = new OwnerRegistry(f.redis, new KeySchema(f.prefix));
+  const a = fioVerify({ address: f.cluster.nbdAddress!, disk: 'fo2', offsetMiB: 0, sizeMiB: 24, name: 'fo2a', cwd: tmp });
+  const b = fioVerify({ address: secondNbd, disk: 'fo2', offsetMiB: 32, sizeMiB: 24, name: 'fo2b', cwd: tmp });
+  let fioDone = false;
+  void Promise.all([a, b])
+    .finally(() => (fioDone = true))
+    .catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 1500));
+  // Each instance registered as an owner of the disk when its IO began.
+  const ownersBefore = (await registry.owners('fo2')).map((o) => o.epoch).sort();
+  expect(ownersBefore).toHaveLength(2);
+  const started = Date.now();
+  await failOver('fo2');
+  // The master was away longer than a lease, while both runs were going.
+  expect(Date.now() - started).toBeGreaterThan(LEASE_MS);
+  expect(fioDone).toBe(false);
+  for (const job of await Promise.all([a, b])) {
+    expect(job.error).toBe(0);
+    expect(job.write.total_ios).toBe(blocksIn(24));
+    expect(job.read.total_ios).toBe(blocksIn(24));
+  }
+  // The same two owners: nobody was reclaimed (a reclaimed instance registers a new epoch).
+  expect((await registry.owners('fo2')).map((o) => o.epoch).sort()).toEqual(ownersBefore);
+  expect(f.cluster.byService('dispatch')).toHaveLength(2);
 }, 180_000);

@@ -5,6 +5,7 @@ import { BlkStatus, ReqOp, type TagSpaceConfig } from '#blk-mq';
 import {
   BatchSubmitter,
   FencedPages,
+  isRedisCluster,
   type KeySchema,
   LeasedQueue,
   NO_REPLICA_WAIT,
@@ -131,6 +132,16 @@ export class BlockLayer {
     return out;
   }
 
+  /**
+   * Whether a submission may start. One Redis that is not ready fails it at once
+   * (UNAVAILABLE, the client retries). A Redis Cluster's client is not ready while it
+   * follows a failover, which its commands ride through (DESIGN I9): only a client closed
+   * for good fails it.
+   */
+  private redisAnswers(): boolean {
+    return isRedisCluster(this.redis) ? this.redis.status !== 'end' : this.redis.status === 'ready';
+  }
+
   diskQueue(name: string): DiskQueue | undefined {
     return this.queues.get(name);
   }
@@ -141,7 +152,7 @@ export class BlockLayer {
    * names the submitter for fair tag waits (a stream or connection).
    */
   submit(s: WireSubmission, cpu?: number, client?: number): Promise<BioResult> {
-    if (this.redis.status !== 'ready') throw new UnavailableError(`redis unavailable (${this.redis.status}); retry shortly`);
+    if (!this.redisAnswers()) throw new UnavailableError(`redis unavailable (${this.redis.status}); retry shortly`);
     const known = this.directory.get(s.disk);
     const q = this.queues.get(s.disk);
     if (known?.power && q && !q.retired) return this.enqueue(q, checkSubmission(s, known), cpu, client);

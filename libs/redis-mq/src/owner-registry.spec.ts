@@ -53,7 +53,7 @@ describe('OwnerRegistry', () => {
       { pool: 1, used: 4 },
     ]);
     expect(await registry.renew(DISK, live, 60_000)).toEqual({ alive: true, reclaimed: [] });
-    await env.redis.zadd(keys.owners(DISK), Date.now() - 1, dying); // its lease ran out (no timing race under load)
+    await env.redis.zadd(keys.owners(DISK), Date.now() - 120_000, dying); // its lease ran out long before live's last renewal
     expect(await registry.renew(DISK, live, 60_000)).toEqual({ alive: true, reclaimed: [dying] });
     expect(await registry.budget(DISK)).toEqual([
       { pool: 0, used: 2 },
@@ -78,6 +78,39 @@ describe('OwnerRegistry', () => {
     await sleep(300);
     expect(await registry.renew(DISK, b, 60_000)).toEqual({ alive: true, reclaimed: [] });
     expect(await registry.budget(DISK)).toEqual([{ pool: 0, used: 1 }]);
+  });
+
+  it('owners that lapsed together (an outage longer than the lease) do not reclaim each other; a dead one is reclaimed once the renewer held its lease for a whole lease again', async () => {
+    const { keys, registry, submitter } = await setup();
+    const LEASE = 1500;
+    const a = await registry.register(DISK, LEASE);
+    const b = await registry.register(DISK, LEASE);
+    await take(submitter, a, 0, 2);
+    await take(submitter, b, 0, 3);
+    // Both leases ran out together (no timing race under load).
+    await env.redis.zadd(keys.owners(DISK), Date.now() - 1, a, Date.now() - 1, b);
+    expect(await registry.renew(DISK, a, LEASE)).toEqual({ alive: true, reclaimed: [] });
+    expect(await registry.budget(DISK)).toEqual([{ pool: 0, used: 5 }]);
+    // b was not reclaimed: it renews and keeps its budget; then it dies (renews no more).
+    expect(await registry.renew(DISK, b, LEASE)).toEqual({ alive: true, reclaimed: [] });
+    const streak = Date.now();
+    // a caller that is no longer an owner reclaims nobody.
+    await env.redis.zadd(keys.owners(DISK), Date.now() - 10 * LEASE, b);
+    expect(await registry.renew(DISK, 99, LEASE)).toEqual({ alive: false, reclaimed: [] });
+    expect((await registry.owners(DISK)).map((o) => o.epoch).sort()).toEqual([a, b]);
+    // a renews as dispatch does (every lease / 3): b is reclaimed once a's streak is a lease old.
+    let reclaimed: number[] = [];
+    while (reclaimed.length === 0 && Date.now() - streak < 4 * LEASE) {
+      await sleep(LEASE / 5);
+      const r = await registry.renew(DISK, a, LEASE);
+      expect(r.alive).toBe(true);
+      if (r.reclaimed.length === 0) expect(Date.now() - streak).toBeLessThan(LEASE + 200);
+      reclaimed = r.reclaimed;
+    }
+    expect(reclaimed).toEqual([b]);
+    expect(Date.now() - streak).toBeGreaterThanOrEqual(LEASE - 50);
+    expect(await registry.budget(DISK)).toEqual([{ pool: 0, used: 2 }]);
+    expect((await env.redis.hkeys(keys.tagBudget(DISK))).filter((f) => f.includes(`:${b}`))).toEqual([]);
   });
 
   it('unregister gives the budget back and removes the owner and its completion list', async () => {

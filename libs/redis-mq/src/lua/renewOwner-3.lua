@@ -3,11 +3,13 @@
 -- back). With `leave`, the caller instead gives up its own lease the same way (a clean
 -- shutdown: OwnerRegistry.unregister).
 -- KEYS[1] owners  zset    live owner epochs, score = lease expiry (ms since the epoch)
--- KEYS[2] budget  hash    tags:budget: used:<pool>, held:<epoch>:<pool>
+-- KEYS[2] budget  hash    tags:budget: used:<pool>, held:<epoch>:<pool>, since:<epoch>
+--                         (start of the owner's unbroken renewal streak, ms)
 -- KEYS[3] ownCq   list    the caller's completion list (cq prefix .. ARGV[1]); deleted
 --                         only with `leave`
 -- ARGV[1] epoch   the caller's owner epoch
--- ARGV[2] now     ms since the epoch; owners with score < now are reclaimed
+-- ARGV[2] now     ms since the epoch; owners with score < now are reclaimed (once the
+--                 caller's renewal streak is a lease old, below)
 -- ARGV[3] leaseMs the caller's new lease runs to now + leaseMs
 -- ARGV[4] cqPrefix the string every completion list of this disk starts with
 --                 (KeySchema.completionListPrefix); the list of a reclaimed epoch e is
@@ -22,9 +24,18 @@
 -- completion list and its owners entry are deleted; an owner that renewed before `now`
 -- is never reclaimed; a reclaimed epoch never comes back (queueBatch, runPageOps and
 -- endBatch refuse it).
--- Redis commands: ZSCORE, ZADD XX, ZRANGE BYSCORE, and when any is reclaimed: HGETALL
--- budget (pools x live owners fields), one HSET and one HDEL of budget, one DEL per
--- reclaimed owner, ZREM.
+-- A caller reclaims only when Redis has answered its renewals without a break for a whole
+-- lease: a Redis failover or outage stalls every owner's renewals together, and the first
+-- to get through must not take the others, which are as alive as it is, for dead. A
+-- renewal more than leaseMs / 2 after the caller's previous one (it renews every
+-- leaseMs / 3) breaks the streak: budget field since:<epoch> = now. The caller then
+-- reclaims nobody until now >= since + leaseMs, so every owner has had a lease of
+-- reachable Redis to renew in; a dead owner is reclaimed at most a lease later. No
+-- since:<epoch> (a fresh owner) counts as an old streak. A caller that is no longer an
+-- owner reclaims nobody; `leave` reclaims every owner whose lease ran out before `now`.
+-- Redis commands: ZSCORE, ZADD XX, HGET (and HSET when the streak broke), ZRANGE
+-- BYSCORE, and when any is reclaimed: HGETALL budget (pools x live owners fields), one
+-- HSET and one HDEL of budget, one DEL and one HDEL per reclaimed owner, ZREM.
 
 local owners, budget, ownCq = KEYS[1], KEYS[2], KEYS[3]
 local epoch, now, leaseMs, cqPrefix, leave = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5] == '1'
@@ -35,9 +46,18 @@ end
 local alive = 0
 if leave then
   redis.call('DEL', ownCq)
-elseif redis.call('ZSCORE', owners, epoch) then
+else
+  local expiry = tonumber(redis.call('ZSCORE', owners, epoch))
+  if not expiry then return { 0 } end
   redis.call('ZADD', owners, 'XX', now + leaseMs, epoch)
   alive = 1
+  -- expiry - leaseMs is when the caller renewed last (same lease).
+  local since = tonumber(redis.call('HGET', budget, 'since:' .. epoch)) or 0
+  if now - (expiry - leaseMs) > leaseMs / 2 then
+    since = now
+    redis.call('HSET', budget, 'since:' .. epoch, ARGV[2])
+  end
+  if now < since + leaseMs then return { alive } end
 end
 
 local gone, goneSet = {}, {}
@@ -78,6 +98,7 @@ if #dels > 0 then
 end
 for _, e in ipairs(gone) do
   if not leave or e ~= epoch then redis.call('DEL', cqPrefix .. e) end
+  redis.call('HDEL', budget, 'since:' .. e)
 end
 redis.call('ZREM', owners, unpack(gone))
 
