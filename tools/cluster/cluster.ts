@@ -24,6 +24,11 @@ export interface ClusterOptions {
   rnullWorkers?: number;
   completionWorkers?: number;
   /**
+   * Dispatch instances (default 1). They serve the same disks (DESIGN I3: each is an
+   * owner); each has its own gRPC address and, with NBD, its own NBD listener or gateway.
+   */
+  dispatchInstances?: number;
+  /**
    * Serve NBD: `'dispatch'` (or `true`, the faster way on this machine, see README) has
    * dispatch serve it in its own process (NBD_IN_DISPATCH=1); `'service'` runs
    * services/nbd-gateway in front of dispatch.
@@ -54,9 +59,14 @@ export interface ClusterOptions {
  */
 export class Cluster {
   readonly processes: ServiceProcess[] = [];
+  /** The first dispatch instance's gRPC `host:port`. */
   dispatchAddress = '';
-  /** The NBD gateway's `host:port` when it runs (`nbdGateway`), else undefined. */
+  /** Every dispatch instance's gRPC `host:port`, first instance first. */
+  readonly dispatchAddresses: string[] = [];
+  /** The first NBD listener's `host:port` when NBD is served (`nbdGateway`), else undefined. */
   nbdAddress?: string;
+  /** Every NBD listener's `host:port`, one per dispatch instance, in the same order. */
+  readonly nbdAddresses: string[] = [];
   private redis?: RedisHandle;
   private gendiskAddress = '';
   private counters = new Map<string, number>();
@@ -98,15 +108,24 @@ export class Cluster {
     const nbdPort = String(eph ? 0 : DEFAULT_PORTS.nbdGateway);
     const nbdMode = this.opts.nbdGateway === true ? 'dispatch' : this.opts.nbdGateway || undefined;
     const inDispatch: Record<string, string> = nbdMode === 'dispatch' ? { NBD_IN_DISPATCH: '1', NBD_PORT: nbdPort } : {};
-    const dispatch = await this.spawn('dispatch', async () => {
-      this.dispatchAddress = `127.0.0.1:${eph ? await freePort() : DEFAULT_PORTS.dispatchGrpc}`;
-      return { GRPC_URL: this.dispatchAddress, ...inDispatch };
-    });
-    if (nbdMode === 'dispatch') this.nbdAddress = (await dispatch.ready).nbd;
-    if (nbdMode === 'service') {
-      const gw = await this.spawn('nbd-gateway', { DISPATCH_URL: this.dispatchAddress, NBD_PORT: nbdPort });
-      this.nbdAddress = (await gw.ready).nbd;
+    for (let i = 0; i < Math.max(1, this.opts.dispatchInstances ?? 1); i++) {
+      // The first instance takes the documented ports (unless ephemeral); the others always
+      // pick free ones.
+      const picks = eph || i > 0;
+      let grpcAddress = '';
+      const dispatch = await this.spawn('dispatch', async () => {
+        grpcAddress = `127.0.0.1:${picks ? await freePort() : DEFAULT_PORTS.dispatchGrpc}`;
+        return { GRPC_URL: grpcAddress, ...inDispatch, ...(i > 0 && nbdMode === 'dispatch' ? { NBD_PORT: '0' } : {}) };
+      });
+      this.dispatchAddresses.push(grpcAddress);
+      if (nbdMode === 'dispatch') this.nbdAddresses.push((await dispatch.ready).nbd!);
+      if (nbdMode === 'service') {
+        const gw = await this.spawn('nbd-gateway', { DISPATCH_URL: grpcAddress, NBD_PORT: i > 0 ? '0' : nbdPort });
+        this.nbdAddresses.push((await gw.ready).nbd!);
+      }
     }
+    this.dispatchAddress = this.dispatchAddresses[0];
+    this.nbdAddress = this.nbdAddresses[0];
     return this;
   }
 

@@ -1,24 +1,37 @@
-// The cluster under benchmark: a private Redis (unless --redis-url), every service on
-// ephemeral ports under a unique KEY_PREFIX, the NBD gateway when the build has one, and
-// the disks the harness creates — all of it removed again by `stop()`.
+// The cluster under benchmark: a private Redis (unless --redis-url), or a Redis Cluster
+// (--redis-cluster: a local one started here, or the seed nodes of one that runs), every
+// service on ephemeral ports under a unique KEY_PREFIX with as many processes of each as
+// asked (--dispatch, --rnull, --completion), NBD served per dispatch instance, and the
+// disks the harness creates — all of it removed again by `stop()`.
 //
 // Invariants:
 //   - Every disk created through `createDisk` is deleted by `deleteDisk` or by `stop()`.
 //   - `stop()` is idempotent and leaves no key of the prefix in Redis and no child running.
+//   - Redis figures (commands, CPU, memory) are summed over every Redis process of the run:
+//     commands and memory over the masters (what clients send and what is stored), CPU as
+//     `redis` (masters) and `redis-replica` (replicas: the cost of replication).
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster as RedisClusterClient, Redis } from 'ioredis';
 import { KeySchema, unlinkMatching } from '#redis-mq';
 import type { DriverPlacementName } from '#service-kit';
 import type { Disk, DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
 import { Cluster, type ClusterOptions } from '../../cluster/cluster';
 import { findOrStartRedis, freePort, type RedisHandle } from '../../cluster/private-redis';
+import { RedisCluster } from '../../cluster/redis-cluster';
 import { RnullClients } from '../../rnullctl/src/grpc-clients';
 import type { BenchConfig } from './bench-matrix';
 import { type CpuSources, parseRedisCpuSeconds, selfCpuSeconds } from './cpu-per-io';
+import { parseClusterNodes, type RedisProcess } from './redis-processes';
 import { scrape, type Sample } from './metrics-scrape';
 
 export interface BenchClusterOptions {
   readonly redisUrl?: string;
+  /** `local` (start a 3+3 Redis Cluster on loopback) or seed nodes `host:port,…`. */
+  readonly redisCluster?: string;
+  /** Processes per service (default 1 each). */
+  readonly dispatch?: number;
+  readonly rnull?: number;
+  readonly completion?: number;
   readonly sizeMiB: number;
   readonly completionNsec: number;
   /** Where NBD is served (path b): inside dispatch or by the nbd-gateway service. */
@@ -41,9 +54,14 @@ export class BenchCluster {
   readonly prefix = `bench-${randomBytes(4).toString('hex')}:`;
   readonly keys = new KeySchema(this.prefix);
   private redisHandle?: RedisHandle;
+  private localRedisCluster?: RedisCluster;
   private cluster?: Cluster;
-  private clients?: RnullClients;
+  /** One client per dispatch instance, first instance first. */
+  private clientList: RnullClients[] = [];
+  /** The keyspace: one Redis, or a Redis Cluster client typed as one (DESIGN I7). */
   private redis?: Redis;
+  /** Every Redis process, for INFO (one Redis: that one). */
+  private redisProcesses: RedisProcess[] = [];
   private readonly disks = new Set<string>();
   private readonly lastLines: string[] = [];
   private diskCounter = 0;
@@ -52,15 +70,33 @@ export class BenchCluster {
   constructor(private readonly opts: BenchClusterOptions) {}
 
   async start(): Promise<this> {
-    this.redisHandle = this.opts.redisUrl
-      ? { url: this.opts.redisUrl, stop: async () => undefined }
-      : await findOrStartRedis(`redis://127.0.0.1:${await freePort()}`);
-    this.redis = new Redis(this.redisHandle.url, { maxRetriesPerRequest: 2 });
+    let seeds: string | undefined;
+    if (this.opts.redisCluster) {
+      if (this.opts.redisCluster === 'local') this.localRedisCluster = await new RedisCluster().start();
+      seeds = this.localRedisCluster?.seedList ?? this.opts.redisCluster;
+      this.redis = new RedisClusterClient(
+        seeds.split(',').map((hp) => ({ host: hp.slice(0, hp.lastIndexOf(':')), port: Number(hp.slice(hp.lastIndexOf(':') + 1)) })),
+        { redisOptions: { maxRetriesPerRequest: 2 }, scaleReads: 'master' },
+      ) as unknown as Redis;
+      const first = new Redis(`redis://${seeds.split(',')[0]}`, { maxRetriesPerRequest: 2 });
+      const nodes = parseClusterNodes(String(await first.call('CLUSTER', 'NODES')));
+      first.disconnect();
+      this.redisProcesses = nodes.map((n) => ({ ...n, conn: new Redis(n.port, n.host, { maxRetriesPerRequest: 2 }) }));
+    } else {
+      this.redisHandle = this.opts.redisUrl
+        ? { url: this.opts.redisUrl, stop: async () => undefined }
+        : await findOrStartRedis(`redis://127.0.0.1:${await freePort()}`);
+      this.redis = new Redis(this.redisHandle.url, { maxRetriesPerRequest: 2 });
+      this.redisProcesses = [{ host: '', port: 0, replica: false, conn: this.redis }];
+    }
     const options: ClusterOptions = {
-      redisUrl: this.redisHandle.url,
+      ...(seeds ? { redisClusterNodes: seeds } : { redisUrl: this.redisHandle!.url }),
       keyPrefix: this.prefix,
       ephemeralPorts: true,
       nbdGateway: this.opts.nbdMode ?? 'dispatch',
+      dispatchInstances: this.opts.dispatch ?? 1,
+      rnullWorkers: this.opts.rnull ?? 1,
+      completionWorkers: this.opts.completion ?? 1,
       env: { DRIVER_PLACEMENT: this.opts.placement ?? 'local' },
       out: (label: string, line: string) => {
         this.lastLines.push(`[${label}] ${line}`);
@@ -70,27 +106,43 @@ export class BenchCluster {
     };
     this.cluster = new Cluster(options);
     await this.cluster.start();
-    this.clients = new RnullClients(this.cluster.dispatchAddress, 30_000);
+    this.clientList = this.cluster.dispatchAddresses.map((a) => new RnullClients(a, 30_000));
     return this;
   }
 
+  /** The first dispatch instance's client (disk management, single-stream loads). */
   get client(): RnullClients {
-    if (!this.clients) throw new Error('bench cluster not started');
-    return this.clients;
+    const c = this.clientList[0];
+    if (!c) throw new Error('bench cluster not started');
+    return c;
   }
 
-  /** 'host:PORT' of the NBD gateway, or undefined when it does not run. */
+  /** One client per dispatch instance (path a spreads its streams over them). */
+  get clients(): readonly RnullClients[] {
+    return this.clientList;
+  }
+
+  /** 'host:PORT' of the first NBD listener, or undefined when NBD is not served. */
   get nbdAddress(): string | undefined {
     return this.cluster?.nbdAddress || undefined;
   }
 
+  /** 'host:PORT' of every NBD listener, one per dispatch instance. */
+  get nbdAddresses(): readonly string[] {
+    return this.cluster?.nbdAddresses ?? [];
+  }
+
+  /** Where Redis is: its URL, or the Redis Cluster's seed nodes and shape. */
   get redisUrl(): string {
-    return this.redisHandle?.url ?? '';
+    if (!this.opts.redisCluster) return this.redisHandle?.url ?? '';
+    const masters = this.redisProcesses.filter((p) => !p.replica).length;
+    const where = this.localRedisCluster ? 'local' : this.opts.redisCluster;
+    return `redis cluster ${where}: ${masters} masters, ${this.redisProcesses.length - masters} replicas`;
   }
 
   /** Whether the harness runs its own Redis (so INFO counts only this cluster). */
   get privateRedis(): boolean {
-    return !this.opts.redisUrl;
+    return !this.opts.redisUrl && (!this.opts.redisCluster || this.opts.redisCluster === 'local');
   }
 
   /** The newest service output lines, for error messages. */
@@ -122,9 +174,12 @@ export class BenchCluster {
 
   /** Redis commands processed so far (INFO stats total_commands_processed). */
   async commandsProcessed(): Promise<number> {
-    const info = await this.redis!.info('stats');
-    const m = /total_commands_processed:(\d+)/.exec(info);
-    return m ? Number(m[1]) : NaN;
+    let sum = 0;
+    for (const p of this.redisProcesses.filter((x) => !x.replica)) {
+      const m = /total_commands_processed:(\d+)/.exec(await p.conn.info('stats'));
+      sum += m ? Number(m[1]) : NaN;
+    }
+    return sum;
   }
 
   /**
@@ -134,13 +189,18 @@ export class BenchCluster {
   async pageStore(disk: string): Promise<PageStoreBytes> {
     const index = this.keys.pageIndex(disk);
     const redis = this.redis!;
-    const [pages, indexUsage, sample] = await Promise.all([
-      redis.scard(index),
-      redis.call('MEMORY', 'USAGE', index, 'SAMPLES', '0'),
-      redis.srandmember(index),
-    ]);
-    const pageUsage = sample === null ? 0 : Number((await redis.call('MEMORY', 'USAGE', this.keys.page(disk, Number(sample)))) ?? 0);
-    return { pageBytes: pages * 4096, redisBytes: Number(indexUsage ?? 0) + pages * pageUsage };
+    const [pages, sample] = await Promise.all([redis.scard(index), redis.srandmember(index)]);
+    const pageUsage = sample === null ? 0 : await this.memoryUsage(this.keys.page(disk, Number(sample)));
+    return { pageBytes: pages * 4096, redisBytes: (await this.memoryUsage(index)) + pages * pageUsage };
+  }
+
+  /** MEMORY USAGE of `key` (SAMPLES 0), asked of every master: the one that holds it answers. */
+  private async memoryUsage(key: string): Promise<number> {
+    for (const p of this.redisProcesses.filter((x) => !x.replica)) {
+      const n = await p.conn.call('MEMORY', 'USAGE', key, 'SAMPLES', '0').catch(() => null);
+      if (n !== null) return Number(n);
+    }
+    return 0;
   }
 
   /**
@@ -154,9 +214,17 @@ export class BenchCluster {
     return ((await this.commandsProcessed()) - before - 1) / (ms / 1000);
   }
 
-  /** Redis CPU seconds (INFO cpu used_cpu_sys + used_cpu_user): works whoever started it. */
-  async redisCpuSeconds(): Promise<number> {
-    return parseRedisCpuSeconds(await this.redis!.info('cpu'));
+  /**
+   * Redis CPU seconds (INFO cpu used_cpu_sys + used_cpu_user, works whoever started it):
+   * `redis` summed over the masters (one Redis: itself), `redis-replica` over the replicas.
+   */
+  async redisCpuSeconds(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const p of this.redisProcesses) {
+      const label = p.replica ? 'redis-replica' : 'redis';
+      out.set(label, (out.get(label) ?? 0) + parseRedisCpuSeconds(await p.conn.info('cpu')));
+    }
+    return out;
   }
 
   /** Pid of every live service process, by label (`gendisk`, `dispatch`, `rnull`, …). */
@@ -181,8 +249,12 @@ export class BenchCluster {
 
   /** Redis `used_memory` (INFO memory). */
   async redisUsedMemory(): Promise<number> {
-    const m = /used_memory:(\d+)/.exec(await this.redis!.info('memory'));
-    return m ? Number(m[1]) : NaN;
+    let sum = 0;
+    for (const p of this.redisProcesses.filter((x) => !x.replica)) {
+      const m = /used_memory:(\d+)/.exec(await p.conn.info('memory'));
+      sum += m ? Number(m[1]) : NaN;
+    }
+    return sum;
   }
 
   /** /metrics of every live service process, by label (`rnull`, `completion`, …). */
@@ -199,11 +271,13 @@ export class BenchCluster {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       for (const d of [...this.disks]) await this.deleteDisk(d).catch(() => undefined);
-      this.clients?.close();
+      for (const c of this.clientList) c.close();
       await this.cluster?.stop();
       if (this.redis && !this.privateRedis) await unlinkMatching(this.redis, this.keys.prefixPattern()).catch(() => undefined);
+      for (const p of this.redisProcesses) if (p.conn !== this.redis) p.conn.disconnect();
       this.redis?.disconnect();
       await this.redisHandle?.stop();
+      await this.localRedisCluster?.stop();
     })();
     return this.stopping;
   }

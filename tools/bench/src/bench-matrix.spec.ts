@@ -111,4 +111,26 @@ describe('sizes and keys', () => {
     expect(parseBenchArgs(['--nbd-mode', 'service']).nbdMode).toBe('service');
     expect(() => parseBenchArgs(['--nbd-mode', 'sidecar'])).toThrow(/--nbd-mode: unknown value "sidecar" \(accepted: dispatch, service\)/);
   });
+
+  it('--dispatch, --rnull, --completion set processes per service (1 by default) and refuse 0 or too many', () => {
+    const d = parseBenchArgs([]);
+    expect([d.dispatch, d.rnull, d.completion]).toEqual([1, 1, 1]);
+    const o = parseBenchArgs(['--dispatch', '2', '--rnull=3', '--completion', '4']);
+    expect([o.dispatch, o.rnull, o.completion]).toEqual([2, 3, 4]);
+    expect(() => parseBenchArgs(['--dispatch', '0'])).toThrow(/--dispatch: "0" is not an integer in 1\.\.16/);
+    expect(() => parseBenchArgs(['--rnull', '17'])).toThrow(BenchUsageError);
+    expect(() => parseBenchArgs(['--completion', 'two'])).toThrow(BenchUsageError);
+  });
+
+  it('--redis-cluster alone means a local one; =NODES takes seed nodes, checked; it excludes --redis-url', () => {
+    expect(parseBenchArgs([]).redisCluster).toBeUndefined();
+    // Alone, it takes no value: the next argument stays an option of its own.
+    const o = parseBenchArgs(['--redis-cluster', '--dispatch', '2']);
+    expect(o.redisCluster).toBe('local');
+    expect(o.dispatch).toBe(2);
+    expect(parseBenchArgs(['--redis-cluster=10.0.0.1:7000,10.0.0.2:7000']).redisCluster).toBe('10.0.0.1:7000,10.0.0.2:7000');
+    expect(() => parseBenchArgs(['--redis-cluster=10.0.0.1'])).toThrow(/bad seed node "10\.0\.0\.1": want host:port/);
+    expect(() => parseBenchArgs(['--redis-cluster=h:99999'])).toThrow(BenchUsageError);
+    expect(() => parseBenchArgs(['--redis-cluster', '--redis-url', 'redis://x:1'])).toThrow(/exclude each other/);
+  });
 });

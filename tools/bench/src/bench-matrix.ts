@@ -59,6 +59,16 @@ export interface BenchOptions {
   readonly quick: boolean;
   /** Use this Redis instead of a private redis-server. */
   readonly redisUrl?: string;
+  /**
+   * Run the cluster on a Redis Cluster: `local` starts one on loopback (3 masters, 3
+   * replicas, `tools/cluster/redis-cluster.ts`), else the seed nodes `host:port,…` of one
+   * that runs (REDIS_CLUSTER_NODES).
+   */
+  readonly redisCluster?: string;
+  /** Processes of each service in the bench cluster (scale-out): dispatch, rnull, completion. */
+  readonly dispatch: number;
+  readonly rnull: number;
+  readonly completion: number;
   /** Where path b's NBD is served: inside dispatch (the default) or by the nbd-gateway service. */
   readonly nbdMode: 'dispatch' | 'service';
   /** `DRIVER_PLACEMENT` of the bench cluster's dispatch: local (as npm start) or remote. */
@@ -95,6 +105,9 @@ export const FULL_DEFAULTS: BenchOptions = Object.freeze({
   out: 'docs/bench',
   nbdMode: 'dispatch',
   placement: 'local',
+  dispatch: 1,
+  rnull: 1,
+  completion: 1,
   precondition: 'none',
   quick: false,
   help: false,
@@ -134,6 +147,10 @@ const FLAGS: Record<string, OptionKey> = {
   '--sizes-timeout': 'sizesTimeout',
   '--out': 'out',
   '--redis-url': 'redisUrl',
+  '--redis-cluster': 'redisCluster',
+  '--dispatch': 'dispatch',
+  '--rnull': 'rnull',
+  '--completion': 'completion',
   '--nbd-mode': 'nbdMode',
   '--placement': 'placement',
   '--precondition': 'precondition',
@@ -157,6 +174,12 @@ export const USAGE = `usage: npm run bench -- [options]
   --sizes-timeout S    gRPC deadline of each sizes-section row (default 120)
   --out DIR            where CSV, JSON and SVG go (default docs/bench)
   --redis-url URL      use this Redis (default: a private redis-server on a free port)
+  --redis-cluster[=NODES]  run on a Redis Cluster: alone, one started on loopback (3 masters,
+                       3 replicas); with =host:port,… the seed nodes of one that runs
+  --dispatch N         dispatch instances (default 1): path a spreads its queue depth over one
+                       stream per instance, path b one fio job (NBD connection) per instance
+  --rnull N            rnull worker processes (default 1; they serve --placement remote)
+  --completion N       completion worker processes (default 1; they serve --placement remote)
   --nbd-mode MODE      path b's NBD: dispatch (served inside dispatch, default) or service (nbd-gateway)
   --placement WHERE    the cluster's driver placement (DRIVER_PLACEMENT): local (inside dispatch, as npm start; default) or remote (rnull/completion workers)
   --precondition HOW  none (writes land on fresh pages, default) or fill (each target written once end to
@@ -164,6 +187,20 @@ export const USAGE = `usage: npm run bench -- [options]
   --quick              rw randread,randwrite bs 4k qd 1,32 irqmode 1 memory_backed 1, 3 s runs,
                        3 samples, 200000 memory IOs: a few minutes on 2 cores
 `;
+
+/** Most processes of one service the bench starts (`--dispatch`, `--rnull`, `--completion`). */
+export const MAX_INSTANCES = 16;
+
+/** `local`, or a `host:port,…` seed list checked entry by entry. */
+function parseClusterNodes(flag: string, text: string | undefined): string {
+  if (text === undefined || text === 'local') return 'local';
+  for (const entry of list(text, flag)) {
+    const m = /^([^:\s]+):(\d+)$/.exec(entry);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
+      throw new BenchUsageError(`${flag}: bad seed node ${JSON.stringify(entry)}: want host:port`);
+  }
+  return text;
+}
 
 /** `4k` -> 4096, `1M` -> 1048576, `512` -> 512. */
 export function parseSize(text: string): number {
@@ -237,6 +274,12 @@ function parseValue(key: OptionKey, flag: string, text: string | undefined): unk
       return number(flag, list(text, flag)[0], 1, 1e10);
     case 'sizeMiB':
       return number(flag, list(text, flag)[0], 1, 1 << 20);
+    case 'dispatch':
+    case 'rnull':
+    case 'completion':
+      return number(flag, list(text, flag)[0], 1, MAX_INSTANCES);
+    case 'redisCluster':
+      return parseClusterNodes(flag, text);
     case 'nbdMode':
       return oneOf(flag, list(text, flag), ['dispatch', 'service'] as const)[0];
     case 'placement':
@@ -264,9 +307,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       const flag = eq > 0 ? arg.slice(0, eq) : arg;
       const key = FLAGS[flag];
       if (!key) throw new BenchUsageError(`unknown option ${JSON.stringify(arg)}; see --help`);
-      given[key] = parseValue(key, flag, eq > 0 ? arg.slice(eq + 1) : argv[++i]);
+      // --redis-cluster takes its value only as --redis-cluster=NODES: alone it means local.
+      if (key === 'redisCluster') given[key] = parseValue(key, flag, eq > 0 ? arg.slice(eq + 1) : undefined);
+      else given[key] = parseValue(key, flag, eq > 0 ? arg.slice(eq + 1) : argv[++i]);
     }
   }
+  if (given.redisCluster !== undefined && given.redisUrl !== undefined)
+    throw new BenchUsageError('--redis-url and --redis-cluster exclude each other: one Redis or a Redis Cluster');
   return { ...FULL_DEFAULTS, ...(quick ? QUICK_PRESET : {}), ...given, quick, help } as BenchOptions;
 }
 

@@ -87,8 +87,8 @@ describe('toCsv', () => {
     const lines = toCsv(fixtureRows()).trimEnd().split('\n');
     expect(lines[0]).toBe(CSV_HEADER.join(','));
     expect(lines).toHaveLength(7);
-    expect(lines[1]).toBe('a,randread,4096,32,1,1,ok,20000,78.13,1500.0,6000.0,0.200,4.50,40000,2.000,0,' + ','.repeat(10));
-    expect(lines[2]).toBe('b,randread,4096,32,1,1,skipped,,,,,,,,,,' + ','.repeat(10) + 'skipped: gateway not available');
+    expect(lines[1]).toBe('a,randread,4096,32,1,1,ok,20000,78.13,1500.0,6000.0,0.200,4.50,40000,2.000,0,' + ','.repeat(11));
+    expect(lines[2]).toBe('b,randread,4096,32,1,1,skipped,,,,,,,,,,' + ','.repeat(11) + 'skipped: gateway not available');
   });
 
   it('quotes cells with commas', () => {
@@ -154,7 +154,7 @@ describe('CPU per IO columns', () => {
 
   it('prints the server-side sum, each service and the client in the table', () => {
     const text = renderText({ ...fixtureReport(), rows: [row], aims: judgeAims({ rows: [row] }) });
-    expect(text).toMatch(/cpu µs\/IO\s+redis\s+dispatch\s+rnull\s+compl\s+gendisk\s+gw\/peer\s+client/);
+    expect(text).toMatch(/cpu µs\/IO\s+redis\s+repl\s+dispatch\s+rnull\s+compl\s+gendisk\s+gw\/peer\s+client/);
     expect(text).toMatch(/\s70\.0\s+12\.0\s+30\.0\s+15\.0\s+8\.0\s+5\.0\s+40\.0/);
   });
 

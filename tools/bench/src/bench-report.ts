@@ -119,17 +119,28 @@ export function toJson(report: BenchReport): string {
 }
 
 /**
- * The CPU columns of the table: the server-side sum, Redis, the four services, the other
- * server process of the row (nbd-gateway for b in service mode, nbdkit for c, the whole
- * process for d) and the load client. µs of CPU per IO.
+ * The CPU columns of the table: the server-side sum, Redis (masters; `repl` its replicas
+ * on a Redis Cluster), the four services, the other server process of the row
+ * (nbd-gateway for b in service mode, nbdkit for c, the whole process for d) and the load
+ * client. µs of CPU per IO.
  */
-export const CPU_TABLE_HEADER = ['cpu µs/IO', 'redis', 'dispatch', 'rnull', 'compl', 'gendisk', 'gw/peer', 'client'];
+export const CPU_TABLE_HEADER = ['cpu µs/IO', 'redis', 'repl', 'dispatch', 'rnull', 'compl', 'gendisk', 'gw/peer', 'client'];
 
 export function cpuCells(m: PathResult['m']): string[] {
   const c = m?.cpu;
   const by = (role: string) => num(c?.byProcess[role], 1);
   const other = c?.byProcess['nbd-gateway'] ?? c?.byProcess.nbdkit ?? c?.byProcess.inproc;
-  return [num(c?.totalUs, 1), by('redis'), by('dispatch'), by('rnull'), by('completion'), by('gendisk'), num(other, 1), by('client')];
+  return [
+    num(c?.totalUs, 1),
+    by('redis'),
+    by('redis-replica'),
+    by('dispatch'),
+    by('rnull'),
+    by('completion'),
+    by('gendisk'),
+    num(other, 1),
+    by('client'),
+  ];
 }
 
 export function renderMatrixTable(rows: readonly PathResult[]): string {
@@ -174,8 +185,10 @@ export function renderText(report: BenchReport): string {
   if (report.rows.length) {
     out.push('', renderMatrixTable(report.rows).trimEnd());
     out.push(
-      'cpu µs/IO: utime+stime (/proc/<pid>/stat) of each process, Redis by INFO cpu, over the run / IOs. The sum is server side ' +
-        '(redis + dispatch + rnull + completion + gendisk + gw/peer); client = the load generator (this process, path a) or fio ' +
+      'cpu µs/IO: utime+stime (/proc/<pid>/stat) of each process, Redis by INFO cpu, over the run / IOs, every process of a ' +
+        'service summed (--dispatch, --rnull, --completion). The sum is server side ' +
+        '(redis + repl + dispatch + rnull + completion + gendisk + gw/peer; redis = the masters, repl = the replicas of a ' +
+        'Redis Cluster); client = the load generator (this process, path a) or fio ' +
         '(its own usr+sys, b and c); gw/peer = nbd-gateway (b, --nbd-mode service), nbdkit (c), the whole process (d).',
     );
   }

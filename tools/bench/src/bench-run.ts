@@ -83,6 +83,10 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
   const bc = needCluster
     ? new BenchCluster({
         redisUrl: o.redisUrl,
+        redisCluster: o.redisCluster,
+        dispatch: o.dispatch,
+        rnull: o.rnull,
+        completion: o.completion,
         sizeMiB: o.sizeMiB,
         completionNsec: o.completionNsec,
         nbdMode: o.nbdMode,
@@ -125,6 +129,20 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
       notes.push(`warm-up: ${WARMUP_SECONDS} s of 4k randrw qd 8 through path a before the first measurement`);
       notes.push(
         `path b: NBD served ${o.nbdMode === 'service' ? 'by the nbd-gateway service' : 'inside dispatch'} (--nbd-mode ${o.nbdMode})`,
+      );
+      notes.push(
+        `processes: dispatch ${o.dispatch}, rnull ${o.rnull}, completion ${o.completion} (--dispatch, --rnull, --completion)` +
+          (o.dispatch > 1
+            ? `; path a spreads qd over ${o.dispatch} streams, one per dispatch instance, path b over ${o.dispatch} fio jobs, one per instance's NBD listener`
+            : '') +
+          (o.placement === 'local' && (o.rnull > 1 || o.completion > 1)
+            ? '; with --placement local the driver runs inside dispatch, so extra rnull and completion workers stay idle'
+            : ''),
+      );
+      notes.push(
+        o.redisCluster
+          ? `Redis: a Redis Cluster (${bc.redisUrl}); redis cmd/IO and the redis CPU column count the masters, repl the replicas`
+          : 'Redis: one redis-server',
       );
       notes.push(
         `paths a, b: driver placement ${o.placement} (${o.placement === 'local' ? 'the driver runs inside dispatch' : 'batches go to the rnull and completion workers'}; --placement)`,

@@ -12,7 +12,18 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
 /** The process roles that appear as columns. `other` processes keep their own label. */
-export const CPU_COLUMNS = ['redis', 'dispatch', 'rnull', 'completion', 'gendisk', 'nbd-gateway', 'nbdkit', 'inproc', 'client'] as const;
+export const CPU_COLUMNS = [
+  'redis',
+  'redis-replica',
+  'dispatch',
+  'rnull',
+  'completion',
+  'gendisk',
+  'nbd-gateway',
+  'nbdkit',
+  'inproc',
+  'client',
+] as const;
 
 /** µs of CPU per IO of one window: per process role and the server-side sum. */
 export interface CpuPerIo {
@@ -105,7 +116,8 @@ export function selfCpuSeconds(): number {
 /** What one snapshot reads: pids by label, Redis' CPU, and extra sources. */
 export interface CpuSources {
   readonly pids?: ReadonlyMap<string, number | undefined>;
-  readonly redis?: () => Promise<number | undefined>;
+  /** Redis CPU seconds: one figure (label `redis`), or several by label. */
+  readonly redis?: () => Promise<number | ReadonlyMap<string, number> | undefined>;
   /** Labels whose CPU seconds come from a function (e.g. `client` = this process). */
   readonly extra?: ReadonlyMap<string, () => number | undefined>;
 }
@@ -113,7 +125,8 @@ export interface CpuSources {
 export async function snapshot(src: CpuSources): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const redis = src.redis ? await src.redis().catch(() => undefined) : undefined;
-  if (redis !== undefined) out.set('redis', redis);
+  if (typeof redis === 'number') out.set('redis', redis);
+  else for (const [label, seconds] of redis ?? []) out.set(label, seconds);
   for (const [label, pid] of src.pids ?? []) {
     const s = processCpuSeconds(pid);
     if (s !== undefined) out.set(label, s);

@@ -65,6 +65,34 @@ describe('fioArgs', () => {
   });
 });
 
+describe('fioArgs over several NBD servers', () => {
+  it('puts the common options first (global), then one job per server at its own depth, reported as one group', () => {
+    const c = { rw: 'randread', bs: 4096, qd: 32, irqmode: 1, memoryBacked: true } as const;
+    const args = fioArgs(
+      c,
+      [
+        { uri: 'nbd://127.0.0.1:1/d', qd: 16 },
+        { uri: 'nbd://127.0.0.1:2/d', qd: 16 },
+      ],
+      5,
+      64,
+    );
+    const firstJob = args.indexOf('--name=bench0');
+    expect(firstJob).toBeGreaterThan(0);
+    for (const global of ['--ioengine=nbd', '--rw=randread', '--bs=4096', '--size=64M', '--group_reporting', '--output-format=json'])
+      expect(args.indexOf(global)).toBeLessThan(firstJob);
+    expect(args.slice(firstJob)).toEqual([
+      '--name=bench0',
+      '--uri=nbd://127.0.0.1:1/d',
+      '--iodepth=16',
+      '--name=bench1',
+      '--uri=nbd://127.0.0.1:2/d',
+      '--iodepth=16',
+    ]);
+    expect(() => fioArgs(c, [], 5, 64)).toThrow(RangeError);
+  });
+});
+
 describe('fillArgs', () => {
   it('writes the whole target once, sequentially, in 1 MiB writes', () => {
     const args = fillArgs('nbd://127.0.0.1:10809/d0', 256);

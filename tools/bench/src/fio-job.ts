@@ -3,6 +3,8 @@
 //
 // Contract:
 //   - Both NBD paths run the same job: one job, `ioengine=nbd`, `iodepth=qd`, time based,
+//   (or, for several NBD servers of one disk, one job per server with the depth spread
+//   over them, `group_reporting` so the report holds one figure for all),
 //   `unified_rw_reporting=mixed` (reads and writes in one figure, as the gRPC load generator
 //   counts them) and `lat_percentiles=1` (submit-to-completion latency, as the load generator
 //   measures it).
@@ -12,15 +14,23 @@ import type { BenchConfig } from './bench-matrix';
 import type { PathMeasurement } from './bench-result';
 import { requireTool, runTracked } from './external-tool';
 
-/** fio's arguments for `c` against `uri` (nbd://host:port/export) for `seconds`. */
-export function fioArgs(c: BenchConfig, uri: string, seconds: number, sizeMiB: number): string[] {
-  return [
-    '--name=bench',
+/** One NBD server fio drives, and the depth it keeps in flight there. */
+export interface FioTarget {
+  readonly uri: string;
+  readonly qd: number;
+}
+
+/**
+ * fio's arguments for `c` against `target` (nbd://host:port/export, at `c.qd`), or against
+ * several targets at once (one job each, at its own depth, reported as one group).
+ */
+export function fioArgs(c: BenchConfig, target: string | readonly FioTarget[], seconds: number, sizeMiB: number): string[] {
+  const targets = typeof target === 'string' ? [{ uri: target, qd: c.qd }] : target;
+  if (targets.length === 0) throw new RangeError('fio needs at least one target');
+  const common = [
     '--ioengine=nbd',
-    `--uri=${uri}`,
     `--rw=${c.rw}`,
     `--bs=${c.bs}`,
-    `--iodepth=${c.qd}`,
     `--size=${sizeMiB}M`,
     '--time_based',
     `--runtime=${Math.max(1, Math.round(seconds))}`,
@@ -30,6 +40,9 @@ export function fioArgs(c: BenchConfig, uri: string, seconds: number, sizeMiB: n
     '--randrepeat=0',
     '--output-format=json',
   ];
+  if (targets.length === 1) return ['--name=bench', `--uri=${targets[0].uri}`, `--iodepth=${targets[0].qd}`, ...common];
+  // Options before the first --name are global; each --name starts a job of its own.
+  return [...common, '--group_reporting', ...targets.flatMap((t, i) => [`--name=bench${i}`, `--uri=${t.uri}`, `--iodepth=${t.qd}`])];
 }
 
 interface FioLat {
@@ -122,10 +135,10 @@ async function runFioReport(what: string, args: string[], onTick?: (elapsedSecon
   }
 }
 
-/** Runs the job of `c` against `uri` for `seconds` (`runFioReport`). */
+/** Runs the job of `c` against `uri` (or several targets) for `seconds` (`runFioReport`). */
 export function runFio(
   c: BenchConfig,
-  uri: string,
+  uri: string | readonly FioTarget[],
   seconds: number,
   sizeMiB: number,
   onTick?: (elapsedSeconds: number) => void,
