@@ -23,7 +23,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderTable } from '../../rnullctl/src/text-format';
 
-interface JsonRow {
+export interface JsonRow {
   path: string;
   status: string;
   config: { rw: string; bs: number; qd: number; irqmode: number; memoryBacked: boolean };
@@ -54,7 +54,7 @@ export interface Figure {
   readonly b: (number | undefined)[];
 }
 
-function median(xs: readonly (number | undefined)[]): number | undefined {
+export function median(xs: readonly (number | undefined)[]): number | undefined {
   const s = xs.filter((x): x is number => x !== undefined && Number.isFinite(x)).sort((p, q) => p - q);
   if (!s.length) return undefined;
   const m = Math.floor(s.length / 2);
