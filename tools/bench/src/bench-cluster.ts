@@ -50,6 +50,22 @@ export interface PageStoreBytes {
   readonly redisBytes: number;
 }
 
+/** Redis work counters (`BenchCluster.redisTraffic`). */
+export interface RedisTraffic {
+  readonly commands: number;
+  readonly bytes: number;
+}
+
+/** Redis commands and bytes per IO between two `redisTraffic` readings (undefined without IO). */
+export function trafficPerIo(
+  before: RedisTraffic,
+  after: RedisTraffic,
+  ios: number,
+): { redisCommandsPerIo?: number; redisBytesPerIo?: number } {
+  if (ios <= 0) return {};
+  return { redisCommandsPerIo: (after.commands - before.commands) / ios, redisBytesPerIo: (after.bytes - before.bytes) / ios };
+}
+
 export class BenchCluster {
   readonly prefix = `bench-${randomBytes(4).toString('hex')}:`;
   readonly keys = new KeySchema(this.prefix);
@@ -174,12 +190,24 @@ export class BenchCluster {
 
   /** Redis commands processed so far (INFO stats total_commands_processed). */
   async commandsProcessed(): Promise<number> {
-    let sum = 0;
+    return (await this.redisTraffic()).commands;
+  }
+
+  /**
+   * Commands processed and network bytes in + out so far, summed over the masters (INFO
+   * stats total_commands_processed, total_net_input_bytes, total_net_output_bytes; the
+   * output includes what masters send their replicas).
+   */
+  async redisTraffic(): Promise<RedisTraffic> {
+    let commands = 0;
+    let bytes = 0;
     for (const p of this.redisProcesses.filter((x) => !x.replica)) {
-      const m = /total_commands_processed:(\d+)/.exec(await p.conn.info('stats'));
-      sum += m ? Number(m[1]) : NaN;
+      const info = await p.conn.info('stats');
+      const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+      commands += field('total_commands_processed');
+      bytes += field('total_net_input_bytes') + field('total_net_output_bytes');
     }
-    return sum;
+    return { commands, bytes };
   }
 
   /**

@@ -25,7 +25,7 @@ const measured = (iops: number, p50Ns: number) => ({
 
 function fixtureRows(): PathResult[] {
   const rows: PathResult[] = [
-    okResult('a', aimConfig, { ...measured(20_000, 1_500_000), redisCommandsPerIo: 4.5 }),
+    okResult('a', aimConfig, { ...measured(20_000, 1_500_000), redisCommandsPerIo: 4.5, redisBytesPerIo: 9000 }),
     skipped('b', aimConfig, 'skipped: gateway not available'),
     okResult('c', aimConfig, measured(100_000, 300_000)),
     okResult('d', aimConfig, measured(150_000, 200_000)),
@@ -87,8 +87,8 @@ describe('toCsv', () => {
     const lines = toCsv(fixtureRows()).trimEnd().split('\n');
     expect(lines[0]).toBe(CSV_HEADER.join(','));
     expect(lines).toHaveLength(7);
-    expect(lines[1]).toBe('a,randread,4096,32,1,1,ok,20000,78.13,1500.0,6000.0,0.200,4.50,40000,2.000,0,' + ','.repeat(11));
-    expect(lines[2]).toBe('b,randread,4096,32,1,1,skipped,,,,,,,,,,' + ','.repeat(11) + 'skipped: gateway not available');
+    expect(lines[1]).toBe('a,randread,4096,32,1,1,ok,20000,78.13,1500.0,6000.0,0.200,4.50,9000,40000,2.000,0,' + ','.repeat(11));
+    expect(lines[2]).toBe('b,randread,4096,32,1,1,skipped,,,,,,,,,,,' + ','.repeat(11) + 'skipped: gateway not available');
   });
 
   it('quotes cells with commas', () => {

@@ -21,6 +21,8 @@ export interface PathMeasurement {
   readonly errors: number;
   /** Redis commands the whole cluster ran per IO (paths a and b, from INFO stats). */
   readonly redisCommandsPerIo?: number;
+  /** Redis network bytes in + out per IO at the masters (paths a and b, from INFO stats). */
+  readonly redisBytesPerIo?: number;
   /** CPU the load client itself spent, as it reports it (fio's usr_cpu + sys_cpu x runtime). */
   readonly clientCpuSeconds?: number;
   /** CPU µs per IO of every process on the path, sampled around the run (cpu-per-io.ts). */

@@ -62,6 +62,8 @@ describe('fioArgs', () => {
         '--output-format=json',
       ]),
     );
+    // fio knows --uri only after --ioengine=nbd.
+    expect(args.indexOf('--ioengine=nbd')).toBeLessThan(args.indexOf('--uri=nbd://127.0.0.1:10809/bench0'));
   });
 });
 

@@ -40,7 +40,8 @@ export function fioArgs(c: BenchConfig, target: string | readonly FioTarget[], s
     '--randrepeat=0',
     '--output-format=json',
   ];
-  if (targets.length === 1) return ['--name=bench', `--uri=${targets[0].uri}`, `--iodepth=${targets[0].qd}`, ...common];
+  // fio knows an engine's options (--uri) only once --ioengine has been given.
+  if (targets.length === 1) return ['--name=bench', ...common, `--uri=${targets[0].uri}`, `--iodepth=${targets[0].qd}`];
   // Options before the first --name are global; each --name starts a job of its own.
   return [...common, '--group_reporting', ...targets.flatMap((t, i) => [`--name=bench${i}`, `--uri=${t.uri}`, `--iodepth=${t.qd}`])];
 }

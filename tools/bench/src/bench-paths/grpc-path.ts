@@ -9,7 +9,7 @@
 // histogram's.
 import { LatencyHistogram } from '../../../rnullctl/src/latency-histogram';
 import { type LoadResult, runLoad, type LoadProgress } from '../../../rnullctl/src/load-generator';
-import type { BenchCluster } from '../bench-cluster';
+import { type BenchCluster, trafficPerIo } from '../bench-cluster';
 import type { BenchConfig } from '../bench-matrix';
 import type { PathMeasurement } from '../bench-result';
 import { measureCpu } from '../cpu-per-io';
@@ -70,7 +70,7 @@ export function mergeLoads(rs: readonly LoadResult[]): LoadResult {
 }
 
 export async function runGrpc(bc: BenchCluster, c: BenchConfig, o: GrpcRunOptions): Promise<PathMeasurement> {
-  const before = await bc.commandsProcessed();
+  const before = await bc.redisTraffic();
   const depths = splitDepth(c.qd, bc.clients.length);
   const { result: r, cpu } = await measureCpu(
     bc.cpuSources(true),
@@ -99,7 +99,7 @@ export async function runGrpc(bc: BenchCluster, c: BenchConfig, o: GrpcRunOption
       ),
     (x) => x.ios,
   );
-  const after = await bc.commandsProcessed();
+  const after = await bc.redisTraffic();
   const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
   if (errors > 0 && errors === r.ios) {
     const [status, message] = Object.entries(r.errorMessages)[0] ?? ['?', ''];
@@ -113,7 +113,7 @@ export async function runGrpc(bc: BenchCluster, c: BenchConfig, o: GrpcRunOption
     p50Ns: r.latency.p50Ns,
     p99Ns: r.latency.p99Ns,
     errors,
-    redisCommandsPerIo: r.ios > 0 ? (after - before) / r.ios : undefined,
+    ...trafficPerIo(before, after, r.ios),
     cpu,
   };
 }

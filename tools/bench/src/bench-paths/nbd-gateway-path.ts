@@ -4,7 +4,7 @@
 // Contract: without a gateway in this build the result is `skipped`, never a figure. With
 // several dispatch instances fio runs one job per instance's NBD listener (`gatewayUris`),
 // the queue depth spread over them, reported as one group.
-import type { BenchCluster } from '../bench-cluster';
+import { type BenchCluster, trafficPerIo } from '../bench-cluster';
 import type { BenchConfig } from '../bench-matrix';
 import { type PathMeasurement } from '../bench-result';
 import { measureCpu } from '../cpu-per-io';
@@ -34,7 +34,7 @@ export async function runNbdGateway(
   const uris = gatewayUris(bc, disk);
   if (uris.length === 0) throw new Error(GATEWAY_MISSING);
   const jobs = splitDepth(c.qd, uris.length).map((qd, i) => ({ uri: uris[i], qd }));
-  const before = await bc.commandsProcessed();
+  const before = await bc.redisTraffic();
   // fio is a child that has exited by the second snapshot: its CPU is its own report.
   const { result: m, cpu } = await measureCpu(
     bc.cpuSources(false),
@@ -42,6 +42,6 @@ export async function runNbdGateway(
     (x) => x.ios,
     (x) => ({ client: x.clientCpuSeconds }),
   );
-  const after = await bc.commandsProcessed();
-  return { ...m, redisCommandsPerIo: m.ios > 0 ? (after - before) / m.ios : undefined, cpu };
+  const after = await bc.redisTraffic();
+  return { ...m, ...trafficPerIo(before, after, m.ios), cpu };
 }
