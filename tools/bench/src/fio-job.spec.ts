@@ -2,7 +2,7 @@
 // memory with the harness' own arguments), and the job the harness asks fio for.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fillArgs, fioArgs, parseFioJson } from './fio-job';
+import { checkRuntime, fillArgs, fioArgs, parseFioJson } from './fio-job';
 
 const captured = fs.readFileSync(path.join(__dirname, 'testing/fio-nbd-randrw.txt'), 'utf8');
 
@@ -100,5 +100,14 @@ describe('fillArgs', () => {
     const args = fillArgs('nbd://127.0.0.1:10809/d0', 256);
     expect(args).toEqual(expect.arrayContaining(['--uri=nbd://127.0.0.1:10809/d0', '--rw=write', '--bs=1M', '--size=256M']));
     expect(args.some((a) => a.startsWith('--time_based'))).toBe(false);
+  });
+});
+
+describe('checkRuntime', () => {
+  it('passes a runtime a time-based run can have and refuses an impossible one', () => {
+    const m = parseFioJson(captured);
+    expect(checkRuntime(m, 1)).toBe(m);
+    expect(() => checkRuntime({ ...m, seconds: 8800503720.725 }, 5)).toThrow(/runtime of 8800503720\.725 s for a 5 s run/);
+    expect(() => checkRuntime({ ...m, seconds: 0 }, 5)).toThrow(/not a usable figure/);
   });
 });

@@ -144,7 +144,19 @@ export function runFio(
   sizeMiB: number,
   onTick?: (elapsedSeconds: number) => void,
 ): Promise<PathMeasurement> {
-  return runFioReport('', fioArgs(c, uri, seconds, sizeMiB), onTick);
+  return runFioReport('', fioArgs(c, uri, seconds, sizeMiB), onTick).then((m) => checkRuntime(m, seconds));
+}
+
+/**
+ * `m` when its runtime is one fio could have had in a time-based run of `seconds`; throws
+ * otherwise. fio 3.33's nbd engine once reported a runtime of 8.8e9 s (so ~0 IOPS) for a
+ * run that took 5 s: a row must fail rather than carry that figure.
+ */
+export function checkRuntime(m: PathMeasurement, seconds: number): PathMeasurement {
+  const most = Math.max(1, Math.round(seconds)) * 2 + 5;
+  if (!(m.seconds > 0) || m.seconds > most)
+    throw new Error(`fio reported a runtime of ${m.seconds} s for a ${seconds} s run (${m.ios} IOs): not a usable figure`);
+  return m;
 }
 
 /** fio's arguments to write `sizeMiB` of `uri` once, start to end, in 1 MiB writes. */
