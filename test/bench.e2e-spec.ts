@@ -14,7 +14,12 @@ interface Row {
   path: string;
   status: string;
   reason?: string;
-  m?: { iops: number; ios: number; cpu?: { totalUs?: number; byProcess: Record<string, number> } };
+  m?: {
+    iops: number;
+    ios: number;
+    redisBytesPerIo?: number;
+    cpu?: { totalUs?: number; byProcess: Record<string, number> };
+  };
 }
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -98,7 +103,8 @@ describe('npm run bench (tiny matrix)', () => {
   it('writes the CSV, the chart and the text report, and prints the table and the aims', () => {
     const csv = fs.readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\n');
     expect(csv[0].startsWith('path,rw,bs,qd,irqmode,memory_backed,status,iops')).toBe(true);
-    expect(csv[0]).toContain('cpu_us_per_io,cpu_redis_us_per_io,cpu_dispatch_us_per_io');
+    expect(csv[0]).toContain('redis_cmds_per_io,redis_bytes_per_io,');
+    expect(csv[0]).toContain('cpu_us_per_io,cpu_redis_us_per_io,cpu_redis_replica_us_per_io,cpu_dispatch_us_per_io');
     for (const p of ['a', 'c', 'd']) {
       const line = csv.find((l) => l.startsWith(`${p},`))!.split(',');
       expect(Number(line[7])).toBeGreaterThan(0);
@@ -108,7 +114,7 @@ describe('npm run bench (tiny matrix)', () => {
     expect(svg.match(/<title>/g)!.length).toBeGreaterThanOrEqual(3);
     expect(result.stdout).toContain('randread 4k qd8 irq1 mb1');
     expect(result.stdout).toContain('aims (issue 7)');
-    expect(result.stdout).toMatch(/cpu µs\/IO\s+redis\s+dispatch\s+rnull\s+compl\s+gendisk/);
+    expect(result.stdout).toMatch(/cpu µs\/IO\s+redis\s+repl\s+dispatch\s+rnull\s+compl\s+gendisk/);
     expect(result.stdout).toContain('timer accuracy');
     expect(result.stdout).toContain('memory over');
     expect(result.stderr).toMatch(/\[\d+\/\d+ \d\d:\d\d\] a randread 4k qd8 irq1 mb1/);
@@ -124,5 +130,47 @@ describe('npm run bench (tiny matrix)', () => {
     expect(last.pageStoreBytes).toBeGreaterThan(0);
     expect(last.pageStoreBytes).toBeLessThanOrEqual(last.bytesWritten);
     expect(Object.keys(last.rss).sort()).toEqual(expect.arrayContaining(['completion', 'dispatch', 'gendisk', 'rnull']));
+  });
+});
+
+describe('npm run bench on several processes per service and a Redis Cluster', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scale-e2e-'));
+  let result: { code: number | null; stdout: string; stderr: string };
+  let report: { notes: string[]; rows: Row[] };
+
+  beforeAll(async () => {
+    result = await run([
+      ...['--rw', 'randwrite', '--bs', '4k', '--qd', '8', '--irqmode', '1', '--memory-backed', '1'],
+      ...['--paths', 'a,b', '--sections', 'matrix', '--seconds', '1', '--size', '64'],
+      ...['--redis-cluster', '--dispatch', '2', '--placement', 'remote', '--rnull', '2', '--completion', '2'],
+      ...['--out', out],
+    ]);
+    if (result.code !== 0) throw new Error(`bench exited ${result.code}:\n${result.stderr.slice(-3000)}`);
+    report = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
+  }, 150_000);
+
+  afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it('measures paths a and b through two dispatch instances and two workers of each kind', () => {
+    expect(report.notes).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^processes: dispatch 2, rnull 2, completion 2 .*one per dispatch instance/)]),
+    );
+    for (const p of ['a', 'b']) {
+      const row = report.rows.find((r) => r.path === p)!;
+      expect(row.status).toBe('ok');
+      expect(row.m!.iops).toBeGreaterThan(0);
+      // Remote placement: the workers carried the IO, so each kind spent CPU on it.
+      for (const role of ['dispatch', 'rnull', 'completion']) expect(row.m!.cpu!.byProcess[role]).toBeGreaterThan(0);
+    }
+  });
+
+  it('counts the Redis Cluster: masters as redis, replicas as repl, and the write bytes at the masters', () => {
+    expect(report.notes).toEqual(expect.arrayContaining([expect.stringContaining('redis cluster local: 3 masters, 3 replicas')]));
+    const a = report.rows.find((r) => r.path === 'a')!.m!;
+    expect(a.cpu!.byProcess.redis).toBeGreaterThan(0);
+    expect(a.cpu!.byProcess['redis-replica']).toBeGreaterThan(0);
+    // A 4 KiB write crosses to a master once and on to its replica once.
+    expect(a.redisBytesPerIo).toBeGreaterThan(2 * 4096);
+    expect(result.stdout).toMatch(/randwrite 4k qd8 irq1 mb1\s+a\s+\d+/);
   });
 });

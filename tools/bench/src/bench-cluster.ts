@@ -97,7 +97,14 @@ export class BenchCluster {
       const first = new Redis(`redis://${seeds.split(',')[0]}`, { maxRetriesPerRequest: 2 });
       const nodes = parseClusterNodes(String(await first.call('CLUSTER', 'NODES')));
       first.disconnect();
-      this.redisProcesses = nodes.map((n) => ({ ...n, conn: new Redis(n.port, n.host, { maxRetriesPerRequest: 2 }) }));
+      // Each node's own INFO says what it is: the seed's CLUSTER NODES can still show a
+      // replica that has just been attached as a slotless master.
+      this.redisProcesses = await Promise.all(
+        nodes.map(async (n) => {
+          const conn = new Redis(n.port, n.host, { maxRetriesPerRequest: 2 });
+          return { ...n, replica: /^role:slave/m.test(await conn.info('replication')), conn };
+        }),
+      );
     } else {
       this.redisHandle = this.opts.redisUrl
         ? { url: this.opts.redisUrl, stop: async () => undefined }

@@ -1,5 +1,6 @@
 // The Redis processes of a bench run, read from a Redis Cluster's `CLUSTER NODES`: each
-// node's address and whether it is a replica, so the harness can read INFO from every one.
+// node's address and whether it is a replica in the seed's view (the harness asks each
+// node's own INFO replication for its role), so the harness can read INFO from every one.
 //
 // Contract: `parseClusterNodes` is pure; it keeps every node that is not failed or in
 // handshake, and throws on text that is not CLUSTER NODES output.
