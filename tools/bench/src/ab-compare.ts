@@ -154,7 +154,8 @@ export function parseAbArgs(argv: readonly string[]): AbArgs {
   };
 }
 
-function runBench(tree: string, args: readonly string[], log: string): Promise<number | null> {
+/** Runs `tree`'s bench (`dist/tools/bench/src/main.js`, cwd `tree`) with `args`, output into `log`; resolves its exit code. */
+export function runBench(tree: string, args: readonly string[], log: string): Promise<number | null> {
   return new Promise((resolve) => {
     const main = path.join(tree, 'dist/tools/bench/src/main.js');
     const fd = fs.openSync(log, 'w');

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { Cluster as RedisClusterClient, Redis } from 'ioredis';
 import { KeySchema, unlinkMatching } from '#redis-mq';
-import type { DriverPlacementName } from '#service-kit';
+import { type DriverPlacementName, readRedisClusterNodes } from '#service-kit';
 import type { Disk, DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
 import { Cluster, type ClusterOptions } from '../../cluster/cluster';
 import { findOrStartRedis, freePort, type RedisHandle } from '../../cluster/private-redis';
@@ -90,11 +90,12 @@ export class BenchCluster {
     if (this.opts.redisCluster) {
       if (this.opts.redisCluster === 'local') this.localRedisCluster = await new RedisCluster().start();
       seeds = this.localRedisCluster?.seedList ?? this.opts.redisCluster;
-      this.redis = new RedisClusterClient(
-        seeds.split(',').map((hp) => ({ host: hp.slice(0, hp.lastIndexOf(':')), port: Number(hp.slice(hp.lastIndexOf(':') + 1)) })),
-        { redisOptions: { maxRetriesPerRequest: 2 }, scaleReads: 'master' },
-      ) as unknown as Redis;
-      const first = new Redis(`redis://${seeds.split(',')[0]}`, { maxRetriesPerRequest: 2 });
+      const seedNodes = readRedisClusterNodes(seeds)!;
+      this.redis = new RedisClusterClient([...seedNodes], {
+        redisOptions: { maxRetriesPerRequest: 2 },
+        scaleReads: 'master',
+      }) as unknown as Redis;
+      const first = new Redis(seedNodes[0].port, seedNodes[0].host, { maxRetriesPerRequest: 2 });
       const nodes = parseClusterNodes(String(await first.call('CLUSTER', 'NODES')));
       first.disconnect();
       // Each node's own INFO says what it is: the seed's CLUSTER NODES can still show a

@@ -9,7 +9,7 @@
 //   - `expandMatrix` is the cartesian product in the order rw, bs, qd, irqmode,
 //     memory_backed (the last varies fastest), without duplicates.
 
-import type { DriverPlacementName } from '#service-kit';
+import { type DriverPlacementName, readRedisClusterNodes } from '#service-kit';
 
 export const RW_VALUES = ['randread', 'randwrite', 'read', 'write', 'randrw'] as const;
 export const PRECONDITIONS = ['none', 'fill'] as const;
@@ -191,13 +191,13 @@ export const USAGE = `usage: npm run bench -- [options]
 /** Most processes of one service the bench starts (`--dispatch`, `--rnull`, `--completion`). */
 export const MAX_INSTANCES = 16;
 
-/** `local`, or a `host:port,…` seed list checked entry by entry. */
+/** `local`, or a `host:port,…` seed list checked entry by entry (as REDIS_CLUSTER_NODES is). */
 function parseClusterNodes(flag: string, text: string | undefined): string {
   if (text === undefined || text === 'local') return 'local';
-  for (const entry of list(text, flag)) {
-    const m = /^([^:\s]+):(\d+)$/.exec(entry);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
-      throw new BenchUsageError(`${flag}: bad seed node ${JSON.stringify(entry)}: want host:port`);
+  try {
+    readRedisClusterNodes(text);
+  } catch (err) {
+    throw new BenchUsageError(`${flag}: ${(err as Error).message.replace('REDIS_CLUSTER_NODES', 'seed nodes')}`);
   }
   return text;
 }

@@ -9,13 +9,12 @@
 //
 // Contract:
 //   - Each run is `dist/tools/bench/src/main.js <bench args> <shape args> --out DIR/<shape>-r<k>`
-//     in this tree; a failed run is reported and counted out, the others go on.
+//     in this tree (ab-compare's `runBench`); a failed run is reported and counted out, the others go on.
 //   - The pure part (`summarizeShapes`) turns results.json rows into the table.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderTable } from '../../rnullctl/src/text-format';
-import { median, rowKey, type JsonRow } from './ab-compare';
+import { median, rowKey, runBench, type JsonRow } from './ab-compare';
 
 /** A cluster shape: a name and the bench options that make it. */
 export interface Shape {
@@ -112,16 +111,8 @@ export function parseScaleArgs(argv: readonly string[]): ScaleArgs {
   return { rounds, out: path.resolve(out), shapes, bench };
 }
 
-function runBench(args: readonly string[], log: string): Promise<number | null> {
-  return new Promise((resolve) => {
-    const fd = fs.openSync(log, 'w');
-    const child = spawn(process.execPath, [path.join(__dirname, 'main.js'), ...args], { stdio: ['ignore', fd, fd] });
-    child.on('close', (code) => {
-      fs.closeSync(fd);
-      resolve(code);
-    });
-  });
-}
+/** This tree: dist/tools/bench/src/scale-out.js is four levels down. */
+const TREE = path.join(__dirname, '../../../..');
 
 async function main(argv: string[]): Promise<number> {
   let o: ScaleArgs;
@@ -142,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(
         `[${((Date.now() - started) / 1000).toFixed(0)} s] run ${runs.length + 1}/${total}: ${name} (${shape.args.join(' ') || 'defaults'})\n`,
       );
-      const code = await runBench([...o.bench, ...shape.args, '--out', dir], path.join(o.out, `${name}.log`));
+      const code = await runBench(TREE, [...o.bench, ...shape.args, '--out', dir], path.join(o.out, `${name}.log`));
       const json = path.join(dir, 'results.json');
       if (code !== 0 || !fs.existsSync(json)) {
         process.stderr.write(`  ${name} failed (exit ${code}); see ${path.join(o.out, `${name}.log`)}\n`);
