@@ -1,6 +1,6 @@
 // Mirrors null_blk's configfs attributes (`struct nullb_device`): the names, defaults,
 // ranges and the "busy while powered" rule of every disk attribute.
-import { BlkStatus } from '#blk-mq';
+import { BlkStatus, DEFAULT_RQ_TIMEOUT_MS } from '#blk-mq';
 
 /** Completion mode (`irqmode`): where a request's end is signalled. */
 export enum IrqMode {
@@ -35,7 +35,9 @@ export interface DiskAttributes {
 
 /**
  * Defaults: the seed's rnull where it has the attribute (memory_backed, blocksize, size,
- * irqmode, completion_nsec), null_blk elsewhere (DESIGN section 5).
+ * irqmode, completion_nsec), null_blk elsewhere (DESIGN section 5). `timeout_ms` comes
+ * from blk-mq, which owns it: its request timeout (`DEFAULT_RQ_TIMEOUT_MS`, 30 s: the
+ * seed's rnull leaves its tag set's timeout to blk-mq; C null_blk would set 5 s).
  */
 export const DEFAULT_ATTRIBUTES: Readonly<DiskAttributes> = Object.freeze({
   size: 4096,
@@ -50,7 +52,7 @@ export const DEFAULT_ATTRIBUTES: Readonly<DiskAttributes> = Object.freeze({
   sharedTags: false,
   rotational: false,
   pollQueues: 0,
-  timeoutMs: 30_000,
+  timeoutMs: DEFAULT_RQ_TIMEOUT_MS,
   recycle: 'on-drop',
   mbps: 0,
   maxSectors: 2560,

@@ -81,7 +81,10 @@ export interface DiskAttributes {
   pollQueues?:
     | number
     | undefined;
-  /** Request timeout in milliseconds (default 30000). */
+  /**
+   * Request timeout in milliseconds (default 30000: blk-mq's timeout when the driver sets
+   * none, which the seed's rnull keeps; block/blk-mq.c, 30 * HZ).
+   */
   timeoutMs?:
     | number
     | undefined;
