@@ -99,7 +99,10 @@ export interface DiskAttributes {
   mbps?:
     | number
     | undefined;
-  /** Largest request in 512-byte sectors before splitting (default 2560, null_blk's BLK_DEF_MAX_SECTORS_CAP). */
+  /**
+   * Largest request in 512-byte sectors before splitting, rounded down to the block size
+   * (default 255: BLK_SAFE_MAX_SECTORS, null_blk's max_hw_sectors when max_sectors is unset).
+   */
   maxSectors?: number | undefined;
 }
 
