@@ -151,6 +151,10 @@ export interface PowerDiskRequest {
   power: boolean;
 }
 
+/**
+ * Deletes the disk and its data, like rmdir of its configfs directory: a powered disk is
+ * powered off first (null_blk's nullb_group_drop_item).
+ */
 export interface DeleteDiskRequest {
   name: string;
 }
