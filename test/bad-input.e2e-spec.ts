@@ -1,7 +1,7 @@
 // Bad input gets a clear gRPC status naming the problem, and no service goes down.
 import { status as Code } from '@grpc/grpc-js';
 import { Op, Status } from '#proto/grpc/blk/v1/block_device';
-import { createDisk, failureCode, type Fixture, startCluster, streamAll, submit, unary } from './support/cluster-fixture';
+import { createDisk, eventually, failureCode, type Fixture, startCluster, streamAll, submit, unary } from './support/cluster-fixture';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -91,9 +91,19 @@ describe('GenDisk', () => {
     expect((await submit(f, { disk: 'bad0', op: Op.OP_READ, length: 4096 })).status).toBe(Status.STATUS_OK);
   });
 
-  it('answers NOT_FOUND for unknown disks and refuses deleting a powered disk', async () => {
+  it('answers NOT_FOUND for unknown disks; deleting a powered disk powers it off and removes it (rmdir)', async () => {
     expect((await failureCode(unary(f.disks, 'getDisk', { name: 'nope' }))).code).toBe(Code.NOT_FOUND);
-    expect((await failureCode(unary(f.disks, 'deleteDisk', { name: 'bad0' }))).code).toBe(Code.FAILED_PRECONDITION);
+    expect((await failureCode(unary(f.disks, 'deleteDisk', { name: 'nope' }))).code).toBe(Code.NOT_FOUND);
+    await createDisk(f, 'del0', { size: 4n });
+    expect((await submit(f, { disk: 'del0', op: Op.OP_READ, length: 4096 })).status).toBe(Status.STATUS_OK);
+    await unary(f.disks, 'deleteDisk', { name: 'del0' });
+    expect((await failureCode(unary(f.disks, 'getDisk', { name: 'del0' }))).code).toBe(Code.NOT_FOUND);
+    const gone = () =>
+      failureCode(submit(f, { disk: 'del0', op: Op.OP_READ, length: 4096 })).then(
+        (e) => e.code === Code.NOT_FOUND,
+        () => false,
+      );
+    expect(await eventually(gone, 5000)).toBe(true); // dispatch follows the registry's events
   });
 
   it('kept every service up', async () => {

@@ -6,7 +6,7 @@ import { ConfigError } from './config-check';
 import { GenDiskBuilder } from './gen-disk-builder';
 import type { Operations } from './operations';
 import { DEFAULT_QUEUE_LIMITS, maxRequestBytes, queueLimits } from './queue-limits';
-import { TagSet } from './tag-set';
+import { DEFAULT_RQ_TIMEOUT_MS, TagSet } from './tag-set';
 
 const ops: Operations = {
   queueRq: (_h, rq) => (rq.start(), rq.end(), BlkStatus.OK),
@@ -122,9 +122,10 @@ describe('GenDiskBuilder.build', () => {
 });
 
 describe('TagSet', () => {
-  it('defaults to null_blk: 1 queue of 64 tags, 30 s timeout', () => {
+  it("defaults to null_blk's 1 queue of 64 tags and blk-mq's 30 s request timeout", () => {
     const t = new TagSet();
     expect(t).toMatchObject({ nrHwQueues: 1, queueDepth: 64, sharedTags: false, recycle: 'on-drop', timeoutMs: 30_000 });
+    expect(DEFAULT_RQ_TIMEOUT_MS).toBe(30_000);
     expect(new TagSet({ nrHwQueues: 4, queueDepth: 8 }).totalTags).toBe(32);
     expect(new TagSet({ nrHwQueues: 4, queueDepth: 8, sharedTags: true }).totalTags).toBe(8);
     expect(Object.isFrozen(t)).toBe(true);

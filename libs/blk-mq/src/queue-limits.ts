@@ -6,7 +6,16 @@ import { ConfigError, checkBool, checkInt, checkPowerOfTwo } from './config-chec
 
 /** Largest block size the Rust `GenDiskBuilder` accepts (PAGE_SIZE). */
 export const MAX_BLOCK_SIZE = PAGE_SIZE;
-/** `BLK_SAFE_MAX_SECTORS`: null_blk's `max_hw_sectors` when `max_sectors` is not set. */
+/**
+ * `BLK_SAFE_MAX_SECTORS` (include/linux/blkdev.h, `enum blk_default_limits`): the
+ * `max_hw_sectors` blk_validate_limits() (block/blk-settings.c) gives a queue whose driver
+ * left it 0. null_blk leaves it 0 unless `max_sectors` is set (`g_max_sectors` is 0 and
+ * null_add_dev() passes `dev->max_sectors` as `lim.max_hw_sectors`), and the seed's rnull
+ * always does (its GenDiskBuilder sets only the block sizes). BLK_DEF_MAX_SECTORS_CAP caps
+ * only the soft `max_sectors`, so it never raises this. Like the kernel, `maxRequestBytes`
+ * rounds it down to the logical block size: 248 sectors with 4 KiB blocks. The one owner of
+ * the default: rnull's `max_sectors` attribute takes it from here.
+ */
 export const BLK_SAFE_MAX_SECTORS = 255;
 /** `BLK_MAX_SEGMENTS`. */
 export const BLK_MAX_SEGMENTS = 128;

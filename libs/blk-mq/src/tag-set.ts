@@ -5,13 +5,25 @@ import { ConfigError, checkBool, checkInt, checkOneOf } from './config-check';
 import { MAX_HW_QUEUES, MAX_QUEUE_DEPTH } from './inproc-request-table';
 import type { RecycleMode, TagSpaceConfig } from './request-table';
 
-/** null_blk's defaults (`submit_queues=1`, `hw_queue_depth=64`) and the kernel's 30 s timeout. */
+/**
+ * The request timeout of a queue whose tag set leaves `timeout` 0: block/blk-mq.c,
+ * blk_mq_init_allocated_queue(), `blk_queue_rq_timeout(q, set->timeout ? set->timeout :
+ * 30 * HZ)`. The kernel names no constant for it (BLK_DEFAULT_SG_TIMEOUT, 60 s, is SG_IO's
+ * default, not the queue's). Rust's `TagSet::new` (rust/kernel/block/mq/tag_set.rs) leaves
+ * `timeout` 0, so the seed's rnull runs with it; C null_blk sets `5 * HZ` instead
+ * (null_init_tag_set() in drivers/block/null_blk/main.c), which would also end IO that
+ * waits out a Redis failover (up to 20 s of retries) with TIMEOUT. The one owner of the
+ * default: `TAG_SET_DEFAULTS` and rnull's `timeout_ms` attribute take it from here.
+ */
+export const DEFAULT_RQ_TIMEOUT_MS = 30_000;
+
+/** null_blk's defaults (`submit_queues=1`, `hw_queue_depth=64`) and blk-mq's request timeout. */
 export const TAG_SET_DEFAULTS = Object.freeze({
   nrHwQueues: 1,
   queueDepth: 64,
   sharedTags: false,
   recycle: 'on-drop' as RecycleMode,
-  timeoutMs: 30_000,
+  timeoutMs: DEFAULT_RQ_TIMEOUT_MS,
 });
 
 /** Largest request timeout accepted (a day); bigger values are almost surely unit mistakes. */

@@ -3,7 +3,7 @@
 import type { Redis } from 'ioredis';
 import type { KeySchema } from '#redis-mq';
 import { applyAttributes, DEFAULT_ATTRIBUTES, type DiskAttributes } from '#rnull';
-import { DiskBusyError, DiskExistsError, DiskNotFoundError, KeyedSerial } from '#service-kit';
+import { DiskExistsError, DiskNotFoundError, KeyedSerial } from '#service-kit';
 import { checkDiskName, type DiskRecord } from './disk-record';
 
 /** A change to a disk, published on `keys.diskEvents()` after it is stored. */
@@ -90,10 +90,14 @@ export class DiskRegistry {
     return this.lock(name, async () => this.setPower(await this.get(name), on));
   }
 
+  /**
+   * Removes the disk and frees its data, like rmdir of its configfs directory: a powered
+   * disk is powered off first (stored and published as `powered`, then `deleted`), as
+   * null_blk's nullb_group_drop_item() runs null_del_dev() before dropping the item.
+   */
   async delete(name: string): Promise<void> {
     return this.lock(name, async () => {
-      const current = await this.get(name);
-      if (current.power) throw new DiskBusyError(`disk ${JSON.stringify(name)} is powered on: power it off first`);
+      await this.setPower(await this.get(name), false);
       await this.redis.hdel(this.keys.diskRegistry(), name);
       await this.lifecycle.destroy(name);
       await this.publish({ type: 'deleted', disk: name });

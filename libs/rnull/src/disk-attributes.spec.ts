@@ -1,5 +1,5 @@
 // The attribute rules of null_blk's configfs: defaults, every range, and EBUSY while powered.
-import { BlkStatus } from '#blk-mq';
+import { BLK_SAFE_MAX_SECTORS, BlkStatus, DEFAULT_RQ_TIMEOUT_MS, TAG_SET_DEFAULTS } from '#blk-mq';
 import {
   ATTRIBUTE_NAMES,
   AttributeError,
@@ -37,12 +37,22 @@ describe('DEFAULT_ATTRIBUTES', () => {
       completionNsec: 1_000_000,
       submitQueues: 1,
       hwQueueDepth: 64,
-      timeoutMs: 30_000,
       pollQueues: 0,
       recycle: 'on-drop',
     });
     expect(IrqMode.None).toBe(0);
     expect(Object.isFrozen(DEFAULT_ATTRIBUTES)).toBe(true);
+  });
+
+  it("take max_sectors from blk-mq: BLK_SAFE_MAX_SECTORS (255), null_blk's max_hw_sectors when max_sectors is unset", () => {
+    expect(DEFAULT_ATTRIBUTES.maxSectors).toBe(255);
+    expect(DEFAULT_ATTRIBUTES.maxSectors).toBe(BLK_SAFE_MAX_SECTORS);
+  });
+
+  it("take timeout_ms from blk-mq: its 30 s request timeout, the seed's rnull's (null_blk's own is 5 s)", () => {
+    expect(DEFAULT_ATTRIBUTES.timeoutMs).toBe(30_000);
+    expect(DEFAULT_ATTRIBUTES.timeoutMs).toBe(DEFAULT_RQ_TIMEOUT_MS);
+    expect(DEFAULT_ATTRIBUTES.timeoutMs).toBe(TAG_SET_DEFAULTS.timeoutMs);
   });
 
   it('pass their own validation', () => {

@@ -1,6 +1,6 @@
 // Mirrors null_blk's configfs attributes (`struct nullb_device`): the names, defaults,
 // ranges and the "busy while powered" rule of every disk attribute.
-import { BlkStatus } from '#blk-mq';
+import { BLK_SAFE_MAX_SECTORS, BlkStatus, DEFAULT_RQ_TIMEOUT_MS } from '#blk-mq';
 
 /** Completion mode (`irqmode`): where a request's end is signalled. */
 export enum IrqMode {
@@ -30,12 +30,17 @@ export interface DiskAttributes {
   timeoutMs: number;
   recycle: 'on-drop' | 'inline';
   mbps: number;
+  /** Largest request in 512-byte sectors (`max_hw_sectors`); the engine rounds it down to `blocksize`. */
   maxSectors: number;
 }
 
 /**
  * Defaults: the seed's rnull where it has the attribute (memory_backed, blocksize, size,
- * irqmode, completion_nsec), null_blk elsewhere (DESIGN section 5).
+ * irqmode, completion_nsec), null_blk elsewhere (DESIGN section 5). Two come from blk-mq,
+ * which owns them: `timeout_ms` is blk-mq's request timeout (`DEFAULT_RQ_TIMEOUT_MS`, 30 s:
+ * the seed's rnull leaves its tag set's timeout to blk-mq; C null_blk would set 5 s), and
+ * `max_sectors` is BLK_SAFE_MAX_SECTORS (255), what the kernel gives null_blk and rnull
+ * when `max_sectors` is not set.
  */
 export const DEFAULT_ATTRIBUTES: Readonly<DiskAttributes> = Object.freeze({
   size: 4096,
@@ -50,10 +55,10 @@ export const DEFAULT_ATTRIBUTES: Readonly<DiskAttributes> = Object.freeze({
   sharedTags: false,
   rotational: false,
   pollQueues: 0,
-  timeoutMs: 30_000,
+  timeoutMs: DEFAULT_RQ_TIMEOUT_MS,
   recycle: 'on-drop',
   mbps: 0,
-  maxSectors: 2560,
+  maxSectors: BLK_SAFE_MAX_SECTORS,
 });
 
 /** null_blk's configfs name of each attribute: what users type and errors say. */

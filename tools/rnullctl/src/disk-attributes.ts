@@ -34,7 +34,7 @@ export const DISK_ATTRIBUTES: readonly AttributeDef[] = [
   { name: 'timeout_ms', field: 'timeoutMs', kind: 'u32', help: 'request timeout in ms (default 30000)' },
   { name: 'recycle', field: 'recycle', kind: 'recycle', help: 'tag recycling: on-drop (default) or inline' },
   { name: 'mbps', field: 'mbps', kind: 'u32', help: 'bandwidth cap in MiB/s, 0 for none (default 0)' },
-  { name: 'max_sectors', field: 'maxSectors', kind: 'u32', help: 'largest request in 512-byte sectors (default 2560)' },
+  { name: 'max_sectors', field: 'maxSectors', kind: 'u32', help: 'largest request in 512-byte sectors (default 255)' },
 ];
 
 const VALUE_NAME: Readonly<Record<AttributeKind, string>> = {

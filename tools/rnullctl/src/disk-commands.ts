@@ -102,7 +102,7 @@ const power: Command = {
 const remove: Command = {
   words: ['disk', 'delete'],
   usage: 'NAME',
-  summary: 'delete a disk and its data (null_blk: rmdir)',
+  summary: 'delete a disk and its data, powering it off first (null_blk: rmdir)',
   positionals: { min: 1, max: 1 },
   options: {},
   async run(args, ctx) {

@@ -22,24 +22,13 @@ import {
   SubmitBatch,
 } from '#proto/grpc/blk/v1/block_device';
 import { Disk, DiskAttributes, GenDiskServer, GenDiskService } from '#proto/grpc/blk/v1/gen_disk';
+import { DEFAULT_ATTRIBUTES } from '#rnull';
 
+/** The server's defaults, from their one owner (`DEFAULT_ATTRIBUTES` of libs/rnull). */
 const DEFAULTS: Required<DiskAttributes> = {
-  size: 4096n,
-  blocksize: 4096,
-  submitQueues: 1,
-  hwQueueDepth: 64,
-  irqmode: 0,
-  completionNsec: 1_000_000n,
-  memoryBacked: true,
-  discard: false,
-  fua: true,
-  sharedTags: false,
-  rotational: false,
-  pollQueues: 0,
-  timeoutMs: 30_000,
-  recycle: 'on-drop',
-  mbps: 0,
-  maxSectors: 2560,
+  ...DEFAULT_ATTRIBUTES,
+  size: BigInt(DEFAULT_ATTRIBUTES.size),
+  completionNsec: BigInt(DEFAULT_ATTRIBUTES.completionNsec),
 };
 
 export const FAKE_FEATURES = [

@@ -70,7 +70,10 @@ export interface DiskAttributes {
   pollQueues?:
     | number
     | undefined;
-  /** Request timeout in milliseconds (default 30000). */
+  /**
+   * Request timeout in milliseconds (default 30000: blk-mq's timeout when the driver sets
+   * none, which the seed's rnull keeps; block/blk-mq.c, 30 * HZ).
+   */
   timeoutMs?:
     | number
     | undefined;
@@ -85,7 +88,10 @@ export interface DiskAttributes {
   mbps?:
     | number
     | undefined;
-  /** Largest request in 512-byte sectors before splitting (default 2560, null_blk's BLK_DEF_MAX_SECTORS_CAP). */
+  /**
+   * Largest request in 512-byte sectors before splitting, rounded down to the block size
+   * (default 255: BLK_SAFE_MAX_SECTORS, null_blk's max_hw_sectors when max_sectors is unset).
+   */
   maxSectors?: number | undefined;
 }
 
@@ -134,6 +140,10 @@ export interface PowerDiskRequest {
   power: boolean;
 }
 
+/**
+ * Deletes the disk and its data, like rmdir of its configfs directory: a powered disk is
+ * powered off first (null_blk's nullb_group_drop_item).
+ */
 export interface DeleteDiskRequest {
   name: string;
 }

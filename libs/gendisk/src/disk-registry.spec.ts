@@ -1,0 +1,112 @@
+// DiskRegistry with RedisDiskLifecycle against a real Redis: the configfs directory's
+// create, power and delete (rmdir), with the events the other services follow.
+import { Redis } from 'ioredis';
+import type { KeySchema } from '#redis-mq';
+import { DEFAULT_ATTRIBUTES } from '#rnull';
+import { DiskNotFoundError } from '#service-kit';
+import { RedisTestEnv, redisUrl } from '../../redis-mq/src/testing/redis-test-env';
+import { type DiskEvent, DiskRegistry } from './disk-registry';
+import { RedisDiskLifecycle } from './redis-disk-lifecycle';
+
+const env = new RedisTestEnv('disk-registry');
+const subscribers: Redis[] = [];
+afterEach(async () => {
+  await Promise.all(subscribers.splice(0).map((s) => s.quit()));
+  await env.cleanup();
+});
+afterAll(() => env.close());
+
+/** A registry on a fresh namespace, and the events it publishes from now on. */
+async function setup() {
+  const keys = env.keys();
+  const events: DiskEvent[] = [];
+  const sub = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
+  subscribers.push(sub);
+  sub.on('message', (_channel: string, message: string) => events.push(JSON.parse(message) as DiskEvent));
+  await sub.subscribe(keys.diskEvents());
+  return { keys, events, registry: new DiskRegistry(env.redis, keys, new RedisDiskLifecycle(env.redis, keys)) };
+}
+
+/** Waits until `events` holds `n` events (publish is delivered after the command returns). */
+async function eventsUpTo(events: DiskEvent[], n: number): Promise<DiskEvent[]> {
+  for (const until = Date.now() + 2000; events.length < n && Date.now() < until;) await new Promise((r) => setTimeout(r, 5));
+  return events;
+}
+
+/** Keys of `disk` under the namespace (tag space, budget, pages, …). */
+async function diskKeys(keys: KeySchema, disk: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await env.redis.scan(cursor, 'MATCH', keys.diskPattern(disk), 'COUNT', 500);
+    cursor = next;
+    found.push(...batch);
+  } while (cursor !== '0');
+  return found;
+}
+
+describe('DiskRegistry.delete', () => {
+  it('powers a powered disk off, then removes it and every key of it (null_blk rmdir)', async () => {
+    const { keys, events, registry } = await setup();
+    const disk = await registry.create('d0', { size: 16 }, true);
+    expect(disk.power).toBe(true);
+    await env.redis.set(keys.page('d0', 0), Buffer.alloc(4096, 7));
+    expect(await diskKeys(keys, 'd0')).toContain(keys.tableMeta('d0'));
+
+    await registry.delete('d0');
+
+    expect(await registry.find('d0')).toBeUndefined();
+    expect(await registry.list()).toEqual([]);
+    expect(await diskKeys(keys, 'd0')).toEqual([]);
+    expect(await eventsUpTo(events, 4)).toEqual([
+      { type: 'created', disk: 'd0' },
+      { type: 'powered', disk: 'd0' },
+      { type: 'powered', disk: 'd0' },
+      { type: 'deleted', disk: 'd0' },
+    ]);
+  });
+
+  it('deletes a powered-off disk with no power event', async () => {
+    const { events, registry } = await setup();
+    await registry.create('d1', {}, false);
+    await registry.delete('d1');
+    expect(await registry.find('d1')).toBeUndefined();
+    expect(await eventsUpTo(events, 2)).toEqual([
+      { type: 'created', disk: 'd1' },
+      { type: 'deleted', disk: 'd1' },
+    ]);
+  });
+
+  it('leaves the name free: a disk made again under it starts powered off, with the defaults', async () => {
+    const { registry } = await setup();
+    await registry.create('d2', { size: 16, maxSectors: 8 }, true);
+    await registry.delete('d2');
+    const again = await registry.create('d2', {}, false);
+    expect(again).toMatchObject({ name: 'd2', power: false, attributes: DEFAULT_ATTRIBUTES });
+  });
+
+  it('refuses an unknown disk with DiskNotFoundError and changes nothing', async () => {
+    const { registry } = await setup();
+    await registry.create('d3', {}, true);
+    await expect(registry.delete('nope')).rejects.toThrow(DiskNotFoundError);
+    expect(await registry.get('d3')).toMatchObject({ power: true });
+  });
+
+  it('serialises with other calls on the disk: a power-on queued before the delete still ends deleted', async () => {
+    const { registry } = await setup();
+    await registry.create('d4', {}, false);
+    const [powered] = await Promise.all([registry.power('d4', true), registry.delete('d4')]);
+    expect(powered.power).toBe(true);
+    expect(await registry.find('d4')).toBeUndefined();
+  });
+});
+
+describe('DiskRegistry.create', () => {
+  it("gives a disk the attributes' defaults: max_sectors 255 (BLK_SAFE_MAX_SECTORS), timeout_ms 30000 (blk-mq)", async () => {
+    const { registry } = await setup();
+    const disk = await registry.create('d5', {}, false);
+    expect(disk.attributes).toEqual(DEFAULT_ATTRIBUTES);
+    expect(disk.attributes).toMatchObject({ maxSectors: 255, timeoutMs: 30_000 });
+    expect((await registry.get('d5')).attributes).toEqual(DEFAULT_ATTRIBUTES);
+  });
+});
