@@ -20,7 +20,7 @@ it('a service whose picked port is in use is started again on a fresh one', asyn
   const offered: string[] = [];
   const p = await f.cluster.spawn('rnull', async () => {
     // The first start gets the held port, as if another socket had taken it meanwhile.
-    const env = offered.length === 0 ? { HTTP_PORT: String(busy) } : {};
+    const env: Record<string, string> = offered.length === 0 ? { HTTP_PORT: String(busy) } : {};
     offered.push(env.HTTP_PORT ?? 'fresh');
     return env;
   });
