@@ -14,6 +14,8 @@ export interface RedisClusterOptions {
   replicasPerMaster?: number;
   /** `cluster-node-timeout`, ms: how soon a dead master's replica is promoted. Default 2000. */
   nodeTimeoutMs?: number;
+  /** Picks a port for a new node (client and bus port alike); default a free loopback port. */
+  pickPort?: () => Promise<number>;
 }
 
 /** One `redis-server` of the cluster. */
@@ -23,6 +25,10 @@ export interface RedisClusterNode {
   readonly child: ChildProcess;
 }
 
+/** How long a started redis-server may take to answer PING, ms. */
+const ANSWER_WAIT_MS = 10_000;
+/** How often a node whose start failed (a picked port was taken meanwhile) is started on fresh ports. */
+const NODE_START_TRIES = 3;
 /** How long the cluster may take to agree on its slots after `--cluster create`, ms. */
 const SETTLE_MS = 30_000;
 
@@ -50,9 +56,8 @@ export class RedisCluster {
     const masters = this.opts.masters ?? 3;
     const replicas = this.opts.replicasPerMaster ?? 1;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-redis-cluster-'));
-    for (let i = 0; i < masters * (1 + replicas); i++) await this.startNode();
     try {
-      for (const n of this.nodes) await waitAnswers(n.port);
+      for (let i = 0; i < masters * (1 + replicas); i++) await this.startFreshNode();
       const create = spawnSync(
         'redis-cli',
         ['--cluster', 'create', ...this.nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
@@ -67,9 +72,31 @@ export class RedisCluster {
     return this;
   }
 
+  /**
+   * Starts one more node on free ports and waits until it answers. A port found free can be
+   * taken by another socket before redis-server binds it (the server then exits): such a
+   * node is dropped and started again on fresh ports, up to NODE_START_TRIES times.
+   */
+  private async startFreshNode(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.startNode();
+      const node = this.nodes[this.nodes.length - 1];
+      if (await answers(node)) return;
+      this.nodes.pop();
+      node.child.kill('SIGKILL');
+      if (attempt >= NODE_START_TRIES) {
+        const log = path.join(this.dir, String(node.port), 'redis.log');
+        throw new Error(
+          `redis-server on 127.0.0.1:${node.port} (bus ${node.busPort}) did not answer, ${attempt} times on fresh ports; see ${log}`,
+        );
+      }
+    }
+  }
+
   private async startNode(again?: { port: number; busPort: number }): Promise<void> {
-    const port = again?.port ?? (await freePort());
-    const busPort = again?.busPort ?? (await freePort());
+    const pick = this.opts.pickPort ?? freePort;
+    const port = again?.port ?? (await pick());
+    const busPort = again?.busPort ?? (await pick());
     const nodeDir = path.join(this.dir, String(port));
     fs.mkdirSync(nodeDir, { recursive: true });
     const child = spawn(
@@ -116,7 +143,8 @@ export class RedisCluster {
     if (!n) throw new Error(`no node on port ${port}`);
     if (n.child.exitCode === null && n.child.signalCode === null) return;
     await this.startNode({ port, busPort: n.busPort });
-    await waitAnswers(port);
+    if (!(await answers(this.nodes.find((x) => x.port === port)!)))
+      throw new Error(`redis-server on port ${port} does not answer after a restart`);
     await this.waitStateOk();
   }
 
@@ -203,6 +231,8 @@ async function command(port: number, args: string[]): Promise<unknown> {
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     connectTimeout: 500,
+    // Whatever else holds the port may accept and never answer.
+    commandTimeout: 1000,
   });
   r.on('error', () => undefined);
   try {
@@ -215,10 +245,13 @@ async function command(port: number, args: string[]): Promise<unknown> {
   }
 }
 
-async function waitAnswers(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await command(port, ['PING'])) === 'PONG') return;
+/** Whether `node` answers PING within ANSWER_WAIT_MS; false at once when its process ended. */
+async function answers(node: RedisClusterNode): Promise<boolean> {
+  const until = Date.now() + ANSWER_WAIT_MS;
+  while (Date.now() < until) {
+    if (node.child.exitCode !== null || node.child.signalCode !== null) return false;
+    if ((await command(node.port, ['PING'])) === 'PONG') return true;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`redis-server on port ${port} does not answer`);
+  return false;
 }

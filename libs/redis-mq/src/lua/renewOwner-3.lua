@@ -9,7 +9,7 @@
 --                         only with `leave`
 -- ARGV[1] epoch   the caller's owner epoch
 -- ARGV[2] now     ms since the epoch; owners with score < now are reclaimed (once the
---                 caller's renewal streak is a lease old, below)
+--                 caller's renewal streak is two leases old, below)
 -- ARGV[3] leaseMs the caller's new lease runs to now + leaseMs
 -- ARGV[4] cqPrefix the string every completion list of this disk starts with
 --                 (KeySchema.completionListPrefix); the list of a reclaimed epoch e is
@@ -24,13 +24,14 @@
 -- completion list and its owners entry are deleted; an owner that renewed before `now`
 -- is never reclaimed; a reclaimed epoch never comes back (queueBatch, runPageOps and
 -- endBatch refuse it).
--- A caller reclaims only when Redis has answered its renewals without a break for a whole
--- lease: a Redis failover or outage stalls every owner's renewals together, and the first
--- to get through must not take the others, which are as alive as it is, for dead. A
--- renewal more than leaseMs / 2 after the caller's previous one (it renews every
--- leaseMs / 3) breaks the streak: budget field since:<epoch> = now. The caller then
--- reclaims nobody until now >= since + leaseMs, so every owner has had a lease of
--- reachable Redis to renew in; a dead owner is reclaimed at most a lease later. No
+-- A caller reclaims only when Redis has answered its renewals without a break for two
+-- whole leases: a Redis failover or outage stalls every owner's renewals together, and the
+-- first to get through must not take the others, which are as alive as it is, for dead
+-- (their clients may follow the new topology a second or two later). A renewal more than
+-- leaseMs / 2 after the caller's previous one (it renews every leaseMs / 3) breaks the
+-- streak: budget field since:<epoch> = now. The caller then reclaims nobody until
+-- now >= since + 2 * leaseMs, so every owner has had two leases of reachable Redis to
+-- renew in; a dead owner is reclaimed at most two leases later. No
 -- since:<epoch> (a fresh owner) counts as an old streak. A caller that is no longer an
 -- owner reclaims nobody; `leave` reclaims every owner whose lease ran out before `now`.
 -- Redis commands: ZSCORE, ZADD XX, HGET (and HSET when the streak broke), ZRANGE
@@ -57,7 +58,7 @@ else
     since = now
     redis.call('HSET', budget, 'since:' .. epoch, ARGV[2])
   end
-  if now < since + leaseMs then return { alive } end
+  if now < since + 2 * leaseMs then return { alive } end
 end
 
 local gone, goneSet = {}, {}
