@@ -1,3 +1,4 @@
 // The rnull driver: null_blk's attributes and the Operations implementation.
 export * from './disk-attributes';
 export * from './rnull-driver';
+export * from './bad-blocks';
