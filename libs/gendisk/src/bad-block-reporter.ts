@@ -27,7 +27,8 @@ export class BadBlockReporter {
     return { badBlockHit: (e) => this.hit(disk, e) };
   }
 
-  private hit(disk: string, e: BadBlockEvent): void {
+  /** Counts and logs the hit; for a cleared entry, returns the send of its clear (it never rejects). */
+  private hit(disk: string, e: BadBlockEvent): Promise<unknown> | undefined {
     this.tel.metrics?.badBlockHits.inc({ disk });
     const last = e.firstBad + e.badSectors - 1;
     this.tel.log?.info(
@@ -42,8 +43,8 @@ export class BadBlockReporter {
       },
       'IO hit a bad range: IOERR',
     );
-    if (!e.cleared || !this.writer) return;
-    void this.writer(disk, `-${e.firstBad}-${last}`).catch((err: unknown) =>
+    if (!e.cleared || !this.writer) return undefined;
+    return this.writer(disk, `-${e.firstBad}-${last}`).catch((err: unknown) =>
       this.tel.log?.warn({ disk, err: (err as Error).message }, 'clearing a once-bad range in the registry failed'),
     );
   }

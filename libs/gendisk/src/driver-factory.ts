@@ -18,8 +18,11 @@ export interface HostedDriver extends Operations<void, unknown> {
 
 /** What a driver reports to the library that hosts it (metrics, logs, registry updates). */
 export interface DriverEvents {
-  /** An IO touched a bad range of the disk's `badblocks` and ended IOERR. */
-  badBlockHit?(event: BadBlockEvent): void;
+  /**
+   * An IO touched a bad range of the disk's `badblocks` and ended IOERR; for a hit that
+   * cleared its entry (badblocks_once), the promise of sending that clear to gendisk.
+   */
+  badBlockHit?(event: BadBlockEvent): void | Promise<unknown>;
 }
 
 /** Makes the driver of one disk, given the disk, the page-store backing to use and where to report. */

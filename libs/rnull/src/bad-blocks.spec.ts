@@ -1,5 +1,6 @@
 // The bad sector table (block/badblocks.c as null_blk uses it): parsing the configfs
 // write, setting, clearing, checking and showing ranges.
+import { BadBlockCopy } from './bad-block-copy';
 import { applyBadBlocksCommand, BAD_BLOCK_ENTRY_MAX_SECTORS, BadBlocks, MAX_BAD_BLOCK_ENTRIES, parseBadBlocksCommand } from './bad-blocks';
 
 const table = (...commands: string[]) => {
@@ -88,5 +89,28 @@ describe('BadBlocks', () => {
   it('applyBadBlocksCommand turns a shown list and a write into the next list', () => {
     expect(applyBadBlocksCommand('', '+8-15')).toBe('8 8\n');
     expect(applyBadBlocksCommand('8 8\n', '-8-11')).toBe('12 4\n');
+  });
+});
+
+describe('BadBlockCopy (one driver process copy of the list)', () => {
+  it('follows the registry list, keeping a once-cleared entry cleared while the list still holds it', () => {
+    const copy = new BadBlockCopy('8 8\n100 8\n');
+    expect(copy.check(0, 16, true)).toEqual({ firstBad: 8, badSectors: 8 });
+    expect(copy.show()).toBe('100 8\n');
+    copy.follow('8 8\n100 8\n200 1\n'); // a later write of the file, before the clear landed
+    expect(copy.show()).toBe('100 8\n200 1\n');
+    copy.follow('100 8\n200 1\n'); // the clear landed: no longer pending
+    copy.follow('8 8\n100 8\n200 1\n'); // the range set bad again
+    expect(copy.show()).toBe('8 8\n100 8\n200 1\n');
+  });
+
+  it('drops a pending clear once settled, and checks without once change nothing', () => {
+    const copy = new BadBlockCopy('8 8\n');
+    expect(copy.check(8, 1, false)).toEqual({ firstBad: 8, badSectors: 8 });
+    expect(copy.show()).toBe('8 8\n');
+    copy.check(8, 1, true);
+    copy.settle(8);
+    copy.follow('0 1\n8 8\n'); // a changed list that still holds 8..15: taken as it is
+    expect(copy.show()).toBe('0 1\n8 8\n');
   });
 });

@@ -2,3 +2,4 @@
 export * from './disk-attributes';
 export * from './rnull-driver';
 export * from './bad-blocks';
+export * from './bad-block-copy';

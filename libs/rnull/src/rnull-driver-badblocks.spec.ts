@@ -17,7 +17,11 @@ function badDisk(changes: Partial<DiskAttributes>, ...badblocks: string[]) {
   const store = new Uint8Array(capacitySectors(attributes) * 512);
   const backing = new FakeBacking(store);
   const hits: BadBlockEvent[] = [];
-  const driver = new RnullDriver(attributes, backing, { badBlockHit: (e) => hits.push(e) });
+  const driver = new RnullDriver(attributes, backing, {
+    badBlockHit: (e) => {
+      hits.push(e);
+    },
+  });
   const tagSet = new TagSet({ nrHwQueues: 1, queueDepth: 8, timeoutMs: attributes.timeoutMs, recycle: attributes.recycle });
   const disk: GenDisk<RnullPdu> = new GenDiskBuilder()
     .name('rnullb0')
@@ -100,15 +104,28 @@ describe('RnullDriver bad blocks', () => {
     ]);
   });
 
-  it('keeps a once-cleared entry cleared across attribute changes that leave the list as it was', async () => {
-    const { disk, driver } = badDisk({ badblocksOnce: true }, '+8-15');
-    await disk.submit({ op: ReqOp.READ, sector: 8, bytes: 4096 });
-    // The registry still lists it until gendisk applies the clear; an unrelated change arrives first.
-    driver.setAttributes({ ...driver.attributes, completionNsec: 5 });
+  it('keeps a once-cleared entry cleared while lists that still hold it arrive, until the host settles its clear', async () => {
+    let settle!: () => void;
+    const attributes = applyAttributes(DEFAULT_ATTRIBUTES, { size: 1, badblocksOnce: true, badblocks: '+8-15' }, false);
+    const store = new Uint8Array(capacitySectors(attributes) * 512);
+    const driver = new RnullDriver(attributes, new FakeBacking(store), {
+      badBlockHit: (e) => (e.cleared ? new Promise<void>((r) => (settle = r)) : undefined),
+    });
+    const disk = new GenDiskBuilder()
+      .name('rnullb0')
+      .capacitySectors(capacitySectors(attributes))
+      .build(new TagSet({ nrHwQueues: 1, queueDepth: 4, timeoutMs: 1000, recycle: 'on-drop' }), driver, { noMerges: true });
+    expect((await disk.submit({ op: ReqOp.READ, sector: 8, bytes: 4096 })).status).toBe(BlkStatus.IOERR);
+    // The registry still lists 8..15 (gendisk has not applied the clear) when another write of the file lands.
+    const later = applyAttributes(driver.attributes, { badblocks: '+200-200' }, true);
+    driver.setAttributes(later);
+    expect(driver.badBlocksShow).toBe('200 1\n');
     expect((await disk.submit({ op: ReqOp.READ, sector: 8, bytes: 4096 })).status).toBe(BlkStatus.OK);
-    // A changed list is taken as the registry has it.
-    driver.setAttributes(applyAttributes(driver.attributes, { badblocks: '+200-200' }, true));
-    expect(driver.badBlocksShow).toBe('8 8\n200 1\n');
+    // Once the clear was answered, the registry's list is taken as it is (here: a new +8-15).
+    settle();
+    await Promise.resolve();
+    driver.setAttributes(applyAttributes(later, { badblocks: '+0-15' }, true));
+    expect(driver.badBlocksShow).toBe('0 16\n200 1\n');
   });
 
   it('with badblocks_partial_io and badblocks_once both: transfers the prefix and clears the entry', async () => {

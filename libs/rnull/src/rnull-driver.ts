@@ -1,7 +1,8 @@
 // Mirrors drivers/block/rnull.rs (and null_blk's main path): the rnull `Operations` —
 // memory backing through a `Backing`, and irqmode none / softirq / timer completion.
 import { BlkStatus, type Hctx, type Operations, type Request, ReqFlag, ReqOp, SECTOR_SHIFT } from '#blk-mq';
-import { BadBlocks, type BadBlockHit } from './bad-blocks';
+import { BadBlockCopy } from './bad-block-copy';
+import type { BadBlockHit } from './bad-blocks';
 import { type DiskAttributes, IrqMode } from './disk-attributes';
 
 /**
@@ -39,7 +40,12 @@ export interface BadBlockEvent extends BadBlockHit {
 
 /** What the driver tells its host, for metrics and logs. */
 export interface RnullDriverEvents {
-  badBlockHit?(event: BadBlockEvent): void;
+  /**
+   * A request hit a bad range. For a hit that cleared its entry the host may return the
+   * promise of sending that clear to the registry; until it settles, the driver keeps the
+   * entry cleared in its copy even when a list that still holds it arrives.
+   */
+  badBlockHit?(event: BadBlockEvent): void | Promise<unknown>;
 }
 
 /**
@@ -59,12 +65,11 @@ export interface RnullDriverEvents {
  *     veto taken before the batch's one backing call: nothing of it reaches a page op,
  *     except, with badblocks_partial_io, the whole blocks before its first bad sector
  *     (writes, discards, write zeroes; a failed read returns no data, so it reads none).
- *     With badblocks_once the hit entry is cleared here, in this driver's copy, at once.
+ *     With badblocks_once the hit entry is cleared here, in this driver's copy, at once
+ *     (`BadBlockCopy`: kept cleared until the registry holds the clear, DESIGN I10).
  */
 export class RnullDriver implements Operations<RnullPdu, unknown> {
-  private badBlocks: BadBlocks;
-  /** The `badblocks` text `badBlocks` was parsed from: a copy cleared by a hit stays cleared until the list changes. */
-  private badBlocksShown: string;
+  private readonly badBlocks: BadBlockCopy;
 
   constructor(
     /** Replaced in place when attributes that keep the tag space change. */
@@ -72,17 +77,13 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
     private readonly backing: Backing,
     private readonly events: RnullDriverEvents = {},
   ) {
-    this.badBlocksShown = attributes.badblocks;
-    this.badBlocks = BadBlocks.fromShown(attributes.badblocks);
+    this.badBlocks = new BadBlockCopy(attributes.badblocks);
   }
 
   /** Attribute changes that keep the tag space (irqmode, completion_nsec, badblocks, …) apply to the next batch. */
   setAttributes(attributes: DiskAttributes): void {
     this.attributes = attributes;
-    if (attributes.badblocks !== this.badBlocksShown) {
-      this.badBlocksShown = attributes.badblocks;
-      this.badBlocks = BadBlocks.fromShown(attributes.badblocks);
-    }
+    this.badBlocks.follow(attributes.badblocks);
   }
 
   /** This driver's bad-block list, as `badblocks_show` prints it (once-cleared entries gone). */
@@ -132,23 +133,26 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
    */
   private handleBadBlocks(rq: Request<RnullPdu>): number | undefined {
     if (!movesData(rq)) return undefined; // FLUSH: null_handle_flush, no bad-block check.
-    const hit = this.badBlocks.check(rq.sector, rq.sectors);
-    if (!hit) return undefined;
     const a = this.attributes;
-    if (a.badblocksOnce) this.badBlocks.clear(hit.firstBad, hit.firstBad + hit.badSectors - 1);
+    const hit = this.badBlocks.check(rq.sector, rq.sectors, a.badblocksOnce);
+    if (!hit) return undefined;
     let transferred = 0;
     if (a.badblocksPartialIo && rq.op !== ReqOp.READ) {
       const blockSectors = a.blocksize >> SECTOR_SHIFT;
       const firstBad = hit.firstBad - (hit.firstBad % blockSectors); // ALIGN_DOWN(first_bad, block_sectors)
       if (rq.sector < firstBad) transferred = firstBad - rq.sector;
     }
-    this.events.badBlockHit?.({
+    const sent = this.events.badBlockHit?.({
       ...hit,
       sector: rq.sector,
       sectors: rq.sectors,
       transferredSectors: transferred,
       cleared: a.badblocksOnce,
     });
+    if (sent) {
+      const settle = () => this.badBlocks.settle(hit.firstBad);
+      sent.then(settle, settle);
+    }
     return transferred;
   }
 
