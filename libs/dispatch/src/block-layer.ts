@@ -23,7 +23,7 @@ import {
   type Telemetry,
   UnavailableError,
 } from '#service-kit';
-import { type DiskDirectory, type DiskRecord, type DriverFactory, TAG_SPACE_ATTRIBUTES } from '#gendisk';
+import { type DiskDirectory, type DiskRecord, type DriverEvents, type DriverFactory, TAG_SPACE_ATTRIBUTES } from '#gendisk';
 import { CompletionRouter } from './completion-router';
 import { type BioResult, DiskQueue, type DriverPlacement } from './disk-queue';
 import { type CheckedSubmission, checkSubmission, type WireSubmission } from './submission-check';
@@ -43,6 +43,8 @@ export interface BlockLayerOptions {
    * shared page store; without it, batches go to the worker processes (remote placement).
    */
   readonly localDriver?: DriverFactory;
+  /** Where each disk's local driver reports (bad-block hits); default: nowhere. */
+  readonly driverEvents?: (disk: string) => DriverEvents;
   /** What FLUSH / FUA wait for with a local driver (`REDIS_FLUSH_REPLICAS`); default: nothing. */
   readonly flush?: ReplicaSyncOptions;
 }
@@ -83,6 +85,7 @@ export class BlockLayer {
       ? {
           kind: 'local',
           factory: opts.localDriver,
+          events: opts.driverEvents ?? (() => ({})),
           pages: new FencedPages(redis, keys),
           sync: new ReplicaSync(redis, keys, opts.flush ?? NO_REPLICA_WAIT),
           timer: new PreciseTimer(tel.metrics),

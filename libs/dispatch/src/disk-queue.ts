@@ -6,7 +6,7 @@ import { BlkStatus, Engine, formatToken, OpResult, type Operations, ReqOp, type 
 import type { BatchSubmitter, FencedPages, OwnerRegistry, ReplicaSync } from '#redis-mq';
 import type { DiskAttributes } from '#rnull';
 import { type PreciseTimer, type Telemetry } from '#service-kit';
-import type { DiskRecord, DriverFactory } from '#gendisk';
+import type { DiskRecord, DriverEvents, DriverFactory } from '#gendisk';
 import { geometryOf } from './disk-geometry';
 import { LocalDriver } from './local-driver';
 import { OwnedBacking } from './owned-backing';
@@ -28,6 +28,8 @@ export type DriverPlacement =
   | {
       readonly kind: 'local';
       readonly factory: DriverFactory;
+      /** Where the driver of a disk reports (bad-block hits). */
+      readonly events: (disk: string) => DriverEvents;
       readonly pages: FencedPages;
       /** Where FLUSH / FUA wait for replicas (I9). */
       readonly sync: ReplicaSync;
@@ -87,6 +89,7 @@ export class DiskQueue {
               new OwnedBacking(p.pages, record.name, this.lease, p.sync, (err) =>
                 tel.log?.error({ disk: record.name, err: (err as Error).message }, 'flush failed'),
               ),
+              p.events(record.name),
             ),
             new TagBudget(record.name, tagSpace, submitter, this.lease, onError),
             this.lease,

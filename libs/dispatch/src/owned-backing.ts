@@ -41,7 +41,10 @@ export class OwnedBacking implements Backing {
       } else if (op) {
         at.push(i);
         ops.push(
-          op === 'write' ? { op, sector: rq.sector, bytes: rq.bytes, data: payloadOf(rq) } : { op, sector: rq.sector, bytes: rq.bytes },
+          // A driver may transfer a prefix of a request (bad blocks, partial IO): its first `bytes`.
+          op === 'write'
+            ? { op, sector: rq.sector, bytes: rq.bytes, data: payloadOf(rq).subarray(0, rq.bytes) }
+            : { op, sector: rq.sector, bytes: rq.bytes },
         );
       }
     });

@@ -14,7 +14,7 @@ import {
   type ReplicaSyncOptions,
 } from '#redis-mq';
 import { KeyedSerial, QueueNames, type Telemetry } from '#service-kit';
-import { type DiskDirectory, type DiskRecord, type DriverFactory, sameTagSpace } from '#gendisk';
+import { type DiskDirectory, type DiskRecord, type DriverEvents, type DriverFactory, sameTagSpace } from '#gendisk';
 import { DriverHost, type DriverHostSink } from './driver-host';
 import { FencedBacking } from './fenced-backing';
 import { BATCH_JOB_OPTIONS } from './job-options';
@@ -51,6 +51,8 @@ export class DiskDrivers implements DriverHostSink {
     private readonly tel: Telemetry = {},
     /** What FLUSH / FUA wait for (`REDIS_FLUSH_REPLICAS`, I9); default: nothing. */
     flush: ReplicaSyncOptions = NO_REPLICA_WAIT,
+    /** Where each disk's driver reports (bad-block hits); default: nowhere. */
+    private readonly eventsFor: (disk: string) => DriverEvents = () => ({}),
   ) {
     this.pages = new FencedPages(redis, keys);
     this.ends = new EndWriter(redis, keys);
@@ -101,7 +103,7 @@ export class DiskDrivers implements DriverHostSink {
     if (!want) return;
     if (!(await readTagSpace(this.redis, this.keys, name))) return; // Never powered on: nothing to drive.
     const onFlushError = (err: unknown) => this.tel.log?.error({ disk: name, err: (err as Error).message }, 'flush failed');
-    const driver = this.factory(want, new FencedBacking(this.pages, name, this.sync, onFlushError));
+    const driver = this.factory(want, new FencedBacking(this.pages, name, this.sync, onFlushError), this.eventsFor(name));
     const host = new DriverHost(want, driver, this.ends, this, this.tel);
     this.hosts.set(name, host);
     await this.listener(name, host);

@@ -30,6 +30,9 @@ export interface WireAttributes {
   recycle?: string;
   mbps?: number;
   maxSectors?: number;
+  badblocks?: string;
+  badblocksOnce?: boolean;
+  badblocksPartialIo?: boolean;
 }
 
 /**

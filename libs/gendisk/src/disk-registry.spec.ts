@@ -110,3 +110,23 @@ describe('DiskRegistry.create', () => {
     expect((await registry.get('d5')).attributes).toEqual(DEFAULT_ATTRIBUTES);
   });
 });
+
+describe('DiskRegistry.configure badblocks', () => {
+  it('takes badblocks writes while powered, stores the list and publishes them; once and partial_io stay EBUSY', async () => {
+    const { events, registry } = await setup();
+    await registry.create('bb0', {}, true);
+    const set = await registry.configure('bb0', { badblocks: '+100-107' });
+    expect(set.attributes.badblocks).toBe('100 8\n');
+    const cleared = await registry.configure('bb0', { badblocks: '-100-101' });
+    expect(cleared.attributes.badblocks).toBe('102 6\n');
+    expect((await registry.get('bb0')).attributes.badblocks).toBe('102 6\n');
+    expect((await eventsUpTo(events, 4)).slice(-2)).toEqual([
+      { type: 'configured', disk: 'bb0' },
+      { type: 'configured', disk: 'bb0' },
+    ]);
+    await expect(registry.configure('bb0', { badblocksOnce: true })).rejects.toMatchObject({ field: 'badblocks_once', kind: 'busy' });
+    await expect(registry.configure('bb0', { badblocks: '+7-3' })).rejects.toThrow('badblocks: start 7 is after end 3');
+    expect((await registry.get('bb0')).attributes.badblocks).toBe('102 6\n');
+    await registry.delete('bb0');
+  });
+});

@@ -4,7 +4,7 @@
 // host of a worker process (remote placement) and a dispatch instance whose driver runs
 // in its own process (local placement) take the same factory.
 import type { Operations } from '#blk-mq';
-import type { Backing, DiskAttributes } from '#rnull';
+import type { Backing, BadBlockEvent, DiskAttributes } from '#rnull';
 import type { DiskRecord } from './disk-record';
 
 /**
@@ -16,5 +16,14 @@ export interface HostedDriver extends Operations<void, unknown> {
   setAttributes?(attributes: DiskAttributes): void;
 }
 
-/** Makes the driver of one disk, given the disk and the page-store backing to use. */
-export type DriverFactory = (record: DiskRecord, backing: Backing) => HostedDriver;
+/** What a driver reports to the library that hosts it (metrics, logs, registry updates). */
+export interface DriverEvents {
+  /**
+   * An IO touched a bad range of the disk's `badblocks` and ended IOERR; for a hit that
+   * cleared its entry (badblocks_once), the promise of sending that clear to gendisk.
+   */
+  badBlockHit?(event: BadBlockEvent): void | Promise<unknown>;
+}
+
+/** Makes the driver of one disk, given the disk, the page-store backing to use and where to report. */
+export type DriverFactory = (record: DiskRecord, backing: Backing, events?: DriverEvents) => HostedDriver;

@@ -8,3 +8,4 @@ export * from './redis-disk-lifecycle';
 export * from './gendisk-forwarder';
 export * from './service-core.module';
 export * from './driver-factory';
+export * from './bad-block-reporter';

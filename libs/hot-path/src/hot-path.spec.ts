@@ -54,6 +54,26 @@ describe.each(PLACEMENTS)('driver placement %s', (placement) => {
     });
   });
 
+  it('vetoes IO over a bad range (IOERR, nothing moved), writes the good prefix with partial_io, clears a once range in the registry', async () => {
+    h = await HotPathHarness.start({ placement });
+    await h.createDisk('bb0', { size: 16, badblocksPartialIo: true, badblocksOnce: true });
+    const old = randomBytes(32768);
+    expect((await h.submit({ disk: 'bb0', op: WRITE, sector: 0, length: old.length, data: old })).status).toBe(BlkStatus.OK);
+    await h.registry.configure('bb0', { badblocks: '+21-22' });
+    await h.registry.configure('bb0', { badblocks: '+60-60' });
+    const next = randomBytes(16384);
+    // Sectors 0..31; the bad sector 21 rounds down to the block at 16: blocks 0 and 1 land.
+    expect((await h.submit({ disk: 'bb0', op: WRITE, sector: 0, length: next.length, data: next })).status).toBe(BlkStatus.IOERR);
+    expect(await eventually(async () => (await h.registry.get('bb0')).attributes.badblocks === '60 1\n')).toBe(true);
+    const back = await h.submit({ disk: 'bb0', op: READ, sector: 0, length: 28672 }); // up to sector 55, short of the bad 60
+    expect([back.status, back.message]).toEqual([BlkStatus.OK, '']);
+    expect(back.data).toEqual(Buffer.concat([next.subarray(0, 8192), old.subarray(8192, 28672)]));
+    // partial_io at the first block of a request moves nothing.
+    expect((await h.submit({ disk: 'bb0', op: WRITE, sector: 56, length: 4096, data: randomBytes(4096) })).status).toBe(BlkStatus.IOERR);
+    expect((await h.submit({ disk: 'bb0', op: READ, sector: 56, length: 4096 })).data).toEqual(old.subarray(56 * 512, 64 * 512));
+    expect(await eventually(async () => (await h.registry.get('bb0')).attributes.badblocks === '')).toBe(true);
+  });
+
   it('serves a disk without memory backing: writes are dropped, reads are zeros, nothing stays staged', async () => {
     h = await HotPathHarness.start({ placement });
     await h.createDisk('nomem', { size: 16, memoryBacked: false, irqmode: 1 });

@@ -89,6 +89,14 @@ describe('FencedPages.runFenced', () => {
     expect(await env.redis.hkeysBuffer(keys.requestData(DISK))).toEqual([id(epoch, 2)]);
   });
 
+  it("a write of fewer bytes than its payload writes the payload's prefix (a driver's partial IO)", async () => {
+    const { epoch, fence, stage, pages, store } = await setup();
+    await stage(1, Buffer.concat([Buffer.alloc(512, 7), Buffer.alloc(512, 8)]));
+    const result = await pages.runFenced(DISK, fence, [{ op: 'write', sector: 0, bytes: 512, id: id(epoch, 1) }]);
+    expect(result).toEqual({ status: 'ok', results: [0] });
+    expect(await store.read(DISK, 0, 1024)).toEqual(Buffer.concat([Buffer.alloc(512, 7), Buffer.alloc(512, 0)]));
+  });
+
   it('a lost lease changes nothing', async () => {
     const { keys, epoch, queue, lease, fence, stage, pages } = await setup();
     await stage(1, Buffer.alloc(512, 1));

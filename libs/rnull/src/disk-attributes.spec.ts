@@ -172,8 +172,9 @@ describe('applyAttributes', () => {
   });
 
   describe('while powered (EBUSY)', () => {
-    it('lets only submit_queues and poll_queues change', () => {
-      expect([...LIVE_ATTRIBUTES].sort()).toEqual(['pollQueues', 'submitQueues']);
+    it('lets only submit_queues, poll_queues and badblocks change', () => {
+      expect([...LIVE_ATTRIBUTES].sort()).toEqual(['badblocks', 'pollQueues', 'submitQueues']);
+      expect(applyAttributes(DEFAULT_ATTRIBUTES, { badblocks: '+8-15' }, true).badblocks).toBe('8 8\n');
       expect(applyAttributes(DEFAULT_ATTRIBUTES, { submitQueues: 4, pollQueues: 2 }, true)).toMatchObject({
         submitQueues: 4,
         pollQueues: 2,
@@ -195,6 +196,8 @@ describe('applyAttributes', () => {
       ['recycle', 'inline'],
       ['mbps', 10],
       ['maxSectors', 8],
+      ['badblocksOnce', true],
+      ['badblocksPartialIo', true],
     ];
 
     it.each(changes)('refuses a change of %s with kind busy, naming the field', (key, value) => {
@@ -235,5 +238,41 @@ describe('helpers', () => {
 
   it('a powered-off disk answers OFFLINE', () => {
     expect(POWERED_OFF_STATUS).toBe(BlkStatus.OFFLINE);
+  });
+
+  describe('badblocks (a write of the configfs file)', () => {
+    it('sets and clears inclusive sector ranges; the attribute holds the list as badblocks_show prints it', () => {
+      const one = applyAttributes(DEFAULT_ATTRIBUTES, { badblocks: '+100-107' }, false);
+      expect(one.badblocks).toBe('100 8\n');
+      const two = applyAttributes(one, { badblocks: ' +0x10-0x17\n' }, false);
+      expect(two.badblocks).toBe('16 8\n100 8\n');
+      expect(applyAttributes(two, { badblocks: '-100-103' }, false).badblocks).toBe('16 8\n104 4\n');
+    });
+
+    it('takes the current list (a copy of the record) as no change', () => {
+      const cur = applyAttributes(DEFAULT_ATTRIBUTES, { badblocks: '+1-2' }, false);
+      expect(applyAttributes(cur, { ...cur }, true)).toEqual(cur);
+      expect(applyAttributes(DEFAULT_ATTRIBUTES, { ...DEFAULT_ATTRIBUTES }, true)).toEqual(DEFAULT_ATTRIBUTES);
+    });
+
+    it.each([
+      ['100-200', /want "\+START-END" to set or "-START-END" to clear/],
+      ['+100', /want "\+START-END"/],
+      ['+9-3', /start 9 is after end 3/],
+      ['+a-3', /"a" is not a sector number/],
+      ['+1-', /"" is not a sector number/],
+      ['+1-99999999999999999999', /out of range/],
+      [' ', /want "\+START-END"/],
+    ])('refuses %j as invalid, naming badblocks, and changes nothing', (command, reason) => {
+      const e = attributeErrorOf(() => applyAttributes(DEFAULT_ATTRIBUTES, { badblocks: command }, true));
+      expect(e.field).toBe('badblocks');
+      expect(e.kind).toBe('invalid');
+      expect(e.message).toMatch(/^badblocks: /);
+      expect(e.message).toMatch(reason);
+    });
+
+    it('refuses a value that is not a string', () => {
+      expect(attributeErrorOf(validate('badblocks', 5)).field).toBe('badblocks');
+    });
   });
 });

@@ -1,6 +1,7 @@
 // Mirrors null_blk's configfs attributes (`struct nullb_device`): the names, defaults,
 // ranges and the "busy while powered" rule of every disk attribute.
 import { BLK_SAFE_MAX_SECTORS, BlkStatus, DEFAULT_RQ_TIMEOUT_MS } from '#blk-mq';
+import { applyBadBlocksCommand } from './bad-blocks';
 
 /** Completion mode (`irqmode`): where a request's end is signalled. */
 export enum IrqMode {
@@ -32,6 +33,17 @@ export interface DiskAttributes {
   mbps: number;
   /** Largest request in 512-byte sectors (`max_hw_sectors`); the engine rounds it down to `blocksize`. */
   maxSectors: number;
+  /**
+   * The bad sector list as `badblocks_show` prints it ("START LENGTH" lines, '' for
+   * none). In `changes` (`applyAttributes`) it is one write of the configfs file
+   * instead: "+START-END" sets, "-START-END" clears (inclusive sectors); a value equal
+   * to the current list is no change, as for every attribute.
+   */
+  badblocks: string;
+  /** A bad range clears after the first IO that hits it. */
+  badblocksOnce: boolean;
+  /** An IO that hits a bad range transfers the whole blocks before its first bad sector. */
+  badblocksPartialIo: boolean;
 }
 
 /**
@@ -59,6 +71,9 @@ export const DEFAULT_ATTRIBUTES: Readonly<DiskAttributes> = Object.freeze({
   recycle: 'on-drop',
   mbps: 0,
   maxSectors: BLK_SAFE_MAX_SECTORS,
+  badblocks: '',
+  badblocksOnce: false,
+  badblocksPartialIo: false,
 });
 
 /** null_blk's configfs name of each attribute: what users type and errors say. */
@@ -79,10 +94,17 @@ export const ATTRIBUTE_NAMES: Readonly<Record<keyof DiskAttributes, string>> = O
   recycle: 'recycle',
   mbps: 'mbps',
   maxSectors: 'max_sectors',
+  badblocks: 'badblocks',
+  badblocksOnce: 'badblocks_once',
+  badblocksPartialIo: 'badblocks_partial_io',
 });
 
-/** Attributes that may change while the disk is powered (null_blk: submit_queues, poll_queues). */
-export const LIVE_ATTRIBUTES: ReadonlySet<keyof DiskAttributes> = new Set(['submitQueues', 'pollQueues']);
+/**
+ * Attributes that may change while the disk is powered (null_blk: submit_queues and
+ * poll_queues have an apply function; `badblocks` is its own configfs store, which never
+ * checks power). badblocks_once and badblocks_partial_io are plain NULLB_DEVICE_ATTRs: EBUSY.
+ */
+export const LIVE_ATTRIBUTES: ReadonlySet<keyof DiskAttributes> = new Set(['submitQueues', 'pollQueues', 'badblocks']);
 
 /** A rejected attribute value or change; `field` is null_blk's attribute name. */
 export class AttributeError extends Error {
@@ -133,6 +155,9 @@ export function validateAttribute<K extends keyof DiskAttributes>(key: K, value:
   if (key === 'recycle' && value !== 'on-drop' && value !== 'inline') {
     throw new AttributeError(name, `must be "on-drop" or "inline", got ${JSON.stringify(value)}`);
   }
+  if (key === 'badblocks' && typeof value !== 'string') {
+    throw new AttributeError(name, `must be a "+START-END" or "-START-END" string, got ${String(value)}`);
+  }
 }
 
 /**
@@ -146,6 +171,11 @@ export function applyAttributes(current: Readonly<DiskAttributes>, changes: Part
     if (value === undefined) continue;
     if (!Object.hasOwn(DEFAULT_ATTRIBUTES, key)) throw new AttributeError(String(key), 'unknown attribute');
     validateAttribute(key, value);
+    if (key === 'badblocks') {
+      // A command; the current list itself (a copy of the record) is no change.
+      if (value !== current.badblocks) next.badblocks = badBlocksAfter(next.badblocks, value as string);
+      continue;
+    }
     if (powered && !LIVE_ATTRIBUTES.has(key) && value !== current[key]) {
       throw new AttributeError(ATTRIBUTE_NAMES[key], 'cannot change while the disk is powered on (EBUSY)', 'busy');
     }
@@ -155,6 +185,16 @@ export function applyAttributes(current: Readonly<DiskAttributes>, changes: Part
     throw new AttributeError('size', `must be a multiple of blocksize ${next.blocksize}`);
   }
   return next;
+}
+
+/** The `badblocks` list after one write of its configfs file; errors name the attribute. */
+function badBlocksAfter(shown: string, command: string): string {
+  try {
+    return applyBadBlocksCommand(shown, command);
+  } catch (e) {
+    if (e instanceof RangeError) throw new AttributeError(ATTRIBUTE_NAMES.badblocks, e.message);
+    throw e;
+  }
 }
 
 /** Capacity in 512-byte sectors. */

@@ -3,53 +3,8 @@
 // microtasks stay real, since the softirq path queues them from real promise callbacks).
 import { BlkStatus, GenDiskBuilder, type GenDisk, type Hctx, OpResult, ReqFlag, ReqOp, Request, TagSet } from '#blk-mq';
 import { applyAttributes, capacitySectors, DEFAULT_ATTRIBUTES, type DiskAttributes, IrqMode } from './disk-attributes';
-import { type Backing, RnullDriver, type RnullPdu } from './rnull-driver';
-
-/** One request as the backing saw it. */
-interface Seen {
-  op: ReqOp;
-  sector: number;
-  bytes: number;
-}
-
-/**
- * A RAM backing over one flat buffer. `fail` picks a status per request (default OK);
- * a failed request moves no data. Records every batch it was handed.
- */
-class FakeBacking implements Backing {
-  readonly batches: Seen[][] = [];
-  fail: (rq: Request<RnullPdu>) => BlkStatus = () => BlkStatus.OK;
-  /** What `persist` answers; each call is recorded with the batches transferred before it. */
-  persistStatus = BlkStatus.OK;
-  readonly persists: number[] = [];
-
-  constructor(private readonly store: Uint8Array) {}
-
-  async transfer(rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
-    this.batches.push(rqs.map((rq) => ({ op: rq.op, sector: rq.sector, bytes: rq.bytes })));
-    await Promise.resolve();
-    return rqs.map((rq) => {
-      const status = this.fail(rq);
-      if (status !== BlkStatus.OK) return status;
-      for (const seg of rq.segments()) {
-        const at = seg.sector * 512;
-        if (rq.op === ReqOp.WRITE) this.store.set(seg.data, at);
-        else if (rq.op === ReqOp.READ) seg.copyFromPage(this.store, at);
-      }
-      return BlkStatus.OK;
-    });
-  }
-
-  async persist(): Promise<BlkStatus> {
-    this.persists.push(this.batches.length);
-    await Promise.resolve();
-    return this.persistStatus;
-  }
-
-  get seen(): Seen[] {
-    return this.batches.flat();
-  }
-}
+import { RnullDriver, type RnullPdu } from './rnull-driver';
+import { FakeBacking } from './testing/fake-backing';
 
 /** RnullDriver that records the ops of every batch the engine hands it. */
 class RecordingDriver extends RnullDriver {

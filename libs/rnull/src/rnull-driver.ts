@@ -1,6 +1,8 @@
 // Mirrors drivers/block/rnull.rs (and null_blk's main path): the rnull `Operations` —
 // memory backing through a `Backing`, and irqmode none / softirq / timer completion.
-import { BlkStatus, type Hctx, type Operations, type Request, ReqFlag, ReqOp } from '#blk-mq';
+import { BlkStatus, type Hctx, type Operations, type Request, ReqFlag, ReqOp, SECTOR_SHIFT } from '#blk-mq';
+import { BadBlockCopy } from './bad-block-copy';
+import type { BadBlockHit } from './bad-blocks';
 import { type DiskAttributes, IrqMode } from './disk-attributes';
 
 /**
@@ -25,6 +27,27 @@ export interface Backing {
  */
 export type RnullPdu = void;
 
+/** A request that touched a bad range (`null_handle_badblocks` returned IOERR). */
+export interface BadBlockEvent extends BadBlockHit {
+  /** The request's first sector and length in sectors. */
+  readonly sector: number;
+  readonly sectors: number;
+  /** Sectors transferred before the bad one (badblocks_partial_io), 0 otherwise. */
+  readonly transferredSectors: number;
+  /** The entry was cleared by this hit (badblocks_once). */
+  readonly cleared: boolean;
+}
+
+/** What the driver tells its host, for metrics and logs. */
+export interface RnullDriverEvents {
+  /**
+   * A request hit a bad range. For a hit that cleared its entry the host may return the
+   * promise of sending that clear to the registry; until it settles, the driver keeps the
+   * entry cleared in its copy even when a list that still holds it arrives.
+   */
+  badBlockHit?(event: BadBlockEvent): void | Promise<unknown>;
+}
+
 /**
  * The rnull driver for one disk.
  *
@@ -38,17 +61,34 @@ export type RnullPdu = void;
  *   - A FLUSH, or a write with FUA or PREFLUSH, of a memory-backed disk ends OK only after
  *     `backing.persist()` said every write transferred before it (its own included) is
  *     durable; one persist per batch, after the batch's transfer.
+ *   - A request that touches a bad range (`badblocks`) ends IOERR and moves no data, its
+ *     veto taken before the batch's one backing call: nothing of it reaches a page op,
+ *     except, with badblocks_partial_io, the whole blocks before its first bad sector
+ *     (writes, discards, write zeroes; a failed read returns no data, so it reads none).
+ *     With badblocks_once the hit entry is cleared here, in this driver's copy, at once
+ *     (`BadBlockCopy`: kept cleared until the registry holds the clear, DESIGN I10).
  */
 export class RnullDriver implements Operations<RnullPdu, unknown> {
+  private readonly badBlocks: BadBlockCopy;
+
   constructor(
     /** Replaced in place when attributes that keep the tag space change. */
     public attributes: DiskAttributes,
     private readonly backing: Backing,
-  ) {}
+    private readonly events: RnullDriverEvents = {},
+  ) {
+    this.badBlocks = new BadBlockCopy(attributes.badblocks);
+  }
 
-  /** Attribute changes that keep the tag space (irqmode, completion_nsec, …) apply to the next batch. */
+  /** Attribute changes that keep the tag space (irqmode, completion_nsec, badblocks, …) apply to the next batch. */
   setAttributes(attributes: DiskAttributes): void {
     this.attributes = attributes;
+    this.badBlocks.follow(attributes.badblocks);
+  }
+
+  /** This driver's bad-block list, as `badblocks_show` prints it (once-cleared entries gone). */
+  get badBlocksShow(): string {
+    return this.badBlocks.show();
   }
 
   queueRq(hctx: Hctx<unknown>, rq: Request<RnullPdu>): Promise<BlkStatus> {
@@ -58,19 +98,62 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
   /** `queue_rqs`: start all, move the whole batch's data in one backing call, complete. */
   async queueRqs(hctx: Hctx<unknown>, rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
     for (const rq of rqs) rq.start();
-    const statuses = this.attributes.memoryBacked ? await this.backing.transfer(rqs.filter(movesData), hctx) : [];
+    // null_process_cmd: the bad-block veto comes before any data moves.
+    const vetoed = this.badBlocks.empty ? undefined : rqs.map((rq) => this.handleBadBlocks(rq));
+    const transfers: Request<RnullPdu>[] = [];
+    rqs.forEach((rq, k) => {
+      const sectors = vetoed ? vetoed[k] : undefined;
+      if (sectors === undefined) {
+        if (movesData(rq)) transfers.push(rq);
+      } else if (sectors > 0) transfers.push(prefixOf(rq, sectors));
+    });
+    const statuses = this.attributes.memoryBacked && transfers.length ? await this.backing.transfer(transfers, hctx) : [];
     if (!this.attributes.memoryBacked) {
       for (const rq of rqs) if (rq.op === ReqOp.READ) for (const seg of rq.segments()) seg.zero();
     }
     const persisted =
       this.attributes.memoryBacked && this.backing.persist && rqs.some(needsPersist) ? await this.backing.persist() : BlkStatus.OK;
     let i = 0;
-    for (const rq of rqs) {
-      let status = this.attributes.memoryBacked && movesData(rq) ? statuses[i++] : BlkStatus.OK;
+    rqs.forEach((rq, k) => {
+      const sectors = vetoed ? vetoed[k] : undefined;
+      const moved = this.attributes.memoryBacked && (sectors === undefined ? movesData(rq) : sectors > 0);
+      let status = moved ? statuses[i++] : BlkStatus.OK;
+      if (sectors !== undefined && status === BlkStatus.OK) status = BlkStatus.IOERR;
       if (status === BlkStatus.OK && needsPersist(rq)) status = persisted;
       this.finish(rq, status);
-    }
+    });
     return rqs.map(() => BlkStatus.OK);
+  }
+
+  /**
+   * `null_handle_badblocks`: undefined when `rq` touches no bad sector; otherwise the
+   * sectors it may still transfer (0, or with badblocks_partial_io the whole blocks
+   * before the first bad sector), and the request ends IOERR. With badblocks_once the
+   * entry it hit is cleared.
+   */
+  private handleBadBlocks(rq: Request<RnullPdu>): number | undefined {
+    if (!movesData(rq)) return undefined; // FLUSH: null_handle_flush, no bad-block check.
+    const a = this.attributes;
+    const hit = this.badBlocks.check(rq.sector, rq.sectors, a.badblocksOnce);
+    if (!hit) return undefined;
+    let transferred = 0;
+    if (a.badblocksPartialIo && rq.op !== ReqOp.READ) {
+      const blockSectors = a.blocksize >> SECTOR_SHIFT;
+      const firstBad = hit.firstBad - (hit.firstBad % blockSectors); // ALIGN_DOWN(first_bad, block_sectors)
+      if (rq.sector < firstBad) transferred = firstBad - rq.sector;
+    }
+    const sent = this.events.badBlockHit?.({
+      ...hit,
+      sector: rq.sector,
+      sectors: rq.sectors,
+      transferredSectors: transferred,
+      cleared: a.badblocksOnce,
+    });
+    if (sent) {
+      const settle = () => this.badBlocks.settle(hit.firstBad);
+      sent.then(settle, settle);
+    }
+    return transferred;
   }
 
   commitRqs(): void {}
@@ -104,6 +187,15 @@ function needsPersist(rq: Request<RnullPdu>): boolean {
   return rq.op === ReqOp.FLUSH || (rq.flags & (ReqFlag.FUA | ReqFlag.PREFLUSH)) !== 0;
 }
 
+/**
+ * The first `sectors` sectors of `rq`, for the backing only: a view that reads as `rq`
+ * with a shorter length (its payload is `rq`'s, of which the backing takes the first
+ * `bytes`). State changes (start, end) stay on `rq`; the view is never ended.
+ */
+function prefixOf(rq: Request<RnullPdu>, sectors: number): Request<RnullPdu> {
+  return Object.create(rq, { bytes: { value: sectors << SECTOR_SHIFT }, sectors: { value: sectors } }) as Request<RnullPdu>;
+}
+
 /** FLUSH has nothing to move on a RAM disk; every other op touches the pages. */
 function movesData(rq: Request<RnullPdu>): boolean {
   return rq.op !== ReqOp.FLUSH;
@@ -114,6 +206,10 @@ function movesData(rq: Request<RnullPdu>): boolean {
  * one driver per disk, on the backing the library gives (a worker's fenced pages, or the
  * owning dispatch instance's). Services pass this; libraries never name the class.
  */
-export function rnullDriverFactory(record: { readonly attributes: DiskAttributes }, backing: Backing): RnullDriver {
-  return new RnullDriver(record.attributes, backing);
+export function rnullDriverFactory(
+  record: { readonly attributes: DiskAttributes },
+  backing: Backing,
+  events?: RnullDriverEvents,
+): RnullDriver {
+  return new RnullDriver(record.attributes, backing, events);
 }

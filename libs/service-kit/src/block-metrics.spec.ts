@@ -12,6 +12,7 @@ describe('BlockMetrics', () => {
     const names = (await registry.getMetricsAsJSON()).map((x) => x.name).sort();
     expect(names).toEqual(
       [
+        'rnull_badblock_hits_total',
         'rnull_bytes_completed_total',
         'rnull_driver_seconds',
         'rnull_io_latency_seconds',

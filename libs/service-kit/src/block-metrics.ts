@@ -76,6 +76,8 @@ export class BlockMetrics {
   readonly requeues: Counter<'disk' | 'hctx'>;
   /** dispatch: requests ended with TIMEOUT by the timeout scan. */
   readonly timeouts: Counter<'disk'>;
+  /** IOs that touched a bad range (`badblocks`) and ended IOERR, counted where the driver runs. */
+  readonly badBlockHits: Counter<'disk'>;
   /** Ends refused as stale or double: by the table (rnull, completion) or unknown notices (dispatch). */
   readonly staleEnds: Counter<'disk' | 'service'>;
   /** Counts of the queues this service watches, read on scrape. */
@@ -175,6 +177,12 @@ export class BlockMetrics {
     this.timeouts = new Counter({
       name: 'rnull_timeouts_total',
       help: 'Requests ended with TIMEOUT by the timeout scan',
+      labelNames: ['disk'],
+      registers,
+    });
+    this.badBlockHits = new Counter({
+      name: 'rnull_badblock_hits_total',
+      help: 'IOs that touched a bad range (badblocks) and ended IOERR, counted by the process that runs the driver',
       labelNames: ['disk'],
       registers,
     });

@@ -2,7 +2,17 @@
 import { Inject, Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { BlockMetrics, type Logger, MetricsRegistry, type ServiceEnv } from '#service-kit';
-import { DiskDirectory, GenDiskForwarder, REDIS, REDIS_BLOCKING, SERVICE_ENV, SERVICE_LOG, ServiceCoreModule } from '#gendisk';
+import {
+  BadBlockReporter,
+  badBlocksWriterOf,
+  DiskDirectory,
+  GenDiskForwarder,
+  REDIS,
+  REDIS_BLOCKING,
+  SERVICE_ENV,
+  SERVICE_LOG,
+  ServiceCoreModule,
+} from '#gendisk';
 import { BlockLayer, BlockLayerBackend, NbdFrontEnd, readNbdEnv } from '#dispatch';
 import { KeySchema } from '#redis-mq';
 import { rnullDriverFactory } from '#rnull';
@@ -15,9 +25,19 @@ import { GenDiskForwardController } from './gendisk.controller';
   providers: [
     {
       provide: BlockLayer,
-      inject: [REDIS, REDIS_BLOCKING, KeySchema, DiskDirectory, SERVICE_ENV, BlockMetrics, SERVICE_LOG],
-      useFactory: (r: Redis, b: Redis, k: KeySchema, d: DiskDirectory, e: ServiceEnv, metrics: BlockMetrics, log: Logger) =>
-        new BlockLayer(
+      inject: [REDIS, REDIS_BLOCKING, KeySchema, DiskDirectory, SERVICE_ENV, BlockMetrics, SERVICE_LOG, GenDiskForwarder],
+      useFactory: (
+        r: Redis,
+        b: Redis,
+        k: KeySchema,
+        d: DiskDirectory,
+        e: ServiceEnv,
+        metrics: BlockMetrics,
+        log: Logger,
+        gendisk: GenDiskForwarder,
+      ) => {
+        const badBlocks = new BadBlockReporter({ metrics, log: log.child({ component: 'driver' }) }, badBlocksWriterOf(gendisk));
+        return new BlockLayer(
           r,
           b,
           k,
@@ -26,10 +46,12 @@ import { GenDiskForwardController } from './gendisk.controller';
             timeoutScanMs: e.timeoutScanMs,
             ownerLeaseMs: e.ownerLeaseMs,
             localDriver: e.driverPlacement === 'local' ? rnullDriverFactory : undefined,
+            driverEvents: (disk) => badBlocks.eventsFor(disk),
             flush: e.flush,
           },
           { metrics, log: log.child({ component: 'block-layer' }) },
-        ),
+        );
+      },
     },
     { provide: GenDiskForwarder, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => new GenDiskForwarder(e.gendiskUrl) },
   ],

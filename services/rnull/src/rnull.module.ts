@@ -2,7 +2,17 @@
 import { Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { BlockMetrics, type Logger, type ServiceEnv } from '#service-kit';
-import { DiskDirectory, REDIS, REDIS_BLOCKING, SERVICE_ENV, SERVICE_LOG, ServiceCoreModule } from '#gendisk';
+import {
+  BadBlockReporter,
+  badBlocksWriterOf,
+  DiskDirectory,
+  GenDiskForwarder,
+  REDIS,
+  REDIS_BLOCKING,
+  SERVICE_ENV,
+  SERVICE_LOG,
+  ServiceCoreModule,
+} from '#gendisk';
 import { DiskDrivers, HctxWorkers } from '#driver-host';
 import { KeySchema } from '#redis-mq';
 import { rnullDriverFactory } from '#rnull';
@@ -18,12 +28,24 @@ import { rnullDriverFactory } from '#rnull';
           log.warn({ err: (err as Error).message }, 'batch failed; delivered again after its lease'),
         ),
     },
+    // Where a driver's once-cleared bad range is cleared in the registry (DESIGN I10).
+    { provide: GenDiskForwarder, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => new GenDiskForwarder(e.gendiskUrl) },
     {
       provide: DiskDrivers,
-      inject: [REDIS, KeySchema, DiskDirectory, HctxWorkers, BlockMetrics, SERVICE_LOG, SERVICE_ENV],
-      useFactory: (r: Redis, k: KeySchema, d: DiskDirectory, w: HctxWorkers, metrics: BlockMetrics, log: Logger, e: ServiceEnv) => {
+      inject: [REDIS, KeySchema, DiskDirectory, HctxWorkers, BlockMetrics, SERVICE_LOG, SERVICE_ENV, GenDiskForwarder],
+      useFactory: (
+        r: Redis,
+        k: KeySchema,
+        d: DiskDirectory,
+        w: HctxWorkers,
+        metrics: BlockMetrics,
+        log: Logger,
+        e: ServiceEnv,
+        gendisk: GenDiskForwarder,
+      ) => {
         const tel = { metrics, log: log.child({ component: 'driver-host' }) };
-        const drivers = new DiskDrivers(r, k, d, rnullDriverFactory, w.onHost, tel, e.flush);
+        const badBlocks = new BadBlockReporter(tel, badBlocksWriterOf(gendisk));
+        const drivers = new DiskDrivers(r, k, d, rnullDriverFactory, w.onHost, tel, e.flush, (disk) => badBlocks.eventsFor(disk));
         w.attach(drivers);
         return drivers;
       },
@@ -35,6 +57,7 @@ export class RnullModule implements OnModuleInit, BeforeApplicationShutdown {
     private readonly directory: DiskDirectory,
     private readonly drivers: DiskDrivers,
     private readonly workers: HctxWorkers,
+    private readonly gendisk: GenDiskForwarder,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -46,5 +69,6 @@ export class RnullModule implements OnModuleInit, BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     await this.workers.close();
     await this.drivers.close();
+    this.gendisk.close();
   }
 }

@@ -58,7 +58,8 @@ export function parseArgs(argv: readonly string[], specs: OptionSpecs, positiona
 
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i];
-    if (optionsEnded || !token.startsWith('-') || token === '-') {
+    // A dash then a digit is a value, not an option: `disk badblocks d0 -8-15` clears sectors 8..15.
+    if (optionsEnded || !token.startsWith('-') || token === '-' || /^-\d/.test(token)) {
       positionals.push(token);
       continue;
     }

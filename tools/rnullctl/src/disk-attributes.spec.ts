@@ -10,7 +10,7 @@ describe('DISK_ATTRIBUTES', () => {
 
   it.each(DISK_ATTRIBUTES.map((a) => [a.name, a] as const))('%s: help states the default of libs/rnull', (_name, a) => {
     const want = DEFAULT_ATTRIBUTES[a.field as keyof DiskAttributes];
-    const text = typeof want === 'boolean' ? (want ? '1' : '0') : String(want);
+    const text = typeof want === 'boolean' ? (want ? '1' : '0') : want === '' ? 'none' : String(want);
     const stated = /\(default ([^;)]+)[;)]/.exec(a.help)?.[1] ?? /(\S+) \(default\)/.exec(a.help)?.[1];
     expect(stated).toBe(text);
   });

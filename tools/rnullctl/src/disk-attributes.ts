@@ -7,7 +7,7 @@
 import { DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
 import { OptionSpecs, ParsedArgs, parseBigInt, parseBoolean, parseInteger, UsageError } from './arg-parser';
 
-type AttributeKind = 'u64' | 'u32' | 'bool' | 'irqmode' | 'recycle';
+type AttributeKind = 'u64' | 'u32' | 'bool' | 'irqmode' | 'recycle' | 'badblocks';
 
 export interface AttributeDef {
   /** null_blk's configfs name, also the CLI option name. */
@@ -35,6 +35,19 @@ export const DISK_ATTRIBUTES: readonly AttributeDef[] = [
   { name: 'recycle', field: 'recycle', kind: 'recycle', help: 'tag recycling: on-drop (default) or inline' },
   { name: 'mbps', field: 'mbps', kind: 'u32', help: 'bandwidth cap in MiB/s, 0 for none (default 0)' },
   { name: 'max_sectors', field: 'maxSectors', kind: 'u32', help: 'largest request in 512-byte sectors (default 255)' },
+  {
+    name: 'badblocks',
+    field: 'badblocks',
+    kind: 'badblocks',
+    help: 'one write of the badblocks file: +START-END marks inclusive sectors bad, -START-END clears them (default none; may change while powered)',
+  },
+  { name: 'badblocks_once', field: 'badblocksOnce', kind: 'bool', help: 'a bad range clears after its first hit (default 0)' },
+  {
+    name: 'badblocks_partial_io',
+    field: 'badblocksPartialIo',
+    kind: 'bool',
+    help: 'an IO that hits a bad range transfers the blocks before it (default 0)',
+  },
 ];
 
 const VALUE_NAME: Readonly<Record<AttributeKind, string>> = {
@@ -43,6 +56,7 @@ const VALUE_NAME: Readonly<Record<AttributeKind, string>> = {
   bool: '0|1',
   irqmode: '0|1|2',
   recycle: 'on-drop|inline',
+  badblocks: '+START-END|-START-END',
 };
 
 const IRQMODE_NAMES: Readonly<Record<string, number>> = { none: 0, softirq: 1, timer: 2 };
@@ -71,6 +85,8 @@ function parseAttribute(def: AttributeDef, text: string): DiskAttributes[keyof D
     case 'recycle':
       if (!RECYCLE_MODES.includes(text)) throw new UsageError(`${what} must be on-drop or inline, got '${text}'`);
       return text;
+    case 'badblocks':
+      return text; // The server parses it (its error names the attribute).
   }
 }
 
@@ -92,7 +108,14 @@ export function attributeText(attrs: DiskAttributes | undefined, def: AttributeD
   const v = attrs?.[def.field];
   if (v === undefined) return '-';
   if (typeof v === 'boolean') return v ? '1' : '0';
+  if (def.kind === 'badblocks') return badBlocksText(String(v));
   return String(v);
+}
+
+/** The badblocks list ("START LENGTH" lines) on one line: `0 8, 100 4`, or `none`. */
+export function badBlocksText(shown: string): string {
+  const entries = shown.split('\n').filter((l) => l.trim() !== '');
+  return entries.length ? entries.join(', ') : 'none';
 }
 
 /** A 64-bit value for JSON: a number when exact, else a decimal string. */

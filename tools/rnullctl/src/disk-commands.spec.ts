@@ -159,6 +159,29 @@ describe('rnullctl disk (against the fake server)', () => {
     expect(fake.disks.size).toBe(0);
   });
 
+  it('sets and clears bad sector ranges on a powered disk and lists them as the kernel shows them', async () => {
+    await cli('disk', 'create', 'd0', '--power');
+    const set = await cli('disk', 'badblocks', 'd0', '+100-107', '+0x10-0x17');
+    expect(set.err).toBe('');
+    expect(set.out).toBe('16 8\n100 8\n');
+    // "-START-END" is a value, not an option.
+    const cleared = await cli('disk', 'badblocks', 'd0', '-100-103');
+    expect(cleared.out).toBe('16 8\n104 4\n');
+    expect((await cli('disk', 'badblocks', 'd0')).out).toBe('16 8\n104 4\n');
+    const show = await cli('disk', 'show', 'd0');
+    expect(show.out).toMatch(/^badblocks\s+16 8, 104 4$/m);
+    expect(show.out).toMatch(/^badblocks_once\s+0$/m);
+    const json = await cli('disk', 'show', 'd0', '--json');
+    expect(JSON.parse(json.out).attributes.badblocks).toBe('16 8\n104 4\n');
+  });
+
+  it('passes a malformed bad-block range to the server, whose error names the attribute', async () => {
+    await cli('disk', 'create', 'd0', '--power');
+    const r = await cli('disk', 'badblocks', 'd0', '+9-3');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/INVALID_ARGUMENT.*badblocks: start 9 is after end 3/);
+  });
+
   it('accepts irqmode names and lists features', async () => {
     expect((await cli('disk', 'create', 'd0', '--irqmode', 'timer')).code).toBe(0);
     expect(fake.disks.get('d0')!.disk.attributes!.irqmode).toBe(2);

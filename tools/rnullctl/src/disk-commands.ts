@@ -71,7 +71,7 @@ const show: Command = {
 const configure: Command = {
   words: ['disk', 'configure'],
   usage: 'NAME',
-  summary: 'change attributes (while powered only submit_queues and poll_queues may change)',
+  summary: 'change attributes (while powered only submit_queues, poll_queues and badblocks may change)',
   positionals: { min: 1, max: 1 },
   options: { ...attributeOptions(), ...JSON_OPTION },
   details: 'Example: rnullctl disk configure rnullb0 --irqmode 2 --completion_nsec 50000',
@@ -112,6 +112,27 @@ const remove: Command = {
   },
 };
 
+const badblocks: Command = {
+  words: ['disk', 'badblocks'],
+  usage: 'NAME [+START-END|-START-END]...',
+  summary: "set (+) or clear (-) bad sector ranges, or list them (null_blk's badblocks file); allowed while powered",
+  positionals: { min: 1, max: 64 },
+  options: {},
+  details:
+    'Ranges are inclusive 512-byte sectors, one write of the file each, applied in order. ' +
+    'The list prints as the kernel shows it: one "START LENGTH" line per entry of at most 512 sectors. ' +
+    'An IO that touches a bad sector fails with IOERR; see --badblocks_once and --badblocks_partial_io of disk configure.',
+  async run(args, ctx) {
+    const [name, ...commands] = args.positionals;
+    const disk = await withClients(ctx, async (c) => {
+      let d = commands.length ? undefined : await c.getDisk(name);
+      for (const command of commands) d = await c.configureDisk({ name, attributes: { badblocks: command } });
+      return d!;
+    });
+    await writeOut(ctx.io.stdout, disk.attributes?.badblocks ?? '');
+  },
+};
+
 const features: Command = {
   words: ['disk', 'features'],
   usage: '',
@@ -125,4 +146,4 @@ const features: Command = {
   },
 };
 
-export const DISK_COMMANDS: readonly Command[] = [create, list, show, configure, power, remove, features];
+export const DISK_COMMANDS: readonly Command[] = [create, list, show, configure, badblocks, power, remove, features];

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { KeySchema, unlinkMatching } from '#redis-mq';
 import { type DiskAttributes, rnullDriverFactory as rnull } from '#rnull';
 import { blockingConnection, commandConnection, type DriverPlacementName } from '#service-kit';
-import { DiskDirectory, type DiskRecord, DiskRegistry, RedisDiskLifecycle } from '#gendisk';
+import { BadBlockReporter, DiskDirectory, type DiskRecord, DiskRegistry, RedisDiskLifecycle } from '#gendisk';
 import { type BioResult, BlockLayer, type WireSubmission } from '#dispatch';
 import { CompletionWorkers, DiskDrivers, HctxWorkers } from '#driver-host';
 
@@ -39,6 +39,8 @@ export class HotPathHarness {
   private readonly connections: Redis[] = [];
   private readonly stops: (() => Promise<unknown>)[] = [];
   private readonly url: string;
+  /** Bad-block hits of every driver; a once-cleared range goes to this process's registry, as to gendisk. */
+  private readonly badBlocks = new BadBlockReporter({}, (disk, command) => this.registry.configure(disk, { badblocks: command }));
 
   private constructor(private readonly opts: HotPathOptions) {
     this.url = opts.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -74,6 +76,7 @@ export class HotPathHarness {
       timeoutScanMs: this.opts.timeoutScanMs ?? 20,
       ownerLeaseMs: this.opts.ownerLeaseMs,
       localDriver: this.opts.placement === 'local' ? rnull : undefined,
+      driverEvents: (disk) => this.badBlocks.eventsFor(disk),
     });
     await layer.start();
     const d = { layer, directory };
@@ -94,7 +97,16 @@ export class HotPathHarness {
     const concurrency = this.opts.workerConcurrency ?? 4;
     const stalled = this.opts.stalledIntervalMs ?? 5000;
     const workers = new HctxWorkers(this.blocking('rnull-workers'), this.keys, concurrency, stalled);
-    const drivers = new DiskDrivers(this.command('rnull'), this.keys, await this.directory('rnull'), rnull, workers.onHost);
+    const drivers = new DiskDrivers(
+      this.command('rnull'),
+      this.keys,
+      await this.directory('rnull'),
+      rnull,
+      workers.onHost,
+      {},
+      undefined,
+      (disk) => this.badBlocks.eventsFor(disk),
+    );
     workers.attach(drivers);
     await drivers.start();
     this.stops.push(async () => {

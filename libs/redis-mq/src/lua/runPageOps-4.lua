@@ -12,14 +12,15 @@
 -- ARGV[3] PAGE    the page size in bytes (4096)
 -- ARGV[4] prefix  the page key prefix (KeySchema.pagePrefix, the disk's hash slot)
 -- ARGV[5..] four per op: kind, byte offset, length, request id (12 bytes, '' for Z)
---   W  write          copy in rqdata[id] (exactly length bytes); the field stays until
+--   W  write          copy in the first length bytes of rqdata[id] (a driver may
+--                     transfer a prefix of a request: bad blocks, partial IO); the field stays until
 --                     endBatch delivers the request's end (it deletes it there), so a
 --                     batch delivered again after a lost lease finds its payloads again
 --   R  read           rqdata[id .. 'r'] = the bytes of the range
 --   Z  discard / write zeroes: whole pages freed, partial pages zeroed in place and freed
 --                     once all zero
 -- Returns one result per op, in order: 0 done; -3 (NoRequestData) a write's payload field
--- is missing; -4 (RequestDataSize) it is not exactly `length` bytes (that op does nothing,
+-- is missing; -4 (RequestDataSize) it is shorter than `length` bytes (that op does nothing,
 -- the others run; the wrong-sized field is deleted). Or, for the whole batch: -7
 -- (LeaseLost) when ARGV[1] is not in KEYS[3]: nothing changes; -6 (OwnerGone) when
 -- ARGV[2] is not in KEYS[4]: the write payload fields of the ops are deleted (nobody
@@ -80,7 +81,7 @@ for i, op in ipairs(ops) do
     local src = sources[op.id]
     if not src then
       r = -3
-    elseif #src ~= op.len then
+    elseif #src < op.len then
       r = -4
       badIds[#badIds + 1] = op.id
     else

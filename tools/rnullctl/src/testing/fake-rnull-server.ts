@@ -9,7 +9,8 @@
 //     failure is a Completion with a non-OK status.
 //   - SubmitStream: the same failures come back as completions (STATUS_IOERR + message);
 //     completions are written on a later tick, optionally after `completionDelayMs`.
-//   - ConfigureDisk on a powered disk may only change submit_queues and poll_queues.
+//   - ConfigureDisk on a powered disk may only change submit_queues, poll_queues and
+//     badblocks (a write of the file, applied by libs/rnull's applyBadBlocksCommand).
 import * as grpc from '@grpc/grpc-js';
 import {
   BlockDeviceServer,
@@ -22,7 +23,7 @@ import {
   SubmitBatch,
 } from '#proto/grpc/blk/v1/block_device';
 import { Disk, DiskAttributes, GenDiskServer, GenDiskService } from '#proto/grpc/blk/v1/gen_disk';
-import { DEFAULT_ATTRIBUTES } from '#rnull';
+import { applyBadBlocksCommand, DEFAULT_ATTRIBUTES } from '#rnull';
 
 /** The server's defaults, from their one owner (`DEFAULT_ATTRIBUTES` of libs/rnull). */
 const DEFAULTS: Required<DiskAttributes> = {
@@ -48,6 +49,9 @@ export const FAKE_FEATURES = [
   'recycle',
   'mbps',
   'max_sectors',
+  'badblocks',
+  'badblocks_once',
+  'badblocks_partial_io',
   'power',
 ];
 
@@ -138,7 +142,14 @@ export class FakeRnullServer {
       configureDisk: h((req) => {
         const d = this.get(req.name);
         const change = defined(req.attributes);
-        const busy = Object.keys(change).filter((k) => k !== 'submitQueues' && k !== 'pollQueues');
+        if (change.badblocks !== undefined) {
+          try {
+            change.badblocks = applyBadBlocksCommand(d.disk.attributes!.badblocks ?? '', change.badblocks);
+          } catch (e) {
+            throw new RpcError(grpc.status.INVALID_ARGUMENT, `badblocks: ${(e as Error).message}`);
+          }
+        }
+        const busy = Object.keys(change).filter((k) => k !== 'submitQueues' && k !== 'pollQueues' && k !== 'badblocks');
         if (d.disk.power && busy.length) {
           throw new RpcError(grpc.status.FAILED_PRECONDITION, `disk '${req.name}' is powered on: ${busy.join(', ')} cannot change (EBUSY)`);
         }

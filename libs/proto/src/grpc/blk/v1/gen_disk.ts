@@ -103,7 +103,28 @@ export interface DiskAttributes {
    * Largest request in 512-byte sectors before splitting, rounded down to the block size
    * (default 255: BLK_SAFE_MAX_SECTORS, null_blk's max_hw_sectors when max_sectors is unset).
    */
-  maxSectors?: number | undefined;
+  maxSectors?:
+    | number
+    | undefined;
+  /**
+   * Bad sectors, as null_blk's configfs `badblocks` file. In a request, one write of the
+   * file: "+START-END" marks the inclusive 512-byte sector range bad, "-START-END" clears
+   * it (decimal, 0x hex or 0-led octal); allowed while powered. In a Disk, the list as
+   * the kernel's badblocks_show prints it: one "START LENGTH\n" line per entry of at most
+   * 512 sectors ("" for none). An IO that touches a bad sector ends IOERR.
+   */
+  badblocks?:
+    | string
+    | undefined;
+  /** A bad range is cleared after the first IO that hits it (default 0). */
+  badblocksOnce?:
+    | boolean
+    | undefined;
+  /**
+   * An IO that hits a bad range still transfers the whole blocks before its first bad
+   * sector, then ends IOERR (default 0).
+   */
+  badblocksPartialIo?: boolean | undefined;
 }
 
 export interface Disk {
@@ -140,8 +161,8 @@ export interface ListDisksResponse {
 export interface ConfigureDiskRequest {
   name: string;
   /**
-   * Attributes to change. While the disk is powered only submit_queues and poll_queues may
-   * change; anything else fails with FAILED_PRECONDITION (the kernel's EBUSY).
+   * Attributes to change. While the disk is powered only submit_queues, poll_queues and
+   * badblocks may change; anything else fails with FAILED_PRECONDITION (the kernel's EBUSY).
    */
   attributes?: DiskAttributes | undefined;
 }
@@ -191,6 +212,9 @@ function createBaseDiskAttributes(): DiskAttributes {
     recycle: undefined,
     mbps: undefined,
     maxSectors: undefined,
+    badblocks: undefined,
+    badblocksOnce: undefined,
+    badblocksPartialIo: undefined,
   };
 }
 
@@ -249,6 +273,15 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     }
     if (message.maxSectors !== undefined) {
       writer.uint32(128).uint32(message.maxSectors);
+    }
+    if (message.badblocks !== undefined) {
+      writer.uint32(138).string(message.badblocks);
+    }
+    if (message.badblocksOnce !== undefined) {
+      writer.uint32(144).bool(message.badblocksOnce);
+    }
+    if (message.badblocksPartialIo !== undefined) {
+      writer.uint32(152).bool(message.badblocksPartialIo);
     }
     return writer;
   },
@@ -394,6 +427,30 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
             message.maxSectors = reader.uint32();
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.badblocks = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.badblocksOnce = reader.bool();
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.badblocksPartialIo = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -456,6 +513,17 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
         : isSet(object.max_sectors)
         ? globalThis.Number(object.max_sectors)
         : undefined,
+      badblocks: isSet(object.badblocks) ? globalThis.String(object.badblocks) : undefined,
+      badblocksOnce: isSet(object.badblocksOnce)
+        ? globalThis.Boolean(object.badblocksOnce)
+        : isSet(object.badblocks_once)
+        ? globalThis.Boolean(object.badblocks_once)
+        : undefined,
+      badblocksPartialIo: isSet(object.badblocksPartialIo)
+        ? globalThis.Boolean(object.badblocksPartialIo)
+        : isSet(object.badblocks_partial_io)
+        ? globalThis.Boolean(object.badblocks_partial_io)
+        : undefined,
     };
   },
 
@@ -509,6 +577,15 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     if (message.maxSectors !== undefined) {
       obj.maxSectors = Math.round(message.maxSectors);
     }
+    if (message.badblocks !== undefined) {
+      obj.badblocks = message.badblocks;
+    }
+    if (message.badblocksOnce !== undefined) {
+      obj.badblocksOnce = message.badblocksOnce;
+    }
+    if (message.badblocksPartialIo !== undefined) {
+      obj.badblocksPartialIo = message.badblocksPartialIo;
+    }
     return obj;
   },
 
@@ -535,6 +612,9 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     message.recycle = object.recycle ?? undefined;
     message.mbps = object.mbps ?? undefined;
     message.maxSectors = object.maxSectors ?? undefined;
+    message.badblocks = object.badblocks ?? undefined;
+    message.badblocksOnce = object.badblocksOnce ?? undefined;
+    message.badblocksPartialIo = object.badblocksPartialIo ?? undefined;
     return message;
   },
 };

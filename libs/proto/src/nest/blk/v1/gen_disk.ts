@@ -92,7 +92,28 @@ export interface DiskAttributes {
    * Largest request in 512-byte sectors before splitting, rounded down to the block size
    * (default 255: BLK_SAFE_MAX_SECTORS, null_blk's max_hw_sectors when max_sectors is unset).
    */
-  maxSectors?: number | undefined;
+  maxSectors?:
+    | number
+    | undefined;
+  /**
+   * Bad sectors, as null_blk's configfs `badblocks` file. In a request, one write of the
+   * file: "+START-END" marks the inclusive 512-byte sector range bad, "-START-END" clears
+   * it (decimal, 0x hex or 0-led octal); allowed while powered. In a Disk, the list as
+   * the kernel's badblocks_show prints it: one "START LENGTH\n" line per entry of at most
+   * 512 sectors ("" for none). An IO that touches a bad sector ends IOERR.
+   */
+  badblocks?:
+    | string
+    | undefined;
+  /** A bad range is cleared after the first IO that hits it (default 0). */
+  badblocksOnce?:
+    | boolean
+    | undefined;
+  /**
+   * An IO that hits a bad range still transfers the whole blocks before its first bad
+   * sector, then ends IOERR (default 0).
+   */
+  badblocksPartialIo?: boolean | undefined;
 }
 
 export interface Disk {
@@ -129,8 +150,8 @@ export interface ListDisksResponse {
 export interface ConfigureDiskRequest {
   name: string;
   /**
-   * Attributes to change. While the disk is powered only submit_queues and poll_queues may
-   * change; anything else fails with FAILED_PRECONDITION (the kernel's EBUSY).
+   * Attributes to change. While the disk is powered only submit_queues, poll_queues and
+   * badblocks may change; anything else fails with FAILED_PRECONDITION (the kernel's EBUSY).
    */
   attributes?: DiskAttributes | undefined;
 }
