@@ -5,7 +5,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '../tools/cluster/private-redis';
 import type { ServiceProcess } from '../tools/cluster/service-process';
 import * as grpc from '@grpc/grpc-js';
 import { BlockDeviceClient, type Completion, Op, Status, Submission } from '#proto/grpc/blk/v1/block_device';
@@ -20,12 +19,9 @@ let tmp: string;
 
 beforeAll(async () => {
   f = await startCluster({ nbdGateway: 'dispatch', env: { OWNER_LEASE_MS: String(LEASE_MS), STALLED_INTERVAL_MS: '1000' } });
-  second = await f.cluster.spawn('dispatch', async () => ({
-    GRPC_URL: `127.0.0.1:${await freePort()}`,
-    NBD_IN_DISPATCH: '1',
-    NBD_PORT: '0',
-  }));
-  secondNbd = (await second.ready).nbd!;
+  const added = await f.cluster.addDispatch();
+  second = added.process;
+  secondNbd = added.nbd!;
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-multi-'));
 }, 120_000);
 afterAll(async () => {
@@ -42,7 +38,7 @@ it('fio verify through two instances on one disk at once; SIGKILL of one leaves 
   ]);
   for (const r of [a, b]) expect(r.error).toBe(0);
   // One store behind both: what one instance acknowledged, the other reads back.
-  const secondIo = new BlockDeviceClient((await second.ready).grpc!, grpc.credentials.createInsecure());
+  const secondIo = new BlockDeviceClient(f.cluster.dispatchAddresses[1], grpc.credentials.createInsecure());
   const data = Buffer.alloc(8192, 0x6b);
   expect((await submit(f, { disk: 'multi0', op: Op.OP_WRITE, sector: 100_000n, length: 8192, data })).status).toBe(Status.STATUS_OK);
   const back = await unary<Submission, Completion>(

@@ -8,7 +8,6 @@ import * as path from 'node:path';
 import { KeySchema, OwnerRegistry } from '#redis-mq';
 import { Op, Status } from '#proto/grpc/blk/v1/block_device';
 import '../support/on-redis-cluster';
-import { freePort } from '../../tools/cluster/private-redis';
 import { blocksIn, fioVerify } from '../support/fio-verify';
 import { createDisk, type Fixture, startCluster, submit } from '../support/cluster-fixture';
 
@@ -101,12 +100,7 @@ it('fio over NBD writes through a failover of the disk’s master: every IO ends
 }, 180_000);
 
 it('two dispatch instances on one disk ride through a failover longer than their lease: neither reclaims the other, every IO through both ends OK', async () => {
-  const second = await f.cluster.spawn('dispatch', async () => ({
-    GRPC_URL: `127.0.0.1:${await freePort()}`,
-    NBD_IN_DISPATCH: '1',
-    NBD_PORT: '0',
-  }));
-  const secondNbd = (await second.ready).nbd!;
+  const secondNbd = (await f.cluster.addDispatch()).nbd!;
   await createDisk(f, 'fo2', { size: 64n, irqmode: 1, hwQueueDepth: 32 });
   const registry = new OwnerRegistry(f.redis, new KeySchema(f.prefix));
   // Writes only across the failover (see the test above); a verify pass through both after.

@@ -105,28 +105,33 @@ export class Cluster {
     for (let i = 0; i < (this.opts.completionWorkers ?? 1); i++) workers.push(this.spawn('completion'));
     for (let i = 0; i < (this.opts.rnullWorkers ?? 1); i++) workers.push(this.spawn('rnull'));
     await Promise.all(workers);
-    const nbdPort = String(eph ? 0 : DEFAULT_PORTS.nbdGateway);
-    const nbdMode = this.opts.nbdGateway === true ? 'dispatch' : this.opts.nbdGateway || undefined;
-    const inDispatch: Record<string, string> = nbdMode === 'dispatch' ? { NBD_IN_DISPATCH: '1', NBD_PORT: nbdPort } : {};
-    for (let i = 0; i < Math.max(1, this.opts.dispatchInstances ?? 1); i++) {
-      // The first instance takes the documented ports (unless ephemeral); the others always
-      // pick free ones.
-      const picks = eph || i > 0;
-      let grpcAddress = '';
-      const dispatch = await this.spawn('dispatch', async () => {
-        grpcAddress = `127.0.0.1:${picks ? await freePort() : DEFAULT_PORTS.dispatchGrpc}`;
-        return { GRPC_URL: grpcAddress, ...inDispatch, ...(i > 0 && nbdMode === 'dispatch' ? { NBD_PORT: '0' } : {}) };
-      });
-      this.dispatchAddresses.push(grpcAddress);
-      if (nbdMode === 'dispatch') this.nbdAddresses.push((await dispatch.ready).nbd!);
-      if (nbdMode === 'service') {
-        const gw = await this.spawn('nbd-gateway', { DISPATCH_URL: grpcAddress, NBD_PORT: i > 0 ? '0' : nbdPort });
-        this.nbdAddresses.push((await gw.ready).nbd!);
-      }
-    }
+    for (let i = 0; i < Math.max(1, this.opts.dispatchInstances ?? 1); i++) await this.addDispatch();
     this.dispatchAddress = this.dispatchAddresses[0];
     this.nbdAddress = this.nbdAddresses[0];
     return this;
+  }
+
+  /**
+   * Starts one more dispatch instance (and its NBD listener or gateway when NBD is served),
+   * records its addresses, and returns them. The first instance takes the documented ports
+   * (unless ephemeral); the others always pick free ones.
+   */
+  async addDispatch(): Promise<{ process: ServiceProcess; grpc: string; nbd?: string }> {
+    const first = this.dispatchAddresses.length === 0;
+    const picks = Boolean(this.opts.ephemeralPorts) || !first;
+    const nbdPort = picks ? '0' : String(DEFAULT_PORTS.nbdGateway);
+    const nbdMode = this.opts.nbdGateway === true ? 'dispatch' : this.opts.nbdGateway || undefined;
+    let grpcAddress = '';
+    const dispatch = await this.spawn('dispatch', async () => {
+      grpcAddress = `127.0.0.1:${picks ? await freePort() : DEFAULT_PORTS.dispatchGrpc}`;
+      return { GRPC_URL: grpcAddress, ...(nbdMode === 'dispatch' ? { NBD_IN_DISPATCH: '1', NBD_PORT: nbdPort } : {}) };
+    });
+    let nbd: string | undefined;
+    if (nbdMode === 'dispatch') nbd = (await dispatch.ready).nbd!;
+    if (nbdMode === 'service') nbd = (await (await this.spawn('nbd-gateway', { DISPATCH_URL: grpcAddress, NBD_PORT: nbdPort })).ready).nbd!;
+    this.dispatchAddresses.push(grpcAddress);
+    if (nbd) this.nbdAddresses.push(nbd);
+    return { process: dispatch, grpc: grpcAddress, nbd };
   }
 
   /**

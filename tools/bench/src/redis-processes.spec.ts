@@ -11,12 +11,12 @@ const NODES = [
 ].join('\n');
 
 describe('parseClusterNodes', () => {
-  it('lists live masters and replicas with their addresses, leaving failed and address-less nodes out', () => {
+  it('lists the live nodes with their addresses, leaving failed and address-less nodes out', () => {
     expect(parseClusterNodes(NODES)).toEqual([
-      { host: '127.0.0.1', port: 7001, replica: false },
-      { host: '127.0.0.1', port: 7002, replica: false },
-      { host: '127.0.0.1', port: 7003, replica: true },
-      { host: '10.0.0.4', port: 7004, replica: true },
+      { host: '127.0.0.1', port: 7001 },
+      { host: '127.0.0.1', port: 7002 },
+      { host: '127.0.0.1', port: 7003 },
+      { host: '10.0.0.4', port: 7004 },
     ]);
   });
 

@@ -1,6 +1,6 @@
 // The Redis processes of a bench run, read from a Redis Cluster's `CLUSTER NODES`: each
-// node's address and whether it is a replica in the seed's view (the harness asks each
-// node's own INFO replication for its role), so the harness can read INFO from every one.
+// live node's address, so the harness can read INFO from every one (its role it asks of
+// the node itself, INFO replication: the seed's view can lag behind a just-attached replica).
 //
 // Contract: `parseClusterNodes` is pure; it keeps every node that is not failed or in
 // handshake, and throws on text that is not CLUSTER NODES output.
@@ -14,11 +14,11 @@ export interface RedisProcess {
   readonly conn: Redis;
 }
 
-export type RedisNodeEntry = Omit<RedisProcess, 'conn'>;
+export type RedisNodeEntry = Pick<RedisProcess, 'host' | 'port'>;
 
 /**
  * The live nodes of `CLUSTER NODES` text: `<id> <ip:port@cport[,hostname]> <flags> …` per
- * line; flags name `master` or `slave`, and `fail` / `handshake` / `noaddr` for nodes left out.
+ * line; nodes flagged `fail`, `handshake` or `noaddr` are left out.
  */
 export function parseClusterNodes(text: string): RedisNodeEntry[] {
   const out: RedisNodeEntry[] = [];
@@ -29,7 +29,7 @@ export function parseClusterNodes(text: string): RedisNodeEntry[] {
     if (!m || flagText === undefined) throw new Error(`not a CLUSTER NODES line: ${line.slice(0, 80)}`);
     const flags = flagText.split(',');
     if (flags.some((f) => f === 'fail' || f === 'handshake' || f === 'noaddr')) continue;
-    out.push({ host: m[1] || '127.0.0.1', port: Number(m[2]), replica: flags.includes('slave') });
+    out.push({ host: m[1] || '127.0.0.1', port: Number(m[2]) });
   }
   if (out.length === 0) throw new Error('CLUSTER NODES lists no live node');
   return out;
