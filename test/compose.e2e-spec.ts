@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { DEFAULT_PORTS, SERVICE_ENV_VARIABLES } from '#service-kit';
 import { NBD_ENV_VARIABLES } from '#dispatch';
 import { luaDir } from '#redis-mq';
+import { REDIS_SERVER_ARGS, REDIS_SERVER_ENV } from '../tools/cluster/redis-server-options';
 
 const ROOT = path.resolve(__dirname, '..');
 const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -159,6 +160,16 @@ it('comes up in order: redis, gendisk, then rnull and completion, then dispatch,
   expect(healthyDeps('dispatch')).toEqual(['completion', 'gendisk', 'redis', 'rnull']);
   expect(healthyDeps('rnullb0')).toEqual(['dispatch']);
   expect(services.redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
+});
+
+it('runs redis as npm start and the bench do: the page store on transparent huge pages', async () => {
+  // redis-server-options.ts owns the settings; this fails when compose drifts from them.
+  const redis = (await composeServices()).redis;
+  const command = redis.command ?? [];
+  const at = command.indexOf(REDIS_SERVER_ARGS[0]);
+  expect(at).toBeGreaterThan(0);
+  expect(command.slice(at, at + REDIS_SERVER_ARGS.length)).toEqual(REDIS_SERVER_ARGS);
+  expect(redis.environment).toEqual(REDIS_SERVER_ENV);
 });
 
 describe('NBD in docker-compose.yml', () => {

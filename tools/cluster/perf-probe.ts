@@ -20,6 +20,7 @@ import { GenDiskClient, type Disk } from '#proto/grpc/blk/v1/gen_disk';
 import { runLoad, type RwMode } from '../rnullctl/src/load-generator';
 import { Cluster } from './cluster';
 import { freePort, redisAnswers } from './private-redis';
+import { redisServerLaunch } from './redis-server-options';
 
 const DISK = 'perfb0';
 const CLK_TCK = 100;
@@ -68,9 +69,12 @@ async function histogramP50(url: string, name: string): Promise<number | undefin
 async function startRedis(): Promise<{ url: string; pid: number; stop: () => void }> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'perf-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: 'ignore',
-  });
+  const launch = redisServerLaunch();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...launch.args],
+    { stdio: 'ignore', env: launch.env },
+  );
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100 && !(await redisAnswers(url, 200)); i++) await new Promise((r) => setTimeout(r, 50));
   return { url, pid: child.pid!, stop: () => child.kill('SIGTERM') };

@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
+import { redisServerLaunch, type RedisHugePages } from './redis-server-options';
 
 export interface RedisHandle {
   readonly url: string;
@@ -40,8 +41,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Uses REDIS_URL (default redis://127.0.0.1:6379) or starts a private redis-server. */
-export async function findOrStartRedis(url = process.env.REDIS_URL || 'redis://127.0.0.1:6379'): Promise<RedisHandle> {
+/**
+ * Uses REDIS_URL (default redis://127.0.0.1:6379) or starts a private redis-server, with
+ * huge pages unless `hugePages` is 'off' (redis-server-options.ts).
+ */
+export async function findOrStartRedis(
+  url = process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+  hugePages: RedisHugePages = 'on',
+): Promise<RedisHandle> {
   if (await redisAnswers(url)) return { url, stop: async () => undefined };
   const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   if (which.status !== 0) {
@@ -53,9 +60,12 @@ export async function findOrStartRedis(url = process.env.REDIS_URL || 'redis://1
   }
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: 'ignore',
-  });
+  const launch = redisServerLaunch(hugePages);
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...launch.args],
+    { stdio: 'ignore', env: launch.env },
+  );
   const privateUrl = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100 && !(await redisAnswers(privateUrl, 200)); i++) await new Promise((r) => setTimeout(r, 50));
   if (!(await redisAnswers(privateUrl))) {

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './private-redis';
+import { redisServerLaunch, type RedisHugePages } from './redis-server-options';
 
 export interface RedisClusterOptions {
   /** Masters (hash-slot shards), default 3. */
@@ -16,6 +17,8 @@ export interface RedisClusterOptions {
   nodeTimeoutMs?: number;
   /** Picks a port for a new node (client and bus port alike); default a free loopback port. */
   pickPort?: () => Promise<number>;
+  /** Whether the nodes use huge pages (redis-server-options.ts); default 'on'. */
+  hugePages?: RedisHugePages;
 }
 
 /** One `redis-server` of the cluster. */
@@ -99,6 +102,7 @@ export class RedisCluster {
     const busPort = again?.busPort ?? (await pick());
     const nodeDir = path.join(this.dir, String(port));
     fs.mkdirSync(nodeDir, { recursive: true });
+    const launch = redisServerLaunch(this.opts.hugePages);
     const child = spawn(
       'redis-server',
       [
@@ -125,8 +129,9 @@ export class RedisCluster {
         nodeDir,
         '--logfile',
         'redis.log',
+        ...launch.args,
       ],
-      { stdio: 'ignore' },
+      { stdio: 'ignore', env: launch.env },
     );
     const node = { port, busPort, child };
     const at = this.nodes.findIndex((n) => n.port === port);

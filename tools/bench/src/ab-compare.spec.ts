@@ -46,4 +46,10 @@ describe('ab-compare', () => {
     expect(() => parseAbArgs(['--a', '/x'])).toThrow(/usage/);
     expect(() => parseAbArgs(['--a', '/x', '--b', '/y', '--', '--out', '/z'])).toThrow(/--out/);
   });
+
+  it('adds --a-args and --b-args to one side only, and refuses an --out among them', () => {
+    const o = parseAbArgs(['--a', '/x', '--b', '/x', '--a-args', '--redis-thp  off', '--', '--paths', 'b']);
+    expect(o).toMatchObject({ bench: ['--paths', 'b'], aArgs: ['--redis-thp', 'off'], bArgs: [] });
+    expect(() => parseAbArgs(['--a', '/x', '--b', '/y', '--b-args', '--out /z'])).toThrow(/--out/);
+  });
 });

@@ -4,7 +4,11 @@
 // medians. Alternating spreads slow drift of a noisy machine over both sides.
 //
 //   node dist/tools/bench/src/ab-compare.js --a /work/main --b /work/wt-x [--rounds 3]
-//     [--out /tmp/ab] [--harness own|b] -- --paths a,b --rw randread --bs 4k --qd 32 --irqmode 1 --seconds 4
+//     [--out /tmp/ab] [--harness own|b] [--a-args 'ARGS'] [--b-args 'ARGS']
+//     -- --paths a,b --rw randread --bs 4k --qd 32 --irqmode 1 --seconds 4
+//
+// `--a-args` / `--b-args` add bench arguments (split on spaces) to one side only, so one tree
+// can be compared with itself under two settings: --a X --b X --a-args '--redis-thp off'.
 //
 // Contract:
 //   - Each side runs its own `dist/tools/bench/src/main.js` with cwd = its tree; nothing
@@ -125,7 +129,12 @@ interface AbArgs {
   rounds: number;
   out: string;
   bench: string[];
+  /** Bench arguments for one side only, after the common ones. */
+  aArgs: string[];
+  bArgs: string[];
 }
+
+const words = (text: string | undefined): string[] => (text ?? '').split(/\s+/).filter(Boolean);
 
 export function parseAbArgs(argv: readonly string[]): AbArgs {
   const sep = argv.indexOf('--');
@@ -139,7 +148,8 @@ export function parseAbArgs(argv: readonly string[]): AbArgs {
   const b = get('--b');
   if (!a || !b)
     throw new Error('usage: ab-compare --a DIR --b DIR [--rounds N] [--out DIR] [--harness own|b] -- <npm run bench arguments>');
-  if (bench.includes('--out')) throw new Error('give --out before "--": each run gets its own directory under it');
+  if ([...bench, ...words(get('--a-args')), ...words(get('--b-args'))].includes('--out'))
+    throw new Error('give --out before "--": each run gets its own directory under it');
   const harness = get('--harness') ?? 'own';
   if (harness !== 'own' && harness !== 'b') throw new Error('--harness must be "own" (each tree its own) or "b" (B\'s harness for both)');
   const rounds = Number(get('--rounds') ?? 3);
@@ -151,6 +161,8 @@ export function parseAbArgs(argv: readonly string[]): AbArgs {
     rounds,
     out: path.resolve(get('--out') ?? `/tmp/bench-ab-${Date.now()}`),
     bench,
+    aArgs: words(get('--a-args')),
+    bArgs: words(get('--b-args')),
   };
 }
 
@@ -203,7 +215,8 @@ async function main(argv: string[]): Promise<number> {
       const dir = path.join(o.out, `${side}${round + 1}`);
       const t0 = Date.now();
       process.stderr.write(`[${((t0 - started) / 1000).toFixed(0)} s] round ${round + 1}/${o.rounds} ${side} (${tree}) -> ${dir}\n`);
-      const code = await runBench(tree, [...o.bench, '--out', dir], path.join(o.out, `${side}${round + 1}.log`));
+      const extra = side === 'A' ? o.aArgs : o.bArgs;
+      const code = await runBench(tree, [...o.bench, ...extra, '--out', dir], path.join(o.out, `${side}${round + 1}.log`));
       const json = path.join(dir, 'results.json');
       if (code !== 0 || !fs.existsSync(json)) {
         process.stderr.write(`  ${side}${round + 1} failed (exit ${code}); see ${path.join(o.out, `${side}${round + 1}.log`)}\n`);
@@ -215,7 +228,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const text =
-    `A/B: A = ${o.a}${o.harness === 'b' ? " (run with B's harness)" : ''}, B = ${o.b}, ${o.rounds} round(s) A,B interleaved; bench arguments: ${o.bench.join(' ') || '(none)'}\n` +
+    `A/B: A = ${o.a}${o.harness === 'b' ? " (run with B's harness)" : ''}${o.aArgs.length ? ` with ${o.aArgs.join(' ')}` : ''}, B = ${o.b}${o.bArgs.length ? ` with ${o.bArgs.join(' ')}` : ''}, ${o.rounds} round(s) A,B interleaved; bench arguments: ${o.bench.join(' ') || '(none)'}\n` +
     renderComparison(summarize(runs));
   process.stdout.write(text);
   fs.writeFileSync(path.join(o.out, 'ab.txt'), text);

@@ -18,6 +18,7 @@ import type { Disk, DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
 import { Cluster, type ClusterOptions } from '../../cluster/cluster';
 import { findOrStartRedis, freePort, type RedisHandle } from '../../cluster/private-redis';
 import { RedisCluster } from '../../cluster/redis-cluster';
+import type { RedisHugePages } from '../../cluster/redis-server-options';
 import { RnullClients } from '../../rnullctl/src/grpc-clients';
 import type { BenchConfig } from './bench-matrix';
 import { type CpuSources, parseRedisCpuSeconds, selfCpuSeconds } from './cpu-per-io';
@@ -28,6 +29,8 @@ export interface BenchClusterOptions {
   readonly redisUrl?: string;
   /** `local` (start a 3+3 Redis Cluster on loopback) or seed nodes `host:port,…`. */
   readonly redisCluster?: string;
+  /** Huge pages for the redis-servers started here (default on). */
+  readonly redisHugePages?: RedisHugePages;
   /** Processes per service (default 1 each). */
   readonly dispatch?: number;
   readonly rnull?: number;
@@ -88,7 +91,8 @@ export class BenchCluster {
   async start(): Promise<this> {
     let seeds: string | undefined;
     if (this.opts.redisCluster) {
-      if (this.opts.redisCluster === 'local') this.localRedisCluster = await new RedisCluster().start();
+      if (this.opts.redisCluster === 'local')
+        this.localRedisCluster = await new RedisCluster({ hugePages: this.opts.redisHugePages }).start();
       seeds = this.localRedisCluster?.seedList ?? this.opts.redisCluster;
       const seedNodes = readRedisClusterNodes(seeds)!;
       this.redis = new RedisClusterClient([...seedNodes], {
@@ -109,7 +113,7 @@ export class BenchCluster {
     } else {
       this.redisHandle = this.opts.redisUrl
         ? { url: this.opts.redisUrl, stop: async () => undefined }
-        : await findOrStartRedis(`redis://127.0.0.1:${await freePort()}`);
+        : await findOrStartRedis(`redis://127.0.0.1:${await freePort()}`, this.opts.redisHugePages);
       this.redis = new Redis(this.redisHandle.url, { maxRetriesPerRequest: 2 });
       this.redisProcesses = [{ host: '', port: 0, replica: false, conn: this.redis }];
     }

@@ -88,6 +88,13 @@ describe('sizes and keys', () => {
     expect(peerKey(c)).not.toBe(peerKey({ ...c, qd: 1 }));
   });
 
+  it('--redis-thp turns huge pages of the Redis the bench starts on (default) or off, and refuses anything else', () => {
+    expect(parseBenchArgs([]).redisHugePages).toBe('on');
+    expect(parseBenchArgs(['--redis-thp', 'off']).redisHugePages).toBe('off');
+    expect(parseBenchArgs(['--redis-thp=on']).redisHugePages).toBe('on');
+    expect(() => parseBenchArgs(['--redis-thp', 'maybe'])).toThrow(/--redis-thp: unknown value "maybe" \(accepted: on, off\)/);
+  });
+
   it('--placement picks where the driver runs, local by default, and refuses anything else', () => {
     expect(parseBenchArgs([]).placement).toBe('local');
     expect(parseBenchArgs(['--placement', 'remote']).placement).toBe('remote');

@@ -10,6 +10,7 @@
 //     memory_backed (the last varies fastest), without duplicates.
 
 import { type DriverPlacementName, readRedisClusterNodes } from '#service-kit';
+import type { RedisHugePages } from '../../cluster/redis-server-options';
 
 export const RW_VALUES = ['randread', 'randwrite', 'read', 'write', 'randrw'] as const;
 export const PRECONDITIONS = ['none', 'fill'] as const;
@@ -65,6 +66,11 @@ export interface BenchOptions {
    * that runs (REDIS_CLUSTER_NODES).
    */
   readonly redisCluster?: string;
+  /**
+   * Whether the redis-servers the bench starts back their heap with transparent huge pages
+   * (`tools/cluster/redis-server-options.ts`); `off` runs them as Redis ships, for A/B runs.
+   */
+  readonly redisHugePages: RedisHugePages;
   /** Processes of each service in the bench cluster (scale-out): dispatch, rnull, completion. */
   readonly dispatch: number;
   readonly rnull: number;
@@ -105,6 +111,7 @@ export const FULL_DEFAULTS: BenchOptions = Object.freeze({
   out: 'docs/bench',
   nbdMode: 'dispatch',
   placement: 'local',
+  redisHugePages: 'on',
   dispatch: 1,
   rnull: 1,
   completion: 1,
@@ -148,6 +155,7 @@ const FLAGS: Record<string, OptionKey> = {
   '--out': 'out',
   '--redis-url': 'redisUrl',
   '--redis-cluster': 'redisCluster',
+  '--redis-thp': 'redisHugePages',
   '--dispatch': 'dispatch',
   '--rnull': 'rnull',
   '--completion': 'completion',
@@ -176,6 +184,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --redis-url URL      use this Redis (default: a private redis-server on a free port)
   --redis-cluster[=NODES]  run on a Redis Cluster: alone, one started on loopback (3 masters,
                        3 replicas); with =host:port,… the seed nodes of one that runs
+  --redis-thp on|off   the Redis the bench starts uses transparent huge pages (default on; off
+                       runs it as Redis ships: fresh-page writes then pay 4 KiB page faults)
   --dispatch N         dispatch instances (default 1): path a spreads its queue depth over one
                        stream per instance, path b one fio job (NBD connection) per instance
   --rnull N            rnull worker processes (default 1; they serve --placement remote)
@@ -284,6 +294,8 @@ function parseValue(key: OptionKey, flag: string, text: string | undefined): unk
       return oneOf(flag, list(text, flag), ['dispatch', 'service'] as const)[0];
     case 'placement':
       return oneOf(flag, list(text, flag), ['local', 'remote'] as const)[0];
+    case 'redisHugePages':
+      return oneOf(flag, list(text, flag), ['on', 'off'] as const)[0];
     case 'precondition':
       return oneOf(flag, list(text, flag), PRECONDITIONS)[0];
     case 'out':

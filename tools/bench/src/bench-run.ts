@@ -84,6 +84,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
     ? new BenchCluster({
         redisUrl: o.redisUrl,
         redisCluster: o.redisCluster,
+        redisHugePages: o.redisHugePages,
         dispatch: o.dispatch,
         rnull: o.rnull,
         completion: o.completion,
@@ -144,6 +145,10 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
           ? `Redis: a Redis Cluster (${bc.redisUrl}); redis cmd/IO and the redis CPU column count the masters, repl the replicas`
           : 'Redis: one redis-server',
       );
+      if (bc.privateRedis)
+        notes.push(
+          `Redis started by the bench with transparent huge pages ${o.redisHugePages} (--redis-thp; tools/cluster/redis-server-options.ts)`,
+        );
       notes.push(
         `paths a, b: driver placement ${o.placement} (${o.placement === 'local' ? 'the driver runs inside dispatch' : 'batches go to the rnull and completion workers'}; --placement)`,
       );
