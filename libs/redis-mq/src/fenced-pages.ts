@@ -21,6 +21,7 @@ import { KeySchema, checkDiskName } from './key-schema';
 import { scriptsFor, type ScriptArg, type ScriptRunner } from './lua-scripts';
 import { checkRange, MAX_BATCH_BYTES, PAGE_SIZE } from './page-store';
 import { ScriptCode } from './script-errors';
+import { sendTogether } from './send-together';
 
 /** One request's page op; `id` is its `requestId` (required for write and read). */
 export type FencedPageOp =
@@ -203,10 +204,13 @@ export class FencedPages {
     }
     if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
     const keys = [this.keys.pageIndex(disk), this.keys.owners(disk)];
-    // Same connection, sent in this order: Redis runs the MSET first. Should the MSET fail,
-    // the script finds stage keys missing and fails the batch without moving anything.
-    const stagedWrite = staged.length ? this.redis.mset(...staged) : undefined;
-    const run = this.scripts.run('runOwnedPageOps', keys, args);
+    // Same connection, sent in this order and in one socket write: Redis runs the MSET
+    // first. Should the MSET fail, the script finds stage keys missing and fails the batch
+    // without moving anything.
+    const [stagedWrite, run] = sendTogether(this.redis, () => [
+      staged.length ? this.redis.mset(...staged) : undefined,
+      this.scripts.run('runOwnedPageOps', keys, args),
+    ]);
     const [reply] = await Promise.all([run, stagedWrite]);
     if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
     return { status: 'ok', results: reply as number[] };
