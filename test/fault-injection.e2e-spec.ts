@@ -67,7 +67,7 @@ describe.each(['local', 'remote'] as const)('fault injection, driver placement %
       Array.from({ length: WRITERS }, async (_, w) => {
         for (let j = 0; j < 4; j++) {
           // Sectors apart, so no two writes merge: each is one request.
-          const io = { sector: (w * 4 + j) * 16, byte: (w * 4 + j) % 251 };
+          const io: (typeof ios)[number] = { sector: (w * 4 + j) * 16, byte: (w * 4 + j) % 251 };
           ios.push(io);
           io.status = (await write('to0', io.sector, fill(BLOCK, io.byte))).status;
         }

@@ -33,7 +33,7 @@ export interface DiskLifecycle {
  *   - An event is published only after the change it names is stored.
  *   - A power on, or a submit_queues increase, asks `init_hctx` (`HctxInitFaults`) for
  *     every hctx it sets up before it changes anything: an injected fault leaves the
- *     disk as it was (powered off; the old submit_queues).
+ *     disk as it was (powered off; the old submit_queues; DESIGN I11).
  */
 export class DiskRegistry {
   private readonly serial = new KeyedSerial();

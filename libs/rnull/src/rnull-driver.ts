@@ -73,7 +73,7 @@ export interface RnullDriverEvents {
  *   - Fault injection (`timeout`, `requeue`; `RnullFaults`) is decided first, as in
  *     null_queue_rq(): a request given a requeue fault is answered RESOURCE and a request
  *     given a timeout fault is answered OK and never ended (the owner's timeout handler
- *     ends it TIMEOUT, I2, I3); neither reaches the bad-block check or a page op.
+ *     ends it TIMEOUT, I2, I3); neither reaches the bad-block check or a page op (I11).
  */
 export class RnullDriver implements Operations<RnullPdu, unknown> {
   private readonly badBlocks: BadBlockCopy;

@@ -22,7 +22,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
  * the timeout attr); a requeue wins. The size each call takes from `space` is the
  * request's length in bytes (null_blk passes 1: its `space` counts calls). The counters
  * are this copy's: each process that runs the driver counts on its own, and they start
- * again when the attribute's text changes (only while the disk is powered off).
+ * again when the attribute's text changes (only while the disk is powered off; DESIGN I11).
  */
 export class RnullFaults {
   private timeoutText = '';
