@@ -1,8 +1,9 @@
 // The Grafana dashboard against a live cluster: a real Prometheus (Debian's `prometheus`
 // binary) scrapes every service with the project's deploy/prometheus/prometheus.yml, its
 // targets rewritten to the loopback ports of this test's processes, while IO flows on a
-// direct disk (irqmode 0), a timer disk (irqmode 2) and a disk whose requests time out,
-// and through the NBD gateway.
+// direct disk (irqmode 0), a timer disk (irqmode 2), a disk whose requests time out and
+// a disk whose driver requeues every other request (requeue injection), and through the
+// NBD gateway.
 // Every query of every panel must then return data: a panel that queries a metric (or a
 // label) that no service exports fails here, naming the panel and the expression.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -51,7 +52,7 @@ const panels: Panel[] = dashboard.panels.flatMap((p) => (p.type === 'row' ? (p.p
 /** A dashboard expression as Grafana sends it with disk = All (allValue `.*`). */
 const instantiate = (expr: string): string => expr.replace(/\$\{?disk\}?/g, '.*').replace(/\$\{?__rate_interval\}?/g, '1m');
 
-const DISKS = { direct: 'obs0', timer: 'obs2', timeout: 'obst' } as const;
+const DISKS = { direct: 'obs0', timer: 'obs2', timeout: 'obst', requeue: 'obsr' } as const;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -163,8 +164,15 @@ beforeAll(async () => {
   await createDisk(f, DISKS.direct, { size: 64n, irqmode: 0, submitQueues: 2 });
   await createDisk(f, DISKS.timer, { size: 64n, irqmode: 2, completionNsec: 200_000n });
   await createDisk(f, DISKS.timeout, { size: 4n, irqmode: 2, completionNsec: 2_000_000_000n, timeoutMs: 300 });
+  await createDisk(f, DISKS.requeue, { size: 64n, requeue: '2,100,0,-1' });
   running = true;
-  loops.push(streamLoop(DISKS.direct), streamLoop(DISKS.timer), timeoutLoop(DISKS.timeout), nbdLoop(DISKS.direct));
+  loops.push(
+    streamLoop(DISKS.direct),
+    streamLoop(DISKS.timer),
+    timeoutLoop(DISKS.timeout),
+    nbdLoop(DISKS.direct),
+    streamLoop(DISKS.requeue),
+  );
 
   // The project's Prometheus config with each service job pointed at this test's processes.
   const port = await freePort();
@@ -298,4 +306,10 @@ it('has data for every query of every panel while IO runs', async () => {
   }
   expect(evaluated).toBeGreaterThan(0);
   expect(empty).toEqual([]);
+
+  // The injected-faults panel moves (not only a series at 0): the requeue disk's faults.
+  const faults = await promApi<{ result: { value: [number, string] }[] }>('/api/v1/query', {
+    query: `sum(increase(rnull_injected_faults_total{disk="${DISKS.requeue}",kind="requeue"}[1m]))`,
+  });
+  expect(Number(faults.result[0]?.value[1] ?? 0)).toBeGreaterThan(0);
 });

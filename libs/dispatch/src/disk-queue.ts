@@ -94,8 +94,12 @@ export class DiskQueue {
             new TagBudget(record.name, tagSpace, submitter, this.lease, onError),
             this.lease,
             onError,
+            (hctx, n) => tel.metrics?.requeues.inc({ disk: record.name, hctx: String(hctx) }, n),
           )
         : new RemoteDriver(record.name, tagSpace, submitter, this.lease, onError);
+    // The driver runs here: its requeues are a series from the start, as in the rnull service.
+    if (p.kind === 'local')
+      for (let h = 0; h < tagSpace.nrHwQueues; h++) tel.metrics?.requeues.inc({ disk: record.name, hctx: String(h) }, 0);
     const a = record.attributes;
     this.engine = new Engine<void, void>(geometryOf(record), new TagSet({ ...tagSpace, timeoutMs: a.timeoutMs }), this.driver, {
       maxSubmissionBytes: MAX_SUBMISSION_BYTES,

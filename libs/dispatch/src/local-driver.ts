@@ -4,7 +4,7 @@
 // shared Redis budget and data from the shared page store, so several instances can
 // serve one disk; what disappears is the trip of every batch through a worker process
 // and back (DESIGN §6: every hop costs a process wake-up).
-import { BlkStatus, defaultQueueRqs, type Hctx, type Operations, type Request } from '#blk-mq';
+import { BlkStatus, defaultQueueRqs, type Hctx, isRequeueStatus, type Operations, type Request } from '#blk-mq';
 import { OwnerGoneError } from '#redis-mq';
 import type { DiskAttributes } from '#rnull';
 import type { HostedDriver } from '#gendisk';
@@ -18,6 +18,9 @@ import type { TagBudget } from './tag-budget';
  *   - The driver's page ops are fenced by the owner epoch (`OwnedBacking`, I4); its
  *     completions (inline, softirq, timer) are the engine's, in this process.
  *   - Nothing reaches the driver once the owner lease is lost.
+ *   - Requests the driver itself answers RESOURCE / DEV_RESOURCE (not the budget's
+ *     refusals) are reported to `onDriverRequeue`, as the rnull service counts its
+ *     requeues (`rnull_requeues_total`).
  */
 export class LocalDriver implements Operations<void, void> {
   constructor(
@@ -25,6 +28,7 @@ export class LocalDriver implements Operations<void, void> {
     private readonly budget: TagBudget,
     private readonly lease: OwnerLease,
     private readonly onError: (err: unknown) => void = () => undefined,
+    private readonly onDriverRequeue: (hctx: number, count: number) => void = () => undefined,
   ) {}
 
   setAttributes(attributes: DiskAttributes): void {
@@ -63,6 +67,8 @@ export class LocalDriver implements Operations<void, void> {
     if (covered === 0) return rqs.map(() => BlkStatus.RESOURCE);
     const batch = covered === rqs.length ? rqs : rqs.slice(0, covered);
     const statuses = this.driver.queueRqs ? await this.driver.queueRqs(hctx, batch) : await defaultQueueRqs(this.driver, hctx, batch);
+    const requeued = statuses.filter(isRequeueStatus).length;
+    if (requeued) this.onDriverRequeue(hctx.index, requeued);
     return rqs.map((_, i) => (i < covered ? (statuses[i] ?? BlkStatus.IOERR) : BlkStatus.RESOURCE));
   }
 

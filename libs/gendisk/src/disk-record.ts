@@ -33,6 +33,9 @@ export interface WireAttributes {
   badblocks?: string;
   badblocksOnce?: boolean;
   badblocksPartialIo?: boolean;
+  timeout?: string;
+  requeue?: string;
+  initHctx?: string;
 }
 
 /**

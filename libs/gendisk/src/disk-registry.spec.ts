@@ -130,3 +130,29 @@ describe('DiskRegistry.configure badblocks', () => {
     await registry.delete('bb0');
   });
 });
+
+describe('DiskRegistry init_hctx (fault injection)', () => {
+  it('refuses a power on with an error naming init_hctx and leaves the disk powered off with no tag space', async () => {
+    const { keys, registry } = await setup();
+    await expect(registry.create('ih0', { initHctx: '1,100,0,1' }, true)).rejects.toThrow(
+      /^init_hctx: injected fault: hctx 0 of disk "ih0" failed to initialise \(EFAULT\); power on refused$/,
+    );
+    expect((await registry.get('ih0')).power).toBe(false); // made (mkdir), not powered
+    expect(await diskKeys(keys, 'ih0')).toEqual([]);
+    expect((await registry.power('ih0', true)).power).toBe(true); // times spent: the next power on passes
+  });
+
+  it('refuses a submit_queues increase whose new hctx fails; the old count stays', async () => {
+    const { registry } = await setup();
+    await registry.create('ih1', { initHctx: '2,100,0,-1' }, true); // hctx 0: call 1 passes
+    await expect(registry.configure('ih1', { submitQueues: 2 })).rejects.toThrow(
+      /^init_hctx: .*hctx 1 .*submit_queues change 1 -> 2 refused$/,
+    );
+    const d = await registry.get('ih1');
+    expect([d.power, d.attributes.submitQueues]).toEqual([true, 1]);
+    expect((await registry.configure('ih1', { submitQueues: 2 })).attributes.submitQueues).toBe(2); // call 3 passes
+    await expect(registry.configure('ih1', { initHctx: '' })).rejects.toThrow(
+      /^init_hctx: cannot change while the disk is powered on \(EBUSY\)$/,
+    );
+  });
+});

@@ -5,6 +5,7 @@ import type { KeySchema } from '#redis-mq';
 import { applyAttributes, DEFAULT_ATTRIBUTES, type DiskAttributes } from '#rnull';
 import { DiskExistsError, DiskNotFoundError, KeyedSerial } from '#service-kit';
 import { checkDiskName, type DiskRecord } from './disk-record';
+import { HctxInitFaults } from './hctx-init-faults';
 
 /** A change to a disk, published on `keys.diskEvents()` after it is stored. */
 export interface DiskEvent {
@@ -30,6 +31,9 @@ export interface DiskLifecycle {
  *   - Writes go through one gendisk process; per-disk changes are serialised by `lock`.
  *   - A stored record is always valid (`applyAttributes` accepted it).
  *   - An event is published only after the change it names is stored.
+ *   - A power on, or a submit_queues increase, asks `init_hctx` (`HctxInitFaults`) for
+ *     every hctx it sets up before it changes anything: an injected fault leaves the
+ *     disk as it was (powered off; the old submit_queues; DESIGN I11).
  */
 export class DiskRegistry {
   private readonly serial = new KeyedSerial();
@@ -38,6 +42,7 @@ export class DiskRegistry {
     private readonly redis: Redis,
     private readonly keys: KeySchema,
     private readonly lifecycle: DiskLifecycle,
+    private readonly hctxFaults: HctxInitFaults = new HctxInitFaults(),
   ) {}
 
   async list(): Promise<DiskRecord[]> {
@@ -77,6 +82,8 @@ export class DiskRegistry {
       const current = await this.get(name);
       const attributes = applyAttributes(current.attributes, changes, current.power);
       if (current.power && attributes.submitQueues !== current.attributes.submitQueues) {
+        const [from, to] = [current.attributes.submitQueues, attributes.submitQueues];
+        this.hctxFaults.check(name, attributes, from, to, `submit_queues change ${from} -> ${to}`);
         await this.lifecycle.reshape(current, attributes);
       }
       const record = { ...current, attributes };
@@ -100,13 +107,17 @@ export class DiskRegistry {
       await this.setPower(await this.get(name), false);
       await this.redis.hdel(this.keys.diskRegistry(), name);
       await this.lifecycle.destroy(name);
+      this.hctxFaults.forget(name);
       await this.publish({ type: 'deleted', disk: name });
     });
   }
 
   private async setPower(current: DiskRecord, on: boolean): Promise<DiskRecord> {
     if (current.power === on) return current;
-    if (on) await this.lifecycle.powerOn(current);
+    if (on) {
+      this.hctxFaults.check(current.name, current.attributes, 0, current.attributes.submitQueues, 'power on');
+      await this.lifecycle.powerOn(current);
+    }
     const record = { ...current, power: on };
     await this.store(record);
     await this.publish({ type: 'powered', disk: current.name });

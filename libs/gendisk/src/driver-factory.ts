@@ -4,7 +4,7 @@
 // host of a worker process (remote placement) and a dispatch instance whose driver runs
 // in its own process (local placement) take the same factory.
 import type { Operations } from '#blk-mq';
-import type { Backing, BadBlockEvent, DiskAttributes } from '#rnull';
+import type { Backing, BadBlockEvent, DiskAttributes, RequestFaultKind } from '#rnull';
 import type { DiskRecord } from './disk-record';
 
 /**
@@ -23,6 +23,8 @@ export interface DriverEvents {
    * cleared its entry (badblocks_once), the promise of sending that clear to gendisk.
    */
   badBlockHit?(event: BadBlockEvent): void | Promise<unknown>;
+  /** A fault was injected into a request (the disk's `timeout` or `requeue` attribute). */
+  injectedFault?(kind: RequestFaultKind): void;
 }
 
 /** Makes the driver of one disk, given the disk, the page-store backing to use and where to report. */

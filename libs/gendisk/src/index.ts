@@ -9,3 +9,5 @@ export * from './gendisk-forwarder';
 export * from './service-core.module';
 export * from './driver-factory';
 export * from './bad-block-reporter';
+export * from './hctx-init-faults';
+export * from './fault-reporter';

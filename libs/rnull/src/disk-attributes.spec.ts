@@ -198,6 +198,9 @@ describe('applyAttributes', () => {
       ['maxSectors', 8],
       ['badblocksOnce', true],
       ['badblocksPartialIo', true],
+      ['timeout', '1,100,0,-1'],
+      ['requeue', '2,50,4096,3'],
+      ['initHctx', '1,100,0,1'],
     ];
 
     it.each(changes)('refuses a change of %s with kind busy, naming the field', (key, value) => {
@@ -273,6 +276,28 @@ describe('helpers', () => {
 
     it('refuses a value that is not a string', () => {
       expect(attributeErrorOf(validate('badblocks', 5)).field).toBe('badblocks');
+    });
+  });
+
+  describe('timeout, requeue, init_hctx (fault injection)', () => {
+    it("default to '' (none) and are stored in canonical form", () => {
+      expect([DEFAULT_ATTRIBUTES.timeout, DEFAULT_ATTRIBUTES.requeue, DEFAULT_ATTRIBUTES.initHctx]).toEqual(['', '', '']);
+      const a = applyAttributes(DEFAULT_ATTRIBUTES, { timeout: ' 1, 100 ,0,-1', requeue: '10,5,0,3', initHctx: '' }, false);
+      expect([a.timeout, a.requeue, a.initHctx]).toEqual(['1,100,0,-1', '10,5,0,3', '']);
+      // The same value in another spelling is no change, even while powered.
+      expect(applyAttributes(a, { timeout: '1,100,0,-1 ' }, true)).toEqual(a);
+    });
+
+    it.each([
+      ['timeout', '1,101,0,-1', /^timeout: probability must be a percentage in 0\.\.100, got 101$/],
+      ['requeue', '0,100,0,-1', /^requeue: interval must be in 1\.\./],
+      ['initHctx', 'sometimes', /^init_hctx: must be "<interval>,<probability>,<space>,<times>"/],
+      ['timeout', 7, /^timeout: must be a "<interval>,<probability>,<space>,<times>" string/],
+    ] as const)('refuses a bad %s %j as invalid, naming the attribute', (key, value, message) => {
+      const e = attributeErrorOf(() => applyAttributes(DEFAULT_ATTRIBUTES, { [key]: value } as Partial<DiskAttributes>, false));
+      expect(e.kind).toBe('invalid');
+      expect(e.field).toBe(ATTRIBUTE_NAMES[key]);
+      expect(e.message).toMatch(message);
     });
   });
 });

@@ -2,6 +2,7 @@
 // ranges and the "busy while powered" rule of every disk attribute.
 import { BLK_SAFE_MAX_SECTORS, BlkStatus, DEFAULT_RQ_TIMEOUT_MS } from '#blk-mq';
 import { applyBadBlocksCommand } from './bad-blocks';
+import { formatFaultConfig, parseFaultConfig } from './fault-inject';
 
 /** Completion mode (`irqmode`): where a request's end is signalled. */
 export enum IrqMode {
@@ -44,6 +45,16 @@ export interface DiskAttributes {
   badblocksOnce: boolean;
   /** An IO that hits a bad range transfers the whole blocks before its first bad sector. */
   badblocksPartialIo: boolean;
+  /**
+   * Fault injection, null_blk's module parameters of the same names:
+   * "<interval>,<probability>,<space>,<times>" (lib/fault-inject.c), '' for none; stored
+   * in that canonical form. `timeout`: the chosen requests never complete (the request
+   * timeout ends them); `requeue`: the driver answers RESOURCE; `init_hctx`: an hctx
+   * fails to initialise at power on or when `submit_queues` grows.
+   */
+  timeout: string;
+  requeue: string;
+  initHctx: string;
 }
 
 /**
@@ -74,6 +85,9 @@ export const DEFAULT_ATTRIBUTES: Readonly<DiskAttributes> = Object.freeze({
   badblocks: '',
   badblocksOnce: false,
   badblocksPartialIo: false,
+  timeout: '',
+  requeue: '',
+  initHctx: '',
 });
 
 /** null_blk's configfs name of each attribute: what users type and errors say. */
@@ -97,7 +111,17 @@ export const ATTRIBUTE_NAMES: Readonly<Record<keyof DiskAttributes, string>> = O
   badblocks: 'badblocks',
   badblocksOnce: 'badblocks_once',
   badblocksPartialIo: 'badblocks_partial_io',
+  timeout: 'timeout',
+  requeue: 'requeue',
+  initHctx: 'init_hctx',
 });
+
+/**
+ * The fault_attr attributes. Set when the disk is created or while it is powered off,
+ * never while powered (EBUSY): null_blk reads its module parameters once, at load
+ * (mode 0444), and every driver copy's counters start from the value it powered on with.
+ */
+export const FAULT_ATTRIBUTES: ReadonlySet<keyof DiskAttributes> = new Set(['timeout', 'requeue', 'initHctx']);
 
 /**
  * Attributes that may change while the disk is powered (null_blk: submit_queues and
@@ -155,6 +179,7 @@ export function validateAttribute<K extends keyof DiskAttributes>(key: K, value:
   if (key === 'recycle' && value !== 'on-drop' && value !== 'inline') {
     throw new AttributeError(name, `must be "on-drop" or "inline", got ${JSON.stringify(value)}`);
   }
+  if (FAULT_ATTRIBUTES.has(key)) canonicalFault(name, value);
   if (key === 'badblocks' && typeof value !== 'string') {
     throw new AttributeError(name, `must be a "+START-END" or "-START-END" string, got ${String(value)}`);
   }
@@ -176,10 +201,11 @@ export function applyAttributes(current: Readonly<DiskAttributes>, changes: Part
       if (value !== current.badblocks) next.badblocks = badBlocksAfter(next.badblocks, value as string);
       continue;
     }
-    if (powered && !LIVE_ATTRIBUTES.has(key) && value !== current[key]) {
+    const stored = FAULT_ATTRIBUTES.has(key) ? canonicalFault(ATTRIBUTE_NAMES[key], value) : value;
+    if (powered && !LIVE_ATTRIBUTES.has(key) && stored !== current[key]) {
       throw new AttributeError(ATTRIBUTE_NAMES[key], 'cannot change while the disk is powered on (EBUSY)', 'busy');
     }
-    (next as unknown as Record<string, unknown>)[key] = value;
+    (next as unknown as Record<string, unknown>)[key] = stored;
   }
   if ((next.size * 1024 * 1024) % next.blocksize !== 0) {
     throw new AttributeError('size', `must be a multiple of blocksize ${next.blocksize}`);
@@ -193,6 +219,19 @@ function badBlocksAfter(shown: string, command: string): string {
     return applyBadBlocksCommand(shown, command);
   } catch (e) {
     if (e instanceof RangeError) throw new AttributeError(ATTRIBUTE_NAMES.badblocks, e.message);
+    throw e;
+  }
+}
+
+/** The canonical form of a fault_attr string; errors name the attribute. */
+function canonicalFault(name: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new AttributeError(name, `must be a "<interval>,<probability>,<space>,<times>" string, got ${String(value)}`);
+  }
+  try {
+    return formatFaultConfig(parseFaultConfig(value));
+  } catch (e) {
+    if (e instanceof RangeError) throw new AttributeError(name, e.message);
     throw e;
   }
 }

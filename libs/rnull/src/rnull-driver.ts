@@ -4,6 +4,7 @@ import { BlkStatus, type Hctx, type Operations, type Request, ReqFlag, ReqOp, SE
 import { BadBlockCopy } from './bad-block-copy';
 import type { BadBlockHit } from './bad-blocks';
 import { type DiskAttributes, IrqMode } from './disk-attributes';
+import { RnullFaults, type RequestFaultKind } from './rnull-faults';
 
 /**
  * Where a memory-backed disk keeps its data (the kernel's xarray of pages). One call
@@ -46,6 +47,8 @@ export interface RnullDriverEvents {
    * entry cleared in its copy even when a list that still holds it arrives.
    */
   badBlockHit?(event: BadBlockEvent): void | Promise<unknown>;
+  /** A fault was injected into a request (`timeout` or `requeue` attribute). */
+  injectedFault?(kind: RequestFaultKind, rq: Request<RnullPdu>): void;
 }
 
 /**
@@ -67,9 +70,14 @@ export interface RnullDriverEvents {
  *     (writes, discards, write zeroes; a failed read returns no data, so it reads none).
  *     With badblocks_once the hit entry is cleared here, in this driver's copy, at once
  *     (`BadBlockCopy`: kept cleared until the registry holds the clear, DESIGN I10).
+ *   - Fault injection (`timeout`, `requeue`; `RnullFaults`) is decided first, as in
+ *     null_queue_rq(): a request given a requeue fault is answered RESOURCE and a request
+ *     given a timeout fault is answered OK and never ended (the owner's timeout handler
+ *     ends it TIMEOUT, I2, I3); neither reaches the bad-block check or a page op (I11).
  */
 export class RnullDriver implements Operations<RnullPdu, unknown> {
   private readonly badBlocks: BadBlockCopy;
+  private readonly faults: RnullFaults;
 
   constructor(
     /** Replaced in place when attributes that keep the tag space change. */
@@ -78,12 +86,14 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
     private readonly events: RnullDriverEvents = {},
   ) {
     this.badBlocks = new BadBlockCopy(attributes.badblocks);
+    this.faults = new RnullFaults(attributes);
   }
 
   /** Attribute changes that keep the tag space (irqmode, completion_nsec, badblocks, …) apply to the next batch. */
   setAttributes(attributes: DiskAttributes): void {
     this.attributes = attributes;
     this.badBlocks.follow(attributes.badblocks);
+    this.faults.follow(attributes);
   }
 
   /** This driver's bad-block list, as `badblocks_show` prints it (once-cleared entries gone). */
@@ -96,8 +106,11 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
   }
 
   /** `queue_rqs`: start all, move the whole batch's data in one backing call, complete. */
-  async queueRqs(hctx: Hctx<unknown>, rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
-    for (const rq of rqs) rq.start();
+  async queueRqs(hctx: Hctx<unknown>, all: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
+    for (const rq of all) rq.start();
+    // null_queue_rq: fault injection first; a faulted request goes no further.
+    const faults = this.faults.armed ? all.map((rq) => this.injectFault(rq)) : undefined;
+    const rqs = faults ? all.filter((_, k) => faults[k] === undefined) : all;
     // null_process_cmd: the bad-block veto comes before any data moves.
     const vetoed = this.badBlocks.empty ? undefined : rqs.map((rq) => this.handleBadBlocks(rq));
     const transfers: Request<RnullPdu>[] = [];
@@ -122,7 +135,14 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
       if (status === BlkStatus.OK && needsPersist(rq)) status = persisted;
       this.finish(rq, status);
     });
-    return rqs.map(() => BlkStatus.OK);
+    return all.map((_, k) => (faults?.[k] === 'requeue' ? BlkStatus.RESOURCE : BlkStatus.OK));
+  }
+
+  /** should_timeout_request() and should_requeue_request() for `rq`, reported to the host. */
+  private injectFault(rq: Request<RnullPdu>): RequestFaultKind | undefined {
+    const kind = this.faults.decide(rq);
+    if (kind) this.events.injectedFault?.(kind, rq);
+    return kind;
   }
 
   /**

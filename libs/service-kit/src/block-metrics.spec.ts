@@ -15,6 +15,7 @@ describe('BlockMetrics', () => {
         'rnull_badblock_hits_total',
         'rnull_bytes_completed_total',
         'rnull_driver_seconds',
+        'rnull_injected_faults_total',
         'rnull_io_latency_seconds',
         'rnull_ios_completed_total',
         'rnull_queue_jobs',

@@ -78,6 +78,8 @@ export class BlockMetrics {
   readonly timeouts: Counter<'disk'>;
   /** IOs that touched a bad range (`badblocks`) and ended IOERR, counted where the driver runs. */
   readonly badBlockHits: Counter<'disk'>;
+  /** Faults injected on purpose (`timeout`, `requeue`: where the driver runs; `init_hctx`: gendisk). */
+  readonly injectedFaults: Counter<'disk' | 'kind'>;
   /** Ends refused as stale or double: by the table (rnull, completion) or unknown notices (dispatch). */
   readonly staleEnds: Counter<'disk' | 'service'>;
   /** Counts of the queues this service watches, read on scrape. */
@@ -184,6 +186,12 @@ export class BlockMetrics {
       name: 'rnull_badblock_hits_total',
       help: 'IOs that touched a bad range (badblocks) and ended IOERR, counted by the process that runs the driver',
       labelNames: ['disk'],
+      registers,
+    });
+    this.injectedFaults = new Counter({
+      name: 'rnull_injected_faults_total',
+      help: 'Faults injected by the timeout, requeue and init_hctx attributes (null_blk fault injection), by kind',
+      labelNames: ['disk', 'kind'],
       registers,
     });
     this.staleEnds = new Counter({

@@ -46,6 +46,20 @@ export class DiskExistsError extends ClusterError {
   }
 }
 
+/**
+ * A fault injected on purpose (null_blk's fault injection, e.g. `init_hctx`) failed the
+ * call (ABORTED: the disk's state is as before, and a retry may pass). The message names
+ * the attribute that injected it.
+ */
+export class InjectedFaultError extends ClusterError {
+  constructor(
+    readonly attribute: string,
+    message: string,
+  ) {
+    super(GrpcCode.ABORTED, `${attribute}: ${message}`);
+  }
+}
+
 /** The disk's state forbids the call (FAILED_PRECONDITION, the kernel's EBUSY). */
 export class DiskBusyError extends ClusterError {
   constructor(message: string) {

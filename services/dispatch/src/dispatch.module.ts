@@ -6,6 +6,7 @@ import {
   BadBlockReporter,
   badBlocksWriterOf,
   DiskDirectory,
+  FaultReporter,
   GenDiskForwarder,
   REDIS,
   REDIS_BLOCKING,
@@ -36,7 +37,9 @@ import { GenDiskForwardController } from './gendisk.controller';
         log: Logger,
         gendisk: GenDiskForwarder,
       ) => {
-        const badBlocks = new BadBlockReporter({ metrics, log: log.child({ component: 'driver' }) }, badBlocksWriterOf(gendisk));
+        const driverTel = { metrics, log: log.child({ component: 'driver' }) };
+        const badBlocks = new BadBlockReporter(driverTel, badBlocksWriterOf(gendisk));
+        const faults = new FaultReporter(driverTel);
         return new BlockLayer(
           r,
           b,
@@ -46,7 +49,7 @@ import { GenDiskForwardController } from './gendisk.controller';
             timeoutScanMs: e.timeoutScanMs,
             ownerLeaseMs: e.ownerLeaseMs,
             localDriver: e.driverPlacement === 'local' ? rnullDriverFactory : undefined,
-            driverEvents: (disk) => badBlocks.eventsFor(disk),
+            driverEvents: (disk) => ({ ...badBlocks.eventsFor(disk), ...faults.eventsFor(disk) }),
             flush: e.flush,
           },
           { metrics, log: log.child({ component: 'block-layer' }) },

@@ -1,7 +1,8 @@
 // gendisk: the disk registry service (null_blk configfs, add_disk / del_gendisk).
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { DiskRegistry, REDIS, RedisDiskLifecycle, ServiceCoreModule } from '#gendisk';
+import { BlockMetrics, type Logger } from '#service-kit';
+import { DiskRegistry, HctxInitFaults, REDIS, RedisDiskLifecycle, SERVICE_LOG, ServiceCoreModule } from '#gendisk';
 import { KeySchema } from '#redis-mq';
 import { GenDiskController } from './gendisk.controller';
 
@@ -11,8 +12,9 @@ import { GenDiskController } from './gendisk.controller';
   providers: [
     {
       provide: DiskRegistry,
-      inject: [REDIS, KeySchema],
-      useFactory: (redis: Redis, keys: KeySchema) => new DiskRegistry(redis, keys, new RedisDiskLifecycle(redis, keys)),
+      inject: [REDIS, KeySchema, BlockMetrics, SERVICE_LOG],
+      useFactory: (redis: Redis, keys: KeySchema, metrics: BlockMetrics, log: Logger) =>
+        new DiskRegistry(redis, keys, new RedisDiskLifecycle(redis, keys), new HctxInitFaults({ metrics, log })),
     },
   ],
 })

@@ -6,6 +6,7 @@ import {
   BadBlockReporter,
   badBlocksWriterOf,
   DiskDirectory,
+  FaultReporter,
   GenDiskForwarder,
   REDIS,
   REDIS_BLOCKING,
@@ -45,7 +46,11 @@ import { rnullDriverFactory } from '#rnull';
       ) => {
         const tel = { metrics, log: log.child({ component: 'driver-host' }) };
         const badBlocks = new BadBlockReporter(tel, badBlocksWriterOf(gendisk));
-        const drivers = new DiskDrivers(r, k, d, rnullDriverFactory, w.onHost, tel, e.flush, (disk) => badBlocks.eventsFor(disk));
+        const faults = new FaultReporter(tel);
+        const drivers = new DiskDrivers(r, k, d, rnullDriverFactory, w.onHost, tel, e.flush, (disk) => ({
+          ...badBlocks.eventsFor(disk),
+          ...faults.eventsFor(disk),
+        }));
         w.attach(drivers);
         return drivers;
       },

@@ -7,7 +7,7 @@
 import { DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
 import { OptionSpecs, ParsedArgs, parseBigInt, parseBoolean, parseInteger, UsageError } from './arg-parser';
 
-type AttributeKind = 'u64' | 'u32' | 'bool' | 'irqmode' | 'recycle' | 'badblocks';
+type AttributeKind = 'u64' | 'u32' | 'bool' | 'irqmode' | 'recycle' | 'badblocks' | 'fault';
 
 export interface AttributeDef {
   /** null_blk's configfs name, also the CLI option name. */
@@ -48,6 +48,19 @@ export const DISK_ATTRIBUTES: readonly AttributeDef[] = [
     kind: 'bool',
     help: 'an IO that hits a bad range transfers the blocks before it (default 0)',
   },
+  {
+    name: 'timeout',
+    field: 'timeout',
+    kind: 'fault',
+    help: 'fault injection: the chosen requests never complete and end TIMEOUT after timeout_ms (default none)',
+  },
+  { name: 'requeue', field: 'requeue', kind: 'fault', help: 'fault injection: the driver requeues the chosen requests (default none)' },
+  {
+    name: 'init_hctx',
+    field: 'initHctx',
+    kind: 'fault',
+    help: 'fault injection: an hctx fails to initialise, failing power on or a submit_queues increase (default none)',
+  },
 ];
 
 const VALUE_NAME: Readonly<Record<AttributeKind, string>> = {
@@ -57,6 +70,7 @@ const VALUE_NAME: Readonly<Record<AttributeKind, string>> = {
   irqmode: '0|1|2',
   recycle: 'on-drop|inline',
   badblocks: '+START-END|-START-END',
+  fault: 'INTERVAL,PROBABILITY,SPACE,TIMES',
 };
 
 const IRQMODE_NAMES: Readonly<Record<string, number>> = { none: 0, softirq: 1, timer: 2 };
@@ -86,6 +100,7 @@ function parseAttribute(def: AttributeDef, text: string): DiskAttributes[keyof D
       if (!RECYCLE_MODES.includes(text)) throw new UsageError(`${what} must be on-drop or inline, got '${text}'`);
       return text;
     case 'badblocks':
+    case 'fault':
       return text; // The server parses it (its error names the attribute).
   }
 }
@@ -109,6 +124,7 @@ export function attributeText(attrs: DiskAttributes | undefined, def: AttributeD
   if (v === undefined) return '-';
   if (typeof v === 'boolean') return v ? '1' : '0';
   if (def.kind === 'badblocks') return badBlocksText(String(v));
+  if (def.kind === 'fault') return v === '' ? 'none' : String(v);
   return String(v);
 }
 

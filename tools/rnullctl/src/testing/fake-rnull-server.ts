@@ -52,6 +52,9 @@ export const FAKE_FEATURES = [
   'badblocks',
   'badblocks_once',
   'badblocks_partial_io',
+  'timeout',
+  'requeue',
+  'init_hctx',
   'power',
 ];
 

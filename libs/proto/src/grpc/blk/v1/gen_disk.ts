@@ -124,7 +124,30 @@ export interface DiskAttributes {
    * An IO that hits a bad range still transfers the whole blocks before its first bad
    * sector, then ends IOERR (default 0).
    */
-  badblocksPartialIo?: boolean | undefined;
+  badblocksPartialIo?:
+    | boolean
+    | undefined;
+  /**
+   * Fault injection, null_blk's module parameters of these names:
+   * "<interval>,<probability>,<space>,<times>" as lib/fault-inject.c reads it (interval
+   * >= 1: fail one of every N eligible calls; probability 0..100 percent; space: bytes of
+   * requests that pass before any is eligible; times: failures at most, -1 no limit);
+   * "" for none (default). Set at create or while powered off (FAILED_PRECONDITION
+   * while powered). A malformed value is INVALID_ARGUMENT naming the attribute.
+   * The chosen requests never complete: the request timeout (timeout_ms) ends them TIMEOUT.
+   */
+  timeout?:
+    | string
+    | undefined;
+  /** The driver answers RESOURCE for the chosen requests: requeued, then served. */
+  requeue?:
+    | string
+    | undefined;
+  /**
+   * An hctx fails to initialise: power on, or a submit_queues increase, fails (ABORTED,
+   * naming init_hctx). Asked once per hctx set up.
+   */
+  initHctx?: string | undefined;
 }
 
 export interface Disk {
@@ -215,6 +238,9 @@ function createBaseDiskAttributes(): DiskAttributes {
     badblocks: undefined,
     badblocksOnce: undefined,
     badblocksPartialIo: undefined,
+    timeout: undefined,
+    requeue: undefined,
+    initHctx: undefined,
   };
 }
 
@@ -282,6 +308,15 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     }
     if (message.badblocksPartialIo !== undefined) {
       writer.uint32(152).bool(message.badblocksPartialIo);
+    }
+    if (message.timeout !== undefined) {
+      writer.uint32(162).string(message.timeout);
+    }
+    if (message.requeue !== undefined) {
+      writer.uint32(170).string(message.requeue);
+    }
+    if (message.initHctx !== undefined) {
+      writer.uint32(178).string(message.initHctx);
     }
     return writer;
   },
@@ -451,6 +486,30 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
             message.badblocksPartialIo = reader.bool();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.timeout = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.requeue = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.initHctx = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -524,6 +583,13 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
         : isSet(object.badblocks_partial_io)
         ? globalThis.Boolean(object.badblocks_partial_io)
         : undefined,
+      timeout: isSet(object.timeout) ? globalThis.String(object.timeout) : undefined,
+      requeue: isSet(object.requeue) ? globalThis.String(object.requeue) : undefined,
+      initHctx: isSet(object.initHctx)
+        ? globalThis.String(object.initHctx)
+        : isSet(object.init_hctx)
+        ? globalThis.String(object.init_hctx)
+        : undefined,
     };
   },
 
@@ -586,6 +652,15 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     if (message.badblocksPartialIo !== undefined) {
       obj.badblocksPartialIo = message.badblocksPartialIo;
     }
+    if (message.timeout !== undefined) {
+      obj.timeout = message.timeout;
+    }
+    if (message.requeue !== undefined) {
+      obj.requeue = message.requeue;
+    }
+    if (message.initHctx !== undefined) {
+      obj.initHctx = message.initHctx;
+    }
     return obj;
   },
 
@@ -615,6 +690,9 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     message.badblocks = object.badblocks ?? undefined;
     message.badblocksOnce = object.badblocksOnce ?? undefined;
     message.badblocksPartialIo = object.badblocksPartialIo ?? undefined;
+    message.timeout = object.timeout ?? undefined;
+    message.requeue = object.requeue ?? undefined;
+    message.initHctx = object.initHctx ?? undefined;
     return message;
   },
 };

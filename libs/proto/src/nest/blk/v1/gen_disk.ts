@@ -113,7 +113,30 @@ export interface DiskAttributes {
    * An IO that hits a bad range still transfers the whole blocks before its first bad
    * sector, then ends IOERR (default 0).
    */
-  badblocksPartialIo?: boolean | undefined;
+  badblocksPartialIo?:
+    | boolean
+    | undefined;
+  /**
+   * Fault injection, null_blk's module parameters of these names:
+   * "<interval>,<probability>,<space>,<times>" as lib/fault-inject.c reads it (interval
+   * >= 1: fail one of every N eligible calls; probability 0..100 percent; space: bytes of
+   * requests that pass before any is eligible; times: failures at most, -1 no limit);
+   * "" for none (default). Set at create or while powered off (FAILED_PRECONDITION
+   * while powered). A malformed value is INVALID_ARGUMENT naming the attribute.
+   * The chosen requests never complete: the request timeout (timeout_ms) ends them TIMEOUT.
+   */
+  timeout?:
+    | string
+    | undefined;
+  /** The driver answers RESOURCE for the chosen requests: requeued, then served. */
+  requeue?:
+    | string
+    | undefined;
+  /**
+   * An hctx fails to initialise: power on, or a submit_queues increase, fails (ABORTED,
+   * naming init_hctx). Asked once per hctx set up.
+   */
+  initHctx?: string | undefined;
 }
 
 export interface Disk {
