@@ -102,8 +102,8 @@ const allowedRelativeImports = [
   '^(\\.\\./)+(libs/)?(blk-mq|redis-mq|nbd)/src/testing/[a-z-]+$',
   // bench and tools/cluster (perf-probe) -> rnullctl's modules
   '^(\\.\\./)+rnullctl/src/[a-z-]+$',
-  // bench and test/ -> the cluster launcher, its service processes and Redis Cluster (tools/cluster)
-  '^(\\.\\./)+(tools/)?cluster/(cluster|private-redis|redis-cluster|service-process)$',
+  // bench and test/ -> the cluster launcher, its service processes, Redis Cluster and redis-server options (tools/cluster)
+  '^(\\.\\./)+(tools/)?cluster/(cluster|private-redis|redis-cluster|redis-server-options|service-process)$',
 ];
 
 export default defineConfig(
