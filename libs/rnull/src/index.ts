@@ -3,3 +3,5 @@ export * from './disk-attributes';
 export * from './rnull-driver';
 export * from './bad-blocks';
 export * from './bad-block-copy';
+export * from './bandwidth-budget';
+export * from './bandwidth-throttle';
