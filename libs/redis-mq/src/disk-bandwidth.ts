@@ -27,18 +27,14 @@ export class DiskBandwidth {
     redis: Redis,
     keys: KeySchema,
     readonly disk: string,
-    /** Bytes per tick for `mbps` (#rnull's `mbPerTick`) and the tick in ms (`TICK_MS`). */
-    private readonly tick: { readonly perTick: (mbps: number) => number; readonly ms: number },
   ) {
     this.scripts = scriptsFor(redis);
     this.key = keys.bandwidthBudget(disk);
   }
 
-  async take(mbps: number, bytes: readonly number[]): Promise<DiskBandwidthVerdict> {
-    const reply = (await this.scripts.run('takeBandwidth', [this.key], [this.tick.perTick(mbps), this.tick.ms * 1000, ...bytes])) as [
-      number,
-      number,
-    ];
+  /** Charges one batch's request sizes (`bytes`) to a budget of `perTick` bytes every `tickMs`. */
+  async take(perTick: number, tickMs: number, bytes: readonly number[]): Promise<DiskBandwidthVerdict> {
+    const reply = (await this.scripts.run('takeBandwidth', [this.key], [perTick, Math.round(tickMs * 1000), ...bytes])) as [number, number];
     return { admitted: Number(reply[0]), msToNextTick: Math.max(1, Number(reply[1]) / 1000) };
   }
 }

@@ -12,24 +12,32 @@ describe('mb_per_tick', () => {
 });
 
 describe('chargeBudget', () => {
-  it('admits requests in order while the budget stays at or above 0', () => {
-    expect(chargeBudget(12288, [4096, 4096, 4096])).toEqual({ admitted: 3, budget: 0 });
+  it('admits requests in order while the budget is not negative', () => {
+    expect(chargeBudget(12288, [4096, 4096, 4096, 1])).toEqual({ admitted: 4, budget: -1 });
   });
 
-  it('refuses the request that drives it below 0 and every one after it', () => {
-    expect(chargeBudget(10000, [4096, 4096, 4096, 512])).toEqual({ admitted: 2, budget: 10000 - 3 * 4096 });
+  it('admits one request on credit, beyond the budget, and refuses every one after it', () => {
+    expect(chargeBudget(10000, [4096, 4096, 4096, 512])).toEqual({ admitted: 3, budget: 10000 - 3 * 4096 });
+    // Larger than a whole tick (mainline would never run it): admitted on a fresh budget.
+    expect(chargeBudget(20971, [126976, 4096])).toEqual({ admitted: 1, budget: 20971 - 126976 });
   });
 
-  it('refuses everything, even a FLUSH of 0 bytes, once the budget is negative', () => {
+  it('refuses everything, even a FLUSH of 0 bytes, while the budget is negative', () => {
     expect(chargeBudget(-1, [0])).toEqual({ admitted: 0, budget: -1 });
     expect(chargeBudget(0, [0])).toEqual({ admitted: 1, budget: 0 });
   });
 });
 
 describe('refilledBudget', () => {
-  it('is a full tick of budget at the next tick', () => {
-    expect(refilledBudget(-5000, 7, 8, 20971)).toBe(20971);
+  it('is a full tick at the next tick when nothing is owed', () => {
     expect(refilledBudget(300, 7, 8, 20971)).toBe(20971);
+    expect(refilledBudget(-5, 7, 9, 20971)).toBe(20971);
+  });
+
+  it('repays an overdraft one tick of budget per tick', () => {
+    expect(refilledBudget(-5000, 7, 8, 20971)).toBe(15971);
+    expect(refilledBudget(20971 - 126976, 7, 8, 20971)).toBe(2 * 20971 - 126976);
+    expect(refilledBudget(20971 - 126976, 7, 12, 20971)).toBe(20971 * 6 - 126976);
   });
 });
 
@@ -38,20 +46,23 @@ describe('LocalBandwidthBudget', () => {
     let now = 1000 * TICK_MS + 5;
     const b = new LocalBandwidthBudget(() => now);
     const perTick = mbPerTick(1);
-    expect(b.take(1, [perTick - 100])).toEqual({ admitted: 1, msToNextTick: 15 });
-    expect(b.take(1, [100, 1])).toEqual({ admitted: 1, msToNextTick: 15 });
+    expect(b.take(perTick, TICK_MS, [perTick - 100])).toEqual({ admitted: 1, msToNextTick: 15 });
+    expect(b.take(perTick, TICK_MS, [100, 1, 1])).toEqual({ admitted: 2, msToNextTick: 15 }); // the 1 on credit
     now += 10;
-    expect(b.take(1, [4096])).toEqual({ admitted: 0, msToNextTick: 5 });
-    now += 5; // the next tick
-    expect(b.take(1, [4096, 4096])).toEqual({ admitted: 2, msToNextTick: 20 });
+    expect(b.take(perTick, TICK_MS, [4096])).toEqual({ admitted: 0, msToNextTick: 5 });
+    now += 5; // the next tick: a full tick less the byte owed
+    expect(b.take(perTick, TICK_MS, [perTick - 1, 1, 1])).toEqual({ admitted: 2, msToNextTick: 20 });
   });
 
-  it('over a second admits mb_per_tick * 50 bytes of 4 KiB requests, give or take one request per tick', () => {
+  it('over a second admits mb_per_tick * 50 bytes, give or take one request, whatever the request size', () => {
     let now = 0;
-    const b = new LocalBandwidthBudget(() => now);
-    let bytes = 0;
-    for (let i = 0; i < 20_000; i++, now = i / 20) bytes += b.take(20, [4096]).admitted * 4096;
-    expect(bytes).toBeLessThanOrEqual(mbPerTick(20) * TICKS_PER_SEC);
-    expect(bytes).toBeGreaterThan((mbPerTick(20) - 4096) * TICKS_PER_SEC);
+    for (const size of [4096, 126976]) {
+      const b = new LocalBandwidthBudget(() => now);
+      let bytes = 0;
+      for (let i = 0; i < 20_000; i++, now = i / 20) bytes += b.take(mbPerTick(20), TICK_MS, [size]).admitted * size;
+      expect(bytes).toBeLessThanOrEqual(mbPerTick(20) * TICKS_PER_SEC + size);
+      expect(bytes).toBeGreaterThan(mbPerTick(20) * TICKS_PER_SEC - size);
+      now = 0;
+    }
   });
 });

@@ -7,7 +7,7 @@ import { BandwidthThrottle } from './bandwidth-throttle';
 class ScriptedBudget implements BandwidthBudget {
   verdicts: BandwidthVerdict[] = [];
   readonly asked: number[][] = [];
-  take(_mbps: number, bytes: readonly number[]): BandwidthVerdict {
+  take(_perTick: number, _tickMs: number, bytes: readonly number[]): BandwidthVerdict {
     this.asked.push([...bytes]);
     return this.verdicts.shift() ?? { admitted: bytes.length, msToNextTick: 20 };
   }

@@ -3,7 +3,7 @@
 // runs out, and the bandwidth hrtimer (`nullb_bwtimer_fn`) that refills it every tick and
 // starts the stopped queues again (`null_restart_queue_async`).
 import type { Hctx, HwQueueControl } from '#blk-mq';
-import type { BandwidthBudget } from './bandwidth-budget';
+import { type BandwidthBudget, mbPerTick, TICK_MS } from './bandwidth-budget';
 
 /** What the throttle tells its driver's host, for metrics and logs. */
 export interface ThrottleEvents {
@@ -37,7 +37,7 @@ export class BandwidthThrottle {
 
   /** How many of `bytes` (one batch's requests, in order) may run now at `mbps` (> 0). */
   async admit(hctx: Hctx<unknown>, mbps: number, bytes: readonly number[]): Promise<number> {
-    const { admitted, msToNextTick } = await this.budget.take(mbps, bytes);
+    const { admitted, msToNextTick } = await this.budget.take(mbPerTick(mbps), TICK_MS, bytes);
     if (admitted < bytes.length) this.stop(hctx.queue, bytes.length - admitted, msToNextTick);
     return admitted;
   }

@@ -10,7 +10,7 @@
 -- the rest are refused (the caller answers DEV_RESOURCE and stops its queues until the tick).
 -- Error replies (nothing changed) name a malformed argument.
 -- Guarantees (Lua atomicity): every batch of every process is charged against one
--- `bytes`, in the order Redis runs the calls; the key expires after an idle second (an
+-- `bytes`, in the order Redis runs the calls; a malformed batch changes nothing; the key expires after an idle second (an
 -- absent key is a full tick of budget, as after any idle tick).
 -- Redis commands: TIME, HMGET, HSET, PEXPIRE.
 
@@ -25,19 +25,24 @@ local tick = math.floor(nowUs / tickUs)
 
 local state = redis.call('HMGET', KEYS[1], 'tick', 'bytes')
 local lastTick, bytes = tonumber(state[1]), tonumber(state[2])
-if lastTick ~= tick or not bytes then
-  -- refilledBudget: `nullb_bwtimer_fn` sets cur_bytes back to mb_per_tick.
-  bytes = perTick
+if not lastTick or not bytes then
+  bytes = perTick -- idle for over a second: a full tick
+elseif lastTick ~= tick then
+  -- refilledBudget: a full tick, less the overdraft not yet repaid (one tick's budget per tick passed).
+  bytes = math.min(perTick, bytes + perTick * math.max(1, tick - lastTick))
 end
 
--- chargeBudget: each request takes its bytes; the first that drives the budget below 0
--- is refused with every one after it, its bytes staying taken until the next tick.
-local admitted = 0
+-- chargeBudget: a request is admitted while the budget is not negative and takes its
+-- bytes (perhaps driving it below 0: credit the next refills repay); once it is negative
+-- every request after is refused.
 for i = 3, #ARGV do
   local size = tonumber(ARGV[i])
   if not size or size < 0 then return redis.error_reply('takeBandwidth: bad request size ' .. tostring(ARGV[i])) end
-  bytes = bytes - size
+end
+local admitted = 0
+for i = 3, #ARGV do
   if bytes < 0 then break end
+  bytes = bytes - tonumber(ARGV[i])
   admitted = admitted + 1
 end
 
