@@ -9,3 +9,4 @@ export * from './gendisk-forwarder';
 export * from './service-core.module';
 export * from './driver-factory';
 export * from './bad-block-reporter';
+export * from './throttle-reporter';

@@ -78,6 +78,10 @@ export class BlockMetrics {
   readonly timeouts: Counter<'disk'>;
   /** IOs that touched a bad range (`badblocks`) and ended IOERR, counted where the driver runs. */
   readonly badBlockHits: Counter<'disk'>;
+  /** Time the mbps throttle kept the disk's queues stopped (DEV_RESOURCE until the next refill), where the driver runs. */
+  readonly throttledSeconds: Counter<'disk'>;
+  /** Requests the mbps throttle refused with DEV_RESOURCE (each is requeued and runs after a refill). */
+  readonly throttledRequests: Counter<'disk'>;
   /** Ends refused as stale or double: by the table (rnull, completion) or unknown notices (dispatch). */
   readonly staleEnds: Counter<'disk' | 'service'>;
   /** Counts of the queues this service watches, read on scrape. */
@@ -183,6 +187,18 @@ export class BlockMetrics {
     this.badBlockHits = new Counter({
       name: 'rnull_badblock_hits_total',
       help: 'IOs that touched a bad range (badblocks) and ended IOERR, counted by the process that runs the driver',
+      labelNames: ['disk'],
+      registers,
+    });
+    this.throttledSeconds = new Counter({
+      name: 'rnull_throttled_seconds_total',
+      help: 'Time the mbps throttle kept the queues stopped, summed over the processes that run the driver',
+      labelNames: ['disk'],
+      registers,
+    });
+    this.throttledRequests = new Counter({
+      name: 'rnull_throttled_requests_total',
+      help: 'Requests the mbps throttle refused with DEV_RESOURCE (requeued, run after a refill)',
       labelNames: ['disk'],
       registers,
     });

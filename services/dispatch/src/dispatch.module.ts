@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { BlockMetrics, type Logger, MetricsRegistry, type ServiceEnv } from '#service-kit';
 import {
   BadBlockReporter,
+  ThrottleReporter,
   badBlocksWriterOf,
   DiskDirectory,
   GenDiskForwarder,
@@ -37,6 +38,7 @@ import { GenDiskForwardController } from './gendisk.controller';
         gendisk: GenDiskForwarder,
       ) => {
         const badBlocks = new BadBlockReporter({ metrics, log: log.child({ component: 'driver' }) }, badBlocksWriterOf(gendisk));
+        const throttle = new ThrottleReporter({ metrics });
         return new BlockLayer(
           r,
           b,
@@ -46,7 +48,7 @@ import { GenDiskForwardController } from './gendisk.controller';
             timeoutScanMs: e.timeoutScanMs,
             ownerLeaseMs: e.ownerLeaseMs,
             localDriver: e.driverPlacement === 'local' ? rnullDriverFactory : undefined,
-            driverEvents: (disk) => badBlocks.eventsFor(disk),
+            driverEvents: (disk) => ({ ...badBlocks.eventsFor(disk), ...throttle.eventsFor(disk) }),
             flush: e.flush,
           },
           { metrics, log: log.child({ component: 'block-layer' }) },
