@@ -52,7 +52,7 @@ const panels: Panel[] = dashboard.panels.flatMap((p) => (p.type === 'row' ? (p.p
 /** A dashboard expression as Grafana sends it with disk = All (allValue `.*`). */
 const instantiate = (expr: string): string => expr.replace(/\$\{?disk\}?/g, '.*').replace(/\$\{?__rate_interval\}?/g, '1m');
 
-const DISKS = { direct: 'obs0', timer: 'obs2', timeout: 'obst', requeue: 'obsr' } as const;
+const DISKS = { direct: 'obs0', timer: 'obs2', timeout: 'obst', requeue: 'obsr', throttled: 'obsbw' } as const;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -165,6 +165,7 @@ beforeAll(async () => {
   await createDisk(f, DISKS.timer, { size: 64n, irqmode: 2, completionNsec: 200_000n });
   await createDisk(f, DISKS.timeout, { size: 4n, irqmode: 2, completionNsec: 2_000_000_000n, timeoutMs: 300 });
   await createDisk(f, DISKS.requeue, { size: 64n, requeue: '2,100,0,-1' });
+  await createDisk(f, DISKS.throttled, { size: 16n, mbps: 1 }); // 256 KiB a round at 1 MiB/s: throttled every round
   running = true;
   loops.push(
     streamLoop(DISKS.direct),
@@ -172,6 +173,7 @@ beforeAll(async () => {
     timeoutLoop(DISKS.timeout),
     nbdLoop(DISKS.direct),
     streamLoop(DISKS.requeue),
+    streamLoop(DISKS.throttled),
   );
 
   // The project's Prometheus config with each service job pointed at this test's processes.
@@ -312,4 +314,9 @@ it('has data for every query of every panel while IO runs', async () => {
     query: `sum(increase(rnull_injected_faults_total{disk="${DISKS.requeue}",kind="requeue"}[1m]))`,
   });
   expect(Number(faults.result[0]?.value[1] ?? 0)).toBeGreaterThan(0);
+  // The mbps panel has more than zeros: the throttled disk's queues stood stopped.
+  const stopped = await promApi<{ result: { value: [number, string] }[] }>('/api/v1/query', {
+    query: `sum(rnull_throttled_seconds_total{disk="${DISKS.throttled}"})`,
+  });
+  expect(Number(stopped.result[0]?.value[1] ?? 0)).toBeGreaterThan(0);
 });

@@ -7,6 +7,7 @@ import { BlkStatus } from './blk-status';
 import { checkInt } from './config-check';
 import { Dispatcher } from './dispatch';
 import { Hctx } from './hctx';
+import { HwQueueStops } from './hw-queue-stop';
 import { InProcRequestTable } from './inproc-request-table';
 import { Operations, TimeoutAction, defaultMapQueues, defaultTimeout } from './operations';
 import { canBackMerge } from './merge';
@@ -45,7 +46,9 @@ interface Issued<T> {
  *   - a bio is merged only into a request still in the plug, never beyond
  *     `maxRequestBytes` or `limits.maxSegments`;
  *   - tag waiters never fail; per pool they are served round robin between clients,
- *     FIFO within one client (`TagWaitQueue`).
+ *     FIFO within one client (`TagWaitQueue`);
+ *   - a batch (plug flush or retry) for an hctx the driver stopped (`hctx.queue`) waits on
+ *     that hctx's dispatch list until the driver starts the queues again (`HwQueueStops`).
  */
 export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   readonly table: InProcRequestTable;
@@ -74,6 +77,8 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   private readonly waits: TagWaitQueue;
   private readonly timeouts: TimeoutHandler;
   private readonly requeue: RequeueList<Request<T>>;
+  /** The hctxs' stopped bits and dispatch lists (`Hctx.queue`): plug flushes and retries pass through them. */
+  private readonly hwQueues: HwQueueStops<Request<T>>;
   private readonly clock: () => number;
   private pendingCount = 0;
   private idleWaiters: (() => void)[] = [];
@@ -95,7 +100,9 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
     this.completionTimer = opts.completionTimer;
     this.timeoutMs = tagSet.timeoutMs;
     this.clock = opts.now ?? (() => Date.now());
-    const hctxs = Array.from({ length: tagSet.nrHwQueues }, (_, i) => new Hctx<H>(i, tagSet.nrHwQueues));
+    const dispatcher = new Dispatcher(ops, (rq, e, where, all) => this.driverError(rq, e, where, all));
+    this.hwQueues = new HwQueueStops<Request<T>>(tagSet.nrHwQueues, (hctx, batch) => dispatcher.dispatch(this.hctxs[hctx], batch));
+    const hctxs = Array.from({ length: tagSet.nrHwQueues }, (_, i) => new Hctx<H>(i, tagSet.nrHwQueues, this.hwQueues));
     for (const h of hctxs) {
       try {
         h.setDriverData(ops.initHctx ? ops.initHctx(h.index) : (undefined as H));
@@ -105,8 +112,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
       }
     }
     this.hctxs = hctxs;
-    const dispatcher = new Dispatcher(ops, (rq, e, where, all) => this.driverError(rq, e, where, all));
-    const dispatch = (hctx: number, batch: Request<T>[]) => dispatcher.dispatch(this.hctxs[hctx], batch);
+    const dispatch = (hctx: number, batch: Request<T>[]) => this.hwQueues.dispatch(hctx, batch);
     this.plug = new Plug(dispatch, opts.tick ?? nextTick);
     this.requeue = new RequeueList(opts.requeueDelayMs ?? RESOURCE_DELAY_MS, dispatch);
     this.waits = new TagWaitQueue(this.table);
@@ -216,6 +222,11 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
       if (it.rq.tryEnd(status) >= 0) n += 1;
     }
     return n;
+  }
+
+  /** Requests waiting on a stopped hctx (`Hctx.queue.stopHwQueues`), for metrics and tests. */
+  get stoppedWaiting(): number {
+    return this.hwQueues.waiting;
   }
 
   /** Issued requests that have not ended (in the plug, at the driver, or requeued). */

@@ -1,5 +1,7 @@
 // Mirrors `struct blk_mq_hw_ctx`: one hardware dispatch queue, with the driver's data for it
-// (the Rust API's `HwData`, returned by `Operations.initHctx`).
+// (the Rust API's `HwData`, returned by `Operations.initHctx`), and the queue it belongs to.
+
+import { type HwQueueControl, UNSTOPPABLE_QUEUE } from './hw-queue-stop';
 
 /** What went through one hctx, for metrics. */
 export interface HctxCounters {
@@ -26,6 +28,8 @@ export class Hctx<H = unknown> {
   constructor(
     readonly index: number,
     readonly nrHwQueues: number,
+    /** `hctx->queue`: where the driver stops and starts the hardware queues. */
+    readonly queue: HwQueueControl = UNSTOPPABLE_QUEUE,
   ) {}
 
   /** What `initHctx` returned for this hctx; undefined when the driver has no `initHctx`. */

@@ -62,6 +62,7 @@ export * from './bio';
 export * from './queue-limits';
 export * from './tag-set';
 export * from './hctx';
+export * from './hw-queue-stop';
 export * from './request';
 export * from './request-ref';
 export { TimeoutAction, defaultMapQueues, defaultQueueRqs, defaultTimeout, type DriverErrorSink, type Operations } from './operations';

@@ -5,6 +5,7 @@ import { BlkStatus, ReqOp, type TagSpaceConfig } from '#blk-mq';
 import {
   BatchSubmitter,
   FencedPages,
+  DiskBandwidth,
   isRedisCluster,
   type KeySchema,
   LeasedQueue,
@@ -88,6 +89,7 @@ export class BlockLayer {
           events: opts.driverEvents ?? (() => ({})),
           pages: new FencedPages(redis, keys),
           sync: new ReplicaSync(redis, keys, opts.flush ?? NO_REPLICA_WAIT),
+          bandwidth: (disk) => new DiskBandwidth(redis, keys, disk),
           timer: new PreciseTimer(tel.metrics),
         }
       : { kind: 'remote' };

@@ -4,7 +4,7 @@
 // under this instance's owner lease for the disk (DESIGN §2, §3).
 import { BlkStatus, Engine, formatToken, OpResult, type Operations, ReqOp, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
 import type { BatchSubmitter, FencedPages, OwnerRegistry, ReplicaSync } from '#redis-mq';
-import type { DiskAttributes } from '#rnull';
+import type { BandwidthBudget, DiskAttributes } from '#rnull';
 import { type PreciseTimer, type Telemetry } from '#service-kit';
 import type { DiskRecord, DriverEvents, DriverFactory } from '#gendisk';
 import { geometryOf } from './disk-geometry';
@@ -33,6 +33,8 @@ export type DriverPlacement =
       readonly pages: FencedPages;
       /** Where FLUSH / FUA wait for replicas (I9). */
       readonly sync: ReplicaSync;
+      /** The mbps budget of a disk, in Redis, shared with every other instance (I12). */
+      readonly bandwidth: (disk: string) => BandwidthBudget;
       /** The hrtimer of irqmode 2 completions in this process (the completion service's kind). */
       readonly timer: PreciseTimer;
     };
@@ -86,8 +88,13 @@ export class DiskQueue {
         ? new LocalDriver(
             p.factory(
               record,
-              new OwnedBacking(p.pages, record.name, this.lease, p.sync, (err) =>
-                tel.log?.error({ disk: record.name, err: (err as Error).message }, 'flush failed'),
+              new OwnedBacking(
+                p.pages,
+                record.name,
+                this.lease,
+                p.sync,
+                (err) => tel.log?.error({ disk: record.name, err: (err as Error).message }, 'flush failed'),
+                p.bandwidth(record.name),
               ),
               p.events(record.name),
             ),

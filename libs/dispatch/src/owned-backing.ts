@@ -5,7 +5,7 @@
 // their pages (no script: a read moves nothing into the store), copied into the bios.
 import { applyEndRecord, BlkStatus, type Request } from '#blk-mq';
 import { type FencedPages, type OwnedPageOp, pageOpOf, type ReplicaSync } from '#redis-mq';
-import type { Backing, RnullPdu } from '#rnull';
+import type { Backing, BandwidthBudget, RnullPdu } from '#rnull';
 import type { OwnerLease } from './owner-lease';
 import { payloadOf } from './request-payload';
 
@@ -22,6 +22,8 @@ export class OwnedBacking implements Backing {
     /** Where FLUSH / FUA wait for replicas; without it they have nothing to wait for. */
     private readonly sync?: ReplicaSync,
     private readonly onPersistError: (err: unknown) => void = () => undefined,
+    /** The disk's mbps budget, shared by every process that drives the disk (I12). */
+    readonly bandwidth?: BandwidthBudget,
   ) {}
 
   persist(): Promise<BlkStatus> {

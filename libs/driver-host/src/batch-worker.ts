@@ -34,6 +34,8 @@ export type LeaseOutcome =
  *   - Every `leaseMs / 3` the leases of the running batches are renewed and expired leases
  *     of the queue are reclaimed, so a live worker keeps its batches and a dead one's come back.
  *   - `close()` takes no new batch and resolves once the running ones finished and were acked.
+ *   - While paused (`pause()`, the hctx stopped: `blk_mq_stop_hw_queue`) no new batch is
+ *     claimed; running ones finish; `resume()` or `close()` ends the pause.
  */
 export class BatchWorker {
   private readonly running = new Map<Buffer, Promise<void>>();
@@ -42,6 +44,7 @@ export class BatchWorker {
   private ackScheduled = false;
   private stopped = false;
   private wake?: () => void;
+  private pausedUntil?: { promise: Promise<void>; resume: () => void };
   private readonly loop: Promise<void>;
   private readonly leaseTimer: NodeJS.Timeout;
 
@@ -61,10 +64,33 @@ export class BatchWorker {
     return this.queue.name;
   }
 
+  /** True while no new batch is claimed (`pause()` until `resume()`). */
+  get paused(): boolean {
+    return this.pausedUntil !== undefined;
+  }
+
+  /** Claims no new batch until `resume()`; running batches go on. */
+  pause(): void {
+    if (this.pausedUntil || this.stopped) return;
+    let resume!: () => void;
+    const promise = new Promise<void>((r) => (resume = r));
+    this.pausedUntil = { promise, resume };
+  }
+
+  resume(): void {
+    const p = this.pausedUntil;
+    this.pausedUntil = undefined;
+    p?.resume();
+  }
+
   private async run(): Promise<void> {
     // After a claim that left room, the queue was empty: the next claim waits for a push.
     let idle = false;
     while (!this.stopped) {
+      if (this.pausedUntil) {
+        await this.pausedUntil.promise;
+        continue;
+      }
       const room = this.opts.concurrency - this.running.size;
       if (room <= 0) {
         await new Promise<void>((r) => (this.wake = r));
@@ -127,6 +153,7 @@ export class BatchWorker {
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.resume();
     this.wake?.();
     this.blocking.disconnect();
     await this.loop;

@@ -4,6 +4,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  DiskBandwidth,
   EndWriter,
   FencedPages,
   type KeySchema,
@@ -103,7 +104,8 @@ export class DiskDrivers implements DriverHostSink {
     if (!want) return;
     if (!(await readTagSpace(this.redis, this.keys, name))) return; // Never powered on: nothing to drive.
     const onFlushError = (err: unknown) => this.tel.log?.error({ disk: name, err: (err as Error).message }, 'flush failed');
-    const driver = this.factory(want, new FencedBacking(this.pages, name, this.sync, onFlushError), this.eventsFor(name));
+    const backing = new FencedBacking(this.pages, name, this.sync, onFlushError, new DiskBandwidth(this.redis, this.keys, name));
+    const driver = this.factory(want, backing, this.eventsFor(name));
     const host = new DriverHost(want, driver, this.ends, this, this.tel);
     this.hosts.set(name, host);
     await this.listener(name, host);

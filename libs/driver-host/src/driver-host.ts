@@ -7,11 +7,13 @@ import {
   defaultQueueRqs,
   formatToken,
   Hctx,
+  type HwQueueControl,
   isRequeueStatus,
   ReqOp,
   Request,
   type RequestHost,
   type RequestToken,
+  UNSTOPPABLE_QUEUE,
 } from '#blk-mq';
 import {
   decodeBatch,
@@ -113,6 +115,8 @@ function key(t: RequestToken): string {
  */
 export class DriverHost {
   readonly counters: DriverHostCounters = { batches: 0, requests: 0, leaseLost: 0, ownerGone: 0, requeued: 0 };
+  /** This process's hardware queues of the disk, as the driver stops and starts them (`HctxWorkers`). */
+  hwQueues: HwQueueControl = UNSTOPPABLE_QUEUE;
 
   constructor(
     public record: DiskRecord,
@@ -143,7 +147,7 @@ export class DriverHost {
       return rq;
     });
     const fence: BatchFence = { member: lease.member, leasedKey, epoch: header.epoch };
-    const hctx = new Hctx<BatchFence>(header.hctx, this.record.attributes.submitQueues);
+    const hctx = new Hctx<BatchFence>(header.hctx, this.record.attributes.submitQueues, this.hwQueues);
     hctx.setDriverData(fence);
     const t0 = process.hrtime.bigint();
     let statuses: readonly BlkStatus[];

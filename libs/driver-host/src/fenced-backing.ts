@@ -4,7 +4,7 @@
 // owner is alive, checked in the same atomic step as the copies.
 import { BlkStatus, type Hctx, type Request } from '#blk-mq';
 import { type FencedPageOp, type FencedPages, pageOpOf, type ReplicaSync, requestId } from '#redis-mq';
-import type { Backing, RnullPdu } from '#rnull';
+import type { Backing, BandwidthBudget, RnullPdu } from '#rnull';
 import type { BatchFence } from './driver-host';
 
 /** The page op of one request, or undefined for ops that move nothing (FLUSH). */
@@ -27,6 +27,8 @@ export class FencedBacking implements Backing {
     /** Where FLUSH / FUA wait for replicas; without it they have nothing to wait for. */
     private readonly sync?: ReplicaSync,
     private readonly onPersistError: (err: unknown) => void = () => undefined,
+    /** The disk's mbps budget, shared by every process that drives the disk (I12). */
+    readonly bandwidth?: BandwidthBudget,
   ) {}
 
   persist(): Promise<BlkStatus> {

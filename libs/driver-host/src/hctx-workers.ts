@@ -4,6 +4,7 @@
 // to their hctx queue after a delay), each running the disk's DriverHost.
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { HwQueueControl } from '#blk-mq';
 import { CodecError, type KeySchema, type Lease } from '#redis-mq';
 import { BatchWorker, type LeaseOutcome } from './batch-worker';
 import type { DiskDrivers, RequeueJob } from './disk-drivers';
@@ -41,6 +42,7 @@ export class HctxWorkers {
 
   private start(disk: string, host: DriverHost, drivers: DiskDrivers): ClosableWorker[] {
     const list: ClosableWorker[] = [];
+    const batchWorkers: BatchWorker[] = [];
     for (let h = 0; h < host.record.attributes.submitQueues; h++) {
       const queue = drivers.queueOf(disk, h);
       const run = async (lease: Lease): Promise<LeaseOutcome> => {
@@ -56,8 +58,12 @@ export class HctxWorkers {
         }
         return 'acked';
       };
-      list.push(new BatchWorker(queue, run, { concurrency: this.concurrency, leaseMs: this.stalledIntervalMs, onError: this.onError }));
+      batchWorkers.push(
+        new BatchWorker(queue, run, { concurrency: this.concurrency, leaseMs: this.stalledIntervalMs, onError: this.onError }),
+      );
     }
+    list.push(...batchWorkers);
+    host.hwQueues = stoppableQueues(batchWorkers);
     const requeue = new Worker<RequeueJob>(
       this.keys.requeueQueueName(disk),
       (job) => drivers.queueOf(job.data.disk, job.data.hctx).push(Buffer.from(job.data.message, 'base64')),
@@ -72,4 +78,17 @@ export class HctxWorkers {
   close(): Promise<void> {
     return this.workers.close();
   }
+}
+
+/**
+ * The disk's hardware queues in this process as its driver stops them (`Hctx.queue`): a
+ * stopped hctx's worker claims nothing until the queues start again. Batches already
+ * claimed still run; other processes stop their own workers when their driver is refused.
+ */
+function stoppableQueues(workers: readonly BatchWorker[]): HwQueueControl {
+  return {
+    stopHwQueues: () => workers.forEach((w) => w.pause()),
+    startStoppedHwQueues: () => workers.forEach((w) => w.resume()),
+    isStopped: (hctx) => workers[hctx]?.paused ?? false,
+  };
 }

@@ -4,7 +4,7 @@
 // host of a worker process (remote placement) and a dispatch instance whose driver runs
 // in its own process (local placement) take the same factory.
 import type { Operations } from '#blk-mq';
-import type { Backing, BadBlockEvent, DiskAttributes, RequestFaultKind } from '#rnull';
+import type { Backing, BadBlockEvent, DiskAttributes, RequestFaultKind, ThrottleEvents } from '#rnull';
 import type { DiskRecord } from './disk-record';
 
 /**
@@ -16,8 +16,8 @@ export interface HostedDriver extends Operations<void, unknown> {
   setAttributes?(attributes: DiskAttributes): void;
 }
 
-/** What a driver reports to the library that hosts it (metrics, logs, registry updates). */
-export interface DriverEvents {
+/** What a driver reports to the library that hosts it (metrics, logs, registry updates); throttling by `mbps` too. */
+export interface DriverEvents extends ThrottleEvents {
   /**
    * An IO touched a bad range of the disk's `badblocks` and ended IOERR; for a hit that
    * cleared its entry (badblocks_once), the promise of sending that clear to gendisk.

@@ -11,3 +11,4 @@ export * from './driver-factory';
 export * from './bad-block-reporter';
 export * from './hctx-init-faults';
 export * from './fault-reporter';
+export * from './throttle-reporter';

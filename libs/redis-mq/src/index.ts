@@ -65,3 +65,4 @@ export {
 export { EndWriter, type EndBatchInput, type EndBatchResult } from './end-writer';
 export { OwnerGoneError, LeaseLostError } from './script-errors';
 export { readTagSpace, layOutTagSpace, checkTagSpace } from './tag-space';
+export { DiskBandwidth, type DiskBandwidthVerdict } from './disk-bandwidth';

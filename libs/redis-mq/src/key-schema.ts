@@ -109,6 +109,15 @@ export class KeySchema {
     return `${this.diskBase(disk)}flushes`;
   }
 
+  /**
+   * Hash: the disk's bandwidth budget for `mbps` (null_blk's `cur_bytes`): `tick`, the
+   * tick it was last charged in, and `bytes`, what was left then (`takeBandwidth-1.lua`,
+   * DESIGN I12). Exists only while an `mbps` disk moves data (it expires when idle).
+   */
+  bandwidthBudget(disk: string): string {
+    return `${this.diskBase(disk)}bw`;
+  }
+
   /** Hash: request-data field -> payload bytes, for copies that never pass through Node. */
   requestData(disk: string): string {
     return `${this.diskBase(disk)}rqdata`;

@@ -27,6 +27,7 @@ export type ScriptName =
   | 'runPageOps'
   | 'runOwnedPageOps'
   | 'takeBudget'
+  | 'takeBandwidth'
   | 'endBatch'
   | 'layOutTagSpace';
 

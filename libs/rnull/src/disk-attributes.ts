@@ -2,6 +2,7 @@
 // ranges and the "busy while powered" rule of every disk attribute.
 import { BLK_SAFE_MAX_SECTORS, BlkStatus, DEFAULT_RQ_TIMEOUT_MS } from '#blk-mq';
 import { applyBadBlocksCommand } from './bad-blocks';
+import { MAX_MBPS } from './bandwidth-budget';
 import { formatFaultConfig, parseFaultConfig } from './fault-inject';
 
 /** Completion mode (`irqmode`): where a request's end is signalled. */
@@ -31,6 +32,7 @@ export interface DiskAttributes {
   pollQueues: number;
   timeoutMs: number;
   recycle: 'on-drop' | 'inline';
+  /** Bandwidth cap in MiB/s (null_blk's byte budget refilled every 20 ms); 0 for none. */
   mbps: number;
   /** Largest request in 512-byte sectors (`max_hw_sectors`); the engine rounds it down to `blocksize`. */
   maxSectors: number;
@@ -151,7 +153,7 @@ const INTEGER_RANGES: Partial<Record<keyof DiskAttributes, Range>> = {
   completionNsec: [0, 60e9],
   pollQueues: [0, 256],
   timeoutMs: [1, 3_600_000],
-  mbps: [0, 1 << 20],
+  mbps: [0, MAX_MBPS],
   maxSectors: [8, 1 << 16],
 };
 

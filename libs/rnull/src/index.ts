@@ -5,3 +5,5 @@ export * from './bad-blocks';
 export * from './bad-block-copy';
 export * from './fault-inject';
 export * from './rnull-faults';
+export * from './bandwidth-budget';
+export * from './bandwidth-throttle';

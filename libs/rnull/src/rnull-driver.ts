@@ -3,6 +3,8 @@
 import { BlkStatus, type Hctx, type Operations, type Request, ReqFlag, ReqOp, SECTOR_SHIFT } from '#blk-mq';
 import { BadBlockCopy } from './bad-block-copy';
 import type { BadBlockHit } from './bad-blocks';
+import { type BandwidthBudget, LocalBandwidthBudget } from './bandwidth-budget';
+import { BandwidthThrottle, type ThrottleEvents } from './bandwidth-throttle';
 import { type DiskAttributes, IrqMode } from './disk-attributes';
 import { RnullFaults, type RequestFaultKind } from './rnull-faults';
 
@@ -20,6 +22,12 @@ export interface Backing {
    * a cache to flush leaves it out.
    */
   persist?(): Promise<BlkStatus>;
+  /**
+   * The disk's byte budget for `mbps` (null_blk's `cur_bytes`), shared by every process
+   * that drives the disk (the cluster keeps it in Redis). Without one the driver keeps
+   * its own in memory (`LocalBandwidthBudget`): right when it is the disk's only driver.
+   */
+  readonly bandwidth?: BandwidthBudget;
 }
 
 /**
@@ -40,7 +48,7 @@ export interface BadBlockEvent extends BadBlockHit {
 }
 
 /** What the driver tells its host, for metrics and logs. */
-export interface RnullDriverEvents {
+export interface RnullDriverEvents extends ThrottleEvents {
   /**
    * A request hit a bad range. For a hit that cleared its entry the host may return the
    * promise of sending that clear to the registry; until it settles, the driver keeps the
@@ -70,14 +78,19 @@ export interface RnullDriverEvents {
  *     (writes, discards, write zeroes; a failed read returns no data, so it reads none).
  *     With badblocks_once the hit entry is cleared here, in this driver's copy, at once
  *     (`BadBlockCopy`: kept cleared until the registry holds the clear, DESIGN I10).
- *   - Fault injection (`timeout`, `requeue`; `RnullFaults`) is decided first, as in
+ *   - Fault injection (`timeout`, `requeue`; `RnullFaults`) is decided first (after the mbps throttle), as in
  *     null_queue_rq(): a request given a requeue fault is answered RESOURCE and a request
  *     given a timeout fault is answered OK and never ended (the owner's timeout handler
  *     ends it TIMEOUT, I2, I3); neither reaches the bad-block check or a page op (I11).
+ *   - With `mbps` > 0 a batch first passes the bandwidth throttle (`null_handle_throttled`,
+ *     before `blk_mq_start_request`): the requests the budget refused are not started,
+ *     move nothing and are answered DEV_RESOURCE, and the throttle has stopped the queue
+ *     until its next refill (DESIGN I12). With `mbps` = 0 nothing of it runs.
  */
 export class RnullDriver implements Operations<RnullPdu, unknown> {
   private readonly badBlocks: BadBlockCopy;
   private readonly faults: RnullFaults;
+  private readonly throttle: BandwidthThrottle;
 
   constructor(
     /** Replaced in place when attributes that keep the tag space change. */
@@ -87,6 +100,7 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
   ) {
     this.badBlocks = new BadBlockCopy(attributes.badblocks);
     this.faults = new RnullFaults(attributes);
+    this.throttle = new BandwidthThrottle(backing.bandwidth ?? new LocalBandwidthBudget(), events);
   }
 
   /** Attribute changes that keep the tag space (irqmode, completion_nsec, badblocks, …) apply to the next batch. */
@@ -105,10 +119,29 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
     return this.queueRqs(hctx, [rq]).then((s) => s[0]);
   }
 
-  /** `queue_rqs`: start all, move the whole batch's data in one backing call, complete. */
-  async queueRqs(hctx: Hctx<unknown>, all: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
+  /**
+   * `queue_rqs`: the bandwidth throttle (mbps > 0), then start the admitted requests, move
+   * their data in one backing call, complete; the refused ones are answered DEV_RESOURCE.
+   */
+  async queueRqs(hctx: Hctx<unknown>, rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
+    const mbps = this.attributes.mbps;
+    if (mbps <= 0) return this.run(hctx, rqs);
+    const admitted = await this.throttle.admit(
+      hctx,
+      mbps,
+      rqs.map((rq) => rq.bytes),
+    );
+    const statuses = admitted > 0 ? await this.run(hctx, admitted === rqs.length ? rqs : rqs.slice(0, admitted)) : [];
+    return rqs.map((_, i) => (i < admitted ? statuses[i] : BlkStatus.DEV_RESOURCE));
+  }
+
+  /**
+   * Starts `all`, decides their injected faults, moves the data of the rest in one backing
+   * call, completes them.
+   */
+  private async run(hctx: Hctx<unknown>, all: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
     for (const rq of all) rq.start();
-    // null_queue_rq: fault injection first; a faulted request goes no further.
+    // null_queue_rq: fault injection first; a faulted request goes no further (I11).
     const faults = this.faults.armed ? all.map((rq) => this.injectFault(rq)) : undefined;
     const rqs = faults ? all.filter((_, k) => faults[k] === undefined) : all;
     // null_process_cmd: the bad-block veto comes before any data moves.

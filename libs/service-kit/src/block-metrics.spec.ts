@@ -25,6 +25,8 @@ describe('BlockMetrics', () => {
         'rnull_requests_in_flight',
         'rnull_stale_ends_total',
         'rnull_tags_in_use',
+        'rnull_throttled_requests_total',
+        'rnull_throttled_seconds_total',
         'rnull_timeouts_total',
         'rnull_timer_lateness_seconds',
       ].sort(),

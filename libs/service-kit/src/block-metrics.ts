@@ -80,6 +80,10 @@ export class BlockMetrics {
   readonly badBlockHits: Counter<'disk'>;
   /** Faults injected on purpose (`timeout`, `requeue`: where the driver runs; `init_hctx`: gendisk). */
   readonly injectedFaults: Counter<'disk' | 'kind'>;
+  /** Time the mbps throttle kept the disk's queues stopped (DEV_RESOURCE until the next refill), where the driver runs. */
+  readonly throttledSeconds: Counter<'disk'>;
+  /** Requests the mbps throttle refused with DEV_RESOURCE (each is requeued and runs after a refill). */
+  readonly throttledRequests: Counter<'disk'>;
   /** Ends refused as stale or double: by the table (rnull, completion) or unknown notices (dispatch). */
   readonly staleEnds: Counter<'disk' | 'service'>;
   /** Counts of the queues this service watches, read on scrape. */
@@ -192,6 +196,18 @@ export class BlockMetrics {
       name: 'rnull_injected_faults_total',
       help: 'Faults injected by the timeout, requeue and init_hctx attributes (null_blk fault injection), by kind',
       labelNames: ['disk', 'kind'],
+      registers,
+    });
+    this.throttledSeconds = new Counter({
+      name: 'rnull_throttled_seconds_total',
+      help: 'Time the mbps throttle kept the queues stopped, summed over the processes that run the driver',
+      labelNames: ['disk'],
+      registers,
+    });
+    this.throttledRequests = new Counter({
+      name: 'rnull_throttled_requests_total',
+      help: 'Requests the mbps throttle refused with DEV_RESOURCE (requeued, run after a refill)',
+      labelNames: ['disk'],
       registers,
     });
     this.staleEnds = new Counter({

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { BlockMetrics, type Logger, MetricsRegistry, type ServiceEnv } from '#service-kit';
 import {
   BadBlockReporter,
+  ThrottleReporter,
   badBlocksWriterOf,
   DiskDirectory,
   FaultReporter,
@@ -40,6 +41,7 @@ import { GenDiskForwardController } from './gendisk.controller';
         const driverTel = { metrics, log: log.child({ component: 'driver' }) };
         const badBlocks = new BadBlockReporter(driverTel, badBlocksWriterOf(gendisk));
         const faults = new FaultReporter(driverTel);
+        const throttle = new ThrottleReporter({ metrics });
         return new BlockLayer(
           r,
           b,
@@ -49,7 +51,7 @@ import { GenDiskForwardController } from './gendisk.controller';
             timeoutScanMs: e.timeoutScanMs,
             ownerLeaseMs: e.ownerLeaseMs,
             localDriver: e.driverPlacement === 'local' ? rnullDriverFactory : undefined,
-            driverEvents: (disk) => ({ ...badBlocks.eventsFor(disk), ...faults.eventsFor(disk) }),
+            driverEvents: (disk) => ({ ...badBlocks.eventsFor(disk), ...faults.eventsFor(disk), ...throttle.eventsFor(disk) }),
             flush: e.flush,
           },
           { metrics, log: log.child({ component: 'block-layer' }) },

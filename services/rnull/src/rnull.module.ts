@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { BlockMetrics, type Logger, type ServiceEnv } from '#service-kit';
 import {
   BadBlockReporter,
+  ThrottleReporter,
   badBlocksWriterOf,
   DiskDirectory,
   FaultReporter,
@@ -47,9 +48,11 @@ import { rnullDriverFactory } from '#rnull';
         const tel = { metrics, log: log.child({ component: 'driver-host' }) };
         const badBlocks = new BadBlockReporter(tel, badBlocksWriterOf(gendisk));
         const faults = new FaultReporter(tel);
+        const throttle = new ThrottleReporter(tel);
         const drivers = new DiskDrivers(r, k, d, rnullDriverFactory, w.onHost, tel, e.flush, (disk) => ({
           ...badBlocks.eventsFor(disk),
           ...faults.eventsFor(disk),
+          ...throttle.eventsFor(disk),
         }));
         w.attach(drivers);
         return drivers;

@@ -33,7 +33,12 @@ export const DISK_ATTRIBUTES: readonly AttributeDef[] = [
   { name: 'poll_queues', field: 'pollQueues', kind: 'u32', help: 'poll queues (default 0; may change while powered)' },
   { name: 'timeout_ms', field: 'timeoutMs', kind: 'u32', help: 'request timeout in ms (default 30000)' },
   { name: 'recycle', field: 'recycle', kind: 'recycle', help: 'tag recycling: on-drop (default) or inline' },
-  { name: 'mbps', field: 'mbps', kind: 'u32', help: 'bandwidth cap in MiB/s, 0 for none (default 0)' },
+  {
+    name: 'mbps',
+    field: 'mbps',
+    kind: 'u32',
+    help: 'bandwidth cap in MiB/s, 0..40960, 0 for none (default 0); a byte budget refilled every 20 ms',
+  },
   { name: 'max_sectors', field: 'maxSectors', kind: 'u32', help: 'largest request in 512-byte sectors (default 255)' },
   {
     name: 'badblocks',
