@@ -24,7 +24,8 @@ import {
   type Telemetry,
   UnavailableError,
 } from '#service-kit';
-import { type DiskDirectory, type DiskRecord, type DriverEvents, type DriverFactory, TAG_SPACE_ATTRIBUTES } from '#gendisk';
+import type { DiskDirectory, DiskRecord, DriverEvents, DriverFactory } from '#gendisk';
+import { type DiskAttributes, keysWhere } from '#rnull';
 import { CompletionRouter } from './completion-router';
 import { type BioResult, DiskQueue, type DriverPlacement } from './disk-queue';
 import { type CheckedSubmission, checkSubmission, type WireSubmission } from './submission-check';
@@ -264,8 +265,8 @@ export class BlockLayer {
   }
 }
 
-/** Attributes the engine is built from: a change of any of them opens a new queue. */
-const ENGINE_ATTRIBUTES = [...TAG_SPACE_ATTRIBUTES, 'size', 'blocksize', 'maxSectors', 'discard', 'fua', 'timeoutMs'] as const;
+/** Attributes the engine is built from (the table's `reshapes` other than 'nothing'): a change of any of them opens a new queue. */
+const ENGINE_ATTRIBUTES: readonly (keyof DiskAttributes)[] = keysWhere((a) => a.reshapes !== 'nothing');
 
 function sameEngine(a: DiskRecord, b: DiskRecord): boolean {
   return ENGINE_ATTRIBUTES.every((k) => a.attributes[k] === b.attributes[k]);

@@ -3,7 +3,7 @@
 import type { Redis } from 'ioredis';
 import type { TagSpaceConfig } from '#blk-mq';
 import { destroyDisk, type KeySchema, layOutTagSpace, TableBusyError } from '#redis-mq';
-import type { DiskAttributes } from '#rnull';
+import { type DiskAttributes, keysWhere } from '#rnull';
 import { DiskBusyError } from '#service-kit';
 import type { DiskLifecycle } from './disk-registry';
 import type { DiskRecord } from './disk-record';
@@ -13,13 +13,8 @@ export function tagSpaceOf(a: DiskAttributes): TagSpaceConfig {
   return { nrHwQueues: a.submitQueues, queueDepth: a.hwQueueDepth, sharedTags: a.sharedTags, recycle: a.recycle };
 }
 
-/** The attributes the tag space is made of: a change of any of them re-lays it. */
-export const TAG_SPACE_ATTRIBUTES = [
-  'submitQueues',
-  'hwQueueDepth',
-  'sharedTags',
-  'recycle',
-] as const satisfies readonly (keyof DiskAttributes)[];
+/** The attributes the tag space is made of (the table's `reshapes: 'tag space'`): a change of any of them re-lays it. */
+export const TAG_SPACE_ATTRIBUTES: readonly (keyof DiskAttributes)[] = Object.freeze(keysWhere((a) => a.reshapes === 'tag space'));
 
 /** True when `a` and `b` ask for the same tag space. */
 export function sameTagSpace(a: DiskAttributes, b: DiskAttributes): boolean {

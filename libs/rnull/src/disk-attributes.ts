@@ -1,19 +1,13 @@
-// Mirrors null_blk's configfs attributes (`struct nullb_device`): the names, defaults,
-// ranges and the "busy while powered" rule of every disk attribute.
-import { BLK_SAFE_MAX_SECTORS, BlkStatus, DEFAULT_RQ_TIMEOUT_MS } from '#blk-mq';
+// Mirrors null_blk's configfs attributes (`struct nullb_device`): the value type of a
+// disk's attributes, and their validation and change rules, read from the one attribute
+// table (`attribute-table.ts`: names, defaults, ranges, the "busy while powered" rule).
+import { BlkStatus } from '#blk-mq';
+import { ATTRIBUTE_TABLE, type AttributeSpec } from './attribute-table';
 import { applyBadBlocksCommand } from './bad-blocks';
-import { MAX_MBPS } from './bandwidth-budget';
 import { formatFaultConfig, parseFaultConfig } from './fault-inject';
+import { IrqMode } from './irq-mode';
 
-/** Completion mode (`irqmode`): where a request's end is signalled. */
-export enum IrqMode {
-  /** End inline, from `queueRq` (NULL_IRQ_NONE). */
-  None = 0,
-  /** End from the softirq completion queue (NULL_IRQ_SOFTIRQ). */
-  Soft = 1,
-  /** End from a timer after `completionNsec` (NULL_IRQ_TIMER). */
-  Timer = 2,
-}
+export { IrqMode } from './irq-mode';
 
 /** Every attribute of a disk, in camelCase; `ATTRIBUTE_NAMES` gives null_blk's names. */
 export interface DiskAttributes {
@@ -59,78 +53,30 @@ export interface DiskAttributes {
   initHctx: string;
 }
 
-/**
- * Defaults: the seed's rnull where it has the attribute (memory_backed, blocksize, size,
- * irqmode, completion_nsec), null_blk elsewhere (DESIGN section 5). Two come from blk-mq,
- * which owns them: `timeout_ms` is blk-mq's request timeout (`DEFAULT_RQ_TIMEOUT_MS`, 30 s:
- * the seed's rnull leaves its tag set's timeout to blk-mq; C null_blk would set 5 s), and
- * `max_sectors` is BLK_SAFE_MAX_SECTORS (255), what the kernel gives null_blk and rnull
- * when `max_sectors` is not set.
- */
-export const DEFAULT_ATTRIBUTES: Readonly<DiskAttributes> = Object.freeze({
-  size: 4096,
-  blocksize: 4096,
-  submitQueues: 1,
-  hwQueueDepth: 64,
-  irqmode: IrqMode.None,
-  completionNsec: 1_000_000,
-  memoryBacked: true,
-  discard: false,
-  fua: true,
-  sharedTags: false,
-  rotational: false,
-  pollQueues: 0,
-  timeoutMs: DEFAULT_RQ_TIMEOUT_MS,
-  recycle: 'on-drop',
-  mbps: 0,
-  maxSectors: BLK_SAFE_MAX_SECTORS,
-  badblocks: '',
-  badblocksOnce: false,
-  badblocksPartialIo: false,
-  timeout: '',
-  requeue: '',
-  initHctx: '',
-});
+/** Each attribute's default (`ATTRIBUTE_TABLE`; DESIGN section 5 says where they come from). */
+export const DEFAULT_ATTRIBUTES: Readonly<DiskAttributes> = Object.freeze(
+  Object.fromEntries(ATTRIBUTE_TABLE.map((a) => [a.key, a.default])) as unknown as DiskAttributes,
+);
 
 /** null_blk's configfs name of each attribute: what users type and errors say. */
-export const ATTRIBUTE_NAMES: Readonly<Record<keyof DiskAttributes, string>> = Object.freeze({
-  size: 'size',
-  blocksize: 'blocksize',
-  submitQueues: 'submit_queues',
-  hwQueueDepth: 'hw_queue_depth',
-  irqmode: 'irqmode',
-  completionNsec: 'completion_nsec',
-  memoryBacked: 'memory_backed',
-  discard: 'discard',
-  fua: 'fua',
-  sharedTags: 'shared_tags',
-  rotational: 'rotational',
-  pollQueues: 'poll_queues',
-  timeoutMs: 'timeout_ms',
-  recycle: 'recycle',
-  mbps: 'mbps',
-  maxSectors: 'max_sectors',
-  badblocks: 'badblocks',
-  badblocksOnce: 'badblocks_once',
-  badblocksPartialIo: 'badblocks_partial_io',
-  timeout: 'timeout',
-  requeue: 'requeue',
-  initHctx: 'init_hctx',
-});
+export const ATTRIBUTE_NAMES: Readonly<Record<keyof DiskAttributes, string>> = Object.freeze(
+  Object.fromEntries(ATTRIBUTE_TABLE.map((a) => [a.key, a.name])) as Record<keyof DiskAttributes, string>,
+);
 
 /**
  * The fault_attr attributes. Set when the disk is created or while it is powered off,
  * never while powered (EBUSY): null_blk reads its module parameters once, at load
  * (mode 0444), and every driver copy's counters start from the value it powered on with.
  */
-export const FAULT_ATTRIBUTES: ReadonlySet<keyof DiskAttributes> = new Set(['timeout', 'requeue', 'initHctx']);
+export const FAULT_ATTRIBUTES: ReadonlySet<keyof DiskAttributes> = new Set(keysWhere((a) => a.type === 'fault'));
 
-/**
- * Attributes that may change while the disk is powered (null_blk: submit_queues and
- * poll_queues have an apply function; `badblocks` is its own configfs store, which never
- * checks power). badblocks_once and badblocks_partial_io are plain NULLB_DEVICE_ATTRs: EBUSY.
- */
-export const LIVE_ATTRIBUTES: ReadonlySet<keyof DiskAttributes> = new Set(['submitQueues', 'pollQueues', 'badblocks']);
+/** Attributes that may change while the disk is powered (the table's `live`). */
+export const LIVE_ATTRIBUTES: ReadonlySet<keyof DiskAttributes> = new Set(keysWhere((a) => a.live));
+
+/** The keys of the table's rows that satisfy `pick`, in table order. */
+export function keysWhere(pick: (a: AttributeSpec) => boolean): (keyof DiskAttributes)[] {
+  return ATTRIBUTE_TABLE.filter(pick).map((a) => a.key);
+}
 
 /** A rejected attribute value or change; `field` is null_blk's attribute name. */
 export class AttributeError extends Error {
@@ -145,45 +91,50 @@ export class AttributeError extends Error {
   }
 }
 
-type Range = readonly [min: number, max: number];
-const INTEGER_RANGES: Partial<Record<keyof DiskAttributes, Range>> = {
-  size: [1, 1 << 22], // 4 TiB
-  submitQueues: [1, 256],
-  hwQueueDepth: [1, 4096],
-  completionNsec: [0, 60e9],
-  pollQueues: [0, 256],
-  timeoutMs: [1, 3_600_000],
-  mbps: [0, MAX_MBPS],
-  maxSectors: [8, 1 << 16],
-};
+const SPECS: ReadonlyMap<keyof DiskAttributes, AttributeSpec> = new Map(ATTRIBUTE_TABLE.map((a) => [a.key, a]));
 
-/** Checks one attribute value; throws `AttributeError` naming the field. */
+/** Checks one attribute value against its row of the table; throws `AttributeError` naming the field. */
 export function validateAttribute<K extends keyof DiskAttributes>(key: K, value: DiskAttributes[K]): void {
-  const name = ATTRIBUTE_NAMES[key];
-  const range = INTEGER_RANGES[key];
-  if (range) {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-      throw new AttributeError(name, `must be a whole number, got ${String(value)}`);
+  const spec = SPECS.get(key);
+  if (!spec) throw new AttributeError(String(key), 'unknown attribute');
+  const name = spec.name;
+  switch (spec.type) {
+    case 'integer':
+    case 'power-of-two': {
+      const [min, max] = spec.range!;
+      if (spec.type === 'power-of-two') {
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max || (value & (value - 1)) !== 0) {
+          throw new AttributeError(name, `must be a power of two in ${min}..${max}, got ${String(value)}`);
+        }
+        return;
+      }
+      if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+        throw new AttributeError(name, `must be a whole number, got ${String(value)}`);
+      }
+      if (value < min || value > max) throw new AttributeError(name, `must be in ${min}..${max}, got ${value}`);
+      return;
     }
-    if (value < range[0] || value > range[1]) {
-      throw new AttributeError(name, `must be in ${range[0]}..${range[1]}, got ${value}`);
-    }
-  }
-  if (key === 'blocksize') {
-    const v = value as number;
-    if (!Number.isInteger(v) || v < 512 || v > 4096 || (v & (v - 1)) !== 0) {
-      throw new AttributeError(name, `must be a power of two in 512..4096, got ${v}`);
-    }
-  }
-  if (key === 'irqmode' && !(value === 0 || value === 1 || value === 2)) {
-    throw new AttributeError(name, `must be 0 (none), 1 (softirq) or 2 (timer), got ${String(value)}`);
-  }
-  if (key === 'recycle' && value !== 'on-drop' && value !== 'inline') {
-    throw new AttributeError(name, `must be "on-drop" or "inline", got ${JSON.stringify(value)}`);
-  }
-  if (FAULT_ATTRIBUTES.has(key)) canonicalFault(name, value);
-  if (key === 'badblocks' && typeof value !== 'string') {
-    throw new AttributeError(name, `must be a "+START-END" or "-START-END" string, got ${String(value)}`);
+    case 'bool':
+      if (typeof value !== 'boolean') throw new AttributeError(name, `must be 0 or 1, got ${String(value)}`);
+      return;
+    case 'irqmode':
+      if (!(value === IrqMode.None || value === IrqMode.Soft || value === IrqMode.Timer)) {
+        throw new AttributeError(name, `must be 0 (none), 1 (softirq) or 2 (timer), got ${String(value)}`);
+      }
+      return;
+    case 'recycle':
+      if (value !== 'on-drop' && value !== 'inline') {
+        throw new AttributeError(name, `must be "on-drop" or "inline", got ${JSON.stringify(value)}`);
+      }
+      return;
+    case 'fault':
+      canonicalFault(name, value);
+      return;
+    case 'badblocks':
+      if (typeof value !== 'string') {
+        throw new AttributeError(name, `must be a "+START-END" or "-START-END" string, got ${String(value)}`);
+      }
+      return;
   }
 }
 
@@ -243,9 +194,15 @@ export function capacitySectors(a: Pick<DiskAttributes, 'size'>): number {
   return a.size * 2048;
 }
 
-/** `features`, like null_blk's configfs attribute: every attribute name this build accepts. */
+/**
+ * `features`, like null_blk's configfs attribute: the names of the attributes that have
+ * behaviour in this build (the table's `behaviour`; one accepted and stored without effect,
+ * such as `poll_queues`, is left out), and `power` and `index`.
+ */
 export function features(): string[] {
-  return Object.values(ATTRIBUTE_NAMES).concat('power', 'index');
+  return keysWhere((a) => a.behaviour)
+    .map((k) => ATTRIBUTE_NAMES[k])
+    .concat('power', 'index');
 }
 
 /** The status a request gets on a disk that is not powered. */

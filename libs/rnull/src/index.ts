@@ -1,5 +1,6 @@
 // The rnull driver: null_blk's attributes and the Operations implementation.
 export * from './disk-attributes';
+export * from './attribute-table';
 export * from './rnull-driver';
 export * from './bad-blocks';
 export * from './bad-block-copy';

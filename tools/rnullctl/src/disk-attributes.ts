@@ -1,10 +1,12 @@
-// null_blk's configfs attribute names ↔ blk.v1.DiskAttributes fields: the one table that
-// `disk create`, `disk configure`, `disk show` and `--json` read.
+// null_blk's configfs attribute names ↔ blk.v1.DiskAttributes fields, read from the one
+// attribute table (libs/rnull `ATTRIBUTE_TABLE`): `disk create`, `disk configure`,
+// `disk show` and `--json` take their options, help and order from it.
 //
 // Contract: the CLI checks syntax only (integer, 0|1, irqmode 0..2, recycle name); every
 // semantic rule (block size a power of two, EBUSY while powered, …) is the server's, so
 // its message reaches the user unchanged.
 import { DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
+import { ATTRIBUTE_TABLE, type AttributeSpec, defaultText } from '#rnull';
 import { OptionSpecs, ParsedArgs, parseBigInt, parseBoolean, parseInteger, UsageError } from './arg-parser';
 
 type AttributeKind = 'u64' | 'u32' | 'bool' | 'irqmode' | 'recycle' | 'badblocks' | 'fault';
@@ -17,56 +19,24 @@ export interface AttributeDef {
   readonly help: string;
 }
 
-/** Every attribute of DiskAttributes, in proto field order. */
-export const DISK_ATTRIBUTES: readonly AttributeDef[] = [
-  { name: 'size', field: 'size', kind: 'u64', help: 'capacity in MiB (default 4096)' },
-  { name: 'blocksize', field: 'blocksize', kind: 'u32', help: 'logical block size: 512, 1024, 2048 or 4096 (default 4096)' },
-  { name: 'submit_queues', field: 'submitQueues', kind: 'u32', help: 'hardware queues (default 1)' },
-  { name: 'hw_queue_depth', field: 'hwQueueDepth', kind: 'u32', help: 'tags per hardware queue (default 64)' },
-  { name: 'irqmode', field: 'irqmode', kind: 'irqmode', help: 'completion: 0 none, 1 softirq, 2 timer (default 0)' },
-  { name: 'completion_nsec', field: 'completionNsec', kind: 'u64', help: 'timer completion delay in ns (default 1000000)' },
-  { name: 'memory_backed', field: 'memoryBacked', kind: 'bool', help: 'keep data in a page store (default 1)' },
-  { name: 'discard', field: 'discard', kind: 'bool', help: 'support DISCARD (default 0)' },
-  { name: 'fua', field: 'fua', kind: 'bool', help: 'support FUA (default 1)' },
-  { name: 'shared_tags', field: 'sharedTags', kind: 'bool', help: 'one tag set for all hardware queues (default 0)' },
-  { name: 'rotational', field: 'rotational', kind: 'bool', help: 'report a rotational disk (default 0)' },
-  { name: 'poll_queues', field: 'pollQueues', kind: 'u32', help: 'poll queues (default 0; may change while powered)' },
-  { name: 'timeout_ms', field: 'timeoutMs', kind: 'u32', help: 'request timeout in ms (default 30000)' },
-  { name: 'recycle', field: 'recycle', kind: 'recycle', help: 'tag recycling: on-drop (default) or inline' },
-  {
-    name: 'mbps',
-    field: 'mbps',
-    kind: 'u32',
-    help: 'bandwidth cap in MiB/s, 0..40960, 0 for none (default 0); a byte budget refilled every 20 ms',
-  },
-  { name: 'max_sectors', field: 'maxSectors', kind: 'u32', help: 'largest request in 512-byte sectors (default 255)' },
-  {
-    name: 'badblocks',
-    field: 'badblocks',
-    kind: 'badblocks',
-    help: 'one write of the badblocks file: +START-END marks inclusive sectors bad, -START-END clears them (default none; may change while powered)',
-  },
-  { name: 'badblocks_once', field: 'badblocksOnce', kind: 'bool', help: 'a bad range clears after its first hit (default 0)' },
-  {
-    name: 'badblocks_partial_io',
-    field: 'badblocksPartialIo',
-    kind: 'bool',
-    help: 'an IO that hits a bad range transfers the blocks before it (default 0)',
-  },
-  {
-    name: 'timeout',
-    field: 'timeout',
-    kind: 'fault',
-    help: 'fault injection: the chosen requests never complete and end TIMEOUT after timeout_ms (default none)',
-  },
-  { name: 'requeue', field: 'requeue', kind: 'fault', help: 'fault injection: the driver requeues the chosen requests (default none)' },
-  {
-    name: 'init_hctx',
-    field: 'initHctx',
-    kind: 'fault',
-    help: 'fault injection: an hctx fails to initialise, failing power on or a submit_queues increase (default none)',
-  },
-];
+/** How the CLI parses a table row's values. */
+function kindOf(spec: AttributeSpec): AttributeKind {
+  switch (spec.type) {
+    case 'integer':
+    case 'power-of-two':
+      return spec.wire === 'uint64' ? 'u64' : 'u32';
+    default:
+      return spec.type;
+  }
+}
+
+/** Every attribute of DiskAttributes, in proto field order (the table's order). */
+export const DISK_ATTRIBUTES: readonly AttributeDef[] = ATTRIBUTE_TABLE.map((spec) => ({
+  name: spec.name,
+  field: spec.key as keyof DiskAttributes,
+  kind: kindOf(spec),
+  help: `${spec.help} (default ${defaultText(spec)}${spec.live ? '; may change while powered' : ''})`,
+}));
 
 const VALUE_NAME: Readonly<Record<AttributeKind, string>> = {
   u64: 'N',

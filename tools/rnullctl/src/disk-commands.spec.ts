@@ -1,3 +1,4 @@
+import { ATTRIBUTE_TABLE, attributeTableMarkdown } from '#rnull';
 import { FAKE_FEATURES, FakeRnullServer } from './testing/fake-rnull-server';
 import { runCli } from './testing/captured-io';
 
@@ -188,5 +189,18 @@ describe('rnullctl disk (against the fake server)', () => {
     const f = await cli('disk', 'features');
     expect(f.out.trimEnd().split('\n')).toEqual(FAKE_FEATURES);
     expect(JSON.parse((await cli('disk', 'features', '--json')).out)).toEqual(FAKE_FEATURES);
+  });
+
+  it('describes every attribute from the table, as text, Markdown or JSON, without a server', async () => {
+    const text = await runCli(['disk', 'attributes', '--address', '127.0.0.1:1']);
+    expect(text.code).toBe(0);
+    const lines = text.out.trimEnd().split('\n');
+    expect(lines).toHaveLength(ATTRIBUTE_TABLE.length + 1);
+    expect(lines.find((l) => l.startsWith('max_sectors '))).toMatch(/^max_sectors\s+8\.\.65536\s+255\s+no\s+queue\s+largest request/);
+    expect(lines.find((l) => l.startsWith('submit_queues '))).toMatch(/\s1\s+yes\s+tag space\s/);
+    expect((await cli('disk', 'attributes', '--markdown')).out).toBe(attributeTableMarkdown() + '\n');
+    const json = JSON.parse((await cli('disk', 'attributes', '--json')).out) as { name: string; default: unknown; live: boolean }[];
+    expect(json.map((a) => a.name)).toEqual(ATTRIBUTE_TABLE.map((a) => a.name));
+    expect(json.find((a) => a.name === 'badblocks')).toMatchObject({ default: '', live: true });
   });
 });

@@ -1,12 +1,13 @@
 // `rnullctl disk …`: the blk.v1.GenDisk API as null_blk's configfs users know it —
-// create, list, show, configure, power, delete, features.
+// create, list, show, configure, power, delete, features, and the attribute table.
 import { Disk } from '#proto/grpc/blk/v1/gen_disk';
+import { ATTRIBUTE_TABLE, attributeTableMarkdown, defaultText, valuesText } from '#rnull';
 import { OptionSpecs, ParsedArgs, UsageError } from './arg-parser';
 import { Command, CommandContext, writeOut } from './command';
 import { attributeOptions, attributesFromArgs } from './disk-attributes';
 import { diskToJson, renderDiskDetails, renderDiskTable } from './disk-view';
 import { withClients } from './grpc-clients';
-import { toJson } from './text-format';
+import { renderTable, toJson } from './text-format';
 
 const POWER_STATES: Readonly<Record<string, boolean>> = { on: true, off: false, '1': true, '0': false };
 
@@ -146,4 +147,37 @@ const features: Command = {
   },
 };
 
-export const DISK_COMMANDS: readonly Command[] = [create, list, show, configure, badblocks, power, remove, features];
+const attributes: Command = {
+  words: ['disk', 'attributes'],
+  usage: '',
+  summary:
+    'describe every disk attribute: values, default, whether it may change while powered, what a change reshapes (this build; no server needed)',
+  positionals: { min: 0, max: 0 },
+  options: { ...JSON_OPTION, markdown: { kind: 'flag', help: "print the README's Markdown table" } },
+  async run(args, ctx) {
+    let text: string;
+    if (args.flags.has('markdown')) text = attributeTableMarkdown() + '\n';
+    else if (args.flags.has('json'))
+      text =
+        toJson(
+          ATTRIBUTE_TABLE.map((a) => ({
+            name: a.name,
+            type: a.type,
+            values: valuesText(a),
+            default: a.default,
+            live: a.live,
+            reshapes: a.reshapes,
+            behaviour: a.behaviour,
+            help: a.help,
+          })),
+        ) + '\n';
+    else
+      text = renderTable(
+        ['attribute', 'values', 'default', 'live', 'reshapes', 'help'],
+        ATTRIBUTE_TABLE.map((a) => [a.name, valuesText(a), defaultText(a), a.live ? 'yes' : 'no', a.reshapes, a.help]),
+      );
+    await writeOut(ctx.io.stdout, text);
+  },
+};
+
+export const DISK_COMMANDS: readonly Command[] = [create, list, show, configure, badblocks, power, remove, features, attributes];
