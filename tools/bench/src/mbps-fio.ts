@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseByteCount, parseInteger } from '../../rnullctl/src/arg-parser';
 import { BenchCluster } from './bench-cluster';
-import type { BenchConfig, BenchRw } from './bench-matrix';
+import { type BenchConfig, type BenchRw, RW_VALUES } from './bench-matrix';
 import { stopAllChildren } from './external-tool';
 import { runFio } from './fio-job';
 
@@ -43,7 +43,20 @@ interface MbpsRow {
 
 const SIZE_MIB = 1024;
 
-function parse(argv: readonly string[]): MbpsOptions {
+const USAGE = `usage: npm run bench:mbps -- [options]
+  --mbps N             the disks' mbps (1..40960, default 20)
+  --placement WHERE    local (the driver inside dispatch, default) or remote (rnull workers)
+  --rw LIST            ${RW_VALUES.join(',')} (default write,read)
+  --bs LIST            block sizes, e.g. 4k,128k (default 4k,128k)
+  --qd N               fio iodepth (default 32)
+  --seconds S          per row (default 10)
+  --out DIR            where report.txt and results.json go (default docs/bench/mbps)
+`;
+
+/** `--help` was asked for: print the usage and exit 0. */
+export class HelpRequested extends Error {}
+
+export function parse(argv: readonly string[]): MbpsOptions {
   const o: MbpsOptions = {
     mbps: 20,
     placement: 'local',
@@ -53,17 +66,23 @@ function parse(argv: readonly string[]): MbpsOptions {
     seconds: 10,
     out: 'docs/bench/mbps',
   };
+  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequested();
   for (let i = 0; i < argv.length; i += 2) {
     const [name, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new Error(`${name}: needs a value`);
+    if (value === undefined) throw new Error(`${name}: needs a value; see --help`);
     if (name === '--mbps') o.mbps = parseInteger(value, '--mbps', 1, 40960);
-    else if (name === '--placement' && (value === 'local' || value === 'remote')) o.placement = value;
-    else if (name === '--rw') o.rw = value.split(',') as BenchRw[];
-    else if (name === '--bs') o.bs = value.split(',').map((b) => Number(parseByteCount(b, '--bs')));
+    else if (name === '--placement') {
+      if (value !== 'local' && value !== 'remote') throw new Error(`--placement: want local or remote, got ${JSON.stringify(value)}`);
+      o.placement = value;
+    } else if (name === '--rw') {
+      const bad = value.split(',').filter((rw) => !(RW_VALUES as readonly string[]).includes(rw));
+      if (bad.length) throw new Error(`--rw: unknown ${bad.join(', ')} (accepted: ${RW_VALUES.join(', ')})`);
+      o.rw = value.split(',') as BenchRw[];
+    } else if (name === '--bs') o.bs = value.split(',').map((b) => Number(parseByteCount(b, '--bs')));
     else if (name === '--qd') o.qd = parseInteger(value, '--qd', 1, 1024);
     else if (name === '--seconds') o.seconds = parseInteger(value, '--seconds', 1, 600);
     else if (name === '--out') o.out = value;
-    else throw new Error(`unknown option ${name} ${value}`);
+    else throw new Error(`unknown option ${name}; see --help`);
   }
   return o;
 }
@@ -120,8 +139,14 @@ function line(r: MbpsRow): string {
   );
 }
 
-main().catch((err: unknown) => {
-  stopAllChildren();
-  process.stderr.write(`bench:mbps: ${(err as Error).message}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    }
+    stopAllChildren();
+    process.stderr.write(`bench:mbps: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}
