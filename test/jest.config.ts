@@ -4,4 +4,6 @@ export default {
   rootDir: '.',
   testMatch: ['<rootDir>/**/*.e2e-spec.ts'],
   setupFilesAfterEnv: ['<rootDir>/support/e2e-setup.ts'],
+  // Prints the running clusters' newest service lines when a test fails.
+  testEnvironment: '<rootDir>/support/e2e-environment.ts',
 };

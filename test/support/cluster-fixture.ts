@@ -7,6 +7,7 @@ import { KeySchema, OwnerRegistry, unlinkMatching } from '#redis-mq';
 import { blockingConnection, readRedisClusterNodes } from '#service-kit';
 import { Cluster, type ClusterOptions } from '../../tools/cluster/cluster';
 import { RedisCluster } from '../../tools/cluster/redis-cluster';
+import { SERVICE_LINES_KEY } from './service-lines';
 import { BlockDeviceClient, Completion, Submission, SubmitBatch, CompletionBatch } from '#proto/grpc/blk/v1/block_device';
 import { GenDiskClient, type Disk, type DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
 
@@ -60,9 +61,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Fixture> 
     ...(redisCluster ? { redisClusterNodes: redisCluster.seedList } : {}),
     ...opts,
   });
+  const running = serviceLineRegistry();
+  running.set(prefix, () => [...lines]);
   try {
     await cluster.start();
   } catch (err) {
+    running.delete(prefix);
     await cluster.stop();
     await redisCluster?.stop();
     throw new Error(`${(err as Error).message}\n${lines.slice(-40).join('\n')}`);
@@ -87,6 +91,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Fixture> 
     connect,
     lines: () => [...lines],
     async stop() {
+      running.delete(prefix);
       io.close();
       disks.close();
       await cluster.stop();
@@ -99,6 +104,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Fixture> 
       await redis.quit();
     },
   };
+}
+
+/**
+ * The line buffers of this file's running clusters, by key prefix, where the e2e jest
+ * environment finds them when a test fails (`SERVICE_LINES_KEY` of e2e-environment.ts).
+ */
+function serviceLineRegistry(): Map<string, () => string[]> {
+  const g = globalThis as Record<string, unknown>;
+  g[SERVICE_LINES_KEY] ??= new Map<string, () => string[]>();
+  return g[SERVICE_LINES_KEY] as Map<string, () => string[]>;
 }
 
 export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
