@@ -57,6 +57,14 @@ export interface DiskAttributes {
   timeout: string;
   requeue: string;
   initHctx: string;
+  /**
+   * The write-back cache in front of the page store, in MiB (null_blk's `cache_size`);
+   * 0 for none. With a cache, writes without FUA land in it, FLUSH writes it back, and
+   * power off drops what it still holds (DESIGN I13); FUA and the volatile write cache
+   * are advertised only when it is > 0, as null_blk sets BLK_FEAT_WRITE_CACHE (and
+   * BLK_FEAT_FUA when `fua`) only then.
+   */
+  cacheSize: number;
 }
 
 /**
@@ -90,6 +98,7 @@ export const DEFAULT_ATTRIBUTES: Readonly<DiskAttributes> = Object.freeze({
   timeout: '',
   requeue: '',
   initHctx: '',
+  cacheSize: 0,
 });
 
 /** null_blk's configfs name of each attribute: what users type and errors say. */
@@ -116,6 +125,7 @@ export const ATTRIBUTE_NAMES: Readonly<Record<keyof DiskAttributes, string>> = O
   timeout: 'timeout',
   requeue: 'requeue',
   initHctx: 'init_hctx',
+  cacheSize: 'cache_size',
 });
 
 /**
@@ -155,6 +165,8 @@ const INTEGER_RANGES: Partial<Record<keyof DiskAttributes, Range>> = {
   timeoutMs: [1, 3_600_000],
   mbps: [0, MAX_MBPS],
   maxSectors: [8, 1 << 16],
+  // null_blk takes any unsigned long (clamped to ULONG_MAX >> 20); here at most the largest `size`.
+  cacheSize: [0, 1 << 22],
 };
 
 /** Checks one attribute value; throws `AttributeError` naming the field. */

@@ -66,6 +66,12 @@ export const DISK_ATTRIBUTES: readonly AttributeDef[] = [
     kind: 'fault',
     help: 'fault injection: an hctx fails to initialise, failing power on or a submit_queues increase (default none)',
   },
+  {
+    name: 'cache_size',
+    field: 'cacheSize',
+    kind: 'u32',
+    help: 'write-back cache in MiB, 0 for none (default 0); FLUSH writes it back, power off drops it',
+  },
 ];
 
 const VALUE_NAME: Readonly<Record<AttributeKind, string>> = {
