@@ -77,7 +77,8 @@ export type OwnedPageOp =
   | { readonly op: 'discard' | 'writeZeroes' | 'flush'; readonly sector: number; readonly bytes: number };
 
 /** Per op: 0 done, or a negative `ScriptCode` (RequestDataSize) that fails only that op. */
-export type OwnedResult = { readonly status: 'ok'; readonly results: number[]; readonly cache?: CacheState } | { readonly status: 'ownerGone' };
+export type OwnedResult =
+  { readonly status: 'ok'; readonly results: number[]; readonly cache?: CacheState } | { readonly status: 'ownerGone' };
 
 /** The scripts' op kinds (runPageOps-4.lua, runOwnedPageOps-2.lua). */
 const KIND: Record<FencedPageOp['op'], string> = { write: 'W', read: 'R', discard: 'Z', writeZeroes: 'Z', flush: 'F' };
