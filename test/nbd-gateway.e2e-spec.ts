@@ -53,8 +53,9 @@ describe.each([
       'export-size': 32 * MiB,
       block_size_minimum: 4096,
       block_size_preferred: 4096,
-      can_flush: true,
-      can_fua: true,
+      // cache_size 0: no volatile write cache to offer FLUSH or FUA for (as null_blk; on one Redis)
+      can_flush: false,
+      can_fua: false,
       can_trim: false,
       can_zero: true,
       can_multi_conn: true,

@@ -3,7 +3,7 @@
 // of one batch in one `runOwnedPageOps` run, fenced by the owner epoch in the same atomic
 // step as the copies (I4). Write bytes go with the run; reads are one plain HMGET of
 // their pages (no script: a read moves nothing into the store), copied into the bios.
-import { applyEndRecord, BlkStatus, type Request } from '#blk-mq';
+import { applyEndRecord, BlkStatus, type Hctx, ReqFlag, ReqOp, type Request } from '#blk-mq';
 import { type FencedPages, type OwnedPageOp, pageOpOf, type ReplicaSync } from '#redis-mq';
 import type { Backing, BandwidthBudget, RnullPdu } from '#rnull';
 import type { OwnerLease } from './owner-lease';
@@ -30,13 +30,19 @@ export class OwnedBacking implements Backing {
     return this.sync ? this.sync.persistStatus(this.disk, this.onPersistError) : Promise.resolve(BlkStatus.OK);
   }
 
-  async transfer(rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
+  async transfer(rqs: readonly Request<RnullPdu>[], _hctx?: Hctx<unknown>, cacheBytes = 0): Promise<BlkStatus[]> {
     const ops: OwnedPageOp[] = [];
     const at: number[] = [];
     const reads: Request<RnullPdu>[] = [];
     const readAt: number[] = [];
     rqs.forEach((rq, i) => {
       const op = pageOpOf(rq.op);
+      // With a write-back cache (I13): FLUSH and PREFLUSH write it back, FUA writes through.
+      const flush = cacheBytes > 0 && (rq.op === ReqOp.FLUSH || (rq.flags & ReqFlag.PREFLUSH) !== 0);
+      if (flush) {
+        at.push(i); // `at` names each op's request: a PREFLUSH write has two ops
+        ops.push({ op: 'flush', sector: 0, bytes: 0 });
+      }
       if (op === 'read') {
         readAt.push(i);
         reads.push(rq);
@@ -45,7 +51,7 @@ export class OwnedBacking implements Backing {
         ops.push(
           // A driver may transfer a prefix of a request (bad blocks, partial IO): its first `bytes`.
           op === 'write'
-            ? { op, sector: rq.sector, bytes: rq.bytes, data: payloadOf(rq).subarray(0, rq.bytes) }
+            ? { op, sector: rq.sector, bytes: rq.bytes, data: payloadOf(rq).subarray(0, rq.bytes), fua: (rq.flags & ReqFlag.FUA) !== 0 }
             : { op, sector: rq.sector, bytes: rq.bytes },
         );
       }
@@ -54,8 +60,8 @@ export class OwnedBacking implements Backing {
     // Both leave in this tick, on one connection, writes first: Redis runs them in that
     // order, so a read of this batch sees its writes. Requests in flight together have no
     // order between them otherwise (as in the kernel); an acknowledged write is always seen.
-    const written = ops.length ? this.pages.runOwned(this.disk, this.lease.epoch, ops) : undefined;
-    const read = reads.length ? this.pages.readPages(this.disk, reads) : undefined;
+    const written = ops.length ? this.pages.runOwned(this.disk, this.lease.epoch, ops, cacheBytes) : undefined;
+    const read = reads.length ? this.pages.readPages(this.disk, reads, cacheBytes > 0) : undefined;
     const [result, data] = await Promise.all([written, read]);
     if (result?.status === 'ownerGone') {
       this.lease.lose();

@@ -2,7 +2,7 @@
 // service runs it: the page ops of one batch, in one fenced script run (DESIGN §3, I4):
 // they move data only while this worker still holds the batch's lease and the batch's
 // owner is alive, checked in the same atomic step as the copies.
-import { BlkStatus, type Hctx, type Request } from '#blk-mq';
+import { BlkStatus, type Hctx, ReqFlag, type Request } from '#blk-mq';
 import { type FencedPageOp, type FencedPages, pageOpOf, type ReplicaSync, requestId } from '#redis-mq';
 import type { Backing, BandwidthBudget, RnullPdu } from '#rnull';
 import type { BatchFence } from './driver-host';
@@ -11,8 +11,15 @@ import type { BatchFence } from './driver-host';
 function pageOp(rq: Request<RnullPdu>, epoch: number): FencedPageOp | undefined {
   const op = pageOpOf(rq.op);
   const t = rq.token;
-  if (op === 'write' || op === 'read') return { op, sector: rq.sector, bytes: rq.bytes, id: requestId(epoch, t.hctx, t.tag, t.gen) };
+  const id = requestId(epoch, t.hctx, t.tag, t.gen);
+  if (op === 'write') return { op, sector: rq.sector, bytes: rq.bytes, id, fua: (rq.flags & ReqFlag.FUA) !== 0 };
+  if (op === 'read') return { op, sector: rq.sector, bytes: rq.bytes, id };
   return op && { op, sector: rq.sector, bytes: rq.bytes };
+}
+
+/** With a write-back cache (I13), FLUSH and PREFLUSH write it back first. */
+function writesCacheBack(rq: Request<RnullPdu>): boolean {
+  return pageOpOf(rq.op) === undefined || (rq.flags & ReqFlag.PREFLUSH) !== 0;
 }
 
 /**
@@ -35,13 +42,17 @@ export class FencedBacking implements Backing {
     return this.sync ? this.sync.persistStatus(this.disk, this.onPersistError) : Promise.resolve(BlkStatus.OK);
   }
 
-  async transfer(rqs: readonly Request<RnullPdu>[], hctx?: Hctx<unknown>): Promise<BlkStatus[]> {
+  async transfer(rqs: readonly Request<RnullPdu>[], hctx?: Hctx<unknown>, cacheBytes = 0): Promise<BlkStatus[]> {
     const fence = hctx?.driverData as BatchFence | undefined;
     if (!fence) throw new Error(`${this.disk}: a fenced backing needs the batch fence as the hctx's driver data`);
     const ops: FencedPageOp[] = [];
     const at: number[] = [];
     rqs.forEach((rq, i) => {
       const op = pageOp(rq, fence.epoch);
+      if (cacheBytes > 0 && writesCacheBack(rq)) {
+        at.push(i); // `at` names each op's request: a PREFLUSH write has two ops
+        ops.push({ op: 'flush', sector: 0, bytes: 0 });
+      }
       if (op) {
         at.push(i);
         ops.push(op);
@@ -49,7 +60,12 @@ export class FencedBacking implements Backing {
     });
     const statuses = rqs.map(() => BlkStatus.OK);
     if (ops.length === 0) return statuses;
-    const result = await this.pages.runFenced(this.disk, { leased: fence.leasedKey, member: fence.member, epoch: fence.epoch }, ops);
+    const result = await this.pages.runFenced(
+      this.disk,
+      { leased: fence.leasedKey, member: fence.member, epoch: fence.epoch },
+      ops,
+      cacheBytes,
+    );
     if (result.status !== 'ok') return rqs.map(() => BlkStatus.IOERR);
     at.forEach((i, k) => (statuses[i] = result.results[k] === 0 ? BlkStatus.OK : BlkStatus.IOERR));
     return statuses;

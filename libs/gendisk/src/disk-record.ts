@@ -36,6 +36,7 @@ export interface WireAttributes {
   timeout?: string;
   requeue?: string;
   initHctx?: string;
+  cacheSize?: number;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface DiskEvent {
 export interface DiskLifecycle {
   /** Before a disk is marked powered: lay out its tag space for `attributes`. */
   powerOn(record: DiskRecord): Promise<void>;
+  /** After a disk is marked powered off: drop its write-back cache (cache_size, DESIGN I13). */
+  powerOff(record: DiskRecord): Promise<void>;
   /** Before attributes change on a powered disk (submit_queues): re-lay the tag space. */
   reshape(record: DiskRecord, next: DiskAttributes): Promise<void>;
   /** After a disk is removed: free its pages and tag space. */
@@ -121,6 +123,7 @@ export class DiskRegistry {
     const record = { ...current, power: on };
     await this.store(record);
     await this.publish({ type: 'powered', disk: current.name });
+    if (!on) await this.lifecycle.powerOff(record);
     return record;
   }
 

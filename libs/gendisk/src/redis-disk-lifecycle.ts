@@ -2,7 +2,7 @@
 // it do to its Redis state (the tag space shape and budget of libs/redis-mq, and its pages).
 import type { Redis } from 'ioredis';
 import type { TagSpaceConfig } from '#blk-mq';
-import { destroyDisk, type KeySchema, layOutTagSpace, TableBusyError } from '#redis-mq';
+import { destroyDisk, dropWriteCache, type KeySchema, layOutTagSpace, TableBusyError } from '#redis-mq';
 import { type DiskAttributes, keysWhere } from '#rnull';
 import { DiskBusyError } from '#service-kit';
 import type { DiskLifecycle } from './disk-registry';
@@ -27,9 +27,18 @@ export class RedisDiskLifecycle implements DiskLifecycle {
     private readonly keys: KeySchema,
   ) {}
 
-  /** Lays out the tag space; an old table of another shape is replaced when it is idle. */
+  /**
+   * Lays out the tag space; an old table of another shape is replaced when it is idle.
+   * Drops a write-back cache a late batch of the last power cycle may have left (I13).
+   */
   async powerOn(record: DiskRecord): Promise<void> {
     await this.layout(record.name, tagSpaceOf(record.attributes));
+    await dropWriteCache(this.redis, this.keys, record.name);
+  }
+
+  /** null_del_dev's null_free_device_storage(dev, true): what the cache held is lost (I13). */
+  async powerOff(record: DiskRecord): Promise<void> {
+    await dropWriteCache(this.redis, this.keys, record.name);
   }
 
   async reshape(record: DiskRecord, next: DiskAttributes): Promise<void> {

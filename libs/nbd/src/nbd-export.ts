@@ -8,6 +8,11 @@ export interface ExportDisk {
   readonly sizeBytes: bigint;
   /** The disk's logical block size: NBD's minimum and preferred block size. */
   readonly blockSize: number;
+  /**
+   * The disk has a volatile write cache: NBD offers FLUSH, and FUA when `fua` (as the
+   * kernel's BLK_FEAT_WRITE_CACHE and BLK_FEAT_FUA); without one it offers neither.
+   */
+  readonly writeCache: boolean;
   readonly fua: boolean;
   readonly discard: boolean;
   readonly rotational: boolean;
@@ -31,13 +36,14 @@ export interface NbdExport {
 
 /**
  * The export of `disk`. CAN_MULTI_CONN is set because the cluster keeps no per-connection
- * cache: a write is in the shared page store when it is acknowledged (DESIGN invariant 4),
- * so FLUSH and FUA on one connection cover writes acknowledged on every other.
+ * cache: a write is in the shared page store, or the disk's write-back cache that every
+ * process sees, when it is acknowledged (DESIGN I4, I13), so FLUSH and FUA on one
+ * connection cover writes acknowledged on every other.
  */
 export function exportOf(disk: ExportDisk, maxPayload: number): NbdExport {
-  let flags =
-    TransmissionFlag.HAS_FLAGS | TransmissionFlag.SEND_FLUSH | TransmissionFlag.SEND_WRITE_ZEROES | TransmissionFlag.CAN_MULTI_CONN;
-  if (disk.fua) flags |= TransmissionFlag.SEND_FUA;
+  let flags = TransmissionFlag.HAS_FLAGS | TransmissionFlag.SEND_WRITE_ZEROES | TransmissionFlag.CAN_MULTI_CONN;
+  if (disk.writeCache) flags |= TransmissionFlag.SEND_FLUSH;
+  if (disk.writeCache && disk.fua) flags |= TransmissionFlag.SEND_FUA;
   if (disk.discard) flags |= TransmissionFlag.SEND_TRIM;
   if (disk.rotational) flags |= TransmissionFlag.ROTATIONAL;
   const max = Math.max(disk.blockSize, Math.floor(maxPayload / disk.blockSize) * disk.blockSize);

@@ -81,7 +81,8 @@ describe('NBD option haggling (fixed newstyle)', () => {
     expect(flags & TransmissionFlag.ROTATIONAL).toBeTruthy();
     expect(flags & TransmissionFlag.SEND_FUA).toBe(0);
     expect(flags & TransmissionFlag.SEND_TRIM).toBe(0);
-    expect(flags & TransmissionFlag.SEND_FLUSH).toBeTruthy();
+    // No write cache (cache_size=0): neither FLUSH nor FUA is offered, as null_blk.
+    expect(flags & TransmissionFlag.SEND_FLUSH).toBe(0);
     expect(flags & TransmissionFlag.SEND_WRITE_ZEROES).toBeTruthy();
     expect(flags & TransmissionFlag.CAN_MULTI_CONN).toBeTruthy();
     expect(infos.get(NbdInfo.NAME)!.toString()).toBe('small');

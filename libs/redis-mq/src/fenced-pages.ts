@@ -23,10 +23,16 @@ import { checkRange, MAX_BATCH_BYTES, PAGE_SIZE } from './page-store';
 import { ScriptCode } from './script-errors';
 import { sendTogether } from './send-together';
 
-/** One request's page op; `id` is its `requestId` (required for write and read). */
+/**
+ * One request's page op; `id` is its `requestId` (required for write and read). With a
+ * write-back cache (`cacheBytes` > 0), a write lands in the cache unless `fua` (then its
+ * pages are in the store when the call ends), and `flush` writes the whole cache back
+ * (FLUSH, PREFLUSH); without one, every write goes to the store and `flush` is refused.
+ */
 export type FencedPageOp =
-  | { readonly op: 'write' | 'read'; readonly sector: number; readonly bytes: number; readonly id: Buffer }
-  | { readonly op: 'discard' | 'writeZeroes'; readonly sector: number; readonly bytes: number };
+  | { readonly op: 'write'; readonly sector: number; readonly bytes: number; readonly id: Buffer; readonly fua?: boolean }
+  | { readonly op: 'read'; readonly sector: number; readonly bytes: number; readonly id: Buffer }
+  | { readonly op: 'discard' | 'writeZeroes' | 'flush'; readonly sector: number; readonly bytes: number };
 
 /** What fences a batch: its lease in `leased` (a key) and its owner epoch. */
 export interface PageFence {
@@ -35,8 +41,16 @@ export interface PageFence {
   readonly epoch: number;
 }
 
+/** The write-back cache after a call (only with one): pages it holds, pages the call wrote back. */
+export interface CacheState {
+  readonly pages: number;
+  readonly writtenBack: number;
+}
+
 export type FencedResult =
-  { readonly status: 'ok'; readonly results: number[] } | { readonly status: 'leaseLost' } | { readonly status: 'ownerGone' };
+  | { readonly status: 'ok'; readonly results: number[]; readonly cache?: CacheState }
+  | { readonly status: 'leaseLost' }
+  | { readonly status: 'ownerGone' };
 
 /** The page op a request of `op` makes, or undefined for ops that move no data (FLUSH). */
 export function pageOpOf(op: ReqOp): FencedPageOp['op'] | undefined {
@@ -59,15 +73,32 @@ export function pageOpOf(op: ReqOp): FencedPageOp['op'] | undefined {
  * bytes; reads go through `readPages`, not a script.
  */
 export type OwnedPageOp =
-  | { readonly op: 'write'; readonly sector: number; readonly bytes: number; readonly data: Buffer }
-  | { readonly op: 'discard' | 'writeZeroes'; readonly sector: number; readonly bytes: number };
+  | { readonly op: 'write'; readonly sector: number; readonly bytes: number; readonly data: Buffer; readonly fua?: boolean }
+  | { readonly op: 'discard' | 'writeZeroes' | 'flush'; readonly sector: number; readonly bytes: number };
 
 /** Per op: 0 done, or a negative `ScriptCode` (RequestDataSize) that fails only that op. */
-export type OwnedResult = { readonly status: 'ok'; readonly results: number[] } | { readonly status: 'ownerGone' };
+export type OwnedResult =
+  { readonly status: 'ok'; readonly results: number[]; readonly cache?: CacheState } | { readonly status: 'ownerGone' };
 
-const KIND: Record<FencedPageOp['op'], string> = { write: 'W', read: 'R', discard: 'Z', writeZeroes: 'Z' };
+/** The scripts' op kinds (runPageOps-4.lua, runOwnedPageOps-2.lua). */
+const KIND: Record<FencedPageOp['op'], string> = { write: 'W', read: 'R', discard: 'Z', writeZeroes: 'Z', flush: 'F' };
 /** runOwnedPageOps' kind of a write whose pages wait in stage keys. */
 const STAGED = 'S';
+/** The kinds of a write into the write-back cache (DESIGN I13): a staged one, any other. */
+const CACHED_STAGED = 'CS';
+const CACHED_WRITE = 'CW';
+
+/** The script's results, and the cache's two numbers after them when it has a cache. */
+function splitReply(reply: number[], ops: number, cacheBytes: number): { results: number[]; cache?: CacheState } {
+  if (cacheBytes <= 0) return { results: reply };
+  return { results: reply.slice(0, ops), cache: { pages: reply[ops], writtenBack: reply[ops + 1] } };
+}
+
+/** `cacheBytes`, checked: a whole number of bytes, 0 for no cache. */
+function checkCacheBytes(disk: string, cacheBytes: number): number {
+  if (!Number.isSafeInteger(cacheBytes) || cacheBytes < 0) throw new RangeError(`${disk}: bad write-back cache size ${cacheBytes}`);
+  return cacheBytes;
+}
 /**
  * Whole pages a batch needs before its writes are staged: below it the MSET's extra
  * command costs Redis more than the Lua strings it saves (tools/bench/owned-write-cost.js:
@@ -92,30 +123,40 @@ export class FencedPages {
     this.scripts = scriptsFor(redis);
   }
 
-  /** Runs `ops` in order, as one atomic step, only while `fence` holds. */
-  async runFenced(disk: string, fence: PageFence, ops: readonly FencedPageOp[]): Promise<FencedResult> {
+  /**
+   * Runs `ops` in order, as one atomic step, only while `fence` holds; through a write-back
+   * cache of `cacheBytes` (DESIGN I13) when it is > 0.
+   */
+  async runFenced(disk: string, fence: PageFence, ops: readonly FencedPageOp[], cacheBytes = 0): Promise<FencedResult> {
     checkDiskName(disk);
     if (!Buffer.isBuffer(fence.member)) throw new TypeError(`${disk}: runFenced: the fence member must be a Buffer`);
     if (!Number.isSafeInteger(fence.epoch) || fence.epoch < 0) throw new RangeError(`${disk}: runFenced: bad epoch ${fence.epoch}`);
-    const args: ScriptArg[] = [fence.member, fence.epoch, PAGE_SIZE, this.keys.pagePrefix(disk)];
+    const args: ScriptArg[] = [fence.member, fence.epoch, PAGE_SIZE, this.keys.pagePrefix(disk), ...this.cacheArgs(disk, cacheBytes)];
     let moved = 0;
     for (const [i, op] of ops.entries()) {
       const offset = checkRange(disk, `op ${i} (${op.op})`, op.sector, op.bytes);
       const id = 'id' in op ? op.id : undefined;
-      const zero = op.op === 'discard' || op.op === 'writeZeroes';
+      const zero = op.op === 'discard' || op.op === 'writeZeroes' || op.op === 'flush';
       if (!zero && !(Buffer.isBuffer(id) && id.length === REQUEST_ID_BYTES)) {
         throw new RangeError(`${disk}: op ${i} (${op.op}): want a ${REQUEST_ID_BYTES}-byte request id`);
       }
       if (!(op.op in KIND)) throw new RangeError(`${disk}: op ${i}: unknown op ${String(op.op)}`);
       moved += zero ? 0 : op.bytes;
-      args.push(KIND[op.op], offset, op.bytes, zero || !id ? '' : id);
+      const kind = op.op === 'write' && cacheBytes > 0 && !op.fua ? CACHED_WRITE : KIND[op.op];
+      args.push(kind, offset, op.bytes, zero || !id ? '' : id);
     }
     if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
     const keys = [this.keys.pageIndex(disk), this.keys.requestData(disk), fence.leased, this.keys.owners(disk)];
     const reply = (await this.scripts.run('runPageOps', keys, args)) as number | number[];
     if (reply === ScriptCode.LeaseLost) return { status: 'leaseLost' };
     if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
-    return { status: 'ok', results: reply as number[] };
+    return { status: 'ok', ...splitReply(reply as number[], ops.length, cacheBytes) };
+  }
+
+  /** The scripts' cache arguments: its size in bytes, its index and its page prefix ('' without one). */
+  private cacheArgs(disk: string, cacheBytes: number): ScriptArg[] {
+    if (checkCacheBytes(disk, cacheBytes) === 0) return [0, '', ''];
+    return [cacheBytes, this.keys.cacheIndex(disk), this.keys.cachePrefix(disk)];
   }
 
   /**
@@ -123,9 +164,11 @@ export class FencedPages {
    * bytes never become Lua strings (the dearest part of a read run in Redis). Absent pages
    * read as zeros. Unfenced on purpose: a read moves no data into the store, and a read
    * sent after a write on the same connection sees it (Redis runs a connection's commands
-   * in order). A whole-page, page-aligned read returns the stored Buffer itself.
+   * in order). A whole-page, page-aligned read returns the stored Buffer itself. With
+   * `cached` (a disk with a write-back cache, DESIGN I13) the same MGET also asks the
+   * cached pages, and a cached page is read before the store's.
    */
-  async readPages(disk: string, ranges: readonly { readonly sector: number; readonly bytes: number }[]): Promise<Buffer[]> {
+  async readPages(disk: string, ranges: readonly { readonly sector: number; readonly bytes: number }[], cached = false): Promise<Buffer[]> {
     checkDiskName(disk);
     const pageKeys: string[] = [];
     const index = new Map<number, number>();
@@ -141,7 +184,9 @@ export class FencedPages {
       }
       return { offset, bytes: r.bytes, first, last };
     });
-    const pages = pageKeys.length ? await this.redis.mgetBuffer(...pageKeys) : [];
+    const cacheKeys = cached ? pageKeys.map((k) => this.keys.cachePrefix(disk) + k.slice(this.keys.pagePrefix(disk).length)) : [];
+    const got = pageKeys.length ? await this.redis.mgetBuffer(...pageKeys, ...cacheKeys) : [];
+    const pages = cached ? got.slice(0, pageKeys.length).map((page, k) => got[pageKeys.length + k] ?? page) : got;
     return spans.map(({ offset, bytes, first, last }) => {
       if (first === last && bytes === PAGE_SIZE && offset % PAGE_SIZE === 0) {
         return pages[index.get(first)!] ?? Buffer.alloc(PAGE_SIZE);
@@ -167,10 +212,10 @@ export class FencedPages {
    * into place (I8), so the bytes never become a Lua string; any other write goes in with
    * the call.
    */
-  async runOwned(disk: string, epoch: number, ops: readonly OwnedPageOp[]): Promise<OwnedResult> {
+  async runOwned(disk: string, epoch: number, ops: readonly OwnedPageOp[], cacheBytes = 0): Promise<OwnedResult> {
     checkDiskName(disk);
     if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`${disk}: runOwned: bad epoch ${epoch}`);
-    const args: ScriptArg[] = [epoch, PAGE_SIZE, this.keys.pagePrefix(disk)];
+    const args: ScriptArg[] = [epoch, PAGE_SIZE, this.keys.pagePrefix(disk), ...this.cacheArgs(disk, cacheBytes)];
     const offsets = ops.map((op, i) => {
       const offset = checkRange(disk, `op ${i} (${op.op})`, op.sector, op.bytes);
       if (!(op.op in KIND)) throw new RangeError(`${disk}: op ${i}: unknown op ${String(op.op)}`);
@@ -194,13 +239,14 @@ export class FencedPages {
         continue;
       }
       moved += op.bytes;
+      const cachedWrite = cacheBytes > 0 && !op.fua;
       if (whole < STAGE_MIN_PAGES || !wholePages(offset, op.bytes)) {
-        args.push(KIND.write, offset, op.bytes, op.data);
+        args.push(cachedWrite ? CACHED_WRITE : KIND.write, offset, op.bytes, op.data);
         continue;
       }
       const base = this.keys.pageStage(disk, batch, i);
       for (let j = 0; j * PAGE_SIZE < op.bytes; j++) staged.push(`${base}${j}`, op.data.subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE));
-      args.push(STAGED, offset, op.bytes, base);
+      args.push(cachedWrite ? CACHED_STAGED : STAGED, offset, op.bytes, base);
     }
     if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
     const keys = [this.keys.pageIndex(disk), this.keys.owners(disk)];
@@ -213,6 +259,6 @@ export class FencedPages {
     ]);
     const [reply] = await Promise.all([run, stagedWrite]);
     if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
-    return { status: 'ok', results: reply as number[] };
+    return { status: 'ok', ...splitReply(reply as number[], ops.length, cacheBytes) };
   }
 }

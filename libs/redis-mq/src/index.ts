@@ -61,7 +61,9 @@ export {
   type FencedResult,
   type OwnedPageOp,
   type OwnedResult,
+  type CacheState,
 } from './fenced-pages';
+export { dropWriteCache } from './write-cache';
 export { EndWriter, type EndBatchInput, type EndBatchResult } from './end-writer';
 export { OwnerGoneError, LeaseLostError } from './script-errors';
 export { readTagSpace, layOutTagSpace, checkTagSpace } from './tag-space';

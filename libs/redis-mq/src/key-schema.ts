@@ -92,6 +92,19 @@ export class KeySchema {
     return `${this.pagePrefix(disk)}${p}`;
   }
 
+  /** Set: the page numbers of the pages in the disk's write-back cache (`cache_size`, DESIGN I13). */
+  cacheIndex(disk: string): string {
+    return `${this.diskBase(disk)}cached`;
+  }
+
+  /**
+   * String-key prefix of the cached pages: cached page `p` is `cachePrefix + p`, a whole
+   * page as reads see it (DESIGN I13). Only the page scripts write them; power off deletes them.
+   */
+  cachePrefix(disk: string): string {
+    return `${this.diskBase(disk)}cache:`;
+  }
+
   /**
    * String-key prefix of one batch's staged write pages: page `j` (from 0) of op `op` waits
    * in `pageStage(disk, batch, op) + j` until the fenced script RENAMEs it into place (I8).

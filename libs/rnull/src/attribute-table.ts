@@ -289,6 +289,17 @@ export const ATTRIBUTE_TABLE: readonly AttributeSpec[] = Object.freeze([
     behaviour: true,
     help: 'fault injection: an hctx fails to initialise, failing power on or a submit_queues increase',
   }),
+  attribute('cacheSize', {
+    name: 'cache_size',
+    type: 'integer',
+    wire: 'uint32',
+    default: 0,
+    range: [0, 1 << 22],
+    live: false,
+    reshapes: 'nothing',
+    behaviour: true,
+    help: 'write-back cache in MiB, 0 for none: FLUSH writes it back, power off drops it; FLUSH and FUA are offered only with it',
+  }),
 ]);
 
 /** The row of `key`. */

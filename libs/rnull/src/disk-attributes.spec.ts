@@ -87,6 +87,7 @@ describe('validateAttribute', () => {
     ['timeoutMs', 'timeout_ms', 1, 3_600_000],
     ['mbps', 'mbps', 0, 40 * 1024], // null_blk clamps to 1024 * 40; here a larger value is an error
     ['maxSectors', 'max_sectors', 8, 1 << 16],
+    ['cacheSize', 'cache_size', 0, 1 << 22],
   ];
 
   describe.each(ranges)('%s (%s) in %d..%d', (key, name, min, max) => {
@@ -201,6 +202,7 @@ describe('applyAttributes', () => {
       ['timeout', '1,100,0,-1'],
       ['requeue', '2,50,4096,3'],
       ['initHctx', '1,100,0,1'],
+      ['cacheSize', 16],
     ];
 
     it.each(changes)('refuses a change of %s with kind busy, naming the field', (key, value) => {

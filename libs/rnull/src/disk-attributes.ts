@@ -51,6 +51,14 @@ export interface DiskAttributes {
   timeout: string;
   requeue: string;
   initHctx: string;
+  /**
+   * The write-back cache in front of the page store, in MiB (null_blk's `cache_size`);
+   * 0 for none. With a cache, writes without FUA land in it, FLUSH writes it back, and
+   * power off drops what it still holds (DESIGN I13); FUA and the volatile write cache
+   * are advertised only when it is > 0, as null_blk sets BLK_FEAT_WRITE_CACHE (and
+   * BLK_FEAT_FUA when `fua`) only then.
+   */
+  cacheSize: number;
 }
 
 /** Each attribute's default (`ATTRIBUTE_TABLE`; DESIGN section 5 says where they come from). */

@@ -164,6 +164,21 @@ describe.each([IrqMode.None, IrqMode.Soft, IrqMode.Timer])('RnullDriver, irqmode
     expect(backing.seen).toEqual([{ op: ReqOp.WRITE, sector: 16, bytes: 4096 }]);
   });
 
+  it('with cache_size, hands FLUSH to the backing with the cache size (it writes the cache back), then persists', async () => {
+    const { disk, backing } = rnullDisk({ irqmode, completionNsec, cacheSize: 1 });
+    const w = disk.submit({ op: ReqOp.WRITE, sector: 16, data: pattern(4096, 3) });
+    await jest.advanceTimersByTimeAsync(5);
+    const f = disk.submit({ op: ReqOp.FLUSH, sector: 0 });
+    await jest.advanceTimersByTimeAsync(5);
+    expect((await Promise.all([w, f])).map((c) => c.status)).toEqual([BlkStatus.OK, BlkStatus.OK]);
+    expect(backing.seen).toEqual([
+      { op: ReqOp.WRITE, sector: 16, bytes: 4096 },
+      { op: ReqOp.FLUSH, sector: 0, bytes: 0 },
+    ]);
+    expect(backing.cacheBytes).toEqual([1 << 20, 1 << 20]);
+    expect(backing.persists).toEqual([2]);
+  });
+
   it('ends FLUSH and FUA / PREFLUSH writes only after persist, once per batch after its transfer; plain writes never ask', async () => {
     const { disk, backing } = rnullDisk({ irqmode, completionNsec });
     const plain = disk.submit({ op: ReqOp.WRITE, sector: 0, data: pattern(4096, 1) });

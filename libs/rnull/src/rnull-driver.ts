@@ -15,7 +15,13 @@ import { RnullFaults, type RequestFaultKind } from './rnull-faults';
  * batch's fence in its driver data.
  */
 export interface Backing {
-  transfer(rqs: readonly Request<RnullPdu>[], hctx?: Hctx<unknown>): Promise<BlkStatus[]>;
+  /**
+   * With `cacheBytes` > 0 the disk has a write-back cache of that size in front of its
+   * pages (`cache_size`, DESIGN I13): a write without FUA may stay in it, a FUA write's
+   * pages are in the store when it ends, a FLUSH (which then comes here too) and a
+   * PREFLUSH write the whole cache back first, and reads see the cache first.
+   */
+  transfer(rqs: readonly Request<RnullPdu>[], hctx?: Hctx<unknown>, cacheBytes?: number): Promise<BlkStatus[]>;
   /**
    * Makes every write transferred so far durable (the volatile write cache's flush):
    * OK once it is, else the status the FLUSH / FUA requests end with. A backing without
@@ -82,6 +88,9 @@ export interface RnullDriverEvents extends ThrottleEvents {
  *     null_queue_rq(): a request given a requeue fault is answered RESOURCE and a request
  *     given a timeout fault is answered OK and never ended (the owner's timeout handler
  *     ends it TIMEOUT, I2, I3); neither reaches the bad-block check or a page op (I11).
+ *   - With `cache_size` > 0 the batch's FLUSHes go to the backing with its transfers,
+ *     which writes the cache back for them (and for PREFLUSH) and keeps FUA writes out
+ *     of the cache (`Backing.transfer`, DESIGN I13); persist() then runs as above.
  *   - With `mbps` > 0 a batch first passes the bandwidth throttle (`null_handle_throttled`,
  *     before `blk_mq_start_request`): the requests the budget refused are not started,
  *     move nothing and are answered DEV_RESOURCE, and the throttle has stopped the queue
@@ -146,6 +155,9 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
     const rqs = faults ? all.filter((_, k) => faults[k] === undefined) : all;
     // null_process_cmd: the bad-block veto comes before any data moves.
     const vetoed = this.badBlocks.empty ? undefined : rqs.map((rq) => this.handleBadBlocks(rq));
+    // null_handle_flush: with a write-back cache (I13) a FLUSH goes to the backing too.
+    const cacheBytes = this.attributes.cacheSize * MiB;
+    const movesData = (rq: Request<RnullPdu>) => rq.op !== ReqOp.FLUSH || cacheBytes > 0;
     const transfers: Request<RnullPdu>[] = [];
     rqs.forEach((rq, k) => {
       const sectors = vetoed ? vetoed[k] : undefined;
@@ -153,7 +165,10 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
         if (movesData(rq)) transfers.push(rq);
       } else if (sectors > 0) transfers.push(prefixOf(rq, sectors));
     });
-    const statuses = this.attributes.memoryBacked && transfers.length ? await this.backing.transfer(transfers, hctx) : [];
+    const statuses =
+      this.attributes.memoryBacked && transfers.length
+        ? await (cacheBytes > 0 ? this.backing.transfer(transfers, hctx, cacheBytes) : this.backing.transfer(transfers, hctx))
+        : [];
     if (!this.attributes.memoryBacked) {
       for (const rq of rqs) if (rq.op === ReqOp.READ) for (const seg of rq.segments()) seg.zero();
     }
@@ -185,7 +200,7 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
    * entry it hit is cleared.
    */
   private handleBadBlocks(rq: Request<RnullPdu>): number | undefined {
-    if (!movesData(rq)) return undefined; // FLUSH: null_handle_flush, no bad-block check.
+    if (rq.op === ReqOp.FLUSH) return undefined; // null_handle_flush: no bad-block check.
     const a = this.attributes;
     const hit = this.badBlocks.check(rq.sector, rq.sectors, a.badblocksOnce);
     if (!hit) return undefined;
@@ -249,10 +264,7 @@ function prefixOf(rq: Request<RnullPdu>, sectors: number): Request<RnullPdu> {
   return Object.create(rq, { bytes: { value: sectors << SECTOR_SHIFT }, sectors: { value: sectors } }) as Request<RnullPdu>;
 }
 
-/** FLUSH has nothing to move on a RAM disk; every other op touches the pages. */
-function movesData(rq: Request<RnullPdu>): boolean {
-  return rq.op !== ReqOp.FLUSH;
-}
+const MiB = 1 << 20;
 
 /**
  * rnull's probe, in the shape the cluster's libraries take a driver (`DriverFactory`):

@@ -71,6 +71,7 @@ export class DispatchModule implements OnModuleInit, BeforeApplicationShutdown {
     private readonly gendisk: GenDiskForwarder,
     private readonly metrics: MetricsRegistry,
     @Inject(SERVICE_LOG) private readonly log: Logger,
+    @Inject(SERVICE_ENV) private readonly env: ServiceEnv,
   ) {}
 
   /** The NBD listener's `host:port` when dispatch serves NBD, else undefined. */
@@ -84,7 +85,13 @@ export class DispatchModule implements OnModuleInit, BeforeApplicationShutdown {
     const nbdEnv = readNbdEnv();
     if (nbdEnv.inDispatch) {
       const log = this.log.child({ component: 'nbd-server' });
-      this.nbd = new NbdFrontEnd(new BlockLayerBackend(this.layer, this.directory), nbdEnv, 'dispatch', this.metrics.registry, log);
+      this.nbd = new NbdFrontEnd(
+        new BlockLayerBackend(this.layer, this.directory, this.env.flush.replicas),
+        nbdEnv,
+        'dispatch',
+        this.metrics.registry,
+        log,
+      );
       log.info({ nbd: await this.nbd.listen() }, 'serving NBD in dispatch');
     }
   }

@@ -1,20 +1,24 @@
 // The cluster as an NBD backend: every powered disk is an export (listed through dispatch's
 // GenDisk API) and every connection's IO is a SubmitStream to dispatch, like any client.
 import * as grpc from '@grpc/grpc-js';
-import { MAX_SUBMISSION_BYTES } from '#dispatch';
+import { hasWriteCache, MAX_SUBMISSION_BYTES } from '#dispatch';
 import { exportOf, type BlockSession, type NbdBackend, type NbdExport } from '#nbd';
 import { BlockDeviceClient } from '#proto/grpc/blk/v1/block_device';
 import { type Disk, GenDiskClient, type ListDisksResponse } from '#proto/grpc/blk/v1/gen_disk';
 import { StreamSession } from './stream-session';
 
-/** The export of a GenDisk `Disk`, with null_blk's defaults for unset attributes. */
-export function exportOfDisk(disk: Disk): NbdExport {
+/**
+ * The export of a GenDisk `Disk`, with null_blk's defaults for unset attributes;
+ * `flushReplicas` is the deployment's REDIS_FLUSH_REPLICAS (`hasWriteCache`).
+ */
+export function exportOfDisk(disk: Disk, flushReplicas = 0): NbdExport {
   const a = disk.attributes ?? {};
   return exportOf(
     {
       name: disk.name,
       sizeBytes: BigInt(disk.capacitySectors) * 512n,
       blockSize: a.blocksize ?? 4096,
+      writeCache: hasWriteCache(a.cacheSize ?? 0, flushReplicas),
       fua: a.fua ?? true,
       discard: a.discard ?? false,
       rotational: a.rotational ?? false,
@@ -35,6 +39,8 @@ export class ClusterBackend implements NbdBackend {
   constructor(
     readonly dispatchUrl: string,
     private readonly deadlineMs = 5000,
+    /** REDIS_FLUSH_REPLICAS (`hasWriteCache`). */
+    private readonly flushReplicas = 0,
   ) {
     const creds = grpc.credentials.createInsecure();
     const options = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 };
@@ -46,7 +52,7 @@ export class ClusterBackend implements NbdBackend {
     return new Promise((resolve, reject) => {
       this.genDisk.listDisks({}, new grpc.Metadata(), { deadline: Date.now() + this.deadlineMs }, (err, res: ListDisksResponse) => {
         if (err) return reject(new Error(`listing disks at ${this.dispatchUrl} failed: ${err.details || err.message}`));
-        resolve(res.disks.filter((d) => d.power).map(exportOfDisk));
+        resolve(res.disks.filter((d) => d.power).map((d) => exportOfDisk(d, this.flushReplicas)));
       });
     });
   }

@@ -15,7 +15,11 @@ const log = serviceLogger(SERVICE, env.instanceId);
   imports: [HealthModule, LoggerModule.forRoot({ pinoHttp: { logger: log, autoLogging: false } })],
   providers: [
     { provide: NBD_ENV, useFactory: () => readNbdEnv() },
-    { provide: ClusterBackend, inject: [NBD_ENV], useFactory: (e: NbdEnv) => new ClusterBackend(e.dispatchUrl) },
+    {
+      provide: ClusterBackend,
+      inject: [NBD_ENV],
+      useFactory: (e: NbdEnv) => new ClusterBackend(e.dispatchUrl, undefined, env.flush.replicas),
+    },
     {
       provide: NbdFrontEnd,
       inject: [ClusterBackend, NBD_ENV, MetricsRegistry],

@@ -27,14 +27,26 @@ export const WIRE_OP_OF: Readonly<Record<BlockCommand['op'], Op>> = {
   'write-zeroes': WIRE_OP.WRITE_ZEROES,
 };
 
-/** The NBD export of a disk record. */
-export function exportOfRecord(r: DiskRecord): NbdExport {
+/**
+ * Whether a disk has a volatile write cache, which NBD advertises (FLUSH, and FUA with
+ * `fua`): its write-back cache (`cache_size` > 0; null_blk sets BLK_FEAT_WRITE_CACHE, and
+ * BLK_FEAT_FUA when `fua`, only then), or the Redis master's memory when a FLUSH waits
+ * for `REDIS_FLUSH_REPLICAS` > 0 replicas (DESIGN I9: without the FLUSH a failover may
+ * lose the write). Both NBD front ends ask this.
+ */
+export function hasWriteCache(cacheSize: number, flushReplicas: number): boolean {
+  return cacheSize > 0 || flushReplicas > 0;
+}
+
+/** The NBD export of a disk record; `flushReplicas` is the deployment's REDIS_FLUSH_REPLICAS. */
+export function exportOfRecord(r: DiskRecord, flushReplicas = 0): NbdExport {
   const a = r.attributes;
   return exportOf(
     {
       name: r.name,
       sizeBytes: BigInt(capacitySectors(a)) * 512n,
       blockSize: a.blocksize,
+      writeCache: hasWriteCache(a.cacheSize, flushReplicas),
       fua: a.fua,
       discard: a.discard,
       rotational: a.rotational,
@@ -54,13 +66,15 @@ export class BlockLayerBackend implements NbdBackend {
   constructor(
     private readonly layer: BlockLayer,
     private readonly directory: DiskDirectory,
+    /** REDIS_FLUSH_REPLICAS: with replicas to wait for, every disk has a write cache (I9). */
+    private readonly flushReplicas = 0,
   ) {}
 
   async listExports(): Promise<NbdExport[]> {
     return this.directory
       .all()
       .filter((r) => r.power)
-      .map(exportOfRecord);
+      .map((r) => exportOfRecord(r, this.flushReplicas));
   }
 
   openSession(exp: NbdExport): BlockSession {

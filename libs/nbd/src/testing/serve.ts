@@ -16,8 +16,8 @@ export const MiB = 1024n * 1024n;
 
 export async function serve(limits?: TransmissionLimits, discard = true): Promise<Served> {
   const backend = new MemoryBackend([
-    { name: 'rnullb0', sizeBytes: 4n * MiB, blockSize: 4096, fua: true, discard, rotational: false },
-    { name: 'small', sizeBytes: 1n * MiB, blockSize: 512, fua: false, discard: false, rotational: true },
+    { name: 'rnullb0', sizeBytes: 4n * MiB, blockSize: 4096, writeCache: true, fua: true, discard, rotational: false },
+    { name: 'small', sizeBytes: 1n * MiB, blockSize: 512, writeCache: false, fua: false, discard: false, rotational: true },
   ]);
   const closes: string[] = [];
   const server = new NbdServer({ backend, limits, events: { onConnectionClose: (_p, _e, how) => closes.push(how) } });

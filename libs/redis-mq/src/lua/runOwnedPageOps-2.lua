@@ -8,7 +8,10 @@
 -- ARGV[1] epoch   the owner epoch of the batch
 -- ARGV[2] PAGE    the page size in bytes (4096)
 -- ARGV[3] prefix  the page key prefix (KeySchema.pagePrefix, the disk's hash slot)
--- ARGV[4..] four per op: kind, byte offset, length, payload
+-- ARGV[4] cache   the write-back cache's size in bytes (cache_size), 0 for none (I13)
+-- ARGV[5] cached  the cache's index set (KeySchema.cacheIndex; '' without a cache)
+-- ARGV[6] cachePrefix  the cached page key prefix (KeySchema.cachePrefix; '' without)
+-- ARGV[7..] four per op: kind, byte offset, length, payload
 --   S  staged write   whole pages: page j (from 0) of the op waits in the string key
 --                     payload .. j (KeySchema.pageStage, set by a plain MSET sent just
 --                     before this call); it is RENAMEd into place, so its bytes never
@@ -16,6 +19,13 @@
 --   W  write          copy the payload (exactly length bytes) in: any other write
 --   Z  discard / write zeroes: whole pages freed, partial pages zeroed in place and freed
 --                     once all zero ('' payload)
+--   CS, CW            as S and W, into the write-back cache (a write without FUA, cache > 0)
+--   F  flush          write the whole cache back (FLUSH, PREFLUSH; 0, 0, '')
+-- With a cache (I13): S and W write through: their pages (whole, with every cached write
+-- of them) are in the store when the script ends; CS and CW pages stay cached; then the
+-- cache is written back whole (an F op) or down to `cache` bytes (any pages). A batch
+-- with a Z writes the whole cache back first and runs as without a cache (discards are
+-- immediate in null_blk too). Writing back more than asked is always allowed.
 -- Returns one result per op, in order: 0, or -4 (RequestDataSize) for a W whose payload
 -- is not exactly `length` bytes (that op does nothing, the others run). Or, for the whole
 -- batch: -6 (OwnerGone) when ARGV[1] is not in KEYS[2]: no page changes and the stage
@@ -24,6 +34,8 @@
 -- Guarantees (Lua atomicity): the fence and the copies are one step, so the batch of an
 -- owner presumed dead never moves data (I4); ops run in order, each seeing the ones before;
 -- no stage key of the call outlives it.
+-- With a cache, two more numbers follow the results: pages cached after the call, pages
+-- written back by it.
 -- Redis commands: ZSCORE, EXISTS of the stage keys; a batch of S ops only: a RENAME per
 -- page and one SADD of the index per 1000 pages; any other: one MGET of page keys (partially
 -- covered pages), SMEMBERS of the index only when a Z range covers more than 64 pages,
@@ -32,27 +44,36 @@
 
 local indexKey, owners = KEYS[1], KEYS[2]
 local PAGE, prefix = tonumber(ARGV[2]), ARGV[3]
-local FIRST, WIDTH, CHUNK = 4, 4, 1000
+local cacheBytes, cacheIndex, cachePrefix = tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local FIRST, WIDTH, CHUNK = 7, 4, 1000
 local nops = (#ARGV - FIRST + 1) / WIDTH
-if not PAGE or nops ~= math.floor(nops) then return redis.error_reply('runOwnedPageOps: want PAGE, prefix and 4 ARGV per op') end
+if not PAGE or not cacheBytes or nops ~= math.floor(nops) then
+  return redis.error_reply('runOwnedPageOps: want PAGE, prefix, the cache and 4 ARGV per op')
+end
+local caching = cacheBytes > 0
 
 -- #include chunkedCalls
 -- #include pageRanges
+-- #include writeCache
 
-local ops, stageKeys, allStaged = {}, {}, true
+local ops, stageKeys, allStaged, discards = {}, {}, true, false
 for i = 1, nops do
   local b = FIRST + (i - 1) * WIDTH
   local op = { kind = ARGV[b], off = tonumber(ARGV[b + 1]), len = tonumber(ARGV[b + 2]), payload = ARGV[b + 3] }
   if not op.off or not op.len or op.off < 0 or op.len < 0 then return redis.error_reply('runOwnedPageOps: op ' .. i .. ': bad range') end
-  if op.kind == 'S' then
+  if not caching and (op.kind == 'CS' or op.kind == 'CW' or op.kind == 'F') then
+    return redis.error_reply('runOwnedPageOps: op ' .. i .. ': ' .. op.kind .. ' needs a cache')
+  end
+  if op.kind == 'S' or op.kind == 'CS' then
     if op.off % PAGE ~= 0 or op.len % PAGE ~= 0 or op.payload == '' then
       return redis.error_reply('runOwnedPageOps: op ' .. i .. ': a staged write covers whole pages and names its stage')
     end
     for j = 0, op.len / PAGE - 1 do stageKeys[#stageKeys + 1] = op.payload .. string.format('%d', j) end
-  elseif op.kind ~= 'W' and op.kind ~= 'Z' then
+  elseif op.kind ~= 'W' and op.kind ~= 'CW' and op.kind ~= 'Z' and op.kind ~= 'F' then
     return redis.error_reply('runOwnedPageOps: op ' .. i .. ': unknown kind ' .. tostring(op.kind))
   else
     allStaged = false
+    if op.kind == 'Z' then discards = true end
   end
   ops[i] = op
 end
@@ -74,21 +95,72 @@ end
 -- A batch of staged writes only (the common one): RENAME each page into place, in op
 -- order (a later op's page replaces an earlier one's), one SADD. Same effect as the
 -- general path below without its write-back cache, which costs more than the moves.
+local cache = caching and newWriteCache(cacheIndex, cachePrefix, indexKey, prefix, CHUNK)
+-- The results, with the cache's two numbers when there is one.
+local function reply(results)
+  if cache then
+    results[#results + 1] = cache.count()
+    results[#results + 1] = cache.written()
+  end
+  return results
+end
+
 if allStaged then
-  local results, added, k = {}, {}, 0
+  local results, added, cachedIn, through, k = {}, {}, {}, {}, 0
   for i, op in ipairs(ops) do
     local first = op.off / PAGE
     for j = 0, op.len / PAGE - 1 do
       local p = string.format('%d', first + j)
       k = k + 1 -- stageKeys lists the ops' stage keys in this order
-      redis.call('RENAME', stageKeys[k], prefix .. p)
-      added[#added + 1] = p
+      if op.kind == 'CS' then
+        redis.call('RENAME', stageKeys[k], cachePrefix .. p)
+        cachedIn[#cachedIn + 1] = p
+      else
+        redis.call('RENAME', stageKeys[k], prefix .. p)
+        added[#added + 1] = p
+        -- A whole page written through supersedes its cached copy.
+        if caching and redis.call('SREM', cacheIndex, p) == 1 then redis.call('DEL', cachePrefix .. p) end
+      end
     end
     results[i] = 0
   end
   callChunked('SADD', indexKey, added, 1, CHUNK)
-  return results
+  if cache then
+    callChunked('SADD', cacheIndex, cachedIn, 1, CHUNK)
+    cache.evict(math.floor(cacheBytes / PAGE))
+  end
+  return reply(results)
 end
+
+-- With a cache and no discard: every op runs on the cached view of the pages (I13).
+if cache and not discards then
+  local loaded = {}
+  local view = newPageRanges(PAGE, loaded, cacheIndex, cachePrefix)
+  view.loadFor(ops, CHUNK)
+  cache.seed(loaded)
+  local results, through, flushAll = {}, {}, false
+  for i, op in ipairs(ops) do
+    local r = 0
+    if op.kind == 'S' or op.kind == 'CS' then
+      view.stage(op.off, op.len, op.payload)
+    elseif op.kind == 'W' or op.kind == 'CW' then
+      if #op.payload ~= op.len then r = -4 else view.write(op.off, op.len, op.payload) end
+    else
+      flushAll = true
+    end
+    if r == 0 and (op.kind == 'S' or op.kind == 'W') then view.eachPage(op.off, op.len, function(p) through[#through + 1] = p end) end
+    results[i] = r
+  end
+  view.flush(CHUNK)
+  if flushAll then
+    cache.writeBackAll()
+  else
+    cache.writeBack(through)
+    cache.evict(math.floor(cacheBytes / PAGE))
+  end
+  return reply(results)
+end
+if cache then cache.writeBackAll() end
 
 -- Load what the ops need, once.
 local pages = newPageRanges(PAGE, {}, indexKey, prefix)
@@ -99,19 +171,19 @@ local known = pages.storedIn()
 local results = {}
 for i, op in ipairs(ops) do
   local r = 0
-  if op.kind == 'S' then
+  if op.kind == 'S' or op.kind == 'CS' then
     pages.stage(op.off, op.len, op.payload)
-  elseif op.kind == 'W' then
+  elseif op.kind == 'W' or op.kind == 'CW' then
     if #op.payload ~= op.len then
       r = -4
     else
       pages.write(op.off, op.len, op.payload)
     end
-  else
+  elseif op.kind == 'Z' then
     pages.zero(op.off, op.len, known)
   end
   results[i] = r
 end
 
 pages.flush(CHUNK)
-return results
+return reply(results)

@@ -11,7 +11,10 @@
 -- ARGV[2] epoch   the batch's owner epoch
 -- ARGV[3] PAGE    the page size in bytes (4096)
 -- ARGV[4] prefix  the page key prefix (KeySchema.pagePrefix, the disk's hash slot)
--- ARGV[5..] four per op: kind, byte offset, length, request id (12 bytes, '' for Z)
+-- ARGV[5] cache   the write-back cache's size in bytes (cache_size), 0 for none (I13)
+-- ARGV[6] cached  the cache's index set (KeySchema.cacheIndex; '' without a cache)
+-- ARGV[7] cachePrefix  the cached page key prefix (KeySchema.cachePrefix; '' without)
+-- ARGV[8..] four per op: kind, byte offset, length, request id (12 bytes, '' for Z and F)
 --   W  write          copy in the first length bytes of rqdata[id] (a driver may
 --                     transfer a prefix of a request: bad blocks, partial IO); the field stays until
 --                     endBatch delivers the request's end (it deletes it there), so a
@@ -19,12 +22,20 @@
 --   R  read           rqdata[id .. 'r'] = the bytes of the range
 --   Z  discard / write zeroes: whole pages freed, partial pages zeroed in place and freed
 --                     once all zero
+--   CW                as W, into the write-back cache (a write without FUA, cache > 0)
+--   F  flush          write the whole cache back (FLUSH, PREFLUSH; 0, 0, '')
+-- With a cache (I13), as runOwnedPageOps: W writes through (its pages, whole, are in the
+-- store when the script ends), CW pages stay cached, R reads the cache first; then the
+-- cache is written back whole (F) or down to `cache` bytes. A batch with a Z writes the
+-- whole cache back first and runs as without one.
 -- Returns one result per op, in order: 0 done; -3 (NoRequestData) a write's payload field
 -- is missing; -4 (RequestDataSize) it is shorter than `length` bytes (that op does nothing,
 -- the others run; the wrong-sized field is deleted). Or, for the whole batch: -7
 -- (LeaseLost) when ARGV[1] is not in KEYS[3]: nothing changes; -6 (OwnerGone) when
 -- ARGV[2] is not in KEYS[4]: the write payload fields of the ops are deleted (nobody
 -- will take them) and no page changes.
+-- With a cache, two more numbers follow the results: pages cached after the call, pages
+-- written back by it.
 -- Guarantees (Lua atomicity): the fence and the copies are one step, so a late or
 -- fenced-out batch never moves data (I4; a redelivered one moves its payloads again, the
 -- same bytes, unless dispatch deleted them at a timeout); ops run in order, each seeing the ones before.
@@ -36,21 +47,29 @@
 
 local indexKey, rqKey, leased, owners = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local PAGE, prefix = tonumber(ARGV[3]), ARGV[4]
-local FIRST, WIDTH, CHUNK = 5, 4, 1000
+local cacheBytes, cacheIndex, cachePrefix = tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local FIRST, WIDTH, CHUNK = 8, 4, 1000
 local nops = (#ARGV - FIRST + 1) / WIDTH
-if not PAGE or nops ~= math.floor(nops) then return redis.error_reply('runPageOps: want PAGE and 4 ARGV per op') end
+if not PAGE or not cacheBytes or nops ~= math.floor(nops) then return redis.error_reply('runPageOps: want PAGE, the cache and 4 ARGV per op') end
+local caching = cacheBytes > 0
 
 -- #include chunkedCalls
 -- #include pageRanges
+-- #include writeCache
 
-local ops = {}
+local ops, discards = {}, false
 for i = 1, nops do
   local b = FIRST + (i - 1) * WIDTH
   local op = { kind = ARGV[b], off = tonumber(ARGV[b + 1]), len = tonumber(ARGV[b + 2]), id = ARGV[b + 3] }
   if not op.off or not op.len or op.off < 0 or op.len < 0 then return redis.error_reply('runPageOps: op ' .. i .. ': bad range') end
-  if op.kind == 'W' or op.kind == 'R' then
+  if not caching and (op.kind == 'CW' or op.kind == 'F') then
+    return redis.error_reply('runPageOps: op ' .. i .. ': ' .. op.kind .. ' needs a cache')
+  end
+  if op.kind == 'W' or op.kind == 'CW' or op.kind == 'R' then
     if #op.id ~= 12 then return redis.error_reply('runPageOps: op ' .. i .. ': want a 12-byte request id') end
-  elseif op.kind ~= 'Z' then
+  elseif op.kind == 'Z' then
+    discards = true
+  elseif op.kind ~= 'F' then
     return redis.error_reply('runPageOps: op ' .. i .. ': unknown kind ' .. tostring(op.kind))
   end
   ops[i] = op
@@ -60,7 +79,7 @@ end
 if not redis.call('ZSCORE', leased, ARGV[1]) then return -7 end
 local payloadIds = {}
 for _, op in ipairs(ops) do
-  if op.kind == 'W' then payloadIds[#payloadIds + 1] = op.id end
+  if op.kind == 'W' or op.kind == 'CW' then payloadIds[#payloadIds + 1] = op.id end
 end
 if not redis.call('ZSCORE', owners, ARGV[2]) then
   callChunked('HDEL', rqKey, payloadIds, 1, CHUNK)
@@ -69,15 +88,24 @@ end
 
 -- Load what the ops need, once.
 local sources = hmgetInto(rqKey, payloadIds, {}, CHUNK)
-local pages = newPageRanges(PAGE, {}, indexKey, prefix)
+local cache = caching and newWriteCache(cacheIndex, cachePrefix, indexKey, prefix, CHUNK)
+-- With a cache and no discard, every op runs on the cached view of the pages (I13);
+-- otherwise on the store, the cache (if any) written back first.
+local viewing = cache and not discards
+if cache and not viewing then cache.writeBackAll() end
+local loaded = {}
+local pages = viewing and newPageRanges(PAGE, loaded, cacheIndex, cachePrefix) or newPageRanges(PAGE, loaded, indexKey, prefix)
 pages.loadFor(ops, CHUNK)
+if viewing then cache.seed(loaded) end
 local known = pages.storedIn()
 
 -- Run.
-local results, copies, badIds = {}, {}, {}
+local results, copies, badIds, through, flushAll = {}, {}, {}, {}, false
 for i, op in ipairs(ops) do
   local r = 0
-  if op.kind == 'W' then
+  if op.kind == 'F' then
+    flushAll = true
+  elseif op.kind == 'W' or op.kind == 'CW' then
     local src = sources[op.id]
     if not src then
       r = -3
@@ -86,6 +114,7 @@ for i, op in ipairs(ops) do
       badIds[#badIds + 1] = op.id
     else
       pages.write(op.off, op.len, src)
+      if op.kind == 'W' then pages.eachPage(op.off, op.len, function(p) through[#through + 1] = p end) end
     end
   elseif op.kind == 'R' then
     copies[#copies + 1] = op.id .. 'r'
@@ -99,4 +128,16 @@ end
 pages.flush(CHUNK)
 callChunked('HSET', rqKey, copies, 2, CHUNK)
 callChunked('HDEL', rqKey, badIds, 1, CHUNK)
+if viewing then
+  if flushAll then
+    cache.writeBackAll()
+  else
+    cache.writeBack(through)
+    cache.evict(math.floor(cacheBytes / PAGE))
+  end
+end
+if cache then
+  results[#results + 1] = cache.count()
+  results[#results + 1] = cache.written()
+end
 return results

@@ -1,6 +1,6 @@
 // FOR UNIT TESTS ONLY: a RAM `Backing` over one flat buffer, in process, that records
 // what the driver handed it (the cluster's backings are FencedBacking and OwnedBacking).
-import { BlkStatus, ReqOp, type Request } from '#blk-mq';
+import { BlkStatus, type Hctx, ReqOp, type Request } from '#blk-mq';
 import type { Backing, RnullPdu } from '../rnull-driver';
 
 /** One request as the backing saw it. */
@@ -20,11 +20,14 @@ export class FakeBacking implements Backing {
   /** What `persist` answers; each call is recorded with the batches transferred before it. */
   persistStatus = BlkStatus.OK;
   readonly persists: number[] = [];
+  /** The write-back cache size each batch was handed with (undefined: none). */
+  readonly cacheBytes: (number | undefined)[] = [];
 
   constructor(private readonly store: Uint8Array) {}
 
-  async transfer(rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
+  async transfer(rqs: readonly Request<RnullPdu>[], _hctx?: Hctx<unknown>, cacheBytes?: number): Promise<BlkStatus[]> {
     this.batches.push(rqs.map((rq) => ({ op: rq.op, sector: rq.sector, bytes: rq.bytes })));
+    this.cacheBytes.push(cacheBytes);
     await Promise.resolve();
     return rqs.map((rq) => {
       const status = this.fail(rq);

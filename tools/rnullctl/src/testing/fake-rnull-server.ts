@@ -55,6 +55,7 @@ export const FAKE_FEATURES = [
   'timeout',
   'requeue',
   'init_hctx',
+  'cache_size',
   'power',
 ];
 

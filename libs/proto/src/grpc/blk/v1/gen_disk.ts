@@ -147,7 +147,16 @@ export interface DiskAttributes {
    * An hctx fails to initialise: power on, or a submit_queues increase, fails (ABORTED,
    * naming init_hctx). Asked once per hctx set up.
    */
-  initHctx?: string | undefined;
+  initHctx?:
+    | string
+    | undefined;
+  /**
+   * Write-back cache in front of the page store, in MiB, 0 for none (default 0). Writes
+   * without FUA land in it; when it is full pages are written back; FLUSH writes it all
+   * back; power off drops what it holds. FLUSH and FUA are advertised only when > 0.
+   * Set at create or while powered off (FAILED_PRECONDITION while powered).
+   */
+  cacheSize?: number | undefined;
 }
 
 export interface Disk {
@@ -241,6 +250,7 @@ function createBaseDiskAttributes(): DiskAttributes {
     timeout: undefined,
     requeue: undefined,
     initHctx: undefined,
+    cacheSize: undefined,
   };
 }
 
@@ -317,6 +327,9 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     }
     if (message.initHctx !== undefined) {
       writer.uint32(178).string(message.initHctx);
+    }
+    if (message.cacheSize !== undefined) {
+      writer.uint32(184).uint32(message.cacheSize);
     }
     return writer;
   },
@@ -510,6 +523,14 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
             message.initHctx = reader.string();
             continue;
           }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.cacheSize = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -590,6 +611,11 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
         : isSet(object.init_hctx)
         ? globalThis.String(object.init_hctx)
         : undefined,
+      cacheSize: isSet(object.cacheSize)
+        ? globalThis.Number(object.cacheSize)
+        : isSet(object.cache_size)
+        ? globalThis.Number(object.cache_size)
+        : undefined,
     };
   },
 
@@ -661,6 +687,9 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     if (message.initHctx !== undefined) {
       obj.initHctx = message.initHctx;
     }
+    if (message.cacheSize !== undefined) {
+      obj.cacheSize = Math.round(message.cacheSize);
+    }
     return obj;
   },
 
@@ -693,6 +722,7 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     message.timeout = object.timeout ?? undefined;
     message.requeue = object.requeue ?? undefined;
     message.initHctx = object.initHctx ?? undefined;
+    message.cacheSize = object.cacheSize ?? undefined;
     return message;
   },
 };

@@ -136,7 +136,16 @@ export interface DiskAttributes {
    * An hctx fails to initialise: power on, or a submit_queues increase, fails (ABORTED,
    * naming init_hctx). Asked once per hctx set up.
    */
-  initHctx?: string | undefined;
+  initHctx?:
+    | string
+    | undefined;
+  /**
+   * Write-back cache in front of the page store, in MiB, 0 for none (default 0). Writes
+   * without FUA land in it; when it is full pages are written back; FLUSH writes it all
+   * back; power off drops what it holds. FLUSH and FUA are advertised only when > 0.
+   * Set at create or while powered off (FAILED_PRECONDITION while powered).
+   */
+  cacheSize?: number | undefined;
 }
 
 export interface Disk {
