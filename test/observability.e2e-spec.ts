@@ -52,7 +52,7 @@ const panels: Panel[] = dashboard.panels.flatMap((p) => (p.type === 'row' ? (p.p
 /** A dashboard expression as Grafana sends it with disk = All (allValue `.*`). */
 const instantiate = (expr: string): string => expr.replace(/\$\{?disk\}?/g, '.*').replace(/\$\{?__rate_interval\}?/g, '1m');
 
-const DISKS = { direct: 'obs0', timer: 'obs2', timeout: 'obst', requeue: 'obsr', throttled: 'obsbw' } as const;
+const DISKS = { direct: 'obs0', timer: 'obs2', timeout: 'obst', requeue: 'obsr', throttled: 'obsbw', cached: 'obsc' } as const;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -166,6 +166,7 @@ beforeAll(async () => {
   await createDisk(f, DISKS.timeout, { size: 4n, irqmode: 2, completionNsec: 2_000_000_000n, timeoutMs: 300 });
   await createDisk(f, DISKS.requeue, { size: 64n, requeue: '2,100,0,-1' });
   await createDisk(f, DISKS.throttled, { size: 16n, mbps: 1 }); // 256 KiB a round at 1 MiB/s: throttled every round
+  await createDisk(f, DISKS.cached, { size: 64n, cacheSize: 1 }); // 8 MiB of writes through a 1 MiB cache: written back
   running = true;
   loops.push(
     streamLoop(DISKS.direct),
@@ -174,6 +175,7 @@ beforeAll(async () => {
     nbdLoop(DISKS.direct),
     streamLoop(DISKS.requeue),
     streamLoop(DISKS.throttled),
+    streamLoop(DISKS.cached),
   );
 
   // The project's Prometheus config with each service job pointed at this test's processes.
@@ -319,4 +321,14 @@ it('has data for every query of every panel while IO runs', async () => {
     query: `sum(rnull_throttled_seconds_total{disk="${DISKS.throttled}"})`,
   });
   expect(Number(stopped.result[0]?.value[1] ?? 0)).toBeGreaterThan(0);
+  // The cache panel has more than zeros: the cached disk wrote back and holds pages.
+  const writtenBack = await promApi<{ result: { value: [number, string] }[] }>('/api/v1/query', {
+    query: `sum(rnull_cache_writeback_bytes_total{disk="${DISKS.cached}"})`,
+  });
+  expect(Number(writtenBack.result[0]?.value[1] ?? 0)).toBeGreaterThan(0);
+  const held = await promApi<{ result: { value: [number, string] }[] }>('/api/v1/query', {
+    query: `max(rnull_cache_bytes{disk="${DISKS.cached}"})`,
+  });
+  expect(Number(held.result[0]?.value[1] ?? 0)).toBeGreaterThan(0);
+  expect(Number(held.result[0]?.value[1] ?? 0)).toBeLessThanOrEqual(1024 * 1024);
 });

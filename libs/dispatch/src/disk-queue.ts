@@ -3,7 +3,7 @@
 // `RemoteDriver` (the driver runs in worker processes) or a `LocalDriver` (it runs here),
 // under this instance's owner lease for the disk (DESIGN §2, §3).
 import { BlkStatus, Engine, formatToken, OpResult, type Operations, ReqOp, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
-import type { BatchSubmitter, FencedPages, OwnerRegistry, ReplicaSync } from '#redis-mq';
+import { type BatchSubmitter, type FencedPages, type OwnerRegistry, PAGE_SIZE, type ReplicaSync } from '#redis-mq';
 import type { BandwidthBudget, DiskAttributes } from '#rnull';
 import { type PreciseTimer, type Telemetry } from '#service-kit';
 import type { DiskRecord, DriverEvents, DriverFactory } from '#gendisk';
@@ -95,6 +95,7 @@ export class DiskQueue {
                 p.sync,
                 (err) => tel.log?.error({ disk: record.name, err: (err as Error).message }, 'flush failed'),
                 p.bandwidth(record.name),
+                (cache) => tel.metrics?.observeCache(record.name, cache, PAGE_SIZE),
               ),
               p.events(record.name),
             ),

@@ -4,7 +4,7 @@
 // step as the copies (I4). Write bytes go with the run; reads are one plain HMGET of
 // their pages (no script: a read moves nothing into the store), copied into the bios.
 import { applyEndRecord, BlkStatus, type Hctx, ReqFlag, ReqOp, type Request } from '#blk-mq';
-import { type FencedPages, type OwnedPageOp, pageOpOf, type ReplicaSync } from '#redis-mq';
+import { type CacheState, type FencedPages, type OwnedPageOp, pageOpOf, type ReplicaSync } from '#redis-mq';
 import type { Backing, BandwidthBudget, RnullPdu } from '#rnull';
 import type { OwnerLease } from './owner-lease';
 import { payloadOf } from './request-payload';
@@ -24,6 +24,8 @@ export class OwnedBacking implements Backing {
     private readonly onPersistError: (err: unknown) => void = () => undefined,
     /** The disk's mbps budget, shared by every process that drives the disk (I12). */
     readonly bandwidth?: BandwidthBudget,
+    /** Told the write-back cache's state after each batch that has one (I13; metrics). */
+    private readonly onCache: (state: CacheState) => void = () => undefined,
   ) {}
 
   persist(): Promise<BlkStatus> {
@@ -68,6 +70,7 @@ export class OwnedBacking implements Backing {
       return rqs.map(() => BlkStatus.IOERR);
     }
     if (result) at.forEach((i, k) => (statuses[i] = result.results[k] === 0 ? BlkStatus.OK : BlkStatus.IOERR));
+    if (result?.cache) this.onCache(result.cache);
     // The bytes go into the request's bios as an end record's would (applyEndRecord checks the length).
     if (data) readAt.forEach((i, k) => (statuses[i] = applyEndRecord(rqs[i], BlkStatus.OK, data[k]).status));
     return statuses;

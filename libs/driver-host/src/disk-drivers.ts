@@ -10,6 +10,7 @@ import {
   type KeySchema,
   LeasedQueue,
   NO_REPLICA_WAIT,
+  PAGE_SIZE,
   readTagSpace,
   ReplicaSync,
   type ReplicaSyncOptions,
@@ -104,7 +105,9 @@ export class DiskDrivers implements DriverHostSink {
     if (!want) return;
     if (!(await readTagSpace(this.redis, this.keys, name))) return; // Never powered on: nothing to drive.
     const onFlushError = (err: unknown) => this.tel.log?.error({ disk: name, err: (err as Error).message }, 'flush failed');
-    const backing = new FencedBacking(this.pages, name, this.sync, onFlushError, new DiskBandwidth(this.redis, this.keys, name));
+    const backing = new FencedBacking(this.pages, name, this.sync, onFlushError, new DiskBandwidth(this.redis, this.keys, name), (cache) =>
+      this.tel.metrics?.observeCache(name, cache, PAGE_SIZE),
+    );
     const driver = this.factory(want, backing, this.eventsFor(name));
     const host = new DriverHost(want, driver, this.ends, this, this.tel);
     this.hosts.set(name, host);

@@ -3,7 +3,7 @@
 // they move data only while this worker still holds the batch's lease and the batch's
 // owner is alive, checked in the same atomic step as the copies.
 import { BlkStatus, type Hctx, ReqFlag, type Request } from '#blk-mq';
-import { type FencedPageOp, type FencedPages, pageOpOf, type ReplicaSync, requestId } from '#redis-mq';
+import { type CacheState, type FencedPageOp, type FencedPages, pageOpOf, type ReplicaSync, requestId } from '#redis-mq';
 import type { Backing, BandwidthBudget, RnullPdu } from '#rnull';
 import type { BatchFence } from './driver-host';
 
@@ -36,6 +36,8 @@ export class FencedBacking implements Backing {
     private readonly onPersistError: (err: unknown) => void = () => undefined,
     /** The disk's mbps budget, shared by every process that drives the disk (I12). */
     readonly bandwidth?: BandwidthBudget,
+    /** Told the write-back cache's state after each batch that has one (I13; metrics). */
+    private readonly onCache: (state: CacheState) => void = () => undefined,
   ) {}
 
   persist(): Promise<BlkStatus> {
@@ -67,6 +69,7 @@ export class FencedBacking implements Backing {
       cacheBytes,
     );
     if (result.status !== 'ok') return rqs.map(() => BlkStatus.IOERR);
+    if (result.cache) this.onCache(result.cache);
     at.forEach((i, k) => (statuses[i] = result.results[k] === 0 ? BlkStatus.OK : BlkStatus.IOERR));
     return statuses;
   }

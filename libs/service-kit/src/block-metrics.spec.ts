@@ -14,6 +14,8 @@ describe('BlockMetrics', () => {
       [
         'rnull_badblock_hits_total',
         'rnull_bytes_completed_total',
+        'rnull_cache_bytes',
+        'rnull_cache_writeback_bytes_total',
         'rnull_driver_seconds',
         'rnull_injected_faults_total',
         'rnull_io_latency_seconds',
@@ -60,6 +62,17 @@ describe('BlockMetrics', () => {
     expect(text).toContain('rnull_io_latency_seconds_count{disk="nullb0",op="read"} 1');
     // No tag, generation or sector in any label.
     expect(text).not.toMatch(/\b(tag|gen|sector)="/);
+  });
+
+  it('records the write-back cache a batch left: bytes held now, bytes written back summed', async () => {
+    const registry = new Registry();
+    const m = new BlockMetrics(registry, 'dispatch');
+    m.observeCache('c0', { pages: 10, writtenBack: 0 }, 4096);
+    m.observeCache('c0', { pages: 3, writtenBack: 7 }, 4096);
+    m.observeCache('c0', { pages: 5, writtenBack: 2 }, 4096);
+    const text = await registry.metrics();
+    expect(text).toContain('rnull_cache_bytes{disk="c0"} 20480');
+    expect(text).toContain('rnull_cache_writeback_bytes_total{disk="c0"} 36864');
   });
 
   it('reads gauges at scrape time and caches queue counts', async () => {

@@ -84,6 +84,13 @@ export class BlockMetrics {
   readonly throttledSeconds: Counter<'disk'>;
   /** Requests the mbps throttle refused with DEV_RESOURCE (each is requeued and runs after a refill). */
   readonly throttledRequests: Counter<'disk'>;
+  /**
+   * Bytes in the disk's write-back cache (`cache_size`, DESIGN I13) after this process's
+   * newest batch on it: every process that drives the disk reports what it last saw.
+   */
+  readonly cacheBytes: Gauge<'disk'>;
+  /** Bytes the write-back cache wrote back to the page store (FLUSH, FUA, a full cache), where the driver runs. */
+  readonly cacheWritebackBytes: Counter<'disk'>;
   /** Ends refused as stale or double: by the table (rnull, completion) or unknown notices (dispatch). */
   readonly staleEnds: Counter<'disk' | 'service'>;
   /** Counts of the queues this service watches, read on scrape. */
@@ -95,6 +102,12 @@ export class BlockMetrics {
   private inFlightSource: () => GaugeSample<'disk'>[] = () => [];
   private readonly queueSources: (() => CountableQueue[])[] = [];
   private queueCache?: { atMs: number; samples: Promise<GaugeSample<'queue' | 'state'>[]> };
+
+  /** Records the write-back cache as one batch on `disk` left it (pages of `pageBytes`). */
+  observeCache(disk: string, state: { readonly pages: number; readonly writtenBack: number }, pageBytes: number): void {
+    this.cacheBytes.set({ disk }, state.pages * pageBytes);
+    if (state.writtenBack > 0) this.cacheWritebackBytes.inc({ disk }, state.writtenBack * pageBytes);
+  }
 
   /** The process's BlockMetrics on `registry`, created on first use. */
   static of(registry: Registry, service: string): BlockMetrics {
@@ -207,6 +220,18 @@ export class BlockMetrics {
     this.throttledRequests = new Counter({
       name: 'rnull_throttled_requests_total',
       help: 'Requests the mbps throttle refused with DEV_RESOURCE (requeued, run after a refill)',
+      labelNames: ['disk'],
+      registers,
+    });
+    this.cacheBytes = new Gauge({
+      name: 'rnull_cache_bytes',
+      help: "Bytes in the disk's write-back cache (cache_size) after this process's newest batch on it",
+      labelNames: ['disk'],
+      registers,
+    });
+    this.cacheWritebackBytes = new Counter({
+      name: 'rnull_cache_writeback_bytes_total',
+      help: 'Bytes the write-back cache wrote back to the page store (FLUSH, FUA, a full cache), counted where the driver runs',
       labelNames: ['disk'],
       registers,
     });
