@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { NbdCmd, NbdErrno, NbdOpt, NbdRep } from '#nbd';
 import { RawNbdClient } from '../libs/nbd/src/testing/raw-nbd-client';
-import { createDisk, eventually, startCluster, tagsHeld, unary, type Fixture } from './support/cluster-fixture';
+import { createDisk, eventually, onRedisCluster, startCluster, tagsHeld, unary, type Fixture } from './support/cluster-fixture';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -53,9 +53,10 @@ describe.each([
       'export-size': 32 * MiB,
       block_size_minimum: 4096,
       block_size_preferred: 4096,
-      // cache_size 0: no volatile write cache to offer FLUSH or FUA for (as null_blk; on one Redis)
-      can_flush: false,
-      can_fua: false,
+      // cache_size 0: no volatile write cache to offer FLUSH or FUA for (as null_blk) on one
+      // Redis; on a Redis Cluster a FLUSH waits for replicas (REDIS_FLUSH_REPLICAS 1), so both are offered
+      can_flush: onRedisCluster(),
+      can_fua: onRedisCluster(),
       can_trim: false,
       can_zero: true,
       can_multi_conn: true,

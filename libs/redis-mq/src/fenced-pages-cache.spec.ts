@@ -60,6 +60,28 @@ describe('runOwned with a write-back cache', () => {
     expect((await pages.readPages(DISK, [{ sector: 0, bytes: fua.length }], true))[0]).toEqual(fua);
   });
 
+  it('in one batch of staged writes, a FUA write after a cached write of the same pages leaves only the FUA data', async () => {
+    const { keys, epoch, pages, store } = await setup();
+    const cached = Buffer.alloc(8 * 4096, 6);
+    const fua = Buffer.alloc(8 * 4096, 7);
+    const r = await pages.runOwned(
+      DISK,
+      epoch,
+      [
+        { op: 'write', sector: 0, bytes: cached.length, data: cached },
+        { op: 'write', sector: 0, bytes: fua.length, data: fua, fua: true },
+      ],
+      MiB,
+    );
+    expect(r).toMatchObject({ status: 'ok', results: [0, 0], cache: { pages: 0 } });
+    expect(await stored(store, 0, fua.length)).toEqual(fua);
+    expect((await pages.readPages(DISK, [{ sector: 0, bytes: fua.length }], true))[0]).toEqual(fua);
+    // Nothing stale left to come back at the next FLUSH.
+    expect(await env.redis.scard(keys.cacheIndex(DISK))).toBe(0);
+    await pages.runOwned(DISK, epoch, [{ op: 'flush', sector: 0, bytes: 0 }], MiB);
+    expect(await stored(store, 0, fua.length)).toEqual(fua);
+  });
+
   it('writes pages back when the cache is full, keeping at most cache_size', async () => {
     const { epoch, pages, store } = await setup();
     const data = Buffer.alloc(2 * MiB, 9);

@@ -36,8 +36,9 @@
 -- no stage key of the call outlives it.
 -- With a cache, two more numbers follow the results: pages cached after the call, pages
 -- written back by it.
--- Redis commands: ZSCORE, EXISTS of the stage keys; a batch of S ops only: a RENAME per
--- page and one SADD of the index per 1000 pages; any other: one MGET of page keys (partially
+-- Redis commands: ZSCORE, EXISTS of the stage keys; a batch of S / CS ops only: a RENAME per
+-- page, one SADD of the index per 1000 S pages, with a cache an SADD of the cache index per
+-- CS page and an SREM per S page; any other: one MGET of page keys (partially
 -- covered pages), SMEMBERS of the index only when a Z range covers more than 64 pages,
 -- a RENAME per staged page, then MSET / DEL of page keys and SADD / SREM of the index
 -- per 1000 pages.
@@ -106,7 +107,7 @@ local function reply(results)
 end
 
 if allStaged then
-  local results, added, cachedIn, through, k = {}, {}, {}, {}, 0
+  local results, added, k = {}, {}, 0
   for i, op in ipairs(ops) do
     local first = op.off / PAGE
     for j = 0, op.len / PAGE - 1 do
@@ -114,7 +115,8 @@ if allStaged then
       k = k + 1 -- stageKeys lists the ops' stage keys in this order
       if op.kind == 'CS' then
         redis.call('RENAME', stageKeys[k], cachePrefix .. p)
-        cachedIn[#cachedIn + 1] = p
+        -- Indexed at once: a later write-through op of this batch on p must find it (ops in order).
+        redis.call('SADD', cacheIndex, p)
       else
         redis.call('RENAME', stageKeys[k], prefix .. p)
         added[#added + 1] = p
@@ -125,10 +127,7 @@ if allStaged then
     results[i] = 0
   end
   callChunked('SADD', indexKey, added, 1, CHUNK)
-  if cache then
-    callChunked('SADD', cacheIndex, cachedIn, 1, CHUNK)
-    cache.evict(math.floor(cacheBytes / PAGE))
-  end
+  if cache then cache.evict(math.floor(cacheBytes / PAGE)) end
   return reply(results)
 end
 
