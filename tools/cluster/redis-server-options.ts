@@ -14,7 +14,7 @@
 //   - `--disable-thp no`: Redis otherwise turns THP off for itself when the host mode is
 //     `always`.
 // The cost: a fork (BGSAVE, an AOF rewrite) copies a 2 MiB page on the first write to it
-// instead of 4 KiB, so writes during a rewrite are dearer (README "Redis and huge pages").
+// instead of 4 KiB, so writes during a rewrite are dearer (README "Redis on huge pages").
 
 /** jemalloc's run-time options for a redis-server. */
 export const REDIS_SERVER_MALLOC_CONF = 'thp:always';

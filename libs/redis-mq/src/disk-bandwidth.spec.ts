@@ -52,6 +52,18 @@ it('refills a full tick at the next tick, and says when that is', async () => {
   expect((await bw.take(4000, 200, [3999, 1, 0])).admitted).toBe(2);
 });
 
+it('keeps an overdraft until the refills repay it: idling past a second does not forgive it', async () => {
+  const keys = env.keys();
+  const bw = new DiskBandwidth(env.redis, keys, 'd0');
+  // 1000 bytes a 20 ms tick, one request of 100,000 on credit: 99 ticks (~2 s) to repay.
+  expect((await bw.take(1000, 20, [100_000])).admitted).toBe(1);
+  const ttl = await env.redis.pttl(keys.bandwidthBudget('d0'));
+  expect(ttl).toBeGreaterThan(1000 + 98 * 20 - 50);
+  await new Promise((r) => setTimeout(r, 1200));
+  // Past the idle second: still owed, so refused (an expired key would be a full tick).
+  expect((await bw.take(1000, 20, [1])).admitted).toBe(0);
+});
+
 it('refuses malformed arguments with an error that names them, changing nothing', async () => {
   const keys = env.keys();
   const bw = new DiskBandwidth(env.redis, keys, 'd0');

@@ -289,12 +289,14 @@ export const ATTRIBUTE_TABLE: readonly AttributeSpec[] = Object.freeze([
     behaviour: true,
     help: 'fault injection: an hctx fails to initialise, failing power on or a submit_queues increase',
   }),
+  // At most 256 MiB: a FLUSH writes the whole cache back in one script, a RENAME per page,
+  // and Redis runs nothing else meanwhile (65,536 pages at most; null_blk has no cap).
   attribute('cacheSize', {
     name: 'cache_size',
     type: 'integer',
     wire: 'uint32',
     default: 0,
-    range: [0, 1 << 22],
+    range: [0, 256],
     live: false,
     reshapes: 'nothing',
     behaviour: true,

@@ -87,7 +87,7 @@ describe('validateAttribute', () => {
     ['timeoutMs', 'timeout_ms', 1, 3_600_000],
     ['mbps', 'mbps', 0, 40 * 1024], // null_blk clamps to 1024 * 40; here a larger value is an error
     ['maxSectors', 'max_sectors', 8, 1 << 16],
-    ['cacheSize', 'cache_size', 0, 1 << 22],
+    ['cacheSize', 'cache_size', 0, 256],
   ];
 
   describe.each(ranges)('%s (%s) in %d..%d', (key, name, min, max) => {

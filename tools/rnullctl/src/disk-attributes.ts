@@ -74,8 +74,10 @@ function parseAttribute(def: AttributeDef, text: string): DiskAttributes[keyof D
     case 'recycle':
       if (!RECYCLE_MODES.includes(text)) throw new UsageError(`${what} must be on-drop or inline, got '${text}'`);
       return text;
-    case 'badblocks':
     case 'fault':
+      // `none`, as `disk show` prints an unset one, clears it; anything else the server parses.
+      return text.trim().toLowerCase() === 'none' ? '' : text;
+    case 'badblocks':
       return text; // The server parses it (its error names the attribute).
   }
 }

@@ -10,8 +10,9 @@
 -- the rest are refused (the caller answers DEV_RESOURCE and stops its queues until the tick).
 -- Error replies (nothing changed) name a malformed argument.
 -- Guarantees (Lua atomicity): every batch of every process is charged against one
--- `bytes`, in the order Redis runs the calls; a malformed batch changes nothing; the key expires after an idle second (an
--- absent key is a full tick of budget, as after any idle tick).
+-- `bytes`, in the order Redis runs the calls; a malformed batch changes nothing; the key
+-- expires after an idle second once any overdraft is repaid (an absent key is a full tick
+-- of budget, as after any idle tick), so idling never forgives an overdraft.
 -- Redis commands: TIME, HMGET, HSET, PEXPIRE.
 
 local perTick, tickUs = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -47,5 +48,7 @@ for i = 3, #ARGV do
 end
 
 redis.call('HSET', KEYS[1], 'tick', tick, 'bytes', bytes)
-redis.call('PEXPIRE', KEYS[1], 1000)
+-- Kept until the overdraft is repaid (one tick's budget per tick), then an idle second.
+local repayTicks = bytes < 0 and math.ceil(-bytes / perTick) or 0
+redis.call('PEXPIRE', KEYS[1], 1000 + math.ceil(repayTicks * tickUs / 1000))
 return { admitted, (tick + 1) * tickUs - nowUs }
