@@ -27,7 +27,11 @@ export interface DiskAttributes {
   memoryBacked: boolean;
   discard: boolean;
   fua: boolean;
-  sharedTags: boolean;
+  /**
+   * One tag bitmap for all hctxs of this disk (null_blk's `shared_tag_bitmap`,
+   * BLK_MQ_F_TAG_HCTX_SHARED): `hw_queue_depth` tags in all, not per hctx.
+   */
+  sharedTagBitmap: boolean;
   rotational: boolean;
   pollQueues: number;
   timeoutMs: number;
@@ -77,7 +81,7 @@ export const DEFAULT_ATTRIBUTES: Readonly<DiskAttributes> = Object.freeze({
   memoryBacked: true,
   discard: false,
   fua: true,
-  sharedTags: false,
+  sharedTagBitmap: false,
   rotational: false,
   pollQueues: 0,
   timeoutMs: DEFAULT_RQ_TIMEOUT_MS,
@@ -103,7 +107,7 @@ export const ATTRIBUTE_NAMES: Readonly<Record<keyof DiskAttributes, string>> = O
   memoryBacked: 'memory_backed',
   discard: 'discard',
   fua: 'fua',
-  sharedTags: 'shared_tags',
+  sharedTagBitmap: 'shared_tag_bitmap',
   rotational: 'rotational',
   pollQueues: 'poll_queues',
   timeoutMs: 'timeout_ms',

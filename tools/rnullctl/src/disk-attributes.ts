@@ -28,7 +28,12 @@ export const DISK_ATTRIBUTES: readonly AttributeDef[] = [
   { name: 'memory_backed', field: 'memoryBacked', kind: 'bool', help: 'keep data in a page store (default 1)' },
   { name: 'discard', field: 'discard', kind: 'bool', help: 'support DISCARD (default 0)' },
   { name: 'fua', field: 'fua', kind: 'bool', help: 'support FUA (default 1)' },
-  { name: 'shared_tags', field: 'sharedTags', kind: 'bool', help: 'one tag set for all hardware queues (default 0)' },
+  {
+    name: 'shared_tag_bitmap',
+    field: 'sharedTagBitmap',
+    kind: 'bool',
+    help: 'one tag bitmap for all hardware queues of the disk (default 0)',
+  },
   { name: 'rotational', field: 'rotational', kind: 'bool', help: 'report a rotational disk (default 0)' },
   { name: 'poll_queues', field: 'pollQueues', kind: 'u32', help: 'poll queues (default 0; may change while powered)' },
   { name: 'timeout_ms', field: 'timeoutMs', kind: 'u32', help: 'request timeout in ms (default 30000)' },
