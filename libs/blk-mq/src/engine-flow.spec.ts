@@ -55,8 +55,8 @@ describe('backpressure', () => {
     await disk.del();
   });
 
-  it('shares one pool of tags between hctxs with sharedTags', async () => {
-    const { disk, driver } = holdDisk({ nrHwQueues: 2, queueDepth: 2, sharedTags: true });
+  it('shares one pool of tags between hctxs with sharedTagBitmap', async () => {
+    const { disk, driver } = holdDisk({ nrHwQueues: 2, queueDepth: 2, sharedTagBitmap: true });
     const subs = [0, 1, 2, 3].map((cpu) => read(disk, cpu, cpu));
     await settle();
     expect(driver.held).toHaveLength(2);

@@ -415,7 +415,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   }
 
   private keyOf(t: RequestToken): number {
-    return this.table.config.sharedTags ? t.tag : t.hctx * this.table.config.queueDepth + t.tag;
+    return this.table.config.sharedTagBitmap ? t.tag : t.hctx * this.table.config.queueDepth + t.tag;
   }
 }
 

@@ -124,10 +124,10 @@ describe('GenDiskBuilder.build', () => {
 describe('TagSet', () => {
   it("defaults to null_blk's 1 queue of 64 tags and blk-mq's 30 s request timeout", () => {
     const t = new TagSet();
-    expect(t).toMatchObject({ nrHwQueues: 1, queueDepth: 64, sharedTags: false, recycle: 'on-drop', timeoutMs: 30_000 });
+    expect(t).toMatchObject({ nrHwQueues: 1, queueDepth: 64, sharedTagBitmap: false, recycle: 'on-drop', timeoutMs: 30_000 });
     expect(DEFAULT_RQ_TIMEOUT_MS).toBe(30_000);
     expect(new TagSet({ nrHwQueues: 4, queueDepth: 8 }).totalTags).toBe(32);
-    expect(new TagSet({ nrHwQueues: 4, queueDepth: 8, sharedTags: true }).totalTags).toBe(8);
+    expect(new TagSet({ nrHwQueues: 4, queueDepth: 8, sharedTagBitmap: true }).totalTags).toBe(8);
     expect(Object.isFrozen(t)).toBe(true);
   });
 
@@ -135,7 +135,7 @@ describe('TagSet', () => {
     [{ nrHwQueues: 0 }, 'TagSet.nrHwQueues: must be an integer in 1..1024, got 0'],
     [{ queueDepth: 10241 }, 'TagSet.queueDepth: must be an integer in 1..10240, got 10241'],
     [{ queueDepth: 2.5 }, 'TagSet.queueDepth: must be an integer in 1..10240, got 2.5'],
-    [{ sharedTags: 1 }, 'TagSet.sharedTags: must be a boolean, got 1'],
+    [{ sharedTagBitmap: 1 }, 'TagSet.sharedTagBitmap: must be a boolean, got 1'],
     [{ recycle: 'never' }, "TagSet.recycle: must be one of 'on-drop', 'inline', got \"never\""],
     [{ timeoutMs: 0 }, 'TagSet.timeoutMs: must be an integer in 1..86400000, got 0'],
     [{ depth: 4 }, 'TagSet.depth: is not a tag set option, got 4'],

@@ -11,7 +11,7 @@ requestTableContract('InProcRequestTable', async (cfg, disk) => new InProcReques
 
 describe('InProcRequestTable', () => {
   const make = (over = {}) =>
-    new InProcRequestTable('nullb0', { nrHwQueues: 2, queueDepth: 2, sharedTags: false, recycle: 'on-drop', ...over });
+    new InProcRequestTable('nullb0', { nrHwQueues: 2, queueDepth: 2, sharedTagBitmap: false, recycle: 'on-drop', ...over });
 
   it('counts stale, double-end, bad-state and no-reference refusals for metrics', () => {
     const t = make();

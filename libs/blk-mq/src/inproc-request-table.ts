@@ -77,7 +77,7 @@ export class InProcRequestTable implements RequestTable, SyncRequestTable {
     this.config = Object.freeze({
       nrHwQueues: checkInt('TagSpaceConfig.nrHwQueues', config.nrHwQueues, 1, MAX_HW_QUEUES),
       queueDepth: checkInt('TagSpaceConfig.queueDepth', config.queueDepth, 1, MAX_QUEUE_DEPTH),
-      sharedTags: checkBool('TagSpaceConfig.sharedTags', config.sharedTags),
+      sharedTagBitmap: checkBool('TagSpaceConfig.sharedTagBitmap', config.sharedTagBitmap),
       recycle: checkOneOf('TagSpaceConfig.recycle', config.recycle, ['on-drop', 'inline'] as const),
     });
     const pools = tagPoolCount(this.config);

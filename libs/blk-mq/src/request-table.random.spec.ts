@@ -36,7 +36,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
 const cfgArb: fc.Arbitrary<TagSpaceConfig> = fc.record({
   nrHwQueues: fc.constant(3),
   queueDepth: fc.integer({ min: 1, max: 3 }),
-  sharedTags: fc.boolean(),
+  sharedTagBitmap: fc.boolean(),
   recycle: fc.constantFrom<RecycleMode>('on-drop', 'inline'),
 });
 
@@ -53,16 +53,16 @@ interface MSlot {
 class Model {
   readonly pools: MSlot[][];
   constructor(readonly cfg: TagSpaceConfig) {
-    const n = cfg.sharedTags ? 1 : cfg.nrHwQueues;
+    const n = cfg.sharedTagBitmap ? 1 : cfg.nrHwQueues;
     this.pools = Array.from({ length: n }, (_, p) =>
       Array.from({ length: cfg.queueDepth }, () => ({ hctx: p, gen: 0, state: RqState.Idle, refs: 0, status: 0, deadline: 0 })),
     );
   }
   slot(t: { hctx: number; tag: number }): MSlot {
-    return this.pools[this.cfg.sharedTags ? 0 : t.hctx][t.tag];
+    return this.pools[this.cfg.sharedTagBitmap ? 0 : t.hctx][t.tag];
   }
   free(hctx: number): number {
-    return this.pools[this.cfg.sharedTags ? 0 : hctx].filter((s) => s.state === RqState.Idle).length;
+    return this.pools[this.cfg.sharedTagBitmap ? 0 : hctx].filter((s) => s.state === RqState.Idle).length;
   }
   apply(op: TableOp): OpResult {
     const m = this.slot(op.token);

@@ -119,18 +119,18 @@ export interface TagSpaceConfig {
   readonly nrHwQueues: number;
   readonly queueDepth: number;
   /** One pool of `queueDepth` tags shared by every hctx (BLK_MQ_F_TAG_HCTX_SHARED). */
-  readonly sharedTags: boolean;
+  readonly sharedTagBitmap: boolean;
   readonly recycle: RecycleMode;
 }
 
 /** Tag pools of a tag space: one per hctx, or one shared by all (the one owner of this rule). */
-export function tagPoolCount(config: Pick<TagSpaceConfig, 'nrHwQueues' | 'sharedTags'>): number {
-  return config.sharedTags ? 1 : config.nrHwQueues;
+export function tagPoolCount(config: Pick<TagSpaceConfig, 'nrHwQueues' | 'sharedTagBitmap'>): number {
+  return config.sharedTagBitmap ? 1 : config.nrHwQueues;
 }
 
 /** The pool `hctx` takes its tags from. */
-export function tagPoolOf(config: Pick<TagSpaceConfig, 'sharedTags'>, hctx: number): number {
-  return config.sharedTags ? 0 : hctx;
+export function tagPoolOf(config: Pick<TagSpaceConfig, 'sharedTagBitmap'>, hctx: number): number {
+  return config.sharedTagBitmap ? 0 : hctx;
 }
 
 /**

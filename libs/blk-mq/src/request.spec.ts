@@ -16,7 +16,7 @@ import {
 import { OpResult, RecycleMode, RqState, formatToken, parseToken } from './request-table';
 
 function setup(recycle: RecycleMode = 'on-drop') {
-  const table = new InProcRequestTable('nullb1', { nrHwQueues: 1, queueDepth: 1, sharedTags: false, recycle });
+  const table = new InProcRequestTable('nullb1', { nrHwQueues: 1, queueDepth: 1, sharedTagBitmap: false, recycle });
   const events: string[] = [];
   const host: RequestHost<{ n: number }> = {
     table,

@@ -21,7 +21,7 @@ export const DEFAULT_RQ_TIMEOUT_MS = 30_000;
 export const TAG_SET_DEFAULTS = Object.freeze({
   nrHwQueues: 1,
   queueDepth: 64,
-  sharedTags: false,
+  sharedTagBitmap: false,
   recycle: 'on-drop' as RecycleMode,
   timeoutMs: DEFAULT_RQ_TIMEOUT_MS,
 });
@@ -34,8 +34,8 @@ export interface TagSetOptions {
   readonly nrHwQueues?: number;
   /** Tags per hctx (`queue_depth`, null_blk `hw_queue_depth`), 1..10240. */
   readonly queueDepth?: number;
-  /** One pool of `queueDepth` tags for all hctxs (BLK_MQ_F_TAG_HCTX_SHARED, `shared_tags`). */
-  readonly sharedTags?: boolean;
+  /** One pool of `queueDepth` tags for all hctxs (BLK_MQ_F_TAG_HCTX_SHARED, `shared_tag_bitmap`). */
+  readonly sharedTagBitmap?: boolean;
   /** 'on-drop': a slot recycles when its last reference drops; 'inline': at end. */
   readonly recycle?: RecycleMode;
   /** Request timeout (`set->timeout`), ms; the timeout handler acts on older IN_FLIGHT requests. */
@@ -50,7 +50,7 @@ export interface TagSetOptions {
 export class TagSet {
   readonly nrHwQueues: number;
   readonly queueDepth: number;
-  readonly sharedTags: boolean;
+  readonly sharedTagBitmap: boolean;
   readonly recycle: RecycleMode;
   readonly timeoutMs: number;
 
@@ -62,7 +62,7 @@ export class TagSet {
     }
     this.nrHwQueues = checkInt('TagSet.nrHwQueues', o.nrHwQueues, 1, MAX_HW_QUEUES);
     this.queueDepth = checkInt('TagSet.queueDepth', o.queueDepth, 1, MAX_QUEUE_DEPTH);
-    this.sharedTags = checkBool('TagSet.sharedTags', o.sharedTags);
+    this.sharedTagBitmap = checkBool('TagSet.sharedTagBitmap', o.sharedTagBitmap);
     this.recycle = checkOneOf('TagSet.recycle', o.recycle, ['on-drop', 'inline'] as const);
     this.timeoutMs = checkInt('TagSet.timeoutMs', o.timeoutMs, 1, MAX_TIMEOUT_MS);
     Object.freeze(this);
@@ -70,16 +70,16 @@ export class TagSet {
 
   /** The request-table shape of this tag set. */
   get config(): TagSpaceConfig {
-    return { nrHwQueues: this.nrHwQueues, queueDepth: this.queueDepth, sharedTags: this.sharedTags, recycle: this.recycle };
+    return { nrHwQueues: this.nrHwQueues, queueDepth: this.queueDepth, sharedTagBitmap: this.sharedTagBitmap, recycle: this.recycle };
   }
 
   /** Tags of the whole set: `queueDepth` when shared, `nrHwQueues * queueDepth` otherwise. */
   get totalTags(): number {
-    return this.sharedTags ? this.queueDepth : this.nrHwQueues * this.queueDepth;
+    return this.sharedTagBitmap ? this.queueDepth : this.nrHwQueues * this.queueDepth;
   }
 
   toString(): string {
-    return `TagSet{${this.nrHwQueues} hctx x ${this.queueDepth} tags${this.sharedTags ? ' shared' : ''}, recycle ${this.recycle}, timeout ${this.timeoutMs} ms}`;
+    return `TagSet{${this.nrHwQueues} hctx x ${this.queueDepth} tags${this.sharedTagBitmap ? ' shared' : ''}, recycle ${this.recycle}, timeout ${this.timeoutMs} ms}`;
   }
 }
 

@@ -9,8 +9,8 @@ import { TagSet } from './tag-set';
 import { TagWaitQueue } from './tag-wait';
 import { HoldDriver, settle } from './testing/hold-driver';
 
-function oneTag(sharedTags = false, nrHwQueues = 1) {
-  const table = new InProcRequestTable('tw0', { nrHwQueues, queueDepth: 1, sharedTags, recycle: 'inline' });
+function oneTag(sharedTagBitmap = false, nrHwQueues = 1) {
+  const table = new InProcRequestTable('tw0', { nrHwQueues, queueDepth: 1, sharedTagBitmap, recycle: 'inline' });
   const waits = new TagWaitQueue(table);
   const order: string[] = [];
   const tokens: RequestToken[] = [];

@@ -24,7 +24,7 @@ function budget(depth: number) {
   const lease = { alive: true, epoch: 7, lose: jest.fn() } as unknown as OwnerLease;
   const tags = new TagBudget(
     'd0',
-    { nrHwQueues: 1, queueDepth: depth, sharedTags: false, recycle: 'on-drop' },
+    { nrHwQueues: 1, queueDepth: depth, sharedTagBitmap: false, recycle: 'on-drop' },
     fake as unknown as BatchSubmitter,
     lease,
   );

@@ -23,7 +23,7 @@ export interface WireAttributes {
   memoryBacked?: boolean;
   discard?: boolean;
   fua?: boolean;
-  sharedTags?: boolean;
+  sharedTagBitmap?: boolean;
   rotational?: boolean;
   pollQueues?: number;
   timeoutMs?: number;

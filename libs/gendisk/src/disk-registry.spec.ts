@@ -109,6 +109,14 @@ describe('DiskRegistry.create', () => {
     expect(disk.attributes).toMatchObject({ maxSectors: 255, timeoutMs: 30_000 });
     expect((await registry.get('d5')).attributes).toEqual(DEFAULT_ATTRIBUTES);
   });
+
+  it('reads a record stored before the rename: its shared_tags is shared_tag_bitmap', async () => {
+    const { keys, registry } = await setup();
+    const { sharedTagBitmap: _, ...old } = DEFAULT_ATTRIBUTES;
+    const stored = { name: 'd6', attributes: { ...old, sharedTags: true }, power: false, index: 0 };
+    await env.redis.hset(keys.diskRegistry(), 'd6', JSON.stringify(stored));
+    expect((await registry.get('d6')).attributes).toEqual({ ...DEFAULT_ATTRIBUTES, sharedTagBitmap: true });
+  });
 });
 
 describe('DiskRegistry.configure badblocks', () => {

@@ -143,5 +143,15 @@ export class DiskRegistry {
 
 export function parseRecord(json: string): DiskRecord {
   const r = JSON.parse(json) as DiskRecord;
-  return { ...r, attributes: { ...DEFAULT_ATTRIBUTES, ...r.attributes } };
+  return { ...r, attributes: { ...DEFAULT_ATTRIBUTES, ...renamedAttributes(r.attributes) } };
+}
+
+/**
+ * A record stored before `shared_tags` was renamed `shared_tag_bitmap` (what it always
+ * meant: one bitmap for the hctxs of one disk) carries `sharedTags` with that meaning.
+ */
+function renamedAttributes(a: DiskAttributes & { sharedTags?: unknown }): DiskAttributes {
+  if (a.sharedTagBitmap !== undefined || typeof a.sharedTags !== 'boolean') return a;
+  const { sharedTags, ...rest } = a;
+  return { ...rest, sharedTagBitmap: sharedTags };
 }

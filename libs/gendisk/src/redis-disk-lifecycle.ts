@@ -10,7 +10,7 @@ import type { DiskRecord } from './disk-record';
 
 /** The tag space a disk's attributes ask for. */
 export function tagSpaceOf(a: DiskAttributes): TagSpaceConfig {
-  return { nrHwQueues: a.submitQueues, queueDepth: a.hwQueueDepth, sharedTags: a.sharedTags, recycle: a.recycle };
+  return { nrHwQueues: a.submitQueues, queueDepth: a.hwQueueDepth, sharedTagBitmap: a.sharedTagBitmap, recycle: a.recycle };
 }
 
 /** The attributes the tag space is made of (the table's `reshapes: 'tag space'`): a change of any of them re-lays it. */

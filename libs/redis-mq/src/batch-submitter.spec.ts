@@ -17,7 +17,15 @@ const DISK = 'd0';
 
 async function setup(opts: { depth?: number; shared?: boolean } = {}) {
   const keys = env.keys();
-  await env.redis.hset(keys.tableMeta(DISK), 'queue_depth', opts.depth ?? 4, 'shared_tags', opts.shared ? '1' : '0', 'nr_hw_queues', 2);
+  await env.redis.hset(
+    keys.tableMeta(DISK),
+    'queue_depth',
+    opts.depth ?? 4,
+    'shared_tag_bitmap',
+    opts.shared ? '1' : '0',
+    'nr_hw_queues',
+    2,
+  );
   const owners = new OwnerRegistry(env.redis, keys);
   const epoch = await owners.register(DISK, 60_000);
   return { keys, owners, epoch, submitter: new BatchSubmitter(env.redis, keys) };

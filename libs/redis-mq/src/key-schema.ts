@@ -66,7 +66,7 @@ export class KeySchema {
 
   // ---- tag space (`struct blk_mq_tag_set`); the tags' state lives in each owner's engine ----
 
-  /** Hash: the tag space's shape (`nr_hw_queues`, `queue_depth`, `shared_tags`, `recycle`), `layOutTagSpace`. */
+  /** Hash: the tag space's shape (`nr_hw_queues`, `queue_depth`, `shared_tag_bitmap`, `recycle`), `layOutTagSpace`. */
   tableMeta(disk: string): string {
     return `${this.diskBase(disk)}tags:meta`;
   }

@@ -14,7 +14,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function setup() {
   const keys = env.keys();
-  await env.redis.hset(keys.tableMeta(DISK), 'queue_depth', 8, 'shared_tags', '0', 'nr_hw_queues', 2);
+  await env.redis.hset(keys.tableMeta(DISK), 'queue_depth', 8, 'shared_tag_bitmap', '0', 'nr_hw_queues', 2);
   return { keys, registry: new OwnerRegistry(env.redis, keys), submitter: new BatchSubmitter(env.redis, keys) };
 }
 

@@ -48,8 +48,8 @@ const RECYCLE_MODES: readonly RecycleMode[] = ['on-drop', 'inline'];
  * `ConfigError` naming the refused field.
  */
 export function checkTagSpace(cfg: TagSpaceConfig): TagSpaceConfig {
-  if (typeof cfg.sharedTags !== 'boolean') {
-    throw new ConfigError('TagSpaceConfig.sharedTags', 'must be a boolean', cfg.sharedTags);
+  if (typeof cfg.sharedTagBitmap !== 'boolean') {
+    throw new ConfigError('TagSpaceConfig.sharedTagBitmap', 'must be a boolean', cfg.sharedTagBitmap);
   }
   if (!RECYCLE_MODES.includes(cfg.recycle)) {
     throw new ConfigError('TagSpaceConfig.recycle', "must be one of 'on-drop', 'inline'", cfg.recycle);
@@ -57,14 +57,14 @@ export function checkTagSpace(cfg: TagSpaceConfig): TagSpaceConfig {
   return Object.freeze({
     nrHwQueues: checkInt('TagSpaceConfig.nrHwQueues', cfg.nrHwQueues, 1, MAX_HW_QUEUES),
     queueDepth: checkInt('TagSpaceConfig.queueDepth', cfg.queueDepth, 1, MAX_QUEUE_DEPTH),
-    sharedTags: cfg.sharedTags,
+    sharedTagBitmap: cfg.sharedTagBitmap,
     recycle: cfg.recycle,
   });
 }
 
 /** Encodes the table's config as the `tags:meta` hash fields, in `createTable-5.lua` order. */
 export function metaArgs(cfg: TagSpaceConfig): [string, string, string, string] {
-  return [String(cfg.nrHwQueues), String(cfg.queueDepth), cfg.sharedTags ? '1' : '0', cfg.recycle];
+  return [String(cfg.nrHwQueues), String(cfg.queueDepth), cfg.sharedTagBitmap ? '1' : '0', cfg.recycle];
 }
 
 /** Decodes the `tags:meta` hash; undefined when the table does not exist. */
@@ -73,7 +73,9 @@ export function parseMeta(meta: Record<string, string>): TagSpaceConfig | undefi
   return checkTagSpace({
     nrHwQueues: Number(meta.nr_hw_queues),
     queueDepth: Number(meta.queue_depth),
-    sharedTags: meta.shared_tags === '1',
+    // `shared_tags` is the field's name in a shape laid out before the rename; the next
+    // power on lays the shape out again under the new name.
+    sharedTagBitmap: (meta.shared_tag_bitmap ?? meta.shared_tags) === '1',
     recycle: meta.recycle as TagSpaceConfig['recycle'],
   });
 }

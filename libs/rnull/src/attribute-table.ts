@@ -155,15 +155,15 @@ export const ATTRIBUTE_TABLE: readonly AttributeSpec[] = Object.freeze([
     behaviour: true,
     help: 'support FUA (advertised over NBD)',
   }),
-  attribute('sharedTags', {
-    name: 'shared_tags',
+  attribute('sharedTagBitmap', {
+    name: 'shared_tag_bitmap',
     type: 'bool',
     wire: 'bool',
     default: false,
     live: false,
     reshapes: 'tag space',
     behaviour: true,
-    help: 'one tag bitmap for all hardware queues of the disk',
+    help: 'one tag bitmap for all hardware queues of the disk (BLK_MQ_F_TAG_HCTX_SHARED; was called shared_tags)',
   }),
   attribute('rotational', {
     name: 'rotational',

@@ -72,7 +72,7 @@ describe('DEFAULT_ATTRIBUTES', () => {
       pollQueues: 'poll_queues',
       timeoutMs: 'timeout_ms',
       maxSectors: 'max_sectors',
-      sharedTags: 'shared_tags',
+      sharedTagBitmap: 'shared_tag_bitmap',
     });
   });
 });
@@ -191,7 +191,7 @@ describe('applyAttributes', () => {
       ['memoryBacked', false],
       ['discard', true],
       ['fua', false],
-      ['sharedTags', true],
+      ['sharedTagBitmap', true],
       ['rotational', true],
       ['timeoutMs', 1000],
       ['recycle', 'inline'],

@@ -21,7 +21,11 @@ export interface DiskAttributes {
   memoryBacked: boolean;
   discard: boolean;
   fua: boolean;
-  sharedTags: boolean;
+  /**
+   * One tag bitmap for all hctxs of this disk (null_blk's `shared_tag_bitmap`,
+   * BLK_MQ_F_TAG_HCTX_SHARED): `hw_queue_depth` tags in all, not per hctx.
+   */
+  sharedTagBitmap: boolean;
   rotational: boolean;
   pollQueues: number;
   timeoutMs: number;

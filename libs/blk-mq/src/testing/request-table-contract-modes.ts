@@ -141,7 +141,7 @@ export function recycleModeContract(table: TableFactory, recycleOne: (t: Request
 
   describe('shared tags', () => {
     it('one pool of queueDepth tags for every hctx; tokens carry the allocating hctx', async () => {
-      const t = await table({ nrHwQueues: 3, queueDepth: 4, sharedTags: true });
+      const t = await table({ nrHwQueues: 3, queueDepth: 4, sharedTagBitmap: true });
       const a = await t.alloc(0, 2);
       const b = await t.alloc(2, 3);
       expect(a).toHaveLength(2);
@@ -155,7 +155,7 @@ export function recycleModeContract(table: TableFactory, recycleOne: (t: Request
     });
 
     it('a token naming another hctx than the one that took the tag is STALE', async () => {
-      const t = await table({ nrHwQueues: 2, queueDepth: 2, sharedTags: true });
+      const t = await table({ nrHwQueues: 2, queueDepth: 2, sharedTagBitmap: true });
       const [a] = await t.alloc(0, 1);
       const wrong = { ...a, hctx: 1 };
       expect(await t.apply([start(wrong), end(wrong), drop(wrong)])).toEqual([Stale, Stale, Stale]);
@@ -163,7 +163,7 @@ export function recycleModeContract(table: TableFactory, recycleOne: (t: Request
     });
 
     it('a freed tag goes to whichever hctx asks next, at the next generation', async () => {
-      const t = await table({ nrHwQueues: 2, queueDepth: 1, sharedTags: true });
+      const t = await table({ nrHwQueues: 2, queueDepth: 1, sharedTagBitmap: true });
       const [a] = await t.alloc(0, 1);
       expect(await t.alloc(1, 1)).toEqual([]);
       await recycleOne(t, a);

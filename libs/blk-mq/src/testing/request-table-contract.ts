@@ -18,7 +18,7 @@ const { Ok, AlreadyStarted, Recycled, Stale, BadState, NoReference } = OpResult;
 /** Defines the contract's jest tests for the implementation `make` builds. */
 export function requestTableContract(name: string, make: MakeRequestTable, cleanup?: () => Promise<void>): void {
   const table: TableFactory = (over = {}) =>
-    make({ nrHwQueues: 1, queueDepth: 4, sharedTags: false, recycle: 'on-drop', ...over }, uniqueDisk());
+    make({ nrHwQueues: 1, queueDepth: 4, sharedTagBitmap: false, recycle: 'on-drop', ...over }, uniqueDisk());
   /** Takes one request back to IDLE by the mode's own path (end with drop of the only reference). */
   const recycleOne = async (t: RequestTable, tok: RequestToken) => {
     expect(await t.apply([end(tok, BlkStatus.OK, true)])).toEqual([Recycled]);
@@ -30,7 +30,7 @@ export function requestTableContract(name: string, make: MakeRequestTable, clean
     describe.each<RecycleMode>(['on-drop', 'inline'])('recycle %s', (recycle) => {
       it('starts with every slot IDLE at generation 0, nothing busy', async () => {
         const t = await table({ recycle });
-        expect(t.config).toMatchObject({ nrHwQueues: 1, queueDepth: 4, sharedTags: false, recycle });
+        expect(t.config).toMatchObject({ nrHwQueues: 1, queueDepth: 4, sharedTagBitmap: false, recycle });
         for (let tag = 0; tag < 4; tag++) expect(await t.slot(0, tag)).toMatchObject({ tag, gen: 0, state: RqState.Idle, refs: 0 });
         expect(await t.busy()).toEqual([]);
       });

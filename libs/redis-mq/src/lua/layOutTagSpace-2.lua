@@ -1,9 +1,9 @@
 -- layOutTagSpace: record the tag space of one disk (blk_mq_alloc_tag_set), or replace it
 -- with another shape while no owner holds a tag of it (blk_mq_update_nr_hw_queues on a
 -- frozen queue).
--- KEYS[1] meta    hash  nr_hw_queues, queue_depth, shared_tags, recycle
+-- KEYS[1] meta    hash  nr_hw_queues, queue_depth, shared_tag_bitmap, recycle
 -- KEYS[2] budget  hash  used:<pool> tags held by all owners (queueBatch-6.lua)
--- ARGV[1] nr_hw_queues   ARGV[2] queue_depth   ARGV[3] shared_tags (0|1)   ARGV[4] recycle
+-- ARGV[1] nr_hw_queues   ARGV[2] queue_depth   ARGV[3] shared_tag_bitmap (0|1)   ARGV[4] recycle
 -- Returns 1 when it laid the shape out, 2 when it replaced another shape, 0 when the same
 -- shape is there already; -5 (TableBusy) when another shape is there and some pool's
 -- `used` is above 0.
@@ -12,7 +12,7 @@
 -- changes, one HSET.
 
 local meta, budget = KEYS[1], KEYS[2]
-local have = redis.call('HMGET', meta, 'nr_hw_queues', 'queue_depth', 'shared_tags', 'recycle')
+local have = redis.call('HMGET', meta, 'nr_hw_queues', 'queue_depth', 'shared_tag_bitmap', 'recycle')
 if have[1] == ARGV[1] and have[2] == ARGV[2] and have[3] == ARGV[3] and have[4] == ARGV[4] then
   return 0
 end
@@ -24,5 +24,5 @@ if have[1] then
   end
   result = 2
 end
-redis.call('HSET', meta, 'nr_hw_queues', ARGV[1], 'queue_depth', ARGV[2], 'shared_tags', ARGV[3], 'recycle', ARGV[4])
+redis.call('HSET', meta, 'nr_hw_queues', ARGV[1], 'queue_depth', ARGV[2], 'shared_tag_bitmap', ARGV[3], 'recycle', ARGV[4])
 return result

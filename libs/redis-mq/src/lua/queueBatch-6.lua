@@ -1,7 +1,7 @@
 -- queueBatch: dispatch's one script per batch (RemoteDriver.queueRqs): give back the tag
 -- budget freed since the last run, take budget for the first k requests of the batch,
 -- push a batch of those k and stage their write payloads (DESIGN §3, §6).
--- KEYS[1] meta    hash  tags:meta: queue_depth, shared_tags (read only)
+-- KEYS[1] meta    hash  tags:meta: queue_depth, shared_tag_bitmap (read only)
 -- KEYS[2] budget  hash  tags:budget: used:<pool>, held:<epoch>:<pool>, mismatch:release
 -- KEYS[3] owners  zset  live owner epochs, score = lease expiry (ms)
 -- KEYS[4] wait    list  the hctx batch queue's wait (LeasedQueue)

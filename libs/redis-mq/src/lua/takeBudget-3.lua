@@ -1,7 +1,7 @@
 -- takeBudget: the tag budget alone, for a dispatch instance whose driver runs in its own
 -- process (LocalDriver): give back the budget freed since the last run and take up to
 -- `want` for the owner epoch, with no batch pushed (DESIGN §3, I1, I3).
--- KEYS[1] meta    hash  tags:meta: queue_depth, shared_tags (read only)
+-- KEYS[1] meta    hash  tags:meta: queue_depth, shared_tag_bitmap (read only)
 -- KEYS[2] budget  hash  tags:budget: used:<pool>, held:<epoch>:<pool>, mismatch:release
 -- KEYS[3] owners  zset  live owner epochs, score = lease expiry (ms)
 -- ARGV[1] epoch   the caller's owner epoch

@@ -42,7 +42,7 @@ export const FAKE_FEATURES = [
   'memory_backed',
   'discard',
   'fua',
-  'shared_tags',
+  'shared_tag_bitmap',
   'rotational',
   'poll_queues',
   'timeout_ms',

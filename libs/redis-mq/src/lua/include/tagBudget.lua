@@ -21,7 +21,7 @@
 
 local function ownerDepth(meta, owners, epoch, pool, now, script)
   if not redis.call('ZSCORE', owners, epoch) then return nil, -6 end
-  local shape = redis.call('HMGET', meta, 'queue_depth', 'shared_tags')
+  local shape = redis.call('HMGET', meta, 'queue_depth', 'shared_tag_bitmap')
   local depth = tonumber(shape[1])
   if not depth then return nil, -2 end
   if shape[2] == '1' and pool ~= '0' then return nil, redis.error_reply(script .. ': pool ' .. pool .. ': shared tags use pool 0') end

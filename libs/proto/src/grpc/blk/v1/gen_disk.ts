@@ -69,8 +69,12 @@ export interface DiskAttributes {
   fua?:
     | boolean
     | undefined;
-  /** Tags shared by every hardware queue (default 0). */
-  sharedTags?:
+  /**
+   * One tag bitmap shared by every hardware queue of the disk: hw_queue_depth tags in
+   * all (null_blk's shared_tag_bitmap; default 0). Field 10 was named shared_tags before
+   * and meant this; the binary wire is unchanged.
+   */
+  sharedTagBitmap?:
     | boolean
     | undefined;
   /** Report a rotational disk (default 0). */
@@ -237,7 +241,7 @@ function createBaseDiskAttributes(): DiskAttributes {
     memoryBacked: undefined,
     discard: undefined,
     fua: undefined,
-    sharedTags: undefined,
+    sharedTagBitmap: undefined,
     rotational: undefined,
     pollQueues: undefined,
     timeoutMs: undefined,
@@ -289,8 +293,8 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     if (message.fua !== undefined) {
       writer.uint32(72).bool(message.fua);
     }
-    if (message.sharedTags !== undefined) {
-      writer.uint32(80).bool(message.sharedTags);
+    if (message.sharedTagBitmap !== undefined) {
+      writer.uint32(80).bool(message.sharedTagBitmap);
     }
     if (message.rotational !== undefined) {
       writer.uint32(88).bool(message.rotational);
@@ -424,7 +428,7 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
               break;
             }
 
-            message.sharedTags = reader.bool();
+            message.sharedTagBitmap = reader.bool();
             continue;
           }
           case 11: {
@@ -570,10 +574,10 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
         : undefined,
       discard: isSet(object.discard) ? globalThis.Boolean(object.discard) : undefined,
       fua: isSet(object.fua) ? globalThis.Boolean(object.fua) : undefined,
-      sharedTags: isSet(object.sharedTags)
-        ? globalThis.Boolean(object.sharedTags)
-        : isSet(object.shared_tags)
-        ? globalThis.Boolean(object.shared_tags)
+      sharedTagBitmap: isSet(object.sharedTagBitmap)
+        ? globalThis.Boolean(object.sharedTagBitmap)
+        : isSet(object.shared_tag_bitmap)
+        ? globalThis.Boolean(object.shared_tag_bitmap)
         : undefined,
       rotational: isSet(object.rotational) ? globalThis.Boolean(object.rotational) : undefined,
       pollQueues: isSet(object.pollQueues)
@@ -648,8 +652,8 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     if (message.fua !== undefined) {
       obj.fua = message.fua;
     }
-    if (message.sharedTags !== undefined) {
-      obj.sharedTags = message.sharedTags;
+    if (message.sharedTagBitmap !== undefined) {
+      obj.sharedTagBitmap = message.sharedTagBitmap;
     }
     if (message.rotational !== undefined) {
       obj.rotational = message.rotational;
@@ -709,7 +713,7 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     message.memoryBacked = object.memoryBacked ?? undefined;
     message.discard = object.discard ?? undefined;
     message.fua = object.fua ?? undefined;
-    message.sharedTags = object.sharedTags ?? undefined;
+    message.sharedTagBitmap = object.sharedTagBitmap ?? undefined;
     message.rotational = object.rotational ?? undefined;
     message.pollQueues = object.pollQueues ?? undefined;
     message.timeoutMs = object.timeoutMs ?? undefined;

@@ -58,8 +58,12 @@ export interface DiskAttributes {
   fua?:
     | boolean
     | undefined;
-  /** Tags shared by every hardware queue (default 0). */
-  sharedTags?:
+  /**
+   * One tag bitmap shared by every hardware queue of the disk: hw_queue_depth tags in
+   * all (null_blk's shared_tag_bitmap; default 0). Field 10 was named shared_tags before
+   * and meant this; the binary wire is unchanged.
+   */
+  sharedTagBitmap?:
     | boolean
     | undefined;
   /** Report a rotational disk (default 0). */
