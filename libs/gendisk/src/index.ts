@@ -12,3 +12,4 @@ export * from './bad-block-reporter';
 export * from './hctx-init-faults';
 export * from './fault-reporter';
 export * from './throttle-reporter';
+export * from './driver-event-reporters';

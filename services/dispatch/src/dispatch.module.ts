@@ -3,11 +3,9 @@ import { Inject, Module, type BeforeApplicationShutdown, type OnModuleInit } fro
 import type { Redis } from 'ioredis';
 import { BlockMetrics, type Logger, MetricsRegistry, type ServiceEnv } from '#service-kit';
 import {
-  BadBlockReporter,
-  ThrottleReporter,
+  driverEventReporters,
   badBlocksWriterOf,
   DiskDirectory,
-  FaultReporter,
   GenDiskForwarder,
   REDIS,
   REDIS_BLOCKING,
@@ -38,10 +36,7 @@ import { GenDiskForwardController } from './gendisk.controller';
         log: Logger,
         gendisk: GenDiskForwarder,
       ) => {
-        const driverTel = { metrics, log: log.child({ component: 'driver' }) };
-        const badBlocks = new BadBlockReporter(driverTel, badBlocksWriterOf(gendisk));
-        const faults = new FaultReporter(driverTel);
-        const throttle = new ThrottleReporter({ metrics });
+        const driverEvents = driverEventReporters({ metrics, log: log.child({ component: 'driver' }) }, badBlocksWriterOf(gendisk));
         return new BlockLayer(
           r,
           b,
@@ -51,7 +46,7 @@ import { GenDiskForwardController } from './gendisk.controller';
             timeoutScanMs: e.timeoutScanMs,
             ownerLeaseMs: e.ownerLeaseMs,
             localDriver: e.driverPlacement === 'local' ? rnullDriverFactory : undefined,
-            driverEvents: (disk) => ({ ...badBlocks.eventsFor(disk), ...faults.eventsFor(disk), ...throttle.eventsFor(disk) }),
+            driverEvents,
             flush: e.flush,
           },
           { metrics, log: log.child({ component: 'block-layer' }) },

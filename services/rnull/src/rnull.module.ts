@@ -3,11 +3,9 @@ import { Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nest
 import type { Redis } from 'ioredis';
 import { BlockMetrics, type Logger, type ServiceEnv } from '#service-kit';
 import {
-  BadBlockReporter,
-  ThrottleReporter,
+  driverEventReporters,
   badBlocksWriterOf,
   DiskDirectory,
-  FaultReporter,
   GenDiskForwarder,
   REDIS,
   REDIS_BLOCKING,
@@ -46,14 +44,16 @@ import { rnullDriverFactory } from '#rnull';
         gendisk: GenDiskForwarder,
       ) => {
         const tel = { metrics, log: log.child({ component: 'driver-host' }) };
-        const badBlocks = new BadBlockReporter(tel, badBlocksWriterOf(gendisk));
-        const faults = new FaultReporter(tel);
-        const throttle = new ThrottleReporter(tel);
-        const drivers = new DiskDrivers(r, k, d, rnullDriverFactory, w.onHost, tel, e.flush, (disk) => ({
-          ...badBlocks.eventsFor(disk),
-          ...faults.eventsFor(disk),
-          ...throttle.eventsFor(disk),
-        }));
+        const drivers = new DiskDrivers(
+          r,
+          k,
+          d,
+          rnullDriverFactory,
+          w.onHost,
+          tel,
+          e.flush,
+          driverEventReporters(tel, badBlocksWriterOf(gendisk)),
+        );
         w.attach(drivers);
         return drivers;
       },
