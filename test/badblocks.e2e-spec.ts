@@ -13,7 +13,17 @@ import { NbdCmd, NbdErrno } from '#nbd';
 import { Op, Status } from '#proto/grpc/blk/v1/block_device';
 import type { Disk, DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
 import { RawNbdClient } from '../libs/nbd/src/testing/raw-nbd-client';
-import { createDisk, eventually, failureCode, startCluster, submit, unary, type Fixture } from './support/cluster-fixture';
+import {
+  createDisk,
+  driverService,
+  metricSum,
+  eventually,
+  failureCode,
+  startCluster,
+  submit,
+  unary,
+  type Fixture,
+} from './support/cluster-fixture';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
@@ -42,16 +52,7 @@ describe.each(['local', 'remote'] as const)('badblocks, driver placement %s', (p
   const rnullctl = (...args: string[]) => run(path.join(ROOT, 'bin/rnullctl'), [...args, '--address', f.cluster.dispatchAddress]);
 
   /** rnull_badblock_hits_total{disk} summed over the processes that run the driver. */
-  async function hits(disk: string): Promise<number> {
-    let sum = 0;
-    for (const p of f.cluster.processes.filter((x) => x.spec.service === (placement === 'local' ? 'dispatch' : 'rnull'))) {
-      const { http } = await p.ready;
-      const text = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
-      const m = new RegExp(`^rnull_badblock_hits_total\\{disk="${disk}"\\} (\\S+)$`, 'm').exec(text);
-      sum += m ? Number(m[1]) : 0;
-    }
-    return sum;
-  }
+  const hits = (disk: string) => metricSum(f, driverService(placement), 'rnull_badblock_hits_total', { disk });
 
   it('fails an IO over a bad range with IOERR and leaves the data a vetoed write aimed at; IO beside it runs', async () => {
     await createDisk(f, 'bb0', { size: 16n, memoryBacked: true });

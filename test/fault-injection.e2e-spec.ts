@@ -16,7 +16,18 @@ import { NbdCmd, NbdErrno } from '#nbd';
 import { Op, Status } from '#proto/grpc/blk/v1/block_device';
 import type { Disk, DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
 import { RawNbdClient } from '../libs/nbd/src/testing/raw-nbd-client';
-import { createDisk, failureCode, startCluster, submit, tagsHeld, eventually, unary, type Fixture } from './support/cluster-fixture';
+import {
+  createDisk,
+  driverService,
+  failureCode,
+  metricSum,
+  startCluster,
+  submit,
+  tagsHeld,
+  eventually,
+  unary,
+  type Fixture,
+} from './support/cluster-fixture';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
@@ -42,21 +53,10 @@ describe.each(['local', 'remote'] as const)('fault injection, driver placement %
   const read = (disk: string, sector: number, length: number) => submit(f, { disk, op: Op.OP_READ, sector: BigInt(sector), length });
   const rnullctl = (...args: string[]) => run(path.join(ROOT, 'bin/rnullctl'), [...args, '--address', f.cluster.dispatchAddress]);
   /** The service that runs the driver in this placement. */
-  const driverService = placement === 'local' ? 'dispatch' : 'rnull';
+  const driver = driverService(placement);
 
-  /** A metric's sample `name{labels}` summed over the processes of `service`. */
-  async function metric(service: string, name: string, labels: string): Promise<number> {
-    let sum = 0;
-    for (const p of f.cluster.processes.filter((x) => x.spec.service === service)) {
-      const { http } = await p.ready;
-      const text = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
-      const escaped = labels.replace(/[{}]/g, '\\$&');
-      for (const m of text.matchAll(new RegExp(`^${name}\\{${escaped}[^}]*\\} (\\S+)$`, 'gm'))) sum += Number(m[1]);
-    }
-    return sum;
-  }
-  const injected = (disk: string, kind: string, service = driverService) =>
-    metric(service, 'rnull_injected_faults_total', `disk="${disk}",kind="${kind}"`);
+  const injected = (disk: string, kind: string, service: string = driver) =>
+    metricSum(f, service, 'rnull_injected_faults_total', { disk, kind });
 
   it('block/014: 100 parallel writers with timeout injection end every IO, the dropped ones TIMEOUT, and leak no tag', async () => {
     // Every 10th request the driver sees is dropped, 20 times in all; one driver copy.
@@ -79,7 +79,7 @@ describe.each(['local', 'remote'] as const)('fault injection, driver placement %
     expect(timedOut).toBe(20);
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(await injected('to0', 'timeout')).toBe(20);
-    expect(await metric('dispatch', 'rnull_timeouts_total', 'disk="to0"')).toBe(20);
+    expect(await metricSum(f, 'dispatch', 'rnull_timeouts_total', { disk: 'to0' })).toBe(20);
 
     // A dropped write stored nothing (null_blk returns before null_handle_cmd); the rest did.
     for (const io of ios) {
@@ -90,7 +90,7 @@ describe.each(['local', 'remote'] as const)('fault injection, driver placement %
     // No tag leaked, none was ended twice (I2, I3): the budget is back, no stale end, and
     // (times spent) a full queue depth of writes at once all end OK.
     expect(await eventually(async () => (await tagsHeld(f, 'to0')) === 0)).toBe(true);
-    expect(await metric('dispatch', 'rnull_stale_ends_total', 'disk="to0"')).toBe(0);
+    expect(await metricSum(f, 'dispatch', 'rnull_stale_ends_total', { disk: 'to0' })).toBe(0);
     const again = await Promise.all(Array.from({ length: 64 }, (_, i) => write('to0', i * 16, fill(BLOCK, 1))));
     expect(again.map((c) => c.status)).toEqual(new Array(64).fill(Status.STATUS_OK));
   }, 90_000);
@@ -114,7 +114,7 @@ describe.each(['local', 'remote'] as const)('fault injection, driver placement %
 
   it('block/015: requeue injection; every IO succeeds with its data, and the requeue counter moves', async () => {
     await createDisk(f, 'rq0', { size: 16n, requeue: '2,100,0,-1' }); // every 2nd request the driver sees
-    const before = await metric(driverService, 'rnull_requeues_total', 'disk="rq0"');
+    const before = await metricSum(f, driver, 'rnull_requeues_total', { disk: 'rq0' });
     const done = await Promise.all(
       Array.from({ length: WRITERS }, async (_, w) => {
         const statuses: Status[] = [];
@@ -130,7 +130,7 @@ describe.each(['local', 'remote'] as const)('fault injection, driver placement %
     });
     const faults = await injected('rq0', 'requeue');
     expect(faults).toBeGreaterThanOrEqual(WRITERS); // one of every two calls, for 200 writes and 100 reads
-    expect((await metric(driverService, 'rnull_requeues_total', 'disk="rq0"')) - before).toBe(faults);
+    expect((await metricSum(f, driver, 'rnull_requeues_total', { disk: 'rq0' })) - before).toBe(faults);
     expect(await eventually(async () => (await tagsHeld(f, 'rq0')) === 0)).toBe(true);
   }, 90_000);
 

@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { Op, Status } from '#proto/grpc/blk/v1/block_device';
 import type { Disk, DiskAttributes } from '#proto/grpc/blk/v1/gen_disk';
-import { createDisk, failureCode, startCluster, submit, unary, type Fixture } from './support/cluster-fixture';
+import { createDisk, driverService, metricSum, failureCode, startCluster, submit, unary, type Fixture } from './support/cluster-fixture';
 
 const MIB = 1 << 20;
 /** What the kernel's mb_per_tick gives per 20 ms tick, bytes. */
@@ -25,15 +25,7 @@ describe.each(['local', 'remote'] as const)('mbps, driver placement %s', (placem
   const configure = (name: string, attributes: DiskAttributes) => unary<object, Disk>(f.disks, 'configureDisk', { name, attributes });
 
   /** Every series of `name` with `disk` among its labels, summed over the processes that run the driver. */
-  async function driverMetric(name: string, disk: string): Promise<number> {
-    let sum = 0;
-    for (const p of f.cluster.processes.filter((x) => x.spec.service === (placement === 'local' ? 'dispatch' : 'rnull'))) {
-      const { http } = await p.ready;
-      const text = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
-      for (const m of text.matchAll(new RegExp(`^${name}\\{[^}]*disk="${disk}"[^}]*\\} (\\S+)$`, 'gm'))) sum += Number(m[1]);
-    }
-    return sum;
-  }
+  const driverMetric = (name: string, disk: string) => metricSum(f, driverService(placement), name, { disk });
 
   it('moves 4 MiB at mbps=4 no faster than the budget allows, every byte intact, and counts the throttling', async () => {
     const mbps = 4;

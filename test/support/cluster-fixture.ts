@@ -174,6 +174,29 @@ export async function tagsHeld(f: Fixture, disk: string): Promise<number> {
   return budget.reduce((n, b) => n + b.used, 0);
 }
 
+/** The service whose processes run the rnull driver: dispatch with local placement, rnull with remote. */
+export function driverService(placement: 'local' | 'remote'): 'dispatch' | 'rnull' {
+  return placement === 'local' ? 'dispatch' : 'rnull';
+}
+
+/**
+ * Every series of metric `name` whose labels include all of `labels`, summed over the
+ * processes of `service` (each scraped on its /metrics).
+ */
+export async function metricSum(f: Fixture, service: string, name: string, labels: Readonly<Record<string, string>>): Promise<number> {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  let sum = 0;
+  for (const p of f.cluster.processes.filter((x) => x.spec.service === service)) {
+    const { http } = await p.ready;
+    const text = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
+    for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+      const have = m[1].split(',');
+      if (wanted.every((w) => have.includes(w))) sum += Number(m[2]);
+    }
+  }
+  return sum;
+}
+
 export async function eventually(check: () => Promise<boolean>, ms = 20_000, every = 100): Promise<boolean> {
   const until = Date.now() + ms;
   for (;;) {

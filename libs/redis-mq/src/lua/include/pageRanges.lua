@@ -158,13 +158,7 @@ local function newPageRanges(PAGE, stored, indexKey, prefix)
         end
       end)
     end
-    for i = 1, #list, chunk do
-      local j = math.min(i + chunk - 1, #list)
-      local names = {}
-      for k = i, j do names[#names + 1] = prefix .. string.format('%d', list[k]) end
-      local vals = redis.call('MGET', unpack(names))
-      for k = i, j do stored[list[k]] = vals[k - i + 1] end
-    end
+    mgetPagesInto(prefix, list, stored, chunk)
   end
 
   function R.storedIn()

@@ -26,13 +26,7 @@ local function newWriteCache(cacheIndex, cachePrefix, indexKey, prefix, chunk)
     for p, v in pairs(loaded) do
       if not v then missing[#missing + 1] = p end
     end
-    for i = 1, #missing, chunk do
-      local j = math.min(i + chunk - 1, #missing)
-      local names = {}
-      for k = i, j do names[#names + 1] = prefix .. string.format('%d', missing[k]) end
-      local vals = redis.call('MGET', unpack(names))
-      for k = i, j do loaded[missing[k]] = vals[k - i + 1] end
-    end
+    mgetPagesInto(prefix, missing, loaded, chunk)
   end
 
   -- `fields`: page numbers as decimal strings, each cached (in cacheIndex) or not; with
