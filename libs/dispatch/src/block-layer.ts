@@ -24,7 +24,7 @@ import {
   type Telemetry,
   UnavailableError,
 } from '#service-kit';
-import type { DiskDirectory, DiskRecord, DriverEvents, DriverFactory } from '#gendisk';
+import { type DiskDirectory, type DiskRecord, type DriverEvents, type DriverFactory, isFrozen } from '#gendisk';
 import { type DiskAttributes, keysWhere } from '#rnull';
 import { CompletionRouter } from './completion-router';
 import { type BioResult, DiskQueue, type DriverPlacement } from './disk-queue';
@@ -58,14 +58,21 @@ export interface BlockLayerOptions {
  *     otherwise), or its owner lease is lost: powering off refuses
  *     new IO (submission check) while requests in flight still end through the same queue.
  *   - A queue that is replaced while it holds requests stays reachable (predecessor, or
- *     retired) until they ended, so their end records still find it.
+ *     leaving) until they ended, so their end records still find it; then it closes.
+ *   - While the disk's record is frozen (I14) no submission enters an engine: each waits
+ *     until the thawed record's queue is open here (or the freeze deadline passed), and
+ *     the queue of the frozen shape leaves, drains and closes, giving its budget back.
  *   - `submit` either throws (the submission never entered the block layer: bad input,
  *     unknown or powered-off disk) or resolves once, after every request of it ended.
  */
 export class BlockLayer {
   private readonly queues = new Map<string, DiskQueue>();
-  /** Queues whose lease was lost, until their requests ended. */
-  private readonly retired = new Set<DiskQueue>();
+  /** Queues that left `queues` (lease lost, or the disk froze: I14) until their requests ended. */
+  private readonly leaving = new Set<DiskQueue>();
+  /** Per frozen disk, the submissions held back until it thaws (blk_queue_enter's wait, I14). */
+  private readonly thaws = new Map<string, Thaw>();
+  /** Submissions waiting in `thaws`. */
+  private heldBack = 0;
   private readonly opening = new KeyedSerial();
   private readonly router: CompletionRouter;
   private readonly submitter: BatchSubmitter;
@@ -120,20 +127,20 @@ export class BlockLayer {
 
   /** Submissions that this instance has not answered yet. */
   get inFlight(): number {
-    let n = 0;
+    let n = this.heldBack;
     for (const q of this.everyQueue()) n += q.inFlight;
     return n;
   }
 
-  /** The current queues, the predecessors and retired queues that still hold requests. */
+  /** The current queues, the predecessors and leaving queues that still hold requests. */
   private everyQueue(): DiskQueue[] {
     const out: DiskQueue[] = [];
     for (const q of this.queues.values()) {
       for (let p: DiskQueue | undefined = q; p; p = p.predecessor) if (p === q || p.inFlight > 0) out.push(p);
     }
-    for (const q of this.retired) {
+    for (const q of this.leaving) {
       if (q.inFlight > 0) out.push(q);
-      else this.retired.delete(q);
+      else this.leaving.delete(q);
     }
     return out;
   }
@@ -161,8 +168,40 @@ export class BlockLayer {
     if (!this.redisAnswers()) throw new UnavailableError(`redis unavailable (${this.redis.status}); retry shortly`);
     const known = this.directory.get(s.disk);
     const q = this.queues.get(s.disk);
+    if (known && isFrozen(known)) return this.afterThaw(known).then(() => this.submit(s, cpu, client));
     if (known?.power && q && !q.retired) return this.enqueue(q, checkSubmission(s, known), cpu, client);
     return this.submitSlow(s, cpu, client);
+  }
+
+  /**
+   * Resolves when the frozen disk thaws here (its thawed record's queue is open) or its
+   * freeze deadline passed (gendisk died mid-freeze). Counted in `inFlight` meanwhile.
+   */
+  private async afterThaw(record: DiskRecord): Promise<void> {
+    let thaw = this.thaws.get(record.name);
+    if (!thaw) {
+      let wake!: () => void;
+      const promise = new Promise<void>((resolve) => (wake = resolve));
+      const timer = setTimeout(() => this.thaw(record.name), Math.max(0, (record.frozenUntilMs ?? 0) - Date.now()) + 1);
+      timer.unref();
+      thaw = { promise, wake, timer };
+      this.thaws.set(record.name, thaw);
+    }
+    this.heldBack += 1;
+    try {
+      await thaw.promise;
+    } finally {
+      this.heldBack -= 1;
+    }
+  }
+
+  /** Lets the submissions held back for `disk` go (they are submitted again, in order). */
+  private thaw(disk: string): void {
+    const thaw = this.thaws.get(disk);
+    if (!thaw) return;
+    this.thaws.delete(disk);
+    clearTimeout(thaw.timer);
+    thaw.wake();
   }
 
   /**
@@ -173,6 +212,10 @@ export class BlockLayer {
   private async submitSlow(s: WireSubmission, cpu?: number, client?: number): Promise<BioResult> {
     const record = s.disk ? await this.directory.reloadOne(s.disk) : undefined;
     const checked = checkSubmission(s, record);
+    if (record && isFrozen(record)) {
+      await this.afterThaw(record);
+      return this.submit(s, cpu, client);
+    }
     await this.follow(checked.disk.name, record);
     const q = this.queues.get(checked.disk.name);
     if (!q || q.retired) throw new UnavailableError(`disk ${JSON.stringify(s.disk)} has no tag space here yet; retry shortly`);
@@ -198,10 +241,19 @@ export class BlockLayer {
           'opening the disk queue failed; retried with the next event or submission',
         ),
       );
+    // The held-back submissions go once the thawed record's queue is open (or it failed
+    // to open: they then meet the same error as any other submission).
+    if (!record || !isFrozen(record)) this.thaw(name);
   }
 
   private async reconcile(name: string, record: DiskRecord | undefined): Promise<void> {
     const current = this.queues.get(name);
+    if (record && isFrozen(record)) {
+      // I14: the queue takes nothing new (`submit` holds submissions back), drains, and
+      // its close gives every tag of this owner back, so gendisk can re-lay the tag space.
+      if (current) this.leave(current, 'frozen');
+      return;
+    }
     const want = record;
     if (current && !current.retired && want && sameEngine(current.record, want)) {
       // Attribute change that leaves the tag space and the queue limits alone: keep the queue.
@@ -212,7 +264,9 @@ export class BlockLayer {
     const retiring = current && current.inFlight > 0 ? current : undefined;
     if (current) {
       this.queues.delete(name);
-      if (!retiring) await current.close();
+      // The predecessor closes once what it holds ended: its owner epoch and budget go back.
+      if (retiring) void retiring.close().catch(() => undefined);
+      else await current.close();
     }
     if (!want) return;
     const tagSpace: TagSpaceConfig | undefined = await readTagSpace(this.redis, this.keys, name);
@@ -232,10 +286,24 @@ export class BlockLayer {
 
   /** A queue lost its owner lease: it answers what it held with errors; a new one opens. */
   private retire(q: DiskQueue): void {
-    if (this.queues.get(q.name) === q) this.queues.delete(q.name);
-    this.retired.add(q);
-    void q.close();
+    this.leave(q, 'lease lost');
     void this.follow(q.name, this.directory.get(q.name));
+  }
+
+  /**
+   * Takes `q` out of `queues`; it stays reachable for its end records (and its
+   * predecessors with it) until what it holds ended, then closes, giving its budget back.
+   */
+  private leave(q: DiskQueue, why: 'lease lost' | 'frozen'): void {
+    if (this.queues.get(q.name) === q) this.queues.delete(q.name);
+    for (let p: DiskQueue | undefined = q; p; p = p.predecessor) {
+      this.leaving.add(p);
+      const closing = p;
+      void closing.close().then(
+        () => this.tel.log?.info({ disk: closing.name, epoch: closing.lease.epoch, why }, 'disk queue closed'),
+        (err) => this.tel.log?.warn({ disk: closing.name, err: (err as Error).message, why }, 'closing the disk queue failed'),
+      );
+    }
   }
 
   /** Waits until no request of this instance is in flight, or `timeoutMs` passed. */
@@ -252,17 +320,25 @@ export class BlockLayer {
   async abandon(): Promise<void> {
     for (const q of this.queues.values()) q.abandon();
     this.queues.clear();
+    for (const disk of [...this.thaws.keys()]) this.thaw(disk);
     await this.router.stop();
     if (this.placement.kind === 'local') this.placement.sync.close();
   }
 
   /** Closes every queue (at most `STOP_WAIT_MS` for requests still held), then the router. */
   async stop(): Promise<void> {
-    const closing = Promise.all([...this.queues.values()].map((q) => q.close()));
+    const closing = Promise.all([...this.queues.values(), ...this.leaving].map((q) => q.close()));
     await Promise.race([closing, new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
     await this.router.stop();
     if (this.placement.kind === 'local') this.placement.sync.close();
   }
+}
+
+/** The submissions of one frozen disk wait on `promise`; `wake` (or `timer`, at its deadline) releases them. */
+interface Thaw {
+  readonly promise: Promise<void>;
+  readonly wake: () => void;
+  readonly timer: NodeJS.Timeout;
 }
 
 /** Attributes the engine is built from (the table's `reshapes` other than 'nothing'): a change of any of them opens a new queue. */

@@ -10,6 +10,11 @@ export interface DiskRecord {
   readonly power: boolean;
   /** Creation order, like null_blk's `index`. */
   readonly index: number;
+  /**
+   * Set while gendisk changes `submit_queues` under IO (DESIGN I14): until this wall-clock
+   * time (ms) dispatch holds new submissions back and drains; absent otherwise.
+   */
+  readonly frozenUntilMs?: number;
 }
 
 /** Wire attributes with every field optional (64-bit fields as string or bigint). */

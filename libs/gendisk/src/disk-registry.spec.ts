@@ -6,6 +6,7 @@ import { DEFAULT_ATTRIBUTES } from '#rnull';
 import { DiskNotFoundError } from '#service-kit';
 import { RedisTestEnv, redisUrl } from '../../redis-mq/src/testing/redis-test-env';
 import { type DiskEvent, DiskRegistry } from './disk-registry';
+import { FREEZE_MARGIN_MS, isFrozen } from './queue-freeze';
 import { RedisDiskLifecycle } from './redis-disk-lifecycle';
 
 const env = new RedisTestEnv('disk-registry');
@@ -162,5 +163,75 @@ describe('DiskRegistry init_hctx (fault injection)', () => {
     await expect(registry.configure('ih1', { initHctx: '' })).rejects.toThrow(
       /^init_hctx: cannot change while the disk is powered on \(EBUSY\)$/,
     );
+  });
+});
+
+describe('DiskRegistry submit_queues change under IO (I14: freeze, drain, remap)', () => {
+  /** Stands for an owner that holds `n` tags of pool 0 (what queueBatch counts in `used:0`). */
+  const holdTags = (keys: KeySchema, disk: string, n: number) => env.redis.hset(keys.tagBudget(disk), 'used:0', String(n));
+
+  it('stores the disk frozen while an owner holds a tag, re-lays the tag space once it is given back, and stores it thawed', async () => {
+    const { keys, events, registry } = await setup();
+    await registry.create('fz0', { size: 16 }, true);
+    await holdTags(keys, 'fz0', 1);
+    await env.redis.zadd(keys.owners('fz0'), Date.now() + 60_000, '1');
+    const before = events.length;
+
+    const change = registry.configure('fz0', { submitQueues: 4 });
+    for (const until = Date.now() + 2000; (await registry.get('fz0')).frozenUntilMs === undefined && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const frozen = await registry.get('fz0');
+    expect(frozen.frozenUntilMs).toBeGreaterThan(Date.now());
+    expect(isFrozen(frozen)).toBe(true);
+    expect(frozen.attributes.submitQueues).toBe(1); // the old shape until the new one is laid out
+    expect(await env.redis.hget(keys.tableMeta('fz0'), 'nr_hw_queues')).toBe('1');
+
+    await holdTags(keys, 'fz0', 0); // the budget is back, but an owner is still live: it may
+    await new Promise((r) => setTimeout(r, 100)); // hold a request that waits for a tag
+    expect(isFrozen(await registry.get('fz0'))).toBe(true);
+    await env.redis.zrem(keys.owners('fz0'), '1'); // the owner drained and closed its queue
+    const after = await change;
+
+    expect(after.attributes.submitQueues).toBe(4);
+    expect(after.frozenUntilMs).toBeUndefined();
+    expect(await registry.get('fz0')).toEqual(after);
+    expect(await env.redis.hget(keys.tableMeta('fz0'), 'nr_hw_queues')).toBe('4');
+    expect((await eventsUpTo(events, before + 2)).slice(before)).toEqual([
+      { type: 'configured', disk: 'fz0' }, // frozen
+      { type: 'configured', disk: 'fz0' }, // thawed, new shape
+    ]);
+  });
+
+  it('gives up after timeout_ms + the margin when the owners do not drain: thawed, unchanged, FAILED_PRECONDITION', async () => {
+    const { keys, events, registry } = await setup();
+    await registry.create('fz1', { size: 16, timeoutMs: 100 }, true);
+    await holdTags(keys, 'fz1', 2);
+    const before = events.length;
+    const t0 = Date.now();
+
+    await expect(registry.configure('fz1', { submitQueues: 2 })).rejects.toThrow(
+      new RegExp(
+        `^disk "fz1": submit_queues change 1 -> 2: requests in flight did not drain within ${100 + FREEZE_MARGIN_MS} ms .*nothing changed$`,
+      ),
+    );
+
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(100 + FREEZE_MARGIN_MS);
+    const d = await registry.get('fz1');
+    expect([d.attributes.submitQueues, d.frozenUntilMs]).toEqual([1, undefined]);
+    expect(await env.redis.hget(keys.tableMeta('fz1'), 'nr_hw_queues')).toBe('1');
+    expect((await eventsUpTo(events, before + 2)).slice(before).map((e) => e.type)).toEqual(['configured', 'configured']);
+  });
+
+  it('treats a record a dead gendisk left frozen as thawed once its deadline passed, and stores it thawed on the next change', async () => {
+    const { keys, registry } = await setup();
+    const d = await registry.create('fz2', { size: 16 }, true);
+    await env.redis.hset(keys.diskRegistry(), 'fz2', JSON.stringify({ ...d, frozenUntilMs: Date.now() - 1 }));
+    const stale = await registry.get('fz2');
+    expect(isFrozen(stale)).toBe(false);
+    expect(isFrozen({ ...stale, frozenUntilMs: Date.now() + 60_000 })).toBe(true);
+
+    const after = await registry.configure('fz2', { submitQueues: 2 });
+    expect([after.attributes.submitQueues, after.frozenUntilMs]).toEqual([2, undefined]);
   });
 });

@@ -3,9 +3,10 @@
 import type { Redis } from 'ioredis';
 import type { KeySchema } from '#redis-mq';
 import { applyAttributes, DEFAULT_ATTRIBUTES, type DiskAttributes } from '#rnull';
-import { DiskExistsError, DiskNotFoundError, KeyedSerial } from '#service-kit';
+import { DiskBusyError, DiskExistsError, DiskNotFoundError, KeyedSerial } from '#service-kit';
 import { checkDiskName, type DiskRecord } from './disk-record';
 import { HctxInitFaults } from './hctx-init-faults';
+import { FREEZE_MARGIN_MS, FREEZE_POLL_MS, freezeDeadlines, thawed } from './queue-freeze';
 
 /** A change to a disk, published on `keys.diskEvents()` after it is stored. */
 export interface DiskEvent {
@@ -22,7 +23,11 @@ export interface DiskLifecycle {
   powerOn(record: DiskRecord): Promise<void>;
   /** After a disk is marked powered off: drop its write-back cache (cache_size, DESIGN I13). */
   powerOff(record: DiskRecord): Promise<void>;
-  /** Before attributes change on a powered disk (submit_queues): re-lay the tag space. */
+  /**
+   * Before attributes change on a powered disk (submit_queues): re-lay the tag space.
+   * Throws DiskBusyError while an owner still holds a tag of the old one (the registry
+   * retries while the disk is frozen, I14).
+   */
   reshape(record: DiskRecord, next: DiskAttributes): Promise<void>;
   /** After a disk is removed: free its pages and tag space. */
   destroy(name: string): Promise<void>;
@@ -36,6 +41,10 @@ export interface DiskLifecycle {
  *   - A power on, or a submit_queues increase, asks `init_hctx` (`HctxInitFaults`) for
  *     every hctx it sets up before it changes anything: an injected fault leaves the
  *     disk as it was (powered off; the old submit_queues; DESIGN I11).
+ *   - A submit_queues change of a powered disk stores the record frozen, and stores it
+ *     thawed (new shape, or the old one when the owners did not drain) before `configure`
+ *     returns or throws; a record stays frozen past its deadline only when gendisk died
+ *     (readers then treat it as thawed, I14).
  */
 export class DiskRegistry {
   private readonly serial = new KeyedSerial();
@@ -81,12 +90,12 @@ export class DiskRegistry {
 
   async configure(name: string, changes: Partial<DiskAttributes>): Promise<DiskRecord> {
     return this.lock(name, async () => {
-      const current = await this.get(name);
+      const current = thawed(await this.get(name));
       const attributes = applyAttributes(current.attributes, changes, current.power);
       if (current.power && attributes.submitQueues !== current.attributes.submitQueues) {
         const [from, to] = [current.attributes.submitQueues, attributes.submitQueues];
         this.hctxFaults.check(name, attributes, from, to, `submit_queues change ${from} -> ${to}`);
-        await this.lifecycle.reshape(current, attributes);
+        await this.frozenReshape(current, attributes, `submit_queues change ${from} -> ${to}`);
       }
       const record = { ...current, attributes };
       await this.store(record);
@@ -95,8 +104,39 @@ export class DiskRegistry {
     });
   }
 
+  /**
+   * blk_mq_update_nr_hw_queues on a live disk (I14): stores the record frozen and tells
+   * everyone, then re-lays the tag space as soon as no owner holds a tag of it. When the
+   * owners have not drained by the deadline the disk thaws unchanged and the change fails
+   * (FAILED_PRECONDITION). The caller stores the thawed record with `next`.
+   */
+  private async frozenReshape(current: DiskRecord, next: DiskAttributes, what: string): Promise<void> {
+    const { giveUpAtMs, recordUntilMs } = freezeDeadlines(current.attributes);
+    await this.store({ ...current, frozenUntilMs: recordUntilMs });
+    await this.publish({ type: 'configured', disk: current.name });
+    for (;;) {
+      try {
+        await this.lifecycle.reshape(current, next);
+        return;
+      } catch (err) {
+        if (!(err instanceof DiskBusyError) || Date.now() >= giveUpAtMs) {
+          await this.store(current);
+          await this.publish({ type: 'configured', disk: current.name });
+          if (err instanceof DiskBusyError) {
+            throw new DiskBusyError(
+              `disk ${JSON.stringify(current.name)}: ${what}: requests in flight did not drain within ` +
+                `${current.attributes.timeoutMs + FREEZE_MARGIN_MS} ms (timeout_ms + ${FREEZE_MARGIN_MS}); nothing changed`,
+            );
+          }
+          throw err;
+        }
+        await new Promise((r) => setTimeout(r, FREEZE_POLL_MS));
+      }
+    }
+  }
+
   async power(name: string, on: boolean): Promise<DiskRecord> {
-    return this.lock(name, async () => this.setPower(await this.get(name), on));
+    return this.lock(name, async () => this.setPower(thawed(await this.get(name)), on));
   }
 
   /**
@@ -106,7 +146,7 @@ export class DiskRegistry {
    */
   async delete(name: string): Promise<void> {
     return this.lock(name, async () => {
-      await this.setPower(await this.get(name), false);
+      await this.setPower(thawed(await this.get(name)), false);
       await this.redis.hdel(this.keys.diskRegistry(), name);
       await this.lifecycle.destroy(name);
       this.hctxFaults.forget(name);

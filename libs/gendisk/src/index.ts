@@ -5,6 +5,7 @@ export * from './disk-record';
 export * from './disk-registry';
 export * from './disk-directory';
 export * from './redis-disk-lifecycle';
+export * from './queue-freeze';
 export * from './gendisk-forwarder';
 export * from './service-core.module';
 export * from './driver-factory';

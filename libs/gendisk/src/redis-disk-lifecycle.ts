@@ -41,8 +41,9 @@ export class RedisDiskLifecycle implements DiskLifecycle {
     await dropWriteCache(this.redis, this.keys, record.name);
   }
 
+  /** Re-lays the tag space of a frozen disk once no owner holds a tag or a lease (I14). */
   async reshape(record: DiskRecord, next: DiskAttributes): Promise<void> {
-    await this.layout(record.name, tagSpaceOf(next));
+    await this.layout(record.name, tagSpaceOf(next), true);
   }
 
   async destroy(name: string): Promise<void> {
@@ -50,10 +51,10 @@ export class RedisDiskLifecycle implements DiskLifecycle {
   }
 
   /** Lays out (or keeps) the tag space; one of another shape is replaced only while no
-   * owner holds a tag of it. */
-  private async layout(disk: string, config: TagSpaceConfig): Promise<void> {
+   * owner holds a tag of it (with `drained`, only while no owner is live at all). */
+  private async layout(disk: string, config: TagSpaceConfig, drained = false): Promise<void> {
     try {
-      await layOutTagSpace(this.redis, this.keys, disk, config);
+      await layOutTagSpace(this.redis, this.keys, disk, config, drained);
     } catch (err) {
       if (err instanceof TableBusyError) {
         throw new DiskBusyError(`disk ${JSON.stringify(disk)} has requests in flight; retry when it is idle`);

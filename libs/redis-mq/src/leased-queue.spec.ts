@@ -2,6 +2,7 @@
 // head without the token, renew, ack, waitAndClaim.
 import { Redis } from 'ioredis';
 import { CLAIM_TOKEN_BYTES, LeasedQueue } from './leased-queue';
+import { scriptsFor } from './lua-scripts';
 import { RedisTestEnv, redisUrl } from './testing/redis-test-env';
 
 const env = new RedisTestEnv('leased-queue');
@@ -78,6 +79,44 @@ describe('LeasedQueue', () => {
     } finally {
       blocking.disconnect();
     }
+  });
+
+  it('waitAndClaim on a connection closed under a claim that ran puts its messages back (a closing worker strands none)', async () => {
+    const q = queue();
+    const blocking = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
+    blocking.on('error', () => undefined);
+    await blocking.ping();
+    const waiting = q.waitAndClaim(blocking, 2, 60_000, 5).then(
+      () => 'claimed',
+      () => 'failed',
+    );
+    await sleep(20);
+    // The claim's reply will sit unread: the worker closes before it sees it.
+    (blocking as unknown as { stream: { pause(): void } }).stream.pause();
+    await q.push(Buffer.from('a'));
+    await q.push(Buffer.from('b'));
+    for (const until = Date.now() + 2000; (await env.redis.zcard(q.keys.leased)) === 0 && Date.now() < until;) await sleep(5);
+    expect(await q.counts()).toEqual({ waiting: 1, leased: 1 }); // the claim ran in Redis, on the first push
+
+    blocking.disconnect();
+
+    expect(await waiting).toBe('failed');
+    expect(await q.counts()).toEqual({ waiting: 2, leased: 0 }); // back now, not after 60 s
+    expect((await q.claim(5, 10_000)).map((l) => l.body.toString())).toEqual(['a', 'b']);
+  });
+
+  it('unclaimLeases puts back only the members of one claim, in claim order', async () => {
+    const q = queue();
+    for (const b of ['a', 'b', 'c']) await q.push(Buffer.from(b));
+    const first = await q.claim(2, 10_000);
+    const other = await q.claim(1, 10_000);
+    const nonce = first[0].member.subarray(0, CLAIM_TOKEN_BYTES - 2);
+    const keys = [q.keys.wait, q.keys.leased, q.keys.marker];
+    expect(await scriptsFor(env.redis).run('unclaimLeases', keys, [nonce])).toBe(2);
+    expect(await env.redis.zcard(q.keys.leased)).toBe(1);
+    expect(await env.redis.zscore(q.keys.leased, other[0].member)).not.toBeNull();
+    expect((await q.claim(5, 10_000)).map((l) => l.body.toString())).toEqual(['a', 'b']);
+    expect(await scriptsFor(env.redis).run('unclaimLeases', keys, [nonce])).toBe(0);
   });
 
   it('refuses a claim of more than the script can take', async () => {

@@ -32,6 +32,8 @@ import { sendTogether } from './send-together';
 export const CLAIM_TOKEN_BYTES = 8;
 /** Most messages one claim takes (the scripts' unpack limit). */
 export const MAX_CLAIM = 1000;
+/** How long a worker whose blocking connection was closed waits before it puts back the claim it may have lost, ms. */
+const UNCLAIM_GRACE_MS = 50;
 
 /** A leased message: `member` acks, renews and fences it; `body` is what was pushed. */
 export interface Lease {
@@ -78,10 +80,27 @@ export class LeasedQueue {
   async waitAndClaim(blocking: Redis, max: number, leaseMs: number, timeoutS: number): Promise<Lease[]> {
     if (max <= 0) return [];
     const args = this.claimArgs(max, Date.now() + leaseMs + Math.ceil(timeoutS * 1000));
-    const [, reply] = await sendTogether(blocking, () =>
-      Promise.all([blocking.bzpopmin(this.keys.marker, timeoutS), scriptsFor(blocking).runBuffer('claimLeases', this.claimKeys(), args)]),
-    );
-    return toLeases(reply as Buffer[]);
+    try {
+      const [, reply] = await sendTogether(blocking, () =>
+        Promise.all([blocking.bzpopmin(this.keys.marker, timeoutS), scriptsFor(blocking).runBuffer('claimLeases', this.claimKeys(), args)]),
+      );
+      return toLeases(reply as Buffer[]);
+    } catch (err) {
+      // A connection closed under the wait (a worker closing) may have lost the reply of
+      // a claim that ran: put its messages back rather than leave them leased to nobody
+      // until the lease runs out. Best effort: the lease still brings them back.
+      if (blocking.status === 'end' || blocking.status === 'close') await this.unclaimAfterClose(args[2]);
+      throw err;
+    }
+  }
+
+  /**
+   * Waits `UNCLAIM_GRACE_MS` for Redis to see the closed connection (after that it runs
+   * nothing more of it), then puts back what the claim with `nonce` took.
+   */
+  private async unclaimAfterClose(nonce: Buffer): Promise<void> {
+    await new Promise((r) => setTimeout(r, UNCLAIM_GRACE_MS));
+    await this.scripts.run('unclaimLeases', this.claimKeys(), [nonce]).catch(() => undefined);
   }
 
   /** Done with these leases: their messages are never delivered again. Returns how many were held. */

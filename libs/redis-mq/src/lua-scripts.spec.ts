@@ -37,21 +37,25 @@ describe('lua-scripts', () => {
     expect(scriptsFor(env.redis)).toBe(runner);
     expect(() => runner.run('queueBatch', ['only-one'], [])).toThrow(/queueBatch-6.lua takes 6 keys, got 1/);
     const keys = env.keys();
-    const reply = await runner.run('layOutTagSpace', [keys.tableMeta('d'), keys.tagBudget('d')], [1, 4, 0, 'on-drop']);
+    const reply = await runner.run(
+      'layOutTagSpace',
+      [keys.tableMeta('d'), keys.tagBudget('d'), keys.owners('d')],
+      [1, 4, 0, 'on-drop', ''],
+    );
     expect(reply).toBe(1);
   });
 
   it('survives SCRIPT FLUSH by re-sending the script (NOSCRIPT fallback)', async () => {
     const runner = scriptsFor(env.redis);
     const keys = env.keys();
-    const args = [keys.tableMeta('d'), keys.tagBudget('d')];
-    expect(await runner.run('layOutTagSpace', args, [1, 4, 0, 'on-drop'])).toBe(1);
+    const args = [keys.tableMeta('d'), keys.tagBudget('d'), keys.owners('d')];
+    expect(await runner.run('layOutTagSpace', args, [1, 4, 0, 'on-drop', ''])).toBe(1);
     const other = env.redis.duplicate();
     try {
       await other.script('FLUSH');
     } finally {
       await other.quit();
     }
-    expect(await runner.run('layOutTagSpace', args, [1, 4, 0, 'on-drop'])).toBe(0);
+    expect(await runner.run('layOutTagSpace', args, [1, 4, 0, 'on-drop', ''])).toBe(0);
   });
 });

@@ -21,6 +21,7 @@ export type ScriptName =
   | 'pushMessage'
   | 'claimLeases'
   | 'reclaimExpired'
+  | 'unclaimLeases'
   | 'queueBatch'
   | 'registerOwner'
   | 'renewOwner'

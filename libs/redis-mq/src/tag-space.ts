@@ -15,18 +15,21 @@ export async function readTagSpace(redis: Redis, keys: KeySchema, disk: string):
 
 /**
  * Lays out the tag space of `disk`, or replaces one of another shape. Throws
- * `TableBusyError` while an owner holds a tag of the old shape. Returns what it did.
+ * `TableBusyError` while an owner holds a tag of the old shape, and with `drained` (the
+ * disk is frozen, DESIGN I14) also while any owner's lease is live: each owner of a frozen
+ * disk gives its lease up once what it held ended. Returns what it did.
  */
 export async function layOutTagSpace(
   redis: Redis,
   keys: KeySchema,
   disk: string,
   config: TagSpaceConfig,
+  drained = false,
 ): Promise<'same' | 'created' | 'reshaped'> {
   const reply = await scriptsFor(redis).run(
     'layOutTagSpace',
-    [keys.tableMeta(disk), keys.tagBudget(disk)],
-    metaArgs(checkTagSpace(config)),
+    [keys.tableMeta(disk), keys.tagBudget(disk), keys.owners(disk)],
+    [...metaArgs(checkTagSpace(config)), drained ? String(Date.now()) : ''],
   );
   const r = checkReply<number>('layOutTagSpace', reply as number, disk);
   return r === 0 ? 'same' : r === 1 ? 'created' : 'reshaped';
