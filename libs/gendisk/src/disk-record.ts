@@ -37,6 +37,7 @@ export interface WireAttributes {
   requeue?: string;
   initHctx?: string;
   cacheSize?: number;
+  sharedTags?: boolean;
 }
 
 /**

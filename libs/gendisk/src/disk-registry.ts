@@ -148,10 +148,11 @@ export function parseRecord(json: string): DiskRecord {
 
 /**
  * A record stored before `shared_tags` was renamed `shared_tag_bitmap` (what it always
- * meant: one bitmap for the hctxs of one disk) carries `sharedTags` with that meaning.
+ * meant: one bitmap for the hctxs of one disk) carries `sharedTags` with that meaning
+ * (and no `sharedTagBitmap`); today's `sharedTags` (the shared tag set, I15) was off then.
  */
 function renamedAttributes(a: DiskAttributes & { sharedTags?: unknown }): DiskAttributes {
   if (a.sharedTagBitmap !== undefined || typeof a.sharedTags !== 'boolean') return a;
   const { sharedTags, ...rest } = a;
-  return { ...rest, sharedTagBitmap: sharedTags };
+  return { ...rest, sharedTagBitmap: sharedTags, sharedTags: false };
 }

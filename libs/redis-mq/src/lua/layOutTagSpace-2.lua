@@ -1,9 +1,11 @@
 -- layOutTagSpace: record the tag space of one disk (blk_mq_alloc_tag_set), or replace it
 -- with another shape while no owner holds a tag of it (blk_mq_update_nr_hw_queues on a
 -- frozen queue).
--- KEYS[1] meta    hash  nr_hw_queues, queue_depth, shared_tag_bitmap, recycle
+-- KEYS[1] meta    hash  nr_hw_queues, queue_depth, shared_tag_bitmap, recycle, tag_set
 -- KEYS[2] budget  hash  used:<pool> tags held by all owners (queueBatch-6.lua)
 -- ARGV[1] nr_hw_queues   ARGV[2] queue_depth   ARGV[3] shared_tag_bitmap (0|1)   ARGV[4] recycle
+-- ARGV[5] tag_set  'own' (the budget above; also when absent) or 'shared' (the shared tag
+--                  set, shared_tags, I15)
 -- Returns 1 when it laid the shape out, 2 when it replaced another shape, 0 when the same
 -- shape is there already; -5 (TableBusy) when another shape is there and some pool's
 -- `used` is above 0.
@@ -12,8 +14,11 @@
 -- changes, one HSET.
 
 local meta, budget = KEYS[1], KEYS[2]
-local have = redis.call('HMGET', meta, 'nr_hw_queues', 'queue_depth', 'shared_tag_bitmap', 'recycle')
-if have[1] == ARGV[1] and have[2] == ARGV[2] and have[3] == ARGV[3] and have[4] == ARGV[4] then
+local tagSet = ARGV[5] or 'own'
+if tagSet ~= 'own' and tagSet ~= 'shared' then return redis.error_reply('layOutTagSpace: tag_set must be own or shared') end
+local have = redis.call('HMGET', meta, 'nr_hw_queues', 'queue_depth', 'shared_tag_bitmap', 'recycle', 'tag_set')
+-- A shape laid out before tag_set existed is 'own'.
+if have[1] == ARGV[1] and have[2] == ARGV[2] and have[3] == ARGV[3] and have[4] == ARGV[4] and (have[5] or 'own') == tagSet then
   return 0
 end
 local result = 1
@@ -24,5 +29,5 @@ if have[1] then
   end
   result = 2
 end
-redis.call('HSET', meta, 'nr_hw_queues', ARGV[1], 'queue_depth', ARGV[2], 'shared_tag_bitmap', ARGV[3], 'recycle', ARGV[4])
+redis.call('HSET', meta, 'nr_hw_queues', ARGV[1], 'queue_depth', ARGV[2], 'shared_tag_bitmap', ARGV[3], 'recycle', ARGV[4], 'tag_set', tagSet)
 return result
