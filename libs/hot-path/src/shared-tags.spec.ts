@@ -102,3 +102,34 @@ it('a dead owner: its holding in the shared set comes back two leases after its 
   const s = await set.state();
   expect(s.heldByDisk.a ?? 0).toBe(0);
 });
+
+it('a live owner keeps its holding past its until: renewals with the owner lease renew it, so no other disk takes its tags', async () => {
+  const leaseMs = 300;
+  h = await HotPathHarness.start({ ownerLeaseMs: leaseMs });
+  const set = new SharedTagSet(h.redis, h.keys);
+  // a's requests hold every tag for 2 s, more than six leases.
+  await h.createDisk('a', { size: 16, hwQueueDepth: DEPTH, sharedTags: true, irqmode: 2, completionNsec: 2_000_000_000 });
+  await h.createDisk('b', { size: 16, hwQueueDepth: DEPTH, sharedTags: true });
+  const started = Date.now();
+  const held = Array.from({ length: DEPTH }, (_, i) =>
+    h.submit({ disk: 'a', op: WRITE, sector: i * 64, length: 4096, data: randomBytes(4096) }),
+  );
+  expect(await eventually(async () => (await set.state()).heldByDisk.a === DEPTH)).toBe(true);
+  let maxUsed = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      maxUsed = Math.max(maxUsed, ...(await set.state()).used);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  const b = await h.submit({ disk: 'b', op: WRITE, sector: 0, length: 4096, data: randomBytes(4096) });
+  const bAt = Date.now() - started;
+  sampling = false;
+  await sampler;
+  expect(b.status).toBe(BlkStatus.OK);
+  expect((await Promise.all(held)).map((r) => r.status)).toEqual(held.map(() => BlkStatus.OK));
+  // b ran only once a's tags came back at the end of its requests, not at a reclaim.
+  expect(bAt).toBeGreaterThanOrEqual(1800);
+  expect(maxUsed).toBeLessThanOrEqual(DEPTH);
+});
