@@ -1,5 +1,5 @@
-// `npm start` as a user runs it: start, wait for ready, write and read with rnullctl,
-// Ctrl-C, nothing left running.
+// `npm start` as a user runs it: start (with two devices, null_blk's nr_devices), wait
+// for ready, write and read with rnullctl, Ctrl-C, nothing left running.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -21,12 +21,12 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-it('starts the cluster, serves rnullctl IO on rnullb0 and stops everything on Ctrl-C', async () => {
+it('starts the cluster with --nr-devices 2, serves rnullctl IO on rnullb0 and stops everything on Ctrl-C', async () => {
   const prefix = `e2e-start-${randomBytes(3).toString('hex')}:`;
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-start-logs-'));
   const env: NodeJS.ProcessEnv = { ...process.env, KEY_PREFIX: prefix, REDIS_URL, LOG_DIR: logDir };
   delete env.LOG_LEVEL;
-  const child = spawn('npm', ['start'], {
+  const child = spawn('npm', ['start', '--', '--nr-devices', '2'], {
     cwd: ROOT,
     env,
     detached: true, // its own process group, like a terminal's foreground job
@@ -42,7 +42,7 @@ it('starts the cluster, serves rnullctl IO on rnullb0 and stops everything on Ct
     while (!out.includes('is ready') && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
     expect(out).toContain('rnull-cluster is ready');
     expect(out).toContain('127.0.0.1:50051');
-    expect(out).toMatch(/disk rnullb0: 4096 MiB, blocksize 4096, irqmode 0, memory_backed 1, power on/);
+    expect(out).toMatch(/disks rnullb0, rnullb1: 4096 MiB, blocksize 4096, irqmode 0, memory_backed 1, power on/);
     // A short status: full URLs, no service JSON inline; each service's log in its file.
     expect(out).toContain('http://127.0.0.1:9101/metrics');
     expect(out).not.toMatch(/"level":"info"/);
@@ -69,6 +69,7 @@ it('starts the cluster, serves rnullctl IO on rnullb0 and stops everything on Ct
     expect(Buffer.compare(fs.readFileSync(path.join(dir, 'out.bin')), data)).toBe(0);
     const list = await run(ctl, ['disk', 'list']);
     expect(list.stdout).toMatch(/rnullb0\s+on/);
+    expect(list.stdout).toMatch(/rnullb1\s+on/);
     // The NBD gateway runs too, on its default port, with rnullb0 as an export.
     expect(out).toContain('NBD: nbd://127.0.0.1:10809/rnullb0');
     const info = JSON.parse((await run('nbdinfo', ['--json', 'nbd://127.0.0.1:10809/rnullb0'])).stdout);

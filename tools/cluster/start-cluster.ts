@@ -1,4 +1,5 @@
-// `npm start`: the whole cluster on this machine, ready for IO on rnullb0, until Ctrl-C.
+// `npm start`: the whole cluster on this machine, ready for IO on rnullb0 (… rnullb{N-1}
+// with `--nr-devices N`, null_blk's nr_devices), until Ctrl-C.
 // A short status by default (each service ready, addresses, restarts); each service's JSON
 // log goes to a file (`--verbose` or LOG_LEVEL shows them inline). A service that exits is
 // restarted with capped back-off. `-- --redis-cluster` runs it on a local Redis Cluster.
@@ -8,24 +9,31 @@ import * as grpc from '@grpc/grpc-js';
 import { GenDiskClient, type Disk } from '#proto/grpc/blk/v1/gen_disk';
 import { Cluster } from './cluster';
 import { readDriverPlacement, readRedisClusterNodes } from '#service-kit';
+import { DEFAULT_NR_DEVICES, deviceName, MAX_NR_DEVICES, readNrDevices } from './nr-devices';
 import { RedisCluster } from './redis-cluster';
-
-const DEFAULT_DISK = 'rnullb0';
 
 function call<Req, Res>(fn: (req: Req, cb: (e: grpc.ServiceError | null, r: Res) => void) => unknown, req: Req): Promise<Res> {
   return new Promise((resolve, reject) => fn(req, (e, r) => (e ? reject(e) : resolve(r))));
 }
 
-/** Creates and powers on rnullb0 with the default attributes, like `modprobe rnull`. */
-async function ensureDefaultDisk(address: string): Promise<Disk> {
+/**
+ * Creates and powers on rnullb0 … rnullb{n-1} with the default attributes, like
+ * `modprobe null_blk nr_devices=n`; a disk that exists already is powered on as it is.
+ */
+async function ensureDefaultDisks(address: string, n: number): Promise<Disk[]> {
   const client = new GenDiskClient(address, grpc.credentials.createInsecure());
+  const disks: Disk[] = [];
   try {
-    try {
-      return await call(client.createDisk.bind(client), { name: DEFAULT_DISK, power: true });
-    } catch (err) {
-      if ((err as grpc.ServiceError).code !== grpc.status.ALREADY_EXISTS) throw err;
-      return await call(client.powerDisk.bind(client), { name: DEFAULT_DISK, power: true });
+    for (let i = 0; i < n; i++) {
+      const name = deviceName(i);
+      try {
+        disks.push(await call(client.createDisk.bind(client), { name, power: true }));
+      } catch (err) {
+        if ((err as grpc.ServiceError).code !== grpc.status.ALREADY_EXISTS) throw err;
+        disks.push(await call(client.powerDisk.bind(client), { name, power: true }));
+      }
     }
+    return disks;
   } finally {
     client.close();
   }
@@ -42,16 +50,20 @@ function nbdMode(v: string | undefined): 'dispatch' | 'service' | false {
 let running: Cluster | undefined;
 let redisCluster: RedisCluster | undefined;
 
-const USAGE = `usage: npm start [-- --verbose] [-- --redis-cluster]
+const USAGE = `usage: npm start [-- --verbose] [-- --redis-cluster] [-- --nr-devices N]
   --verbose        every service's JSON log inline (also: LOG_LEVEL set)
   --redis-cluster  start a local Redis Cluster (3 masters, 3 replicas) and run on it
-environment: REDIS_URL, REDIS_CLUSTER_NODES, KEY_PREFIX, RNULL_WORKERS, DRIVER_PLACEMENT, NBD_GATEWAY, LOG_DIR`;
+  --nr-devices N   create and power on rnullb0 … rnullb{N-1} (null_blk's nr_devices; default ${DEFAULT_NR_DEVICES}, at most ${MAX_NR_DEVICES})
+environment: REDIS_URL, REDIS_CLUSTER_NODES, KEY_PREFIX, RNULL_WORKERS, DRIVER_PLACEMENT, NBD_GATEWAY, LOG_DIR, NR_DEVICES (as --nr-devices)`;
 
-function readFlags(argv: string[]): { verbose: boolean; redisCluster: boolean } {
-  const flags = { verbose: false, redisCluster: false };
-  for (const a of argv) {
+function readFlags(argv: string[]): { verbose: boolean; redisCluster: boolean; nrDevices: number } {
+  const flags = { verbose: false, redisCluster: false, nrDevices: readNrDevices(process.env.NR_DEVICES) };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
     if (a === '--verbose' || a === '-v') flags.verbose = true;
     else if (a === '--redis-cluster') flags.redisCluster = true;
+    else if (a === '--nr-devices') flags.nrDevices = readNrDevices(argv[++i]);
+    else if (a.startsWith('--nr-devices=')) flags.nrDevices = readNrDevices(a.slice('--nr-devices='.length));
     else if (a === '--help' || a === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -130,8 +142,10 @@ async function main(): Promise<void> {
 
   running = cluster;
   await cluster.start();
-  const disk = await ensureDefaultDisk(cluster.dispatchAddress);
+  const disks = await ensureDefaultDisks(cluster.dispatchAddress, flags.nrDevices);
+  const [disk] = disks;
   const a = disk.attributes!;
+  const names = disks.map((d) => d.name).join(', ');
   process.stdout.write(
     [
       `rnull-cluster is ready (${((Date.now() - started) / 1000).toFixed(1)} s)`,
@@ -143,7 +157,7 @@ async function main(): Promise<void> {
         : `  Redis: ${cluster.redisUrl}`,
       verbose ? `  service logs: inline` : `  service logs: ${logDir}/<service>.log   (npm start -- --verbose shows them here)`,
       `  driver placement: ${driverPlacement} (DRIVER_PLACEMENT=${driverPlacement === 'local' ? 'remote runs it in the rnull/completion workers' : 'local runs it inside dispatch'})`,
-      `  disk ${disk.name}: ${a.size} MiB, blocksize ${a.blocksize}, irqmode ${a.irqmode}, memory_backed ${a.memoryBacked ? 1 : 0}, power ${disk.power ? 'on' : 'off'}`,
+      `  ${disks.length > 1 ? `disks ${names}` : `disk ${disk.name}`}: ${a.size} MiB, blocksize ${a.blocksize}, irqmode ${a.irqmode}, memory_backed ${a.memoryBacked ? 1 : 0}, power ${disk.power ? 'on' : 'off'}`,
       `  try: npx rnullctl disk list   |   npx rnullctl load --seconds 5`,
       `  Ctrl-C stops everything.`,
       '',

@@ -3,7 +3,7 @@
 // `RemoteDriver` (the driver runs in worker processes) or a `LocalDriver` (it runs here),
 // under this instance's owner lease for the disk (DESIGN §2, §3).
 import { BlkStatus, Engine, formatToken, OpResult, type Operations, ReqOp, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
-import { type BatchSubmitter, type FencedPages, type OwnerRegistry, PAGE_SIZE, type ReplicaSync } from '#redis-mq';
+import { type BatchSubmitter, type FencedPages, type OwnerRegistry, PAGE_SIZE, type ReplicaSync, SharedTagSet } from '#redis-mq';
 import type { BandwidthBudget, DiskAttributes } from '#rnull';
 import { type PreciseTimer, type Telemetry } from '#service-kit';
 import type { DiskRecord, DriverEvents, DriverFactory } from '#gendisk';
@@ -12,7 +12,8 @@ import { LocalDriver } from './local-driver';
 import { OwnedBacking } from './owned-backing';
 import { OwnerLease } from './owner-lease';
 import { RemoteDriver } from './remote-driver';
-import { TagBudget } from './tag-budget';
+import { SharedTagShare } from './shared-tag-share';
+import { diskTagSource, TagBudget, type TagSource } from './tag-budget';
 import { MAX_SUBMISSION_BYTES, type CheckedSubmission } from './submission-check';
 
 export interface BioResult {
@@ -82,6 +83,14 @@ export class DiskQueue {
     );
     this.recordValue = record;
     const onError = (err: unknown) => tel.log?.warn({ disk: record.name, err: (err as Error).message }, 'sending a batch failed');
+    // I15: a shared_tags disk takes its tags from the shared tag set (its own hash slot),
+    // renewed with the owner lease; any other disk from its own budget.
+    let tags: TagSource = diskTagSource(submitter, record.name, this.lease);
+    if (record.attributes.sharedTags) {
+      const share = new SharedTagShare(new SharedTagSet(submitter.redis, submitter.keys), record.name, this.lease);
+      this.lease.attach(share);
+      tags = share;
+    }
     const p = opts.placement;
     this.driver =
       p.kind === 'local'
@@ -99,12 +108,19 @@ export class DiskQueue {
               ),
               p.events(record.name),
             ),
-            new TagBudget(record.name, tagSpace, submitter, this.lease, onError),
+            new TagBudget(tagSpace, tags, this.lease, onError),
             this.lease,
             onError,
             (hctx, n) => tel.metrics?.requeues.inc({ disk: record.name, hctx: String(hctx) }, n),
           )
-        : new RemoteDriver(record.name, tagSpace, submitter, this.lease, onError);
+        : new RemoteDriver(
+            record.name,
+            tagSpace,
+            submitter,
+            this.lease,
+            onError,
+            record.attributes.sharedTags ? new TagBudget(tagSpace, tags, this.lease, onError) : undefined,
+          );
     // The driver runs here: its requeues are a series from the start, as in the rnull service.
     if (p.kind === 'local')
       for (let h = 0; h < tagSpace.nrHwQueues; h++) tel.metrics?.requeues.inc({ disk: record.name, hctx: String(h) }, 0);

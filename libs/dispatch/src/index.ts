@@ -5,6 +5,7 @@ export * from './owner-lease';
 export * from './remote-driver';
 export * from './local-driver';
 export * from './tag-budget';
+export * from './shared-tag-share';
 export * from './owned-backing';
 export * from './disk-queue';
 export * from './completion-router';

@@ -3,7 +3,17 @@
 // (DESIGN §3). Its epoch names the owner on the wire; while the lease is renewed the
 // owner's budget and completion list are its own, and when it lapses any other owner
 // reclaims them (I3) and every page op of its batches is refused (I4).
-import type { OwnerRegistry } from '#redis-mq';
+import { OwnerGoneError, type OwnerRegistry } from '#redis-mq';
+
+/**
+ * What the owner holds outside its disk's hash slot (the shared tag set, I15): renewed
+ * after each renewal of the lease, left on a clean shutdown. `renew` throws
+ * `OwnerGoneError` when that holding was reclaimed: the lease is lost with it.
+ */
+export interface LeaseCompanion {
+  renew(): Promise<void>;
+  leave(): Promise<void>;
+}
 
 /**
  * Invariants:
@@ -11,13 +21,17 @@ import type { OwnerRegistry } from '#redis-mq';
  *     under the same epoch (the queue that held it is replaced, with a new epoch).
  *   - The lease is renewed every `leaseMs / 3`; each renewal also reclaims the owners of
  *     this disk whose lease expired.
- *   - `onLost` runs at most once, when a renewal finds the epoch gone.
+ *   - `onLost` runs at most once, when a renewal finds the epoch gone (or an attached
+ *     companion's holding reclaimed, I15).
+ *   - Attached companions are renewed after each renewal that found the epoch alive, and
+ *     leave before the epoch unregisters on a clean shutdown.
  */
 export class OwnerLease {
   private epochValue = 0;
   private timer?: NodeJS.Timeout;
   private lost = false;
   private closed = false;
+  private readonly companions: LeaseCompanion[] = [];
 
   constructor(
     private readonly owners: OwnerRegistry,
@@ -36,6 +50,11 @@ export class OwnerLease {
     return this.epochValue > 0 && !this.lost && !this.closed;
   }
 
+  /** Renews `c` with this lease from now on and makes it leave with it. */
+  attach(c: LeaseCompanion): void {
+    this.companions.push(c);
+  }
+
   /** Registers a new epoch for this disk and starts renewing it. */
   async open(): Promise<number> {
     this.epochValue = await this.owners.register(this.disk, this.leaseMs);
@@ -50,9 +69,21 @@ export class OwnerLease {
     try {
       const { alive, reclaimed } = await this.owners.renew(this.disk, this.epochValue, this.leaseMs);
       if (reclaimed.length) this.onReclaimed(reclaimed);
-      if (!alive && !this.closed) this.lose();
+      if (!alive) {
+        if (!this.closed) this.lose();
+        return;
+      }
     } catch {
       // Redis away: the lease runs on; a renewal that comes too late finds it gone.
+      return;
+    }
+    for (const c of this.companions) {
+      try {
+        await c.renew();
+      } catch (err) {
+        // I15: a holding the shared tag set reclaimed is this owner's death there too.
+        if (err instanceof OwnerGoneError && !this.closed) return this.lose();
+      }
     }
   }
 
@@ -69,7 +100,9 @@ export class OwnerLease {
     if (this.closed) return;
     this.closed = true;
     this.stopTimer();
-    if (release && this.epochValue > 0 && !this.lost) await this.owners.unregister(this.disk, this.epochValue).catch(() => undefined);
+    if (!release || this.epochValue === 0 || this.lost) return;
+    for (const c of this.companions) await c.leave().catch(() => undefined);
+    await this.owners.unregister(this.disk, this.epochValue).catch(() => undefined);
   }
 
   private stopTimer(): void {

@@ -7,6 +7,7 @@ import { type BatchSubmitter, encodeBatch, OwnerGoneError, type RequestRecord } 
 import { nowMsPrecise } from '#service-kit';
 import type { OwnerLease } from './owner-lease';
 import { payloadOf } from './request-payload';
+import type { TagBudget } from './tag-budget';
 
 /** Freed tags wait this long for a batch to carry them back to the budget, ms. */
 export const RELEASE_DELAY_MS = 20;
@@ -30,6 +31,10 @@ export const MAX_BATCH_DATA_BYTES = 4 * 1024 * 1024;
  *   - Each tag the owner's table freed is given back to the budget exactly once: with the
  *     next `queueBatch` of this disk, or by a release run after `RELEASE_DELAY_MS` (I3).
  *   - Nothing is sent once the owner lease is lost: its budget was reclaimed whole.
+ *   - With `sharedTags` (a shared_tags disk, I15) the budget is the shared tag set's, in
+ *     its own hash slot (I7): the batch's tags are covered there first, and `queueBatch`
+ *     (the disk's meta says tag_set = shared) takes none and pushes what was covered;
+ *     freed tags go back through `sharedTags`, never with `queueBatch`.
  */
 export class RemoteDriver implements Operations<void, void> {
   private seq = 0;
@@ -45,12 +50,14 @@ export class RemoteDriver implements Operations<void, void> {
     private readonly submitter: BatchSubmitter,
     private readonly lease: OwnerLease,
     private readonly onError: (err: unknown) => void = () => undefined,
+    private readonly sharedTags?: TagBudget,
   ) {
     this.freed = new Array<number>(tagPoolCount(tagSpace)).fill(0);
   }
 
   /** The engine's table freed a tag of `hctx` (`InProcRequestTable.onTagFreed`). */
-  tagFreed(hctx: number): void {
+  tagFreed(hctx: number, tag: number): void {
+    if (this.sharedTags) return this.sharedTags.tagFreed(hctx, tag);
     this.freed[tagPoolOf(this.tagSpace, hctx)] += 1;
     if (!this.releaseTimer) {
       this.releaseTimer = setTimeout(() => void this.releaseNow(), RELEASE_DELAY_MS);
@@ -101,8 +108,27 @@ export class RemoteDriver implements Operations<void, void> {
     return out;
   }
 
-  /** One `queueBatch` run for started requests `rqs`. */
-  private async queueBatch(hctx: Hctx<void>, rqs: readonly Request<void>[]): Promise<BlkStatus[]> {
+  /**
+   * One `queueBatch` run for started requests `rqs`; with shared tags, the prefix the
+   * shared tag set covered first (one `takeSharedTags` run when the share is short).
+   */
+  private async queueBatch(hctx: Hctx<void>, all: readonly Request<void>[]): Promise<BlkStatus[]> {
+    let rqs = all;
+    if (this.sharedTags) {
+      let covered: number;
+      try {
+        covered = await this.sharedTags.cover(
+          hctx.index,
+          all.map((rq) => rq.token.tag),
+        );
+      } catch (err) {
+        if (err instanceof OwnerGoneError) this.lease.lose();
+        else this.onError(err);
+        return all.map(() => BlkStatus.IOERR);
+      }
+      if (covered === 0) return all.map(() => BlkStatus.RESOURCE);
+      rqs = all.slice(0, covered);
+    }
     const records: RequestRecord[] = [];
     const payloads: Buffer[] = [];
     for (const rq of rqs) {
@@ -130,14 +156,15 @@ export class RemoteDriver implements Operations<void, void> {
         this.giveBack(releases);
         this.onError(err);
       }
-      return rqs.map(() => BlkStatus.IOERR);
+      return all.map(() => BlkStatus.IOERR);
     }
     this.batches += 1;
-    return rqs.map((_, i) => (i < accepted ? BlkStatus.OK : BlkStatus.RESOURCE));
+    return all.map((_, i) => (i < accepted ? BlkStatus.OK : BlkStatus.RESOURCE));
   }
 
   /** Stops the release timer; with `flush`, gives the freed tags back now. */
   async close(flush: boolean): Promise<void> {
+    this.sharedTags?.close();
     if (this.releaseTimer) clearTimeout(this.releaseTimer);
     this.releaseTimer = undefined;
     if (flush) await this.releaseNow();

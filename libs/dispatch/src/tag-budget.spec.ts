@@ -1,7 +1,7 @@
 // TagBudget without Redis (a counting fake of the budget script): spare units are reused
 // without a round trip, two batches in flight never share a unit, a requeued tag keeps
 // its unit, and spare units go back after SPARE_BUDGET_HOLD_MS (I1, I3).
-import type { BatchSubmitter, BudgetRelease } from '#redis-mq';
+import type { BudgetRelease } from '#redis-mq';
 import type { OwnerLease } from './owner-lease';
 import { SPARE_BUDGET_HOLD_MS, TagBudget } from './tag-budget';
 
@@ -10,7 +10,7 @@ class FakeBudget {
   used = 0;
   runs: { want: number; releases: readonly BudgetRelease[] }[] = [];
   constructor(private readonly depth: number) {}
-  async takeBudget(_disk: string, _epoch: number, _pool: number, want: number, releases: readonly BudgetRelease[]): Promise<number> {
+  async take(_pool: number, want: number, releases: readonly BudgetRelease[]): Promise<number> {
     this.runs.push({ want, releases });
     for (const [, n] of releases) this.used -= n;
     const k = Math.min(want, this.depth - this.used);
@@ -22,12 +22,7 @@ class FakeBudget {
 function budget(depth: number) {
   const fake = new FakeBudget(depth);
   const lease = { alive: true, epoch: 7, lose: jest.fn() } as unknown as OwnerLease;
-  const tags = new TagBudget(
-    'd0',
-    { nrHwQueues: 1, queueDepth: depth, sharedTagBitmap: false, recycle: 'on-drop' },
-    fake as unknown as BatchSubmitter,
-    lease,
-  );
+  const tags = new TagBudget({ nrHwQueues: 1, queueDepth: depth, sharedTagBitmap: false, recycle: 'on-drop' }, fake, lease);
   return { fake, tags };
 }
 

@@ -1,11 +1,26 @@
 // Mirrors a per-hctx cache of driver tags in front of a shared tag set (the kernel's
 // `hctx_may_queue` share of a shared sbitmap): this dispatch instance's share of a disk's
 // Redis tag budget (`tags:budget`, DESIGN §3) when its driver runs in this process
-// (`LocalDriver`). A batch takes budget only for what the share does not already cover,
-// so under steady load most batches cost no Redis round trip for their tags.
+// (`LocalDriver`), or of the shared tag set with shared_tags (both placements, I15). A
+// batch takes budget only for what the share does not already cover, so under steady
+// load most batches cost no Redis round trip for their tags.
 import { tagPoolCount, tagPoolOf, type TagSpaceConfig } from '#blk-mq';
-import { type BatchSubmitter, OwnerGoneError } from '#redis-mq';
+import { type BatchSubmitter, type BudgetRelease, OwnerGoneError } from '#redis-mq';
 import type { OwnerLease } from './owner-lease';
+
+/**
+ * Where the units come from: one Redis step that gives back `releases` and takes up to
+ * `want` of `pool` for this owner, resolving what it took; it throws `OwnerGoneError` once
+ * the owner's holding was reclaimed.
+ */
+export interface TagSource {
+  take(pool: number, want: number, releases: readonly BudgetRelease[]): Promise<number>;
+}
+
+/** The disk's own budget (`takeBudget-3.lua`, in the disk's slot). */
+export function diskTagSource(submitter: BatchSubmitter, disk: string, lease: OwnerLease): TagSource {
+  return { take: (pool, want, releases) => submitter.takeBudget(disk, lease.epoch, pool, want, releases) };
+}
 
 /** How long budget this instance holds but does not use is kept before it goes back, ms. */
 export const SPARE_BUDGET_HOLD_MS = 20;
@@ -27,9 +42,8 @@ export class TagBudget {
   private releaseTimer?: NodeJS.Timeout;
 
   constructor(
-    private readonly disk: string,
     private readonly tagSpace: TagSpaceConfig,
-    private readonly submitter: BatchSubmitter,
+    private readonly source: TagSource,
     private readonly lease: OwnerLease,
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {
@@ -55,7 +69,7 @@ export class TagBudget {
     }
     if (i === tags.length) return i;
     const want = tags.slice(i).filter((t) => !set.has(t)).length;
-    const k = await this.submitter.takeBudget(this.disk, this.lease.epoch, pool, want, []);
+    const k = await this.source.take(pool, want, []);
     this.held[pool] += k;
     let taken = 0;
     for (; i < tags.length; i++) {
@@ -94,7 +108,7 @@ export class TagBudget {
     // Units leave `held` before the await: a batch meanwhile takes fresh budget instead.
     for (const [pool, n] of releases) this.held[pool] -= n;
     try {
-      await this.submitter.takeBudget(this.disk, this.lease.epoch, 0, 0, releases);
+      await this.source.take(0, 0, releases);
     } catch (err) {
       if (err instanceof OwnerGoneError) return this.lease.lose();
       // Redis away: whether the release applied is unknown. Counting the units as held

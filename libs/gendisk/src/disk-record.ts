@@ -42,6 +42,7 @@ export interface WireAttributes {
   requeue?: string;
   initHctx?: string;
   cacheSize?: number;
+  sharedTags?: boolean;
 }
 
 /**

@@ -6,7 +6,7 @@ import { applyAttributes, DEFAULT_ATTRIBUTES, type DiskAttributes } from '#rnull
 import { DiskBusyError, DiskExistsError, DiskNotFoundError, KeyedSerial } from '#service-kit';
 import { checkDiskName, type DiskRecord } from './disk-record';
 import { HctxInitFaults } from './hctx-init-faults';
-import { FREEZE_MARGIN_MS, FREEZE_POLL_MS, freezeDeadlines, thawed } from './queue-freeze';
+import { FREEZE_MARGIN_MS, FREEZE_POLL_MS, freezeDeadlines, TagSpaceBusyError, thawed } from './queue-freeze';
 
 /** A change to a disk, published on `keys.diskEvents()` after it is stored. */
 export interface DiskEvent {
@@ -119,10 +119,10 @@ export class DiskRegistry {
         await this.lifecycle.reshape(current, next);
         return;
       } catch (err) {
-        if (!(err instanceof DiskBusyError) || Date.now() >= giveUpAtMs) {
+        if (!(err instanceof TagSpaceBusyError) || Date.now() >= giveUpAtMs) {
           await this.store(current);
           await this.publish({ type: 'configured', disk: current.name });
-          if (err instanceof DiskBusyError) {
+          if (err instanceof TagSpaceBusyError) {
             throw new DiskBusyError(
               `disk ${JSON.stringify(current.name)}: ${what}: requests in flight did not drain within ` +
                 `${current.attributes.timeoutMs + FREEZE_MARGIN_MS} ms (timeout_ms + ${FREEZE_MARGIN_MS}); nothing changed`,
@@ -188,10 +188,11 @@ export function parseRecord(json: string): DiskRecord {
 
 /**
  * A record stored before `shared_tags` was renamed `shared_tag_bitmap` (what it always
- * meant: one bitmap for the hctxs of one disk) carries `sharedTags` with that meaning.
+ * meant: one bitmap for the hctxs of one disk) carries `sharedTags` with that meaning
+ * (and no `sharedTagBitmap`); today's `sharedTags` (the shared tag set, I15) was off then.
  */
 function renamedAttributes(a: DiskAttributes & { sharedTags?: unknown }): DiskAttributes {
   if (a.sharedTagBitmap !== undefined || typeof a.sharedTags !== 'boolean') return a;
   const { sharedTags, ...rest } = a;
-  return { ...rest, sharedTagBitmap: sharedTags };
+  return { ...rest, sharedTagBitmap: sharedTags, sharedTags: false };
 }

@@ -5,6 +5,7 @@
 // budget back; when no owner holds a tag, gendisk lays out the new tag space and stores
 // the record thawed with the new attributes, and the waiting submissions run on it.
 import type { DiskAttributes } from '#rnull';
+import { DiskBusyError } from '#service-kit';
 import type { DiskRecord } from './disk-record';
 
 /**
@@ -35,3 +36,9 @@ export function thawed(record: DiskRecord): DiskRecord {
   const { frozenUntilMs: _, ...rest } = record;
   return rest;
 }
+
+/**
+ * The tag space to replace is still in use (an owner holds a tag or a live lease): a
+ * frozen disk waits and asks again; any other DiskBusyError fails the change at once.
+ */
+export class TagSpaceBusyError extends DiskBusyError {}

@@ -1,12 +1,14 @@
 // Mirrors null_add_dev / null_del_dev: what powering a disk on, reshaping it and deleting
-// it do to its Redis state (the tag space shape and budget of libs/redis-mq, and its pages).
+// it do to its Redis state (the tag space shape and budget of libs/redis-mq, its place in
+// the shared tag set with shared_tags, and its pages).
 import type { Redis } from 'ioredis';
 import type { TagSpaceConfig } from '#blk-mq';
-import { destroyDisk, dropWriteCache, type KeySchema, layOutTagSpace, TableBusyError } from '#redis-mq';
-import { type DiskAttributes, keysWhere } from '#rnull';
+import { destroyDisk, dropWriteCache, type KeySchema, layOutTagSpace, SharedTagSet, TableBusyError, TagSetShapeError } from '#redis-mq';
+import { attributeSpec, type DiskAttributes, keysWhere } from '#rnull';
 import { DiskBusyError } from '#service-kit';
 import type { DiskLifecycle } from './disk-registry';
 import type { DiskRecord } from './disk-record';
+import { TagSpaceBusyError } from './queue-freeze';
 
 /** The tag space a disk's attributes ask for. */
 export function tagSpaceOf(a: DiskAttributes): TagSpaceConfig {
@@ -21,43 +23,77 @@ export function sameTagSpace(a: DiskAttributes, b: DiskAttributes): boolean {
   return TAG_SPACE_ATTRIBUTES.every((k) => a[k] === b[k]);
 }
 
+/** The attribute behind each field of the shared tag set's shape (`layOutSharedTags-1.lua`). */
+const SHAPE_ATTRIBUTES: Readonly<Record<string, keyof DiskAttributes>> = Object.freeze({
+  nr_hw_queues: 'submitQueues',
+  queue_depth: 'hwQueueDepth',
+  shared_tag_bitmap: 'sharedTagBitmap',
+});
+
 export class RedisDiskLifecycle implements DiskLifecycle {
+  private readonly sharedTags: SharedTagSet;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySchema,
-  ) {}
+  ) {
+    this.sharedTags = new SharedTagSet(redis, keys);
+  }
 
   /**
    * Lays out the tag space; an old table of another shape is replaced when it is idle.
-   * Drops a write-back cache a late batch of the last power cycle may have left (I13).
+   * With shared_tags the disk first joins the shared tag set, whose shape must be its own
+   * (I15). Drops a write-back cache a late batch of the last power cycle may have left (I13).
    */
   async powerOn(record: DiskRecord): Promise<void> {
-    await this.layout(record.name, tagSpaceOf(record.attributes));
+    await this.layout(record.name, record.attributes);
     await dropWriteCache(this.redis, this.keys, record.name);
   }
 
-  /** null_del_dev's null_free_device_storage(dev, true): what the cache held is lost (I13). */
+  /**
+   * null_del_dev's null_free_device_storage(dev, true): what the cache held is lost (I13);
+   * with shared_tags the disk leaves the shared tag set (I15).
+   */
   async powerOff(record: DiskRecord): Promise<void> {
+    if (record.attributes.sharedTags) await this.sharedTags.part(record.name);
     await dropWriteCache(this.redis, this.keys, record.name);
   }
 
   /** Re-lays the tag space of a frozen disk once no owner holds a tag or a lease (I14). */
   async reshape(record: DiskRecord, next: DiskAttributes): Promise<void> {
-    await this.layout(record.name, tagSpaceOf(next), true);
+    await this.layout(record.name, next, true);
   }
 
   async destroy(name: string): Promise<void> {
     await destroyDisk(this.redis, name, this.keys);
   }
 
-  /** Lays out (or keeps) the tag space; one of another shape is replaced only while no
-   * owner holds a tag of it (with `drained`, only while no owner is live at all). */
-  private async layout(disk: string, config: TagSpaceConfig, drained = false): Promise<void> {
+  /**
+   * Lays out (or keeps) the tag space; one of another shape is replaced only while no
+   * owner holds a tag of it (with `drained`, only while no owner is live at all: I14). A
+   * shared_tags disk joins the shared tag set first; when its own layout then fails it
+   * parts again, so a refused power on leaves no member behind.
+   */
+  private async layout(disk: string, a: DiskAttributes, drained = false): Promise<void> {
+    const config = tagSpaceOf(a);
     try {
-      await layOutTagSpace(this.redis, this.keys, disk, config, drained);
+      if (a.sharedTags) await this.sharedTags.join(disk, config);
+      try {
+        await layOutTagSpace(this.redis, this.keys, disk, config, a.sharedTags ? 'shared' : 'own', drained);
+      } catch (err) {
+        if (a.sharedTags) await this.sharedTags.part(disk).catch(() => undefined);
+        throw err;
+      }
     } catch (err) {
+      if (err instanceof TagSetShapeError) {
+        const name = attributeSpec(SHAPE_ATTRIBUTES[err.field] ?? 'sharedTags').name;
+        throw new DiskBusyError(
+          `${name}: ${err.wanted} differs from the shared tag set's ${err.have}: every disk with shared_tags ` +
+            `has the submit_queues, hw_queue_depth and shared_tag_bitmap of the first one powered on (power those off to change it)`,
+        );
+      }
       if (err instanceof TableBusyError) {
-        throw new DiskBusyError(`disk ${JSON.stringify(disk)} has requests in flight; retry when it is idle`);
+        throw new TagSpaceBusyError(`disk ${JSON.stringify(disk)} has requests in flight; retry when it is idle`);
       }
       throw err;
     }

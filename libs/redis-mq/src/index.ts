@@ -65,6 +65,7 @@ export {
 } from './fenced-pages';
 export { dropWriteCache } from './write-cache';
 export { EndWriter, type EndBatchInput, type EndBatchResult } from './end-writer';
-export { OwnerGoneError, LeaseLostError } from './script-errors';
-export { readTagSpace, layOutTagSpace, checkTagSpace } from './tag-space';
+export { OwnerGoneError, LeaseLostError, TagSetShapeError } from './script-errors';
+export { readTagSpace, layOutTagSpace, checkTagSpace, type TagSetKind } from './tag-space';
+export { SharedTagSet, SHARED_TAGS_IDLE_MS, type SharedTagSetState } from './shared-tag-set';
 export { DiskBandwidth, type DiskBandwidthVerdict } from './disk-bandwidth';

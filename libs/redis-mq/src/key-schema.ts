@@ -136,6 +136,17 @@ export class KeySchema {
     return `${this.diskBase(disk)}rqdata`;
   }
 
+  // ---- the shared tag set (null_blk's module-wide `tag_set` of shared_tags, DESIGN I15) ----
+
+  /**
+   * Hash: the one tag set of every disk with `shared_tags` (fields: `sharedTagSet.lua`).
+   * Its hash tag `tagset:shared` holds a ':', which no disk name does, so it has a slot of
+   * its own and no `diskPattern` matches it; scripts touch it alone (I7).
+   */
+  sharedTagSet(): string {
+    return `${this.prefix}blk:{tagset:shared}:tags`;
+  }
+
   // ---- cluster-wide (not of one disk: no hash tag) ----
 
   /** Hash: disk name -> JSON disk record (the configfs directory of null_blk). */

@@ -30,7 +30,10 @@ export type ScriptName =
   | 'takeBudget'
   | 'takeBandwidth'
   | 'endBatch'
-  | 'layOutTagSpace';
+  | 'layOutTagSpace'
+  | 'layOutSharedTags'
+  | 'takeSharedTags'
+  | 'leaveSharedTags';
 
 /** One script file, parsed. */
 export interface LuaScript {

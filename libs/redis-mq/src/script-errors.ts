@@ -25,6 +25,8 @@ export enum ScriptCode {
   OwnerGone = -6,
   /** v2 fenced scripts: the caller's lease member is no longer in the queue's `leased`. */
   LeaseLost = -7,
+  /** `layOutSharedTags`: the shared tag set's other members use another shape (I15). */
+  ShapeMismatch = -8,
 }
 
 /** Base of every error raised for a script's refusal. */
@@ -54,6 +56,23 @@ export class OwnerGoneError extends RedisMqError {}
 /** The batch's lease was lost (reclaimed and maybe claimed again): leave the batch alone. */
 export class LeaseLostError extends RedisMqError {}
 
+/**
+ * The shared tag set has another shape than the disk asks for (EINVAL; I15): `field` of
+ * the set's shape (nr_hw_queues, queue_depth, shared_tag_bitmap) is `have`, not `wanted`.
+ */
+export class TagSetShapeError extends RedisMqError {
+  constructor(
+    code: ScriptCode,
+    script: string,
+    message: string,
+    readonly field = '',
+    readonly wanted = NaN,
+    readonly have = NaN,
+  ) {
+    super(code, script, message);
+  }
+}
+
 const MESSAGES: Record<ScriptCode, string> = {
   [ScriptCode.NoTable]: 'no tag space (never powered on, or deleted)',
   [ScriptCode.NoRequestData]: 'request data field does not exist',
@@ -61,6 +80,7 @@ const MESSAGES: Record<ScriptCode, string> = {
   [ScriptCode.TableBusy]: 'tags of the tag space are held; retry when the disk is idle',
   [ScriptCode.OwnerGone]: 'owner epoch is not alive (its expired lease was reclaimed)',
   [ScriptCode.LeaseLost]: 'batch lease is no longer held',
+  [ScriptCode.ShapeMismatch]: 'the shared tag set has another shape',
 };
 
 /** The typed error for `code`, returned by `script`, about `subject` (a disk or token). */
@@ -76,6 +96,8 @@ export function scriptError(script: string, code: number, subject: string): Redi
       return new OwnerGoneError(code, script, message);
     case ScriptCode.LeaseLost:
       return new LeaseLostError(code, script, message);
+    case ScriptCode.ShapeMismatch:
+      return new TagSetShapeError(code, script, message);
     case ScriptCode.NoRequestData:
     case ScriptCode.RequestDataSize:
       return new RequestDataError(code, script, message);

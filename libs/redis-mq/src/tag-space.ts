@@ -14,6 +14,12 @@ export async function readTagSpace(redis: Redis, keys: KeySchema, disk: string):
 }
 
 /**
+ * Where a disk's tags are counted: `own`, its `tags:budget`; `shared`, the shared tag set
+ * of every disk with shared_tags (`SharedTagSet`, DESIGN I15).
+ */
+export type TagSetKind = 'own' | 'shared';
+
+/**
  * Lays out the tag space of `disk`, or replaces one of another shape. Throws
  * `TableBusyError` while an owner holds a tag of the old shape, and with `drained` (the
  * disk is frozen, DESIGN I14) also while any owner's lease is live: each owner of a frozen
@@ -24,12 +30,13 @@ export async function layOutTagSpace(
   keys: KeySchema,
   disk: string,
   config: TagSpaceConfig,
+  tagSet: TagSetKind = 'own',
   drained = false,
 ): Promise<'same' | 'created' | 'reshaped'> {
   const reply = await scriptsFor(redis).run(
     'layOutTagSpace',
     [keys.tableMeta(disk), keys.tagBudget(disk), keys.owners(disk)],
-    [...metaArgs(checkTagSpace(config)), drained ? String(Date.now()) : ''],
+    [...metaArgs(checkTagSpace(config)), tagSet, drained ? String(Date.now()) : ''],
   );
   const r = checkReply<number>('layOutTagSpace', reply as number, disk);
   return r === 0 ? 'same' : r === 1 ? 'created' : 'reshaped';

@@ -302,6 +302,18 @@ export const ATTRIBUTE_TABLE: readonly AttributeSpec[] = Object.freeze([
     behaviour: true,
     help: 'write-back cache in MiB, 0 for none: FLUSH writes it back, power off drops it; FLUSH and FUA are offered only with it',
   }),
+  // null_blk's shared_tags: the disk takes its tags from the one tag set every disk with
+  // shared_tags shares (DESIGN I15), with blk-mq's fair share between the active disks.
+  attribute('sharedTags', {
+    name: 'shared_tags',
+    type: 'bool',
+    wire: 'bool',
+    default: false,
+    live: false,
+    reshapes: 'tag space',
+    behaviour: true,
+    help: 'take tags from the one tag set shared by every disk with shared_tags (same submit_queues, hw_queue_depth, shared_tag_bitmap), fair share per active disk',
+  }),
 ]);
 
 /** The row of `key`. */

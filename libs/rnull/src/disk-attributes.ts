@@ -63,6 +63,12 @@ export interface DiskAttributes {
    * BLK_FEAT_FUA when `fua`) only then.
    */
   cacheSize: number;
+  /**
+   * Take tags from the one tag set shared by every disk that sets it (null_blk's
+   * `shared_tags`, its module-wide `tag_set`), each active disk at most
+   * max(ceil(depth / active disks), 4) of a pool (blk-mq's `hctx_may_queue`; DESIGN I15).
+   */
+  sharedTags: boolean;
 }
 
 /** Each attribute's default (`ATTRIBUTE_TABLE`; DESIGN section 5 says where they come from). */

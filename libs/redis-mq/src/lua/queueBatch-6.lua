@@ -1,7 +1,10 @@
 -- queueBatch: dispatch's one script per batch (RemoteDriver.queueRqs): give back the tag
 -- budget freed since the last run, take budget for the first k requests of the batch,
--- push a batch of those k and stage their write payloads (DESIGN §3, §6).
--- KEYS[1] meta    hash  tags:meta: queue_depth, shared_tag_bitmap (read only)
+-- push a batch of those k and stage their write payloads (DESIGN §3, §6). A disk whose
+-- tags come from the shared tag set (meta tag_set = shared, I15) took them before, in
+-- takeSharedTags (the set is in another hash slot, I7): this run takes no budget and
+-- pushes all n (and refuses releases, which go to the set).
+-- KEYS[1] meta    hash  tags:meta: queue_depth, shared_tag_bitmap, tag_set (read only)
 -- KEYS[2] budget  hash  tags:budget: used:<pool>, held:<epoch>:<pool>, mismatch:release
 -- KEYS[3] owners  zset  live owner epochs, score = lease expiry (ms)
 -- KEYS[4] wait    list  the hctx batch queue's wait (LeasedQueue)
@@ -45,8 +48,9 @@ local msg = ARGV[msgAt]
 if msg == nil then return redis.error_reply('queueBatch: no message argument') end
 
 -- Checks, before any write.
-local depth, shared = ownerDepth(meta, owners, epoch, pool, now, 'queueBatch')
+local depth, shared, sharedSet = ownerDepth(meta, owners, epoch, pool, now, 'queueBatch')
 if not depth then return shared end
+if sharedSet and r > 0 then return redis.error_reply('queueBatch: the disk takes its tags from the shared tag set: give them back there') end
 
 local n, hctx, rqs = 0, nil, {}
 if msg ~= '' then
@@ -74,10 +78,13 @@ if msg ~= '' then
   if p ~= #ARGV + 1 then return redis.error_reply('queueBatch: ' .. (#ARGV + 1 - p) .. ' payloads more than write records') end
 end
 
--- Release, then take k (tagBudget).
-local releases, err = parseReleases(5, r)
-if not releases then return redis.error_reply('queueBatch: ' .. err) end
-local k = settleBudget(budget, epoch, pool, releases, n, depth)
+-- Release, then take k (tagBudget); all n with the shared tag set (I15).
+local k = n
+if not sharedSet then
+  local releases, err = parseReleases(5, r)
+  if not releases then return redis.error_reply('queueBatch: ' .. err) end
+  k = settleBudget(budget, epoch, pool, releases, n, depth)
+end
 
 if k > 0 then
   local staged = {}

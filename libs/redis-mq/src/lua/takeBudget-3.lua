@@ -1,7 +1,7 @@
 -- takeBudget: the tag budget alone, for a dispatch instance whose driver runs in its own
 -- process (LocalDriver): give back the budget freed since the last run and take up to
 -- `want` for the owner epoch, with no batch pushed (DESIGN §3, I1, I3).
--- KEYS[1] meta    hash  tags:meta: queue_depth, shared_tag_bitmap (read only)
+-- KEYS[1] meta    hash  tags:meta: queue_depth, shared_tag_bitmap, tag_set (read only)
 -- KEYS[2] budget  hash  tags:budget: used:<pool>, held:<epoch>:<pool>, mismatch:release
 -- KEYS[3] owners  zset  live owner epochs, score = lease expiry (ms)
 -- ARGV[1] epoch   the caller's owner epoch
@@ -12,7 +12,8 @@
 -- ARGV[6 .. 5+2r] pool, count: budget to give back (used and held:<epoch> decrease)
 -- Returns k (0..want), the budget taken; or -6 (OwnerGone) when ARGV[1] is not in owners
 -- (reclaimed; an expired lease nobody reclaimed still counts); or -2 (NoTable) when meta has no queue_depth. Error
--- replies (nothing changed) name a malformed argument or a wrong pool.
+-- replies (nothing changed) name a malformed argument or a wrong pool, or a disk whose tags
+-- come from the shared tag set (takeSharedTags takes them, I15).
 -- Guarantees (Lua atomicity): every refusal changes nothing; the budget rules are
 -- tagBudget's (used:<pool> never over queue_depth, nothing below 0).
 -- Redis commands: ZSCORE, HMGET meta, HMGET budget, at most one HSET and one HINCRBY.
@@ -26,8 +27,9 @@ if not r or r < 0 or not now or not want or want < 0 or not string.match(epoch, 
 end
 if #ARGV ~= 5 + 2 * r then return redis.error_reply('takeBudget: want ' .. r .. ' release pairs') end
 
-local depth, refusal = ownerDepth(meta, owners, epoch, pool, now, 'takeBudget')
+local depth, refusal, sharedSet = ownerDepth(meta, owners, epoch, pool, now, 'takeBudget')
 if not depth then return refusal end
+if sharedSet then return redis.error_reply('takeBudget: the disk takes its tags from the shared tag set (shared_tags): use takeSharedTags') end
 local releases, err = parseReleases(6, r)
 if not releases then return redis.error_reply('takeBudget: ' .. err) end
 return settleBudget(budget, epoch, pool, releases, want, depth)

@@ -2,7 +2,7 @@
 -- epoch's share of a disk's tag budget (`tags:budget`, fields used:<pool> and
 -- held:<epoch>:<pool>), the Redis half of `blk_mq_get_tags` / `blk_mq_put_tag` when
 -- several dispatch instances share one hctx's tags (DESIGN §3, I1, I3).
---   ownerDepth(meta, owners, epoch, pool, now, script) -> depth, shared   the checks every
+--   ownerDepth(meta, owners, epoch, pool, now, script) -> depth, shared, sharedSet   the checks every
 --       budget step makes first: nil, -6 (OwnerGone) when `epoch` is not in `owners`
 --       (reclaimed, or never registered); nil, -2 (NoTable) without a tag space; nil, an
 --       error reply for a pool other than 0 with shared tags. Reads only. A lease that
@@ -10,6 +10,9 @@
 --       the budget back in the same step as it removes the epoch, is the fence (I3). So an
 --       owner outlives a Redis failover longer than its lease when no other owner of the
 --       disk reclaimed it meanwhile. `now` is kept for the callers' argument layout.
+--       `shared` is shared_tag_bitmap (one pool); `sharedSet` is true when the disk takes
+--       its tags from the shared tag set (meta tag_set = shared, shared_tags; I15): this
+--       budget then holds none of them.
 --   parseReleases(first, r) -> releases or nil, err   reads r (pool, count) pairs from
 --       ARGV[first ..]; checks every pair before anything is written
 --   settleBudget(budget, epoch, pool, releases, want, depth) -> k   gives back
@@ -21,11 +24,11 @@
 
 local function ownerDepth(meta, owners, epoch, pool, now, script)
   if not redis.call('ZSCORE', owners, epoch) then return nil, -6 end
-  local shape = redis.call('HMGET', meta, 'queue_depth', 'shared_tag_bitmap')
+  local shape = redis.call('HMGET', meta, 'queue_depth', 'shared_tag_bitmap', 'tag_set')
   local depth = tonumber(shape[1])
   if not depth then return nil, -2 end
   if shape[2] == '1' and pool ~= '0' then return nil, redis.error_reply(script .. ': pool ' .. pool .. ': shared tags use pool 0') end
-  return depth, shape[2] == '1'
+  return depth, shape[2] == '1', shape[3] == 'shared'
 end
 
 local function parseReleases(first, r)

@@ -160,7 +160,18 @@ export interface DiskAttributes {
    * back; power off drops what it holds. FLUSH and FUA are advertised only when > 0.
    * Set at create or while powered off (FAILED_PRECONDITION while powered).
    */
-  cacheSize?: number | undefined;
+  cacheSize?:
+    | number
+    | undefined;
+  /**
+   * Take tags from the one tag set shared by every disk with shared_tags (null_blk's
+   * shared_tags; default 0): its shape is the submit_queues, hw_queue_depth and
+   * shared_tag_bitmap of the first such disk powered on, and a disk powered on with
+   * another is refused (FAILED_PRECONDITION naming the attribute). Each disk using it
+   * holds at most max(ceil(hw_queue_depth / active disks), 4) tags of a hardware queue.
+   * Set at create or while powered off.
+   */
+  sharedTags?: boolean | undefined;
 }
 
 export interface Disk {
@@ -255,6 +266,7 @@ function createBaseDiskAttributes(): DiskAttributes {
     requeue: undefined,
     initHctx: undefined,
     cacheSize: undefined,
+    sharedTags: undefined,
   };
 }
 
@@ -334,6 +346,9 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     }
     if (message.cacheSize !== undefined) {
       writer.uint32(184).uint32(message.cacheSize);
+    }
+    if (message.sharedTags !== undefined) {
+      writer.uint32(192).bool(message.sharedTags);
     }
     return writer;
   },
@@ -535,6 +550,14 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
             message.cacheSize = reader.uint32();
             continue;
           }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.sharedTags = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -620,6 +643,11 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
         : isSet(object.cache_size)
         ? globalThis.Number(object.cache_size)
         : undefined,
+      sharedTags: isSet(object.sharedTags)
+        ? globalThis.Boolean(object.sharedTags)
+        : isSet(object.shared_tags)
+        ? globalThis.Boolean(object.shared_tags)
+        : undefined,
     };
   },
 
@@ -694,6 +722,9 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     if (message.cacheSize !== undefined) {
       obj.cacheSize = Math.round(message.cacheSize);
     }
+    if (message.sharedTags !== undefined) {
+      obj.sharedTags = message.sharedTags;
+    }
     return obj;
   },
 
@@ -727,6 +758,7 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     message.requeue = object.requeue ?? undefined;
     message.initHctx = object.initHctx ?? undefined;
     message.cacheSize = object.cacheSize ?? undefined;
+    message.sharedTags = object.sharedTags ?? undefined;
     return message;
   },
 };

@@ -149,7 +149,18 @@ export interface DiskAttributes {
    * back; power off drops what it holds. FLUSH and FUA are advertised only when > 0.
    * Set at create or while powered off (FAILED_PRECONDITION while powered).
    */
-  cacheSize?: number | undefined;
+  cacheSize?:
+    | number
+    | undefined;
+  /**
+   * Take tags from the one tag set shared by every disk with shared_tags (null_blk's
+   * shared_tags; default 0): its shape is the submit_queues, hw_queue_depth and
+   * shared_tag_bitmap of the first such disk powered on, and a disk powered on with
+   * another is refused (FAILED_PRECONDITION naming the attribute). Each disk using it
+   * holds at most max(ceil(hw_queue_depth / active disks), 4) tags of a hardware queue.
+   * Set at create or while powered off.
+   */
+  sharedTags?: boolean | undefined;
 }
 
 export interface Disk {
