@@ -1,10 +1,8 @@
 // blktests block/029 against a real cluster (real processes, real Redis, fio over NBD):
 // `submit_queues` flips between 1 and 4 while fio writes and verifies, with the driver in
-// dispatch (local placement). Each change freezes the disk, drains it, re-lays the tag
-// space and thaws it (DESIGN I14): no change fails, no IO fails or hangs, and every tag
-// comes back afterwards. Remote placement is not in this file yet: in about one run of
-// four a batch of the queue opened after a thaw is never run by the rnull workers (its
-// requests time out after timeout_ms); see DESIGN I14.
+// dispatch (local placement) and in the rnull workers (remote). Each change freezes the
+// disk, drains it, re-lays the tag space and thaws it (DESIGN I14): no change fails, no IO
+// fails or hangs, and every tag comes back afterwards.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,7 +11,7 @@ import { Op, Status } from '#proto/grpc/blk/v1/block_device';
 import { blocksIn, fioVerify } from './support/fio-verify';
 import { createDisk, eventually, type Fixture, startCluster, submit, tagsHeld, unary } from './support/cluster-fixture';
 
-describe.each(['local'] as const)('submit_queues change under IO (block/029), driver placement %s', (placement) => {
+describe.each(['local', 'remote'] as const)('submit_queues change under IO (block/029), driver placement %s', (placement) => {
   let f: Fixture;
   let tmp: string;
 

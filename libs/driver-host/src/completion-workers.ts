@@ -37,14 +37,14 @@ export class CompletionWorkers {
 
   /** DiskDrivers' listener: start or stop the completion workers of `disk`. */
   readonly onHost = (disk: string, host: DriverHost | undefined): Promise<void> =>
-    this.workers.replace(disk, () => (host && this.drivers ? this.start(disk, this.drivers) : undefined));
+    this.workers.replace(disk, () => (host && this.drivers ? this.start(disk, host, this.drivers) : undefined));
 
-  private start(disk: string, drivers: DiskDrivers): BatchWorker[] {
+  private start(disk: string, host: DriverHost, drivers: DiskDrivers): BatchWorker[] {
     const onError = (err: unknown) =>
       this.tel.log?.warn({ disk, err: (err as Error).message }, 'completion batch failed; delivered again after its lease');
     const worker = (which: 'softirq' | 'timer', concurrency: number) => {
       const queue = drivers.queueOf(disk, which);
-      return new BatchWorker(queue, (lease) => this.end(disk, lease, queue.keys.leased, which === 'timer'), {
+      return new BatchWorker(queue, (lease) => this.end(drivers.current(disk) ?? host, lease, queue.keys.leased, which === 'timer'), {
         concurrency,
         leaseMs: this.stalledIntervalMs,
         onError,
@@ -53,7 +53,12 @@ export class CompletionWorkers {
     return [worker('softirq', this.concurrency), worker('timer', Math.max(TIMER_CONCURRENCY, this.concurrency))];
   }
 
-  private async end(disk: string, lease: Lease, leasedKey: string, timed: boolean): Promise<LeaseOutcome> {
+  /**
+   * Runs one completion batch on `host`: the disk's host when the batch was taken, or the
+   * one these workers were started for (never `DiskDrivers.host()`, which waits for a
+   * reshape that waits for these workers to close: a deadlock).
+   */
+  private async end(host: DriverHost, lease: Lease, leasedKey: string, timed: boolean): Promise<LeaseOutcome> {
     let decoded: ReturnType<typeof decodeEnds>;
     try {
       decoded = decodeEnds(lease.body);
@@ -62,8 +67,6 @@ export class CompletionWorkers {
       throw err;
     }
     if (timed) await this.timer.at(decoded.header.atMs);
-    const host = await this.drivers!.host(disk);
-    if (!host) return 'drop'; // The disk is gone, and its requests with it.
     await host.completeBatch(lease, leasedKey, decoded.header, decoded.ends);
     return 'acked';
   }

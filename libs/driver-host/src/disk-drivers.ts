@@ -73,6 +73,15 @@ export class DiskDrivers implements DriverHostSink {
     return this.hosts.get(disk);
   }
 
+  /**
+   * The host of `disk` now, without waiting for a change under way. What a running batch
+   * asks: `host()` waits for the reconcile, which waits for the disk's workers to close,
+   * which wait for their running batches.
+   */
+  current(disk: string): DriverHost | undefined {
+    return this.hosts.get(disk);
+  }
+
   all(): DriverHost[] {
     return [...this.hosts.values()];
   }

@@ -46,7 +46,9 @@ export class HctxWorkers {
     for (let h = 0; h < host.record.attributes.submitQueues; h++) {
       const queue = drivers.queueOf(disk, h);
       const run = async (lease: Lease): Promise<LeaseOutcome> => {
-        const current = (await drivers.host(disk)) ?? host;
+        // Never `drivers.host()`: a reshape's reconcile waits for these workers to close,
+        // and they wait for this batch (a deadlock that stranded the disk's batches).
+        const current = drivers.current(disk) ?? host;
         try {
           await current.queueBatch(lease, queue.keys.leased);
         } catch (err) {
