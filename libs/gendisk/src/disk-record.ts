@@ -15,6 +15,12 @@ export interface DiskRecord {
    * time (ms) dispatch holds new submissions back and drains; absent otherwise.
    */
   readonly frozenUntilMs?: number;
+  /**
+   * The registry revision of this copy: every store takes a new, higher one (across all
+   * disks), so a process that sees two copies keeps the later (I16). Absent on records
+   * stored before revisions (taken as 0).
+   */
+  readonly rev?: number;
 }
 
 /** Wire attributes with every field optional (64-bit fields as string or bigint). */

@@ -5,7 +5,8 @@ import type { KeySchema } from '#redis-mq';
 import { DEFAULT_ATTRIBUTES } from '#rnull';
 import { DiskNotFoundError } from '#service-kit';
 import { RedisTestEnv, redisUrl } from '../../redis-mq/src/testing/redis-test-env';
-import { type DiskEvent, DiskRegistry } from './disk-registry';
+import { type DiskEvent, DiskRegistry, parseRecord } from './disk-registry';
+import type { DiskRecord } from './disk-record';
 import { FREEZE_MARGIN_MS, isFrozen } from './queue-freeze';
 import { RedisDiskLifecycle } from './redis-disk-lifecycle';
 
@@ -17,19 +18,29 @@ afterEach(async () => {
 });
 afterAll(() => env.close());
 
+/** An event as heard, its record parsed. */
+interface HeardEvent {
+  readonly type: DiskEvent['type'];
+  readonly disk: string;
+  readonly record?: DiskRecord;
+}
+
 /** A registry on a fresh namespace, and the events it publishes from now on. */
 async function setup() {
   const keys = env.keys();
-  const events: DiskEvent[] = [];
+  const events: HeardEvent[] = [];
   const sub = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
   subscribers.push(sub);
-  sub.on('message', (_channel: string, message: string) => events.push(JSON.parse(message) as DiskEvent));
+  sub.on('message', (_channel: string, message: string) => {
+    const e = JSON.parse(message) as DiskEvent;
+    events.push({ type: e.type, disk: e.disk, ...(e.record ? { record: parseRecord(e.record) } : {}) });
+  });
   await sub.subscribe(keys.diskEvents());
   return { keys, events, registry: new DiskRegistry(env.redis, keys, new RedisDiskLifecycle(env.redis, keys)) };
 }
 
 /** Waits until `events` holds `n` events (publish is delivered after the command returns). */
-async function eventsUpTo(events: DiskEvent[], n: number): Promise<DiskEvent[]> {
+async function eventsUpTo(events: HeardEvent[], n: number): Promise<HeardEvent[]> {
   for (const until = Date.now() + 2000; events.length < n && Date.now() < until;) await new Promise((r) => setTimeout(r, 5));
   return events;
 }
@@ -59,12 +70,19 @@ describe('DiskRegistry.delete', () => {
     expect(await registry.find('d0')).toBeUndefined();
     expect(await registry.list()).toEqual([]);
     expect(await diskKeys(keys, 'd0')).toEqual([]);
-    expect(await eventsUpTo(events, 4)).toEqual([
-      { type: 'created', disk: 'd0' },
-      { type: 'powered', disk: 'd0' },
-      { type: 'powered', disk: 'd0' },
-      { type: 'deleted', disk: 'd0' },
+    const heard = await eventsUpTo(events, 4);
+    // Every event but 'deleted' carries the record as stored, under a higher revision (I16).
+    expect(heard.map((e) => [e.type, e.disk, e.record?.power])).toEqual([
+      ['created', 'd0', false],
+      ['powered', 'd0', true],
+      ['powered', 'd0', false],
+      ['deleted', 'd0', undefined],
     ]);
+    const revs = heard.slice(0, 3).map((e) => e.record!.rev!);
+    expect(revs[0]).toBeGreaterThan(0);
+    expect(revs[1]).toBeGreaterThan(revs[0]);
+    expect(revs[2]).toBeGreaterThan(revs[1]);
+    expect(heard[3]).toEqual({ type: 'deleted', disk: 'd0' });
   });
 
   it('deletes a powered-off disk with no power event', async () => {
@@ -72,9 +90,9 @@ describe('DiskRegistry.delete', () => {
     await registry.create('d1', {}, false);
     await registry.delete('d1');
     expect(await registry.find('d1')).toBeUndefined();
-    expect(await eventsUpTo(events, 2)).toEqual([
-      { type: 'created', disk: 'd1' },
-      { type: 'deleted', disk: 'd1' },
+    expect((await eventsUpTo(events, 2)).map((e) => [e.type, e.record?.power])).toEqual([
+      ['created', false],
+      ['deleted', undefined],
     ]);
   });
 
@@ -129,9 +147,9 @@ describe('DiskRegistry.configure badblocks', () => {
     const cleared = await registry.configure('bb0', { badblocks: '-100-101' });
     expect(cleared.attributes.badblocks).toBe('102 6\n');
     expect((await registry.get('bb0')).attributes.badblocks).toBe('102 6\n');
-    expect((await eventsUpTo(events, 4)).slice(-2)).toEqual([
-      { type: 'configured', disk: 'bb0' },
-      { type: 'configured', disk: 'bb0' },
+    expect((await eventsUpTo(events, 4)).slice(-2).map((e) => [e.type, e.disk, e.record?.attributes.badblocks])).toEqual([
+      ['configured', 'bb0', '100 8\n'],
+      ['configured', 'bb0', '102 6\n'],
     ]);
     await expect(registry.configure('bb0', { badblocksOnce: true })).rejects.toMatchObject({ field: 'badblocks_once', kind: 'busy' });
     await expect(registry.configure('bb0', { badblocks: '+7-3' })).rejects.toThrow('badblocks: start 7 is after end 3');
@@ -197,10 +215,9 @@ describe('DiskRegistry submit_queues change under IO (I14: freeze, drain, remap)
     expect(after.frozenUntilMs).toBeUndefined();
     expect(await registry.get('fz0')).toEqual(after);
     expect(await env.redis.hget(keys.tableMeta('fz0'), 'nr_hw_queues')).toBe('4');
-    expect((await eventsUpTo(events, before + 2)).slice(before)).toEqual([
-      { type: 'configured', disk: 'fz0' }, // frozen
-      { type: 'configured', disk: 'fz0' }, // thawed, new shape
-    ]);
+    const [frozenEvent, thawedEvent] = (await eventsUpTo(events, before + 2)).slice(before);
+    expect([frozenEvent.type, frozenEvent.record?.attributes.submitQueues, isFrozen(frozenEvent.record!)]).toEqual(['configured', 1, true]);
+    expect([thawedEvent.type, thawedEvent.record]).toEqual(['configured', after]);
   });
 
   it('gives up after timeout_ms + the margin when the owners do not drain: thawed, unchanged, FAILED_PRECONDITION', async () => {

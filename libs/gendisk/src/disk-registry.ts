@@ -12,6 +12,8 @@ import { FREEZE_MARGIN_MS, FREEZE_POLL_MS, freezeDeadlines, TagSpaceBusyError, t
 export interface DiskEvent {
   readonly type: 'created' | 'configured' | 'powered' | 'deleted';
   readonly disk: string;
+  /** The record as stored (JSON), on every event but 'deleted': readers apply it as it arrives (I16). */
+  readonly record?: string;
 }
 
 /**
@@ -80,10 +82,10 @@ export class DiskRegistry {
     return this.lock(name, async () => {
       const attributes = applyAttributes(DEFAULT_ATTRIBUTES, changes, false);
       const index = (await this.redis.incr(this.keys.diskIndexCounter())) - 1;
-      const record: DiskRecord = { name, attributes, power: false, index };
+      const record: DiskRecord = { name, attributes, power: false, index, rev: await this.nextRevision() };
       const added = await this.redis.hsetnx(this.keys.diskRegistry(), name, JSON.stringify(record));
       if (!added) throw new DiskExistsError(name);
-      await this.publish({ type: 'created', disk: name });
+      await this.publish('created', name, record);
       return power ? this.setPower(record, true) : record;
     });
   }
@@ -97,9 +99,8 @@ export class DiskRegistry {
         this.hctxFaults.check(name, attributes, from, to, `submit_queues change ${from} -> ${to}`);
         await this.frozenReshape(current, attributes, `submit_queues change ${from} -> ${to}`);
       }
-      const record = { ...current, attributes };
-      await this.store(record);
-      await this.publish({ type: 'configured', disk: name });
+      const record = await this.store({ ...current, attributes });
+      await this.publish('configured', name, record);
       return record;
     });
   }
@@ -112,16 +113,14 @@ export class DiskRegistry {
    */
   private async frozenReshape(current: DiskRecord, next: DiskAttributes, what: string): Promise<void> {
     const { giveUpAtMs, recordUntilMs } = freezeDeadlines(current.attributes);
-    await this.store({ ...current, frozenUntilMs: recordUntilMs });
-    await this.publish({ type: 'configured', disk: current.name });
+    await this.publish('configured', current.name, await this.store({ ...current, frozenUntilMs: recordUntilMs }));
     for (;;) {
       try {
         await this.lifecycle.reshape(current, next);
         return;
       } catch (err) {
         if (!(err instanceof TagSpaceBusyError) || Date.now() >= giveUpAtMs) {
-          await this.store(current);
-          await this.publish({ type: 'configured', disk: current.name });
+          await this.publish('configured', current.name, await this.store(current));
           if (err instanceof TagSpaceBusyError) {
             throw new DiskBusyError(
               `disk ${JSON.stringify(current.name)}: ${what}: requests in flight did not drain within ` +
@@ -150,7 +149,7 @@ export class DiskRegistry {
       await this.redis.hdel(this.keys.diskRegistry(), name);
       await this.lifecycle.destroy(name);
       this.hctxFaults.forget(name);
-      await this.publish({ type: 'deleted', disk: name });
+      await this.publish('deleted', name);
     });
   }
 
@@ -160,18 +159,27 @@ export class DiskRegistry {
       this.hctxFaults.check(current.name, current.attributes, 0, current.attributes.submitQueues, 'power on');
       await this.lifecycle.powerOn(current);
     }
-    const record = { ...current, power: on };
-    await this.store(record);
-    await this.publish({ type: 'powered', disk: current.name });
+    const record = await this.store({ ...current, power: on });
+    await this.publish('powered', current.name, record);
     if (!on) await this.lifecycle.powerOff(record);
     return record;
   }
 
-  private async store(record: DiskRecord): Promise<void> {
-    await this.redis.hset(this.keys.diskRegistry(), record.name, JSON.stringify(record));
+  /** Stores `record` under a new revision (I16) and answers it as stored. */
+  private async store(record: DiskRecord): Promise<DiskRecord> {
+    const stored = { ...record, rev: await this.nextRevision() };
+    await this.redis.hset(this.keys.diskRegistry(), record.name, JSON.stringify(stored));
+    return stored;
   }
 
-  private async publish(e: DiskEvent): Promise<void> {
+  /** Registry revisions increase across every disk and every store (I16). */
+  private async nextRevision(): Promise<number> {
+    return this.redis.incr(this.keys.diskRevisionCounter());
+  }
+
+  /** Tells every follower of the registry, with the record as stored (none once deleted, I16). */
+  private async publish(type: DiskEvent['type'], disk: string, record?: DiskRecord): Promise<void> {
+    const e: DiskEvent = { type, disk, ...(record ? { record: JSON.stringify(record) } : {}) };
     await this.redis.publish(this.keys.diskEvents(), JSON.stringify(e));
   }
 

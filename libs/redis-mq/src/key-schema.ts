@@ -159,6 +159,11 @@ export class KeySchema {
     return `${this.prefix}blk:disks:index`;
   }
 
+  /** String counter: the last registry revision (`DiskRecord.rev`, I16). */
+  diskRevisionCounter(): string {
+    return `${this.prefix}blk:disks:rev`;
+  }
+
   /** Pub/sub channel of disk lifecycle events. */
   diskEvents(): string {
     return `${this.prefix}blk:events`;
