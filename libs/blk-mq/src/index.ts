@@ -58,6 +58,7 @@ export * from './request-state';
 export * from './inproc-request-table';
 export { ConfigError, DISK_NAME_CHARSET, DISK_NAME_MAX_BYTES, checkDiskName } from './config-check';
 export * from './req-op';
+export * from './blk-zone';
 export * from './bio';
 export * from './queue-limits';
 export * from './tag-set';

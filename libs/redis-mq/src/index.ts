@@ -69,3 +69,4 @@ export { OwnerGoneError, LeaseLostError, TagSetShapeError } from './script-error
 export { readTagSpace, layOutTagSpace, checkTagSpace, type TagSetKind } from './tag-space';
 export { SharedTagSet, SHARED_TAGS_IDLE_MS, type SharedTagSetState } from './shared-tag-set';
 export { DiskBandwidth, type DiskBandwidthVerdict } from './disk-bandwidth';
+export { ZoneTable, type ZoneOp, type ZoneOpResult } from './zone-table';

@@ -71,6 +71,13 @@ export class KeySchema {
     return `${this.diskBase(disk)}tags:meta`;
   }
 
+  // ---- zoned mode (null_blk's `struct nullb_zone` array, DESIGN I17) ----
+
+  /** Hash: the zone table of a zoned disk: its shape, counters and each changed zone (`include/zones.lua`). */
+  zones(disk: string): string {
+    return `${this.diskBase(disk)}zones`;
+  }
+
   // ---- memory backing (the null_blk / rnull xarray of pages) ----
 
   /** Set: the page numbers of every stored page of `disk` (DESIGN I8). */

@@ -33,7 +33,8 @@ export type ScriptName =
   | 'layOutTagSpace'
   | 'layOutSharedTags'
   | 'takeSharedTags'
-  | 'leaveSharedTags';
+  | 'leaveSharedTags'
+  | 'runZoneOps';
 
 /** One script file, parsed. */
 export interface LuaScript {

@@ -8,3 +8,5 @@ export * from './fault-inject';
 export * from './rnull-faults';
 export * from './bandwidth-budget';
 export * from './bandwidth-throttle';
+export * from './zoned/zone-geometry';
+export * from './zoned/zone-model';

@@ -1,0 +1,141 @@
+// Mirrors the zone array of a zoned null_blk device (`dev->zones`, null_init_zoned_dev and
+// null_report_zones), kept in Redis in the disk's slot so that every dispatch instance and
+// driver process sees one truth (DESIGN I17): laid out at power on, changed only by
+// runZoneOps (include/zones.lua), read by zone reports.
+import type { Redis } from 'ioredis';
+import { type BlkStatus, type BlkZone, ZoneCond, type ZoneShape, ZoneType, zoneExtent, zoneNo } from '#blk-mq';
+import type { KeySchema } from './key-schema';
+import { scriptsFor } from './lua-scripts';
+import { PAGE_SIZE } from './page-store';
+import { checkReply } from './script-errors';
+
+/** One op of runZoneOps (`kind` as the script names it). */
+export interface ZoneOp {
+  /** W write, A append, R read, O open, C close, F finish, X reset, XA reset all, RO / OFF set READ_ONLY / OFFLINE. */
+  readonly kind: 'W' | 'A' | 'R' | 'O' | 'C' | 'F' | 'X' | 'XA' | 'RO' | 'OFF';
+  readonly sector: number;
+  readonly sectors: number;
+}
+
+/** An op's outcome: its status and its sector (an append's: where it landed). */
+export interface ZoneOpResult {
+  readonly status: BlkStatus;
+  readonly sector: number;
+}
+
+/**
+ * Invariants:
+ *   - The table exists exactly while the disk is laid out zoned; `layOut` replaces it
+ *     whole (every zone back to the layout's condition) in one MULTI.
+ *   - `run` is one atomic step: fenced by the owner epoch (when given), every op in order,
+ *     the pages of every zone a reset emptied freed in the same step (`memoryBacked`).
+ */
+export class ZoneTable {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySchema,
+  ) {}
+
+  /** Lays out `shape` for `disk`, every zone as null_init_zoned_dev() leaves it. */
+  async layOut(disk: string, shape: ZoneShape): Promise<void> {
+    const key = this.keys.zones(disk);
+    await this.redis
+      .multi()
+      .del(key)
+      .hset(key, {
+        nr: shape.nrZones,
+        conv: shape.nrConv,
+        zsize: shape.zoneSectors,
+        cap: shape.capacitySectors,
+        last: shape.lastZoneSectors,
+        max_open: shape.maxOpen,
+        max_active: shape.maxActive,
+        append_max: shape.appendMaxSectors,
+        full: shape.full ? 1 : 0,
+        imp: 0,
+        exp: 0,
+        closed: 0,
+        next: shape.nrConv,
+      })
+      .exec();
+  }
+
+  /** Drops the table (power off, delete). */
+  async remove(disk: string): Promise<void> {
+    await this.redis.del(this.keys.zones(disk));
+  }
+
+  /** The shape laid out for `disk`, or undefined when it has none. */
+  async shape(disk: string): Promise<ZoneShape | undefined> {
+    const [nr, conv, zsize, cap, last, maxOpen, maxActive, appendMax, full] = await this.redis.hmget(
+      this.keys.zones(disk),
+      'nr',
+      'conv',
+      'zsize',
+      'cap',
+      'last',
+      'max_open',
+      'max_active',
+      'append_max',
+      'full',
+    );
+    if (nr === null) return undefined;
+    return {
+      nrZones: Number(nr),
+      nrConv: Number(conv),
+      zoneSectors: Number(zsize),
+      capacitySectors: Number(cap),
+      lastZoneSectors: Number(last),
+      maxOpen: Number(maxOpen),
+      maxActive: Number(maxActive),
+      appendMaxSectors: Number(appendMax),
+      full: full === '1',
+    };
+  }
+
+  /**
+   * runZoneOps: `ops` in order, one atomic step, only while owner `epoch` is alive
+   * (OwnerGoneError otherwise; '' for gendisk's administrative ops, which no owner fences).
+   */
+  async run(disk: string, epoch: number | '', ops: readonly ZoneOp[], memoryBacked: boolean): Promise<ZoneOpResult[]> {
+    const keys = [this.keys.zones(disk), this.keys.owners(disk), this.keys.pageIndex(disk)];
+    const args: (string | number)[] = [epoch === '' ? '' : String(epoch), PAGE_SIZE, memoryBacked ? this.keys.pagePrefix(disk) : ''];
+    for (const op of ops) args.push(op.kind, op.sector, op.sectors);
+    const reply = checkReply('runZoneOps', (await scriptsFor(this.redis).run('runZoneOps', keys, args)) as number | number[], disk);
+    const out: ZoneOpResult[] = [];
+    for (let i = 0; i < ops.length; i++) out.push({ status: reply[2 * i] as BlkStatus, sector: reply[2 * i + 1] });
+    return out;
+  }
+
+  /** null_report_zones: up to `count` zones from the one that holds `sector` (none past the end). */
+  async report(disk: string, sector: number, count: number): Promise<BlkZone[]> {
+    const shape = await this.shape(disk);
+    if (!shape) return [];
+    const first = zoneNo(shape, sector);
+    const zs: number[] = [];
+    for (let z = Math.max(first, shape.nrConv); z < shape.nrZones && z < first + count; z++) zs.push(z);
+    const fields = zs.flatMap((z) => [`c${z}`, `w${z}`]);
+    const values = fields.length ? await this.redis.hmget(this.keys.zones(disk), ...fields) : [];
+    const out: BlkZone[] = [];
+    for (let z = first; z < shape.nrZones && z < first + count; z++) {
+      const { start, len, capacity } = zoneExtent(shape, z);
+      if (z < shape.nrConv) {
+        out.push({ start, len, capacity, wp: start + len, type: ZoneType.CONVENTIONAL, cond: ZoneCond.NOT_WP });
+        continue;
+      }
+      const i = zs.indexOf(z);
+      const cond = values[2 * i];
+      const wp = values[2 * i + 1];
+      const laidOut = shape.full ? { cond: ZoneCond.FULL, wp: start + capacity } : { cond: ZoneCond.EMPTY, wp: start };
+      out.push({
+        start,
+        len,
+        capacity,
+        type: ZoneType.SEQWRITE_REQ,
+        cond: cond === null ? laidOut.cond : (Number(cond) as ZoneCond),
+        wp: wp === null ? laidOut.wp : Number(wp),
+      });
+    }
+    return out;
+  }
+}
