@@ -31,12 +31,18 @@ let streams = 0;
  * Invariants:
  *   - Every submission read gets exactly one completion with its tag, unless the client
  *     goes away first.
- *   - Reading pauses while `STREAM_INFLIGHT_LIMIT` submissions are in flight or the
- *     client does not take completions (write returned false), so memory stays bounded.
+ *   - At most `STREAM_INFLIGHT_LIMIT` submissions are in flight, however many one message
+ *     holds: the rest of a message waits in `backlog` (submissions as read, which carry
+ *     no read buffers) and is submitted as earlier ones end. Reading pauses while the
+ *     backlog holds anything or the client does not take completions (write returned
+ *     false), and the backlog is not drained while completions cannot be written, so
+ *     what a stream holds stays bounded by one message plus the limit.
  *   - A tag is refused (IOERR) while another submission with the same tag is in flight.
  */
 export class SubmitStream {
   private readonly inFlight = new Set<string>();
+  /** Submissions read but not yet submitted (the rest of a message past the limit). */
+  private backlog: StreamSubmission[] = [];
   private out: WireCompletion[] = [];
   private flushScheduled = false;
   private readEnded = false;
@@ -60,13 +66,24 @@ export class SubmitStream {
     call.on('cancelled', () => this.close());
     call.on('drain', () => {
       this.writeBlocked = false;
+      this.drainBacklog();
       this.updateFlow();
     });
   }
 
   private onBatch(subs: StreamSubmission[]): void {
-    for (const s of subs) this.onSubmission(s);
+    this.backlog = this.backlog.length ? this.backlog.concat(subs) : subs;
+    this.drainBacklog();
     this.updateFlow();
+  }
+
+  /** Submits from the backlog while under the in-flight limit and completions can be written. */
+  private drainBacklog(): void {
+    let i = 0;
+    while (i < this.backlog.length && !this.closed && !this.writeBlocked && this.inFlight.size < STREAM_INFLIGHT_LIMIT) {
+      this.onSubmission(this.backlog[i++]);
+    }
+    this.backlog = i === this.backlog.length ? [] : this.backlog.slice(i);
   }
 
   private onSubmission(s: StreamSubmission): void {
@@ -93,6 +110,7 @@ export class SubmitStream {
   private settle(c: WireCompletion): void {
     this.inFlight.delete(c.tag);
     this.push(c);
+    this.drainBacklog();
     this.updateFlow();
   }
 
@@ -130,12 +148,12 @@ export class SubmitStream {
 
   private updateFlow(): void {
     if (this.closed) return;
-    if (this.inFlight.size >= STREAM_INFLIGHT_LIMIT || this.writeBlocked) this.call.pause();
+    if (this.inFlight.size >= STREAM_INFLIGHT_LIMIT || this.writeBlocked || this.backlog.length > 0) this.call.pause();
     else this.call.resume();
   }
 
   private maybeFinish(): void {
-    if (this.readEnded && this.inFlight.size === 0 && this.out.length === 0 && !this.closed) {
+    if (this.readEnded && this.inFlight.size === 0 && this.backlog.length === 0 && this.out.length === 0 && !this.closed) {
       this.closed = true;
       this.call.end();
       this.resolveDone();
