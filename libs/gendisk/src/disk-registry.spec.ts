@@ -3,7 +3,9 @@
 import { Redis } from 'ioredis';
 import type { KeySchema } from '#redis-mq';
 import { DEFAULT_ATTRIBUTES } from '#rnull';
-import { DiskNotFoundError } from '#service-kit';
+import { DiskNotFoundError, LimitExceededError } from '#service-kit';
+import { readDiskLimits } from './disk-limits';
+import { HctxInitFaults } from './hctx-init-faults';
 import { RedisTestEnv, redisUrl } from '../../redis-mq/src/testing/redis-test-env';
 import { type DiskEvent, DiskRegistry, parseRecord } from './disk-registry';
 import type { DiskRecord } from './disk-record';
@@ -250,5 +252,48 @@ describe('DiskRegistry submit_queues change under IO (I14: freeze, drain, remap)
 
     const after = await registry.configure('fz2', { submitQueues: 2 });
     expect([after.attributes.submitQueues, after.frozenUntilMs]).toEqual([2, undefined]);
+  });
+});
+
+describe('DiskRegistry limits (MAX_DISKS, MAX_TOTAL_SIZE_MIB)', () => {
+  const limited = (maxDisks: number, maxTotalSizeMiB: number) => {
+    const keys = env.keys();
+    return new DiskRegistry(env.redis, keys, new RedisDiskLifecycle(env.redis, keys), new HctxInitFaults(), { maxDisks, maxTotalSizeMiB });
+  };
+
+  it('refuses the disk past MAX_DISKS with RESOURCE_EXHAUSTED naming the variable, also when creates race', async () => {
+    const registry = limited(3, 1 << 20);
+    const tries = await Promise.allSettled(['l0', 'l1', 'l2', 'l3', 'l4'].map((n) => registry.create(n, { size: 4 }, false)));
+    expect(tries.filter((t) => t.status === 'fulfilled')).toHaveLength(3);
+    const refused = tries.filter((t): t is PromiseRejectedResult => t.status === 'rejected').map((t) => t.reason as LimitExceededError);
+    expect(refused).toHaveLength(2);
+    for (const e of refused) {
+      expect(e).toBeInstanceOf(LimitExceededError);
+      expect(e.code).toBe(8); // RESOURCE_EXHAUSTED
+      expect(e.message).toMatch(/holds 3 disks, its limit \(MAX_DISKS=3\)/);
+    }
+    expect(await registry.list()).toHaveLength(3);
+    await registry.delete('l0');
+    await expect(registry.create('l5', { size: 4 }, false)).resolves.toMatchObject({ name: 'l5' });
+    await expect(registry.create('l1', { size: 4 }, false)).rejects.toThrow(/exists already/); // not the limit
+  });
+
+  it('refuses a create or a size change that brings the declared sizes past MAX_TOTAL_SIZE_MIB', async () => {
+    const registry = limited(100, 100);
+    await registry.create('s0', { size: 60 }, false);
+    await expect(registry.create('s1', { size: 41 }, false)).rejects.toThrow(
+      /size 41 MiB would bring the cluster's disks to 101 MiB, over its limit \(MAX_TOTAL_SIZE_MIB=100\)/,
+    );
+    await registry.create('s1', { size: 40 }, false);
+    await expect(registry.configure('s0', { size: 61 })).rejects.toThrow(/MAX_TOTAL_SIZE_MIB=100/);
+    expect((await registry.get('s0')).attributes.size).toBe(60);
+    await expect(registry.configure('s0', { size: 20 })).resolves.toMatchObject({ attributes: { size: 20 } });
+  });
+
+  it('reads the limits from the environment, refusing a bad value by name', () => {
+    expect(readDiskLimits({})).toEqual({ maxDisks: 1024, maxTotalSizeMiB: 64 * 1024 * 1024 });
+    expect(readDiskLimits({ MAX_DISKS: '8', MAX_TOTAL_SIZE_MIB: '4096' })).toEqual({ maxDisks: 8, maxTotalSizeMiB: 4096 });
+    expect(() => readDiskLimits({ MAX_DISKS: '0' })).toThrow(/^MAX_DISKS must be a whole number >= 1, got "0"/);
+    expect(() => readDiskLimits({ MAX_TOTAL_SIZE_MIB: 'lots' })).toThrow(/^MAX_TOTAL_SIZE_MIB must be/);
   });
 });

@@ -4,9 +4,13 @@ import type { Redis } from 'ioredis';
 import type { KeySchema } from '#redis-mq';
 import { applyAttributes, DEFAULT_ATTRIBUTES, type DiskAttributes } from '#rnull';
 import { DiskBusyError, DiskExistsError, DiskNotFoundError, KeyedSerial } from '#service-kit';
+import { checkDiskLimits, DEFAULT_DISK_LIMITS, type DiskLimits } from './disk-limits';
 import { checkDiskName, type DiskRecord } from './disk-record';
 import { HctxInitFaults } from './hctx-init-faults';
 import { FREEZE_MARGIN_MS, FREEZE_POLL_MS, freezeDeadlines, TagSpaceBusyError, thawed } from './queue-freeze';
+
+/** The `serial` key of what spans every disk (no disk is named ''). */
+const REGISTRY_WIDE = '';
 
 /** A change to a disk, published on `keys.diskEvents()` after it is stored. */
 export interface DiskEvent {
@@ -47,6 +51,8 @@ export interface DiskLifecycle {
  *     thawed (new shape, or the old one when the owners did not drain) before `configure`
  *     returns or throws; a record stays frozen past its deadline only when gendisk died
  *     (readers then treat it as thawed, I14).
+ *   - The disks never pass `limits` (MAX_DISKS, MAX_TOTAL_SIZE_MIB): a create or a size
+ *     change checks and stores under one registry-wide lock (RESOURCE_EXHAUSTED else).
  */
 export class DiskRegistry {
   private readonly serial = new KeyedSerial();
@@ -56,6 +62,7 @@ export class DiskRegistry {
     private readonly keys: KeySchema,
     private readonly lifecycle: DiskLifecycle,
     private readonly hctxFaults: HctxInitFaults = new HctxInitFaults(),
+    private readonly limits: DiskLimits = DEFAULT_DISK_LIMITS,
   ) {}
 
   async list(): Promise<DiskRecord[]> {
@@ -81,10 +88,14 @@ export class DiskRegistry {
     checkDiskName(name);
     return this.lock(name, async () => {
       const attributes = applyAttributes(DEFAULT_ATTRIBUTES, changes, false);
-      const index = (await this.redis.incr(this.keys.diskIndexCounter())) - 1;
-      const record: DiskRecord = { name, attributes, power: false, index, rev: await this.nextRevision() };
-      const added = await this.redis.hsetnx(this.keys.diskRegistry(), name, JSON.stringify(record));
-      if (!added) throw new DiskExistsError(name);
+      if (await this.redis.hexists(this.keys.diskRegistry(), name)) throw new DiskExistsError(name);
+      const record = await this.withinLimits(name, attributes.size, true, async () => {
+        const index = (await this.redis.incr(this.keys.diskIndexCounter())) - 1;
+        const created: DiskRecord = { name, attributes, power: false, index, rev: await this.nextRevision() };
+        const added = await this.redis.hsetnx(this.keys.diskRegistry(), name, JSON.stringify(created));
+        if (!added) throw new DiskExistsError(name);
+        return created;
+      });
       await this.publish('created', name, record);
       return power ? this.setPower(record, true) : record;
     });
@@ -99,7 +110,9 @@ export class DiskRegistry {
         this.hctxFaults.check(name, attributes, from, to, `submit_queues change ${from} -> ${to}`);
         await this.frozenReshape(current, attributes, `submit_queues change ${from} -> ${to}`);
       }
-      const record = await this.store({ ...current, attributes });
+      const store = () => this.store({ ...current, attributes });
+      const record =
+        attributes.size > current.attributes.size ? await this.withinLimits(name, attributes.size, false, store) : await store();
       await this.publish('configured', name, record);
       return record;
     });
@@ -163,6 +176,18 @@ export class DiskRegistry {
     await this.publish('powered', current.name, record);
     if (!on) await this.lifecycle.powerOff(record);
     return record;
+  }
+
+  /**
+   * Runs `store` (which stores disk `name` with `sizeMiB`) only when the registry's other
+   * disks and it stay within `limits`; one run at a time across every disk.
+   */
+  private withinLimits<T>(name: string, sizeMiB: number, adding: boolean, store: () => Promise<T>): Promise<T> {
+    return this.serial.run(REGISTRY_WIDE, async () => {
+      const others = (await this.list()).filter((d) => d.name !== name).map((d) => d.attributes.size);
+      checkDiskLimits(this.limits, others, sizeMiB, adding);
+      return store();
+    });
   }
 
   /** Stores `record` under a new revision (I16) and answers it as stored. */

@@ -14,3 +14,4 @@ export * from './hctx-init-faults';
 export * from './fault-reporter';
 export * from './throttle-reporter';
 export * from './driver-event-reporters';
+export * from './disk-limits';

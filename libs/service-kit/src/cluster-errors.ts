@@ -67,6 +67,16 @@ export class DiskBusyError extends ClusterError {
   }
 }
 
+/** A cluster-wide limit would be passed (RESOURCE_EXHAUSTED); the message names the limit's variable. */
+export class LimitExceededError extends ClusterError {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(GrpcCode.RESOURCE_EXHAUSTED, message);
+  }
+}
+
 /** The disk is powered off, or a dependency (Redis) is away (UNAVAILABLE). */
 export class UnavailableError extends ClusterError {
   constructor(message: string) {

@@ -2,7 +2,7 @@
 import { Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { BlockMetrics, type Logger } from '#service-kit';
-import { DiskRegistry, HctxInitFaults, REDIS, RedisDiskLifecycle, SERVICE_LOG, ServiceCoreModule } from '#gendisk';
+import { DiskRegistry, HctxInitFaults, readDiskLimits, REDIS, RedisDiskLifecycle, SERVICE_LOG, ServiceCoreModule } from '#gendisk';
 import { KeySchema } from '#redis-mq';
 import { GenDiskController } from './gendisk.controller';
 
@@ -14,7 +14,7 @@ import { GenDiskController } from './gendisk.controller';
       provide: DiskRegistry,
       inject: [REDIS, KeySchema, BlockMetrics, SERVICE_LOG],
       useFactory: (redis: Redis, keys: KeySchema, metrics: BlockMetrics, log: Logger) =>
-        new DiskRegistry(redis, keys, new RedisDiskLifecycle(redis, keys), new HctxInitFaults({ metrics, log })),
+        new DiskRegistry(redis, keys, new RedisDiskLifecycle(redis, keys), new HctxInitFaults({ metrics, log }), readDiskLimits()),
     },
   ],
 })
