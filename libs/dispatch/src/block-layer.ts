@@ -255,7 +255,14 @@ export class BlockLayer {
       return;
     }
     const want = record;
-    if (current && !current.retired && want && sameEngine(current.record, want)) {
+    // A power on lays the tag space out anew (gendisk): a queue opened while the disk was
+    // off, on the tag space of its last power on, does not outlive a different layout.
+    const stale =
+      current !== undefined &&
+      want?.power === true &&
+      !current.record.power &&
+      !sameTagSpace(await readTagSpace(this.redis, this.keys, name), current.tagSpace);
+    if (current && !current.retired && want && !stale && sameEngine(current.record, want)) {
       // Attribute change that leaves the tag space and the queue limits alone: keep the queue.
       current.record = want;
       return;
@@ -343,6 +350,16 @@ interface Thaw {
 
 /** Attributes the engine is built from (the table's `reshapes` other than 'nothing'): a change of any of them opens a new queue. */
 const ENGINE_ATTRIBUTES: readonly (keyof DiskAttributes)[] = keysWhere((a) => a.reshapes !== 'nothing');
+
+function sameTagSpace(a: TagSpaceConfig | undefined, b: TagSpaceConfig): boolean {
+  return (
+    a !== undefined &&
+    a.nrHwQueues === b.nrHwQueues &&
+    a.queueDepth === b.queueDepth &&
+    a.sharedTagBitmap === b.sharedTagBitmap &&
+    a.recycle === b.recycle
+  );
+}
 
 function sameEngine(a: DiskRecord, b: DiskRecord): boolean {
   return ENGINE_ATTRIBUTES.every((k) => a.attributes[k] === b.attributes[k]);

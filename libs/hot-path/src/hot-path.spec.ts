@@ -202,3 +202,23 @@ it("two dispatch instances with local drivers share one disk's budget: what it d
   }
   expect(await eventually(async () => (await budgetUsed('share0')) === 0)).toBe(true);
 });
+
+describe.each(PLACEMENTS)('reshape while powered off, driver placement %s', (placement) => {
+  it('opens the queue on the tag space laid out at power on, not the one it read while the disk was off', async () => {
+    h = await HotPathHarness.start({ placement });
+    await h.createDisk('po0', { size: 16, submitQueues: 1, hwQueueDepth: 4 });
+    const layer = h.dispatches[0].layer;
+    expect(layer.diskQueue('po0')?.nrHwQueues).toBe(1);
+    await h.registry.power('po0', false);
+    await h.registry.configure('po0', { submitQueues: 4 });
+    await h.registry.power('po0', true);
+    expect(await eventually(async () => layer.diskQueue('po0')?.nrHwQueues === 4, 5000)).toBe(true);
+    const data = randomBytes(8192);
+    const writes = await Promise.all(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((i) => h.submit({ disk: 'po0', op: WRITE, sector: i * 16, length: data.length, data })),
+    );
+    expect(writes.map((w) => w.status)).toEqual(Array(8).fill(BlkStatus.OK));
+    const back = await h.submit({ disk: 'po0', op: READ, sector: 112, length: data.length });
+    expect(Buffer.compare(back.data!, data)).toBe(0);
+  });
+});
