@@ -12,6 +12,7 @@
 // Contract: a bad value throws an Error whose message starts with the variable's name
 // (and names the file), never with a token or a key.
 import * as fs from 'node:fs';
+import { inspect } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { authorizationInterceptor } from './authorization-interceptor';
 import { ClientSecurity } from './client-security';
@@ -39,6 +40,8 @@ export interface ServerSecurity {
   readonly tokens?: TokenTable;
   /** The server interceptors (the authorization check, when tokens are checked). */
   readonly interceptors: grpc.ServerInterceptor[];
+  /** What it is, without keys or tokens (the credentials hold the key; this is what prints). */
+  toJSON(): { tls: boolean; verifiesClients: boolean; tokens: number };
 }
 
 const set = (value: string | undefined): value is string => value !== undefined && value !== '';
@@ -85,13 +88,17 @@ export function readServerSecurity(env: Env): ServerSecurity {
   const at = tlsDirectoryOf(env);
   const tls = at ? serverTlsCredentials(at) : undefined;
   const tokens = readTokenTable(env);
-  return {
+  const summary = { tls: tls !== undefined, verifiesClients: tls?.verifiesClients ?? false, tokens: tokens?.size ?? 0 };
+  const security: ServerSecurity & { [inspect.custom]?: () => string } = {
     credentials: tls?.credentials ?? grpc.ServerCredentials.createInsecure(),
-    tls: tls !== undefined,
-    verifiesClients: tls?.verifiesClients ?? false,
+    tls: summary.tls,
+    verifiesClients: summary.verifiesClients,
     tokens,
     interceptors: tokens ? [authorizationInterceptor(tokens)] : [],
+    toJSON: () => summary,
   };
+  security[inspect.custom] = () => `ServerSecurity(${JSON.stringify(summary)})`;
+  return security;
 }
 
 /**
