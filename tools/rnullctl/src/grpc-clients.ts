@@ -2,6 +2,7 @@
 // unary calls as promises with a deadline, and failures turned into messages that name
 // the gRPC status and carry the server's own words.
 import * as grpc from '@grpc/grpc-js';
+import { ClientSecurity } from '#grpc-auth';
 import { BlockDeviceClient, Completion, Submission } from '#proto/grpc/blk/v1/block_device';
 import {
   ConfigureDiskRequest,
@@ -51,6 +52,8 @@ export function describeGrpcError(what: string, address: string, err: unknown): 
     msg += ` (is dispatch listening on ${address}? set --address or RNULL_ADDRESS)`;
   } else if (e.code === grpc.status.DEADLINE_EXCEEDED) {
     msg += ' (raise --deadline_ms?)';
+  } else if (e.code === grpc.status.UNAUTHENTICATED) {
+    msg += ' (set --token or RNULL_TOKEN)';
   }
   return new GrpcCallError(msg, e.code, details);
 }
@@ -65,10 +68,12 @@ export class RnullClients {
   constructor(
     readonly address: string,
     readonly deadlineMs: number,
+    /** TLS and the bearer token (--tls-certificates, --token / RNULL_TOKEN). */
+    security: ClientSecurity = ClientSecurity.plaintext(),
   ) {
-    const creds = grpc.credentials.createInsecure();
-    this.genDisk = new GenDiskClient(address, creds, CLIENT_CHANNEL_OPTIONS);
-    this.blockDevice = new BlockDeviceClient(address, creds, CLIENT_CHANNEL_OPTIONS);
+    const options = security.channelOptions(CLIENT_CHANNEL_OPTIONS);
+    this.genDisk = new GenDiskClient(address, security.credentials, options);
+    this.blockDevice = new BlockDeviceClient(address, security.credentials, options);
   }
 
   createDisk(req: CreateDiskRequest): Promise<Disk> {
@@ -127,10 +132,10 @@ export class RnullClients {
 
 /** Runs `fn` with clients for `target.address` and closes them afterwards, whatever happens. */
 export async function withClients<T>(
-  target: { readonly address: string; readonly deadlineMs: number },
+  target: { readonly address: string; readonly deadlineMs: number; readonly security?: ClientSecurity },
   fn: (clients: RnullClients) => Promise<T>,
 ): Promise<T> {
-  const clients = new RnullClients(target.address, target.deadlineMs);
+  const clients = new RnullClients(target.address, target.deadlineMs, target.security);
   try {
     return await fn(clients);
   } finally {
