@@ -102,7 +102,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (!address) throw new UsageError('--address is empty');
     const deadlineText = args.values.get('deadline_ms');
     const deadlineMs = deadlineText === undefined ? DEFAULT_DEADLINE_MS : parseInteger(deadlineText, '--deadline_ms', 1);
-    const security = clientSecurity(args.values.get('tls-certificates'), args.values.get('token') ?? io.env.RNULL_TOKEN);
+    const security = clientSecurity(args.values.get('tls-certificates'), args.values.get('token') ?? (io.env.RNULL_TOKEN || undefined));
     await cmd.run(args, { io, address, deadlineMs, security });
     return 0;
   } catch (e) {
@@ -119,7 +119,7 @@ function clientSecurity(tlsDir: string | undefined, token: string | undefined): 
   try {
     return ClientSecurity.of({
       tls: tlsDir === undefined ? undefined : { dir: tlsDir, setting: '--tls-certificates' },
-      token: token || undefined,
+      token,
     });
   } catch (e) {
     throw new CliError((e as Error).message);

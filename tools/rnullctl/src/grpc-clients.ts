@@ -43,13 +43,13 @@ export function grpcStatusName(code: number): string {
 }
 
 /** Wraps a grpc-js ServiceError as a GrpcCallError whose message names call, status and details. */
-export function describeGrpcError(what: string, address: string, err: unknown): Error {
+export function describeGrpcError(what: string, address: string, err: unknown, tls = false): Error {
   const e = err as Partial<grpc.ServiceError>;
   if (typeof e?.code !== 'number') return err instanceof Error ? err : new Error(String(err));
   const details = e.details ?? e.message ?? '';
   let msg = `${what} failed: ${grpcStatusName(e.code)}: ${details}`;
   if (e.code === grpc.status.UNAVAILABLE && !/powered/i.test(details)) {
-    msg += ` (is dispatch listening on ${address}? set --address or RNULL_ADDRESS)`;
+    msg += ` (is dispatch listening on ${address}? set --address or RNULL_ADDRESS${tls ? '' : '; if it speaks TLS, --tls-certificates DIR'})`;
   } else if (e.code === grpc.status.DEADLINE_EXCEEDED) {
     msg += ' (raise --deadline_ms?)';
   } else if (e.code === grpc.status.UNAUTHENTICATED) {
@@ -64,6 +64,7 @@ type Callback<T> = (err: grpc.ServiceError | null, res: T) => void;
 export class RnullClients {
   readonly genDisk: GenDiskClient;
   readonly blockDevice: BlockDeviceClient;
+  private readonly tls: boolean;
 
   constructor(
     readonly address: string,
@@ -71,6 +72,7 @@ export class RnullClients {
     /** TLS and the bearer token (--tls-certificates, --token / RNULL_TOKEN). */
     security: ClientSecurity = ClientSecurity.plaintext(),
   ) {
+    this.tls = security.tls;
     const options = security.channelOptions(CLIENT_CHANNEL_OPTIONS);
     this.genDisk = new GenDiskClient(address, security.credentials, options);
     this.blockDevice = new BlockDeviceClient(address, security.credentials, options);
@@ -121,7 +123,7 @@ export class RnullClients {
       const opts = { deadline: Date.now() + this.deadlineMs };
       invoke(new grpc.Metadata(), opts, (err, res) => {
         if (err) {
-          reject(describeGrpcError(what, this.address, err));
+          reject(describeGrpcError(what, this.address, err, this.tls));
           return;
         }
         resolve(res);
