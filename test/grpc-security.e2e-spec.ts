@@ -11,7 +11,7 @@ import { ClientSecurity } from '#grpc-auth';
 import { BlockDeviceClient, type Completion, CompletionBatch, Op, Status, Submission, SubmitBatch } from '#proto/grpc/blk/v1/block_device';
 import { type Disk, GenDiskClient, type ListDisksResponse } from '#proto/grpc/blk/v1/gen_disk';
 import { ServiceProcess } from '../tools/cluster/service-process';
-import { type Fixture, startCluster, unary } from './support/cluster-fixture';
+import { eventually, type Fixture, startCluster, unary } from './support/cluster-fixture';
 import { copyWithout, makeTestCertificates, type TestCertificates } from './support/tls-certificates';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -149,6 +149,18 @@ describe('tokens (RNULL_AUTH_TOKENS)', () => {
   });
 });
 
+describe("a service's own calls (RNULL_TOKEN)", () => {
+  it('a badblocks_once hit reaches gendisk: the driver (rnull, remote placement) clears the range with its token over TLS', async () => {
+    const a = mtls(TOKEN.admin);
+    const name = `${DISK}b`;
+    await unary<object, Disk>(a.disks, 'createDisk', { name, attributes: { size: 16n, badblocksOnce: true }, power: true });
+    await unary<object, Disk>(a.disks, 'configureDisk', { name, attributes: { badblocks: '+8-15' } });
+    expect((await submit(a.io, { disk: name, op: Op.OP_READ, sector: 8n, length: 4096 })).status).toBe(Status.STATUS_IOERR);
+    const cleared = async () => (await unary<object, Disk>(a.disks, 'getDisk', { name })).attributes?.badblocks === '';
+    expect(await eventually(cleared, 10_000)).toBe(true);
+  });
+});
+
 describe('rnullctl --tls-certificates DIR, --token / RNULL_TOKEN', () => {
   function rnullctl(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
@@ -181,6 +193,30 @@ describe('rnullctl --tls-certificates DIR, --token / RNULL_TOKEN', () => {
     const missing = await rnullctl(['disk', 'list', '--tls-certificates', path.join(certs.dir, 'nope')]);
     expect(missing.stderr).toMatch(/--tls-certificates=.*nope: no such directory/);
   });
+});
+
+describe('the NBD gateway service as a client of dispatch (GRPC_TLS_CERTIFICATES, RNULL_TOKEN)', () => {
+  it('lists the disks dispatch serves over TLS with its token', async () => {
+    const g = await startCluster({
+      nbdGateway: 'service',
+      env: { GRPC_TLS_CERTIFICATES: certs.dir, RNULL_AUTH_TOKENS: `${TOKEN.read}:read,${TOKEN.admin}:admin`, RNULL_TOKEN: TOKEN.read },
+    });
+    try {
+      const admin = clientsOf(
+        ClientSecurity.of({ tls: { dir: certs.dir, setting: 'test' }, token: TOKEN.admin }),
+        g.cluster.dispatchAddress,
+      );
+      await unary<object, Disk>(admin.disks, 'createDisk', { name: 'gw0', attributes: { size: 16n }, power: true });
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile('nbdinfo', ['--list', `nbd://${g.cluster.nbdAddress}`], (err, stdout, stderr) =>
+          err ? reject(new Error(stderr)) : resolve(stdout),
+        ),
+      );
+      expect(out).toMatch(/export="gw0"/);
+    } finally {
+      await g.stop();
+    }
+  }, 120_000);
 });
 
 describe('bad settings stop a service at start, naming the setting and never a secret', () => {
