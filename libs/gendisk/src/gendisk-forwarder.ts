@@ -2,7 +2,7 @@
 // service, so a client needs one address. Messages keep proto-loader's form on both hops.
 // The same client makes the service's own GenDisk calls (the bad-block reporter's clears).
 //
-// Contract (README "Security"):
+// Contract (README "Security", DESIGN I17):
 //   - The channel is TLS when the service's GRPC_TLS_CERTIFICATES is set (`ClientSecurity`).
 //   - `forward` passes on its caller's `authorization` and nothing else of the caller's, so
 //     gendisk judges the caller's token, never this service's: a dispatch that checks no

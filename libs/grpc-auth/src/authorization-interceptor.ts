@@ -1,6 +1,6 @@
-// The server side of "who may do what": a grpc-js server interceptor that checks every
-// call against the token table (token-table.ts) and the RPC table (rpc-roles.ts) before
-// any handler (NestJS's, or server reflection's) sees it.
+// The server side of "who may do what" (DESIGN I17): a grpc-js server interceptor that
+// checks every call against the token table (token-table.ts) and the RPC table
+// (rpc-roles.ts) before any handler (NestJS's, or server reflection's) sees it.
 //
 // Contract:
 //   - A call without `authorization: Bearer <token>`, or with a token the table does not

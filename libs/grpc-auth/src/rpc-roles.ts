@@ -1,5 +1,5 @@
-// The one table of who may call what: every gRPC method a server of the cluster serves,
-// and the role (role.ts) its caller's token must hold. The server interceptor
+// The one table of who may call what (DESIGN I17): every gRPC method a server of the
+// cluster serves, and the role (role.ts) its caller's token must hold. The server interceptor
 // (authorization-interceptor.ts) asks only this table; the README's "Security" section
 // copies it, and rpc-roles.spec.ts fails when a method of blk.v1 has no row.
 //
