@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { BlockDeviceService, Op } from '#proto/grpc/blk/v1/block_device';
 import { GenDiskService } from '#proto/grpc/blk/v1/gen_disk';
 import { REFLECTION_METHODS, RPC_ROLES, rpcRule } from './rpc-roles';
@@ -62,5 +64,27 @@ describe('RPC_ROLES', () => {
   it('a method it does not name needs admin', () => {
     expect(rpcRule('/blk.v1.GenDisk/Format')).toEqual({ start: 'admin' });
     expect(rpcRule('toString')).toEqual({ start: 'admin' });
+  });
+});
+
+describe('README\'s copy (section "Security")', () => {
+  /** The README's role table: role -> the text of its row. */
+  const rows = (): Map<string, string> => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '../../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Security'));
+    return new Map([...section.matchAll(/^\| `(read|write|admin)` \| (.*) \|$/gm)].map((m) => [m[1], m[2]]));
+  };
+
+  it('lists each GenDisk method in the row of its role, and READ under read, every other op under write', () => {
+    const table = rows();
+    expect([...table.keys()]).toEqual(['read', 'write', 'admin']);
+    for (const m of Object.values(GenDiskService)) {
+      const name = m.path.split('/')[2];
+      expect([name, table.get(rpcRule(m.path).start)]).toEqual([name, expect.stringMatching(new RegExp(`[\`.]${name}\``))]);
+    }
+    for (const op of [Op.OP_READ, Op.OP_WRITE, Op.OP_FLUSH, Op.OP_DISCARD, Op.OP_WRITE_ZEROES]) {
+      const role = rpcRule(BlockDeviceService.submit.path).message!({ op });
+      expect([Op[op], table.get(role)]).toEqual([Op[op], expect.stringContaining(`\`${Op[op]}\``)]);
+    }
   });
 });
