@@ -93,6 +93,14 @@ function logFiles(dir: string): { write: (label: string, line: string) => void; 
 
 let logs: ReturnType<typeof logFiles> | undefined;
 
+/** How to list the API with grpcurl, with the TLS files and the token when those are on (README "Security"). */
+function grpcurlHint(address: string): string {
+  const dir = process.env.GRPC_TLS_CERTIFICATES;
+  const tls = dir ? `-cacert ${dir}/ca-cert.pem -cert ${dir}/client-cert.pem -key ${dir}/client-key.pem` : '-plaintext';
+  const token = process.env.RNULL_AUTH_TOKENS || process.env.RNULL_AUTH_TOKENS_FILE ? ' -H "authorization: Bearer $RNULL_TOKEN"' : '';
+  return `grpcurl ${tls}${token} ${address} list`;
+}
+
 async function main(): Promise<void> {
   const flags = readFlags(process.argv.slice(2));
   const verbose = flags.verbose || Boolean(process.env.LOG_LEVEL);
@@ -147,13 +155,14 @@ async function main(): Promise<void> {
   running = cluster;
   await cluster.start();
   const disks = await ensureDefaultDisks(cluster.dispatchAddress, flags.nrDevices, security);
+  const tlsFlag = process.env.GRPC_TLS_CERTIFICATES ? ` --tls-certificates ${process.env.GRPC_TLS_CERTIFICATES}` : '';
   const [disk] = disks;
   const a = disk.attributes!;
   const names = disks.map((d) => d.name).join(', ');
   process.stdout.write(
     [
       `rnull-cluster is ready (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-      `  gRPC (BlockDevice + GenDisk): ${cluster.dispatchAddress}   (grpcurl -plaintext ${cluster.dispatchAddress} list)`,
+      `  gRPC (BlockDevice + GenDisk): ${cluster.dispatchAddress}   (${grpcurlHint(cluster.dispatchAddress)})`,
       ...(cluster.nbdAddress ? [`  NBD: nbd://${cluster.nbdAddress}/${disk.name}   (nbdinfo --list nbd://${cluster.nbdAddress})`] : []),
       `  metrics: ${cluster.processes.map((p) => `http://127.0.0.1:${p.spec.env.HTTP_PORT}/metrics`).join('  ')}`,
       clusterNodes
@@ -162,7 +171,7 @@ async function main(): Promise<void> {
       verbose ? `  service logs: inline` : `  service logs: ${logDir}/<service>.log   (npm start -- --verbose shows them here)`,
       `  driver placement: ${driverPlacement} (DRIVER_PLACEMENT=${driverPlacement === 'local' ? 'remote runs it in the rnull/completion workers' : 'local runs it inside dispatch'})`,
       `  ${disks.length > 1 ? `disks ${names}` : `disk ${disk.name}`}: ${a.size} MiB, blocksize ${a.blocksize}, irqmode ${a.irqmode}, memory_backed ${a.memoryBacked ? 1 : 0}, power ${disk.power ? 'on' : 'off'}`,
-      `  try: npx rnullctl disk list   |   npx rnullctl load --seconds 5`,
+      `  try: npx rnullctl disk list${tlsFlag}   |   npx rnullctl load --seconds 5${tlsFlag}`,
       `  Ctrl-C stops everything.`,
       '',
     ].join('\n'),
