@@ -3,7 +3,8 @@
 // which makes the import graph follow the layering:
 //
 //   blk-mq  <-  nbd, redis-mq, rnull  <-  the cluster libs  <-  services
-//   proto   <-  the cluster libs, services, tools, tests
+//   proto   <-  grpc-auth, the cluster libs, services, tools, tests
+//   grpc-auth  <-  the cluster libs, services, tools, tests (rnullctl: no Nest, no Redis)
 //   tools and tests may use any lib and each other, never a service.
 //
 // The cluster libs, one per role (DESIGN §7):
@@ -49,6 +50,8 @@ const depConstraints = [
   { sourceTag: 'scope:blk-mq', onlyDependOnLibsWithTags: [] },
   // proto (generated gRPC code + its helpers) depends on nothing of ours either.
   { sourceTag: 'scope:proto', onlyDependOnLibsWithTags: [] },
+  // grpc-auth (TLS credentials, bearer tokens, the RPC role table) names blk.v1's methods.
+  { sourceTag: 'scope:grpc-auth', onlyDependOnLibsWithTags: ['scope:proto'] },
   // nbd (the wire protocol) may use blk-mq's types.
   { sourceTag: 'scope:nbd', onlyDependOnLibsWithTags: ['scope:blk-mq'] },
   { sourceTag: layers.core, onlyDependOnLibsWithTags: [layers.core] },
@@ -58,16 +61,28 @@ const depConstraints = [
   // The cluster libs wire the libs below them together; within the layer, by role:
   { sourceTag: layers.cluster, onlyDependOnLibsWithTags: [layers.core, layers.redis, layers.driver, layers.cluster] },
   // service kit: the bottom of the cluster layer (no other role, no NBD).
-  { sourceTag: roles.serviceKit, onlyDependOnLibsWithTags: ['scope:blk-mq', 'scope:proto', layers.redis, layers.driver] },
+  {
+    sourceTag: roles.serviceKit,
+    onlyDependOnLibsWithTags: ['scope:blk-mq', 'scope:proto', 'scope:grpc-auth', layers.redis, layers.driver],
+  },
   // gendisk: the registry and its directory, on the kit.
   {
     sourceTag: roles.gendisk,
-    onlyDependOnLibsWithTags: [roles.serviceKit, 'scope:blk-mq', 'scope:proto', layers.redis, layers.driver],
+    onlyDependOnLibsWithTags: [roles.serviceKit, 'scope:blk-mq', 'scope:proto', 'scope:grpc-auth', layers.redis, layers.driver],
   },
   // dispatch (the block layer, the submit stream, the NBD front end): never the driver host.
   {
     sourceTag: roles.dispatch,
-    onlyDependOnLibsWithTags: [roles.serviceKit, roles.gendisk, 'scope:blk-mq', 'scope:proto', 'scope:nbd', layers.redis, layers.driver],
+    onlyDependOnLibsWithTags: [
+      roles.serviceKit,
+      roles.gendisk,
+      'scope:blk-mq',
+      'scope:proto',
+      'scope:grpc-auth',
+      'scope:nbd',
+      layers.redis,
+      layers.driver,
+    ],
   },
   // driver host (hosted drivers, hctx and completion workers): never dispatch, no gRPC.
   {

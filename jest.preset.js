@@ -13,6 +13,7 @@ module.exports = {
     '^#blk-mq$': path.join(root, 'libs/blk-mq/src/index.ts'),
     '^#redis-mq$': path.join(root, 'libs/redis-mq/src/index.ts'),
     '^#rnull$': path.join(root, 'libs/rnull/src/index.ts'),
+    '^#grpc-auth$': path.join(root, 'libs/grpc-auth/src/index.ts'),
     '^#service-kit$': path.join(root, 'libs/service-kit/src/index.ts'),
     '^#gendisk$': path.join(root, 'libs/gendisk/src/index.ts'),
     '^#dispatch$': path.join(root, 'libs/dispatch/src/index.ts'),

@@ -45,6 +45,7 @@ interface ComposeService {
   volumes?: (string | { source: string; target: string })[];
   container_name?: string;
   restart?: string;
+  secrets?: (string | { source: string; target?: string })[];
 }
 
 interface ConfigRun {
@@ -244,6 +245,49 @@ it('creates rnullb0 once dispatch is healthy, with rnullctl from the same image'
     `node bin/rnullctl disk create rnullb0 --power --address dispatch:${DEFAULT_PORTS.dispatchGrpc}`,
   );
   expect(fs.existsSync(path.join(ROOT, 'bin/rnullctl'))).toBe(true);
+});
+
+describe('bearer tokens in docker-compose.yml (README "Security")', () => {
+  /** The secrets a service mounts, as `/run/secrets/<name>` paths. */
+  const mounted = (svc: ComposeService): string[] =>
+    (svc.secrets ?? []).map((x) => `/run/secrets/${typeof x === 'string' ? x : (x.target ?? x.source)}`);
+  const git = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string }>((resolve) =>
+      execFile('git', args, { cwd: ROOT }, (err, stdout) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout }),
+      ),
+    );
+
+  it('turns the check on in gendisk and dispatch, from a secret file, and gives every gRPC client a token from one', async () => {
+    const services = await composeServices();
+    for (const name of ['gendisk', 'dispatch']) {
+      const file = services[name].environment?.RNULL_AUTH_TOKENS_FILE;
+      expect([name, file && mounted(services[name]).includes(file)]).toEqual([name, true]);
+    }
+    for (const name of ['dispatch', 'rnull', 'nbd-gateway']) {
+      const file = services[name].environment?.RNULL_TOKEN_FILE;
+      expect([name, file && mounted(services[name]).includes(file)]).toEqual([name, true]);
+    }
+    const oneShot = services.rnullb0;
+    expect(oneShot.command?.join(' ')).toMatch(/export RNULL_TOKEN="\$\$?\(cat (\S+)\)"/);
+    const read = /cat (\S+)\)/.exec(oneShot.command!.join(' '))![1];
+    expect(mounted(oneShot)).toContain(read);
+  });
+
+  it('holds no token itself: no service sets RNULL_AUTH_TOKENS or RNULL_TOKEN inline, and the secret files are not in git', async () => {
+    const services = await composeServices();
+    const inline = Object.entries(services).flatMap(([name, svc]) =>
+      ['RNULL_AUTH_TOKENS', 'RNULL_TOKEN'].filter((v) => svc.environment?.[v] !== undefined).map((v) => `${name}: ${v}`),
+    );
+    expect(inline).toEqual([]);
+    const files = (parse((await composeConfig()).stdout) as { secrets: Record<string, { file: string }> }).secrets;
+    expect(Object.keys(files).sort()).toEqual(['rnull-auth-tokens', 'rnull-service-token']);
+    for (const { file } of Object.values(files)) {
+      const relative = path.relative(ROOT, file);
+      expect([relative, (await git('check-ignore', '-q', relative)).code]).toEqual([relative, 0]);
+      expect([relative, (await git('ls-files', '--error-unmatch', relative)).code]).not.toEqual([relative, 0]);
+    }
+  });
 });
 
 /** The Dockerfile's stages, by name, with their instructions (continuation lines joined). */

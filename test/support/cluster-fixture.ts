@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { KeySchema, OwnerRegistry, unlinkMatching } from '#redis-mq';
 import { blockingConnection, readRedisClusterNodes } from '#service-kit';
+import { readClientSecurity } from '#grpc-auth';
 import { Cluster, type ClusterOptions } from '../../tools/cluster/cluster';
 import { RedisCluster } from '../../tools/cluster/redis-cluster';
 import { SERVICE_LINES_KEY } from './service-lines';
@@ -71,9 +72,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Fixture> 
     await redisCluster?.stop();
     throw new Error(`${(err as Error).message}\n${lines.slice(-40).join('\n')}`);
   }
-  const opt = { 'grpc.max_receive_message_length': -1 };
-  const io = new BlockDeviceClient(cluster.dispatchAddress, grpc.credentials.createInsecure(), opt);
-  const disks = new GenDiskClient(cluster.dispatchAddress, grpc.credentials.createInsecure(), opt);
+  // The fixture's clients use the cluster's own GRPC_TLS_CERTIFICATES and RNULL_TOKEN, if given.
+  const security = readClientSecurity(opts.env ?? {});
+  const opt = security.channelOptions({ 'grpc.max_receive_message_length': -1 });
+  const io = new BlockDeviceClient(cluster.dispatchAddress, security.credentials, opt);
+  const disks = new GenDiskClient(cluster.dispatchAddress, security.credentials, opt);
   const connect = () => {
     if (!redisCluster) return new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const r = blockingConnection({ redisUrl: REDIS_URL, redisClusterNodes: readRedisClusterNodes(redisCluster.seedList) }, `e2e-${prefix}`);

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { GenDiskClient, type Disk } from '#proto/grpc/blk/v1/gen_disk';
+import { type ClientSecurity, readClientSecurity } from '#grpc-auth';
 import { Cluster } from './cluster';
 import { readDriverPlacement, readRedisClusterNodes } from '#service-kit';
 import { DEFAULT_NR_DEVICES, deviceName, MAX_NR_DEVICES, readNrDevices } from './nr-devices';
@@ -20,8 +21,8 @@ function call<Req, Res>(fn: (req: Req, cb: (e: grpc.ServiceError | null, r: Res)
  * Creates and powers on rnullb0 … rnullb{n-1} with the default attributes, like
  * `modprobe null_blk nr_devices=n`; a disk that exists already is powered on as it is.
  */
-async function ensureDefaultDisks(address: string, n: number): Promise<Disk[]> {
-  const client = new GenDiskClient(address, grpc.credentials.createInsecure());
+async function ensureDefaultDisks(address: string, n: number, security: ClientSecurity): Promise<Disk[]> {
+  const client = new GenDiskClient(address, security.credentials, security.channelOptions());
   const disks: Disk[] = [];
   try {
     for (let i = 0; i < n; i++) {
@@ -54,7 +55,8 @@ const USAGE = `usage: npm start [-- --verbose] [-- --redis-cluster] [-- --nr-dev
   --verbose        every service's JSON log inline (also: LOG_LEVEL set)
   --redis-cluster  start a local Redis Cluster (3 masters, 3 replicas) and run on it
   --nr-devices N   create and power on rnullb0 … rnullb{N-1} (null_blk's nr_devices; default ${DEFAULT_NR_DEVICES}, at most ${MAX_NR_DEVICES})
-environment: REDIS_URL, REDIS_CLUSTER_NODES, KEY_PREFIX, RNULL_WORKERS, DRIVER_PLACEMENT, NBD_GATEWAY, LOG_DIR, NR_DEVICES (as --nr-devices)`;
+environment: REDIS_URL, REDIS_CLUSTER_NODES, KEY_PREFIX, RNULL_WORKERS, DRIVER_PLACEMENT, NBD_GATEWAY, LOG_DIR, NR_DEVICES (as --nr-devices);
+  GRPC_TLS_CERTIFICATES, RNULL_AUTH_TOKENS(_FILE) and RNULL_TOKEN(_FILE) (README "Security"; RNULL_TOKEN must be an admin token to create the disks)`;
 
 function readFlags(argv: string[]): { verbose: boolean; redisCluster: boolean; nrDevices: number } {
   const flags = { verbose: false, redisCluster: false, nrDevices: readNrDevices(process.env.NR_DEVICES) };
@@ -91,6 +93,14 @@ function logFiles(dir: string): { write: (label: string, line: string) => void; 
 
 let logs: ReturnType<typeof logFiles> | undefined;
 
+/** How to list the API with grpcurl, with the TLS files and the token when those are on (README "Security"). */
+function grpcurlHint(address: string): string {
+  const dir = process.env.GRPC_TLS_CERTIFICATES;
+  const tls = dir ? `-cacert ${dir}/ca-cert.pem -cert ${dir}/client-cert.pem -key ${dir}/client-key.pem` : '-plaintext';
+  const token = process.env.RNULL_AUTH_TOKENS || process.env.RNULL_AUTH_TOKENS_FILE ? ' -H "authorization: Bearer $RNULL_TOKEN"' : '';
+  return `grpcurl ${tls}${token} ${address} list`;
+}
+
 async function main(): Promise<void> {
   const flags = readFlags(process.argv.slice(2));
   const verbose = flags.verbose || Boolean(process.env.LOG_LEVEL);
@@ -102,6 +112,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   let clusterNodes = process.env.REDIS_CLUSTER_NODES || undefined;
   if (clusterNodes) readRedisClusterNodes(clusterNodes); // a bad list is an error now, not in every service
+  // The services read the same variables from this environment; the launcher creates the disks with them.
+  const security = readClientSecurity(process.env, true);
   process.stderr.write('starting rnull-cluster…\n');
   if (flags.redisCluster && !clusterNodes) {
     process.stderr.write('  starting a local Redis Cluster (3 masters, 3 replicas)…\n');
@@ -142,14 +154,15 @@ async function main(): Promise<void> {
 
   running = cluster;
   await cluster.start();
-  const disks = await ensureDefaultDisks(cluster.dispatchAddress, flags.nrDevices);
+  const disks = await ensureDefaultDisks(cluster.dispatchAddress, flags.nrDevices, security);
+  const tlsFlag = process.env.GRPC_TLS_CERTIFICATES ? ` --tls-certificates ${process.env.GRPC_TLS_CERTIFICATES}` : '';
   const [disk] = disks;
   const a = disk.attributes!;
   const names = disks.map((d) => d.name).join(', ');
   process.stdout.write(
     [
       `rnull-cluster is ready (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-      `  gRPC (BlockDevice + GenDisk): ${cluster.dispatchAddress}   (grpcurl -plaintext ${cluster.dispatchAddress} list)`,
+      `  gRPC (BlockDevice + GenDisk): ${cluster.dispatchAddress}   (${grpcurlHint(cluster.dispatchAddress)})`,
       ...(cluster.nbdAddress ? [`  NBD: nbd://${cluster.nbdAddress}/${disk.name}   (nbdinfo --list nbd://${cluster.nbdAddress})`] : []),
       `  metrics: ${cluster.processes.map((p) => `http://127.0.0.1:${p.spec.env.HTTP_PORT}/metrics`).join('  ')}`,
       clusterNodes
@@ -158,7 +171,7 @@ async function main(): Promise<void> {
       verbose ? `  service logs: inline` : `  service logs: ${logDir}/<service>.log   (npm start -- --verbose shows them here)`,
       `  driver placement: ${driverPlacement} (DRIVER_PLACEMENT=${driverPlacement === 'local' ? 'remote runs it in the rnull/completion workers' : 'local runs it inside dispatch'})`,
       `  ${disks.length > 1 ? `disks ${names}` : `disk ${disk.name}`}: ${a.size} MiB, blocksize ${a.blocksize}, irqmode ${a.irqmode}, memory_backed ${a.memoryBacked ? 1 : 0}, power ${disk.power ? 'on' : 'off'}`,
-      `  try: npx rnullctl disk list   |   npx rnullctl load --seconds 5`,
+      `  try: npx rnullctl disk list${tlsFlag}   |   npx rnullctl load --seconds 5${tlsFlag}`,
       `  Ctrl-C stops everything.`,
       '',
     ].join('\n'),

@@ -1,5 +1,6 @@
 // Starts a service process the same way for every service: NestJS app, HTTP listener for
-// /healthz and /metrics, optional gRPC server with reflection, SIGTERM drains then exits.
+// /healthz and /metrics, optional gRPC server with reflection (TLS and the token check of
+// `env.grpcServer`, README "Security"), SIGTERM drains then exits.
 import 'reflect-metadata';
 import { type INestApplication, Logger, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -7,6 +8,7 @@ import { type GrpcOptions, Transport } from '@nestjs/microservices';
 import { ReflectionService } from '@grpc/reflection';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { loadBlkPackageDefinition } from '#proto';
+import type { ServerSecurity } from '#grpc-auth';
 import { HealthChecks } from './health';
 import type { ServiceEnv } from './service-env';
 
@@ -20,8 +22,12 @@ export interface BootstrapOptions {
   readyFields?: (app: INestApplication) => Record<string, unknown>;
 }
 
-/** gRPC options shared by every server: the whole blk.v1 package plus reflection. */
-export function grpcServerOptions(url: string): GrpcOptions {
+/**
+ * gRPC options shared by every server: the whole blk.v1 package plus reflection, bound with
+ * `security`'s credentials; its interceptors (the token check) run before every handler,
+ * reflection's included (Nest hands `channelOptions` to grpc-js's Server as its options).
+ */
+export function grpcServerOptions(url: string, security?: ServerSecurity): GrpcOptions {
   const packageDefinition = loadBlkPackageDefinition();
   return {
     transport: Transport.GRPC,
@@ -29,12 +35,20 @@ export function grpcServerOptions(url: string): GrpcOptions {
       url,
       package: 'blk.v1',
       packageDefinition,
+      credentials: security?.credentials,
+      channelOptions: security?.interceptors.length ? { interceptors: security.interceptors } : {},
       maxReceiveMessageLength: 64 * 1024 * 1024,
       maxSendMessageLength: 64 * 1024 * 1024,
       onLoadPackageDefinition: (pkg: unknown, server: { addService: (...a: never[]) => void }) =>
         new ReflectionService(packageDefinition).addToServer(server as never),
     },
   };
+}
+
+/** True for a `host:port` on the loopback interface (where no token is the default). */
+function isLoopback(url: string): boolean {
+  const host = url.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 /**
@@ -48,8 +62,11 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
   const app = await NestFactory.create(opts.module as never, opts.logger ? { logger: opts.logger } : { bufferLogs: true });
   if (!opts.logger) app.useLogger(app.get(PinoNestLogger));
   if (opts.grpc) {
-    app.connectMicroservice(grpcServerOptions(opts.env.grpcUrl), { inheritAppConfig: true });
+    app.connectMicroservice(grpcServerOptions(opts.env.grpcUrl, opts.env.grpcServer), { inheritAppConfig: true });
     await app.startAllMicroservices();
+    if (!opts.env.grpcServer?.tokens && !isLoopback(opts.env.grpcUrl)) {
+      log.warn(`gRPC on ${opts.env.grpcUrl} checks no token (RNULL_AUTH_TOKENS is unset): every caller may do everything`);
+    }
   }
   await app.listen(opts.env.httpPort, opts.env.httpHost);
   const address = app.getHttpServer().address();

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { DEFAULT_FLUSH_TIMEOUT_MS } from '#redis-mq';
+import { type ClientSecurity, GRPC_SECURITY_VARIABLES, readClientSecurity, readServerSecurity, type ServerSecurity } from '#grpc-auth';
 
 /** How long a dispatch instance's owner lease lasts without renewal, ms (`OWNER_LEASE_MS`). */
 export const DEFAULT_OWNER_LEASE_MS = 5000;
@@ -61,6 +62,19 @@ export interface ServiceEnv {
    * Redis tag budget and page store (one process hop fewer per IO each way).
    */
   readonly driverPlacement: DriverPlacementName;
+  /**
+   * How this service's gRPC server binds and whom it lets in, where it has one (GRPC_URL):
+   * TLS from `GRPC_TLS_CERTIFICATES`, tokens and roles from `RNULL_AUTH_TOKENS` or
+   * `RNULL_AUTH_TOKENS_FILE` (README "Security"). Read, and every file checked, at start.
+   */
+  readonly grpcServer?: ServerSecurity;
+  /**
+   * How this service calls another one's gRPC (dispatch and rnull call gendisk, the NBD
+   * gateway calls dispatch): TLS from the same `GRPC_TLS_CERTIFICATES` (its client
+   * certificate required when the directory holds `ca-cert.pem`), and the token of
+   * `RNULL_TOKEN` or `RNULL_TOKEN_FILE` for the calls the service makes on its own.
+   */
+  readonly grpcClient: ClientSecurity;
 }
 
 /** One seed node of `REDIS_CLUSTER_NODES`. */
@@ -134,6 +148,7 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
   const keyPrefix = env.KEY_PREFIX ?? '';
   const redisClusterNodes = readRedisClusterNodes(env.REDIS_CLUSTER_NODES);
   if (/[{}]/.test(keyPrefix)) throw new Error('KEY_PREFIX must not contain { or }');
+  const grpcUrl = env.GRPC_URL || GRPC_DEFAULTS[service] || '';
   return {
     service,
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
@@ -145,7 +160,7 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
     keyPrefix,
     httpPort: int(env, 'HTTP_PORT', HTTP_DEFAULTS[service] ?? 0),
     httpHost: env.HTTP_HOST || '127.0.0.1',
-    grpcUrl: env.GRPC_URL || GRPC_DEFAULTS[service] || '',
+    grpcUrl,
     gendiskUrl: env.GENDISK_URL || GRPC_DEFAULTS.gendisk,
     instanceId: env.INSTANCE_ID || `${service}-${os.hostname()}-${process.pid}-${PROCESS_NONCE}`,
     workerConcurrency: Math.max(1, int(env, 'WORKER_CONCURRENCY', 4)),
@@ -153,6 +168,8 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
     stalledIntervalMs: Math.max(500, int(env, 'STALLED_INTERVAL_MS', 5000)),
     ownerLeaseMs: Math.max(300, int(env, 'OWNER_LEASE_MS', DEFAULT_OWNER_LEASE_MS)),
     driverPlacement: readDriverPlacement(env.DRIVER_PLACEMENT),
+    grpcServer: grpcUrl ? readServerSecurity(env) : undefined,
+    grpcClient: readClientSecurity(env, true),
   };
 }
 
@@ -173,4 +190,5 @@ export const SERVICE_ENV_VARIABLES = [
   'STALLED_INTERVAL_MS',
   'OWNER_LEASE_MS',
   'DRIVER_PLACEMENT',
+  ...GRPC_SECURITY_VARIABLES,
 ] as const;

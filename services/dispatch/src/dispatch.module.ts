@@ -53,7 +53,7 @@ import { GenDiskForwardController } from './gendisk.controller';
         );
       },
     },
-    { provide: GenDiskForwarder, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => new GenDiskForwarder(e.gendiskUrl) },
+    { provide: GenDiskForwarder, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => new GenDiskForwarder(e.gendiskUrl, e.grpcClient) },
   ],
 })
 export class DispatchModule implements OnModuleInit, BeforeApplicationShutdown {

@@ -1,5 +1,7 @@
-// GenDisk on dispatch's address: forwarded to the gendisk service.
+// GenDisk on dispatch's address: forwarded to the gendisk service, with the caller's
+// `authorization` (gendisk checks the caller's token again; README "Security").
 import { Controller } from '@nestjs/common';
+import { Metadata } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
 import { grpcStatusOf } from '#service-kit';
 import { GenDiskForwarder } from '#gendisk';
@@ -22,33 +24,33 @@ import {
 export class GenDiskForwardController implements GenDiskApi {
   constructor(private readonly gendisk: GenDiskForwarder) {}
 
-  private async forward<T>(method: string, req: unknown): Promise<T> {
+  private async forward<T>(method: string, req: unknown, metadata = new Metadata()): Promise<T> {
     try {
-      return await this.gendisk.call<T>(method, req);
+      return await this.gendisk.forward<T>(method, req, metadata);
     } catch (err) {
       throw new RpcException(grpcStatusOf(err));
     }
   }
 
-  createDisk(req: CreateDiskRequest): Promise<Disk> {
-    return this.forward('createDisk', req);
+  createDisk(req: CreateDiskRequest, metadata?: Metadata): Promise<Disk> {
+    return this.forward('createDisk', req, metadata);
   }
-  getDisk(req: GetDiskRequest): Promise<Disk> {
-    return this.forward('getDisk', req);
+  getDisk(req: GetDiskRequest, metadata?: Metadata): Promise<Disk> {
+    return this.forward('getDisk', req, metadata);
   }
-  listDisks(): Promise<ListDisksResponse> {
-    return this.forward('listDisks', {});
+  listDisks(_req?: unknown, metadata?: Metadata): Promise<ListDisksResponse> {
+    return this.forward('listDisks', {}, metadata);
   }
-  configureDisk(req: ConfigureDiskRequest): Promise<Disk> {
-    return this.forward('configureDisk', req);
+  configureDisk(req: ConfigureDiskRequest, metadata?: Metadata): Promise<Disk> {
+    return this.forward('configureDisk', req, metadata);
   }
-  powerDisk(req: PowerDiskRequest): Promise<Disk> {
-    return this.forward('powerDisk', req);
+  powerDisk(req: PowerDiskRequest, metadata?: Metadata): Promise<Disk> {
+    return this.forward('powerDisk', req, metadata);
   }
-  deleteDisk(req: DeleteDiskRequest): Promise<DeleteDiskResponse> {
-    return this.forward('deleteDisk', req);
+  deleteDisk(req: DeleteDiskRequest, metadata?: Metadata): Promise<DeleteDiskResponse> {
+    return this.forward('deleteDisk', req, metadata);
   }
-  features(): Promise<FeaturesResponse> {
-    return this.forward('features', {});
+  features(_req?: unknown, metadata?: Metadata): Promise<FeaturesResponse> {
+    return this.forward('features', {}, metadata);
   }
 }

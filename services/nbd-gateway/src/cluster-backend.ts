@@ -2,6 +2,7 @@
 // GenDisk API) and every connection's IO is a SubmitStream to dispatch, like any client.
 import * as grpc from '@grpc/grpc-js';
 import { hasWriteCache, MAX_SUBMISSION_BYTES } from '#dispatch';
+import { ClientSecurity } from '#grpc-auth';
 import { exportOf, type BlockSession, type NbdBackend, type NbdExport } from '#nbd';
 import { BlockDeviceClient } from '#proto/grpc/blk/v1/block_device';
 import { type Disk, GenDiskClient, type ListDisksResponse } from '#proto/grpc/blk/v1/gen_disk';
@@ -41,11 +42,12 @@ export class ClusterBackend implements NbdBackend {
     private readonly deadlineMs = 5000,
     /** REDIS_FLUSH_REPLICAS (`hasWriteCache`). */
     private readonly flushReplicas = 0,
+    /** TLS and the gateway's token (GRPC_TLS_CERTIFICATES, RNULL_TOKEN: README "Security"). */
+    security: ClientSecurity = ClientSecurity.plaintext(),
   ) {
-    const creds = grpc.credentials.createInsecure();
-    const options = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 };
-    this.genDisk = new GenDiskClient(dispatchUrl, creds, options);
-    this.blockDevice = new BlockDeviceClient(dispatchUrl, creds, options);
+    const options = security.channelOptions({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+    this.genDisk = new GenDiskClient(dispatchUrl, security.credentials, options);
+    this.blockDevice = new BlockDeviceClient(dispatchUrl, security.credentials, options);
   }
 
   listExports(): Promise<NbdExport[]> {

@@ -18,7 +18,7 @@ const log = serviceLogger(SERVICE, env.instanceId);
     {
       provide: ClusterBackend,
       inject: [NBD_ENV],
-      useFactory: (e: NbdEnv) => new ClusterBackend(e.dispatchUrl, undefined, env.flush.replicas),
+      useFactory: (e: NbdEnv) => new ClusterBackend(e.dispatchUrl, undefined, env.flush.replicas, env.grpcClient),
     },
     {
       provide: NbdFrontEnd,

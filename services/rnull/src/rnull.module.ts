@@ -29,7 +29,7 @@ import { rnullDriverFactory } from '#rnull';
         ),
     },
     // Where a driver's once-cleared bad range is cleared in the registry (DESIGN I10).
-    { provide: GenDiskForwarder, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => new GenDiskForwarder(e.gendiskUrl) },
+    { provide: GenDiskForwarder, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => new GenDiskForwarder(e.gendiskUrl, e.grpcClient) },
     {
       provide: DiskDrivers,
       inject: [REDIS, KeySchema, DiskDirectory, HctxWorkers, BlockMetrics, SERVICE_LOG, SERVICE_ENV, GenDiskForwarder],

@@ -50,6 +50,16 @@ describe('rnullctl top level', () => {
     expect(r.err).toBe("rnullctl disk list: unknown option --colour (see 'rnullctl disk list --help')\n");
   });
 
+  it('refuses a token with spaces and a certificate directory that is not there, before any call, never echoing the token', async () => {
+    const token = await runCli(['disk', 'list', '--address', '127.0.0.1:1'], { env: { RNULL_TOKEN: 'secret value' } });
+    expect(token.code).toBe(1);
+    expect(token.err).toBe(
+      "rnullctl disk list: --token (or RNULL_TOKEN) must be one token of visible ASCII characters (see 'rnullctl disk list --help')\n",
+    );
+    const tls = await runCli(['disk', 'list', '--address', '127.0.0.1:1', '--tls-certificates', '/nonexistent/pki']);
+    expect(tls.err).toBe('rnullctl disk list: --tls-certificates=/nonexistent/pki: no such directory\n');
+  });
+
   it('says UNAVAILABLE and which address it tried when nothing listens', async () => {
     const fake = await FakeRnullServer.start();
     const address = fake.address;
@@ -57,7 +67,7 @@ describe('rnullctl top level', () => {
     const r = await runCli(['disk', 'list', '--address', address, '--deadline-ms', '5000']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(
-      /GenDisk\.ListDisks failed: UNAVAILABLE \(14\): .*\(is dispatch listening on 127\.0\.0\.1:\d+\? set --address or RNULL_ADDRESS\)/,
+      /GenDisk\.ListDisks failed: UNAVAILABLE \(14\): .*\(is dispatch listening on 127\.0\.0\.1:\d+\? set --address or RNULL_ADDRESS; if it speaks TLS, --tls-certificates DIR\)/,
     );
   });
 

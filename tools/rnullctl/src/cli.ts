@@ -7,7 +7,11 @@
 //   - `--help` (or `help`) prints help to stdout and exits 0, for the tool, a group or a
 //     command; no gRPC call is made.
 //   - The address is --address, else $RNULL_ADDRESS, else 127.0.0.1:50051.
+//   - The token is --token, else $RNULL_TOKEN, else none; --tls-certificates DIR turns TLS
+//     on (README "Security"). A bad directory or token fails before any call, naming the
+//     option, never printing the token.
 //   - `run` never throws and never calls process.exit, so tests run it in-process.
+import { ClientSecurity } from '#grpc-auth';
 import { normalizeOptionName, parseArgs, parseInteger, UsageError } from './arg-parser';
 import {
   CliError,
@@ -98,11 +102,27 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (!address) throw new UsageError('--address is empty');
     const deadlineText = args.values.get('deadline_ms');
     const deadlineMs = deadlineText === undefined ? DEFAULT_DEADLINE_MS : parseInteger(deadlineText, '--deadline_ms', 1);
-    await cmd.run(args, { io, address, deadlineMs });
+    const security = clientSecurity(args.values.get('tls-certificates'), args.values.get('token') ?? (io.env.RNULL_TOKEN || undefined));
+    await cmd.run(args, { io, address, deadlineMs, security });
     return 0;
   } catch (e) {
     await writeOut(io.stderr, `${name}: ${describeFailure(e, name)}\n`);
     return 1;
+  }
+}
+
+/** TLS from --tls-certificates and the token; a bad directory or token is a CliError naming the option. */
+function clientSecurity(tlsDir: string | undefined, token: string | undefined): ClientSecurity {
+  if (tlsDir === '') throw new UsageError('--tls-certificates is empty');
+  if (token !== undefined && !/^[\x21-\x7e]+$/.test(token))
+    throw new UsageError('--token (or RNULL_TOKEN) must be one token of visible ASCII characters');
+  try {
+    return ClientSecurity.of({
+      tls: tlsDir === undefined ? undefined : { dir: tlsDir, setting: '--tls-certificates' },
+      token,
+    });
+  } catch (e) {
+    throw new CliError((e as Error).message);
   }
 }
 

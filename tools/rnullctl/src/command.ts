@@ -6,6 +6,7 @@
 //     stderr and exit code 1. `CliError` and `UsageError` messages are shown as written.
 //   - Commands write results to `io.stdout` and diagnostics to `io.stderr`, never to
 //     `process.*` directly.
+import type { ClientSecurity } from '#grpc-auth';
 import { formatOptions, OptionSpecs, ParsedArgs, PositionalLimits, UsageError } from './arg-parser';
 
 /** A failure the user can act on; the message is shown as is. */
@@ -30,6 +31,12 @@ export interface CliIo {
 export const GLOBAL_OPTIONS: OptionSpecs = {
   address: { kind: 'value', valueName: 'HOST:PORT', help: 'dispatch gRPC address (env RNULL_ADDRESS, default 127.0.0.1:50051)' },
   deadline_ms: { kind: 'value', valueName: 'N', help: 'deadline of each unary gRPC call in ms (default 60000)' },
+  'tls-certificates': {
+    kind: 'value',
+    valueName: 'DIR',
+    help: 'TLS: verify dispatch with DIR/ca-cert.pem, present DIR/client-cert.pem and client-key.pem when there',
+  },
+  token: { kind: 'value', valueName: 'TOKEN', help: 'bearer token for the call (env RNULL_TOKEN, which keeps it out of ps)' },
   help: { kind: 'flag', help: 'show this help' },
 };
 
@@ -42,6 +49,8 @@ export interface CommandContext {
   /** The gRPC address: --address, else RNULL_ADDRESS, else the default. */
   readonly address: string;
   readonly deadlineMs: number;
+  /** TLS (--tls-certificates) and the bearer token (--token, else RNULL_TOKEN) of every call. */
+  readonly security: ClientSecurity;
 }
 
 export interface Command {

@@ -2,6 +2,7 @@
 // unary calls as promises with a deadline, and failures turned into messages that name
 // the gRPC status and carry the server's own words.
 import * as grpc from '@grpc/grpc-js';
+import { ClientSecurity } from '#grpc-auth';
 import { BlockDeviceClient, Completion, Submission } from '#proto/grpc/blk/v1/block_device';
 import {
   ConfigureDiskRequest,
@@ -42,15 +43,17 @@ export function grpcStatusName(code: number): string {
 }
 
 /** Wraps a grpc-js ServiceError as a GrpcCallError whose message names call, status and details. */
-export function describeGrpcError(what: string, address: string, err: unknown): Error {
+export function describeGrpcError(what: string, address: string, err: unknown, tls = false): Error {
   const e = err as Partial<grpc.ServiceError>;
   if (typeof e?.code !== 'number') return err instanceof Error ? err : new Error(String(err));
   const details = e.details ?? e.message ?? '';
   let msg = `${what} failed: ${grpcStatusName(e.code)}: ${details}`;
   if (e.code === grpc.status.UNAVAILABLE && !/powered/i.test(details)) {
-    msg += ` (is dispatch listening on ${address}? set --address or RNULL_ADDRESS)`;
+    msg += ` (is dispatch listening on ${address}? set --address or RNULL_ADDRESS${tls ? '' : '; if it speaks TLS, --tls-certificates DIR'})`;
   } else if (e.code === grpc.status.DEADLINE_EXCEEDED) {
     msg += ' (raise --deadline_ms?)';
+  } else if (e.code === grpc.status.UNAUTHENTICATED) {
+    msg += ' (set --token or RNULL_TOKEN)';
   }
   return new GrpcCallError(msg, e.code, details);
 }
@@ -61,14 +64,18 @@ type Callback<T> = (err: grpc.ServiceError | null, res: T) => void;
 export class RnullClients {
   readonly genDisk: GenDiskClient;
   readonly blockDevice: BlockDeviceClient;
+  private readonly tls: boolean;
 
   constructor(
     readonly address: string,
     readonly deadlineMs: number,
+    /** TLS and the bearer token (--tls-certificates, --token / RNULL_TOKEN). */
+    security: ClientSecurity = ClientSecurity.plaintext(),
   ) {
-    const creds = grpc.credentials.createInsecure();
-    this.genDisk = new GenDiskClient(address, creds, CLIENT_CHANNEL_OPTIONS);
-    this.blockDevice = new BlockDeviceClient(address, creds, CLIENT_CHANNEL_OPTIONS);
+    this.tls = security.tls;
+    const options = security.channelOptions(CLIENT_CHANNEL_OPTIONS);
+    this.genDisk = new GenDiskClient(address, security.credentials, options);
+    this.blockDevice = new BlockDeviceClient(address, security.credentials, options);
   }
 
   createDisk(req: CreateDiskRequest): Promise<Disk> {
@@ -116,7 +123,7 @@ export class RnullClients {
       const opts = { deadline: Date.now() + this.deadlineMs };
       invoke(new grpc.Metadata(), opts, (err, res) => {
         if (err) {
-          reject(describeGrpcError(what, this.address, err));
+          reject(describeGrpcError(what, this.address, err, this.tls));
           return;
         }
         resolve(res);
@@ -127,10 +134,10 @@ export class RnullClients {
 
 /** Runs `fn` with clients for `target.address` and closes them afterwards, whatever happens. */
 export async function withClients<T>(
-  target: { readonly address: string; readonly deadlineMs: number },
+  target: { readonly address: string; readonly deadlineMs: number; readonly security?: ClientSecurity },
   fn: (clients: RnullClients) => Promise<T>,
 ): Promise<T> {
-  const clients = new RnullClients(target.address, target.deadlineMs);
+  const clients = new RnullClients(target.address, target.deadlineMs, target.security);
   try {
     return await fn(clients);
   } finally {

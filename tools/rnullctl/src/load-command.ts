@@ -93,7 +93,7 @@ async function runCommand(a: LoadArgs, ctx: CommandContext): Promise<LoadResult>
         progressIntervalMs: 1000,
       });
     } catch (e) {
-      throw describeGrpcError('BlockDevice.SubmitStream', ctx.address, e);
+      throw describeGrpcError('BlockDevice.SubmitStream', ctx.address, e, ctx.security.tls);
     } finally {
       disarm();
       progress.finish();
