@@ -1,5 +1,8 @@
 // The transmission phase of one NBD connection: reads requests, checks them against the
 // export, runs them on the block session many at a time, and answers each as it completes.
+import { BlockRangeLock } from './block-range-lock';
+import { blockSpan, partialBlocks, spanPieces, type BlockSpan } from './block-span';
+import { checkAligned, checkFlags, checkRange, type Refusal } from './command-check';
 import type { BlockCommand, BlockResult, BlockSession } from './nbd-backend';
 import type { NbdExport } from './nbd-export';
 import { NBD_REQUEST_MAGIC, NbdCmd, NbdCmdFlag, NbdErrno, REQUEST_HEADER_BYTES, TransmissionFlag } from './nbd-protocol';
@@ -56,6 +59,8 @@ export class Transmission {
   private drainArmed = false;
   private betweenRequests = false;
   private wake?: () => void;
+  /** Blocks held by the writes of a connection without agreed block sizes (read-modify-write). */
+  private readonly rangeLock = new BlockRangeLock();
 
   constructor(
     private readonly exp: NbdExport,
@@ -126,29 +131,37 @@ export class Transmission {
   }
 
   private write(h: Header, data: Buffer): void {
-    const why = this.checkRange(h, NbdErrno.ENOSPC) ?? this.checkAligned(h);
-    if (why) return this.answer(h, why[0], why[1]);
+    const why = checkFlags(h) ?? checkRange(h, this.exp) ?? (this.opts.blockSizeAgreed ? checkAligned(h, this.exp) : undefined);
+    if (why) return this.refuse(h, why);
     if (h.length === 0) return this.answer(h, NbdErrno.OK);
-    this.submit(h, [{ op: 'write', offset: h.offset, length: h.length, data, fua: this.fua(h) }]);
+    const cmd: BlockCommand = { op: 'write', offset: h.offset, length: h.length, data, fua: this.fua(h) };
+    if (this.opts.blockSizeAgreed) return this.submit(h, [cmd]);
+    this.track(h.length, +1);
+    void this.writeAnyAlignment(h, data).then((failed) => {
+      this.track(h.length, -1);
+      this.answer(h, failed?.errno ?? NbdErrno.OK, failed?.message);
+    });
   }
 
   private command(h: Header): void {
+    const flagsWrong = checkFlags(h);
     switch (h.type) {
       case NbdCmd.READ: {
         if (h.length > this.exp.maxPayload)
           return this.answer(h, NbdErrno.EINVAL, `read of ${h.length} bytes is over the maximum payload of ${this.exp.maxPayload}`);
-        const why = this.checkRange(h, NbdErrno.EINVAL) ?? (this.opts.blockSizeAgreed ? this.checkAligned(h) : undefined);
-        if (why) return this.answer(h, why[0], why[1]);
+        const why = flagsWrong ?? checkRange(h, this.exp) ?? (this.opts.blockSizeAgreed ? checkAligned(h, this.exp) : undefined);
+        if (why) return this.refuse(h, why);
         if (h.length === 0) return this.answer(h, NbdErrno.OK);
         return this.read(h);
       }
       case NbdCmd.FLUSH:
+        if (flagsWrong) return this.refuse(h, flagsWrong);
         return this.submit(h, [{ op: 'flush', offset: 0n, length: 0, fua: false }]);
       case NbdCmd.TRIM: {
         if (!(this.exp.flags & TransmissionFlag.SEND_TRIM))
           return this.answer(h, NbdErrno.EINVAL, `export ${this.exp.name} does not support TRIM (discard=0)`);
-        const why = this.checkRange(h, NbdErrno.ENOSPC);
-        if (why) return this.answer(h, why[0], why[1]);
+        const why = flagsWrong ?? checkRange(h, this.exp);
+        if (why) return this.refuse(h, why);
         // TRIM is advisory: only the whole blocks inside the range are discarded.
         const bs = BigInt(this.exp.minBlock);
         const start = ((h.offset + bs - 1n) / bs) * bs;
@@ -157,8 +170,8 @@ export class Transmission {
         return this.submit(h, this.split('discard', start, end, h));
       }
       case NbdCmd.WRITE_ZEROES: {
-        const why = this.checkRange(h, NbdErrno.ENOSPC) ?? this.checkAligned(h);
-        if (why) return this.answer(h, why[0], why[1]);
+        const why = flagsWrong ?? checkRange(h, this.exp) ?? checkAligned(h, this.exp);
+        if (why) return this.refuse(h, why);
         if (h.length === 0) return this.answer(h, NbdErrno.OK);
         // NO_HOLE: the range must stay allocated, so zeros are written, not punched.
         const op = h.flags & NbdCmdFlag.NO_HOLE ? 'write' : 'write-zeroes';
@@ -169,19 +182,20 @@ export class Transmission {
     }
   }
 
-  /** A READ; without agreed block sizes an unaligned range is widened and cut back. */
+  /**
+   * A READ. From a client that did not agree block sizes the range is widened to whole
+   * blocks, read in pieces of at most maxPayload (a widened read of maxPayload bytes is one
+   * block longer than the device takes at once) and cut back to what the client asked for.
+   */
   private read(h: Header): void {
-    const bs = BigInt(this.exp.minBlock);
-    const start = (h.offset / bs) * bs;
-    const end = ((h.offset + BigInt(h.length) + bs - 1n) / bs) * bs;
-    const length = Number(end - start);
+    const span = blockSpan(h.offset, h.length, this.exp.minBlock);
     this.track(h.length, +1);
-    this.session.submit({ op: 'read', offset: start, length, fua: false }, (r) => {
+    void this.readSpan(span).then((r) => {
       this.track(h.length, -1);
-      const skip = Number(h.offset - start);
+      const skip = Number(h.offset - span.start);
       const data = r.errno === NbdErrno.OK && r.data ? r.data.subarray(skip, skip + h.length) : undefined;
       if (r.errno === NbdErrno.OK && (!data || data.length !== h.length)) {
-        this.observeAndReply(h, NbdErrno.EIO, `the device returned ${r.data?.length ?? 0} bytes for a ${length}-byte read`);
+        this.observeAndReply(h, NbdErrno.EIO, `the device returned ${data?.length ?? 0} of the ${h.length} bytes read`);
         return;
       }
       this.opts.observe?.(h.type, r.errno, r.message);
@@ -189,23 +203,99 @@ export class Transmission {
     });
   }
 
+  /** The bytes of `span`, read in pieces the device takes; the first failure if any. */
+  private async readSpan(span: BlockSpan): Promise<BlockResult> {
+    const pieces = spanPieces(span, this.exp.maxPayload);
+    const results = await Promise.all(pieces.map((p) => this.perform({ op: 'read', offset: p.offset, length: p.length, fua: false })));
+    const failed = results.find((r) => r.errno !== NbdErrno.OK);
+    if (failed) return failed;
+    for (const [i, r] of results.entries()) {
+      if (r.data?.length !== pieces[i].length)
+        return { errno: NbdErrno.EIO, message: `the device returned ${r.data?.length ?? 0} bytes for a ${pieces[i].length}-byte read` };
+    }
+    return { errno: NbdErrno.OK, data: results.length === 1 ? results[0].data : Buffer.concat(results.map((r) => r.data!)) };
+  }
+
+  /**
+   * A WRITE from a client that did not agree block sizes (any offset and length, the
+   * spec's default minimum block size of 1): the blocks it covers in part are read, the
+   * new bytes laid over them, and the whole blocks written, in pieces of at most
+   * maxPayload (read-modify-write). Every write of such a connection holds its blocks in
+   * `rangeLock` meanwhile, so two writes into one block never interleave their read and
+   * their write and lose one another's bytes. Resolves the first failure, if any.
+   */
+  private async writeAnyAlignment(h: Header, data: Buffer): Promise<BlockResult | undefined> {
+    const bs = this.exp.minBlock;
+    const span = blockSpan(h.offset, h.length, bs);
+    const release = await this.rangeLock.acquire(span.start, span.end);
+    try {
+      let bytes = data;
+      const partial = partialBlocks(span, h.offset, h.length, bs);
+      if (partial.length > 0) {
+        bytes = Buffer.alloc(Number(span.end - span.start));
+        const old = await Promise.all(partial.map((at) => this.perform({ op: 'read', offset: at, length: bs, fua: false })));
+        const failed = old.find((r) => r.errno !== NbdErrno.OK || r.data?.length !== bs);
+        if (failed) return failed.errno !== NbdErrno.OK ? failed : { errno: NbdErrno.EIO, message: 'the device returned a short block' };
+        old.forEach((r, i) => r.data!.copy(bytes, Number(partial[i] - span.start)));
+        data.copy(bytes, Number(h.offset - span.start));
+      }
+      const results = await Promise.all(
+        spanPieces(span, this.exp.maxPayload).map((p) => {
+          const at = Number(p.offset - span.start);
+          return this.perform({
+            op: 'write',
+            offset: p.offset,
+            length: p.length,
+            data: bytes.subarray(at, at + p.length),
+            fua: this.fua(h),
+          });
+        }),
+      );
+      return results.find((r) => r.errno !== NbdErrno.OK);
+    } finally {
+      release();
+    }
+  }
+
+  /** `cmd` on the session, as a promise (the session never throws: BlockSession's contract). */
+  private perform(cmd: BlockCommand): Promise<BlockResult> {
+    return new Promise((resolve) => this.session.submit(cmd, resolve));
+  }
+
   private observeAndReply(h: Header, errno: number, message: string): void {
     this.opts.observe?.(h.type, errno, message);
     this.replies.read(h.cookie, h.offset, errno, undefined, message);
   }
 
-  /** Runs `parts` and answers `h` once all are done, with the first error if any. */
+  /**
+   * Runs `parts` and answers `h` once all are done, with the first error if any. On a
+   * connection without agreed block sizes, a command that changes data (TRIM,
+   * WRITE_ZEROES) first holds its blocks in `rangeLock`, as its writes do.
+   */
   private submit(h: Header, parts: BlockCommand[]): void {
     const bytes = h.type === NbdCmd.WRITE ? h.length : 0;
     this.track(bytes, +1);
+    const finish = (failed: BlockResult | undefined) => {
+      this.track(bytes, -1);
+      this.answer(h, failed?.errno ?? NbdErrno.OK, failed?.message);
+    };
+    if (!this.opts.blockSizeAgreed && parts[0].op !== 'flush') {
+      const start = parts[0].offset;
+      const end = parts.at(-1)!.offset + BigInt(parts.at(-1)!.length);
+      void this.rangeLock.acquire(start, end).then(async (release) => {
+        const results = await Promise.all(parts.map((part) => this.perform(part)));
+        release();
+        finish(results.find((r) => r.errno !== NbdErrno.OK));
+      });
+      return;
+    }
     let left = parts.length;
     let failed: BlockResult | undefined;
     for (const part of parts) {
       this.session.submit(part, (r) => {
         if (r.errno !== NbdErrno.OK && !failed) failed = r;
         if (--left > 0) return;
-        this.track(bytes, -1);
-        this.answer(h, failed?.errno ?? NbdErrno.OK, failed?.message);
+        finish(failed);
       });
     }
   }
@@ -232,19 +322,12 @@ export class Transmission {
     else this.replies.simple(h.cookie, errno);
   }
 
+  private refuse(h: Header, [errno, message]: Refusal): void {
+    this.answer(h, errno, message);
+  }
+
   private fua(h: Header): boolean {
     return (h.flags & NbdCmdFlag.FUA) !== 0 && (this.exp.flags & TransmissionFlag.SEND_FUA) !== 0;
-  }
-
-  private checkRange(h: Header, errno: number): [number, string] | undefined {
-    if (h.offset + BigInt(h.length) <= this.exp.sizeBytes) return undefined;
-    return [errno, `offset ${h.offset} + length ${h.length} is past the end of ${this.exp.name} (${this.exp.sizeBytes} bytes)`];
-  }
-
-  private checkAligned(h: Header): [number, string] | undefined {
-    const bs = this.exp.minBlock;
-    if (h.offset % BigInt(bs) === 0n && h.length % bs === 0) return undefined;
-    return [NbdErrno.EINVAL, `offset ${h.offset} and length ${h.length} must be multiples of the block size ${bs}`];
   }
 
   private track(bytes: number, sign: 1 | -1): void {
