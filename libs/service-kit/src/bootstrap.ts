@@ -20,7 +20,19 @@ export interface BootstrapOptions {
   readyFields?: (app: INestApplication) => Record<string, unknown>;
 }
 
-/** gRPC options shared by every server: the whole blk.v1 package plus reflection. */
+/**
+ * The server pings each connection this often, and closes one whose peer does not answer
+ * within GRPC_KEEPALIVE_TIMEOUT_MS. That is how a connection the server sent GOAWAY to
+ * for a protocol error closes: RFC 9113 5.4.1 says the endpoint "MUST close the TCP
+ * connection" then, but Node's HTTP/2 stops reading it instead (no event, and the
+ * client's FIN is never read), so it stayed open for ever; no ping answer is read either.
+ * A dead client's connection goes the same way. Clients do not limit server pings; the
+ * timeout is long enough that a client stalled by a loaded machine still answers.
+ */
+export const GRPC_KEEPALIVE_TIME_MS = 10_000;
+export const GRPC_KEEPALIVE_TIMEOUT_MS = 10_000;
+
+/** gRPC options shared by every server: the whole blk.v1 package plus reflection, and keepalive pings. */
 export function grpcServerOptions(url: string): GrpcOptions {
   const packageDefinition = loadBlkPackageDefinition();
   return {
@@ -31,6 +43,7 @@ export function grpcServerOptions(url: string): GrpcOptions {
       packageDefinition,
       maxReceiveMessageLength: 64 * 1024 * 1024,
       maxSendMessageLength: 64 * 1024 * 1024,
+      keepalive: { keepaliveTimeMs: GRPC_KEEPALIVE_TIME_MS, keepaliveTimeoutMs: GRPC_KEEPALIVE_TIMEOUT_MS },
       onLoadPackageDefinition: (pkg: unknown, server: { addService: (...a: never[]) => void }) =>
         new ReflectionService(packageDefinition).addToServer(server as never),
     },
