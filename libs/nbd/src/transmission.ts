@@ -1,7 +1,6 @@
 // The transmission phase of one NBD connection: reads requests, checks them against the
 // export, runs them on the block session many at a time, and answers each as it completes.
-import { BlockRangeLock } from './block-range-lock';
-import { blockSpan, partialBlocks, spanPieces, type BlockSpan } from './block-span';
+import { AnyAlignmentIo } from './any-alignment-io';
 import { checkAligned, checkFlags, checkRange, type Refusal } from './command-check';
 import type { BlockCommand, BlockResult, BlockSession } from './nbd-backend';
 import type { NbdExport } from './nbd-export';
@@ -59,8 +58,8 @@ export class Transmission {
   private drainArmed = false;
   private betweenRequests = false;
   private wake?: () => void;
-  /** Blocks held by the writes of a connection without agreed block sizes (read-modify-write). */
-  private readonly rangeLock = new BlockRangeLock();
+  /** The IO of a client that did not agree block sizes (none when it did). */
+  private readonly anyAlignment?: AnyAlignmentIo;
 
   constructor(
     private readonly exp: NbdExport,
@@ -73,7 +72,9 @@ export class Transmission {
       readonly onDrain: (cb: () => void) => void;
       readonly observe?: CommandObserver;
     },
-  ) {}
+  ) {
+    if (!opts.blockSizeAgreed) this.anyAlignment = new AnyAlignmentIo(exp, session);
+  }
 
   /** Read no further requests; `run()` then resolves once the commands in flight are done. */
   stop(): void {
@@ -131,13 +132,12 @@ export class Transmission {
   }
 
   private write(h: Header, data: Buffer): void {
-    const why = checkFlags(h) ?? checkRange(h, this.exp) ?? (this.opts.blockSizeAgreed ? checkAligned(h, this.exp) : undefined);
+    const why = checkFlags(h) ?? checkRange(h, this.exp) ?? (this.anyAlignment ? undefined : checkAligned(h, this.exp));
     if (why) return this.refuse(h, why);
     if (h.length === 0) return this.answer(h, NbdErrno.OK);
-    const cmd: BlockCommand = { op: 'write', offset: h.offset, length: h.length, data, fua: this.fua(h) };
-    if (this.opts.blockSizeAgreed) return this.submit(h, [cmd]);
+    if (!this.anyAlignment) return this.submit(h, [{ op: 'write', offset: h.offset, length: h.length, data, fua: this.fua(h) }]);
     this.track(h.length, +1);
-    void this.writeAnyAlignment(h, data).then((failed) => {
+    void this.anyAlignment.write(h.offset, data, this.fua(h)).then((failed) => {
       this.track(h.length, -1);
       this.answer(h, failed?.errno ?? NbdErrno.OK, failed?.message);
     });
@@ -149,7 +149,7 @@ export class Transmission {
       case NbdCmd.READ: {
         if (h.length > this.exp.maxPayload)
           return this.answer(h, NbdErrno.EINVAL, `read of ${h.length} bytes is over the maximum payload of ${this.exp.maxPayload}`);
-        const why = flagsWrong ?? checkRange(h, this.exp) ?? (this.opts.blockSizeAgreed ? checkAligned(h, this.exp) : undefined);
+        const why = flagsWrong ?? checkRange(h, this.exp) ?? (this.anyAlignment ? undefined : checkAligned(h, this.exp));
         if (why) return this.refuse(h, why);
         if (h.length === 0) return this.answer(h, NbdErrno.OK);
         return this.read(h);
@@ -183,83 +183,26 @@ export class Transmission {
   }
 
   /**
-   * A READ. From a client that did not agree block sizes the range is widened to whole
-   * blocks, read in pieces of at most maxPayload (a widened read of maxPayload bytes is one
-   * block longer than the device takes at once) and cut back to what the client asked for.
+   * A READ. An aligned one goes to the device as it is; a misaligned one (only from a
+   * client that did not agree block sizes) through AnyAlignmentIo, widened and cut back.
    */
   private read(h: Header): void {
-    const span = blockSpan(h.offset, h.length, this.exp.minBlock);
-    this.track(h.length, +1);
-    void this.readSpan(span).then((r) => {
+    const reply = (r: BlockResult) => {
       this.track(h.length, -1);
-      const skip = Number(h.offset - span.start);
-      const data = r.errno === NbdErrno.OK && r.data ? r.data.subarray(skip, skip + h.length) : undefined;
-      if (r.errno === NbdErrno.OK && (!data || data.length !== h.length)) {
-        this.observeAndReply(h, NbdErrno.EIO, `the device returned ${data?.length ?? 0} of the ${h.length} bytes read`);
+      if (r.errno === NbdErrno.OK && r.data?.length !== h.length) {
+        this.observeAndReply(h, NbdErrno.EIO, `the device returned ${r.data?.length ?? 0} bytes for a ${h.length}-byte read`);
         return;
       }
       this.opts.observe?.(h.type, r.errno, r.message);
-      this.replies.read(h.cookie, h.offset, r.errno, data, r.message ?? '');
-    });
-  }
-
-  /** The bytes of `span`, read in pieces the device takes; the first failure if any. */
-  private async readSpan(span: BlockSpan): Promise<BlockResult> {
-    const pieces = spanPieces(span, this.exp.maxPayload);
-    const results = await Promise.all(pieces.map((p) => this.perform({ op: 'read', offset: p.offset, length: p.length, fua: false })));
-    const failed = results.find((r) => r.errno !== NbdErrno.OK);
-    if (failed) return failed;
-    for (const [i, r] of results.entries()) {
-      if (r.data?.length !== pieces[i].length)
-        return { errno: NbdErrno.EIO, message: `the device returned ${r.data?.length ?? 0} bytes for a ${pieces[i].length}-byte read` };
-    }
-    return { errno: NbdErrno.OK, data: results.length === 1 ? results[0].data : Buffer.concat(results.map((r) => r.data!)) };
-  }
-
-  /**
-   * A WRITE from a client that did not agree block sizes (any offset and length, the
-   * spec's default minimum block size of 1): the blocks it covers in part are read, the
-   * new bytes laid over them, and the whole blocks written, in pieces of at most
-   * maxPayload (read-modify-write). Every write of such a connection holds its blocks in
-   * `rangeLock` meanwhile, so two writes into one block never interleave their read and
-   * their write and lose one another's bytes. Resolves the first failure, if any.
-   */
-  private async writeAnyAlignment(h: Header, data: Buffer): Promise<BlockResult | undefined> {
+      this.replies.read(h.cookie, h.offset, r.errno, r.errno === NbdErrno.OK ? r.data : undefined, r.message ?? '');
+    };
+    this.track(h.length, +1);
     const bs = this.exp.minBlock;
-    const span = blockSpan(h.offset, h.length, bs);
-    const release = await this.rangeLock.acquire(span.start, span.end);
-    try {
-      let bytes = data;
-      const partial = partialBlocks(span, h.offset, h.length, bs);
-      if (partial.length > 0) {
-        bytes = Buffer.alloc(Number(span.end - span.start));
-        const old = await Promise.all(partial.map((at) => this.perform({ op: 'read', offset: at, length: bs, fua: false })));
-        const failed = old.find((r) => r.errno !== NbdErrno.OK || r.data?.length !== bs);
-        if (failed) return failed.errno !== NbdErrno.OK ? failed : { errno: NbdErrno.EIO, message: 'the device returned a short block' };
-        old.forEach((r, i) => r.data!.copy(bytes, Number(partial[i] - span.start)));
-        data.copy(bytes, Number(h.offset - span.start));
-      }
-      const results = await Promise.all(
-        spanPieces(span, this.exp.maxPayload).map((p) => {
-          const at = Number(p.offset - span.start);
-          return this.perform({
-            op: 'write',
-            offset: p.offset,
-            length: p.length,
-            data: bytes.subarray(at, at + p.length),
-            fua: this.fua(h),
-          });
-        }),
-      );
-      return results.find((r) => r.errno !== NbdErrno.OK);
-    } finally {
-      release();
+    if (!this.anyAlignment || (h.offset % BigInt(bs) === 0n && h.length % bs === 0)) {
+      this.session.submit({ op: 'read', offset: h.offset, length: h.length, fua: false }, reply);
+      return;
     }
-  }
-
-  /** `cmd` on the session, as a promise (the session never throws: BlockSession's contract). */
-  private perform(cmd: BlockCommand): Promise<BlockResult> {
-    return new Promise((resolve) => this.session.submit(cmd, resolve));
+    void this.anyAlignment.read(h.offset, h.length).then(reply);
   }
 
   private observeAndReply(h: Header, errno: number, message: string): void {
@@ -268,9 +211,9 @@ export class Transmission {
   }
 
   /**
-   * Runs `parts` and answers `h` once all are done, with the first error if any. On a
-   * connection without agreed block sizes, a command that changes data (TRIM,
-   * WRITE_ZEROES) first holds its blocks in `rangeLock`, as its writes do.
+   * Runs `parts` and answers `h` once all are done, with the first error if any. For a
+   * client that did not agree block sizes, a command that changes data (TRIM,
+   * WRITE_ZEROES) holds its blocks meanwhile, as its writes do (AnyAlignmentIo).
    */
   private submit(h: Header, parts: BlockCommand[]): void {
     const bytes = h.type === NbdCmd.WRITE ? h.length : 0;
@@ -279,14 +222,8 @@ export class Transmission {
       this.track(bytes, -1);
       this.answer(h, failed?.errno ?? NbdErrno.OK, failed?.message);
     };
-    if (!this.opts.blockSizeAgreed && parts[0].op !== 'flush') {
-      const start = parts[0].offset;
-      const end = parts.at(-1)!.offset + BigInt(parts.at(-1)!.length);
-      void this.rangeLock.acquire(start, end).then(async (release) => {
-        const results = await Promise.all(parts.map((part) => this.perform(part)));
-        release();
-        finish(results.find((r) => r.errno !== NbdErrno.OK));
-      });
+    if (this.anyAlignment && parts[0].op !== 'flush') {
+      void this.anyAlignment.runHeld(parts).then(finish);
       return;
     }
     let left = parts.length;
