@@ -38,7 +38,7 @@ export const MAX_REFUSALS = 16;
 /**
  * Invariants:
  *   - At most `maxConnections` connections are served, plus at most MAX_REFUSALS being
- *     refused, each for at most REFUSAL_TIMEOUT_MS: memory stays bounded by the limits.
+ *     refused, each for at most REFUSAL_TIMEOUT_MS: memory stays bounded by the limits (I5).
  *   - A failure in one connection (protocol error, backend error, socket error) ends that
  *     connection only; the server keeps serving.
  *   - `close()` stops accepting, lets each connection finish the commands it has read

@@ -26,7 +26,7 @@ export interface BootstrapOptions {
  * for a protocol error closes: RFC 9113 5.4.1 says the endpoint "MUST close the TCP
  * connection" then, but Node's HTTP/2 stops reading it instead (no event, and the
  * client's FIN is never read), so it stayed open for ever; no ping answer is read either.
- * A dead client's connection goes the same way. Clients do not limit server pings; the
+ * A dead client's connection goes the same way (I5). Clients do not limit server pings; the
  * timeout is long enough that a client stalled by a loaded machine still answers.
  */
 export const GRPC_KEEPALIVE_TIME_MS = 10_000;

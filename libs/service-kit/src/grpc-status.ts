@@ -32,7 +32,7 @@ export function grpcCodeOfBlkStatus(s: BlkStatus): GrpcCode {
   }
 }
 
-/** Longest status message a client is sent; errors that echo a long input are cut to it. */
+/** Longest status message a client is sent; errors that echo a long input are cut to it (I5). */
 export const MAX_STATUS_MESSAGE_CHARS = 512;
 /** Of a cut message: characters kept from its start (the field and the reason) and its end (the verdict). */
 const CUT_HEAD_CHARS = 360;
