@@ -3,8 +3,9 @@
 // advertised or agreed constraints a server "SHOULD support a default minimum block size
 // of 1", and one that enforces stricter ones MUST error cleanly), while the
 // device takes whole blocks of the export's minimum size, at most maxPayload at once. So
-// reads are widened to whole blocks and cut back, writes are a read-modify-write of the
-// blocks they cover in part, and every command that changes data holds its blocks.
+// reads are widened to whole blocks and cut back, writes and WRITE_ZEROES are a
+// read-modify-write of the blocks they cover in part, and every command that changes data
+// holds its blocks.
 import { BlockRangeLock } from './block-range-lock';
 import { blockSpan, partialBlocks, spanPieces } from './block-span';
 import type { BlockCommand, BlockResult, BlockSession } from './nbd-backend';
@@ -72,6 +73,42 @@ export class AnyAlignmentIo {
         return this.perform({ op: 'write', offset: p.offset, length: p.length, data: bytes.subarray(at, at + p.length), fua });
       });
       return (await Promise.all(writes)).find((r) => r.errno !== NbdErrno.OK);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * WRITE_ZEROES of [offset, offset + length): the blocks it covers in part are read, the
+   * covered bytes zeroed and the blocks written back; the whole blocks between them are
+   * `whole(start, end)` (the caller's write-zeroes, or zeros written for NO_HOLE). All
+   * while the blocks are held. Resolves the first failure, or undefined.
+   */
+  async zero(
+    offset: bigint,
+    length: number,
+    fua: boolean,
+    whole: (start: bigint, end: bigint) => BlockCommand[],
+  ): Promise<BlockResult | undefined> {
+    const bs = this.exp.minBlock;
+    const big = BigInt(bs);
+    const end = offset + BigInt(length);
+    const span = blockSpan(offset, length, bs);
+    const release = await this.holds.acquire(span.start, span.end);
+    try {
+      const partial = partialBlocks(span, offset, length, bs);
+      const old = await Promise.all(partial.map((at) => this.perform({ op: 'read', offset: at, length: bs, fua: false })));
+      const failed = old.find((r) => r.errno !== NbdErrno.OK || r.data?.length !== bs);
+      if (failed) return failed.errno !== NbdErrno.OK ? failed : { errno: NbdErrno.EIO, message: 'the device returned a short block' };
+      const edges = partial.map((at, i) => {
+        const block = Buffer.from(old[i].data!);
+        block.fill(0, Number((offset > at ? offset : at) - at), Number((end < at + big ? end : at + big) - at));
+        return this.perform({ op: 'write', offset: at, length: bs, data: block, fua });
+      });
+      const innerStart = ((offset + big - 1n) / big) * big;
+      const innerEnd = (end / big) * big;
+      const inner = innerEnd > innerStart ? whole(innerStart, innerEnd).map((part) => this.perform(part)) : [];
+      return (await Promise.all([...edges, ...inner])).find((r) => r.errno !== NbdErrno.OK);
     } finally {
       release();
     }

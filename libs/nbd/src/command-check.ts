@@ -66,8 +66,9 @@ export function checkRange(h: RequestRange, exp: NbdExport): Refusal | undefined
 
 /**
  * A request not aligned to the minimum block size: EINVAL ("Error values": "if a read or
- * write request is not aligned to advertised minimum block sizes"). Asked only where the
- * client promised alignment, or where this server does not make up for it (WRITE_ZEROES).
+ * write request is not aligned to advertised minimum block sizes"). Asked only of a client
+ * that promised alignment (it asked for NBD_INFO_BLOCK_SIZE); for another, AnyAlignmentIo
+ * makes up for it.
  */
 export function checkAligned(h: RequestRange, exp: NbdExport): Refusal | undefined {
   const bs = exp.minBlock;

@@ -182,6 +182,26 @@ describe('NBD transmission phase', () => {
     ]);
   });
 
+  it.each([
+    ['punched', 0],
+    ['written (NO_HOLE)', NbdCmdFlag.NO_HOLE],
+  ])(
+    'a misaligned WRITE_ZEROES from such a client zeroes exactly its bytes: edges read-modify-written, whole blocks %s',
+    async (_how, flags) => {
+      const c = await open({ blockSize: false });
+      const old = randomBytes(16384);
+      c.send(NbdCmd.WRITE, 1n, 0n, old.length, { data: old });
+      await c.readSimpleReply();
+      c.send(NbdCmd.WRITE_ZEROES, 2n, 100n, 9000, { flags });
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 2n });
+      const want = Buffer.from(old);
+      want.fill(0, 100, 9100);
+      expect(s.backend.data.get('rnullb0')!.subarray(0, 16384)).toEqual(want);
+      const inner = s.backend.commands.find((x) => x.offset === 4096n && x.length === 4096);
+      expect(inner?.op).toBe(flags ? 'write' : 'write-zeroes');
+    },
+  );
+
   it('a device error in the read half of a read-modify-write fails the WRITE and writes nothing', async () => {
     const c = await open({ blockSize: false });
     s.backend.hold = true;

@@ -170,11 +170,20 @@ export class Transmission {
         return this.submit(h, this.split('discard', start, end, h));
       }
       case NbdCmd.WRITE_ZEROES: {
-        const why = flagsWrong ?? checkRange(h, this.exp) ?? checkAligned(h, this.exp);
+        const why = flagsWrong ?? checkRange(h, this.exp) ?? (this.anyAlignment ? undefined : checkAligned(h, this.exp));
         if (why) return this.refuse(h, why);
         if (h.length === 0) return this.answer(h, NbdErrno.OK);
         // NO_HOLE: the range must stay allocated, so zeros are written, not punched.
         const op = h.flags & NbdCmdFlag.NO_HOLE ? 'write' : 'write-zeroes';
+        if (this.anyAlignment && checkAligned(h, this.exp)) {
+          this.track(0, +1);
+          const zeroed = this.anyAlignment.zero(h.offset, h.length, this.fua(h), (start, end) => this.split(op, start, end, h));
+          void zeroed.then((failed) => {
+            this.track(0, -1);
+            this.answer(h, failed?.errno ?? NbdErrno.OK, failed?.message);
+          });
+          return;
+        }
         return this.submit(h, this.split(op, h.offset, h.offset + BigInt(h.length), h));
       }
       default:
