@@ -155,7 +155,7 @@ describe.each([
       expect((await d.read(4096)).length).toBe(4096);
     });
 
-    it('a client that did not ask for block sizes: a misaligned 16 MiB READ and a 512-byte WRITE succeed', async () => {
+    it('a client that did not ask for block sizes: a misaligned 16 MiB READ, a 512-byte WRITE and a misaligned WRITE_ZEROES succeed', async () => {
       const agreed = await attach('img0');
       const data = randomBytes(16 * MiB + 8192);
       agreed.send(NbdCmd.WRITE, 1n, 0n, 16 * MiB, { data: data.subarray(0, 16 * MiB) });
@@ -176,6 +176,14 @@ describe.each([
       const want = Buffer.from(data.subarray(4096, 8192));
       sector.copy(want, 512);
       expect(Buffer.compare(await c.read(4096), want)).toBe(0);
+      // A misaligned WRITE_ZEROES zeroes exactly its bytes.
+      c.send(NbdCmd.WRITE_ZEROES, 6n, 8192n + 100n, 9000);
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 6n });
+      c.send(NbdCmd.READ, 7n, 8192n, 12288);
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 7n });
+      const zeroed = Buffer.from(data.subarray(8192, 20480));
+      zeroed.fill(0, 100, 9100);
+      expect(Buffer.compare(await c.read(12288), zeroed)).toBe(0);
     }, 90_000);
 
     it('TRIM past the end is EINVAL; a command flag the command does not take is EINVAL', async () => {
