@@ -1,4 +1,5 @@
 // Bad input gets a clear gRPC status naming the problem, and no service goes down.
+import * as net from 'node:net';
 import { status as Code } from '@grpc/grpc-js';
 import { Op, Status } from '#proto/grpc/blk/v1/block_device';
 import { createDisk, eventually, failureCode, type Fixture, startCluster, streamAll, submit, unary } from './support/cluster-fixture';
@@ -31,6 +32,18 @@ describe('BlockDevice.Submit', () => {
     ['data on a read', { disk: 'bad0', op: Op.OP_READ, length: 4096, data: block }, Code.INVALID_ARGUMENT, /data/],
     ['unknown op', { disk: 'bad0', op: 42 as Op, length: 4096 }, Code.INVALID_ARGUMENT, /op/],
     ['unknown flags', { disk: 'bad0', op: Op.OP_READ, length: 4096, flags: 64 }, Code.INVALID_ARGUMENT, /flags/],
+    [
+      'sector past 2^53',
+      { disk: 'bad0', op: Op.OP_READ, sector: 2n ** 60n, length: 4096 },
+      Code.INVALID_ARGUMENT,
+      /^sector: 1152921504606846976 is over the largest value taken, 2\^53 - 1 \(9007199254740991\)$/,
+    ],
+    [
+      'a 10 KB disk name (the message is cut, not echoed whole)',
+      { disk: 'n'.repeat(10_000), op: Op.OP_READ, length: 4096 },
+      Code.NOT_FOUND,
+      /^disk "n{300,}…\[\d+ characters cut\]…n+" does not exist$/,
+    ],
   ])('%s', async (_name, sub, code, message) => {
     const e = await failureCode(submit(f, sub));
     expect(e.code).toBe(code);
@@ -73,6 +86,24 @@ describe('GenDisk', () => {
     ['zero queue depth', { name: 'qd', attributes: { hwQueueDepth: 0 } }, Code.INVALID_ARGUMENT, /hw_queue_depth/],
     ['bad recycle mode', { name: 'rc', attributes: { recycle: 'sometimes' } }, Code.INVALID_ARGUMENT, /recycle/],
     ['existing name', { name: 'bad0' }, Code.ALREADY_EXISTS, /bad0/],
+    [
+      'size past 2^53',
+      { name: 'huge', attributes: { size: 2n ** 64n - 1n } },
+      Code.INVALID_ARGUMENT,
+      /^size: 18446744073709551615 is over the largest value taken, 2\^53 - 1 \(9007199254740991\)$/,
+    ],
+    [
+      'completion_nsec past 2^53',
+      { name: 'late', attributes: { completionNsec: 2n ** 53n } },
+      Code.INVALID_ARGUMENT,
+      /^completion_nsec: 9007199254740992 is over the largest value taken, 2\^53 - 1/,
+    ],
+    [
+      'a 10 KB recycle mode (the message is cut, not echoed whole)',
+      { name: 'rc', attributes: { recycle: 'y'.repeat(10_000) } },
+      Code.INVALID_ARGUMENT,
+      /^recycle: must be "on-drop" or "inline", got "y{300,}…\[\d+ characters cut\]…y+"$/,
+    ],
   ])('create: %s', async (_n, req, code, message) => {
     const e = await failureCode(unary(f.disks, 'createDisk', req));
     expect(e.code).toBe(code);
@@ -110,3 +141,37 @@ describe('GenDisk', () => {
     for (const p of f.cluster.processes) expect(p.child.exitCode).toBeNull();
   });
 });
+
+describe('HTTP/2 protocol errors', () => {
+  it('a connection the server sent GOAWAY to is closed, though Node stops reading it (keepalive ping)', async () => {
+    const [host, port] = f.cluster.dispatchAddress.split(':');
+    const socket = net.connect(Number(port), host);
+    socket.on('error', () => undefined);
+    let got = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+    const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    // The client preface, empty SETTINGS, then a DATA frame on stream 0: a connection error
+    // (RFC 9113 6.1), which the server answers with GOAWAY PROTOCOL_ERROR.
+    const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+    const settings = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    const dataOnStream0 = Buffer.from([0, 0, 1, 0, 0, 0, 0, 0, 0, 0x41]);
+    socket.write(Buffer.concat([preface, settings, dataOnStream0]));
+    expect(await eventually(async () => frameTypes(got).includes(GOAWAY), 5000)).toBe(true);
+    const fin = Date.now();
+    socket.end();
+    const at = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 30_000))]);
+    expect(at).toBeGreaterThan(0);
+    expect(at - fin).toBeLessThan(22_000); // GRPC_KEEPALIVE_TIME_MS + GRPC_KEEPALIVE_TIMEOUT_MS, and a margin
+    expect(f.cluster.byService('dispatch')[0].child.exitCode).toBeNull();
+  }, 40_000);
+});
+
+const GOAWAY = 7;
+
+/** The types of the HTTP/2 frames in `b` (9-byte headers: 24-bit length, type, flags, stream). */
+function frameTypes(b: Buffer): number[] {
+  const types: number[] = [];
+  for (let at = 0; at + 9 <= b.length; at += 9 + b.readUIntBE(at, 3)) types.push(b[at + 3]);
+  return types;
+}

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { NbdCmd, NbdErrno, NbdOpt, NbdRep } from '#nbd';
+import { NbdCmd, NbdCmdFlag, NbdErrno, NbdOpt, NbdRep } from '#nbd';
 import { RawNbdClient } from '../libs/nbd/src/testing/raw-nbd-client';
 import { createDisk, eventually, onRedisCluster, startCluster, tagsHeld, unary, type Fixture } from './support/cluster-fixture';
 
@@ -116,11 +116,11 @@ describe.each([
 
   describe('malformed frames from a raw socket', () => {
     const opened: RawNbdClient[] = [];
-    const attach = async (disk: string) => {
+    const attach = async (disk: string, infos?: number[]) => {
       const c = await RawNbdClient.connect(port, host);
       opened.push(c);
       await c.handshake();
-      await c.go(disk);
+      await c.go(disk, infos);
       return c;
     };
     afterAll(() => opened.forEach((c) => c.destroy()));
@@ -153,6 +153,49 @@ describe.each([
       d.send(NbdCmd.READ, 7n, 0n, 4096);
       expect(await d.readSimpleReply()).toMatchObject({ errno: 0, cookie: 7n });
       expect((await d.read(4096)).length).toBe(4096);
+    });
+
+    it('a client that did not ask for block sizes: a misaligned 16 MiB READ, a 512-byte WRITE and a misaligned WRITE_ZEROES succeed', async () => {
+      const agreed = await attach('img0');
+      const data = randomBytes(16 * MiB + 8192);
+      agreed.send(NbdCmd.WRITE, 1n, 0n, 16 * MiB, { data: data.subarray(0, 16 * MiB) });
+      agreed.send(NbdCmd.WRITE, 2n, BigInt(16 * MiB), 8192, { data: data.subarray(16 * MiB) });
+      for (let i = 0; i < 2; i++) expect((await agreed.readSimpleReply()).errno).toBe(0);
+      const c = await attach('img0', []);
+      // Widened to whole blocks this is 16 MiB + 4 KiB, past dispatch's largest submission:
+      // it is read in two pieces, not refused with EIO.
+      c.send(NbdCmd.READ, 3n, 1000n, 16 * MiB);
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 3n });
+      expect(Buffer.compare(await c.read(16 * MiB, 60_000), data.subarray(1000, 1000 + 16 * MiB))).toBe(0);
+      // A sector inside a 4 KiB block: read-modify-write.
+      const sector = Buffer.alloc(512, 0xab);
+      c.send(NbdCmd.WRITE, 4n, 4096n + 512n, 512, { data: sector });
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 4n });
+      c.send(NbdCmd.READ, 5n, 4096n, 4096);
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 5n });
+      const want = Buffer.from(data.subarray(4096, 8192));
+      sector.copy(want, 512);
+      expect(Buffer.compare(await c.read(4096), want)).toBe(0);
+      // A misaligned WRITE_ZEROES zeroes exactly its bytes.
+      c.send(NbdCmd.WRITE_ZEROES, 6n, 8192n + 100n, 9000);
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 6n });
+      c.send(NbdCmd.READ, 7n, 8192n, 12288);
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 7n });
+      const zeroed = Buffer.from(data.subarray(8192, 20480));
+      zeroed.fill(0, 100, 9100);
+      expect(Buffer.compare(await c.read(12288), zeroed)).toBe(0);
+    }, 90_000);
+
+    it('TRIM past the end is EINVAL; a command flag the command does not take is EINVAL', async () => {
+      const c = await attach('cp0');
+      c.send(NbdCmd.TRIM, 1n, BigInt(16 * MiB), 4096);
+      expect(await c.readSimpleReply()).toMatchObject({ errno: NbdErrno.EINVAL, cookie: 1n });
+      c.send(NbdCmd.FLUSH, 2n, 0n, 0, { flags: 1 << 9 });
+      expect(await c.readSimpleReply()).toMatchObject({ errno: NbdErrno.EINVAL, cookie: 2n });
+      c.send(NbdCmd.WRITE, 3n, 0n, 512, { flags: NbdCmdFlag.NO_HOLE, data: Buffer.alloc(512) });
+      expect(await c.readSimpleReply()).toMatchObject({ errno: NbdErrno.EINVAL, cookie: 3n });
+      c.send(NbdCmd.WRITE_ZEROES, 4n, 0n, 512, { flags: NbdCmdFlag.NO_HOLE });
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 4n });
     });
 
     it('a short write and clients vanishing mid-request leave no tag taken and the gateway serving', async () => {

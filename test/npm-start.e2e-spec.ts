@@ -101,3 +101,28 @@ async function waitGone(pgid: number): Promise<boolean> {
   for (let i = 0; i < 50 && groupAlive(pgid); i++) await new Promise((r) => setTimeout(r, 100));
   return groupAlive(pgid);
 }
+
+it('on a machine without Redis and without redis-server, says in one line how to get one', async () => {
+  // A PATH with node and a shell only, and a REDIS_URL nothing answers at.
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-no-redis-'));
+  fs.symlinkSync(process.execPath, path.join(bin, 'node'));
+  fs.symlinkSync('/bin/sh', path.join(bin, 'sh'));
+  try {
+    const result = await run(path.join(bin, 'node'), [path.join(ROOT, 'dist/tools/cluster/start-cluster.js')], {
+      cwd: ROOT,
+      env: { PATH: bin, REDIS_URL: 'redis://127.0.0.1:1', HOME: os.tmpdir() },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(result.code).toBe(1);
+    // "starting rnull-cluster…", then the one line.
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^npm start failed: no Redis answers at redis:\/\/127\.0\.0\.1:1 and redis-server is not on the PATH: /);
+    expect(lines[1]).toContain('sudo apt-get install redis-server');
+    expect(lines[1]).toContain('docker run -d -p 6379:6379 redis:7');
+  } finally {
+    fs.rmSync(bin, { recursive: true, force: true });
+  }
+});

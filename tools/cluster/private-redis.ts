@@ -15,6 +15,15 @@ export interface RedisHandle {
   stop(): Promise<void>;
 }
 
+/**
+ * What `npm start` says, in one line, when no Redis answers at `url` and it cannot start
+ * its own: the one package that lets it (Debian's redis-server), a container that is one,
+ * or REDIS_URL for a Redis elsewhere.
+ */
+export const NO_REDIS_HINT = (url: string): string =>
+  `no Redis answers at ${url} and redis-server is not on the PATH: install it (sudo apt-get install redis-server; ` +
+  `npm start then runs its own), or run one (docker run -d -p 6379:6379 redis:7), or set REDIS_URL to yours`;
+
 /** Resolves true when a Redis at `url` answers PING within `timeoutMs`. */
 export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
@@ -50,13 +59,9 @@ export async function findOrStartRedis(
   hugePages: RedisHugePages = 'on',
 ): Promise<RedisHandle> {
   if (await redisAnswers(url)) return { url, stop: async () => undefined };
-  const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+  const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8', env: process.env });
   if (which.status !== 0) {
-    throw new Error(
-      `no Redis answers at ${url} and redis-server is not on the PATH.\n` +
-        `  Start one (Debian: apt-get install redis-server && redis-server --daemonize yes),\n` +
-        `  or point REDIS_URL at yours, e.g. REDIS_URL=redis://10.0.0.5:6379 npm start`,
-    );
+    throw new Error(NO_REDIS_HINT(url));
   }
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-redis-'));

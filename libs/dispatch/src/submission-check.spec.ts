@@ -187,12 +187,22 @@ describe('checkSubmission', () => {
     it.each<[string, bigint | string]>([
       ['a negative bigint', -8n],
       ['a negative string', '-8'],
-      ['a bigint past 2^53', 2n ** 60n],
-      ['a string past 2^53', '18446744073709551615'],
       ['a non-numeric string', 'eight'],
       ['a fractional string', '8.5'],
     ])('refuses %s', (_kind, sector) => {
-      expect(invalid(sub({ sector }), 'sector').message).toMatch(/^sector: must be a whole number >= 0, got /);
+      expect(invalid(sub({ sector }), 'sector').message).toMatch(
+        /^sector: must be a whole number from 0 to 2\^53 - 1 \(9007199254740991\), got /,
+      );
+    });
+
+    it.each<[string, bigint | string, string]>([
+      ['a bigint past 2^53', 2n ** 60n, '1152921504606846976'],
+      ['a string past 2^53', '18446744073709551615', '18446744073709551615'],
+      ['2^53 itself', 2n ** 53n, '9007199254740992'],
+    ])('refuses %s saying what the limit is', (_kind, sector, shown) => {
+      expect(invalid(sub({ sector }), 'sector').message).toBe(
+        `sector: ${shown} is over the largest value taken, 2^53 - 1 (9007199254740991)`,
+      );
     });
   });
 });

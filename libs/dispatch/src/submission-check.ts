@@ -4,7 +4,7 @@
 // adds the wire's checks and turns a refusal's `kind` into the gRPC error.
 import { checkSubmission as checkBlkSubmission, ReqFlag, ReqOp } from '#blk-mq';
 import { Op } from '#proto/grpc/blk/v1/block_device';
-import { DiskNotFoundError, InvalidArgumentError, OutOfRangeError, UnavailableError } from '#service-kit';
+import { DiskNotFoundError, InvalidArgumentError, OutOfRangeError, UnavailableError, wireInteger } from '#service-kit';
 import type { DiskRecord } from '#gendisk';
 import { geometryOf } from './disk-geometry';
 
@@ -49,12 +49,6 @@ export interface CheckedSubmission {
   readonly flags: number;
 }
 
-function sectorNumber(v: bigint | string | number): number {
-  const n = typeof v === 'bigint' ? Number(v) : Number(v ?? 0);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('sector', `must be a whole number >= 0, got ${String(v)}`);
-  return n;
-}
-
 /** The wire field a blk-mq refusal's `field` names (the wire calls `bytes` `length`). */
 function wireField(field: string): string {
   return field === 'bytes' ? 'length' : field;
@@ -84,7 +78,7 @@ export function checkSubmission(s: WireSubmission, disk: DiskRecord | undefined)
   const flags = disk.attributes.fua ? s.flags : s.flags & ~ReqFlag.FUA;
   if (op === ReqOp.FLUSH) return { disk, op, sector: 0, bytes: 0, flags };
 
-  const sector = sectorNumber(s.sector);
+  const sector = wireInteger('sector', s.sector);
   if (!Number.isInteger(s.length) || s.length <= 0) throw new InvalidArgumentError('length', `must be > 0, got ${s.length}`);
   if (op === ReqOp.WRITE) {
     const have = data?.length ?? 0;

@@ -56,12 +56,18 @@ describe('attributesFromWire', () => {
     expect(attributesFromWire({ size: 8, completionNsec: 0 })).toEqual({ size: 8, completionNsec: 0 });
   });
 
-  it('refuses 64-bit values that are not safe whole numbers, naming the field as null_blk does', () => {
-    expect(refusal(() => attributesFromWire({ size: 2n ** 60n }))).toMatchObject({ field: 'size' });
+  it('refuses 64-bit values that are not safe whole numbers, naming the field as null_blk does, and says the limit', () => {
+    expect(refusal(() => attributesFromWire({ size: 2n ** 60n }))).toMatchObject({
+      field: 'size',
+      message: `size: ${2n ** 60n} is over the largest value taken, 2^53 - 1 (9007199254740991)`,
+    });
     expect(refusal(() => attributesFromWire({ size: '18446744073709551615' }))).toMatchObject({ field: 'size' });
+    expect(refusal(() => attributesFromWire({ completionNsec: '9007199254740992' })).message).toBe(
+      'completion_nsec: 9007199254740992 is over the largest value taken, 2^53 - 1 (9007199254740991)',
+    );
     expect(refusal(() => attributesFromWire({ completionNsec: 'soon' }))).toMatchObject({
       field: 'completion_nsec',
-      message: 'completion_nsec: must be a whole number, got soon',
+      message: 'completion_nsec: must be a whole number from 0 to 2^53 - 1 (9007199254740991), got soon',
     });
     expect(refusal(() => attributesFromWire({ completionNsec: '1.5' })).field).toBe('completion_nsec');
   });

@@ -2,7 +2,7 @@
 // power and index, plus its conversions to and from the wire's `blk.v1.Disk`.
 import { ConfigError, checkDiskName as checkBlkDiskName } from '#blk-mq';
 import { capacitySectors, DEFAULT_ATTRIBUTES, type DiskAttributes } from '#rnull';
-import { InvalidArgumentError } from '#service-kit';
+import { InvalidArgumentError, wireInteger } from '#service-kit';
 
 export interface DiskRecord {
   readonly name: string;
@@ -64,12 +64,6 @@ export function checkDiskName(name: unknown): string {
   }
 }
 
-function toNumber(field: string, v: string | bigint | number): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(field, `must be a whole number, got ${String(v)}`);
-  return n;
-}
-
 /** The attributes a wire message sets; unset fields are absent. */
 export function attributesFromWire(w: WireAttributes | undefined): Partial<DiskAttributes> {
   if (!w) return {};
@@ -78,7 +72,7 @@ export function attributesFromWire(w: WireAttributes | undefined): Partial<DiskA
     const v = (w as Record<string, unknown>)[key];
     if (v === undefined || v === null) continue;
     (out as Record<string, unknown>)[key] =
-      key === 'size' || key === 'completionNsec' ? toNumber(key === 'size' ? 'size' : 'completion_nsec', v as string) : v;
+      key === 'size' || key === 'completionNsec' ? wireInteger(key === 'size' ? 'size' : 'completion_nsec', v as string) : v;
   }
   return out;
 }

@@ -114,6 +114,14 @@ export type NbdErrno = (typeof NbdErrno)[keyof typeof NbdErrno];
 export const REQUEST_HEADER_BYTES = 28;
 /** Longest export name or option payload the server reads during negotiation. */
 export const MAX_OPTION_BYTES = 4096 + 64;
+/**
+ * Longest option payload the server reads past to answer NBD_REP_ERR_TOO_BIG and go on
+ * haggling. A longer one is answered NBD_REP_ERR_TOO_BIG at once and the connection is
+ * closed: the spec lets a server hard-disconnect a client whose behaviour "constitutes a
+ * denial of service" ("Termination of the session during option haggling"), and reading
+ * up to 4 GiB that no option needs is one.
+ */
+export const MAX_SKIPPED_OPTION_BYTES = 1024 * 1024;
 
 /** `NBD_CMD_WRITE (1)`, for log lines and metric labels. */
 export function commandName(type: number): string {

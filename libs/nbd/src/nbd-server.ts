@@ -12,19 +12,33 @@ export interface NbdServerEvents {
   onConnectionOpen?(peer: string): void;
   /** `how`: a TransmissionEnd, or why the handshake ended, or `error: …`. */
   onConnectionClose?(peer: string, exportName: string | undefined, how: string): void;
+  /** A connection over `maxConnections` was told why and closed (never opened, never served). */
+  onConnectionRefused?(peer: string, how: string): void;
   onCommand?: CommandObserver;
 }
 
 export interface NbdServerOptions {
   readonly backend: NbdBackend;
   readonly limits?: TransmissionLimits;
-  /** Connections at once; more are refused at accept (default 256). */
+  /**
+   * Connections served at once (default 256). One more is refused with a word: it gets
+   * the greeting and NBD_REP_ERR_POLICY saying so to each option (`haggle`'s refusal),
+   * for at most REFUSAL_TIMEOUT_MS; more than MAX_REFUSALS of those at once are closed
+   * at accept.
+   */
   readonly maxConnections?: number;
   readonly events?: NbdServerEvents;
 }
 
+/** How long a refused connection may take to read its refusal and leave. */
+export const REFUSAL_TIMEOUT_MS = 10_000;
+/** Refused connections being told at once; past that a refused one is closed at accept. */
+export const MAX_REFUSALS = 16;
+
 /**
  * Invariants:
+ *   - At most `maxConnections` connections are served, plus at most MAX_REFUSALS being
+ *     refused, each for at most REFUSAL_TIMEOUT_MS: memory stays bounded by the limits (I5).
  *   - A failure in one connection (protocol error, backend error, socket error) ends that
  *     connection only; the server keeps serving.
  *   - `close()` stops accepting, lets each connection finish the commands it has read
@@ -33,11 +47,14 @@ export interface NbdServerOptions {
 export class NbdServer {
   private readonly server: net.Server;
   private readonly connections = new Map<net.Socket, Transmission | undefined>();
+  private readonly maxConnections: number;
+  /** Connections being refused (see maxConnections). */
+  private readonly refusing = new Set<net.Socket>();
   private closing = false;
 
   constructor(private readonly opts: NbdServerOptions) {
     this.server = net.createServer({ noDelay: true }, (socket) => void this.serve(socket));
-    this.server.maxConnections = opts.maxConnections ?? 256;
+    this.maxConnections = opts.maxConnections ?? 256;
   }
 
   /** Listens on `host:port` (0: a free port); resolves the bound port. */
@@ -58,6 +75,7 @@ export class NbdServer {
   async close(): Promise<void> {
     this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.refusing) socket.destroy();
     for (const [socket, transmission] of this.connections) {
       if (transmission) transmission.stop();
       else socket.destroy();
@@ -73,6 +91,7 @@ export class NbdServer {
       socket.destroy();
       return;
     }
+    if (this.connections.size >= this.maxConnections) return this.refuse(socket, peer);
     this.connections.set(socket, undefined);
     this.opts.events?.onConnectionOpen?.(peer);
     let exportName: string | undefined;
@@ -99,13 +118,40 @@ export class NbdServer {
     } catch (err) {
       how = `error: ${err instanceof Error ? err.message : String(err)}`;
     }
-    await new Promise<void>((resolve) => {
-      if (socket.destroyed) return resolve();
-      socket.once('close', () => resolve());
-      socket.end();
-      setTimeout(() => socket.destroy(), 5000).unref();
-    });
+    await closeGently(socket);
     this.connections.delete(socket);
     this.opts.events?.onConnectionClose?.(peer, exportName, how);
   }
+
+  /** Tells a connection over the limit why it is not served, then closes it (see maxConnections). */
+  private async refuse(socket: net.Socket, peer: string): Promise<void> {
+    const why = `the server has its limit of ${this.maxConnections} connections open; try again when one closes`;
+    if (this.refusing.size >= MAX_REFUSALS) {
+      socket.destroy();
+      this.opts.events?.onConnectionRefused?.(peer, `closed at accept (${why}; ${MAX_REFUSALS} refusals under way)`);
+      return;
+    }
+    this.refusing.add(socket);
+    socket.setTimeout(REFUSAL_TIMEOUT_MS, () => socket.destroy());
+    let how: string;
+    try {
+      const hs = await haggle(socket, new SocketReader(socket), this.opts.backend, why);
+      how = 'ended' in hs ? hs.ended : 'entered an export';
+    } catch (err) {
+      how = `error: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    await closeGently(socket);
+    this.refusing.delete(socket);
+    this.opts.events?.onConnectionRefused?.(peer, `${why} (${how})`);
+  }
+}
+
+/** Ends `socket` after what was written, and resolves once it is closed (destroyed after 5 s). */
+function closeGently(socket: net.Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (socket.destroyed) return resolve();
+    socket.once('close', () => resolve());
+    socket.end();
+    setTimeout(() => socket.destroy(), 5000).unref();
+  });
 }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import {
   NBD_INIT_MAGIC,
   NBD_OPTS_MAGIC,
@@ -135,6 +136,33 @@ describe('NBD option haggling (fixed newstyle)', () => {
     expect((await c.readOptionReply()).type).toBe(NbdRep.ACK);
   });
 
+  it('an option that declares 2^32-1 bytes is refused with NBD_REP_ERR_TOO_BIG at once, then the server closes', async () => {
+    const c = await connect();
+    await c.handshake();
+    const h = Buffer.alloc(16);
+    h.writeBigUInt64BE(NBD_OPTS_MAGIC, 0);
+    h.writeUInt32BE(NbdOpt.GO, 8);
+    h.writeUInt32BE(0xffffffff, 12);
+    c.write(h); // and none of the data: the reply must not wait for it
+    const r = await c.readOptionReply();
+    expect(r).toMatchObject({ option: NbdOpt.GO, type: NbdRep.ERR_TOO_BIG });
+    expect(r.data.toString()).toMatch(/4294967295 bytes is over the limit/);
+    expect(await c.closedWithin(2000)).toBe(true);
+    for (let i = 0; i < 100 && s.closes.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(s.closes[0]).toMatch(/refused at once/);
+  });
+
+  it('NBD_OPT_EXPORT_NAME over the limit closes at once (it has no error reply)', async () => {
+    const c = await connect();
+    await c.handshake();
+    const h = Buffer.alloc(16);
+    h.writeBigUInt64BE(NBD_OPTS_MAGIC, 0);
+    h.writeUInt32BE(NbdOpt.EXPORT_NAME, 8);
+    h.writeUInt32BE(0xffffffff, 12);
+    c.write(h);
+    expect(await c.closedWithin(2000)).toBe(true);
+  });
+
   it('NBD_OPT_ABORT is acknowledged, then the server closes', async () => {
     const c = await connect();
     await c.handshake();
@@ -193,3 +221,62 @@ describe('NBD option haggling (fixed newstyle)', () => {
     expect(raw.readBigUInt64BE(0)).toBe(NBD_REP_MAGIC);
   });
 });
+
+describe('NBD connections over the limit', () => {
+  let s: Served;
+  const clients: RawNbdClient[] = [];
+
+  beforeEach(async () => {
+    s = await serve(undefined, true, 1);
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.destroy();
+    await s.server.close();
+  });
+
+  it('are told why: NBD_REP_ERR_POLICY naming the limit to each option, ABORT acknowledged, then closed', async () => {
+    clients.push(await attach(s.port));
+    const c = await RawNbdClient.connect(s.port);
+    clients.push(c);
+    await c.handshake();
+    c.sendOption(NbdOpt.STRUCTURED_REPLY);
+    expect(await c.readOptionReply()).toMatchObject({ option: NbdOpt.STRUCTURED_REPLY, type: NbdRep.ERR_POLICY });
+    c.sendOption(NbdOpt.GO, RawNbdClient.infoRequest('rnullb0', []));
+    const r = await c.readOptionReply();
+    expect(r).toMatchObject({ option: NbdOpt.GO, type: NbdRep.ERR_POLICY });
+    expect(r.data.toString()).toMatch(/limit of 1 connections open; try again when one closes/);
+    c.sendOption(NbdOpt.ABORT);
+    expect((await c.readOptionReply()).type).toBe(NbdRep.ACK);
+    expect(await c.closedWithin(2000)).toBe(true);
+    for (let i = 0; i < 100 && s.refusals.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(s.refusals[0]).toMatch(/limit of 1 connections.*client aborted/);
+    expect(s.server.connectionCount).toBe(1);
+  });
+
+  it('a real client (nbdinfo) says why it was refused; once a connection closes, a new one is served', async () => {
+    const first = await attach(s.port);
+    clients.push(first);
+    const refused = await nbdinfo(s.port);
+    expect(refused.code).not.toBe(0);
+    // libnbd 1.14 names the refusal and shows the server's message in its debug lines.
+    expect(refused.stderr).toMatch(/server policy prevents NBD_OPT_GO/);
+    expect(refused.stderr).toMatch(/server error message: the server has its limit of 1 connections open/);
+    first.destroy();
+    for (let i = 0; i < 100 && s.server.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const served = await nbdinfo(s.port);
+    expect(served).toMatchObject({ code: 0 });
+    expect(served.stdout).toMatch(/4194304/);
+  });
+});
+
+/** `nbdinfo --size nbd://127.0.0.1:port/rnullb0` with libnbd's debug lines (Debian: libnbd-bin). */
+function nbdinfo(port: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'nbdinfo',
+      ['--size', `nbd://127.0.0.1:${port}/rnullb0`],
+      { timeout: 10_000, env: { ...process.env, LIBNBD_DEBUG: '1' } },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}

@@ -5,6 +5,7 @@ import type { NbdBackend } from './nbd-backend';
 import type { NbdExport } from './nbd-export';
 import {
   MAX_OPTION_BYTES,
+  MAX_SKIPPED_OPTION_BYTES,
   NBD_FLAG_C_FIXED_NEWSTYLE,
   NBD_FLAG_C_NO_ZEROES,
   NBD_FLAG_FIXED_NEWSTYLE,
@@ -44,8 +45,19 @@ function pick(exports: NbdExport[], name: string): NbdExport | undefined {
  * client aborted, vanished, broke the protocol (wrong magic, unknown client flags) or named
  * an unknown export with NBD_OPT_EXPORT_NAME (which has no error reply): the caller closes.
  * Every other bad option gets an NBD_REP_ERR_* reply and haggling goes on.
+ *
+ * With `refusal` (the server will not serve this connection, e.g. it has its limit of
+ * connections open) no export is ever entered: every option but NBD_OPT_ABORT is answered
+ * NBD_REP_ERR_POLICY with `refusal` as its message, as the spec asks of a server that does
+ * not want a client ("simply error inbound options until the client gets the hint"), so
+ * the client can say why; NBD_OPT_EXPORT_NAME, which has no error reply, ends it.
  */
-export async function haggle(socket: Socket, reader: SocketReader, backend: NbdBackend): Promise<Negotiated | HandshakeEnd> {
+export async function haggle(
+  socket: Socket,
+  reader: SocketReader,
+  backend: NbdBackend,
+  refusal?: string,
+): Promise<Negotiated | HandshakeEnd> {
   const greeting = Buffer.alloc(18);
   greeting.writeBigUInt64BE(NBD_INIT_MAGIC, 0);
   greeting.writeBigUInt64BE(NBD_OPTS_MAGIC, 8);
@@ -77,13 +89,24 @@ export async function haggle(socket: Socket, reader: SocketReader, backend: NbdB
     const option = head.readUInt32BE(8);
     const length = head.readUInt32BE(12);
     if (length > MAX_OPTION_BYTES) {
-      if (option === NbdOpt.EXPORT_NAME || !(await reader.skip(length)))
-        return { ended: `option ${option} of ${length} bytes is too long` };
-      error(option, NbdRep.ERR_TOO_BIG, `option data of ${length} bytes is over the limit of ${MAX_OPTION_BYTES}`);
+      // NBD_OPT_EXPORT_NAME has no error reply: the spec's only refusal is to close.
+      if (option === NbdOpt.EXPORT_NAME) return { ended: `NBD_OPT_EXPORT_NAME of ${length} bytes is too long` };
+      const tooBig = `option data of ${length} bytes is over the limit of ${MAX_OPTION_BYTES}`;
+      if (length > MAX_SKIPPED_OPTION_BYTES) {
+        error(option, NbdRep.ERR_TOO_BIG, `${tooBig}; closing the connection`);
+        return { ended: `option ${option} of ${length} bytes refused at once (over ${MAX_SKIPPED_OPTION_BYTES})` };
+      }
+      if (!(await reader.skip(length))) return { ended: `client left in the middle of option ${option} of ${length} bytes` };
+      error(option, NbdRep.ERR_TOO_BIG, tooBig);
       continue;
     }
     const data = await reader.read(length);
     if (!data) return { ended: 'client left in the middle of an option' };
+    if (refusal !== undefined && option !== NbdOpt.ABORT) {
+      if (option === NbdOpt.EXPORT_NAME) return { ended: `refused (NBD_OPT_EXPORT_NAME has no error reply): ${refusal}` };
+      error(option, NbdRep.ERR_POLICY, refusal);
+      continue;
+    }
 
     switch (option) {
       case NbdOpt.EXPORT_NAME: {

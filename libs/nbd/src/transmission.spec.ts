@@ -63,7 +63,8 @@ describe('NBD transmission phase', () => {
   it.each([
     ['WRITE past the end', NbdCmd.WRITE, 4n * MiB - 4096n, 8192, NbdErrno.ENOSPC],
     ['WRITE_ZEROES past the end', NbdCmd.WRITE_ZEROES, 4n * MiB, 4096, NbdErrno.ENOSPC],
-    ['TRIM past the end', NbdCmd.TRIM, 5n * MiB, 4096, NbdErrno.ENOSPC],
+    // doc/proto.md "Error values": EINVAL for a read or trim past the end, ENOSPC for writes.
+    ['TRIM past the end', NbdCmd.TRIM, 5n * MiB, 4096, NbdErrno.EINVAL],
     ['READ past the end', NbdCmd.READ, 0xffffffffffff0000n, 4096, NbdErrno.EINVAL],
     ['READ over the maximum payload', NbdCmd.READ, 0n, 2 * 1024 * KiB, NbdErrno.EINVAL],
     ['an unaligned WRITE', NbdCmd.WRITE, 100n, 4096, NbdErrno.EINVAL],
@@ -77,6 +78,28 @@ describe('NBD transmission phase', () => {
     expect(await c.readSimpleReply()).toEqual({ magic: NBD_SIMPLE_REPLY_MAGIC, errno, cookie: 42n });
     expect(s.backend.commands).toHaveLength(0);
     c.send(NbdCmd.FLUSH, 43n, 0n, 0);
+    expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 43n });
+  });
+
+  it.each([
+    ['an unknown flag bit on FLUSH', NbdCmd.FLUSH, 1 << 9],
+    ['NO_HOLE on WRITE (it belongs to WRITE_ZEROES)', NbdCmd.WRITE, NbdCmdFlag.NO_HOLE],
+    ['DF on READ (SEND_DF is not offered)', NbdCmd.READ, NbdCmdFlag.DF],
+    ['FAST_ZERO on WRITE_ZEROES (SEND_FAST_ZERO is not offered)', NbdCmd.WRITE_ZEROES, NbdCmdFlag.FAST_ZERO],
+    ['an unknown flag bit on TRIM, with FUA', NbdCmd.TRIM, NbdCmdFlag.FUA | (1 << 15)],
+  ])('%s is EINVAL (doc/proto.md: "an unknown command flag"), and a WRITE payload is read past', async (_name, type, flags) => {
+    const c = await open({ structured: true });
+    c.send(type, 42n, 0n, 4096, { flags, data: type === NbdCmd.WRITE ? Buffer.alloc(4096, 1) : undefined });
+    if (type === NbdCmd.READ) {
+      const chunk = await c.readChunk();
+      expect(chunk).toMatchObject({ type: NbdReply.TYPE_ERROR, cookie: 42n });
+      expect(chunk.payload.readUInt32BE(0)).toBe(NbdErrno.EINVAL);
+      expect(chunk.payload.subarray(6).toString()).toMatch(/does not take/);
+    } else {
+      expect(await c.readSimpleReply()).toEqual({ magic: NBD_SIMPLE_REPLY_MAGIC, errno: NbdErrno.EINVAL, cookie: 42n });
+    }
+    expect(s.backend.commands).toHaveLength(0);
+    c.send(NbdCmd.FLUSH, 43n, 0n, 0, { flags: NbdCmdFlag.FUA });
     expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 43n });
   });
 
@@ -99,6 +122,94 @@ describe('NBD transmission phase', () => {
     expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 2n });
     expect(await c.read(3000)).toEqual(data.subarray(1000, 4000));
     expect(s.backend.commands.at(-1)).toMatchObject({ op: 'read', offset: 0n, length: 4096 });
+  });
+
+  it('an unaligned READ of the maximum payload is read in pieces the device takes, never one past its cap', async () => {
+    const c = await open({ blockSize: false });
+    const max = 1024 * KiB; // serve()'s maxPayload, which the MemoryBackend enforces as dispatch does
+    const data = randomBytes(max + 8192);
+    c.send(NbdCmd.WRITE, 1n, 0n, max, { data: data.subarray(0, max) });
+    c.send(NbdCmd.WRITE, 2n, BigInt(max), 8192, { data: data.subarray(max) });
+    await c.readSimpleReply();
+    await c.readSimpleReply();
+    c.send(NbdCmd.READ, 3n, 1000n, max);
+    expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 3n });
+    expect(await c.read(max)).toEqual(data.subarray(1000, 1000 + max));
+    const reads = s.backend.commands.filter((x) => x.op === 'read');
+    expect(reads.map((x) => [x.offset, x.length])).toEqual([
+      [0n, max],
+      [BigInt(max), 4096],
+    ]);
+  });
+
+  it('a 512-byte-aligned WRITE from a client that did not agree block sizes is a read-modify-write of its blocks', async () => {
+    const c = await open({ blockSize: false });
+    const old = randomBytes(8192);
+    c.send(NbdCmd.WRITE, 1n, 0n, 8192, { data: old });
+    await c.readSimpleReply();
+    const data = randomBytes(1536);
+    c.send(NbdCmd.WRITE, 2n, 3584n, data.length, { data });
+    expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 2n });
+    const want = Buffer.from(old);
+    data.copy(want, 3584);
+    expect(s.backend.data.get('rnullb0')!.subarray(0, 8192)).toEqual(want);
+    // Both blocks are partial: each is read, then both written whole.
+    expect(s.backend.commands.slice(1).map((x) => [x.op, x.offset, x.length])).toEqual([
+      ['read', 0n, 4096],
+      ['read', 4096n, 4096],
+      ['write', 0n, 8192],
+    ]);
+  });
+
+  it('WRITEs into the same block from such a client never lose one another (held in arrival order)', async () => {
+    const c = await open({ blockSize: false });
+    const sectors = Array.from({ length: 8 }, (_, i) => Buffer.alloc(512, i + 1));
+    sectors.forEach((d, i) => c.send(NbdCmd.WRITE, BigInt(i), BigInt(i * 512), 512, { data: d }));
+    for (let i = 0; i < 8; i++) expect((await c.readSimpleReply()).errno).toBe(0);
+    expect(s.backend.data.get('rnullb0')!.subarray(0, 4096)).toEqual(Buffer.concat(sectors));
+  });
+
+  it('an unaligned WRITE of the maximum payload is written in pieces the device takes', async () => {
+    const c = await open({ blockSize: false });
+    const max = 1024 * KiB;
+    const data = randomBytes(max);
+    c.send(NbdCmd.WRITE, 1n, 100n, max, { data });
+    expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 1n });
+    expect(s.backend.data.get('rnullb0')!.subarray(100, 100 + max)).toEqual(data);
+    expect(s.backend.commands.filter((x) => x.op === 'write').map((x) => [x.offset, x.length])).toEqual([
+      [0n, max],
+      [BigInt(max), 4096],
+    ]);
+  });
+
+  it.each([
+    ['punched', 0],
+    ['written (NO_HOLE)', NbdCmdFlag.NO_HOLE],
+  ])(
+    'a misaligned WRITE_ZEROES from such a client zeroes exactly its bytes: edges read-modify-written, whole blocks %s',
+    async (_how, flags) => {
+      const c = await open({ blockSize: false });
+      const old = randomBytes(16384);
+      c.send(NbdCmd.WRITE, 1n, 0n, old.length, { data: old });
+      await c.readSimpleReply();
+      c.send(NbdCmd.WRITE_ZEROES, 2n, 100n, 9000, { flags });
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 2n });
+      const want = Buffer.from(old);
+      want.fill(0, 100, 9100);
+      expect(s.backend.data.get('rnullb0')!.subarray(0, 16384)).toEqual(want);
+      const inner = s.backend.commands.find((x) => x.offset === 4096n && x.length === 4096);
+      expect(inner?.op).toBe(flags ? 'write' : 'write-zeroes');
+    },
+  );
+
+  it('a device error in the read half of a read-modify-write fails the WRITE and writes nothing', async () => {
+    const c = await open({ blockSize: false });
+    s.backend.hold = true;
+    c.send(NbdCmd.WRITE, 1n, 512n, 512, { data: Buffer.alloc(512, 7) });
+    while (s.backend.held.length < 1) await new Promise((r) => setTimeout(r, 5));
+    s.backend.held[0].release({ errno: NbdErrno.EIO, message: 'IOERR from the driver' });
+    expect(await c.readSimpleReply()).toMatchObject({ errno: NbdErrno.EIO, cookie: 1n });
+    expect(s.backend.commands.map((x) => x.op)).toEqual(['read']);
   });
 
   it('FUA reaches the device when the export supports it; WRITE_ZEROES with NO_HOLE writes zeros, without it punches', async () => {

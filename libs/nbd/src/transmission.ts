@@ -1,5 +1,7 @@
 // The transmission phase of one NBD connection: reads requests, checks them against the
 // export, runs them on the block session many at a time, and answers each as it completes.
+import { AnyAlignmentIo } from './any-alignment-io';
+import { checkAligned, checkFlags, checkRange, type Refusal } from './command-check';
 import type { BlockCommand, BlockResult, BlockSession } from './nbd-backend';
 import type { NbdExport } from './nbd-export';
 import { NBD_REQUEST_MAGIC, NbdCmd, NbdCmdFlag, NbdErrno, REQUEST_HEADER_BYTES, TransmissionFlag } from './nbd-protocol';
@@ -56,6 +58,8 @@ export class Transmission {
   private drainArmed = false;
   private betweenRequests = false;
   private wake?: () => void;
+  /** The IO of a client that did not agree block sizes (none when it did). */
+  private readonly anyAlignment?: AnyAlignmentIo;
 
   constructor(
     private readonly exp: NbdExport,
@@ -68,7 +72,9 @@ export class Transmission {
       readonly onDrain: (cb: () => void) => void;
       readonly observe?: CommandObserver;
     },
-  ) {}
+  ) {
+    if (!opts.blockSizeAgreed) this.anyAlignment = new AnyAlignmentIo(exp, session);
+  }
 
   /** Read no further requests; `run()` then resolves once the commands in flight are done. */
   stop(): void {
@@ -126,29 +132,36 @@ export class Transmission {
   }
 
   private write(h: Header, data: Buffer): void {
-    const why = this.checkRange(h, NbdErrno.ENOSPC) ?? this.checkAligned(h);
-    if (why) return this.answer(h, why[0], why[1]);
+    const why = checkFlags(h) ?? checkRange(h, this.exp) ?? (this.anyAlignment ? undefined : checkAligned(h, this.exp));
+    if (why) return this.refuse(h, why);
     if (h.length === 0) return this.answer(h, NbdErrno.OK);
-    this.submit(h, [{ op: 'write', offset: h.offset, length: h.length, data, fua: this.fua(h) }]);
+    if (!this.anyAlignment) return this.submit(h, [{ op: 'write', offset: h.offset, length: h.length, data, fua: this.fua(h) }]);
+    this.track(h.length, +1);
+    void this.anyAlignment.write(h.offset, data, this.fua(h)).then((failed) => {
+      this.track(h.length, -1);
+      this.answer(h, failed?.errno ?? NbdErrno.OK, failed?.message);
+    });
   }
 
   private command(h: Header): void {
+    const flagsWrong = checkFlags(h);
     switch (h.type) {
       case NbdCmd.READ: {
         if (h.length > this.exp.maxPayload)
           return this.answer(h, NbdErrno.EINVAL, `read of ${h.length} bytes is over the maximum payload of ${this.exp.maxPayload}`);
-        const why = this.checkRange(h, NbdErrno.EINVAL) ?? (this.opts.blockSizeAgreed ? this.checkAligned(h) : undefined);
-        if (why) return this.answer(h, why[0], why[1]);
+        const why = flagsWrong ?? checkRange(h, this.exp) ?? (this.anyAlignment ? undefined : checkAligned(h, this.exp));
+        if (why) return this.refuse(h, why);
         if (h.length === 0) return this.answer(h, NbdErrno.OK);
         return this.read(h);
       }
       case NbdCmd.FLUSH:
+        if (flagsWrong) return this.refuse(h, flagsWrong);
         return this.submit(h, [{ op: 'flush', offset: 0n, length: 0, fua: false }]);
       case NbdCmd.TRIM: {
         if (!(this.exp.flags & TransmissionFlag.SEND_TRIM))
           return this.answer(h, NbdErrno.EINVAL, `export ${this.exp.name} does not support TRIM (discard=0)`);
-        const why = this.checkRange(h, NbdErrno.ENOSPC);
-        if (why) return this.answer(h, why[0], why[1]);
+        const why = flagsWrong ?? checkRange(h, this.exp);
+        if (why) return this.refuse(h, why);
         // TRIM is advisory: only the whole blocks inside the range are discarded.
         const bs = BigInt(this.exp.minBlock);
         const start = ((h.offset + bs - 1n) / bs) * bs;
@@ -157,11 +170,20 @@ export class Transmission {
         return this.submit(h, this.split('discard', start, end, h));
       }
       case NbdCmd.WRITE_ZEROES: {
-        const why = this.checkRange(h, NbdErrno.ENOSPC) ?? this.checkAligned(h);
-        if (why) return this.answer(h, why[0], why[1]);
+        const why = flagsWrong ?? checkRange(h, this.exp) ?? (this.anyAlignment ? undefined : checkAligned(h, this.exp));
+        if (why) return this.refuse(h, why);
         if (h.length === 0) return this.answer(h, NbdErrno.OK);
         // NO_HOLE: the range must stay allocated, so zeros are written, not punched.
         const op = h.flags & NbdCmdFlag.NO_HOLE ? 'write' : 'write-zeroes';
+        if (this.anyAlignment && checkAligned(h, this.exp)) {
+          this.track(0, +1);
+          const zeroed = this.anyAlignment.zero(h.offset, h.length, this.fua(h), (start, end) => this.split(op, start, end, h));
+          void zeroed.then((failed) => {
+            this.track(0, -1);
+            this.answer(h, failed?.errno ?? NbdErrno.OK, failed?.message);
+          });
+          return;
+        }
         return this.submit(h, this.split(op, h.offset, h.offset + BigInt(h.length), h));
       }
       default:
@@ -169,24 +191,27 @@ export class Transmission {
     }
   }
 
-  /** A READ; without agreed block sizes an unaligned range is widened and cut back. */
+  /**
+   * A READ. An aligned one goes to the device as it is; a misaligned one (only from a
+   * client that did not agree block sizes) through AnyAlignmentIo, widened and cut back.
+   */
   private read(h: Header): void {
-    const bs = BigInt(this.exp.minBlock);
-    const start = (h.offset / bs) * bs;
-    const end = ((h.offset + BigInt(h.length) + bs - 1n) / bs) * bs;
-    const length = Number(end - start);
-    this.track(h.length, +1);
-    this.session.submit({ op: 'read', offset: start, length, fua: false }, (r) => {
+    const reply = (r: BlockResult) => {
       this.track(h.length, -1);
-      const skip = Number(h.offset - start);
-      const data = r.errno === NbdErrno.OK && r.data ? r.data.subarray(skip, skip + h.length) : undefined;
-      if (r.errno === NbdErrno.OK && (!data || data.length !== h.length)) {
-        this.observeAndReply(h, NbdErrno.EIO, `the device returned ${r.data?.length ?? 0} bytes for a ${length}-byte read`);
+      if (r.errno === NbdErrno.OK && r.data?.length !== h.length) {
+        this.observeAndReply(h, NbdErrno.EIO, `the device returned ${r.data?.length ?? 0} bytes for a ${h.length}-byte read`);
         return;
       }
       this.opts.observe?.(h.type, r.errno, r.message);
-      this.replies.read(h.cookie, h.offset, r.errno, data, r.message ?? '');
-    });
+      this.replies.read(h.cookie, h.offset, r.errno, r.errno === NbdErrno.OK ? r.data : undefined, r.message ?? '');
+    };
+    this.track(h.length, +1);
+    const bs = this.exp.minBlock;
+    if (!this.anyAlignment || (h.offset % BigInt(bs) === 0n && h.length % bs === 0)) {
+      this.session.submit({ op: 'read', offset: h.offset, length: h.length, fua: false }, reply);
+      return;
+    }
+    void this.anyAlignment.read(h.offset, h.length).then(reply);
   }
 
   private observeAndReply(h: Header, errno: number, message: string): void {
@@ -194,18 +219,29 @@ export class Transmission {
     this.replies.read(h.cookie, h.offset, errno, undefined, message);
   }
 
-  /** Runs `parts` and answers `h` once all are done, with the first error if any. */
+  /**
+   * Runs `parts` and answers `h` once all are done, with the first error if any. For a
+   * client that did not agree block sizes, a command that changes data (TRIM,
+   * WRITE_ZEROES) holds its blocks meanwhile, as its writes do (AnyAlignmentIo).
+   */
   private submit(h: Header, parts: BlockCommand[]): void {
     const bytes = h.type === NbdCmd.WRITE ? h.length : 0;
     this.track(bytes, +1);
+    const finish = (failed: BlockResult | undefined) => {
+      this.track(bytes, -1);
+      this.answer(h, failed?.errno ?? NbdErrno.OK, failed?.message);
+    };
+    if (this.anyAlignment && parts[0].op !== 'flush') {
+      void this.anyAlignment.runHeld(parts).then(finish);
+      return;
+    }
     let left = parts.length;
     let failed: BlockResult | undefined;
     for (const part of parts) {
       this.session.submit(part, (r) => {
         if (r.errno !== NbdErrno.OK && !failed) failed = r;
         if (--left > 0) return;
-        this.track(bytes, -1);
-        this.answer(h, failed?.errno ?? NbdErrno.OK, failed?.message);
+        finish(failed);
       });
     }
   }
@@ -232,19 +268,12 @@ export class Transmission {
     else this.replies.simple(h.cookie, errno);
   }
 
+  private refuse(h: Header, [errno, message]: Refusal): void {
+    this.answer(h, errno, message);
+  }
+
   private fua(h: Header): boolean {
     return (h.flags & NbdCmdFlag.FUA) !== 0 && (this.exp.flags & TransmissionFlag.SEND_FUA) !== 0;
-  }
-
-  private checkRange(h: Header, errno: number): [number, string] | undefined {
-    if (h.offset + BigInt(h.length) <= this.exp.sizeBytes) return undefined;
-    return [errno, `offset ${h.offset} + length ${h.length} is past the end of ${this.exp.name} (${this.exp.sizeBytes} bytes)`];
-  }
-
-  private checkAligned(h: Header): [number, string] | undefined {
-    const bs = this.exp.minBlock;
-    if (h.offset % BigInt(bs) === 0n && h.length % bs === 0) return undefined;
-    return [NbdErrno.EINVAL, `offset ${h.offset} and length ${h.length} must be multiples of the block size ${bs}`];
   }
 
   private track(bytes: number, sign: 1 | -1): void {

@@ -23,9 +23,22 @@ export interface BootstrapOptions {
 }
 
 /**
- * gRPC options shared by every server: the whole blk.v1 package plus reflection, bound with
- * `security`'s credentials; its interceptors (the token check) run before every handler,
- * reflection's included (Nest hands `channelOptions` to grpc-js's Server as its options).
+ * The server pings each connection this often, and closes one whose peer does not answer
+ * within GRPC_KEEPALIVE_TIMEOUT_MS. That is how a connection the server sent GOAWAY to
+ * for a protocol error closes: RFC 9113 5.4.1 says the endpoint "MUST close the TCP
+ * connection" then, but Node's HTTP/2 stops reading it instead (no event, and the
+ * client's FIN is never read), so it stayed open for ever; no ping answer is read either.
+ * A dead client's connection goes the same way (I5). Clients do not limit server pings; the
+ * timeout is long enough that a client stalled by a loaded machine still answers.
+ */
+export const GRPC_KEEPALIVE_TIME_MS = 10_000;
+export const GRPC_KEEPALIVE_TIMEOUT_MS = 10_000;
+
+/**
+ * gRPC options shared by every server: the whole blk.v1 package plus reflection and
+ * keepalive pings, bound with `security`'s credentials; its interceptors (the token
+ * check) run before every handler, reflection's included (Nest hands `channelOptions` to
+ * grpc-js's Server as its options).
  */
 export function grpcServerOptions(url: string, security?: ServerSecurity): GrpcOptions {
   const packageDefinition = loadBlkPackageDefinition();
@@ -39,6 +52,7 @@ export function grpcServerOptions(url: string, security?: ServerSecurity): GrpcO
       channelOptions: security?.interceptors.length ? { interceptors: security.interceptors } : {},
       maxReceiveMessageLength: 64 * 1024 * 1024,
       maxSendMessageLength: 64 * 1024 * 1024,
+      keepalive: { keepaliveTimeMs: GRPC_KEEPALIVE_TIME_MS, keepaliveTimeoutMs: GRPC_KEEPALIVE_TIMEOUT_MS },
       onLoadPackageDefinition: (pkg: unknown, server: { addService: (...a: never[]) => void }) =>
         new ReflectionService(packageDefinition).addToServer(server as never),
     },

@@ -11,7 +11,7 @@ import {
   OutOfRangeError,
   UnavailableError,
 } from './cluster-errors';
-import { grpcCodeOfBlkStatus, grpcStatusOf, toServiceError } from './grpc-status';
+import { cutStatusMessage, grpcCodeOfBlkStatus, grpcStatusOf, MAX_STATUS_MESSAGE_CHARS, toServiceError } from './grpc-status';
 
 describe('grpcCodeOfBlkStatus', () => {
   const expected: Record<BlkStatus, GrpcCode> = {
@@ -117,5 +117,27 @@ describe('toServiceError', () => {
     const e = toServiceError(new DiskNotFoundError('d0'));
     expect(e).toMatchObject({ code: GrpcCode.NOT_FOUND, details: 'disk "d0" does not exist', message: 'disk "d0" does not exist' });
     expect(e.metadata).toBeInstanceOf(Metadata);
+  });
+});
+
+describe('status messages that echo a long input', () => {
+  it('a 10 KB disk name is cut: the message keeps its start and its verdict, and says how much was cut', () => {
+    const name = 'x'.repeat(10_000);
+    const { code, message } = grpcStatusOf(new DiskNotFoundError(name));
+    expect(code).toBe(GrpcCode.NOT_FOUND);
+    expect(message.length).toBeLessThanOrEqual(MAX_STATUS_MESSAGE_CHARS + 40);
+    expect(message).toMatch(/^disk "x+…\[\d+ characters cut\]…x+" does not exist$/);
+    expect(
+      toServiceError(new InvalidArgumentError('badblocks', `want "+START-END", got ${JSON.stringify(name)}`)).details!.length,
+    ).toBeLessThan(600);
+  });
+
+  it('an attribute error and an internal error are cut the same way; short messages pass whole', () => {
+    expect(grpcStatusOf(new AttributeError('recycle', `must be "on-drop" or "inline", got "${'y'.repeat(9000)}"`)).message).toMatch(
+      /^recycle: must be "on-drop" or "inline", got "y+…\[8\d{3} characters cut\]…y+"$/,
+    );
+    expect(grpcStatusOf(new Error('z'.repeat(5000))).message.length).toBeLessThan(600);
+    expect(cutStatusMessage('sector: must be a whole number')).toBe('sector: must be a whole number');
+    expect(cutStatusMessage('a'.repeat(MAX_STATUS_MESSAGE_CHARS))).toHaveLength(MAX_STATUS_MESSAGE_CHARS);
   });
 });

@@ -32,8 +32,31 @@ export function grpcCodeOfBlkStatus(s: BlkStatus): GrpcCode {
   }
 }
 
-/** `{ code, message }` for any error thrown while serving a call; never throws. */
+/** Longest status message a client is sent; errors that echo a long input are cut to it (I5). */
+export const MAX_STATUS_MESSAGE_CHARS = 512;
+/** Of a cut message: characters kept from its start (the field and the reason) and its end (the verdict). */
+const CUT_HEAD_CHARS = 360;
+const CUT_TAIL_CHARS = 120;
+
+/**
+ * `message` as a client is sent it: at most MAX_STATUS_MESSAGE_CHARS. A longer one (an
+ * error that quotes a 10 KB disk name or badblocks string) keeps its start and its end,
+ * with the number of characters cut between them, so it still names the field and says
+ * what is wrong without sending the input back whole.
+ */
+export function cutStatusMessage(message: string): string {
+  if (message.length <= MAX_STATUS_MESSAGE_CHARS) return message;
+  const cut = message.length - CUT_HEAD_CHARS - CUT_TAIL_CHARS;
+  return `${message.slice(0, CUT_HEAD_CHARS)}…[${cut} characters cut]…${message.slice(-CUT_TAIL_CHARS)}`;
+}
+
+/** `{ code, message }` for any error thrown while serving a call (message cut: cutStatusMessage); never throws. */
 export function grpcStatusOf(err: unknown): { code: GrpcCode; message: string } {
+  const { code, message } = uncutStatusOf(err);
+  return { code, message: cutStatusMessage(message) };
+}
+
+function uncutStatusOf(err: unknown): { code: GrpcCode; message: string } {
   if (err instanceof ClusterError) return { code: err.code, message: err.message };
   if (err instanceof AttributeError) {
     return { code: err.kind === 'busy' ? GrpcCode.FAILED_PRECONDITION : GrpcCode.INVALID_ARGUMENT, message: err.message };

@@ -6,6 +6,7 @@ export * from './service-env';
 export * from './redis-connection';
 export * from './cluster-errors';
 export * from './grpc-status';
+export * from './wire-integer';
 export * from './health';
 export * from './block-metrics';
 export * from './service-logger';

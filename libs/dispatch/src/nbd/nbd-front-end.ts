@@ -55,6 +55,7 @@ export class NbdFrontEnd {
           if (how.startsWith('error') || how === 'bad-magic') log.warn(line, 'NBD connection closed');
           else log.info(line, 'NBD connection closed');
         },
+        onConnectionRefused: (peer, how) => log.warn({ peer, how, limit: 'NBD_MAX_CONNECTIONS' }, 'NBD connection refused'),
         onCommand: (type, errno, message) => {
           commands.inc({ service, command: commandName(type), error: errnoLabel(errno) });
           if (errno !== NbdErrno.OK)

@@ -39,6 +39,8 @@ export class MemoryBackend implements NbdBackend {
     let idle: (() => void) | undefined;
     const buf = this.data.get(exp.name)!;
     const run = (cmd: BlockCommand): BlockResult => {
+      // As dispatch refuses a submission over its cap (MAX_SUBMISSION_BYTES, the export's maxPayload).
+      if (cmd.length > exp.maxPayload) return { errno: NbdErrno.EIO, message: `length ${cmd.length} is over ${exp.maxPayload}` };
       const at = Number(cmd.offset);
       switch (cmd.op) {
         case 'read':

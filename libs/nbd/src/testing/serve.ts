@@ -10,19 +10,27 @@ export interface Served {
   backend: MemoryBackend;
   port: number;
   closes: string[];
+  /** `how` of each refused connection (over maxConnections). */
+  refusals: string[];
 }
 
 export const MiB = 1024n * 1024n;
 
-export async function serve(limits?: TransmissionLimits, discard = true): Promise<Served> {
+export async function serve(limits?: TransmissionLimits, discard = true, maxConnections?: number): Promise<Served> {
   const backend = new MemoryBackend([
     { name: 'rnullb0', sizeBytes: 4n * MiB, blockSize: 4096, writeCache: true, fua: true, discard, rotational: false },
     { name: 'small', sizeBytes: 1n * MiB, blockSize: 512, writeCache: false, fua: false, discard: false, rotational: true },
   ]);
   const closes: string[] = [];
-  const server = new NbdServer({ backend, limits, events: { onConnectionClose: (_p, _e, how) => closes.push(how) } });
+  const refusals: string[] = [];
+  const server = new NbdServer({
+    backend,
+    limits,
+    maxConnections,
+    events: { onConnectionClose: (_p, _e, how) => closes.push(how), onConnectionRefused: (_p, how) => refusals.push(how) },
+  });
   const port = await server.listen(0, '127.0.0.1');
-  return { server, backend, port, closes };
+  return { server, backend, port, closes, refusals };
 }
 
 /** A client in the transmission phase on `name` via NBD_OPT_GO (structured replies optional). */
