@@ -123,7 +123,7 @@ export class ZoneTable {
         out.push({ start, len, capacity, wp: start + len, type: ZoneType.CONVENTIONAL, cond: ZoneCond.NOT_WP });
         continue;
       }
-      const i = zs.indexOf(z);
+      const i = z - zs[0]; // zs holds the sequential zones of the report, in order
       const cond = values[2 * i];
       const wp = values[2 * i + 1];
       const laidOut = shape.full ? { cond: ZoneCond.FULL, wp: start + capacity } : { cond: ZoneCond.EMPTY, wp: start };
