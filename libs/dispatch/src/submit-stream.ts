@@ -41,8 +41,9 @@ let streams = 0;
  */
 export class SubmitStream {
   private readonly inFlight = new Set<string>();
-  /** Submissions read but not yet submitted (the rest of a message past the limit). */
+  /** Submissions read but not yet submitted (the rest of a message past the limit), from `backlogHead` on. */
   private backlog: StreamSubmission[] = [];
+  private backlogHead = 0;
   private out: WireCompletion[] = [];
   private flushScheduled = false;
   private readEnded = false;
@@ -72,18 +73,26 @@ export class SubmitStream {
   }
 
   private onBatch(subs: StreamSubmission[]): void {
-    this.backlog = this.backlog.length ? this.backlog.concat(subs) : subs;
+    this.backlog = this.backlogLeft() ? this.backlog.slice(this.backlogHead).concat(subs) : subs;
+    this.backlogHead = 0;
     this.drainBacklog();
     this.updateFlow();
   }
 
   /** Submits from the backlog while under the in-flight limit and completions can be written. */
   private drainBacklog(): void {
-    let i = 0;
-    while (i < this.backlog.length && !this.closed && !this.writeBlocked && this.inFlight.size < STREAM_INFLIGHT_LIMIT) {
-      this.onSubmission(this.backlog[i++]);
+    while (this.backlogLeft() && !this.closed && !this.writeBlocked && this.inFlight.size < STREAM_INFLIGHT_LIMIT) {
+      this.onSubmission(this.backlog[this.backlogHead++]);
     }
-    this.backlog = i === this.backlog.length ? [] : this.backlog.slice(i);
+    if (!this.backlogLeft()) {
+      this.backlog = [];
+      this.backlogHead = 0;
+    }
+  }
+
+  /** Submissions still waiting in the backlog. */
+  private backlogLeft(): number {
+    return this.backlog.length - this.backlogHead;
   }
 
   private onSubmission(s: StreamSubmission): void {
@@ -148,12 +157,12 @@ export class SubmitStream {
 
   private updateFlow(): void {
     if (this.closed) return;
-    if (this.inFlight.size >= STREAM_INFLIGHT_LIMIT || this.writeBlocked || this.backlog.length > 0) this.call.pause();
+    if (this.inFlight.size >= STREAM_INFLIGHT_LIMIT || this.writeBlocked || this.backlogLeft() > 0) this.call.pause();
     else this.call.resume();
   }
 
   private maybeFinish(): void {
-    if (this.readEnded && this.inFlight.size === 0 && this.backlog.length === 0 && this.out.length === 0 && !this.closed) {
+    if (this.readEnded && this.inFlight.size === 0 && this.backlogLeft() === 0 && this.out.length === 0 && !this.closed) {
       this.closed = true;
       this.call.end();
       this.resolveDone();

@@ -1,7 +1,7 @@
 // The cluster's limits on disks (issue 15: a cap, not memory exhaustion): how many disks
 // the registry holds and how much declared size they add up to. null_blk has neither (its
 // memory is the host's); a cluster serves many clients from one Redis.
-import { LimitExceededError } from '#service-kit';
+import { LimitExceededError, positive as positiveSetting } from '#service-kit';
 
 export interface DiskLimits {
   /** `MAX_DISKS`: disks the registry holds at most. */
@@ -18,16 +18,9 @@ export const DISK_LIMIT_VARIABLES = ['MAX_DISKS', 'MAX_TOTAL_SIZE_MIB'] as const
 
 /** Reads the limits; a bad value stops the service with a message naming the variable. */
 export function readDiskLimits(env: NodeJS.ProcessEnv = process.env): DiskLimits {
-  const read = (name: (typeof DISK_LIMIT_VARIABLES)[number], fallback: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a whole number >= 1, got ${JSON.stringify(raw)}`);
-    return n;
-  };
   return {
-    maxDisks: read('MAX_DISKS', DEFAULT_DISK_LIMITS.maxDisks),
-    maxTotalSizeMiB: read('MAX_TOTAL_SIZE_MIB', DEFAULT_DISK_LIMITS.maxTotalSizeMiB),
+    maxDisks: positiveSetting(env, 'MAX_DISKS', DEFAULT_DISK_LIMITS.maxDisks),
+    maxTotalSizeMiB: positiveSetting(env, 'MAX_TOTAL_SIZE_MIB', DEFAULT_DISK_LIMITS.maxTotalSizeMiB),
   };
 }
 

@@ -7,6 +7,7 @@ import { BlkStatus } from '#blk-mq';
 import { encodeEnds, MessageKind, OwnerRegistry } from '#redis-mq';
 import { WIRE_OP } from '#dispatch';
 import { HotPathHarness } from './testing/hot-path-harness';
+import { eventually } from './testing/eventually';
 
 const { READ, WRITE, WRITE_ZEROES } = WIRE_OP;
 jest.setTimeout(30_000);
@@ -20,15 +21,6 @@ afterEach(async () => {
 async function budgetUsed(disk: string): Promise<number> {
   const budget = await new OwnerRegistry(h.redis, h.keys).budget(disk);
   return budget.reduce((n, b) => n + b.used, 0);
-}
-
-async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return check();
 }
 
 describe.each(PLACEMENTS)('driver placement %s', (placement) => {

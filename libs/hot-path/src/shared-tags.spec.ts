@@ -7,6 +7,7 @@ import { BlkStatus } from '#blk-mq';
 import { SharedTagSet } from '#redis-mq';
 import { WIRE_OP } from '#dispatch';
 import { HotPathHarness } from './testing/hot-path-harness';
+import { eventually } from './testing/eventually';
 
 const { READ, WRITE } = WIRE_OP;
 jest.setTimeout(30_000);
@@ -16,15 +17,6 @@ let h: HotPathHarness;
 afterEach(async () => {
   await h?.stop();
 });
-
-async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return check();
-}
 
 describe.each(['remote', 'local'] as const)('driver placement %s', (placement) => {
   it('four disks on one shared tag set: every IO succeeds, used never passes the depth, no disk starves, every tag comes back', async () => {

@@ -120,8 +120,11 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
-/** A whole number >= 1 (0 would mean "wait for ever" to WAIT). */
-function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/**
+ * Setting `name` of `env` as a whole number >= 1 (`fallback` when unset); a bad value
+ * throws naming the variable. (For REDIS_FLUSH_TIMEOUT_MS, 0 would mean "wait for ever" to WAIT.)
+ */
+export function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = int(env, name, fallback);
   if (n < 1) throw new Error(`${name} must be a whole number >= 1, got ${JSON.stringify(env[name])}`);
   return n;

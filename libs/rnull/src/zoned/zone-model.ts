@@ -15,7 +15,8 @@ interface ZoneState {
 
 /**
  * Invariants (null_blk's, with its resource accounting always on):
- *   - `imp`, `exp` and `closed` count the IMP_OPEN, EXP_OPEN and CLOSED sequential zones.
+ *   - `count` holds how many sequential zones are IMP_OPEN, EXP_OPEN and CLOSED: every
+ *     change of a zone goes through `set`, which moves the counts with the condition.
  *   - A write or append moves a write pointer only when it succeeds; a zone whose write
  *     pointer reaches its capacity is FULL.
  *   - With max_open (max_active) > 0, no more zones are open (active: open or closed)
@@ -26,9 +27,12 @@ interface ZoneState {
  */
 export class ZoneModel {
   private readonly zones: ZoneState[];
-  private imp = 0;
-  private exp = 0;
-  private closed = 0;
+  /** How many zones are IMP_OPEN, EXP_OPEN and CLOSED: kept by `set`, the one place a zone changes. */
+  private readonly count = new Map<ZoneCond, number>([
+    [ZoneCond.IMP_OPEN, 0],
+    [ZoneCond.EXP_OPEN, 0],
+    [ZoneCond.CLOSED, 0],
+  ]);
   private nextToClose: number;
   readonly discards: [start: number, len: number][] = [];
 
@@ -43,7 +47,7 @@ export class ZoneModel {
 
   /** The open and active counts null_blk keeps (for metrics and tests). */
   get counts(): { impOpen: number; expOpen: number; closed: number } {
-    return { impOpen: this.imp, expOpen: this.exp, closed: this.closed };
+    return { impOpen: this.n(ZoneCond.IMP_OPEN), expOpen: this.n(ZoneCond.EXP_OPEN), closed: this.n(ZoneCond.CLOSED) };
   }
 
   /** null_zone_write: the status, and the sector the write landed at (an append's write pointer). */
@@ -61,16 +65,10 @@ export class ZoneModel {
     if (s.cond === ZoneCond.CLOSED || s.cond === ZoneCond.EMPTY) {
       const r = this.checkResources(s.cond);
       if (r !== BlkStatus.OK) return { status: r, sector };
-      if (s.cond === ZoneCond.CLOSED) this.closed--;
-      this.imp++;
-      s.cond = ZoneCond.IMP_OPEN;
+      this.set(z, ZoneCond.IMP_OPEN, s.wp);
     }
-    s.wp += sectors;
-    if (s.wp === start + capacity) {
-      if (s.cond === ZoneCond.EXP_OPEN) this.exp--;
-      else if (s.cond === ZoneCond.IMP_OPEN) this.imp--;
-      s.cond = ZoneCond.FULL;
-    }
+    const wp = s.wp + sectors;
+    this.set(z, wp === start + capacity ? ZoneCond.FULL : s.cond, wp);
     return { status: BlkStatus.OK, sector };
   }
 
@@ -106,13 +104,11 @@ export class ZoneModel {
     const s = this.zones[z];
     const { start, len } = zoneExtent(this.shape, z);
     if (s.cond === cond) {
-      s.cond = ZoneCond.EMPTY;
-      s.wp = start;
+      this.set(z, ZoneCond.EMPTY, start);
       this.discards.push([start, len]);
     } else {
       if (s.cond !== ZoneCond.READONLY && s.cond !== ZoneCond.OFFLINE) this.finish(z);
-      s.cond = cond;
-      s.wp = NO_WRITE_POINTER;
+      this.set(z, cond, NO_WRITE_POINTER);
     }
     return BlkStatus.OK;
   }
@@ -137,15 +133,30 @@ export class ZoneModel {
     return out;
   }
 
+  /** The one place a zone changes; the open / closed counts follow its condition. */
+  private set(z: number, cond: ZoneCond, wp: number): void {
+    const s = this.zones[z];
+    if (this.count.has(s.cond)) this.count.set(s.cond, this.n(s.cond) - 1);
+    if (this.count.has(cond)) this.count.set(cond, this.n(cond) + 1);
+    s.cond = cond;
+    s.wp = wp;
+  }
+
+  private n(cond: ZoneCond): number {
+    return this.count.get(cond) ?? 0;
+  }
+
   private checkActive(): BlkStatus {
     const { maxActive } = this.shape;
-    return maxActive === 0 || this.exp + this.imp + this.closed < maxActive ? BlkStatus.OK : BlkStatus.ZONE_ACTIVE_RESOURCE;
+    const active = this.n(ZoneCond.EXP_OPEN) + this.n(ZoneCond.IMP_OPEN) + this.n(ZoneCond.CLOSED);
+    return maxActive === 0 || active < maxActive ? BlkStatus.OK : BlkStatus.ZONE_ACTIVE_RESOURCE;
   }
 
   private checkOpen(): BlkStatus {
     const { maxOpen } = this.shape;
-    if (maxOpen === 0 || this.exp + this.imp < maxOpen) return BlkStatus.OK;
-    if (this.imp > 0 && this.checkActive() === BlkStatus.OK) {
+    const imp = this.n(ZoneCond.IMP_OPEN);
+    if (maxOpen === 0 || this.n(ZoneCond.EXP_OPEN) + imp < maxOpen) return BlkStatus.OK;
+    if (imp > 0 && this.checkActive() === BlkStatus.OK) {
       this.closeImpOpen();
       return BlkStatus.OK;
     }
@@ -170,12 +181,7 @@ export class ZoneModel {
       zno = zno + 1 >= nrZones ? nrConv : zno + 1;
       const s = this.zones[z];
       if (s.cond !== ZoneCond.IMP_OPEN) continue;
-      this.imp--;
-      if (s.wp === zoneExtent(this.shape, z).start) s.cond = ZoneCond.EMPTY;
-      else {
-        s.cond = ZoneCond.CLOSED;
-        this.closed++;
-      }
+      this.set(z, s.wp === zoneExtent(this.shape, z).start ? ZoneCond.EMPTY : ZoneCond.CLOSED, s.wp);
       this.nextToClose = zno;
       return;
     }
@@ -187,25 +193,16 @@ export class ZoneModel {
     if (s.cond === ZoneCond.EMPTY || s.cond === ZoneCond.CLOSED) {
       const r = this.checkResources(s.cond);
       if (r !== BlkStatus.OK) return r;
-      if (s.cond === ZoneCond.CLOSED) this.closed--;
-    } else if (s.cond === ZoneCond.IMP_OPEN) this.imp--;
-    else return BlkStatus.IOERR;
-    this.exp++;
-    s.cond = ZoneCond.EXP_OPEN;
+    } else if (s.cond !== ZoneCond.IMP_OPEN) return BlkStatus.IOERR;
+    this.set(z, ZoneCond.EXP_OPEN, s.wp);
     return BlkStatus.OK;
   }
 
   private close(z: number): BlkStatus {
     const s = this.zones[z];
     if (s.cond === ZoneCond.CLOSED) return BlkStatus.OK;
-    if (s.cond === ZoneCond.IMP_OPEN) this.imp--;
-    else if (s.cond === ZoneCond.EXP_OPEN) this.exp--;
-    else return BlkStatus.IOERR;
-    if (s.wp === zoneExtent(this.shape, z).start) s.cond = ZoneCond.EMPTY;
-    else {
-      this.closed++;
-      s.cond = ZoneCond.CLOSED;
-    }
+    if (s.cond !== ZoneCond.IMP_OPEN && s.cond !== ZoneCond.EXP_OPEN) return BlkStatus.IOERR;
+    this.set(z, s.wp === zoneExtent(this.shape, z).start ? ZoneCond.EMPTY : ZoneCond.CLOSED, s.wp);
     return BlkStatus.OK;
   }
 
@@ -215,25 +212,17 @@ export class ZoneModel {
     if (s.cond === ZoneCond.EMPTY || s.cond === ZoneCond.CLOSED) {
       const r = this.checkResources(s.cond);
       if (r !== BlkStatus.OK) return r;
-      if (s.cond === ZoneCond.CLOSED) this.closed--;
-    } else if (s.cond === ZoneCond.IMP_OPEN) this.imp--;
-    else if (s.cond === ZoneCond.EXP_OPEN) this.exp--;
-    else return BlkStatus.IOERR;
+    } else if (s.cond !== ZoneCond.IMP_OPEN && s.cond !== ZoneCond.EXP_OPEN) return BlkStatus.IOERR;
     const { start, len } = zoneExtent(this.shape, z);
-    s.cond = ZoneCond.FULL;
-    s.wp = start + len;
+    this.set(z, ZoneCond.FULL, start + len);
     return BlkStatus.OK;
   }
 
   private reset(z: number): BlkStatus {
-    const s = this.zones[z];
-    if (s.cond === ZoneCond.IMP_OPEN) this.imp--;
-    else if (s.cond === ZoneCond.EXP_OPEN) this.exp--;
-    else if (s.cond === ZoneCond.CLOSED) this.closed--;
-    else if (s.cond !== ZoneCond.EMPTY && s.cond !== ZoneCond.FULL) return BlkStatus.IOERR;
+    const { cond } = this.zones[z];
+    if (cond === ZoneCond.READONLY || cond === ZoneCond.OFFLINE) return BlkStatus.IOERR;
     const { start, len } = zoneExtent(this.shape, z);
-    s.cond = ZoneCond.EMPTY;
-    s.wp = start;
+    this.set(z, ZoneCond.EMPTY, start);
     this.discards.push([start, len]);
     return BlkStatus.OK;
   }

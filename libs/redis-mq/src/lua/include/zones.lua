@@ -7,7 +7,8 @@
 --   sectors), `last` (length of the last zone), `max_open`, `max_active`, `append_max`
 --   (sectors; 0 means the block layer's emulation: appends still run), `full` (1: a
 --   sequential zone untouched since the layout is FULL at its capacity), the counters
---   `imp`, `exp`, `closed` (null_blk's nr_zones_imp_open / _exp_open / _closed) and
+--   `imp`, `exp`, `closed` (null_blk's nr_zones_imp_open / _exp_open / _closed, kept by
+--   `set`, the one place a zone changes) and
 --   `next` (imp_close_zone_no); per sequential zone z ever changed, `c<z>` (condition)
 --   and `w<z>` (write pointer, -1 for none). An absent `c<z>` is the layout's: EMPTY at
 --   its start, or FULL at start + capacity with `full`. Conventional zones have no fields.
@@ -61,8 +62,13 @@ local function newZones(key)
     loaded[z] = s
     return s
   end
+  -- The one place a zone changes; the open / closed counters follow its condition.
+  local COUNTED = { [ZONE_IMP_OPEN] = 'imp', [ZONE_EXP_OPEN] = 'exp', [ZONE_CLOSED] = 'closed' }
   local function set(z, cond, wp)
     local s = zone(z)
+    local from, to = COUNTED[s.cond], COUNTED[cond]
+    if from then zt[from] = zt[from] - 1 end
+    if to then zt[to] = zt[to] + 1 end
     s.cond, s.wp = cond, wp
     dirty[z] = true
   end
@@ -77,13 +83,7 @@ local function newZones(key)
       if zno >= zt.nr then zno = zt.conv end
       local s = zone(z)
       if s.cond == ZONE_IMP_OPEN then
-        zt.imp = zt.imp - 1
-        if s.wp == start(z) then
-          set(z, ZONE_EMPTY, s.wp)
-        else
-          set(z, ZONE_CLOSED, s.wp)
-          zt.closed = zt.closed + 1
-        end
+        set(z, s.wp == start(z) and ZONE_EMPTY or ZONE_CLOSED, s.wp)
         zt.next = zno
         return
       end
@@ -132,17 +132,10 @@ local function newZones(key)
     if s.cond == ZONE_CLOSED or s.cond == ZONE_EMPTY then
       local r = checkResources(s.cond)
       if r ~= STS_OK then return r, sector end
-      if s.cond == ZONE_CLOSED then zt.closed = zt.closed - 1 end
-      zt.imp = zt.imp + 1
       set(z, ZONE_IMP_OPEN, s.wp)
     end
     local wp = s.wp + n
-    if wp == start(z) + capacity(z) then
-      if s.cond == ZONE_EXP_OPEN then zt.exp = zt.exp - 1 elseif s.cond == ZONE_IMP_OPEN then zt.imp = zt.imp - 1 end
-      set(z, ZONE_FULL, wp)
-    else
-      set(z, s.cond, wp)
-    end
+    set(z, wp == start(z) + capacity(z) and ZONE_FULL or s.cond, wp)
     return STS_OK, sector
   end
 
@@ -152,13 +145,9 @@ local function newZones(key)
     if s.cond == ZONE_EMPTY or s.cond == ZONE_CLOSED then
       local r = checkResources(s.cond)
       if r ~= STS_OK then return r end
-      if s.cond == ZONE_CLOSED then zt.closed = zt.closed - 1 end
-    elseif s.cond == ZONE_IMP_OPEN then
-      zt.imp = zt.imp - 1
-    else
+    elseif s.cond ~= ZONE_IMP_OPEN then
       return STS_IOERR
     end
-    zt.exp = zt.exp + 1
     set(z, ZONE_EXP_OPEN, s.wp)
     return STS_OK
   end
@@ -166,19 +155,8 @@ local function newZones(key)
   local function close(z)
     local s = zone(z)
     if s.cond == ZONE_CLOSED then return STS_OK end
-    if s.cond == ZONE_IMP_OPEN then
-      zt.imp = zt.imp - 1
-    elseif s.cond == ZONE_EXP_OPEN then
-      zt.exp = zt.exp - 1
-    else
-      return STS_IOERR
-    end
-    if s.wp == start(z) then
-      set(z, ZONE_EMPTY, s.wp)
-    else
-      zt.closed = zt.closed + 1
-      set(z, ZONE_CLOSED, s.wp)
-    end
+    if s.cond ~= ZONE_IMP_OPEN and s.cond ~= ZONE_EXP_OPEN then return STS_IOERR end
+    set(z, s.wp == start(z) and ZONE_EMPTY or ZONE_CLOSED, s.wp)
     return STS_OK
   end
 
@@ -188,12 +166,7 @@ local function newZones(key)
     if s.cond == ZONE_EMPTY or s.cond == ZONE_CLOSED then
       local r = checkResources(s.cond)
       if r ~= STS_OK then return r end
-      if s.cond == ZONE_CLOSED then zt.closed = zt.closed - 1 end
-    elseif s.cond == ZONE_IMP_OPEN then
-      zt.imp = zt.imp - 1
-    elseif s.cond == ZONE_EXP_OPEN then
-      zt.exp = zt.exp - 1
-    else
+    elseif s.cond ~= ZONE_IMP_OPEN and s.cond ~= ZONE_EXP_OPEN then
       return STS_IOERR
     end
     set(z, ZONE_FULL, start(z) + len(z))
@@ -201,16 +174,8 @@ local function newZones(key)
   end
 
   local function reset(z)
-    local s = zone(z)
-    if s.cond == ZONE_IMP_OPEN then
-      zt.imp = zt.imp - 1
-    elseif s.cond == ZONE_EXP_OPEN then
-      zt.exp = zt.exp - 1
-    elseif s.cond == ZONE_CLOSED then
-      zt.closed = zt.closed - 1
-    elseif s.cond ~= ZONE_EMPTY and s.cond ~= ZONE_FULL then
-      return STS_IOERR
-    end
+    local c = zone(z).cond
+    if c == ZONE_READONLY or c == ZONE_OFFLINE then return STS_IOERR end
     set(z, ZONE_EMPTY, start(z))
     zt.discards[#zt.discards + 1] = { start(z), len(z) }
     return STS_OK
