@@ -40,6 +40,11 @@ export interface QueueLimits {
   readonly volatileWriteCache: boolean;
   /** BLK_FEAT_FUA: the driver honours FUA; without a write cache FUA is dropped. */
   readonly fua: boolean;
+  /**
+   * `chunk_sectors`: no request crosses a multiple of it (a zoned disk's zone size, a power
+   * of two); 0 for none.
+   */
+  readonly chunkSectors: number;
 }
 
 export const DEFAULT_QUEUE_LIMITS: QueueLimits = Object.freeze({
@@ -52,6 +57,7 @@ export const DEFAULT_QUEUE_LIMITS: QueueLimits = Object.freeze({
   maxWriteZeroesSectors: 0,
   volatileWriteCache: false,
   fua: false,
+  chunkSectors: 0,
 });
 
 type FieldCheck = (field: string, v: unknown) => unknown;
@@ -67,6 +73,7 @@ export const QUEUE_LIMIT_CHECKS: { readonly [K in keyof QueueLimits]: FieldCheck
   maxWriteZeroesSectors: (f, v) => checkInt(f, v, 0, UINT_MAX_SECTORS),
   volatileWriteCache: (f, v) => checkBool(f, v),
   fua: (f, v) => checkBool(f, v),
+  chunkSectors: (f, v) => (v === 0 ? 0 : checkPowerOfTwo(f, v, 1, UINT_MAX_SECTORS)),
 };
 
 /**

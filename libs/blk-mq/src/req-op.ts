@@ -6,7 +6,16 @@ export enum ReqOp {
   WRITE = 1,
   FLUSH = 2,
   DISCARD = 3,
+  /** Zoned disks: write at the zone's write pointer; the request's sector becomes where it landed. */
+  ZONE_APPEND = 7,
   WRITE_ZEROES = 9,
+  /** Zone management (zoned disks): the zone starting at the request's sector. */
+  ZONE_OPEN = 10,
+  ZONE_CLOSE = 11,
+  ZONE_FINISH = 12,
+  ZONE_RESET = 13,
+  /** Every sequential zone (sector ignored). */
+  ZONE_RESET_ALL = 15,
 }
 
 /** Request flags, a bit set. */
@@ -34,9 +43,14 @@ export function opIsWrite(op: ReqOp): boolean {
   return op !== ReqOp.READ;
 }
 
-/** READ and WRITE carry a data buffer; the other ops carry only a range. */
+/** READ, WRITE and ZONE_APPEND carry a data buffer; the other ops carry only a range (or none). */
 export function opHasData(op: ReqOp): boolean {
-  return op === ReqOp.READ || op === ReqOp.WRITE;
+  return op === ReqOp.READ || op === ReqOp.WRITE || op === ReqOp.ZONE_APPEND;
+}
+
+/** `op_is_zone_mgmt()`: OPEN, CLOSE, FINISH, RESET, RESET_ALL (no data, no length). */
+export function opIsZoneMgmt(op: ReqOp): boolean {
+  return op >= ReqOp.ZONE_OPEN && op <= ReqOp.ZONE_RESET_ALL && ReqOp[op] !== undefined;
 }
 
 export function reqOpName(op: ReqOp): string {

@@ -3,6 +3,7 @@
 // names what was wrong with it (the checks: `submission-check.ts`; DESIGN I5).
 
 import { Bio, SECTOR_SIZE } from './bio';
+import type { ZoneShape } from './blk-zone';
 import { BlkStatus } from './blk-status';
 import { QueueLimits, maxRequestBytes } from './queue-limits';
 import { ReqFlag, ReqOp } from './req-op';
@@ -74,6 +75,8 @@ export interface DiskGeometry {
   readonly name: string;
   readonly capacitySectors: number;
   readonly limits: QueueLimits;
+  /** A zoned disk's zones (its `limits.chunkSectors` is their size); undefined when not zoned. */
+  readonly zones?: ZoneShape;
 }
 
 /** Either the bios to issue (with the READ buffer) or an immediate completion. */
@@ -96,7 +99,9 @@ export function prepareSubmission(sub: Submission, geo: DiskGeometry, limits?: S
     if (op === ReqOp.FLUSH) return { done: { status: BlkStatus.OK } };
   }
   const buffer = op === ReqOp.READ ? (data ?? new Uint8Array(bytes)) : data;
-  return { bios: split(op, sector, bytes, flags, buffer, chunkBytes(op, lim)), buffer: op === ReqOp.READ ? buffer : undefined };
+  // A zone append is one request, never split (blk_check_zone_append refused a bigger one).
+  const max = op === ReqOp.ZONE_APPEND ? Math.max(bytes, 1) : chunkBytes(op, lim);
+  return { bios: split(op, sector, bytes, flags, buffer, max, lim.chunkSectors), buffer: op === ReqOp.READ ? buffer : undefined };
 }
 
 /** Largest bio of `op` the limits allow, in bytes. */
@@ -107,12 +112,28 @@ function chunkBytes(op: ReqOp, lim: QueueLimits): number {
   return maxRequestBytes(lim);
 }
 
-/** PREFLUSH goes on the first bio only; FUA on every bio. */
-function split(op: ReqOp, sector: number, bytes: number, flags: number, buffer: Uint8Array | undefined, max: number): Bio[] {
+/**
+ * Bios of at most `max` bytes that cross no multiple of `chunkSectors` (0: none; a zone
+ * boundary, bio_split_to_limits with chunk_sectors). PREFLUSH goes on the first bio only;
+ * FUA on every bio.
+ */
+function split(
+  op: ReqOp,
+  sector: number,
+  bytes: number,
+  flags: number,
+  buffer: Uint8Array | undefined,
+  max: number,
+  chunkSectors: number,
+): Bio[] {
   if (bytes === 0) return [new Bio({ op, sector, bytes, flags })];
   const bios: Bio[] = [];
-  for (let at = 0; at < bytes; at += max) {
-    const len = Math.min(max, bytes - at);
+  for (let at = 0, len = 0; at < bytes; at += len) {
+    len = Math.min(max, bytes - at);
+    if (chunkSectors > 0 && op !== ReqOp.ZONE_APPEND) {
+      const first = sector + at / SECTOR_SIZE;
+      len = Math.min(len, (chunkSectors - (first % chunkSectors)) * SECTOR_SIZE);
+    }
     const f = at === 0 ? flags : flags & ~ReqFlag.PREFLUSH;
     bios.push(new Bio({ op, sector: sector + at / SECTOR_SIZE, bytes: len, flags: f, buffer, bufferOffset: at }));
   }

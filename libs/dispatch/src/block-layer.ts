@@ -1,7 +1,7 @@
 // Mirrors the blk-mq core of one dispatch instance: a request queue per powered disk,
 // following the disk registry, with `submit` as `submit_bio` for the client APIs.
 import type { Redis } from 'ioredis';
-import { BlkStatus, ReqOp, type TagSpaceConfig } from '#blk-mq';
+import { BlkStatus, type BlkZone, ReqOp, type TagSpaceConfig } from '#blk-mq';
 import {
   BatchSubmitter,
   FencedPages,
@@ -14,10 +14,15 @@ import {
   readTagSpace,
   ReplicaSync,
   type ReplicaSyncOptions,
+  ZoneTable,
 } from '#redis-mq';
 import {
   DEFAULT_OWNER_LEASE_MS,
+  DiskNotFoundError,
+  DiskNotZonedError,
+  InvalidArgumentError,
   KeyedSerial,
+  OutOfRangeError,
   nowMsPrecise,
   PreciseTimer,
   QueueNames,
@@ -25,7 +30,7 @@ import {
   UnavailableError,
 } from '#service-kit';
 import { type DiskDirectory, type DiskRecord, type DriverEvents, type DriverFactory, isFrozen } from '#gendisk';
-import { type DiskAttributes, keysWhere } from '#rnull';
+import { capacitySectors, type DiskAttributes, keysWhere } from '#rnull';
 import { CompletionRouter } from './completion-router';
 import { type BioResult, DiskQueue, type DriverPlacement } from './disk-queue';
 import { type CheckedSubmission, checkSubmission, type WireSubmission } from './submission-check';
@@ -78,6 +83,7 @@ export class BlockLayer {
   private readonly submitter: BatchSubmitter;
   private readonly owners: OwnerRegistry;
   private readonly placement: DriverPlacement;
+  private readonly zones: ZoneTable;
   private nextCpu = 0;
 
   constructor(
@@ -90,6 +96,7 @@ export class BlockLayer {
   ) {
     this.submitter = new BatchSubmitter(redis, keys);
     this.owners = new OwnerRegistry(redis, keys);
+    this.zones = new ZoneTable(redis, keys);
     this.placement = opts.localDriver
       ? {
           kind: 'local',
@@ -171,6 +178,23 @@ export class BlockLayer {
     if (known && isFrozen(known)) return this.afterThaw(known).then(() => this.submit(s, cpu, client));
     if (known?.power && q && !q.retired) return this.enqueue(q, checkSubmission(s, known), cpu, client);
     return this.submitSlow(s, cpu, client);
+  }
+
+  /**
+   * null_report_zones (the ReportZones RPC): up to `count` zones (0: all) from the one that
+   * holds `sector`, as the zone table every driver reads has them (I17). Refused:
+   * an unknown disk (NOT_FOUND), one not zoned (FAILED_PRECONDITION), powered off
+   * (UNAVAILABLE), a sector past the end (OUT_OF_RANGE).
+   */
+  async reportZones(disk: string, sector: number, count: number): Promise<BlkZone[]> {
+    if (!disk) throw new InvalidArgumentError('disk', 'is required');
+    const record = this.directory.get(disk) ?? (await this.directory.reloadOne(disk));
+    if (!record) throw new DiskNotFoundError(disk);
+    if (!record.attributes.zoned) throw new DiskNotZonedError(disk);
+    if (!record.power) throw new UnavailableError(`disk ${JSON.stringify(disk)} is powered off: its zones are laid out at power on`);
+    const capacity = capacitySectors(record.attributes);
+    if (sector >= capacity) throw new OutOfRangeError('sector', `${sector} is past the end of the disk (${capacity} sectors)`);
+    return this.zones.report(disk, sector, count > 0 ? count : Number.MAX_SAFE_INTEGER);
   }
 
   /**

@@ -1,7 +1,7 @@
 // Mirrors null_blk's `null_config_discard` / `blk_queue_*` setup: a disk record's queue
 // limits and geometry, as its engine and the submission check see them.
 import { type DiskGeometry, queueLimits, type QueueLimits } from '#blk-mq';
-import { capacitySectors } from '#rnull';
+import { capacitySectors, zoneShapeOf } from '#rnull';
 import type { DiskRecord } from '#gendisk';
 
 /** The queue limits of a disk's attributes (null_blk's `null_config_discard` etc.). */
@@ -12,10 +12,12 @@ export function limitsOf(record: DiskRecord): QueueLimits {
     physicalBlockSize: a.blocksize,
     maxHwSectors: Math.max(a.maxSectors, a.blocksize / 512),
     maxSegments: 0xffff,
-    maxDiscardSectors: a.discard ? 0xffffffff >>> 9 : 0,
+    // null_config_discard: discard is ignored in zoned mode.
+    maxDiscardSectors: a.discard && !a.zoned ? 0xffffffff >>> 9 : 0,
     maxWriteZeroesSectors: 0xffffffff >>> 9,
     volatileWriteCache: true,
     fua: a.fua,
+    chunkSectors: a.zoned ? zoneShapeOf(a).shape.zoneSectors : 0,
   });
 }
 
@@ -26,7 +28,13 @@ const geometries = new WeakMap<DiskRecord, DiskGeometry>();
 export function geometryOf(record: DiskRecord): DiskGeometry {
   let g = geometries.get(record);
   if (!g) {
-    g = { name: record.name, capacitySectors: capacitySectors(record.attributes), limits: limitsOf(record) };
+    const a = record.attributes;
+    g = {
+      name: record.name,
+      capacitySectors: capacitySectors(a),
+      limits: limitsOf(record),
+      zones: a.zoned ? zoneShapeOf(a).shape : undefined,
+    };
     geometries.set(record, g);
   }
   return g;

@@ -21,6 +21,8 @@ export interface BioResult {
   data?: Buffer;
   message: string;
   latencyNs: bigint;
+  /** A ZONE_APPEND that ended OK: the sector its data landed at. */
+  sector?: number;
 }
 
 /** Where a disk's driver runs: in worker processes (the default), or in this process. */

@@ -75,8 +75,10 @@ describe('checkSubmission', () => {
     expect(e.message).toBe('disk "rnullb0" is powered off');
   });
 
-  it.each([0, 6, -1, 1.5])('refuses op %s', (op) => {
-    expect(invalid(sub({ op }), 'op').message).toMatch(/must be READ, WRITE, FLUSH, DISCARD or WRITE_ZEROES/);
+  it.each([0, 12, -1, 1.5])('refuses op %s', (op) => {
+    expect(invalid(sub({ op }), 'op').message).toMatch(
+      /must be one of READ, WRITE, FLUSH, DISCARD, WRITE_ZEROES, ZONE_APPEND, ZONE_OPEN, ZONE_CLOSE, ZONE_FINISH, ZONE_RESET, ZONE_RESET_ALL/,
+    );
   });
 
   it.each([4, 8, -1, 1.5, NaN])('refuses flags %s', (flags) => {
@@ -97,7 +99,7 @@ describe('checkSubmission', () => {
   });
 
   it.each([WIRE_OP.READ, WIRE_OP.FLUSH, WIRE_OP.DISCARD, WIRE_OP.WRITE_ZEROES])('refuses data on wire op %d', (op) => {
-    expect(invalid(sub({ op, data: new Uint8Array(4096) }), 'data').message).toBe('data: only WRITE carries data');
+    expect(invalid(sub({ op, data: new Uint8Array(4096) }), 'data').message).toBe('data: only WRITE and ZONE_APPEND carry data');
   });
 
   it('treats empty data as no data', () => {

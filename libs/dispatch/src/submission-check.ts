@@ -2,7 +2,7 @@
 // whether a client's submission may enter the block layer, with an error naming the field.
 // The block-layer rules are blk-mq's `checkSubmission` (DESIGN §7: one owner); this module
 // adds the wire's checks and turns a refusal's `kind` into the gRPC error.
-import { checkSubmission as checkBlkSubmission, ReqFlag, ReqOp } from '#blk-mq';
+import { checkSubmission as checkBlkSubmission, opIsZoneMgmt, ReqFlag, ReqOp } from '#blk-mq';
 import { Op } from '#proto/grpc/blk/v1/block_device';
 import { DiskNotFoundError, InvalidArgumentError, OutOfRangeError, UnavailableError, wireInteger } from '#service-kit';
 import type { DiskRecord } from '#gendisk';
@@ -18,6 +18,12 @@ export const WIRE_OP = {
   FLUSH: Op.OP_FLUSH,
   DISCARD: Op.OP_DISCARD,
   WRITE_ZEROES: Op.OP_WRITE_ZEROES,
+  ZONE_APPEND: Op.OP_ZONE_APPEND,
+  ZONE_OPEN: Op.OP_ZONE_OPEN,
+  ZONE_CLOSE: Op.OP_ZONE_CLOSE,
+  ZONE_FINISH: Op.OP_ZONE_FINISH,
+  ZONE_RESET: Op.OP_ZONE_RESET,
+  ZONE_RESET_ALL: Op.OP_ZONE_RESET_ALL,
 } as const;
 
 const OP_OF_WIRE: Record<number, ReqOp> = {
@@ -26,6 +32,12 @@ const OP_OF_WIRE: Record<number, ReqOp> = {
   [WIRE_OP.FLUSH]: ReqOp.FLUSH,
   [WIRE_OP.DISCARD]: ReqOp.DISCARD,
   [WIRE_OP.WRITE_ZEROES]: ReqOp.WRITE_ZEROES,
+  [WIRE_OP.ZONE_APPEND]: ReqOp.ZONE_APPEND,
+  [WIRE_OP.ZONE_OPEN]: ReqOp.ZONE_OPEN,
+  [WIRE_OP.ZONE_CLOSE]: ReqOp.ZONE_CLOSE,
+  [WIRE_OP.ZONE_FINISH]: ReqOp.ZONE_FINISH,
+  [WIRE_OP.ZONE_RESET]: ReqOp.ZONE_RESET,
+  [WIRE_OP.ZONE_RESET_ALL]: ReqOp.ZONE_RESET_ALL,
 };
 
 /** A submission as it arrives (either generated variant: 64-bit fields as bigint or string). */
@@ -69,18 +81,22 @@ export function checkSubmission(s: WireSubmission, disk: DiskRecord | undefined)
   if (!disk) throw new DiskNotFoundError(s.disk);
   if (!disk.power) throw new UnavailableError(`disk ${JSON.stringify(s.disk)} is powered off`);
   const op = OP_OF_WIRE[s.op];
-  if (op === undefined) throw new InvalidArgumentError('op', `must be READ, WRITE, FLUSH, DISCARD or WRITE_ZEROES, got ${s.op}`);
+  if (op === undefined) {
+    throw new InvalidArgumentError('op', `must be one of ${Object.keys(WIRE_OP).join(', ')}, got ${s.op}`);
+  }
   if (!Number.isInteger(s.flags) || (s.flags & ~(ReqFlag.FUA | ReqFlag.PREFLUSH)) !== 0) {
     throw new InvalidArgumentError('flags', `unknown bits in ${s.flags}: only FUA (1) and PREFLUSH (2)`);
   }
   const data = s.data && s.data.length > 0 ? Buffer.from(s.data.buffer, s.data.byteOffset, s.data.length) : undefined;
-  if (op !== ReqOp.WRITE && data) throw new InvalidArgumentError('data', 'only WRITE carries data');
+  const writes = op === ReqOp.WRITE || op === ReqOp.ZONE_APPEND;
+  if (!writes && data) throw new InvalidArgumentError('data', 'only WRITE and ZONE_APPEND carry data');
   const flags = disk.attributes.fua ? s.flags : s.flags & ~ReqFlag.FUA;
-  if (op === ReqOp.FLUSH) return { disk, op, sector: 0, bytes: 0, flags };
+  if (op === ReqOp.FLUSH || op === ReqOp.ZONE_RESET_ALL) return { disk, op, sector: 0, bytes: 0, flags };
 
   const sector = wireInteger('sector', s.sector);
+  if (opIsZoneMgmt(op)) return zoneMgmt(disk, op, sector, flags);
   if (!Number.isInteger(s.length) || s.length <= 0) throw new InvalidArgumentError('length', `must be > 0, got ${s.length}`);
-  if (op === ReqOp.WRITE) {
+  if (writes) {
     const have = data?.length ?? 0;
     if (have !== s.length) throw new InvalidArgumentError('data', `has ${have} bytes but length says ${s.length}`);
   }
@@ -90,4 +106,15 @@ export function checkSubmission(s: WireSubmission, disk: DiskRecord | undefined)
   if (refusal?.kind === 'out-of-range') throw new OutOfRangeError(wireField(refusal.field), refusal.message);
   if (refusal?.kind === 'invalid') throw new InvalidArgumentError(wireField(refusal.field), refusal.message);
   return { disk, op, sector, bytes: s.length, data, flags };
+}
+
+/**
+ * A zone management op (length ignored: it names a zone by its first sector). Its zone
+ * rules are blk-mq's; a refusal completes with null_blk's status (I5), as any 'zone' one.
+ */
+function zoneMgmt(disk: DiskRecord, op: ReqOp, sector: number, flags: number): CheckedSubmission {
+  const refusal = checkBlkSubmission({ op, sector, bytes: 0, flags }, geometryOf(disk));
+  if (refusal?.kind === 'out-of-range') throw new OutOfRangeError(wireField(refusal.field), refusal.message);
+  if (refusal?.kind === 'invalid') throw new InvalidArgumentError(wireField(refusal.field), refusal.message);
+  return { disk, op, sector, bytes: 0, flags };
 }

@@ -2,8 +2,9 @@
 // their attributes and power, kept in Redis, with lifecycle events for the other services.
 import type { Redis } from 'ioredis';
 import type { KeySchema } from '#redis-mq';
-import { applyAttributes, DEFAULT_ATTRIBUTES, type DiskAttributes } from '#rnull';
-import { DiskBusyError, DiskExistsError, DiskNotFoundError, KeyedSerial } from '#service-kit';
+import { zoneNo } from '#blk-mq';
+import { applyAttributes, capacitySectors, DEFAULT_ATTRIBUTES, type DiskAttributes, zoneShapeOf } from '#rnull';
+import { DiskBusyError, DiskExistsError, DiskNotFoundError, InvalidArgumentError, KeyedSerial } from '#service-kit';
 import { checkDiskLimits, DEFAULT_DISK_LIMITS, type DiskLimits } from './disk-limits';
 import { checkDiskName, type DiskRecord } from './disk-record';
 import { HctxInitFaults } from './hctx-init-faults';
@@ -37,7 +38,15 @@ export interface DiskLifecycle {
   reshape(record: DiskRecord, next: DiskAttributes): Promise<void>;
   /** After a disk is removed: free its pages and tag space. */
   destroy(name: string): Promise<void>;
+  /**
+   * zone_readonly / zone_offline of a powered zoned disk: the zone holding `sector`
+   * becomes `cond` (again: EMPTY), in the zone table every driver reads (I17).
+   */
+  setZoneCondition(record: DiskRecord, sector: number, cond: ZoneAdminCondition): Promise<void>;
 }
+
+/** What null_blk's zone_readonly and zone_offline configfs files set. */
+export type ZoneAdminCondition = 'READ_ONLY' | 'OFFLINE';
 
 /**
  * Invariants:
@@ -163,6 +172,30 @@ export class DiskRegistry {
       await this.lifecycle.destroy(name);
       this.hctxFaults.forget(name);
       await this.publish('deleted', name);
+    });
+  }
+
+  /**
+   * null_blk's zone_cond_store (zone_readonly, zone_offline): the zone that holds `sector`
+   * becomes `cond`, or EMPTY when it already is. Refused as null_blk refuses it (EINVAL:
+   * INVALID_ARGUMENT): a disk that is not zoned, a sector past the end, a conventional zone;
+   * a powered-off disk has no zones (FAILED_PRECONDITION).
+   */
+  async setZoneCondition(name: string, sector: number, cond: ZoneAdminCondition): Promise<void> {
+    return this.lock(name, async () => {
+      const d = await this.get(name);
+      const a = d.attributes;
+      if (!a.zoned) throw new InvalidArgumentError('name', `disk ${JSON.stringify(name)} is not zoned`);
+      if (!d.power) throw new DiskBusyError(`disk ${JSON.stringify(name)} is powered off: its zones are laid out at power on`);
+      const { shape } = zoneShapeOf(a);
+      const zone = zoneNo(shape, sector);
+      if (zone >= shape.nrZones) {
+        throw new InvalidArgumentError('sector', `${sector} is past the last zone (capacity ${capacitySectors(a)} sectors)`);
+      }
+      if (zone < shape.nrConv) {
+        throw new InvalidArgumentError('sector', `${sector} is in conventional zone ${zone}: its condition cannot change`);
+      }
+      await this.lifecycle.setZoneCondition(d, sector, cond);
     });
   }
 

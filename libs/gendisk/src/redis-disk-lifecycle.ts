@@ -3,10 +3,20 @@
 // the shared tag set with shared_tags, and its pages).
 import type { Redis } from 'ioredis';
 import type { TagSpaceConfig } from '#blk-mq';
-import { destroyDisk, dropWriteCache, type KeySchema, layOutTagSpace, SharedTagSet, TableBusyError, TagSetShapeError } from '#redis-mq';
-import { attributeSpec, type DiskAttributes, keysWhere } from '#rnull';
+import { BlkStatus } from '#blk-mq';
+import {
+  destroyDisk,
+  dropWriteCache,
+  type KeySchema,
+  layOutTagSpace,
+  SharedTagSet,
+  TableBusyError,
+  TagSetShapeError,
+  ZoneTable,
+} from '#redis-mq';
+import { attributeSpec, type DiskAttributes, keysWhere, zoneShapeOf } from '#rnull';
 import { DiskBusyError } from '#service-kit';
-import type { DiskLifecycle } from './disk-registry';
+import type { DiskLifecycle, ZoneAdminCondition } from './disk-registry';
 import type { DiskRecord } from './disk-record';
 import { TagSpaceBusyError } from './queue-freeze';
 
@@ -32,22 +42,28 @@ const SHAPE_ATTRIBUTES: Readonly<Record<string, keyof DiskAttributes>> = Object.
 
 export class RedisDiskLifecycle implements DiskLifecycle {
   private readonly sharedTags: SharedTagSet;
+  private readonly zones: ZoneTable;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeySchema,
   ) {
     this.sharedTags = new SharedTagSet(redis, keys);
+    this.zones = new ZoneTable(redis, keys);
   }
 
   /**
    * Lays out the tag space; an old table of another shape is replaced when it is idle.
    * With shared_tags the disk first joins the shared tag set, whose shape must be its own
    * (I15). Drops a write-back cache a late batch of the last power cycle may have left (I13).
+   * A zoned disk's zone table is laid out anew, as null_init_zoned_dev() does at every
+   * power on (I17): every sequential zone EMPTY (FULL with zone_full), its data kept.
    */
   async powerOn(record: DiskRecord): Promise<void> {
     await this.layout(record.name, record.attributes);
     await dropWriteCache(this.redis, this.keys, record.name);
+    if (record.attributes.zoned) await this.zones.layOut(record.name, zoneShapeOf(record.attributes).shape);
+    else await this.zones.remove(record.name);
   }
 
   /**
@@ -57,6 +73,15 @@ export class RedisDiskLifecycle implements DiskLifecycle {
   async powerOff(record: DiskRecord): Promise<void> {
     if (record.attributes.sharedTags) await this.sharedTags.part(record.name);
     await dropWriteCache(this.redis, this.keys, record.name);
+    await this.zones.remove(record.name);
+  }
+
+  /** zone_cond_store through runZoneOps (no owner fences an administrative op, I17). */
+  async setZoneCondition(record: DiskRecord, sector: number, cond: ZoneAdminCondition): Promise<void> {
+    const a = record.attributes;
+    const [r] = await this.zones.run(record.name, '', [{ kind: cond === 'READ_ONLY' ? 'RO' : 'OFF', sector, sectors: 0 }], a.memoryBacked);
+    if (r.status !== BlkStatus.OK)
+      throw new Error(`disk ${JSON.stringify(record.name)}: zone condition change at sector ${sector} failed (${BlkStatus[r.status]})`);
   }
 
   /** Re-lays the tag space of a frozen disk once no owner holds a tag or a lease (I14). */

@@ -20,7 +20,7 @@ describe('RPC_ROLES', () => {
     expect(Object.keys(RPC_ROLES).sort()).toEqual([...methods, ...REFLECTION_METHODS].sort());
   });
 
-  it('GenDisk: list, get and features need read; create, configure, power and delete need admin', () => {
+  it('GenDisk: list, get and features need read; create, configure, power, delete and zone conditions need admin', () => {
     const start = (p: string) => rpcRule(p).start;
     expect(Object.fromEntries(Object.values(GenDiskService).map((m) => [m.path.split('/')[2], start(m.path)]))).toEqual({
       CreateDisk: 'admin',
@@ -30,6 +30,7 @@ describe('RPC_ROLES', () => {
       PowerDisk: 'admin',
       DeleteDisk: 'admin',
       Features: 'read',
+      SetZoneCondition: 'admin',
     });
     for (const path of REFLECTION_METHODS) expect(rpcRule(path)).toEqual({ start: 'read' });
   });
@@ -38,10 +39,9 @@ describe('RPC_ROLES', () => {
     const submit = rpcRule(BlockDeviceService.submit.path);
     expect(submit.start).toBe('read');
     const byOp = Object.fromEntries(
-      [Op.OP_UNSPECIFIED, Op.OP_READ, Op.OP_WRITE, Op.OP_FLUSH, Op.OP_DISCARD, Op.OP_WRITE_ZEROES].map((op) => [
-        Op[op],
-        submit.message!({ op }),
-      ]),
+      [Op.OP_UNSPECIFIED, Op.OP_READ, Op.OP_WRITE, Op.OP_FLUSH, Op.OP_DISCARD, Op.OP_WRITE_ZEROES, Op.OP_ZONE_APPEND, Op.OP_ZONE_RESET].map(
+        (op) => [Op[op], submit.message!({ op })],
+      ),
     );
     expect(byOp).toEqual({
       OP_UNSPECIFIED: 'write',
@@ -50,7 +50,10 @@ describe('RPC_ROLES', () => {
       OP_FLUSH: 'write',
       OP_DISCARD: 'write',
       OP_WRITE_ZEROES: 'write',
+      OP_ZONE_APPEND: 'write',
+      OP_ZONE_RESET: 'write',
     });
+    expect(rpcRule(BlockDeviceService.reportZones.path)).toEqual({ start: 'read' });
   });
 
   it('SubmitStream: a message needs the strongest role of its submissions', () => {

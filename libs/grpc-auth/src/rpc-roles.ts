@@ -21,7 +21,7 @@ export interface RpcRule {
   readonly message?: (message: unknown) => Role;
 }
 
-/** A submission's op: READ is `read`, anything else (write, flush, discard, zeroes) `write`. */
+/** A submission's op: READ is `read`, anything else (write, flush, discard, zeroes, zone append and management) `write`. */
 export function opRole(op: unknown): Role {
   return op === Op.OP_READ ? 'read' : 'write';
 }
@@ -44,6 +44,7 @@ export const REFLECTION_METHODS = [
 export const RPC_ROLES: Readonly<Record<string, RpcRule>> = Object.freeze({
   [BlockDeviceService.submit.path]: { start: 'read', message: submissionRole },
   [BlockDeviceService.submitStream.path]: { start: 'read', message: batchRole },
+  [BlockDeviceService.reportZones.path]: { start: 'read' },
   [GenDiskService.listDisks.path]: { start: 'read' },
   [GenDiskService.getDisk.path]: { start: 'read' },
   [GenDiskService.features.path]: { start: 'read' },
@@ -51,6 +52,7 @@ export const RPC_ROLES: Readonly<Record<string, RpcRule>> = Object.freeze({
   [GenDiskService.configureDisk.path]: { start: 'admin' },
   [GenDiskService.powerDisk.path]: { start: 'admin' },
   [GenDiskService.deleteDisk.path]: { start: 'admin' },
+  [GenDiskService.setZoneCondition.path]: { start: 'admin' },
   // The schema is public (proto/ in the repository), but only to a holder of a token.
   ...Object.fromEntries(REFLECTION_METHODS.map((path) => [path, { start: 'read' } as RpcRule])),
 });

@@ -57,6 +57,7 @@ describe('server reflection', () => {
     const impl: BlockDeviceServer = {
       submit: (call, cb) => cb(null, Completion.fromPartial({ tag: call.request.tag, status: Status.STATUS_OK })),
       submitStream: (call) => call.end(),
+      reportZones: (_call, cb) => cb(null, { zones: [] }),
     };
     server.addService(BlockDeviceService, impl);
     addBlkReflection(server);

@@ -1,11 +1,12 @@
 // Mirrors null_blk's configfs attributes (`struct nullb_device`): the value type of a
 // disk's attributes, and their validation and change rules, read from the one attribute
 // table (`attribute-table.ts`: names, defaults, ranges, the "busy while powered" rule).
-import { BlkStatus } from '#blk-mq';
+import { BlkStatus, ConfigError } from '#blk-mq';
 import { ATTRIBUTE_TABLE, type AttributeSpec } from './attribute-table';
 import { applyBadBlocksCommand } from './bad-blocks';
 import { formatFaultConfig, parseFaultConfig } from './fault-inject';
 import { IrqMode } from './irq-mode';
+import { zoneShapeOf } from './zoned/zone-geometry';
 
 export { IrqMode } from './irq-mode';
 
@@ -69,6 +70,18 @@ export interface DiskAttributes {
    * max(ceil(depth / active disks), 4) of a pool (blk-mq's `hctx_may_queue`; DESIGN I15).
    */
   sharedTags: boolean;
+  /**
+   * null_blk's zoned mode and its zone attributes (sizes in MiB, as its configfs files):
+   * the zone shape is `zoneShapeOf` of them, checked with every change (DESIGN I17).
+   */
+  zoned: boolean;
+  zoneSize: number;
+  zoneCapacity: number;
+  zoneNrConv: number;
+  zoneMaxOpen: number;
+  zoneMaxActive: number;
+  zoneAppendMaxSectors: number;
+  zoneFull: boolean;
 }
 
 /** Each attribute's default (`ATTRIBUTE_TABLE`; DESIGN section 5 says where they come from). */
@@ -181,7 +194,18 @@ export function applyAttributes(current: Readonly<DiskAttributes>, changes: Part
   if ((next.size * 1024 * 1024) % next.blocksize !== 0) {
     throw new AttributeError('size', `must be a multiple of blocksize ${next.blocksize}`);
   }
+  if (next.zoned) checkZoned(next);
   return next;
+}
+
+/** null_init_zoned_dev's refusals for a zoned disk's attributes, as AttributeErrors naming the attribute. */
+function checkZoned(a: DiskAttributes): void {
+  try {
+    zoneShapeOf(a);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new AttributeError(e.field, `${e.reason}, got ${String(e.value)}`);
+    throw e;
+  }
 }
 
 /** The `badblocks` list after one write of its configfs file; errors name the attribute. */

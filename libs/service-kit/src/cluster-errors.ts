@@ -67,6 +67,13 @@ export class DiskBusyError extends ClusterError {
   }
 }
 
+/** A zone call on a disk that is not zoned (FAILED_PRECONDITION). */
+export class DiskNotZonedError extends ClusterError {
+  constructor(disk: string) {
+    super(GrpcCode.FAILED_PRECONDITION, `disk ${JSON.stringify(disk)} is not zoned (zoned=0)`);
+  }
+}
+
 /** A cluster-wide limit would be passed (RESOURCE_EXHAUSTED); the message names the limit's variable. */
 export class LimitExceededError extends ClusterError {
   constructor(

@@ -3,9 +3,13 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall, RpcException } from '@nestjs/microservices';
 import type * as grpc from '@grpc/grpc-js';
-import { grpcStatusOf } from '#service-kit';
+import { grpcStatusOf, wireInteger } from '#service-kit';
+import { NO_WRITE_POINTER } from '#blk-mq';
 import { BlockLayer, type StreamSubmission, SubmitStream } from '#dispatch';
-import type { Completion, Submission } from '#proto/nest/blk/v1/block_device';
+import type { Completion, ReportZonesRequest, ReportZonesResponse, Submission } from '#proto/nest/blk/v1/block_device';
+
+/** The wire's write pointer of a READ_ONLY / OFFLINE zone: NULL_ZONE_INVALID_WP, 2^64 - 1. */
+const WIRE_NO_WRITE_POINTER = (2n ** 64n - 1n).toString();
 
 /**
  * Implements `BlockDeviceController` of the generated code, except that `submitStream`
@@ -30,7 +34,27 @@ export class BlockDeviceController {
       data: r.data ?? Buffer.alloc(0),
       message: r.message,
       latencyNsec: String(r.latencyNs),
+      sector: String(r.sector ?? 0),
     };
+  }
+
+  @GrpcMethod('BlockDevice', 'ReportZones')
+  async reportZones(req: ReportZonesRequest): Promise<ReportZonesResponse> {
+    try {
+      const zones = await this.layer.reportZones(req.disk, wireInteger('sector', req.sector), req.count);
+      return {
+        zones: zones.map((z) => ({
+          start: String(z.start),
+          len: String(z.len),
+          capacity: String(z.capacity),
+          wp: z.wp === NO_WRITE_POINTER ? WIRE_NO_WRITE_POINTER : String(z.wp),
+          type: z.type as number,
+          cond: z.cond as number,
+        })),
+      };
+    } catch (err) {
+      throw new RpcException(grpcStatusOf(err));
+    }
   }
 
   @GrpcStreamCall('BlockDevice', 'SubmitStream')

@@ -17,6 +17,8 @@ import {
   type GetDiskRequest,
   type ListDisksResponse,
   type PowerDiskRequest,
+  type SetZoneConditionRequest,
+  type SetZoneConditionResponse,
 } from '#proto/nest/blk/v1/gen_disk';
 
 @Controller()
@@ -52,5 +54,8 @@ export class GenDiskForwardController implements GenDiskApi {
   }
   features(_req?: unknown, metadata?: Metadata): Promise<FeaturesResponse> {
     return this.forward('features', {}, metadata);
+  }
+  setZoneCondition(req: SetZoneConditionRequest, metadata?: Metadata): Promise<SetZoneConditionResponse> {
+    return this.forward('setZoneCondition', req, metadata);
   }
 }

@@ -2,7 +2,7 @@
 // live in DiskRegistry (libs/gendisk).
 import { Controller } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
-import { grpcStatusOf } from '#service-kit';
+import { grpcStatusOf, InvalidArgumentError, wireInteger } from '#service-kit';
 import { attributesFromWire, DiskRegistry, diskToWire } from '#gendisk';
 import { features } from '#rnull';
 import {
@@ -17,7 +17,16 @@ import {
   type GetDiskRequest,
   type ListDisksResponse,
   type PowerDiskRequest,
+  type SetZoneConditionRequest,
+  type SetZoneConditionResponse,
+  ZoneAdminCondition,
 } from '#proto/nest/blk/v1/gen_disk';
+
+/** The wire's zone_readonly / zone_offline condition, as the registry names it. */
+const ZONE_ADMIN_CONDITION = {
+  [ZoneAdminCondition.ZONE_ADMIN_CONDITION_READ_ONLY]: 'READ_ONLY',
+  [ZoneAdminCondition.ZONE_ADMIN_CONDITION_OFFLINE]: 'OFFLINE',
+} as const;
 
 /** Runs `fn`, turning any error into the gRPC status that names the problem. */
 async function rpc<T>(fn: () => Promise<T>): Promise<T> {
@@ -62,5 +71,14 @@ export class GenDiskController implements GenDiskApi {
 
   features(): Promise<FeaturesResponse> {
     return rpc(async () => ({ features: features() }));
+  }
+
+  setZoneCondition(req: SetZoneConditionRequest): Promise<SetZoneConditionResponse> {
+    return rpc(async () => {
+      const cond = ZONE_ADMIN_CONDITION[req.condition as keyof typeof ZONE_ADMIN_CONDITION];
+      if (!cond) throw new InvalidArgumentError('condition', `must be READ_ONLY or OFFLINE, got ${req.condition}`);
+      await this.registry.setZoneCondition(req.name, wireInteger('sector', req.sector), cond);
+      return {};
+    });
   }
 }

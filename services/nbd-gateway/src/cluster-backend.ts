@@ -21,7 +21,7 @@ export function exportOfDisk(disk: Disk, flushReplicas = 0): NbdExport {
       blockSize: a.blocksize ?? 4096,
       writeCache: hasWriteCache(a.cacheSize ?? 0, flushReplicas),
       fua: a.fua ?? true,
-      discard: a.discard ?? false,
+      discard: (a.discard ?? false) && !a.zoned, // null_config_discard: ignored in zoned mode
       rotational: a.rotational ?? false,
     },
     MAX_SUBMISSION_BYTES,

@@ -112,6 +112,8 @@ export class MemDriver implements Operations<MemPdu> {
         return BlkStatus.OK;
       case ReqOp.FLUSH:
         return BlkStatus.OK;
+      default:
+        return BlkStatus.NOTSUPP; // not a zoned device
     }
   }
 

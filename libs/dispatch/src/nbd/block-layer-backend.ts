@@ -48,7 +48,7 @@ export function exportOfRecord(r: DiskRecord, flushReplicas = 0): NbdExport {
       blockSize: a.blocksize,
       writeCache: hasWriteCache(a.cacheSize, flushReplicas),
       fua: a.fua,
-      discard: a.discard,
+      discard: a.discard && !a.zoned, // null_config_discard: ignored in zoned mode
       rotational: a.rotational,
     },
     MAX_SUBMISSION_BYTES,

@@ -172,11 +172,15 @@ export class FakeRnullServer {
         return {};
       }),
       features: h(() => ({ features: FAKE_FEATURES })),
+      setZoneCondition: h(() => {
+        throw new RpcError(grpc.status.UNIMPLEMENTED, 'the fake server has no zoned disks');
+      }),
     };
   }
 
   private blockDevice(): BlockDeviceServer {
     return {
+      reportZones: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'the fake server has no zoned disks' }),
       submit: (call, cb) => {
         try {
           cb(null, this.execute(call.request));

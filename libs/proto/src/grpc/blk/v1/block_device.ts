@@ -38,6 +38,22 @@ export enum Op {
   OP_FLUSH = 3,
   OP_DISCARD = 4,
   OP_WRITE_ZEROES = 5,
+  /**
+   * OP_ZONE_APPEND - Zoned disks only (zoned=1). ZONE_APPEND writes `data` at the write pointer of the
+   * sequential zone whose first sector is `sector`; the completion's `sector` says where
+   * it landed (REQ_OP_ZONE_APPEND).
+   */
+  OP_ZONE_APPEND = 6,
+  /**
+   * OP_ZONE_OPEN - Zone management of the zone whose first sector is `sector` (length ignored):
+   * REQ_OP_ZONE_OPEN, _CLOSE, _FINISH, _RESET; RESET_ALL resets every sequential zone
+   * (sector ignored).
+   */
+  OP_ZONE_OPEN = 7,
+  OP_ZONE_CLOSE = 8,
+  OP_ZONE_FINISH = 9,
+  OP_ZONE_RESET = 10,
+  OP_ZONE_RESET_ALL = 11,
   UNRECOGNIZED = -1,
 }
 
@@ -61,6 +77,24 @@ export function opFromJSON(object: any): Op {
     case 5:
     case "OP_WRITE_ZEROES":
       return Op.OP_WRITE_ZEROES;
+    case 6:
+    case "OP_ZONE_APPEND":
+      return Op.OP_ZONE_APPEND;
+    case 7:
+    case "OP_ZONE_OPEN":
+      return Op.OP_ZONE_OPEN;
+    case 8:
+    case "OP_ZONE_CLOSE":
+      return Op.OP_ZONE_CLOSE;
+    case 9:
+    case "OP_ZONE_FINISH":
+      return Op.OP_ZONE_FINISH;
+    case 10:
+    case "OP_ZONE_RESET":
+      return Op.OP_ZONE_RESET;
+    case 11:
+    case "OP_ZONE_RESET_ALL":
+      return Op.OP_ZONE_RESET_ALL;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -82,6 +116,18 @@ export function opToJSON(object: Op): string {
       return "OP_DISCARD";
     case Op.OP_WRITE_ZEROES:
       return "OP_WRITE_ZEROES";
+    case Op.OP_ZONE_APPEND:
+      return "OP_ZONE_APPEND";
+    case Op.OP_ZONE_OPEN:
+      return "OP_ZONE_OPEN";
+    case Op.OP_ZONE_CLOSE:
+      return "OP_ZONE_CLOSE";
+    case Op.OP_ZONE_FINISH:
+      return "OP_ZONE_FINISH";
+    case Op.OP_ZONE_RESET:
+      return "OP_ZONE_RESET";
+    case Op.OP_ZONE_RESET_ALL:
+      return "OP_ZONE_RESET_ALL";
     case Op.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -252,6 +298,116 @@ export function statusToJSON(object: Status): string {
   }
 }
 
+/** The zone type (enum blk_zone_type). */
+export enum ZoneType {
+  ZONE_TYPE_UNSPECIFIED = 0,
+  ZONE_TYPE_CONVENTIONAL = 1,
+  ZONE_TYPE_SEQWRITE_REQ = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function zoneTypeFromJSON(object: any): ZoneType {
+  switch (object) {
+    case 0:
+    case "ZONE_TYPE_UNSPECIFIED":
+      return ZoneType.ZONE_TYPE_UNSPECIFIED;
+    case 1:
+    case "ZONE_TYPE_CONVENTIONAL":
+      return ZoneType.ZONE_TYPE_CONVENTIONAL;
+    case 2:
+    case "ZONE_TYPE_SEQWRITE_REQ":
+      return ZoneType.ZONE_TYPE_SEQWRITE_REQ;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ZoneType.UNRECOGNIZED;
+  }
+}
+
+export function zoneTypeToJSON(object: ZoneType): string {
+  switch (object) {
+    case ZoneType.ZONE_TYPE_UNSPECIFIED:
+      return "ZONE_TYPE_UNSPECIFIED";
+    case ZoneType.ZONE_TYPE_CONVENTIONAL:
+      return "ZONE_TYPE_CONVENTIONAL";
+    case ZoneType.ZONE_TYPE_SEQWRITE_REQ:
+      return "ZONE_TYPE_SEQWRITE_REQ";
+    case ZoneType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** The zone condition, numbered as the kernel's enum blk_zone_cond. */
+export enum ZoneCondition {
+  ZONE_COND_NOT_WP = 0,
+  ZONE_COND_EMPTY = 1,
+  ZONE_COND_IMP_OPEN = 2,
+  ZONE_COND_EXP_OPEN = 3,
+  ZONE_COND_CLOSED = 4,
+  ZONE_COND_READONLY = 13,
+  ZONE_COND_FULL = 14,
+  ZONE_COND_OFFLINE = 15,
+  UNRECOGNIZED = -1,
+}
+
+export function zoneConditionFromJSON(object: any): ZoneCondition {
+  switch (object) {
+    case 0:
+    case "ZONE_COND_NOT_WP":
+      return ZoneCondition.ZONE_COND_NOT_WP;
+    case 1:
+    case "ZONE_COND_EMPTY":
+      return ZoneCondition.ZONE_COND_EMPTY;
+    case 2:
+    case "ZONE_COND_IMP_OPEN":
+      return ZoneCondition.ZONE_COND_IMP_OPEN;
+    case 3:
+    case "ZONE_COND_EXP_OPEN":
+      return ZoneCondition.ZONE_COND_EXP_OPEN;
+    case 4:
+    case "ZONE_COND_CLOSED":
+      return ZoneCondition.ZONE_COND_CLOSED;
+    case 13:
+    case "ZONE_COND_READONLY":
+      return ZoneCondition.ZONE_COND_READONLY;
+    case 14:
+    case "ZONE_COND_FULL":
+      return ZoneCondition.ZONE_COND_FULL;
+    case 15:
+    case "ZONE_COND_OFFLINE":
+      return ZoneCondition.ZONE_COND_OFFLINE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ZoneCondition.UNRECOGNIZED;
+  }
+}
+
+export function zoneConditionToJSON(object: ZoneCondition): string {
+  switch (object) {
+    case ZoneCondition.ZONE_COND_NOT_WP:
+      return "ZONE_COND_NOT_WP";
+    case ZoneCondition.ZONE_COND_EMPTY:
+      return "ZONE_COND_EMPTY";
+    case ZoneCondition.ZONE_COND_IMP_OPEN:
+      return "ZONE_COND_IMP_OPEN";
+    case ZoneCondition.ZONE_COND_EXP_OPEN:
+      return "ZONE_COND_EXP_OPEN";
+    case ZoneCondition.ZONE_COND_CLOSED:
+      return "ZONE_COND_CLOSED";
+    case ZoneCondition.ZONE_COND_READONLY:
+      return "ZONE_COND_READONLY";
+    case ZoneCondition.ZONE_COND_FULL:
+      return "ZONE_COND_FULL";
+    case ZoneCondition.ZONE_COND_OFFLINE:
+      return "ZONE_COND_OFFLINE";
+    case ZoneCondition.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** One block IO. */
 export interface Submission {
   /**
@@ -285,6 +441,37 @@ export interface Completion {
   message: string;
   /** Submit-to-end latency seen by the block layer, in nanoseconds. */
   latencyNsec: bigint;
+  /**
+   * A ZONE_APPEND that ended OK: the sector where its data landed (the zone's write
+   * pointer when it ran); 0 otherwise.
+   */
+  sector: bigint;
+}
+
+/** One zone of a report (struct blk_zone), in 512-byte sectors. */
+export interface Zone {
+  start: bigint;
+  len: bigint;
+  capacity: bigint;
+  /**
+   * The write pointer: start + len for a conventional zone, 2^64 - 1 for a READ_ONLY or
+   * OFFLINE one (null_blk's NULL_ZONE_INVALID_WP).
+   */
+  wp: bigint;
+  type: ZoneType;
+  cond: ZoneCondition;
+}
+
+/** BLKREPORTZONE: up to `count` zones from the one that holds `sector`. */
+export interface ReportZonesRequest {
+  disk: string;
+  sector: bigint;
+  /** 0 means every zone from `sector` on. */
+  count: number;
+}
+
+export interface ReportZonesResponse {
+  zones: Zone[];
 }
 
 /** Many submissions in one stream message: gRPC's cost is per message, so batch. */
@@ -469,7 +656,7 @@ export const Submission: MessageFns<Submission> = {
 };
 
 function createBaseCompletion(): Completion {
-  return { tag: 0n, status: 0, data: Buffer.alloc(0), message: "", latencyNsec: 0n };
+  return { tag: 0n, status: 0, data: Buffer.alloc(0), message: "", latencyNsec: 0n, sector: 0n };
 }
 
 export const Completion: MessageFns<Completion> = {
@@ -494,6 +681,12 @@ export const Completion: MessageFns<Completion> = {
         throw new globalThis.Error("value provided for field message.latencyNsec of type uint64 too large");
       }
       writer.uint32(40).uint64(message.latencyNsec);
+    }
+    if (message.sector !== 0n) {
+      if (BigInt.asUintN(64, message.sector) !== message.sector) {
+        throw new globalThis.Error("value provided for field message.sector of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.sector);
     }
     return writer;
   },
@@ -551,6 +744,14 @@ export const Completion: MessageFns<Completion> = {
             message.latencyNsec = reader.uint64() as bigint;
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.sector = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -574,6 +775,7 @@ export const Completion: MessageFns<Completion> = {
         : isSet(object.latency_nsec)
         ? BigInt(object.latency_nsec)
         : 0n,
+      sector: isSet(object.sector) ? BigInt(object.sector) : 0n,
     };
   },
 
@@ -594,6 +796,9 @@ export const Completion: MessageFns<Completion> = {
     if (message.latencyNsec !== 0n) {
       obj.latencyNsec = message.latencyNsec.toString();
     }
+    if (message.sector !== 0n) {
+      obj.sector = message.sector.toString();
+    }
     return obj;
   },
 
@@ -609,6 +814,339 @@ export const Completion: MessageFns<Completion> = {
     message.latencyNsec = (object.latencyNsec !== undefined && object.latencyNsec !== null)
       ? BigInt(object.latencyNsec)
       : 0n;
+    message.sector = (object.sector !== undefined && object.sector !== null) ? BigInt(object.sector) : 0n;
+    return message;
+  },
+};
+
+function createBaseZone(): Zone {
+  return { start: 0n, len: 0n, capacity: 0n, wp: 0n, type: 0, cond: 0 };
+}
+
+export const Zone: MessageFns<Zone> = {
+  encode(message: Zone, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== 0n) {
+      if (BigInt.asUintN(64, message.start) !== message.start) {
+        throw new globalThis.Error("value provided for field message.start of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.start);
+    }
+    if (message.len !== 0n) {
+      if (BigInt.asUintN(64, message.len) !== message.len) {
+        throw new globalThis.Error("value provided for field message.len of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.len);
+    }
+    if (message.capacity !== 0n) {
+      if (BigInt.asUintN(64, message.capacity) !== message.capacity) {
+        throw new globalThis.Error("value provided for field message.capacity of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.capacity);
+    }
+    if (message.wp !== 0n) {
+      if (BigInt.asUintN(64, message.wp) !== message.wp) {
+        throw new globalThis.Error("value provided for field message.wp of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.wp);
+    }
+    if (message.type !== 0) {
+      writer.uint32(40).int32(message.type);
+    }
+    if (message.cond !== 0) {
+      writer.uint32(48).int32(message.cond);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Zone {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseZone();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.start = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.len = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.capacity = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.wp = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.cond = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Zone {
+    return {
+      start: isSet(object.start) ? BigInt(object.start) : 0n,
+      len: isSet(object.len) ? BigInt(object.len) : 0n,
+      capacity: isSet(object.capacity) ? BigInt(object.capacity) : 0n,
+      wp: isSet(object.wp) ? BigInt(object.wp) : 0n,
+      type: isSet(object.type) ? zoneTypeFromJSON(object.type) : 0,
+      cond: isSet(object.cond) ? zoneConditionFromJSON(object.cond) : 0,
+    };
+  },
+
+  toJSON(message: Zone): unknown {
+    const obj: any = {};
+    if (message.start !== 0n) {
+      obj.start = message.start.toString();
+    }
+    if (message.len !== 0n) {
+      obj.len = message.len.toString();
+    }
+    if (message.capacity !== 0n) {
+      obj.capacity = message.capacity.toString();
+    }
+    if (message.wp !== 0n) {
+      obj.wp = message.wp.toString();
+    }
+    if (message.type !== 0) {
+      obj.type = zoneTypeToJSON(message.type);
+    }
+    if (message.cond !== 0) {
+      obj.cond = zoneConditionToJSON(message.cond);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Zone>, I>>(base?: I): Zone {
+    return Zone.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Zone>, I>>(object: I): Zone {
+    const message = createBaseZone();
+    message.start = (object.start !== undefined && object.start !== null) ? BigInt(object.start) : 0n;
+    message.len = (object.len !== undefined && object.len !== null) ? BigInt(object.len) : 0n;
+    message.capacity = (object.capacity !== undefined && object.capacity !== null) ? BigInt(object.capacity) : 0n;
+    message.wp = (object.wp !== undefined && object.wp !== null) ? BigInt(object.wp) : 0n;
+    message.type = object.type ?? 0;
+    message.cond = object.cond ?? 0;
+    return message;
+  },
+};
+
+function createBaseReportZonesRequest(): ReportZonesRequest {
+  return { disk: "", sector: 0n, count: 0 };
+}
+
+export const ReportZonesRequest: MessageFns<ReportZonesRequest> = {
+  encode(message: ReportZonesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.disk !== "") {
+      writer.uint32(10).string(message.disk);
+    }
+    if (message.sector !== 0n) {
+      if (BigInt.asUintN(64, message.sector) !== message.sector) {
+        throw new globalThis.Error("value provided for field message.sector of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.sector);
+    }
+    if (message.count !== 0) {
+      writer.uint32(24).uint32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportZonesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportZonesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.disk = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sector = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportZonesRequest {
+    return {
+      disk: isSet(object.disk) ? globalThis.String(object.disk) : "",
+      sector: isSet(object.sector) ? BigInt(object.sector) : 0n,
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+    };
+  },
+
+  toJSON(message: ReportZonesRequest): unknown {
+    const obj: any = {};
+    if (message.disk !== "") {
+      obj.disk = message.disk;
+    }
+    if (message.sector !== 0n) {
+      obj.sector = message.sector.toString();
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReportZonesRequest>, I>>(base?: I): ReportZonesRequest {
+    return ReportZonesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReportZonesRequest>, I>>(object: I): ReportZonesRequest {
+    const message = createBaseReportZonesRequest();
+    message.disk = object.disk ?? "";
+    message.sector = (object.sector !== undefined && object.sector !== null) ? BigInt(object.sector) : 0n;
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBaseReportZonesResponse(): ReportZonesResponse {
+  return { zones: [] };
+}
+
+export const ReportZonesResponse: MessageFns<ReportZonesResponse> = {
+  encode(message: ReportZonesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.zones) {
+      Zone.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportZonesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportZonesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.zones.push(Zone.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportZonesResponse {
+    return { zones: globalThis.Array.isArray(object?.zones) ? object.zones.map((e: any) => Zone.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: ReportZonesResponse): unknown {
+    const obj: any = {};
+    if (message.zones?.length) {
+      obj.zones = message.zones.map((e) => Zone.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReportZonesResponse>, I>>(base?: I): ReportZonesResponse {
+    return ReportZonesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReportZonesResponse>, I>>(object: I): ReportZonesResponse {
+    const message = createBaseReportZonesResponse();
+    message.zones = object.zones?.map((e) => Zone.fromPartial(e)) || [];
     return message;
   },
 };
@@ -785,6 +1323,19 @@ export const BlockDeviceService = {
     responseSerialize: (value: CompletionBatch): Buffer => Buffer.from(CompletionBatch.encode(value).finish()),
     responseDeserialize: (value: Buffer): CompletionBatch => CompletionBatch.decode(value),
   },
+  /**
+   * The zones of a zoned disk (null_report_zones). A disk that is not zoned fails with
+   * FAILED_PRECONDITION, a sector past the end with OUT_OF_RANGE.
+   */
+  reportZones: {
+    path: "/blk.v1.BlockDevice/ReportZones" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReportZonesRequest): Buffer => Buffer.from(ReportZonesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReportZonesRequest => ReportZonesRequest.decode(value),
+    responseSerialize: (value: ReportZonesResponse): Buffer => Buffer.from(ReportZonesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReportZonesResponse => ReportZonesResponse.decode(value),
+  },
 } as const;
 
 export interface BlockDeviceServer extends UntypedServiceImplementation {
@@ -800,6 +1351,11 @@ export interface BlockDeviceServer extends UntypedServiceImplementation {
    * The server reads no more submissions while its in-flight limit is reached.
    */
   submitStream: handleBidiStreamingCall<SubmitBatch, CompletionBatch>;
+  /**
+   * The zones of a zoned disk (null_report_zones). A disk that is not zoned fails with
+   * FAILED_PRECONDITION, a sector past the end with OUT_OF_RANGE.
+   */
+  reportZones: handleUnaryCall<ReportZonesRequest, ReportZonesResponse>;
 }
 
 export interface BlockDeviceClient extends Client {
@@ -828,6 +1384,25 @@ export interface BlockDeviceClient extends Client {
   submitStream(): ClientDuplexStream<SubmitBatch, CompletionBatch>;
   submitStream(options: Partial<CallOptions>): ClientDuplexStream<SubmitBatch, CompletionBatch>;
   submitStream(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<SubmitBatch, CompletionBatch>;
+  /**
+   * The zones of a zoned disk (null_report_zones). A disk that is not zoned fails with
+   * FAILED_PRECONDITION, a sector past the end with OUT_OF_RANGE.
+   */
+  reportZones(
+    request: ReportZonesRequest,
+    callback: (error: ServiceError | null, response: ReportZonesResponse) => void,
+  ): ClientUnaryCall;
+  reportZones(
+    request: ReportZonesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReportZonesResponse) => void,
+  ): ClientUnaryCall;
+  reportZones(
+    request: ReportZonesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReportZonesResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const BlockDeviceClient = makeGenericClientConstructor(BlockDeviceService, "blk.v1.BlockDevice") as unknown as {

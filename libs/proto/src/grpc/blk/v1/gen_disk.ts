@@ -28,6 +28,45 @@ export const protobufFileName = "blk/v1/gen_disk.proto";
  * named set of attributes with null_blk's names, powered on to appear as a block device.
  */
 
+export enum ZoneAdminCondition {
+  ZONE_ADMIN_CONDITION_UNSPECIFIED = 0,
+  ZONE_ADMIN_CONDITION_READ_ONLY = 1,
+  ZONE_ADMIN_CONDITION_OFFLINE = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function zoneAdminConditionFromJSON(object: any): ZoneAdminCondition {
+  switch (object) {
+    case 0:
+    case "ZONE_ADMIN_CONDITION_UNSPECIFIED":
+      return ZoneAdminCondition.ZONE_ADMIN_CONDITION_UNSPECIFIED;
+    case 1:
+    case "ZONE_ADMIN_CONDITION_READ_ONLY":
+      return ZoneAdminCondition.ZONE_ADMIN_CONDITION_READ_ONLY;
+    case 2:
+    case "ZONE_ADMIN_CONDITION_OFFLINE":
+      return ZoneAdminCondition.ZONE_ADMIN_CONDITION_OFFLINE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ZoneAdminCondition.UNRECOGNIZED;
+  }
+}
+
+export function zoneAdminConditionToJSON(object: ZoneAdminCondition): string {
+  switch (object) {
+    case ZoneAdminCondition.ZONE_ADMIN_CONDITION_UNSPECIFIED:
+      return "ZONE_ADMIN_CONDITION_UNSPECIFIED";
+    case ZoneAdminCondition.ZONE_ADMIN_CONDITION_READ_ONLY:
+      return "ZONE_ADMIN_CONDITION_READ_ONLY";
+    case ZoneAdminCondition.ZONE_ADMIN_CONDITION_OFFLINE:
+      return "ZONE_ADMIN_CONDITION_OFFLINE";
+    case ZoneAdminCondition.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * Disk attributes with null_blk's configfs names. In a request every field is optional:
  * an unset field keeps its current value (or the default on create).
@@ -171,7 +210,46 @@ export interface DiskAttributes {
    * holds at most max(ceil(hw_queue_depth / active disks), 4) tags of a hardware queue.
    * Set at create or while powered off.
    */
-  sharedTags?: boolean | undefined;
+  sharedTags?:
+    | boolean
+    | undefined;
+  /**
+   * Zoned mode (null_blk's zoned; default 0): the disk is cut into zones of zone_size,
+   * zone_nr_conv conventional ones first, the rest sequential-write-required with a write
+   * pointer (drivers/block/null_blk/zoned.c). discard is ignored in zoned mode.
+   */
+  zoned?:
+    | boolean
+    | undefined;
+  /** Zone size in MiB, a power of two (default 256). */
+  zoneSize?:
+    | number
+    | undefined;
+  /** Zone capacity in MiB, at most zone_size; 0 means zone_size (default 0). */
+  zoneCapacity?:
+    | number
+    | undefined;
+  /** Conventional zones at the start of the disk (default 0). */
+  zoneNrConv?:
+    | number
+    | undefined;
+  /** Most zones open at once, 0 for no limit (default 0). */
+  zoneMaxOpen?:
+    | number
+    | undefined;
+  /** Most zones open or closed at once, 0 for no limit (default 0). */
+  zoneMaxActive?:
+    | number
+    | undefined;
+  /**
+   * Largest ZONE_APPEND in 512-byte sectors, 0 for the block layer's emulation (default
+   * 4294967295: the zone capacity bounds it).
+   */
+  zoneAppendMaxSectors?:
+    | number
+    | undefined;
+  /** Every sequential zone starts FULL at power on (default 0). */
+  zoneFull?: boolean | undefined;
 }
 
 export interface Disk {
@@ -230,6 +308,20 @@ export interface DeleteDiskRequest {
 export interface DeleteDiskResponse {
 }
 
+/**
+ * null_blk's zone_readonly / zone_offline configfs files: the zone that holds `sector`
+ * becomes READ_ONLY / OFFLINE; doing it again makes it EMPTY. Zoned, powered disks only.
+ */
+export interface SetZoneConditionRequest {
+  name: string;
+  sector: bigint;
+  /** READ_ONLY or OFFLINE. */
+  condition: ZoneAdminCondition;
+}
+
+export interface SetZoneConditionResponse {
+}
+
 export interface FeaturesRequest {
 }
 
@@ -267,6 +359,14 @@ function createBaseDiskAttributes(): DiskAttributes {
     initHctx: undefined,
     cacheSize: undefined,
     sharedTags: undefined,
+    zoned: undefined,
+    zoneSize: undefined,
+    zoneCapacity: undefined,
+    zoneNrConv: undefined,
+    zoneMaxOpen: undefined,
+    zoneMaxActive: undefined,
+    zoneAppendMaxSectors: undefined,
+    zoneFull: undefined,
   };
 }
 
@@ -349,6 +449,30 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     }
     if (message.sharedTags !== undefined) {
       writer.uint32(192).bool(message.sharedTags);
+    }
+    if (message.zoned !== undefined) {
+      writer.uint32(200).bool(message.zoned);
+    }
+    if (message.zoneSize !== undefined) {
+      writer.uint32(208).uint32(message.zoneSize);
+    }
+    if (message.zoneCapacity !== undefined) {
+      writer.uint32(216).uint32(message.zoneCapacity);
+    }
+    if (message.zoneNrConv !== undefined) {
+      writer.uint32(224).uint32(message.zoneNrConv);
+    }
+    if (message.zoneMaxOpen !== undefined) {
+      writer.uint32(232).uint32(message.zoneMaxOpen);
+    }
+    if (message.zoneMaxActive !== undefined) {
+      writer.uint32(240).uint32(message.zoneMaxActive);
+    }
+    if (message.zoneAppendMaxSectors !== undefined) {
+      writer.uint32(248).uint32(message.zoneAppendMaxSectors);
+    }
+    if (message.zoneFull !== undefined) {
+      writer.uint32(256).bool(message.zoneFull);
     }
     return writer;
   },
@@ -558,6 +682,70 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
             message.sharedTags = reader.bool();
             continue;
           }
+          case 25: {
+            if (tag !== 200) {
+              break;
+            }
+
+            message.zoned = reader.bool();
+            continue;
+          }
+          case 26: {
+            if (tag !== 208) {
+              break;
+            }
+
+            message.zoneSize = reader.uint32();
+            continue;
+          }
+          case 27: {
+            if (tag !== 216) {
+              break;
+            }
+
+            message.zoneCapacity = reader.uint32();
+            continue;
+          }
+          case 28: {
+            if (tag !== 224) {
+              break;
+            }
+
+            message.zoneNrConv = reader.uint32();
+            continue;
+          }
+          case 29: {
+            if (tag !== 232) {
+              break;
+            }
+
+            message.zoneMaxOpen = reader.uint32();
+            continue;
+          }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.zoneMaxActive = reader.uint32();
+            continue;
+          }
+          case 31: {
+            if (tag !== 248) {
+              break;
+            }
+
+            message.zoneAppendMaxSectors = reader.uint32();
+            continue;
+          }
+          case 32: {
+            if (tag !== 256) {
+              break;
+            }
+
+            message.zoneFull = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -648,6 +836,42 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
         : isSet(object.shared_tags)
         ? globalThis.Boolean(object.shared_tags)
         : undefined,
+      zoned: isSet(object.zoned) ? globalThis.Boolean(object.zoned) : undefined,
+      zoneSize: isSet(object.zoneSize)
+        ? globalThis.Number(object.zoneSize)
+        : isSet(object.zone_size)
+        ? globalThis.Number(object.zone_size)
+        : undefined,
+      zoneCapacity: isSet(object.zoneCapacity)
+        ? globalThis.Number(object.zoneCapacity)
+        : isSet(object.zone_capacity)
+        ? globalThis.Number(object.zone_capacity)
+        : undefined,
+      zoneNrConv: isSet(object.zoneNrConv)
+        ? globalThis.Number(object.zoneNrConv)
+        : isSet(object.zone_nr_conv)
+        ? globalThis.Number(object.zone_nr_conv)
+        : undefined,
+      zoneMaxOpen: isSet(object.zoneMaxOpen)
+        ? globalThis.Number(object.zoneMaxOpen)
+        : isSet(object.zone_max_open)
+        ? globalThis.Number(object.zone_max_open)
+        : undefined,
+      zoneMaxActive: isSet(object.zoneMaxActive)
+        ? globalThis.Number(object.zoneMaxActive)
+        : isSet(object.zone_max_active)
+        ? globalThis.Number(object.zone_max_active)
+        : undefined,
+      zoneAppendMaxSectors: isSet(object.zoneAppendMaxSectors)
+        ? globalThis.Number(object.zoneAppendMaxSectors)
+        : isSet(object.zone_append_max_sectors)
+        ? globalThis.Number(object.zone_append_max_sectors)
+        : undefined,
+      zoneFull: isSet(object.zoneFull)
+        ? globalThis.Boolean(object.zoneFull)
+        : isSet(object.zone_full)
+        ? globalThis.Boolean(object.zone_full)
+        : undefined,
     };
   },
 
@@ -725,6 +949,30 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     if (message.sharedTags !== undefined) {
       obj.sharedTags = message.sharedTags;
     }
+    if (message.zoned !== undefined) {
+      obj.zoned = message.zoned;
+    }
+    if (message.zoneSize !== undefined) {
+      obj.zoneSize = Math.round(message.zoneSize);
+    }
+    if (message.zoneCapacity !== undefined) {
+      obj.zoneCapacity = Math.round(message.zoneCapacity);
+    }
+    if (message.zoneNrConv !== undefined) {
+      obj.zoneNrConv = Math.round(message.zoneNrConv);
+    }
+    if (message.zoneMaxOpen !== undefined) {
+      obj.zoneMaxOpen = Math.round(message.zoneMaxOpen);
+    }
+    if (message.zoneMaxActive !== undefined) {
+      obj.zoneMaxActive = Math.round(message.zoneMaxActive);
+    }
+    if (message.zoneAppendMaxSectors !== undefined) {
+      obj.zoneAppendMaxSectors = Math.round(message.zoneAppendMaxSectors);
+    }
+    if (message.zoneFull !== undefined) {
+      obj.zoneFull = message.zoneFull;
+    }
     return obj;
   },
 
@@ -759,6 +1007,14 @@ export const DiskAttributes: MessageFns<DiskAttributes> = {
     message.initHctx = object.initHctx ?? undefined;
     message.cacheSize = object.cacheSize ?? undefined;
     message.sharedTags = object.sharedTags ?? undefined;
+    message.zoned = object.zoned ?? undefined;
+    message.zoneSize = object.zoneSize ?? undefined;
+    message.zoneCapacity = object.zoneCapacity ?? undefined;
+    message.zoneNrConv = object.zoneNrConv ?? undefined;
+    message.zoneMaxOpen = object.zoneMaxOpen ?? undefined;
+    message.zoneMaxActive = object.zoneMaxActive ?? undefined;
+    message.zoneAppendMaxSectors = object.zoneAppendMaxSectors ?? undefined;
+    message.zoneFull = object.zoneFull ?? undefined;
     return message;
   },
 };
@@ -1487,6 +1743,162 @@ export const DeleteDiskResponse: MessageFns<DeleteDiskResponse> = {
   },
 };
 
+function createBaseSetZoneConditionRequest(): SetZoneConditionRequest {
+  return { name: "", sector: 0n, condition: 0 };
+}
+
+export const SetZoneConditionRequest: MessageFns<SetZoneConditionRequest> = {
+  encode(message: SetZoneConditionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.sector !== 0n) {
+      if (BigInt.asUintN(64, message.sector) !== message.sector) {
+        throw new globalThis.Error("value provided for field message.sector of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.sector);
+    }
+    if (message.condition !== 0) {
+      writer.uint32(24).int32(message.condition);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetZoneConditionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetZoneConditionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sector = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.condition = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetZoneConditionRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      sector: isSet(object.sector) ? BigInt(object.sector) : 0n,
+      condition: isSet(object.condition) ? zoneAdminConditionFromJSON(object.condition) : 0,
+    };
+  },
+
+  toJSON(message: SetZoneConditionRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.sector !== 0n) {
+      obj.sector = message.sector.toString();
+    }
+    if (message.condition !== 0) {
+      obj.condition = zoneAdminConditionToJSON(message.condition);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetZoneConditionRequest>, I>>(base?: I): SetZoneConditionRequest {
+    return SetZoneConditionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetZoneConditionRequest>, I>>(object: I): SetZoneConditionRequest {
+    const message = createBaseSetZoneConditionRequest();
+    message.name = object.name ?? "";
+    message.sector = (object.sector !== undefined && object.sector !== null) ? BigInt(object.sector) : 0n;
+    message.condition = object.condition ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetZoneConditionResponse(): SetZoneConditionResponse {
+  return {};
+}
+
+export const SetZoneConditionResponse: MessageFns<SetZoneConditionResponse> = {
+  encode(_: SetZoneConditionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetZoneConditionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetZoneConditionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SetZoneConditionResponse {
+    return {};
+  },
+
+  toJSON(_: SetZoneConditionResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetZoneConditionResponse>, I>>(base?: I): SetZoneConditionResponse {
+    return SetZoneConditionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetZoneConditionResponse>, I>>(_: I): SetZoneConditionResponse {
+    const message = createBaseSetZoneConditionResponse();
+    return message;
+  },
+};
+
 function createBaseFeaturesRequest(): FeaturesRequest {
   return {};
 }
@@ -1673,6 +2085,17 @@ export const GenDiskService = {
     responseSerialize: (value: FeaturesResponse): Buffer => Buffer.from(FeaturesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): FeaturesResponse => FeaturesResponse.decode(value),
   },
+  setZoneCondition: {
+    path: "/blk.v1.GenDisk/SetZoneCondition" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetZoneConditionRequest): Buffer =>
+      Buffer.from(SetZoneConditionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetZoneConditionRequest => SetZoneConditionRequest.decode(value),
+    responseSerialize: (value: SetZoneConditionResponse): Buffer =>
+      Buffer.from(SetZoneConditionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetZoneConditionResponse => SetZoneConditionResponse.decode(value),
+  },
 } as const;
 
 export interface GenDiskServer extends UntypedServiceImplementation {
@@ -1683,6 +2106,7 @@ export interface GenDiskServer extends UntypedServiceImplementation {
   powerDisk: handleUnaryCall<PowerDiskRequest, Disk>;
   deleteDisk: handleUnaryCall<DeleteDiskRequest, DeleteDiskResponse>;
   features: handleUnaryCall<FeaturesRequest, FeaturesResponse>;
+  setZoneCondition: handleUnaryCall<SetZoneConditionRequest, SetZoneConditionResponse>;
 }
 
 export interface GenDiskClient extends Client {
@@ -1784,6 +2208,21 @@ export interface GenDiskClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: FeaturesResponse) => void,
+  ): ClientUnaryCall;
+  setZoneCondition(
+    request: SetZoneConditionRequest,
+    callback: (error: ServiceError | null, response: SetZoneConditionResponse) => void,
+  ): ClientUnaryCall;
+  setZoneCondition(
+    request: SetZoneConditionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetZoneConditionResponse) => void,
+  ): ClientUnaryCall;
+  setZoneCondition(
+    request: SetZoneConditionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetZoneConditionResponse) => void,
   ): ClientUnaryCall;
 }
 

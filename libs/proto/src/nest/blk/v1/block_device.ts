@@ -25,6 +25,22 @@ export enum Op {
   OP_FLUSH = 3,
   OP_DISCARD = 4,
   OP_WRITE_ZEROES = 5,
+  /**
+   * OP_ZONE_APPEND - Zoned disks only (zoned=1). ZONE_APPEND writes `data` at the write pointer of the
+   * sequential zone whose first sector is `sector`; the completion's `sector` says where
+   * it landed (REQ_OP_ZONE_APPEND).
+   */
+  OP_ZONE_APPEND = 6,
+  /**
+   * OP_ZONE_OPEN - Zone management of the zone whose first sector is `sector` (length ignored):
+   * REQ_OP_ZONE_OPEN, _CLOSE, _FINISH, _RESET; RESET_ALL resets every sequential zone
+   * (sector ignored).
+   */
+  OP_ZONE_OPEN = 7,
+  OP_ZONE_CLOSE = 8,
+  OP_ZONE_FINISH = 9,
+  OP_ZONE_RESET = 10,
+  OP_ZONE_RESET_ALL = 11,
   UNRECOGNIZED = -1,
 }
 
@@ -55,6 +71,27 @@ export enum Status {
   STATUS_ZONE_OPEN_RESOURCE = 14,
   STATUS_ZONE_ACTIVE_RESOURCE = 15,
   STATUS_OFFLINE = 16,
+  UNRECOGNIZED = -1,
+}
+
+/** The zone type (enum blk_zone_type). */
+export enum ZoneType {
+  ZONE_TYPE_UNSPECIFIED = 0,
+  ZONE_TYPE_CONVENTIONAL = 1,
+  ZONE_TYPE_SEQWRITE_REQ = 2,
+  UNRECOGNIZED = -1,
+}
+
+/** The zone condition, numbered as the kernel's enum blk_zone_cond. */
+export enum ZoneCondition {
+  ZONE_COND_NOT_WP = 0,
+  ZONE_COND_EMPTY = 1,
+  ZONE_COND_IMP_OPEN = 2,
+  ZONE_COND_EXP_OPEN = 3,
+  ZONE_COND_CLOSED = 4,
+  ZONE_COND_READONLY = 13,
+  ZONE_COND_FULL = 14,
+  ZONE_COND_OFFLINE = 15,
   UNRECOGNIZED = -1,
 }
 
@@ -91,6 +128,37 @@ export interface Completion {
   message: string;
   /** Submit-to-end latency seen by the block layer, in nanoseconds. */
   latencyNsec: string;
+  /**
+   * A ZONE_APPEND that ended OK: the sector where its data landed (the zone's write
+   * pointer when it ran); 0 otherwise.
+   */
+  sector: string;
+}
+
+/** One zone of a report (struct blk_zone), in 512-byte sectors. */
+export interface Zone {
+  start: string;
+  len: string;
+  capacity: string;
+  /**
+   * The write pointer: start + len for a conventional zone, 2^64 - 1 for a READ_ONLY or
+   * OFFLINE one (null_blk's NULL_ZONE_INVALID_WP).
+   */
+  wp: string;
+  type: ZoneType;
+  cond: ZoneCondition;
+}
+
+/** BLKREPORTZONE: up to `count` zones from the one that holds `sector`. */
+export interface ReportZonesRequest {
+  disk: string;
+  sector: string;
+  /** 0 means every zone from `sector` on. */
+  count: number;
+}
+
+export interface ReportZonesResponse {
+  zones: Zone[];
 }
 
 /** Many submissions in one stream message: gRPC's cost is per message, so batch. */
@@ -121,6 +189,13 @@ export interface BlockDeviceClient {
    */
 
   submitStream(request: Observable<SubmitBatch>): Observable<CompletionBatch>;
+
+  /**
+   * The zones of a zoned disk (null_report_zones). A disk that is not zoned fails with
+   * FAILED_PRECONDITION, a sector past the end with OUT_OF_RANGE.
+   */
+
+  reportZones(request: ReportZonesRequest): Observable<ReportZonesResponse>;
 }
 
 export interface BlockDeviceController {
@@ -139,11 +214,20 @@ export interface BlockDeviceController {
    */
 
   submitStream(request: Observable<SubmitBatch>): Observable<CompletionBatch>;
+
+  /**
+   * The zones of a zoned disk (null_report_zones). A disk that is not zoned fails with
+   * FAILED_PRECONDITION, a sector past the end with OUT_OF_RANGE.
+   */
+
+  reportZones(
+    request: ReportZonesRequest,
+  ): Promise<ReportZonesResponse> | Observable<ReportZonesResponse> | ReportZonesResponse;
 }
 
 export function BlockDeviceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["submit"];
+    const grpcMethods: string[] = ["submit", "reportZones"];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("BlockDevice", method)(constructor.prototype[method], method, descriptor);

@@ -17,6 +17,13 @@ export const protobufFileName = "blk/v1/gen_disk.proto";
  * named set of attributes with null_blk's names, powered on to appear as a block device.
  */
 
+export enum ZoneAdminCondition {
+  ZONE_ADMIN_CONDITION_UNSPECIFIED = 0,
+  ZONE_ADMIN_CONDITION_READ_ONLY = 1,
+  ZONE_ADMIN_CONDITION_OFFLINE = 2,
+  UNRECOGNIZED = -1,
+}
+
 /**
  * Disk attributes with null_blk's configfs names. In a request every field is optional:
  * an unset field keeps its current value (or the default on create).
@@ -160,7 +167,46 @@ export interface DiskAttributes {
    * holds at most max(ceil(hw_queue_depth / active disks), 4) tags of a hardware queue.
    * Set at create or while powered off.
    */
-  sharedTags?: boolean | undefined;
+  sharedTags?:
+    | boolean
+    | undefined;
+  /**
+   * Zoned mode (null_blk's zoned; default 0): the disk is cut into zones of zone_size,
+   * zone_nr_conv conventional ones first, the rest sequential-write-required with a write
+   * pointer (drivers/block/null_blk/zoned.c). discard is ignored in zoned mode.
+   */
+  zoned?:
+    | boolean
+    | undefined;
+  /** Zone size in MiB, a power of two (default 256). */
+  zoneSize?:
+    | number
+    | undefined;
+  /** Zone capacity in MiB, at most zone_size; 0 means zone_size (default 0). */
+  zoneCapacity?:
+    | number
+    | undefined;
+  /** Conventional zones at the start of the disk (default 0). */
+  zoneNrConv?:
+    | number
+    | undefined;
+  /** Most zones open at once, 0 for no limit (default 0). */
+  zoneMaxOpen?:
+    | number
+    | undefined;
+  /** Most zones open or closed at once, 0 for no limit (default 0). */
+  zoneMaxActive?:
+    | number
+    | undefined;
+  /**
+   * Largest ZONE_APPEND in 512-byte sectors, 0 for the block layer's emulation (default
+   * 4294967295: the zone capacity bounds it).
+   */
+  zoneAppendMaxSectors?:
+    | number
+    | undefined;
+  /** Every sequential zone starts FULL at power on (default 0). */
+  zoneFull?: boolean | undefined;
 }
 
 export interface Disk {
@@ -219,6 +265,20 @@ export interface DeleteDiskRequest {
 export interface DeleteDiskResponse {
 }
 
+/**
+ * null_blk's zone_readonly / zone_offline configfs files: the zone that holds `sector`
+ * becomes READ_ONLY / OFFLINE; doing it again makes it EMPTY. Zoned, powered disks only.
+ */
+export interface SetZoneConditionRequest {
+  name: string;
+  sector: string;
+  /** READ_ONLY or OFFLINE. */
+  condition: ZoneAdminCondition;
+}
+
+export interface SetZoneConditionResponse {
+}
+
 export interface FeaturesRequest {
 }
 
@@ -246,6 +306,8 @@ export interface GenDiskClient {
   deleteDisk(request: DeleteDiskRequest): Observable<DeleteDiskResponse>;
 
   features(request: FeaturesRequest): Observable<FeaturesResponse>;
+
+  setZoneCondition(request: SetZoneConditionRequest): Observable<SetZoneConditionResponse>;
 }
 
 export interface GenDiskController {
@@ -264,6 +326,10 @@ export interface GenDiskController {
   ): Promise<DeleteDiskResponse> | Observable<DeleteDiskResponse> | DeleteDiskResponse;
 
   features(request: FeaturesRequest): Promise<FeaturesResponse> | Observable<FeaturesResponse> | FeaturesResponse;
+
+  setZoneCondition(
+    request: SetZoneConditionRequest,
+  ): Promise<SetZoneConditionResponse> | Observable<SetZoneConditionResponse> | SetZoneConditionResponse;
 }
 
 export function GenDiskControllerMethods() {
@@ -276,6 +342,7 @@ export function GenDiskControllerMethods() {
       "powerDisk",
       "deleteDisk",
       "features",
+      "setZoneCondition",
     ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
