@@ -43,6 +43,10 @@ export class NbdFrontEnd {
     this.server = new NbdServer({
       backend,
       maxConnections: env.maxConnections,
+      tls: env.security.tls,
+      access: env.security.access,
+      handshakeTimeoutMs: env.handshakeTimeoutMs,
+      idleTimeoutMs: env.idleTimeoutMs,
       limits: { maxInFlight: env.maxInFlight, maxInFlightBytes: 64 * 1024 * 1024, replyHighWaterBytes: 4 * 1024 * 1024 },
       events: {
         onConnectionOpen: (peer) => {
