@@ -56,7 +56,7 @@ export class NbdFrontEnd {
         onConnectionClose: (peer, exportName, how) => {
           connections.dec({ service });
           const line = { peer, export: exportName, how };
-          if (how.startsWith('error') || how === 'bad-magic') log.warn(line, 'NBD connection closed');
+          if (/^(error|bad-magic|handshake-timeout|TLS handshake failed)/.test(how)) log.warn(line, 'NBD connection closed');
           else log.info(line, 'NBD connection closed');
         },
         onConnectionRefused: (peer, how) => log.warn({ peer, how, limit: 'NBD_MAX_CONNECTIONS' }, 'NBD connection refused'),
