@@ -13,7 +13,7 @@ import { NbdCmd, NbdErrno, NbdInfo, NbdOpt, NbdRep, TransmissionFlag } from '#nb
 import { RawNbdClient } from '../libs/nbd/src/testing/raw-nbd-client';
 import { copyWithout, makeTestCertificates, type TestCertificates } from '../libs/nbd/src/testing/tls-certificates';
 import { ServiceProcess } from '../tools/cluster/service-process';
-import { createDisk, type Fixture, startCluster } from './support/cluster-fixture';
+import { createDisk, eventually, type Fixture, startCluster } from './support/cluster-fixture';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -182,7 +182,13 @@ describe("dispatch's NBD listener with NBD_TLS_PSK_FILE", () => {
     fs.writeFileSync(strangerFile, `alice:${randomBytes(32).toString('hex')}\n`);
     f = await startCluster({
       nbdGateway: 'dispatch',
-      env: { NBD_TLS: 'require', NBD_TLS_PSK_FILE: pskFile, NBD_AUTH_IDENTITIES: 'alice:write,bob:read' },
+      env: {
+        NBD_TLS: 'require',
+        NBD_TLS_PSK_FILE: pskFile,
+        NBD_AUTH_IDENTITIES: 'alice:write,bob:read',
+        NBD_HANDSHAKE_TIMEOUT_MS: '2000',
+        NBD_IDLE_TIMEOUT_MS: '2000',
+      },
     });
     address = f.cluster.nbdAddress!;
     await createDisk(f, 'psk0', { size: 8n, memoryBacked: true });
@@ -202,6 +208,34 @@ describe("dispatch's NBD listener with NBD_TLS_PSK_FILE", () => {
     const back = path.join(work, 'psk-back.raw');
     await run('nbdcopy', [nbds('bob', pskFile), back]);
     expect(fs.readFileSync(back).equals(fs.readFileSync(src))).toBe(true);
+  }, 60_000);
+
+  it('closes a connection that does not finish haggling (NBD_HANDSHAKE_TIMEOUT_MS) and an idle one (NBD_IDLE_TIMEOUT_MS)', async () => {
+    const [host, port] = [address.split(':')[0], Number(address.split(':')[1])];
+    const haggler = await RawNbdClient.connect(port, host);
+    const idler = await RawNbdClient.connect(port, host);
+    try {
+      await haggler.handshake();
+      await idler.handshake();
+      const alice = fs.readFileSync(pskFile, 'utf8').split('\n')[0].split(':')[1];
+      await idler.startTls({
+        ciphers: 'PSK',
+        maxVersion: 'TLSv1.2',
+        pskCallback: () => ({ identity: 'alice', psk: Buffer.from(alice, 'hex') }),
+        checkServerIdentity: () => undefined,
+      });
+      await idler.go('psk0');
+      expect(await haggler.closedWithin(15_000)).toBe(true);
+      expect(await idler.closedWithin(15_000)).toBe(true);
+      // The service's log lines arrive a little after the client saw the close.
+      const logged = (pattern: RegExp) =>
+        eventually(async () => f.lines().some((l) => l.includes('NBD connection closed') && pattern.test(l)));
+      expect(await logged(/"how":"handshake-timeout \(option haggling took over 2000 ms\)"/)).toBe(true);
+      expect(await logged(/"export":"psk0","how":"idle-timeout \(no command for 2000 ms\)"/)).toBe(true);
+    } finally {
+      haggler.destroy();
+      idler.destroy();
+    }
   }, 60_000);
 
   it('refuses a wrong key and a plain client', async () => {
