@@ -231,6 +231,8 @@ describe('access by TLS identity (DESIGN I19)', () => {
     for (const [option, data] of [
       [NbdOpt.LIST, Buffer.alloc(0)],
       [NbdOpt.INFO, RawNbdClient.infoRequest('rnullb0', [])],
+      // Not NBD_REP_ERR_UNKNOWN: it does not learn which exports exist either.
+      [NbdOpt.INFO, RawNbdClient.infoRequest('no-such-disk', [])],
       [NbdOpt.GO, RawNbdClient.infoRequest('rnullb0', [])],
     ] as const) {
       c.sendOption(option, data);

@@ -68,10 +68,18 @@ function pick(exports: NbdExport[], name: string): NbdExport | undefined {
 }
 
 /**
- * Runs the handshake on `socket`. Resolves the negotiated export, or `{ended}` when the
- * client aborted, vanished, broke the protocol (wrong magic, unknown client flags) or named
- * an unknown export with NBD_OPT_EXPORT_NAME (which has no error reply): the caller closes.
- * Every other bad option gets an NBD_REP_ERR_* reply and haggling goes on.
+ * Runs the handshake on `conn`. Resolves the negotiated export, or `{ended}` when the
+ * client aborted, vanished, broke the protocol (wrong magic, unknown client flags), failed
+ * the TLS handshake, or named an unknown or forbidden export with NBD_OPT_EXPORT_NAME (which
+ * has no error reply): the caller closes `conn.socket`. Every other bad option gets an
+ * NBD_REP_ERR_* reply and haggling goes on.
+ *
+ * TLS (`opts.tls`, the spec's "TLS support"): NBD_OPT_STARTTLS is acknowledged and the
+ * connection upgraded once; a second one is NBD_REP_ERR_INVALID. Under `require` every
+ * option before it but NBD_OPT_ABORT is NBD_REP_ERR_TLS_REQD. What was negotiated before
+ * it (structured replies) is forgotten. Access (`opts.access`, DESIGN I19) is asked at
+ * LIST, INFO, GO and EXPORT_NAME: a refusal is NBD_REP_ERR_POLICY with its message, a
+ * read-only grant gives `readOnlyExport`'s export.
  *
  * With `refusal` (the server will not serve this connection, e.g. it has its limit of
  * connections open) no export is ever entered: every option but NBD_OPT_ABORT is answered
@@ -104,16 +112,13 @@ export async function haggle(conn: NbdConnection, backend: NbdBackend, opts: Hag
     conn.socket.write(data.length ? Buffer.concat([h, data]) : h);
   };
   const error = (option: number, type: number, message: string) => reply(option, type, Buffer.from(message));
-  /** The export as this client may use it, or why it may not (DESIGN I19). */
-  const grant = (exp: NbdExport): NbdExport | { refused: string } => {
-    const access = (opts.access ?? READ_WRITE_FOR_ALL)(conn.identity);
-    if ('refused' in access) return access;
-    return access.readOnly ? readOnlyExport(exp) : exp;
-  };
-  const refusedAccess = () => {
-    const access = (opts.access ?? READ_WRITE_FOR_ALL)(conn.identity);
-    return 'refused' in access ? access.refused : undefined;
-  };
+  /**
+   * What this client may do, asked before any export is named or listed, so a client that
+   * may not see exports does not learn which exist either (DESIGN I19).
+   */
+  const access = () => (opts.access ?? READ_WRITE_FOR_ALL)(conn.identity);
+  /** `exp` as a client with `granted` access uses it. */
+  const asGranted = (exp: NbdExport, granted: { readOnly: boolean }) => (granted.readOnly ? readOnlyExport(exp) : exp);
 
   for (;;) {
     const head = await conn.reader.read(16);
@@ -150,10 +155,11 @@ export async function haggle(conn: NbdConnection, backend: NbdBackend, opts: Hag
 
     switch (option) {
       case NbdOpt.EXPORT_NAME: {
+        const granted = access();
+        if ('refused' in granted) return { ended: `refused (NBD_OPT_EXPORT_NAME has no error reply): ${granted.refused}` };
         const found = pick(await backend.listExports(), data.toString('utf8'));
         if (!found) return { ended: `unknown export ${JSON.stringify(data.toString('utf8'))} (NBD_OPT_EXPORT_NAME)` };
-        const exp = grant(found);
-        if ('refused' in exp) return { ended: `refused (NBD_OPT_EXPORT_NAME has no error reply): ${exp.refused}` };
+        const exp = asGranted(found, granted);
         const out = Buffer.alloc(noZeroes ? 10 : 134);
         out.writeBigUInt64BE(exp.sizeBytes, 0);
         out.writeUInt16BE(exp.flags, 8);
@@ -168,9 +174,9 @@ export async function haggle(conn: NbdConnection, backend: NbdBackend, opts: Hag
           error(option, NbdRep.ERR_INVALID, 'NBD_OPT_LIST carries no data');
           break;
         }
-        const refused = refusedAccess();
-        if (refused !== undefined) {
-          error(option, NbdRep.ERR_POLICY, refused);
+        const granted = access();
+        if ('refused' in granted) {
+          error(option, NbdRep.ERR_POLICY, granted.refused);
           break;
         }
         for (const exp of await backend.listExports()) {
@@ -197,16 +203,17 @@ export async function haggle(conn: NbdConnection, backend: NbdBackend, opts: Hag
           error(option, NbdRep.ERR_INVALID, request);
           break;
         }
+        const granted = access();
+        if ('refused' in granted) {
+          error(option, NbdRep.ERR_POLICY, granted.refused);
+          break;
+        }
         const found = pick(await backend.listExports(), request.name);
         if (!found) {
           error(option, NbdRep.ERR_UNKNOWN, `no powered disk is called ${JSON.stringify(request.name)}`);
           break;
         }
-        const exp = grant(found);
-        if ('refused' in exp) {
-          error(option, NbdRep.ERR_POLICY, exp.refused);
-          break;
-        }
+        const exp = asGranted(found, granted);
         for (const info of infoReplies(exp, request.infos)) reply(option, NbdRep.INFO, info);
         reply(option, NbdRep.ACK);
         if (option === NbdOpt.GO) return { export: exp, structuredReplies, blockSizeAgreed: request.infos.includes(NbdInfo.BLOCK_SIZE) };
