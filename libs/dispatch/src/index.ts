@@ -12,5 +12,7 @@ export * from './completion-router';
 export * from './block-layer';
 export * from './submit-stream';
 export * from './nbd/nbd-env';
+export * from './nbd/nbd-tls-env';
+export * from './nbd/nbd-identities';
 export * from './nbd/nbd-front-end';
 export * from './nbd/block-layer-backend';
