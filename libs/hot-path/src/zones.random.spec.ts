@@ -9,6 +9,7 @@ import { BlkStatus, ZoneCond, type ZoneShape } from '#blk-mq';
 import { type ZoneOp, ZoneTable } from '#redis-mq';
 import { type ZoneMgmtOp, ZoneModel } from '#rnull';
 import { RedisTestEnv } from '../../redis-mq/src/testing/redis-test-env';
+import { type Generator, generator } from './testing/generator';
 
 const env = new RedisTestEnv('zones-random');
 afterEach(() => env.cleanup());
@@ -18,22 +19,7 @@ const RUNS = Number(process.env.ZONES_RUNS ?? 20);
 const STEPS = 80;
 const EPOCH = 7;
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function generator(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(xs: readonly T[]) => xs[int(xs.length)];
-  return { next, int, pick };
-}
-
-function randomShape(rnd: ReturnType<typeof generator>): ZoneShape {
+function randomShape(rnd: Generator): ZoneShape {
   const zoneSectors = 64 << rnd.int(3);
   const nrZones = 3 + rnd.int(8);
   const nrConv = rnd.int(2);
@@ -58,7 +44,7 @@ function randomShape(rnd: ReturnType<typeof generator>): ZoneShape {
 
 const MGMT: Record<'O' | 'C' | 'F' | 'X' | 'XA', ZoneMgmtOp> = { O: 'open', C: 'close', F: 'finish', X: 'reset', XA: 'reset-all' };
 
-function randomOp(rnd: ReturnType<typeof generator>, model: ZoneModel): ZoneOp {
+function randomOp(rnd: Generator, model: ZoneModel): ZoneOp {
   const { shape } = model;
   const z = rnd.int(shape.nrZones);
   const zone = model.report(z * shape.zoneSectors, 1)[0];
