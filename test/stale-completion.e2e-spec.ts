@@ -48,7 +48,7 @@ it('refuses a duplicated softirq delivery without touching the request that reus
   const softirq = new LeasedQueue(conn, 'softirq.dup0', keys.diskQueue('dup0', 'softirq'));
   await softirq.push(
     encodeEnds(MessageKind.Softirq, { hctx: 0, epoch, seq: 999, atMs: Date.now() }, [
-      { tag: 0, gen: 1, status: BlkStatus.OK, hasData: false, dataBytes: 0 },
+      { tag: 0, gen: 1, status: BlkStatus.OK, hasData: false, dataBytes: 0, sector: 0 },
     ]),
   );
   expect(await eventually(async () => (await staleEnds('dup0')) === before + 1, 10_000, 50)).toBe(true);

@@ -182,6 +182,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
     data?: Uint8Array,
     message?: string,
     readWithoutData: 'error' | 'zeros' = 'error',
+    landedSector?: number,
   ): OpResult {
     const it = this.live.get(this.keyOf(token));
     const rq = it?.rq;
@@ -199,7 +200,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
       this.counters.staleEnds += 1;
       return OpResult.BadState;
     }
-    const { status: st, message: why } = applyEndRecord(rq, status, data, message, readWithoutData);
+    const { status: st, message: why } = applyEndRecord(rq, status, data, message, readWithoutData, landedSector);
     if (st !== BlkStatus.OK && why) it.error ??= why;
     const r = rq.tryEnd(st);
     if (r < 0) this.counters.staleEnds += 1;
@@ -310,7 +311,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
     if (!it || it.rq !== rq) return;
     this.live.delete(key);
     if (this.table.config.recycle === 'on-drop') this.table.applySync([{ op: 'drop', token: rq.token }]);
-    for (const p of it.parts) p.ended(status, it.error);
+    for (const p of it.parts) p.ended(status, it.error, rq.landedSector);
   }
 
   /** `EngineOptions.completionTimer`: the timer of `rq.completeAfter` (RequestHost). */

@@ -19,7 +19,9 @@ export interface AppliedEnd {
  * Contract: a READ ending OK must bring exactly `rq.bytes` of data; missing or short data
  * turns the end into IOERR with a message that says so, and nothing is copied (a read
  * never answers zeros it did not get, DESIGN I4). An unknown status becomes IOERR naming
- * it. Any other record passes unchanged; `data` of a non-READ is ignored. With
+ * it. A ZONE_APPEND ending OK must say where it landed, inside the zone it named
+ * (`landedSector`: set on the request), else it ends IOERR saying so. Any other record
+ * passes unchanged; `data` of a non-READ is ignored. With
  * `readWithoutData: 'zeros'` (a driver without memory backing) a READ that brings no data
  * at all reads zeros.
  */
@@ -29,10 +31,12 @@ export function applyEndRecord(
   data?: Uint8Array,
   message?: string,
   readWithoutData: 'error' | 'zeros' = 'error',
+  landedSector?: number,
 ): AppliedEnd {
   if (typeof status !== 'number' || BlkStatus[status] === undefined) {
     return { status: BlkStatus.IOERR, message: `${rq.name}: end with unknown status ${String(status)}` };
   }
+  if (status === BlkStatus.OK && rq.op === ReqOp.ZONE_APPEND) return landAppend(rq, landedSector);
   if (status !== BlkStatus.OK || rq.op !== ReqOp.READ) return { status, message };
   if (data === undefined && readWithoutData === 'zeros') {
     // A driver that moves no data (no memory backing) reads zeros, as null_blk does.
@@ -49,4 +53,13 @@ export function applyEndRecord(
     at += bio.bytes;
   }
   return { status };
+}
+
+/** The landed sector of an append that ended OK, checked against the zone it was sent to. */
+function landAppend(rq: Request<unknown>, landedSector: number | undefined): AppliedEnd {
+  if (landedSector === undefined || !Number.isSafeInteger(landedSector) || landedSector < rq.sector) {
+    return { status: BlkStatus.IOERR, message: `${rq.name}: zone append ended OK without a landed sector (got ${String(landedSector)})` };
+  }
+  rq.setLandedSector(landedSector);
+  return { status: BlkStatus.OK };
 }

@@ -69,6 +69,7 @@ export class Request<T = unknown> {
   private driverRef = false;
   private hasEnded = false;
   private endStatus: BlkStatus | undefined;
+  private landed: number | undefined;
 
   constructor(
     init: RequestInit,
@@ -149,6 +150,23 @@ export class Request<T = unknown> {
   /** The status it ended with, once ended. */
   get status(): BlkStatus | undefined {
     return this.endStatus;
+  }
+
+  /** A ZONE_APPEND's sector where its data landed, once the driver set it; undefined otherwise. */
+  get landedSector(): number | undefined {
+    return this.landed;
+  }
+
+  /**
+   * null_zone_write's `rq->__sector = sector` for a zone append: where its data landed, set
+   * by the driver before it ends the request OK (the block layer passes it to the bio,
+   * blk_zone_append_update_request_bio). Only for ZONE_APPEND, before the end.
+   */
+  setLandedSector(sector: number): void {
+    if (this.op !== ReqOp.ZONE_APPEND) throw new Error(`${this.name}: a landed sector is a ZONE_APPEND's, not ${reqOpName(this.op)}'s`);
+    if (this.hasEnded) throw new Error(`${this.name}: landed sector set after the end`);
+    if (!Number.isSafeInteger(sector) || sector < 0) throw new RangeError(`${this.name}: bad landed sector ${sector}`);
+    this.landed = sector;
   }
 
   /** True while the driver holds the reference `start()` took. */

@@ -6,6 +6,7 @@ import { SECTOR_SHIFT, SECTOR_SIZE } from './bio';
 import { BlkStatus } from './blk-status';
 import { ReqOp, isReqFlags, isReqOp, opHasData, opIsZoneMgmt, reqOpName } from './req-op';
 import { zoneNo } from './blk-zone';
+import { maxRequestBytes } from './queue-limits';
 import type { DiskGeometry, Submission } from './submission';
 
 /** Default largest READ / WRITE one submission may move (`EngineOptions.maxSubmissionBytes`). */
@@ -139,6 +140,11 @@ function checkZoneRules(op: ReqOp, sector: number, sectors: number, geometry: Di
       return zoneRule(`ZONE_APPEND of ${sectors} sectors crosses the end of its zone (${zones.zoneSectors} sectors)`);
     if (zones.appendMaxSectors > 0 && sectors > zones.appendMaxSectors) {
       return zoneRule(`ZONE_APPEND of ${sectors} sectors is over zone_append_max_sectors ${zones.appendMaxSectors}`);
+    }
+    // max_zone_append_sectors is at most max_hw_sectors: an append is never split.
+    const maxSectors = maxRequestBytes(geometry.limits) / SECTOR_SIZE;
+    if (sectors > maxSectors) {
+      return zoneRule(`ZONE_APPEND of ${sectors} sectors is over the largest request, ${maxSectors} sectors (max_sectors)`);
     }
   }
   return undefined;

@@ -36,6 +36,8 @@ export interface Completion {
   readonly data?: Uint8Array;
   /** Why the submission failed, when something more than the status is known. */
   readonly error?: string;
+  /** A ZONE_APPEND that ended OK: the sector its data landed at. */
+  readonly sector?: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export interface Completion {
 export class PendingSubmission {
   private status = BlkStatus.OK;
   private error: string | undefined;
+  private landed: number | undefined;
 
   constructor(
     private remaining: number,
@@ -54,16 +57,18 @@ export class PendingSubmission {
     private readonly settle: (c: Completion) => void,
   ) {}
 
-  /** One request ended; returns true when that settled the submission. */
-  ended(status: BlkStatus, error?: string): boolean {
+  /** One request ended (a ZONE_APPEND with where it landed); returns true when that settled the submission. */
+  ended(status: BlkStatus, error?: string, landedSector?: number): boolean {
     if (status !== BlkStatus.OK && this.status === BlkStatus.OK) {
       this.status = status;
       this.error = error;
     }
+    if (landedSector !== undefined) this.landed = landedSector;
     this.remaining -= 1;
     if (this.remaining > 0) return false;
-    const c: { status: BlkStatus; data?: Uint8Array; error?: string } = { status: this.status };
+    const c: { status: BlkStatus; data?: Uint8Array; error?: string; sector?: number } = { status: this.status };
     if (this.status === BlkStatus.OK && this.buffer) c.data = this.buffer;
+    if (this.status === BlkStatus.OK && this.landed !== undefined) c.sector = this.landed;
     if (this.error) c.error = this.error;
     this.settle(c);
     return true;

@@ -107,6 +107,7 @@ export class BlockLayer {
           sync: new ReplicaSync(redis, keys, opts.flush ?? NO_REPLICA_WAIT),
           bandwidth: (disk) => new DiskBandwidth(redis, keys, disk),
           timer: new PreciseTimer(tel.metrics),
+          zones: new ZoneTable(redis, keys),
         }
       : { kind: 'remote' };
     this.router = new CompletionRouter(
@@ -191,7 +192,9 @@ export class BlockLayer {
    */
   async reportZones(disk: string, sector: number, count: number): Promise<BlkZone[]> {
     if (!disk) throw new InvalidArgumentError('disk', 'is required');
-    const record = this.directory.get(disk) ?? (await this.directory.reloadOne(disk));
+    // A record not (yet) powered here may be older than the registry's: read it again.
+    let record = this.directory.get(disk);
+    if (!record?.power) record = await this.directory.reloadOne(disk);
     if (!record) throw new DiskNotFoundError(disk);
     if (!record.attributes.zoned) throw new DiskNotZonedError(disk);
     if (!record.power) throw new UnavailableError(`disk ${JSON.stringify(disk)} is powered off: its zones are laid out at power on`);

@@ -113,7 +113,7 @@ export class CompletionRouter {
       return;
     }
     const { header, ends, data } = decoded;
-    ends.forEach((e, i) => q.endRemote({ hctx: header.hctx, tag: e.tag, gen: e.gen }, e.status, data[i]));
+    ends.forEach((e, i) => q.endRemote({ hctx: header.hctx, tag: e.tag, gen: e.gen }, e.status, data[i], e.sector));
     this.onApplied(q, header.atMs);
   }
 }

@@ -3,7 +3,15 @@
 // `RemoteDriver` (the driver runs in worker processes) or a `LocalDriver` (it runs here),
 // under this instance's owner lease for the disk (DESIGN §2, §3).
 import { BlkStatus, Engine, formatToken, OpResult, type Operations, ReqOp, type RequestToken, TagSet, type TagSpaceConfig } from '#blk-mq';
-import { type BatchSubmitter, type FencedPages, type OwnerRegistry, PAGE_SIZE, type ReplicaSync, SharedTagSet } from '#redis-mq';
+import {
+  type BatchSubmitter,
+  type FencedPages,
+  type OwnerRegistry,
+  PAGE_SIZE,
+  type ReplicaSync,
+  SharedTagSet,
+  type ZoneTable,
+} from '#redis-mq';
 import type { BandwidthBudget, DiskAttributes } from '#rnull';
 import { type PreciseTimer, type Telemetry } from '#service-kit';
 import type { DiskRecord, DriverEvents, DriverFactory } from '#gendisk';
@@ -40,6 +48,8 @@ export type DriverPlacement =
       readonly bandwidth: (disk: string) => BandwidthBudget;
       /** The hrtimer of irqmode 2 completions in this process (the completion service's kind). */
       readonly timer: PreciseTimer;
+      /** The zone tables of zoned disks (I17). */
+      readonly zones: ZoneTable;
     };
 
 /** What the queue needs of its engine's driver besides `Operations`. */
@@ -107,6 +117,7 @@ export class DiskQueue {
                 (err) => tel.log?.error({ disk: record.name, err: (err as Error).message }, 'flush failed'),
                 p.bandwidth(record.name),
                 (cache) => tel.metrics?.observeCache(record.name, cache, PAGE_SIZE),
+                p.zones,
               ),
               p.events(record.name),
             ),
@@ -198,15 +209,16 @@ export class DiskQueue {
     }
     const data = c.data ? Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) : undefined;
     const message = c.error ?? (c.status === BlkStatus.TIMEOUT ? `timed out after ${this.record.attributes.timeoutMs} ms` : '');
-    return { status: c.status, data, message, latencyNs };
+    return { status: c.status, data, message, latencyNs, ...(c.sector !== undefined && { sector: c.sector }) };
   }
 
   /**
    * One end record of this owner's completion list (I2): ends the request it names, or is
    * refused and counted when it names no live request of this queue.
    */
-  endRemote(token: RequestToken, status: number, data: Buffer | undefined): OpResult {
-    const r = this.engine.endRemote(token, status, data, undefined, this.record.attributes.memoryBacked ? 'error' : 'zeros');
+  endRemote(token: RequestToken, status: number, data: Buffer | undefined, landedSector = 0): OpResult {
+    const readWithoutData = this.record.attributes.memoryBacked ? 'error' : 'zeros';
+    const r = this.engine.endRemote(token, status, data, undefined, readWithoutData, landedSector);
     if (r < 0) {
       this.tel.metrics?.staleEnds.inc({ disk: this.name, service: this.tel.metrics.service });
       this.tel.log?.warn({ token: formatToken(this.name, token), result: OpResult[r] ?? r }, 'end refused: stale, double or not held here');

@@ -4,7 +4,17 @@
 // step as the copies (I4). Write bytes go with the run; reads are one plain HMGET of
 // their pages (no script: a read moves nothing into the store), copied into the bios.
 import { applyEndRecord, BlkStatus, type Hctx, ReqFlag, ReqOp, type Request } from '#blk-mq';
-import { type CacheState, type FencedPages, type OwnedPageOp, pageOpOf, type ReplicaSync } from '#redis-mq';
+import {
+  type CacheState,
+  type FencedPages,
+  type OwnedPageOp,
+  OwnerGoneError,
+  pageOpOf,
+  pageOpStatus,
+  type ReplicaSync,
+  runZoneRequests,
+  type ZoneTable,
+} from '#redis-mq';
 import type { Backing, BandwidthBudget, RnullPdu } from '#rnull';
 import type { OwnerLease } from './owner-lease';
 import { payloadOf } from './request-payload';
@@ -26,13 +36,28 @@ export class OwnedBacking implements Backing {
     readonly bandwidth?: BandwidthBudget,
     /** Told the write-back cache's state after each batch that has one (I13; metrics). */
     private readonly onCache: (state: CacheState) => void = () => undefined,
+    /** A zoned disk's zone table (I17), for `zoneOps`. */
+    private readonly zones?: ZoneTable,
   ) {}
+
+  /** runZoneOps fenced by the owner epoch; owner gone: IOERR and the lease is lost, as `transfer`. */
+  async zoneOps(rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
+    const zones = this.zones;
+    if (!zones) throw new Error(`${this.disk}: zoneOps needs the zone table`);
+    try {
+      return await runZoneRequests(rqs, (ops) => zones.run(this.disk, this.lease.epoch, ops, false));
+    } catch (err) {
+      if (!(err instanceof OwnerGoneError)) throw err;
+      this.lease.lose();
+      return rqs.map(() => BlkStatus.IOERR);
+    }
+  }
 
   persist(): Promise<BlkStatus> {
     return this.sync ? this.sync.persistStatus(this.disk, this.onPersistError) : Promise.resolve(BlkStatus.OK);
   }
 
-  async transfer(rqs: readonly Request<RnullPdu>[], _hctx?: Hctx<unknown>, cacheBytes = 0): Promise<BlkStatus[]> {
+  async transfer(rqs: readonly Request<RnullPdu>[], _hctx?: Hctx<unknown>, cacheBytes = 0, zoned = false): Promise<BlkStatus[]> {
     const ops: OwnedPageOp[] = [];
     const at: number[] = [];
     const reads: Request<RnullPdu>[] = [];
@@ -48,13 +73,19 @@ export class OwnedBacking implements Backing {
       if (op === 'read') {
         readAt.push(i);
         reads.push(rq);
+        if (zoned) {
+          at.push(i); // the zone check of the read (OFFLINE zones fail), in op order
+          ops.push({ op, sector: rq.sector, bytes: rq.bytes });
+        }
       } else if (op) {
         at.push(i);
         ops.push(
           // A driver may transfer a prefix of a request (bad blocks, partial IO): its first `bytes`.
           op === 'write'
             ? { op, sector: rq.sector, bytes: rq.bytes, data: payloadOf(rq).subarray(0, rq.bytes), fua: (rq.flags & ReqFlag.FUA) !== 0 }
-            : { op, sector: rq.sector, bytes: rq.bytes },
+            : op === 'append'
+              ? { op, sector: rq.sector, bytes: rq.bytes, data: payloadOf(rq).subarray(0, rq.bytes) }
+              : { op, sector: rq.sector, bytes: rq.bytes },
         );
       }
     });
@@ -62,17 +93,29 @@ export class OwnedBacking implements Backing {
     // Both leave in this tick, on one connection, writes first: Redis runs them in that
     // order, so a read of this batch sees its writes. Requests in flight together have no
     // order between them otherwise (as in the kernel); an acknowledged write is always seen.
-    const written = ops.length ? this.pages.runOwned(this.disk, this.lease.epoch, ops, cacheBytes) : undefined;
+    const written = ops.length ? this.pages.runOwned(this.disk, this.lease.epoch, ops, cacheBytes, zoned) : undefined;
     const read = reads.length ? this.pages.readPages(this.disk, reads, cacheBytes > 0) : undefined;
     const [result, data] = await Promise.all([written, read]);
     if (result?.status === 'ownerGone') {
       this.lease.lose();
       return rqs.map(() => BlkStatus.IOERR);
     }
-    if (result) at.forEach((i, k) => (statuses[i] = result.results[k] === 0 ? BlkStatus.OK : BlkStatus.IOERR));
+    if (result) {
+      at.forEach((i, k) => {
+        const status = pageOpStatus(result.results[k]);
+        // A PREFLUSH write has two ops: the first failure stays.
+        if (statuses[i] === BlkStatus.OK) statuses[i] = status;
+        if (status === BlkStatus.OK && rqs[i].op === ReqOp.ZONE_APPEND) rqs[i].setLandedSector(result.landed![k]);
+      });
+    }
     if (result?.cache) this.onCache(result.cache);
-    // The bytes go into the request's bios as an end record's would (applyEndRecord checks the length).
-    if (data) readAt.forEach((i, k) => (statuses[i] = applyEndRecord(rqs[i], BlkStatus.OK, data[k]).status));
+    // The bytes go into the request's bios as an end record's would (applyEndRecord checks
+    // the length); a read its zone check refused keeps that status.
+    if (data) {
+      readAt.forEach((i, k) => {
+        if (statuses[i] === BlkStatus.OK) statuses[i] = applyEndRecord(rqs[i], BlkStatus.OK, data[k]).status;
+      });
+    }
     return statuses;
   }
 }

@@ -2,7 +2,17 @@
 // plug's batch of one hctx into one message and pushes it onto the hctx's batch queue,
 // where the driver host (services/rnull) takes it. The requests' ends come back as end
 // records on the owner's completion list (`CompletionRouter`), not through this object.
-import { BlkStatus, type Hctx, type Operations, type Request, ReqOp, tagPoolCount, tagPoolOf, type TagSpaceConfig } from '#blk-mq';
+import {
+  BlkStatus,
+  type Hctx,
+  opHasData,
+  type Operations,
+  type Request,
+  ReqOp,
+  tagPoolCount,
+  tagPoolOf,
+  type TagSpaceConfig,
+} from '#blk-mq';
 import { type BatchSubmitter, encodeBatch, OwnerGoneError, type RequestRecord } from '#redis-mq';
 import { nowMsPrecise } from '#service-kit';
 import type { OwnerLease } from './owner-lease';
@@ -133,7 +143,7 @@ export class RemoteDriver implements Operations<void, void> {
     const payloads: Buffer[] = [];
     for (const rq of rqs) {
       records.push({ tag: rq.token.tag, gen: rq.token.gen, op: rq.op, flags: rq.flags, bytes: rq.bytes, sector: rq.sector });
-      if (rq.op === ReqOp.WRITE) payloads.push(payloadOf(rq));
+      if (rq.op === ReqOp.WRITE || rq.op === ReqOp.ZONE_APPEND) payloads.push(payloadOf(rq));
     }
     const message = encodeBatch({ hctx: hctx.index, epoch: this.lease.epoch, seq: this.seq++ >>> 0, atMs: nowMsPrecise() }, records);
     const releases = this.takeReleases();
@@ -205,9 +215,9 @@ export class RemoteDriver implements Operations<void, void> {
   }
 }
 
-/** The bytes a request moves through Redis: its length for reads and writes, else none. */
+/** The bytes a request moves through Redis: its length for reads, writes and zone appends, else none. */
 function dataBytes(rq: Request<void>): number {
-  return rq.op === ReqOp.READ || rq.op === ReqOp.WRITE ? rq.bytes : 0;
+  return opHasData(rq.op) ? rq.bytes : 0;
 }
 
 /**

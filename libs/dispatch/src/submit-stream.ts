@@ -23,6 +23,8 @@ interface WireCompletion {
   data?: Buffer;
   message?: string;
   latencyNsec?: string;
+  /** A ZONE_APPEND that ended OK: where it landed. */
+  sector?: string;
 }
 
 let streams = 0;
@@ -111,7 +113,15 @@ export class SubmitStream {
     }
     this.inFlight.add(tag);
     void result.then(
-      (r) => this.settle({ tag, status: r.status, data: r.data, message: r.message, latencyNsec: String(r.latencyNs) }),
+      (r) =>
+        this.settle({
+          tag,
+          status: r.status,
+          data: r.data,
+          message: r.message,
+          latencyNsec: String(r.latencyNs),
+          ...(r.sector !== undefined && { sector: String(r.sector) }),
+        }),
       (err) => this.settle({ tag, status: BlkStatus.IOERR, message: grpcStatusOf(err).message }),
     );
   }

@@ -14,6 +14,7 @@ import {
   readTagSpace,
   ReplicaSync,
   type ReplicaSyncOptions,
+  ZoneTable,
 } from '#redis-mq';
 import { KeyedSerial, QueueNames, type Telemetry } from '#service-kit';
 import { type DiskDirectory, type DiskRecord, type DriverEvents, type DriverFactory, sameTagSpace } from '#gendisk';
@@ -114,8 +115,14 @@ export class DiskDrivers implements DriverHostSink {
     if (!want) return;
     if (!(await readTagSpace(this.redis, this.keys, name))) return; // Never powered on: nothing to drive.
     const onFlushError = (err: unknown) => this.tel.log?.error({ disk: name, err: (err as Error).message }, 'flush failed');
-    const backing = new FencedBacking(this.pages, name, this.sync, onFlushError, new DiskBandwidth(this.redis, this.keys, name), (cache) =>
-      this.tel.metrics?.observeCache(name, cache, PAGE_SIZE),
+    const backing = new FencedBacking(
+      this.pages,
+      name,
+      this.sync,
+      onFlushError,
+      new DiskBandwidth(this.redis, this.keys, name),
+      (cache) => this.tel.metrics?.observeCache(name, cache, PAGE_SIZE),
+      new ZoneTable(this.redis, this.keys),
     );
     const driver = this.factory(want, backing, this.eventsFor(name));
     const host = new DriverHost(want, driver, this.ends, this, this.tel);

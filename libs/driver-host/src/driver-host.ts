@@ -65,6 +65,8 @@ interface Carried {
   /** Read data was copied out into the request data (memory-backed READ): its length. */
   hasData: boolean;
   readonly dataBytes: number;
+  /** A forwarded ZONE_APPEND's landed sector (softirq / timer side); 0 otherwise. */
+  readonly sector?: number;
 }
 
 /** The per-batch `RequestHost`: the references the driver holds, and what it asked for. */
@@ -180,7 +182,7 @@ export class DriverHost {
       ctx.table.addInFlight(token);
       // Only `complete` runs here: op and range do not matter to it.
       const rq = new Request<void>({ token, op: 0, flags: 0, sector: 0, bytes: 0, bios: [] }, ctx);
-      carried.set(key(token), { rq, op: ReqOp.READ, hasData: e.hasData, dataBytes: e.dataBytes });
+      carried.set(key(token), { rq, op: ReqOp.READ, hasData: e.hasData, dataBytes: e.dataBytes, sector: e.sector });
       try {
         this.driver.complete(rq);
       } catch (err) {
@@ -198,14 +200,28 @@ export class DriverHost {
       if (op.op !== 'end') continue;
       const c = carried.get(key(op.token))!;
       const hasData = c.hasData && op.status === BlkStatus.OK;
-      ended.push({ tag: op.token.tag, gen: op.token.gen, status: op.status, hasData, dataBytes: hasData ? c.dataBytes : 0 });
+      ended.push({
+        tag: op.token.tag,
+        gen: op.token.gen,
+        status: op.status,
+        hasData,
+        dataBytes: hasData ? c.dataBytes : 0,
+        sector: op.status === BlkStatus.OK ? landedSectorOf(c) : 0,
+      });
     }
     const base = { hctx: header.hctx, epoch: header.epoch, seq: header.seq };
     const forwards: { queue: 'softirq' | 'timer'; message: Buffer }[] = [];
     const forwardRecords = (list: Request<void>[]): EndRecord[] =>
       list.map((rq) => {
         const c = carried.get(key(rq.token))!;
-        return { tag: rq.token.tag, gen: rq.token.gen, status: BlkStatus.OK, hasData: c.hasData, dataBytes: c.hasData ? c.dataBytes : 0 };
+        return {
+          tag: rq.token.tag,
+          gen: rq.token.gen,
+          status: BlkStatus.OK,
+          hasData: c.hasData,
+          dataBytes: c.hasData ? c.dataBytes : 0,
+          sector: landedSectorOf(c),
+        };
       });
     if (ctx.softirq.length)
       forwards.push({
@@ -251,4 +267,9 @@ export class DriverHost {
     );
     await this.sink.requeue(this.record.name, header.hctx, message);
   }
+}
+
+/** Where a carried request's zone append landed: set by its driver here, or carried from the batch that forwarded it; else 0. */
+function landedSectorOf(c: Carried): number {
+  return c.rq.landedSector ?? c.sector ?? 0;
 }

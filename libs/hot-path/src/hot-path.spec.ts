@@ -142,7 +142,7 @@ it('refuses an end record for a generation it does not hold, and counts it', asy
   const q = h.dispatches[0].layer.diskQueue('stale0')!;
   // The same end again (a duplicate delivery): tag 0 of generation 1 already ended.
   const duplicate = encodeEnds(MessageKind.End, { hctx: 0, epoch: q.lease.epoch, seq: 0, atMs: Date.now() }, [
-    { tag: 0, gen: 1, status: BlkStatus.OK, hasData: false, dataBytes: 0 },
+    { tag: 0, gen: 1, status: BlkStatus.OK, hasData: false, dataBytes: 0, sector: 0 },
   ]);
   const before = q.engine.counters.staleEnds;
   await h.redis.rpush(h.keys.completionList('stale0', q.lease.epoch), duplicate);

@@ -21,7 +21,7 @@ import { RedisTestEnv } from './testing/redis-test-env';
 
 const H = { hctx: 3, epoch: 70000, seq: 4000000000, atMs: 1764630000123.5 };
 const RQ: RequestRecord = { tag: 65535, gen: 0xfffffffe, op: 1, flags: 0x81, bytes: 1 << 20, sector: 2 ** 53 - 1 };
-const END: EndRecord = { tag: 7, gen: 9, status: 10, hasData: true, dataBytes: 4 };
+const END: EndRecord = { tag: 7, gen: 9, status: 10, hasData: true, dataBytes: 4, sector: 123456789012 };
 
 function refuses(fn: () => unknown, field: string): void {
   let err: unknown;
@@ -90,9 +90,9 @@ describe('batch codec', () => {
     refuses(() => decodeBatch(b.subarray(0, b.length - 1)), 'length');
     refuses(() => decodeBatch(Buffer.concat([b, Buffer.alloc(1)])), 'length');
     refuses(() => decodeBatch(Buffer.concat([Buffer.from('xq'), b.subarray(2)])), 'magic');
-    const v2 = Buffer.from(b);
-    v2[2] = 2;
-    refuses(() => decodeBatch(v2), 'version');
+    const v1 = Buffer.from(b);
+    v1[2] = 1; // version 1: end records without the landed sector
+    refuses(() => decodeBatch(v1), 'version');
     refuses(() => decodeEnds(b), 'kind');
     const k9 = Buffer.from(b);
     k9[3] = 9;
@@ -124,7 +124,7 @@ describe('batch codec, read by Lua', () => {
       local e = { struct.unpack(ARGV[3], ARGV[5], 25) }
       local id = struct.pack(ARGV[6], h[6], h[4], e[1], e[2])
       return { h[1], h[2], h[3], h[4], h[5], h[6], h[7], tostring(h[8]),
-               r[1], r[2], r[3], r[4], r[5], tostring(r[6]), e[1], e[2], e[3], e[4], e[5], id }`;
+               r[1], r[2], r[3], r[4], r[5], tostring(r[6]), e[1], e[2], e[3], e[4], e[5], id, tostring(e[6]) }`;
     const batch = encodeBatch(H, [{ ...RQ, sector: 123456789012 }]);
     const ends = encodeEnds(MessageKind.Softirq, H, [END]);
     const reply = (await env.redis.callBuffer(
@@ -139,11 +139,12 @@ describe('batch codec, read by Lua', () => {
       REQUEST_ID_FORMAT,
     )) as (Buffer | number)[];
     const out = reply.map((x) => (Buffer.isBuffer(x) ? x.toString('latin1') : x));
-    expect(out.slice(0, 7)).toEqual(['rq', 1, MessageKind.Batch, H.hctx, 1, H.epoch, H.seq]);
+    expect(out.slice(0, 7)).toEqual(['rq', 2, MessageKind.Batch, H.hctx, 1, H.epoch, H.seq]);
     expect(Number(out[7])).toBe(H.atMs);
     expect(out.slice(8, 13)).toEqual([RQ.tag, RQ.gen, RQ.op, RQ.flags, RQ.bytes]);
     expect(Number(out[13])).toBe(123456789012);
     expect(out.slice(14, 19)).toEqual([END.tag, END.gen, END.status, 1, END.dataBytes]);
     expect(reply[19]).toEqual(requestId(H.epoch, H.hctx, END.tag, END.gen));
+    expect(Number(out[20])).toBe(END.sector);
   });
 });

@@ -5,9 +5,9 @@
 // `struct.unpack` and the format strings exported here (the scripts' headers repeat them).
 //
 //   message   = header, `count` records, then (kind End only) the appended read data
-//   header    <c2BBHHI4I4d  24 B  magic 'rq', version 1, kind, hctx, count, epoch, seq, atMs
+//   header    <c2BBHHI4I4d  24 B  magic 'rq', version 2, kind, hctx, count, epoch, seq, atMs
 //   request   <HI4BBI4d     20 B  tag, gen, op, flags, bytes, sector        (kind Batch)
-//   end       <HI4BBI4      12 B  tag, gen, status, hasData, dataBytes      (End, Softirq, Timer)
+//   end       <HI4BBI4d     20 B  tag, gen, status, hasData, dataBytes, sector (End, Softirq, Timer)
 //   requestId <I4HHI4       12 B  epoch, hctx, tag, gen; readDataId = requestId .. 'r'
 //
 // Contracts:
@@ -22,20 +22,21 @@
 /** The magic of every message: the two bytes `rq`. */
 export const MESSAGE_MAGIC = 'rq';
 /** The one codec version this module reads and writes. */
-export const MESSAGE_VERSION = 1;
+/** 2: end records carry a zone append's landed sector. */
+export const MESSAGE_VERSION = 2;
 
 /** `struct.pack` format of the message header (Lua side). */
 export const HEADER_FORMAT = '<c2BBHHI4I4d';
 /** `struct.pack` format of a request record of a Batch message. */
 export const REQUEST_FORMAT = '<HI4BBI4d';
 /** `struct.pack` format of an end record of an End, Softirq or Timer message. */
-export const END_FORMAT = '<HI4BBI4';
+export const END_FORMAT = '<HI4BBI4d';
 /** `struct.pack` format of a request id. */
 export const REQUEST_ID_FORMAT = '<I4HHI4';
 
 export const HEADER_BYTES = 24;
 export const REQUEST_BYTES = 20;
-export const END_BYTES = 12;
+export const END_BYTES = 20;
 export const REQUEST_ID_BYTES = 12;
 /** A read-data id is the request id followed by the byte `r`. */
 export const READ_DATA_ID_BYTES = REQUEST_ID_BYTES + 1;
@@ -86,6 +87,8 @@ export interface EndRecord {
   /** True when read data rides with this end (`dataBytes` of it). */
   hasData: boolean;
   dataBytes: number;
+  /** A ZONE_APPEND that ended OK: the sector it landed at; 0 for any other end. */
+  sector: number;
 }
 
 /** A malformed or out-of-range message or field; `field` names it. */
@@ -196,6 +199,8 @@ export function encodeEnds(kind: EndKind, h: HeaderFields, ends: readonly EndRec
     b.writeUInt8(checkUint(`ends[${i}].status`, e.status, 'u8'), at + 6);
     b.writeUInt8(e.hasData ? 1 : 0, at + 7);
     b.writeUInt32LE(checkUint(`ends[${i}].dataBytes`, e.dataBytes, 'u32'), at + 8);
+    if (!Number.isSafeInteger(e.sector) || e.sector < 0) throw new CodecError(`ends[${i}].sector`, `${e.sector} is not a sector`);
+    b.writeDoubleLE(e.sector, at + 12);
   });
   return b;
 }
@@ -222,6 +227,7 @@ export function decodeEnds(b: Buffer): { header: MessageHeader; ends: EndRecord[
       status: b.readUInt8(r + 6),
       hasData: flag === 1,
       dataBytes: b.readUInt32LE(r + 8),
+      sector: b.readDoubleLE(r + 12),
     };
     ends.push(e);
     if (e.hasData && header.kind === MessageKind.End) {

@@ -26,7 +26,7 @@ async function setup() {
   return { keys, epoch, queue, lease, rqdata, stageRead, header, base, writer: new EndWriter(env.redis, keys) };
 }
 
-const end = (tag: number, dataBytes = 0): EndRecord => ({ tag, gen: 1, status: 0, hasData: dataBytes > 0, dataBytes });
+const end = (tag: number, dataBytes = 0): EndRecord => ({ tag, gen: 1, status: 0, hasData: dataBytes > 0, dataBytes, sector: 0 });
 
 describe('EndWriter.endBatch', () => {
   it('delivers the end message with read data appended in record order, deletes the data, acks', async () => {
@@ -51,8 +51,8 @@ describe('EndWriter.endBatch', () => {
     expect(await writer.endBatch({ ...base, end: msg })).toBe('delivered');
     const d = decodeEnds((await env.redis.lrangeBuffer(keys.completionList(DISK, epoch), 0, -1))[0]);
     expect(d.ends).toEqual([
-      { tag: 0, gen: 1, status: 10, hasData: false, dataBytes: 0 },
-      { tag: 1, gen: 1, status: 10, hasData: false, dataBytes: 0 },
+      { tag: 0, gen: 1, status: 10, hasData: false, dataBytes: 0, sector: 0 },
+      { tag: 1, gen: 1, status: 10, hasData: false, dataBytes: 0, sector: 0 },
       end(2, 2),
     ]);
     expect(d.data.map((x) => x?.toString())).toEqual([undefined, undefined, 'ok']);

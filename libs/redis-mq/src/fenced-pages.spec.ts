@@ -253,8 +253,9 @@ describe('FencedPages.runOwned', () => {
   it('fails a run whose staged pages are missing without moving anything', async () => {
     const { keys, epoch, store } = await setup();
     await env.redis.set(`${keys.pageStage(DISK, 'x', 0)}0`, Buffer.alloc(4096, 5));
-    const args = [epoch, 4096, keys.pagePrefix(DISK), 0, '', '', 'S', 0, 8192, keys.pageStage(DISK, 'x', 0)];
-    await expect(scriptsFor(env.redis).run('runOwnedPageOps', [keys.pageIndex(DISK), keys.owners(DISK)], args)).rejects.toThrow(
+    const args = [epoch, 4096, keys.pagePrefix(DISK), 0, '', '', '', 'S', 0, 8192, keys.pageStage(DISK, 'x', 0)];
+    const scriptKeys = [keys.pageIndex(DISK), keys.owners(DISK), keys.zones(DISK)];
+    await expect(scriptsFor(env.redis).run('runOwnedPageOps', scriptKeys, args)).rejects.toThrow(
       /1 of 2 staged pages are missing/,
     );
     expect(await store.pagesUsed(DISK)).toBe(0);

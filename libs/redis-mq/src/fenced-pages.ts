@@ -1,6 +1,6 @@
 // Mirrors null_blk's memory-backed data path (`null_handle_memory_backed` over the xarray
 // of pages) for the v2 cluster: the page ops of one batch, fenced by the batch's lease
-// and its owner epoch in the same atomic step as the copies (`runPageOps-4.lua`, I4).
+// and its owner epoch in the same atomic step as the copies (`runPageOps-5.lua`, I4).
 //
 // Bytes never pass through Node: a write copies its payload from `rqdata[requestId]`
 // (staged by `queueBatch`) into the pages and deletes it; a read copies its range into
@@ -14,8 +14,11 @@
 //     (NoRequestData, RequestDataSize) that fails only that request.
 //   - Discard and write zeroes cost O(min(range pages, stored pages)), so a 512 MiB write
 //     zeroes of a sparse disk is cheap.
+//   - On a zoned disk (`zoned`) every op first passes the zone checks, in order, in the same
+//     step (include/zoneGate.lua, I17): a refused op reports its blk_status_t (positive) and
+//     moves nothing; an append lands at its zone's write pointer and `landed` says where.
 import type { Redis } from 'ioredis';
-import { ReqOp } from '#blk-mq';
+import { BlkStatus, ReqOp } from '#blk-mq';
 import { REQUEST_ID_BYTES } from './batch-codec';
 import { KeySchema, checkDiskName } from './key-schema';
 import { scriptsFor, type ScriptArg, type ScriptRunner } from './lua-scripts';
@@ -31,8 +34,11 @@ import { sendTogether } from './send-together';
  */
 export type FencedPageOp =
   | { readonly op: 'write'; readonly sector: number; readonly bytes: number; readonly id: Buffer; readonly fua?: boolean }
-  | { readonly op: 'read'; readonly sector: number; readonly bytes: number; readonly id: Buffer }
-  | { readonly op: 'discard' | 'writeZeroes' | 'flush'; readonly sector: number; readonly bytes: number };
+  | { readonly op: 'read' | 'append'; readonly sector: number; readonly bytes: number; readonly id: Buffer }
+  | { readonly op: 'discard' | 'writeZeroes' | 'flush' | ZoneMgmtPageOp; readonly sector: number; readonly bytes: number };
+
+/** Zone management as a page op of a zoned disk (`sector`: the zone's first; `bytes` 0). */
+export type ZoneMgmtPageOp = 'zoneOpen' | 'zoneClose' | 'zoneFinish' | 'zoneReset' | 'zoneResetAll';
 
 /** What fences a batch: its lease in `leased` (a key) and its owner epoch. */
 export interface PageFence {
@@ -48,7 +54,7 @@ export interface CacheState {
 }
 
 export type FencedResult =
-  | { readonly status: 'ok'; readonly results: number[]; readonly cache?: CacheState }
+  | { readonly status: 'ok'; readonly results: number[]; readonly cache?: CacheState; readonly landed?: number[] }
   | { readonly status: 'leaseLost' }
   | { readonly status: 'ownerGone' };
 
@@ -63,9 +69,27 @@ export function pageOpOf(op: ReqOp): FencedPageOp['op'] | undefined {
       return 'discard';
     case ReqOp.WRITE_ZEROES:
       return 'writeZeroes';
+    case ReqOp.ZONE_APPEND:
+      return 'append';
+    case ReqOp.ZONE_OPEN:
+      return 'zoneOpen';
+    case ReqOp.ZONE_CLOSE:
+      return 'zoneClose';
+    case ReqOp.ZONE_FINISH:
+      return 'zoneFinish';
+    case ReqOp.ZONE_RESET:
+      return 'zoneReset';
+    case ReqOp.ZONE_RESET_ALL:
+      return 'zoneResetAll';
     default:
       return undefined;
   }
+}
+
+/** A script op's result as the request's status: 0 OK, a zone check's blk_status_t, else IOERR (a ScriptCode). */
+export function pageOpStatus(result: number): BlkStatus {
+  if (result === 0) return BlkStatus.OK;
+  return result > 0 && BlkStatus[result] !== undefined ? (result as BlkStatus) : BlkStatus.IOERR;
 }
 
 /**
@@ -73,25 +97,62 @@ export function pageOpOf(op: ReqOp): FencedPageOp['op'] | undefined {
  * bytes; reads go through `readPages`, not a script.
  */
 export type OwnedPageOp =
-  | { readonly op: 'write'; readonly sector: number; readonly bytes: number; readonly data: Buffer; readonly fua?: boolean }
-  | { readonly op: 'discard' | 'writeZeroes' | 'flush'; readonly sector: number; readonly bytes: number };
+  | { readonly op: 'write' | 'append'; readonly sector: number; readonly bytes: number; readonly data: Buffer; readonly fua?: boolean }
+  | { readonly op: 'discard' | 'writeZeroes' | 'flush' | ZoneMgmtPageOp; readonly sector: number; readonly bytes: number }
+  /** A zoned disk's read, checked (OFFLINE zones fail) in the call; `readPages` reads it. */
+  | { readonly op: 'read'; readonly sector: number; readonly bytes: number };
 
-/** Per op: 0 done, or a negative `ScriptCode` (RequestDataSize) that fails only that op. */
+/**
+ * Per op: 0 done, a positive blk_status_t from the zone checks, or a negative `ScriptCode`
+ * (RequestDataSize) that fails only that op. `landed`: on a zoned disk, each op's append
+ * sector (0 for other ops).
+ */
 export type OwnedResult =
-  { readonly status: 'ok'; readonly results: number[]; readonly cache?: CacheState } | { readonly status: 'ownerGone' };
+  | { readonly status: 'ok'; readonly results: number[]; readonly cache?: CacheState; readonly landed?: number[] }
+  | { readonly status: 'ownerGone' };
 
-/** The scripts' op kinds (runPageOps-4.lua, runOwnedPageOps-2.lua). */
-const KIND: Record<FencedPageOp['op'], string> = { write: 'W', read: 'R', discard: 'Z', writeZeroes: 'Z', flush: 'F' };
+/** The scripts' op kinds (runPageOps-5.lua, runOwnedPageOps-3.lua; include/zoneGate.lua). */
+const KIND: Record<FencedPageOp['op'], string> = {
+  write: 'W',
+  read: 'R',
+  append: 'A',
+  discard: 'Z',
+  writeZeroes: 'Z',
+  flush: 'F',
+  zoneOpen: 'ZO',
+  zoneClose: 'ZC',
+  zoneFinish: 'ZF',
+  zoneReset: 'ZX',
+  zoneResetAll: 'ZXA',
+};
+/** Ops that move no bytes of their own (a range, or nothing). */
+const NO_PAYLOAD: ReadonlySet<FencedPageOp['op']> = new Set([
+  'discard',
+  'writeZeroes',
+  'flush',
+  'zoneOpen',
+  'zoneClose',
+  'zoneFinish',
+  'zoneReset',
+  'zoneResetAll',
+]);
 /** runOwnedPageOps' kind of a write whose pages wait in stage keys. */
 const STAGED = 'S';
 /** The kinds of a write into the write-back cache (DESIGN I13): a staged one, any other. */
 const CACHED_STAGED = 'CS';
 const CACHED_WRITE = 'CW';
 
-/** The script's results, and the cache's two numbers after them when it has a cache. */
-function splitReply(reply: number[], ops: number, cacheBytes: number): { results: number[]; cache?: CacheState } {
-  if (cacheBytes <= 0) return { results: reply };
-  return { results: reply.slice(0, ops), cache: { pages: reply[ops], writtenBack: reply[ops + 1] } };
+/** The script's results, the cache's two numbers after them when it has a cache, then a zoned call's landed sectors. */
+function splitReply(
+  reply: number[],
+  ops: number,
+  cacheBytes: number,
+  zoned: boolean,
+): { results: number[]; cache?: CacheState; landed?: number[] } {
+  const results = reply.slice(0, ops);
+  const cache = cacheBytes > 0 ? { pages: reply[ops], writtenBack: reply[ops + 1] } : undefined;
+  const landedAt = ops + (cache ? 2 : 0);
+  return { results, ...(cache && { cache }), ...(zoned && { landed: reply.slice(landedAt, landedAt + ops) }) };
 }
 
 /** `cacheBytes`, checked: a whole number of bytes, 0 for no cache. */
@@ -127,16 +188,23 @@ export class FencedPages {
    * Runs `ops` in order, as one atomic step, only while `fence` holds; through a write-back
    * cache of `cacheBytes` (DESIGN I13) when it is > 0.
    */
-  async runFenced(disk: string, fence: PageFence, ops: readonly FencedPageOp[], cacheBytes = 0): Promise<FencedResult> {
+  async runFenced(disk: string, fence: PageFence, ops: readonly FencedPageOp[], cacheBytes = 0, zoned = false): Promise<FencedResult> {
     checkDiskName(disk);
     if (!Buffer.isBuffer(fence.member)) throw new TypeError(`${disk}: runFenced: the fence member must be a Buffer`);
     if (!Number.isSafeInteger(fence.epoch) || fence.epoch < 0) throw new RangeError(`${disk}: runFenced: bad epoch ${fence.epoch}`);
-    const args: ScriptArg[] = [fence.member, fence.epoch, PAGE_SIZE, this.keys.pagePrefix(disk), ...this.cacheArgs(disk, cacheBytes)];
+    const args: ScriptArg[] = [
+      fence.member,
+      fence.epoch,
+      PAGE_SIZE,
+      this.keys.pagePrefix(disk),
+      ...this.cacheArgs(disk, cacheBytes),
+      zoned ? '1' : '',
+    ];
     let moved = 0;
     for (const [i, op] of ops.entries()) {
       const offset = checkRange(disk, `op ${i} (${op.op})`, op.sector, op.bytes);
       const id = 'id' in op ? op.id : undefined;
-      const zero = op.op === 'discard' || op.op === 'writeZeroes' || op.op === 'flush';
+      const zero = NO_PAYLOAD.has(op.op);
       if (!zero && !(Buffer.isBuffer(id) && id.length === REQUEST_ID_BYTES)) {
         throw new RangeError(`${disk}: op ${i} (${op.op}): want a ${REQUEST_ID_BYTES}-byte request id`);
       }
@@ -146,11 +214,11 @@ export class FencedPages {
       args.push(kind, offset, op.bytes, zero || !id ? '' : id);
     }
     if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
-    const keys = [this.keys.pageIndex(disk), this.keys.requestData(disk), fence.leased, this.keys.owners(disk)];
+    const keys = [this.keys.pageIndex(disk), this.keys.requestData(disk), fence.leased, this.keys.owners(disk), this.keys.zones(disk)];
     const reply = (await this.scripts.run('runPageOps', keys, args)) as number | number[];
     if (reply === ScriptCode.LeaseLost) return { status: 'leaseLost' };
     if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
-    return { status: 'ok', ...splitReply(reply as number[], ops.length, cacheBytes) };
+    return { status: 'ok', ...splitReply(reply as number[], ops.length, cacheBytes, zoned) };
   }
 
   /** The scripts' cache arguments: its size in bytes, its index and its page prefix ('' without one). */
@@ -204,7 +272,7 @@ export class FencedPages {
   }
 
   /**
-   * `runOwnedPageOps-2.lua`: runs `ops` in order, as one atomic step, only while owner
+   * `runOwnedPageOps-3.lua`: runs `ops` in order, as one atomic step, only while owner
    * `epoch` is alive (the driver runs in the owner's process, so there is no lease to
    * fence). When the batch holds at least STAGE_MIN_PAGES whole pages of writes, each
    * page-aligned write of whole pages is staged first: one plain MSET of its pages into
@@ -212,15 +280,15 @@ export class FencedPages {
    * into place (I8), so the bytes never become a Lua string; any other write goes in with
    * the call.
    */
-  async runOwned(disk: string, epoch: number, ops: readonly OwnedPageOp[], cacheBytes = 0): Promise<OwnedResult> {
+  async runOwned(disk: string, epoch: number, ops: readonly OwnedPageOp[], cacheBytes = 0, zoned = false): Promise<OwnedResult> {
     checkDiskName(disk);
     if (!Number.isSafeInteger(epoch) || epoch < 0) throw new RangeError(`${disk}: runOwned: bad epoch ${epoch}`);
-    const args: ScriptArg[] = [epoch, PAGE_SIZE, this.keys.pagePrefix(disk), ...this.cacheArgs(disk, cacheBytes)];
+    const args: ScriptArg[] = [epoch, PAGE_SIZE, this.keys.pagePrefix(disk), ...this.cacheArgs(disk, cacheBytes), zoned ? '1' : ''];
     const offsets = ops.map((op, i) => {
       const offset = checkRange(disk, `op ${i} (${op.op})`, op.sector, op.bytes);
       if (!(op.op in KIND)) throw new RangeError(`${disk}: op ${i}: unknown op ${String(op.op)}`);
-      if (op.op === 'write' && !(Buffer.isBuffer(op.data) && op.data.length === op.bytes)) {
-        throw new RangeError(`${disk}: op ${i} (write): want ${op.bytes} bytes of data`);
+      if ((op.op === 'write' || op.op === 'append') && !(Buffer.isBuffer(op.data) && op.data.length === op.bytes)) {
+        throw new RangeError(`${disk}: op ${i} (${op.op}): want ${op.bytes} bytes of data`);
       }
       return offset;
     });
@@ -234,6 +302,11 @@ export class FencedPages {
     let moved = 0;
     for (const [i, op] of ops.entries()) {
       const offset = offsets[i];
+      if (op.op === 'append') {
+        moved += op.bytes;
+        args.push(KIND.append, offset, op.bytes, op.data); // lands where the zone says: never staged
+        continue;
+      }
       if (op.op !== 'write') {
         args.push(KIND[op.op], offset, op.bytes, '');
         continue;
@@ -249,7 +322,7 @@ export class FencedPages {
       args.push(cachedWrite ? CACHED_STAGED : STAGED, offset, op.bytes, base);
     }
     if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
-    const keys = [this.keys.pageIndex(disk), this.keys.owners(disk)];
+    const keys = [this.keys.pageIndex(disk), this.keys.owners(disk), this.keys.zones(disk)];
     // Same connection, sent in this order and in one socket write: Redis runs the MSET
     // first. Should the MSET fail, the script finds stage keys missing and fails the batch
     // without moving anything.
@@ -259,6 +332,6 @@ export class FencedPages {
     ]);
     const [reply] = await Promise.all([run, stagedWrite]);
     if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
-    return { status: 'ok', ...splitReply(reply as number[], ops.length, cacheBytes) };
+    return { status: 'ok', ...splitReply(reply as number[], ops.length, cacheBytes, zoned) };
   }
 }

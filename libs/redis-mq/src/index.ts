@@ -56,6 +56,7 @@ export { OwnerRegistry, type PoolBudget, type RenewResult } from './owner-regist
 export {
   FencedPages,
   pageOpOf,
+  pageOpStatus,
   type FencedPageOp,
   type PageFence,
   type FencedResult,
@@ -69,4 +70,4 @@ export { OwnerGoneError, LeaseLostError, TagSetShapeError } from './script-error
 export { readTagSpace, layOutTagSpace, checkTagSpace, type TagSetKind } from './tag-space';
 export { SharedTagSet, SHARED_TAGS_IDLE_MS, type SharedTagSetState } from './shared-tag-set';
 export { DiskBandwidth, type DiskBandwidthVerdict } from './disk-bandwidth';
-export { ZoneTable, type ZoneOp, type ZoneOpResult } from './zone-table';
+export { ZoneTable, type ZoneOp, type ZoneOpResult, runZoneRequests, zoneOpKindOf } from './zone-table';

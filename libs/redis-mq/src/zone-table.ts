@@ -3,9 +3,9 @@
 // driver process sees one truth (DESIGN I17): laid out at power on, changed only by
 // runZoneOps (include/zones.lua), read by zone reports.
 import type { Redis } from 'ioredis';
-import { type BlkStatus, type BlkZone, ZoneCond, type ZoneShape, ZoneType, zoneExtent, zoneNo } from '#blk-mq';
+import { BlkStatus, type BlkZone, ReqOp, type Request, ZoneCond, type ZoneShape, ZoneType, zoneExtent, zoneNo } from '#blk-mq';
 import type { KeySchema } from './key-schema';
-import { scriptsFor } from './lua-scripts';
+import { type ScriptArg, scriptsFor } from './lua-scripts';
 import { PAGE_SIZE } from './page-store';
 import { checkReply } from './script-errors';
 
@@ -15,6 +15,59 @@ export interface ZoneOp {
   readonly kind: 'W' | 'A' | 'R' | 'O' | 'C' | 'F' | 'X' | 'XA' | 'RO' | 'OFF';
   readonly sector: number;
   readonly sectors: number;
+}
+
+/** The runZoneOps kind of a request of `op`, or undefined for ops the zone table has no say in (FLUSH, DISCARD). */
+export function zoneOpKindOf(op: ReqOp): ZoneOp['kind'] | undefined {
+  switch (op) {
+    case ReqOp.WRITE:
+    case ReqOp.WRITE_ZEROES: // a zoned disk's write zeroes writes at the write pointer too
+      return 'W';
+    case ReqOp.ZONE_APPEND:
+      return 'A';
+    case ReqOp.READ:
+      return 'R';
+    case ReqOp.ZONE_OPEN:
+      return 'O';
+    case ReqOp.ZONE_CLOSE:
+      return 'C';
+    case ReqOp.ZONE_FINISH:
+      return 'F';
+    case ReqOp.ZONE_RESET:
+      return 'X';
+    case ReqOp.ZONE_RESET_ALL:
+      return 'XA';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The zone step of requests `rqs` with `run` (a ZoneTable's, fenced as the caller needs):
+ * one status per request, in order (OK for ops the zone table has no say in); an append
+ * that passed has its landed sector set. Refusals of the whole call (owner gone, lease
+ * lost) throw, as `run` does.
+ */
+export async function runZoneRequests(
+  rqs: readonly Request<unknown>[],
+  run: (ops: ZoneOp[]) => Promise<ZoneOpResult[]>,
+): Promise<BlkStatus[]> {
+  const ops: ZoneOp[] = [];
+  const at: number[] = [];
+  rqs.forEach((rq, i) => {
+    const kind = zoneOpKindOf(rq.op);
+    if (!kind) return;
+    at.push(i);
+    ops.push({ kind, sector: rq.sector, sectors: rq.sectors });
+  });
+  const statuses = rqs.map(() => BlkStatus.OK);
+  if (ops.length === 0) return statuses;
+  const results = await run(ops);
+  at.forEach((i, k) => {
+    statuses[i] = results[k].status;
+    if (results[k].status === BlkStatus.OK && rqs[i].op === ReqOp.ZONE_APPEND) rqs[i].setLandedSector(results[k].sector);
+  });
+  return statuses;
 }
 
 /** An op's outcome: its status and its sector (an append's: where it landed). */
@@ -95,11 +148,23 @@ export class ZoneTable {
 
   /**
    * runZoneOps: `ops` in order, one atomic step, only while owner `epoch` is alive
-   * (OwnerGoneError otherwise; '' for gendisk's administrative ops, which no owner fences).
+   * (OwnerGoneError otherwise; '' for gendisk's administrative ops, which no owner fences)
+   * and, with `lease`, while the caller holds its batch's lease (LeaseLostError otherwise).
    */
-  async run(disk: string, epoch: number | '', ops: readonly ZoneOp[], memoryBacked: boolean): Promise<ZoneOpResult[]> {
-    const keys = [this.keys.zones(disk), this.keys.owners(disk), this.keys.pageIndex(disk)];
-    const args: (string | number)[] = [epoch === '' ? '' : String(epoch), PAGE_SIZE, memoryBacked ? this.keys.pagePrefix(disk) : ''];
+  async run(
+    disk: string,
+    epoch: number | '',
+    ops: readonly ZoneOp[],
+    memoryBacked: boolean,
+    lease?: { readonly leased: string; readonly member: Buffer },
+  ): Promise<ZoneOpResult[]> {
+    const keys = [this.keys.zones(disk), this.keys.owners(disk), this.keys.pageIndex(disk), lease?.leased ?? this.keys.zones(disk)];
+    const args: ScriptArg[] = [
+      epoch === '' ? '' : String(epoch),
+      lease?.member ?? '',
+      PAGE_SIZE,
+      memoryBacked ? this.keys.pagePrefix(disk) : '',
+    ];
     for (const op of ops) args.push(op.kind, op.sector, op.sectors);
     const reply = checkReply('runZoneOps', (await scriptsFor(this.redis).run('runZoneOps', keys, args)) as number | number[], disk);
     const out: ZoneOpResult[] = [];

@@ -21,7 +21,18 @@ export interface Backing {
    * pages are in the store when it ends, a FLUSH (which then comes here too) and a
    * PREFLUSH write the whole cache back first, and reads see the cache first.
    */
-  transfer(rqs: readonly Request<RnullPdu>[], hctx?: Hctx<unknown>, cacheBytes?: number): Promise<BlkStatus[]>;
+  transfer(rqs: readonly Request<RnullPdu>[], hctx?: Hctx<unknown>, cacheBytes?: number, zoned?: boolean): Promise<BlkStatus[]>;
+  /**
+   * A zoned disk (`zoned`, DESIGN I17) passes `transfer` its zone appends and zone
+   * management too, and every op first passes the zone checks in the same atomic step (a
+   * refused one gets null_blk's status and moves nothing; an append lands at its zone's
+   * write pointer, set on the request with `setLandedSector`).
+   *
+   * `zoneOps`: the zone checks and moves alone, for a zoned disk without memory backing
+   * (its data path moves no data), in one atomic step fenced as `transfer` is; one status
+   * per request, in order (OK for an op the zone table has no say in).
+   */
+  zoneOps?(rqs: readonly Request<RnullPdu>[], hctx?: Hctx<unknown>): Promise<BlkStatus[]>;
   /**
    * Makes every write transferred so far durable (the volatile write cache's flush):
    * OK once it is, else the status the FLUSH / FUA requests end with. A backing without
@@ -91,6 +102,12 @@ export interface RnullDriverEvents extends ThrottleEvents {
  *   - With `cache_size` > 0 the batch's FLUSHes go to the backing with its transfers,
  *     which writes the cache back for them (and for PREFLUSH) and keeps FUA writes out
  *     of the cache (`Backing.transfer`, DESIGN I13); persist() then runs as above.
+ *   - On a zoned disk (`zoned`, DESIGN I17) writes, appends, reads and zone management pass
+ *     the zone table's checks in the backing's one atomic call (`transfer`, or `zoneOps`
+ *     without memory backing); a request the zone checks refuse ends with null_blk's status
+ *     and moved nothing. A write that hits a bad range moves nothing on a zoned disk, even
+ *     with badblocks_partial_io (null_zone_write moves the write pointer only after a
+ *     whole write).
  *   - With `mbps` > 0 a batch first passes the bandwidth throttle (`null_handle_throttled`,
  *     before `blk_mq_start_request`): the requests the budget refused are not started,
  *     move nothing and are answered DEV_RESOURCE, and the throttle has stopped the queue
@@ -157,18 +174,18 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
     const vetoed = this.badBlocks.empty ? undefined : rqs.map((rq) => this.handleBadBlocks(rq));
     // null_handle_flush: with a write-back cache (I13) a FLUSH goes to the backing too.
     const cacheBytes = this.attributes.cacheSize * MiB;
+    const { memoryBacked, zoned } = this.attributes;
     const movesData = (rq: Request<RnullPdu>) => rq.op !== ReqOp.FLUSH || cacheBytes > 0;
+    // A vetoed write's prefix moves only off zoned disks (see the class invariants).
+    const prefix = (sectors: number | undefined) => sectors !== undefined && sectors > 0 && !zoned;
     const transfers: Request<RnullPdu>[] = [];
     rqs.forEach((rq, k) => {
       const sectors = vetoed ? vetoed[k] : undefined;
       if (sectors === undefined) {
         if (movesData(rq)) transfers.push(rq);
-      } else if (sectors > 0) transfers.push(prefixOf(rq, sectors));
+      } else if (prefix(sectors)) transfers.push(prefixOf(rq, sectors!));
     });
-    const statuses =
-      this.attributes.memoryBacked && transfers.length
-        ? await (cacheBytes > 0 ? this.backing.transfer(transfers, hctx, cacheBytes) : this.backing.transfer(transfers, hctx))
-        : [];
+    const statuses = transfers.length ? await this.transfer(hctx, transfers, cacheBytes) : [];
     if (!this.attributes.memoryBacked) {
       for (const rq of rqs) if (rq.op === ReqOp.READ) for (const seg of rq.segments()) seg.zero();
     }
@@ -177,13 +194,28 @@ export class RnullDriver implements Operations<RnullPdu, unknown> {
     let i = 0;
     rqs.forEach((rq, k) => {
       const sectors = vetoed ? vetoed[k] : undefined;
-      const moved = this.attributes.memoryBacked && (sectors === undefined ? movesData(rq) : sectors > 0);
+      const moved = (memoryBacked || zoned) && (sectors === undefined ? movesData(rq) : prefix(sectors));
       let status = moved ? statuses[i++] : BlkStatus.OK;
       if (sectors !== undefined && status === BlkStatus.OK) status = BlkStatus.IOERR;
       if (status === BlkStatus.OK && needsPersist(rq)) status = persisted;
       this.finish(rq, status);
     });
     return all.map((_, k) => (faults?.[k] === 'requeue' ? BlkStatus.RESOURCE : BlkStatus.OK));
+  }
+
+  /**
+   * The one backing call of a batch: the page ops (memory backed; zone-checked on a zoned
+   * disk), or a zoned disk's zone checks alone (no memory backing), or nothing.
+   */
+  private transfer(hctx: Hctx<unknown>, transfers: readonly Request<RnullPdu>[], cacheBytes: number): Promise<BlkStatus[]> {
+    const { memoryBacked, zoned } = this.attributes;
+    if (memoryBacked) {
+      if (zoned) return this.backing.transfer(transfers, hctx, cacheBytes, true);
+      return cacheBytes > 0 ? this.backing.transfer(transfers, hctx, cacheBytes) : this.backing.transfer(transfers, hctx);
+    }
+    if (!zoned) return Promise.resolve([]);
+    if (!this.backing.zoneOps) throw new Error('rnull: a zoned disk without memory backing needs a backing with zoneOps');
+    return this.backing.zoneOps(transfers, hctx);
   }
 
   /** should_timeout_request() and should_requeue_request() for `rq`, reported to the host. */

@@ -1,7 +1,7 @@
 -- applyPageOps: an ordered batch of IO against a disk's sparse page store (null_blk's
 -- null_handle_memory_backed over its xarray of pages: copy_to_nullb / copy_from_nullb /
 -- null_handle_discard), with byte offsets and lengths that are multiples of 512, for
--- tools and tests; the hot path moves data with the fenced runPageOps-4.lua.
+-- tools and tests; the hot path moves data with the fenced runPageOps-5.lua.
 -- KEYS[1] index   set   stored page numbers; page p is the string key ARGV[2] .. p (I8),
 --                       a missing page reads as zeros
 -- ARGV[1] PAGE, the page size in bytes (4096)

@@ -12,7 +12,7 @@
 -- ARGV[2] epoch    the owner epoch of the batch (both messages must carry it)
 -- ARGV[3] endMessage     batch-codec kind 2 (End), no data appended yet; '' = none now
 -- ARGV[4] forwardMessage batch-codec kind 3 (Softirq) or 4 (Timer); '' = none
--- Formats: header <c2BBHHI4I4d (24 B), end record <HI4BBI4 (12 B), read-data id
+-- Formats: header <c2BBHHI4I4d (24 B, version 2), end record <HI4BBI4d (20 B), read-data id
 -- struct.pack('<I4HHI4', epoch, header hctx, tag, gen) .. 'r'.
 -- Returns 1 when the owner is alive (messages delivered), 0 when the owner epoch is gone
 -- (nothing delivered; the read data of both messages' hasData records deleted), both
@@ -33,8 +33,8 @@
 
 local leased, owners, cq, rqdata, fwdWait, fwdMarker = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local member, epoch, endMsg, fwdMsg = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local HEADER, END, READ_ID = '<c2BBHHI4I4d', '<HI4BBI4', '<I4HHI4'
-local HEADER_BYTES, END_BYTES, IOERR, CHUNK = 24, 12, 10, 1000
+local HEADER, END, READ_ID = '<c2BBHHI4I4d', '<HI4BBI4d', '<I4HHI4'
+local HEADER_BYTES, END_BYTES, IOERR, CHUNK = 24, 20, 10, 1000
 
 -- #include chunkedCalls
 
@@ -42,14 +42,14 @@ local HEADER_BYTES, END_BYTES, IOERR, CHUNK = 24, 12, 10, 1000
 local function parse(msg, what, kinds)
   if #msg < HEADER_BYTES then return nil, what .. ': truncated header' end
   local magic, version, kind, hctx, count, e = struct.unpack(HEADER, msg)
-  if magic ~= 'rq' or version ~= 1 or not kinds[kind] then return nil, what .. ': not a v1 message of the right kind' end
+  if magic ~= 'rq' or version ~= 2 or not kinds[kind] then return nil, what .. ': not a v2 message of the right kind' end
   if #msg ~= HEADER_BYTES + count * END_BYTES then return nil, what .. ': length does not match count' end
   if tostring(e) ~= epoch then return nil, what .. ': epoch ' .. e .. ' is not ' .. epoch end
   local recs = {}
   for i = 1, count do
-    local tag, gen, status, hasData, dataBytes = struct.unpack(END, msg, HEADER_BYTES + (i - 1) * END_BYTES + 1)
+    local tag, gen, status, hasData, dataBytes, sector = struct.unpack(END, msg, HEADER_BYTES + (i - 1) * END_BYTES + 1)
     local id = struct.pack(READ_ID, e, hctx, tag, gen)
-    recs[i] = { tag = tag, gen = gen, status = status, hasData = hasData == 1, dataBytes = dataBytes,
+    recs[i] = { tag = tag, gen = gen, status = status, hasData = hasData == 1, dataBytes = dataBytes, sector = sector,
       writeId = id, readId = id .. 'r' }
   end
   return recs
@@ -96,9 +96,9 @@ if endMsg ~= '' then
   for _, r in ipairs(endRecs) do
     local d = r.hasData and data[r.readId]
     if r.hasData and (not d or #d ~= r.dataBytes) then
-      parts[#parts + 1] = struct.pack(END, r.tag, r.gen, IOERR, 0, 0)
+      parts[#parts + 1] = struct.pack(END, r.tag, r.gen, IOERR, 0, 0, 0)
     else
-      parts[#parts + 1] = struct.pack(END, r.tag, r.gen, r.status, r.hasData and 1 or 0, r.dataBytes)
+      parts[#parts + 1] = struct.pack(END, r.tag, r.gen, r.status, r.hasData and 1 or 0, r.dataBytes, r.sector)
       if r.hasData then appended[#appended + 1] = d end
     end
   end

@@ -17,8 +17,9 @@
 -- ARGV[5 .. 4+2r] pool, count: tags to give back (used and held:<epoch> decrease)
 -- ARGV[5+2r]      the batch message (batch-codec kind 1, count n, epoch = ARGV[1]), or
 --                 '' for a release-only run (n = 0)
--- ARGV[6+2r ..]   one payload per WRITE record (op 1) of the message, in record order
--- Formats: header <c2BBHHI4I4d (24 B), request <HI4BBI4d (20 B), request id <I4HHI4.
+-- ARGV[6+2r ..]   one payload per WRITE record (op 1) and ZONE_APPEND record (op 7) of the
+--                 message, in record order
+-- Formats: header <c2BBHHI4I4d (24 B, version 2), request <HI4BBI4d (20 B), request id <I4HHI4.
 -- Returns k (0..n), the number of requests pushed; or -6 (OwnerGone) when ARGV[1] is not
 -- in owners (reclaimed; an expired lease nobody reclaimed still counts); or -2 (NoTable) when meta has no
 -- queue_depth. Error replies (nothing changed) name a malformed message, a wrong pool, a
@@ -35,7 +36,7 @@
 
 local meta, budget, owners, wait, marker, rqdata = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local HEADER, REQUEST, REQUEST_ID = '<c2BBHHI4I4d', '<HI4BBI4d', '<I4HHI4'
-local HEADER_BYTES, REQUEST_BYTES, WRITE = 24, 20, 1
+local HEADER_BYTES, REQUEST_BYTES, WRITE, ZONE_APPEND = 24, 20, 1, 7
 
 -- #include chunkedCalls
 -- #include tagBudget
@@ -56,7 +57,7 @@ local n, hctx, rqs = 0, nil, {}
 if msg ~= '' then
   if #msg < HEADER_BYTES then return redis.error_reply('queueBatch: message truncated header') end
   local magic, version, kind, h, count, e = struct.unpack(HEADER, msg)
-  if magic ~= 'rq' or version ~= 1 or kind ~= 1 then return redis.error_reply('queueBatch: not a v1 batch message') end
+  if magic ~= 'rq' or version ~= 2 or kind ~= 1 then return redis.error_reply('queueBatch: not a v2 batch message') end
   if #msg ~= HEADER_BYTES + count * REQUEST_BYTES then return redis.error_reply('queueBatch: message length does not match count') end
   if tostring(e) ~= epoch then return redis.error_reply('queueBatch: message epoch ' .. e .. ' is not ARGV epoch ' .. epoch) end
   if not shared and tostring(h) ~= pool then return redis.error_reply('queueBatch: pool ' .. pool .. ' is not the hctx ' .. h) end
@@ -65,7 +66,7 @@ if msg ~= '' then
   for i = 1, n do
     local tag, gen, op, _, bytes = struct.unpack(REQUEST, msg, HEADER_BYTES + (i - 1) * REQUEST_BYTES + 1)
     rqs[i] = { tag = tag, gen = gen, op = op }
-    if op == WRITE then
+    if op == WRITE or op == ZONE_APPEND then
       local payload = ARGV[p]
       if payload == nil then return redis.error_reply('queueBatch: no payload for write record ' .. (i - 1)) end
       if #payload ~= bytes then
