@@ -174,3 +174,208 @@ describe('zone ops the block layer refuses', () => {
     expect([append.status, append.message]).toEqual([Status.STATUS_IOERR, expect.stringMatching(/conventional zone 0/)]);
   });
 });
+
+// blktests' zbd group, where it applies over gRPC (zbd/002 report, 003 reset, 004 a write
+// across two zones, 005 in-order writes, the open / active limits null_blk's zoned.c
+// enforces), in both driver placements: each rule against the write pointers and the data
+// that ReportZones and reads then show.
+describe.each(['remote', 'local'] as const)('blktests zbd rules over gRPC, driver placement %s', (placement) => {
+  /** Zones of 1 MiB (2048 sectors). */
+  const Z = MiB;
+  let g: Fixture;
+  beforeAll(async () => {
+    g = placement === 'remote' ? f : await startCluster({ env: { DRIVER_PLACEMENT: 'local' } });
+  }, 120_000);
+  afterAll(async () => {
+    if (g !== f) await g?.stop();
+  });
+
+  const report = (disk: string, start: bigint, count = 1) =>
+    unary<object, { zones: Zone[] }>(g.io, 'reportZones', { disk, sector: start, count }).then((r) => r.zones);
+  /** [condition, write pointer] of the zone that starts at `start`. */
+  const state = async (disk: string, start: bigint) => {
+    const [z] = await report(disk, start);
+    return [ZoneCondition[z.cond], z.wp] as const;
+  };
+  const write = (disk: string, sector: bigint, data: Buffer) => submit(g, { disk, op: Op.OP_WRITE, sector, length: data.length, data });
+  const append = (disk: string, zoneStart: bigint, data: Buffer) =>
+    submit(g, { disk, op: Op.OP_ZONE_APPEND, sector: zoneStart, length: data.length, data });
+  const read = (disk: string, sector: bigint, length: number) => submit(g, { disk, op: Op.OP_READ, sector, length });
+  const mgmt = (disk: string, op: Op, sector = 0n) => submit(g, { disk, op, sector });
+  const block = (byte: number, bytes = 4096) => Buffer.alloc(bytes, byte);
+  let n = 0;
+  /** A fresh zoned disk (16 MiB, 1 MiB zones, the first two conventional) with `attributes` on top. */
+  const disk = async (attributes: DiskAttributes = {}) => {
+    const name = `zbd-${placement}-${n++}`;
+    await createDisk(g, name, { size: 16n, zoned: true, zoneSize: 1, zoneNrConv: 2, ...attributes });
+    return name;
+  };
+
+  it('moves the write pointer with each write at it, reads the data back below it and zeros above (zbd/005)', async () => {
+    const d = await disk();
+    const start = 2n * Z;
+    for (let i = 0; i < 4; i++) expect((await write(d, start + BigInt(i) * 8n, block(i + 1))).status).toBe(Status.STATUS_OK);
+    expect(await state(d, start)).toEqual(['ZONE_COND_IMP_OPEN', start + 32n]);
+    const back = await read(d, start, 5 * 4096);
+    expect(back.status).toBe(Status.STATUS_OK);
+    expect(back.data).toEqual(Buffer.concat([block(1), block(2), block(3), block(4), block(0)]));
+  });
+
+  it('fails a write that is not at the write pointer with IOERR and leaves the zone as it was', async () => {
+    const d = await disk();
+    const start = 2n * Z;
+    await write(d, start, block(1));
+    for (const sector of [start, start + 16n, start + Z - 8n]) {
+      expect((await write(d, sector, block(9))).status).toBe(Status.STATUS_IOERR);
+    }
+    expect(await state(d, start)).toEqual(['ZONE_COND_IMP_OPEN', start + 8n]);
+    expect((await read(d, start, 4096)).data).toEqual(block(1));
+  });
+
+  it('fills a zone to FULL and refuses a write past its capacity; a write across two zones lands in both (zbd/004)', async () => {
+    const d = await disk({ zoneCapacity: 1 });
+    const start = 2n * Z;
+    expect((await write(d, start, block(1, 1024 * 1024 - 4096))).status).toBe(Status.STATUS_OK);
+    expect(await state(d, start)).toEqual(['ZONE_COND_IMP_OPEN', start + Z - 8n]);
+    // 8 KiB over the boundary: the block layer splits it at the zone end (chunk_sectors).
+    expect((await write(d, start + Z - 8n, block(2, 8192))).status).toBe(Status.STATUS_OK);
+    expect(await state(d, start)).toEqual(['ZONE_COND_FULL', start + Z]);
+    expect(await state(d, start + Z)).toEqual(['ZONE_COND_IMP_OPEN', start + Z + 8n]);
+    expect((await read(d, start + Z - 8n, 8192)).data).toEqual(block(2, 8192));
+  });
+
+  it('refuses a write past a smaller zone capacity', async () => {
+    // 16 MiB zones of 2 MiB with 1 MiB of capacity.
+    const d = await disk({ zoneSize: 2, zoneCapacity: 1, zoneNrConv: 0 });
+    expect((await write(d, 0n, block(1, 1024 * 1024))).status).toBe(Status.STATUS_OK);
+    expect(await state(d, 0n)).toEqual(['ZONE_COND_FULL', Z]);
+    expect((await write(d, Z, block(1))).status).toBe(Status.STATUS_IOERR);
+  });
+
+  it('resets a zone (EMPTY, its data gone) and every zone with reset all (zbd/003)', async () => {
+    const d = await disk();
+    await write(d, 2n * Z, block(1));
+    await write(d, 3n * Z, block(2));
+    expect((await mgmt(d, Op.OP_ZONE_RESET, 2n * Z)).status).toBe(Status.STATUS_OK);
+    expect(await state(d, 2n * Z)).toEqual(['ZONE_COND_EMPTY', 2n * Z]);
+    expect((await read(d, 2n * Z, 4096)).data).toEqual(block(0));
+    expect(await state(d, 3n * Z)).toEqual(['ZONE_COND_IMP_OPEN', 3n * Z + 8n]);
+    expect((await mgmt(d, Op.OP_ZONE_RESET_ALL)).status).toBe(Status.STATUS_OK);
+    expect(await state(d, 3n * Z)).toEqual(['ZONE_COND_EMPTY', 3n * Z]);
+    expect((await read(d, 3n * Z, 4096)).data).toEqual(block(0));
+    // Written again from its start after the reset.
+    expect((await write(d, 3n * Z, block(3))).status).toBe(Status.STATUS_OK);
+  });
+
+  it('opens, closes and finishes zones as null_blk does', async () => {
+    const d = await disk();
+    const a = 2n * Z;
+    expect((await mgmt(d, Op.OP_ZONE_OPEN, a)).status).toBe(Status.STATUS_OK);
+    expect(await state(d, a)).toEqual(['ZONE_COND_EXP_OPEN', a]);
+    // Closed with nothing written: EMPTY again.
+    expect((await mgmt(d, Op.OP_ZONE_CLOSE, a)).status).toBe(Status.STATUS_OK);
+    expect(await state(d, a)).toEqual(['ZONE_COND_EMPTY', a]);
+    await write(d, a, block(1));
+    expect((await mgmt(d, Op.OP_ZONE_CLOSE, a)).status).toBe(Status.STATUS_OK);
+    expect(await state(d, a)).toEqual(['ZONE_COND_CLOSED', a + 8n]);
+    // A closed zone takes the next write at its write pointer (implicitly open again).
+    expect((await write(d, a + 8n, block(2))).status).toBe(Status.STATUS_OK);
+    expect(await state(d, a)).toEqual(['ZONE_COND_IMP_OPEN', a + 16n]);
+    expect((await mgmt(d, Op.OP_ZONE_FINISH, a)).status).toBe(Status.STATUS_OK);
+    expect(await state(d, a)).toEqual(['ZONE_COND_FULL', a + Z]);
+    expect((await write(d, a + 16n, block(3))).status).toBe(Status.STATUS_IOERR);
+    // Finish of an EMPTY zone: FULL too.
+    expect((await mgmt(d, Op.OP_ZONE_FINISH, 3n * Z)).status).toBe(Status.STATUS_OK);
+    expect(await state(d, 3n * Z)).toEqual(['ZONE_COND_FULL', 4n * Z]);
+  });
+
+  it('enforces zone_max_open: explicit opens over the limit fail ZONE_OPEN_RESOURCE, an implicit open closes one', async () => {
+    const d = await disk({ zoneMaxOpen: 2 });
+    const [a, b, c] = [2n * Z, 3n * Z, 4n * Z];
+    expect((await mgmt(d, Op.OP_ZONE_OPEN, a)).status).toBe(Status.STATUS_OK);
+    expect((await mgmt(d, Op.OP_ZONE_OPEN, b)).status).toBe(Status.STATUS_OK);
+    expect((await mgmt(d, Op.OP_ZONE_OPEN, c)).status).toBe(Status.STATUS_ZONE_OPEN_RESOURCE);
+    // Both open zones are explicitly open: nothing to close for a write to a third zone.
+    expect((await write(d, c, block(1))).status).toBe(Status.STATUS_ZONE_OPEN_RESOURCE);
+    expect(await state(d, c)).toEqual(['ZONE_COND_EMPTY', c]);
+
+    expect((await mgmt(d, Op.OP_ZONE_RESET_ALL)).status).toBe(Status.STATUS_OK);
+    // Implicitly open zones: a write to a third zone closes the first (round robin).
+    await write(d, a, block(1));
+    await write(d, b, block(2));
+    expect((await write(d, c, block(3))).status).toBe(Status.STATUS_OK);
+    expect(await state(d, a)).toEqual(['ZONE_COND_CLOSED', a + 8n]);
+    expect(await state(d, b)).toEqual(['ZONE_COND_IMP_OPEN', b + 8n]);
+    expect(await state(d, c)).toEqual(['ZONE_COND_IMP_OPEN', c + 8n]);
+  });
+
+  it('enforces zone_max_active: a zone over the limit of open and closed zones fails ZONE_ACTIVE_RESOURCE', async () => {
+    const d = await disk({ zoneMaxActive: 2 });
+    const [a, b, c] = [2n * Z, 3n * Z, 4n * Z];
+    await write(d, a, block(1));
+    await write(d, b, block(2));
+    expect((await mgmt(d, Op.OP_ZONE_CLOSE, a)).status).toBe(Status.STATUS_OK);
+    expect((await write(d, c, block(3))).status).toBe(Status.STATUS_ZONE_ACTIVE_RESOURCE);
+    expect((await mgmt(d, Op.OP_ZONE_OPEN, c)).status).toBe(Status.STATUS_ZONE_ACTIVE_RESOURCE);
+    // A full zone is not active: finishing one makes room.
+    expect((await mgmt(d, Op.OP_ZONE_FINISH, a)).status).toBe(Status.STATUS_OK);
+    expect((await write(d, c, block(3))).status).toBe(Status.STATUS_OK);
+  });
+
+  it('lands appends at the write pointer and says where; reads find the data there', async () => {
+    const d = await disk();
+    const start = 5n * Z;
+    const first = await append(d, start, block(1, 8192));
+    const second = await append(d, start, block(2));
+    expect([first.status, first.sector]).toEqual([Status.STATUS_OK, start]);
+    expect([second.status, second.sector]).toEqual([Status.STATUS_OK, start + 16n]);
+    expect(await state(d, start)).toEqual(['ZONE_COND_IMP_OPEN', start + 24n]);
+    expect((await read(d, start, 12288)).data).toEqual(Buffer.concat([block(1, 8192), block(2)]));
+    // A write after an append goes at the new write pointer.
+    expect((await write(d, start + 24n, block(3))).status).toBe(Status.STATUS_OK);
+    expect((await mgmt(d, Op.OP_ZONE_FINISH, start)).status).toBe(Status.STATUS_OK);
+    expect((await append(d, start, block(4))).status).toBe(Status.STATUS_IOERR);
+  });
+
+  it('takes writes in any order in conventional zones', async () => {
+    const d = await disk();
+    for (const [sector, byte] of [
+      [Z + 64n, 1],
+      [0n, 2],
+      [Z + 8n, 3],
+      [0n, 4],
+    ] as const) {
+      expect((await write(d, sector, block(byte))).status).toBe(Status.STATUS_OK);
+    }
+    expect((await read(d, 0n, 4096)).data).toEqual(block(4));
+    expect((await read(d, Z + 8n, 4096)).data).toEqual(block(3));
+    expect((await read(d, Z + 64n, 4096)).data).toEqual(block(1));
+    expect(await state(d, 0n)).toEqual(['ZONE_COND_NOT_WP', Z]);
+  });
+
+  it('refuses writes to zone_full zones until they are reset', async () => {
+    const d = await disk({ zoneFull: true });
+    expect((await write(d, 2n * Z, block(1))).status).toBe(Status.STATUS_IOERR);
+    expect((await append(d, 2n * Z, block(1))).status).toBe(Status.STATUS_IOERR);
+    expect((await mgmt(d, Op.OP_ZONE_RESET, 2n * Z)).status).toBe(Status.STATUS_OK);
+    expect((await write(d, 2n * Z, block(1))).status).toBe(Status.STATUS_OK);
+    expect(await state(d, 2n * Z)).toEqual(['ZONE_COND_IMP_OPEN', 2n * Z + 8n]);
+  });
+
+  it('refuses writes to a READ_ONLY zone but reads it; refuses reads of an OFFLINE zone', async () => {
+    const d = await disk();
+    await write(d, 2n * Z, block(7));
+    await unary(g.disks, 'setZoneCondition', { name: d, sector: 2n * Z, condition: ZoneAdminCondition.ZONE_ADMIN_CONDITION_READ_ONLY });
+    expect((await write(d, 2n * Z + 8n, block(1))).status).toBe(Status.STATUS_IOERR);
+    expect((await append(d, 2n * Z, block(1))).status).toBe(Status.STATUS_IOERR);
+    expect((await mgmt(d, Op.OP_ZONE_RESET, 2n * Z)).status).toBe(Status.STATUS_IOERR);
+    const ro = await read(d, 2n * Z, 4096);
+    expect([ro.status, ro.data]).toEqual([Status.STATUS_OK, block(7)]);
+
+    await unary(g.disks, 'setZoneCondition', { name: d, sector: 3n * Z, condition: ZoneAdminCondition.ZONE_ADMIN_CONDITION_OFFLINE });
+    expect((await read(d, 3n * Z, 4096)).status).toBe(Status.STATUS_IOERR);
+    expect((await write(d, 3n * Z, block(1))).status).toBe(Status.STATUS_IOERR);
+    // A read that only touches other zones is not refused.
+    expect((await read(d, 4n * Z, 4096)).status).toBe(Status.STATUS_OK);
+  });
+});
