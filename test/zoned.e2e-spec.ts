@@ -3,7 +3,14 @@
 // layout ReportZones shows (conventional zones first, EMPTY or zone_full FULL sequential
 // zones, zone capacity, a smaller last zone, windows, refusals), zone_readonly /
 // zone_offline through SetZoneCondition, and the block layer's answers to zone ops that
-// cannot run (not zoned: NOTSUPP; not a zone start, a conventional zone: IOERR).
+// cannot run (not zoned: NOTSUPP; not a zone start, a conventional zone: IOERR); on the
+// zoned data path, blktests' zbd rules in both driver placements, and rnullctl's zone
+// commands against the cluster.
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { Op, Status, type Zone, ZoneCondition, ZoneType } from '#proto/grpc/blk/v1/block_device';
 import { type DiskAttributes, ZoneAdminCondition } from '#proto/grpc/blk/v1/gen_disk';
@@ -377,5 +384,46 @@ describe.each(['remote', 'local'] as const)('blktests zbd rules over gRPC, drive
     expect((await write(d, 3n * Z, block(1))).status).toBe(Status.STATUS_IOERR);
     // A read that only touches other zones is not refused.
     expect((await read(d, 4n * Z, 4096)).status).toBe(Status.STATUS_OK);
+  });
+});
+
+describe('rnullctl zone and io append against the cluster', () => {
+  const ROOT = path.resolve(__dirname, '..');
+  const run = promisify(execFile);
+  const rnullctl = (...args: string[]) => run(path.join(ROOT, 'bin/rnullctl'), [...args, '--address', f.cluster.dispatchAddress]);
+  let dir: string;
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-zoned-'));
+    await createDisk(f, 'zctl', { size: 8n, zoned: true, zoneSize: 1, zoneNrConv: 1 });
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('reports, appends, finishes, resets and sets a zone READ_ONLY, printing the zones as blkzone does', async () => {
+    const cells = (out: string, row: number) => out.trimEnd().split('\n')[row].trim().split(/\s+/);
+    const report = await rnullctl('zone', 'report', 'zctl', '--count', '2');
+    expect(cells(report.stdout, 0)).toEqual(['START', 'LEN', 'CAP', 'WP', 'TYPE', 'COND']);
+    expect(cells(report.stdout, 1)).toEqual(['0', '2048', '2048', '2048', 'CONVENTIONAL', 'NOT_WP']);
+    expect(cells(report.stdout, 2)).toEqual(['2048', '2048', '2048', '2048', 'SEQWRITE_REQ', 'EMPTY']);
+
+    const file = path.join(dir, 'data.bin');
+    fs.writeFileSync(file, Buffer.alloc(8192, 5));
+    const first = await rnullctl('io', 'append', '--disk', 'zctl', '--sector', '2048', '--file', file);
+    const second = await rnullctl('io', 'append', '--disk', 'zctl', '--sector', '2048', '--file', file);
+    expect(first.stdout).toBe('appended 8192 bytes to zctl zone 2048: landed at sector 2048\n');
+    expect(second.stdout).toBe('appended 8192 bytes to zctl zone 2048: landed at sector 2064\n');
+
+    const finish = await rnullctl('zone', 'finish', 'zctl', '--sector', '2048', '--json');
+    expect(JSON.parse(finish.stdout)).toEqual([{ start: 2048, len: 2048, capacity: 2048, wp: 4096, type: 'SEQWRITE_REQ', cond: 'FULL' }]);
+    const reset = await rnullctl('zone', 'reset', 'zctl', '--sector', '2048');
+    expect(cells(reset.stdout, 1)).toEqual(['2048', '2048', '2048', '2048', 'SEQWRITE_REQ', 'EMPTY']);
+    const ro = await rnullctl('zone', 'readonly', 'zctl', '--sector', '4096');
+    expect(cells(ro.stdout, 1)).toEqual(['4096', '2048', '2048', '-', 'SEQWRITE_REQ', 'READONLY']);
+
+    const refused = await rnullctl('io', 'write', '--disk', 'zctl', '--sector', '4096', '--file', file).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toMatch(/^rnullctl io write: WRITE zctl sector 4096 \(8192 bytes\) completed with STATUS_IOERR/);
   });
 });
