@@ -122,7 +122,7 @@ it('counts a timeout, then the stale end of its late completion, and logs its to
   expect(line).toMatchObject({ level: 'warn', token: expect.stringMatching(/^mt\/0\/0#\d+$/) });
 });
 
-it('reports the zones of a zoned disk per condition, and its capacity, from the zone table; none once powered off', async () => {
+it('reports the zones of a zoned disk per condition, its written and capacity sectors, from the zone table; none once powered off', async () => {
   // 16 zones of 1 MiB (2048 sectors): one conventional, 15 sequential.
   await createDisk(f, 'mz', { size: 16n, zoned: true, zoneSize: 1, zoneNrConv: 1 });
   /** The zone gauges of dispatch for disk mz: counts by condition, written and capacity sectors. */
@@ -166,6 +166,18 @@ it('reports the zones of a zoned disk per condition, and its capacity, from the 
   const again = { ...changed, empty: 14, readonly: 0 };
   await reads(again);
   expect(last).toEqual(again);
+
+  // Writes move write pointers: 16 KiB in zone 4 (IMP_OPEN), zone 5 filled (FULL), zone 6
+  // finished after 4 KiB (FULL, counted whole).
+  const write = (sector: bigint, bytes: number) =>
+    submit(f, { disk: 'mz', op: Op.OP_WRITE, sector, length: bytes, data: Buffer.alloc(bytes, 1) }).then((c) => c.status);
+  expect(await write(4n * 2048n, 16384)).toBe(Status.STATUS_OK);
+  expect(await write(5n * 2048n, 1024 * 1024)).toBe(Status.STATUS_OK);
+  expect(await write(6n * 2048n, 4096)).toBe(Status.STATUS_OK);
+  expect((await submit(f, { disk: 'mz', op: Op.OP_ZONE_FINISH, sector: 6n * 2048n })).status).toBe(Status.STATUS_OK);
+  const written = { ...again, empty: 11, imp_open: 1, full: 2, written: 32 + 2048 + 2048 };
+  await reads(written);
+  expect(last).toEqual(written);
 
   // Powered off, the disk has no zone table: its series go.
   await unary(f.disks, 'powerDisk', { name: 'mz', power: false });

@@ -4,7 +4,7 @@
 // direct disk (irqmode 0), a timer disk (irqmode 2), a disk whose requests time out and
 // a disk whose driver requeues every other request (requeue injection), and through the
 // NBD gateway; a zoned disk has a READ_ONLY and an OFFLINE zone (zone_readonly /
-// zone_offline) for the zone panels.
+// zone_offline) and a written one for the zone panels.
 // Every query of every panel must then return data: a panel that queries a metric (or a
 // label) that no service exports fails here, naming the panel and the expression.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -55,7 +55,7 @@ const panels: Panel[] = dashboard.panels.flatMap((p) => (p.type === 'row' ? (p.p
 const instantiate = (expr: string): string => expr.replace(/\$\{?disk\}?/g, '.*').replace(/\$\{?__rate_interval\}?/g, '1m');
 
 const DISKS = { direct: 'obs0', timer: 'obs2', timeout: 'obst', requeue: 'obsr', throttled: 'obsbw', cached: 'obsc' } as const;
-/** 16 zones of 4 MiB (8192 sectors): 2 conventional, then zone 2 READ_ONLY, zone 3 OFFLINE, 12 EMPTY. */
+/** 16 zones of 4 MiB (8192 sectors): 2 conventional, zone 2 READ_ONLY, zone 3 OFFLINE, zone 4 written, 11 EMPTY. */
 const ZONED = 'obsz';
 const ZONE_SECTORS = 8192n;
 
@@ -183,6 +183,16 @@ beforeAll(async () => {
     sector: 3n * ZONE_SECTORS,
     condition: ZoneAdminCondition.ZONE_ADMIN_CONDITION_OFFLINE,
   });
+  // 64 KiB at the write pointer of zone 4 (IMP_OPEN, 128 sectors written).
+  const zoneWrite = await submit(f, {
+    disk: ZONED,
+    op: Op.OP_WRITE,
+    sector: 4n * ZONE_SECTORS,
+    length: 65536,
+    data: Buffer.alloc(65536, 1),
+  });
+  if (zoneWrite.status !== Status.STATUS_OK)
+    throw new Error(`write to zoned disk ${ZONED}: status ${zoneWrite.status} ${zoneWrite.message}`);
   running = true;
   loops.push(
     streamLoop(DISKS.direct),
@@ -353,12 +363,16 @@ it('has data for every query of every panel while IO runs', async () => {
   });
   expect(Object.fromEntries(zones.result.map((r) => [r.metric.cond, Number(r.value[1])]))).toEqual({
     not_wp: 2,
-    empty: 12,
-    imp_open: 0,
+    empty: 11,
+    imp_open: 1,
     exp_open: 0,
     closed: 0,
     full: 0,
     readonly: 1,
     offline: 1,
   });
+  const written = await promApi<{ result: { value: [number, string] }[] }>('/api/v1/query', {
+    query: `max(rnull_zone_written_sectors{disk="${ZONED}"})`,
+  });
+  expect(Number(written.result[0]?.value[1] ?? 0)).toBe(128);
 });
