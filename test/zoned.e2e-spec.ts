@@ -4,16 +4,18 @@
 // zones, zone capacity, a smaller last zone, windows, refusals), zone_readonly /
 // zone_offline through SetZoneCondition, and the block layer's answers to zone ops that
 // cannot run (not zoned: NOTSUPP; not a zone start, a conventional zone: IOERR); on the
-// zoned data path, blktests' zbd rules in both driver placements, and rnullctl's zone
-// commands against the cluster.
+// zoned data path, blktests' zbd rules in both driver placements, a power cycle, NBD
+// (no zone commands: the write rules answer EIO), and rnullctl's zone commands.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
+import { NbdCmd } from '#nbd';
 import { Op, Status, type Zone, ZoneCondition, ZoneType } from '#proto/grpc/blk/v1/block_device';
 import { type DiskAttributes, ZoneAdminCondition } from '#proto/grpc/blk/v1/gen_disk';
+import { RawNbdClient } from '../libs/nbd/src/testing/raw-nbd-client';
 import { createDisk, failureCode, type Fixture, startCluster, submit, unary } from './support/cluster-fixture';
 
 /** Sectors of a MiB: zone sizes are MiB, zones are reported in 512-byte sectors. */
@@ -23,7 +25,7 @@ const NO_WP = 2n ** 64n - 1n;
 
 let f: Fixture;
 beforeAll(async () => {
-  f = await startCluster();
+  f = await startCluster({ nbdGateway: true });
 }, 120_000);
 afterAll(async () => {
   await f?.stop();
@@ -425,5 +427,49 @@ describe('rnullctl zone and io append against the cluster', () => {
     );
     expect(refused?.code).toBe(1);
     expect(refused?.stderr).toMatch(/^rnullctl io write: WRITE zctl sector 4096 \(8192 bytes\) completed with STATUS_IOERR/);
+  });
+});
+
+describe('a zoned disk over NBD and across a power cycle', () => {
+  const Z = MiB;
+  beforeAll(async () => {
+    await createDisk(f, 'znbd', { size: 8n, zoned: true, zoneSize: 1, zoneNrConv: 1 });
+  });
+
+  it('serves the write rules over NBD: EIO off the write pointer, OK at it and anywhere in a conventional zone', async () => {
+    const [host, port] = f.cluster.nbdAddress!.split(':');
+    const c = await RawNbdClient.connect(Number(port), host);
+    try {
+      await c.handshake();
+      await c.go('znbd');
+      const write = async (offset: bigint, byte: number) => {
+        c.send(NbdCmd.WRITE, offset, offset, 4096, { data: Buffer.alloc(4096, byte) });
+        return (await c.readSimpleReply()).errno;
+      };
+      const zoneBytes = 1024n * 1024n;
+      expect(await write(zoneBytes, 1)).toBe(0); // at the write pointer of zone 1
+      expect(await write(zoneBytes + 65536n, 2)).toBe(5); // EIO: not at the write pointer
+      expect(await write(zoneBytes + 4096n, 3)).toBe(0);
+      expect(await write(8192n, 4)).toBe(0); // conventional zone 0: any order
+      expect(await write(0n, 5)).toBe(0);
+      c.send(NbdCmd.READ, 9n, zoneBytes, 8192);
+      expect((await c.readSimpleReply()).errno).toBe(0);
+      expect(await c.read(8192)).toEqual(Buffer.concat([Buffer.alloc(4096, 1), Buffer.alloc(4096, 3)]));
+    } finally {
+      c.destroy();
+    }
+    const [z1] = await reportZones('znbd', Z, 1);
+    expect([ZoneCondition[z1.cond], z1.wp]).toEqual(['ZONE_COND_IMP_OPEN', Z + 16n]);
+  });
+
+  it('lays the zones out anew at power on (EMPTY), keeping the data, as null_blk does', async () => {
+    const data = Buffer.alloc(4096, 9);
+    expect((await submit(f, { disk: 'znbd', op: Op.OP_WRITE, sector: 2n * Z, length: 4096, data })).status).toBe(Status.STATUS_OK);
+    await unary(f.disks, 'powerDisk', { name: 'znbd', power: false });
+    await unary(f.disks, 'powerDisk', { name: 'znbd', power: true });
+    const [z2] = await reportZones('znbd', 2n * Z, 1);
+    expect([ZoneCondition[z2.cond], z2.wp]).toEqual(['ZONE_COND_EMPTY', 2n * Z]);
+    const back = await submit(f, { disk: 'znbd', op: Op.OP_READ, sector: 2n * Z, length: 4096 });
+    expect([back.status, back.data]).toEqual([Status.STATUS_OK, data]);
   });
 });
