@@ -430,6 +430,18 @@ describe('rnullctl zone and io append against the cluster', () => {
   });
 });
 
+describe('discard and write zeroes on a zoned disk', () => {
+  it('ignores discard=1 (DISCARD completes NOTSUPP, as null_config_discard) and writes zeroes at the write pointer', async () => {
+    await createDisk(f, 'zdisc', { size: 8n, zoned: true, zoneSize: 1, discard: true });
+    const discard = await submit(f, { disk: 'zdisc', op: Op.OP_DISCARD, sector: 0n, length: 4096 });
+    expect(discard.status).toBe(Status.STATUS_NOTSUPP);
+    expect((await submit(f, { disk: 'zdisc', op: Op.OP_WRITE_ZEROES, sector: 8n, length: 4096 })).status).toBe(Status.STATUS_IOERR);
+    expect((await submit(f, { disk: 'zdisc', op: Op.OP_WRITE_ZEROES, sector: 0n, length: 4096 })).status).toBe(Status.STATUS_OK);
+    const [z0] = await reportZones('zdisc', 0n, 1);
+    expect([ZoneCondition[z0.cond], z0.wp]).toEqual(['ZONE_COND_IMP_OPEN', 8n]);
+  });
+});
+
 describe('a zoned disk over NBD and across a power cycle', () => {
   const Z = MiB;
   beforeAll(async () => {
