@@ -12,7 +12,7 @@ import { BlockDeviceClient, type Completion, CompletionBatch, Op, Status, Submis
 import { type Disk, GenDiskClient, type ListDisksResponse } from '#proto/grpc/blk/v1/gen_disk';
 import { ServiceProcess } from '../tools/cluster/service-process';
 import { eventually, type Fixture, startCluster, unary } from './support/cluster-fixture';
-import { copyWithout, makeTestCertificates, type TestCertificates } from './support/tls-certificates';
+import { copyWithout, makeTestCertificates, type TestCertificates } from '../libs/nbd/src/testing/tls-certificates';
 
 const ROOT = path.resolve(__dirname, '..');
 const nonce = randomBytes(8).toString('hex');

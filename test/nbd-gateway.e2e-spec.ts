@@ -35,6 +35,8 @@ describe.each([
     await createDisk(f, 'img0', { size: 32n, irqmode: 1, memoryBacked: true });
     await createDisk(f, 'cp0', { size: 16n, irqmode: 0, memoryBacked: true, discard: true, blocksize: 512 });
     await createDisk(f, 'off0', { size: 16n }, false);
+    // Zoned: zone 0 (4 MiB) conventional, zones 1..3 sequential; discard is ignored in zoned mode.
+    await createDisk(f, 'zn0', { size: 16n, zoned: true, zoneSize: 4, zoneNrConv: 1, discard: true, memoryBacked: true });
     for (const irq of [0, 1, 2])
       await createDisk(f, `fio${irq}`, { size: 64n, irqmode: irq, memoryBacked: true, completionNsec: 50_000n, hwQueueDepth: 64 });
   }, 120_000);
@@ -185,6 +187,25 @@ describe.each([
       zeroed.fill(0, 100, 9100);
       expect(Buffer.compare(await c.read(12288), zeroed)).toBe(0);
     }, 90_000);
+
+    it('a zoned disk is served with its write rules: a write off the write pointer is EIO, no TRIM', async () => {
+      const c = await attach('zn0');
+      const zone1 = BigInt(4 * MiB);
+      const [a, b] = [randomBytes(8192), randomBytes(4096)];
+      c.send(NbdCmd.WRITE, 1n, zone1, a.length, { data: a });
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 1n });
+      c.send(NbdCmd.WRITE, 2n, zone1, b.length, { data: b }); // the write pointer moved on
+      expect(await c.readSimpleReply()).toMatchObject({ errno: NbdErrno.EIO, cookie: 2n });
+      c.send(NbdCmd.WRITE, 3n, zone1 + 8192n, b.length, { data: b });
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 3n });
+      c.send(NbdCmd.WRITE, 4n, 8192n, b.length, { data: b }); // the conventional zone: anywhere
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 4n });
+      c.send(NbdCmd.TRIM, 5n, 0n, 4096);
+      expect(await c.readSimpleReply()).toMatchObject({ errno: NbdErrno.EINVAL, cookie: 5n });
+      c.send(NbdCmd.READ, 6n, zone1, 12288);
+      expect(await c.readSimpleReply()).toMatchObject({ errno: 0, cookie: 6n });
+      expect(Buffer.compare(await c.read(12288), Buffer.concat([a, b]))).toBe(0);
+    });
 
     it('TRIM past the end is EINVAL; a command flag the command does not take is EINVAL', async () => {
       const c = await attach('cp0');

@@ -13,5 +13,7 @@ export * from './block-layer';
 export * from './submit-stream';
 export * from './zone-census';
 export * from './nbd/nbd-env';
+export * from './nbd/nbd-tls-env';
+export * from './nbd/nbd-identities';
 export * from './nbd/nbd-front-end';
 export * from './nbd/block-layer-backend';

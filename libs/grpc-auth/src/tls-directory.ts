@@ -83,13 +83,30 @@ class TlsReader {
   }
 }
 
-/** Server credentials from `at`: TLS, and mutual TLS when `ca-cert.pem` is there. */
-export function serverTlsCredentials(at: TlsDirectory): { credentials: grpc.ServerCredentials; verifiesClients: boolean } {
+/** The PEM files a TLS server of `at` uses, each checked (see the contract above). */
+export interface ServerTlsFiles {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** `ca-cert.pem` when present: the server asks every client for a certificate signed by it. */
+  readonly ca: Buffer | null;
+}
+
+/**
+ * Reads and checks the server side of `at`: the one reader of the layout for every TLS
+ * server of the cluster (gRPC here; NBD's STARTTLS in dispatch's nbd-tls-env).
+ */
+export function readServerTlsFiles(at: TlsDirectory): ServerTlsFiles {
   const r = new TlsReader(at);
   r.checkDirectory();
   const cert = r.certificate(TLS_FILES.serverCert);
   const key = r.keyOf(TLS_FILES.serverKey, cert, TLS_FILES.serverCert);
   const ca = r.exists(TLS_FILES.ca) ? r.certificate(TLS_FILES.ca) : null;
+  return { cert, key, ca };
+}
+
+/** Server credentials from `at`: TLS, and mutual TLS when `ca-cert.pem` is there. */
+export function serverTlsCredentials(at: TlsDirectory): { credentials: grpc.ServerCredentials; verifiesClients: boolean } {
+  const { cert, key, ca } = readServerTlsFiles(at);
   return {
     credentials: grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null),
     verifiesClients: ca !== null,

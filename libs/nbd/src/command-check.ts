@@ -2,7 +2,7 @@
 // its range against the export size, its alignment to the minimum block size. Each refusal
 // is the errno the NBD protocol (`doc/proto.md`, "Error values") names, with a message.
 import type { NbdExport } from './nbd-export';
-import { NbdCmd, NbdCmdFlag, NbdErrno } from './nbd-protocol';
+import { NbdCmd, NbdCmdFlag, NbdErrno, TransmissionFlag } from './nbd-protocol';
 
 /** A refusal: the reply's errno and why (the log line, and a structured error chunk). */
 export type Refusal = readonly [errno: number, message: string];
@@ -74,4 +74,15 @@ export function checkAligned(h: RequestRange, exp: NbdExport): Refusal | undefin
   const bs = exp.minBlock;
   if (h.offset % BigInt(bs) === 0n && h.length % bs === 0) return undefined;
   return [NbdErrno.EINVAL, `offset ${h.offset} and length ${h.length} must be multiples of the block size ${bs}`];
+}
+
+/**
+ * A command that changes data on a read-only export (the client's role is `read`, DESIGN
+ * I19): EPERM. The spec ("Error values"): "The server SHOULD return NBD_EPERM if it receives
+ * a write or trim request on a read-only export."
+ */
+export function checkWritable(h: RequestRange, exp: NbdExport): Refusal | undefined {
+  if (!(exp.flags & TransmissionFlag.READ_ONLY)) return undefined;
+  if (h.type !== NbdCmd.WRITE && h.type !== NbdCmd.TRIM && h.type !== NbdCmd.WRITE_ZEROES) return undefined;
+  return [NbdErrno.EPERM, `export ${exp.name} is read-only for this client (its role is read)`];
 }

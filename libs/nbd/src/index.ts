@@ -5,6 +5,8 @@ export * from './nbd-export';
 export * from './nbd-backend';
 export * from './nbd-errno';
 export * from './socket-reader';
+export * from './nbd-tls';
+export * from './nbd-access';
 export * from './option-haggling';
 export * from './reply-writer';
 export * from './transmission';

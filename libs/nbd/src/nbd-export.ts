@@ -21,7 +21,8 @@ export interface ExportDisk {
 /**
  * Invariants:
  *   - `minBlock` divides `preferredBlock`, which divides `maxPayload` (the spec's rules).
- *   - `flags` always has HAS_FLAGS and never READ_ONLY: every export is writable.
+ *   - `flags` always has HAS_FLAGS. It has READ_ONLY only in `readOnlyExport`'s copy, the
+ *     export as a client with the `read` role sees it (DESIGN I19).
  */
 export interface NbdExport {
   readonly name: string;
@@ -56,4 +57,15 @@ export function exportOf(disk: ExportDisk, maxPayload: number): NbdExport {
     flags,
     description: `rnull-cluster disk ${disk.name}, ${disk.sizeBytes / 1048576n} MiB, ${disk.blockSize}-byte blocks`,
   };
+}
+
+/**
+ * `exp` as a read-only client sees it: NBD_FLAG_READ_ONLY, and none of the flags that offer
+ * a way to change data (TRIM, WRITE_ZEROES, FUA), as nbdkit offers an export it cannot write.
+ * The transmission phase answers a write, TRIM or WRITE_ZEROES on it with EPERM
+ * (command-check's checkWritable).
+ */
+export function readOnlyExport(exp: NbdExport): NbdExport {
+  const writeFlags = TransmissionFlag.SEND_TRIM | TransmissionFlag.SEND_WRITE_ZEROES | TransmissionFlag.SEND_FUA;
+  return { ...exp, flags: (exp.flags & ~writeFlags) | TransmissionFlag.READ_ONLY };
 }

@@ -1,8 +1,11 @@
-// The NBD server: accepts TCP connections, runs each through option haggling and the
-// transmission phase, and drains every connection on close (SIGTERM).
+// The NBD server: accepts TCP connections, runs each through option haggling (with TLS and
+// access by identity when configured) and the transmission phase, each within its timeouts,
+// and drains every connection on close (SIGTERM).
 import * as net from 'node:net';
+import type { NbdAccessPolicy } from './nbd-access';
 import type { NbdBackend } from './nbd-backend';
-import { haggle } from './option-haggling';
+import type { NbdTls } from './nbd-tls';
+import { haggle, type NbdConnection } from './option-haggling';
 import { ReplyWriter } from './reply-writer';
 import { SocketReader } from './socket-reader';
 import { type CommandObserver, Transmission, type TransmissionEnd, type TransmissionLimits } from './transmission';
@@ -27,8 +30,25 @@ export interface NbdServerOptions {
    * at accept.
    */
   readonly maxConnections?: number;
+  /** TLS (NBD_TLS=on|require); absent: NOTLS. */
+  readonly tls?: NbdTls;
+  /** What each client may do, by its TLS identity (NBD_AUTH_IDENTITIES); absent: everything. */
+  readonly access?: NbdAccessPolicy;
+  /**
+   * Option haggling, TLS handshake included, must end within this (default
+   * DEFAULT_HANDSHAKE_TIMEOUT_MS); a connection still haggling then is closed.
+   */
+  readonly handshakeTimeoutMs?: number;
+  /**
+   * A transmission-phase connection with no command in flight and no byte read or written
+   * for this long is closed; 0 or absent: never (a VM's idle disk is a normal thing).
+   */
+  readonly idleTimeoutMs?: number;
   readonly events?: NbdServerEvents;
 }
+
+/** How long option haggling may take by default (NBD_HANDSHAKE_TIMEOUT_MS). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** How long a refused connection may take to read its refusal and leave. */
 export const REFUSAL_TIMEOUT_MS = 10_000;
@@ -46,7 +66,7 @@ export const MAX_REFUSALS = 16;
  */
 export class NbdServer {
   private readonly server: net.Server;
-  private readonly connections = new Map<net.Socket, Transmission | undefined>();
+  private readonly connections = new Map<NbdConnection, Transmission | undefined>();
   private readonly maxConnections: number;
   /** Connections being refused (see maxConnections). */
   private readonly refusing = new Set<net.Socket>();
@@ -76,9 +96,9 @@ export class NbdServer {
     this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const socket of this.refusing) socket.destroy();
-    for (const [socket, transmission] of this.connections) {
+    for (const [conn, transmission] of this.connections) {
       if (transmission) transmission.stop();
-      else socket.destroy();
+      else conn.socket.destroy();
     }
     while (this.connections.size > 0) await new Promise((r) => setTimeout(r, 20));
     await closed;
@@ -92,35 +112,59 @@ export class NbdServer {
       return;
     }
     if (this.connections.size >= this.maxConnections) return this.refuse(socket, peer);
-    this.connections.set(socket, undefined);
+    const conn: NbdConnection = { socket, reader: new SocketReader(socket), tls: false };
+    this.connections.set(conn, undefined);
     this.opts.events?.onConnectionOpen?.(peer);
     let exportName: string | undefined;
     let how: string;
+    /** Set when the server closed the connection on a timeout: what the log says instead. */
+    let timedOut: string | undefined;
+    const handshakeMs = this.opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    const handshakeTimer = setTimeout(() => {
+      timedOut = `handshake-timeout (option haggling took over ${handshakeMs} ms)`;
+      conn.socket.destroy();
+    }, handshakeMs);
     try {
-      const reader = new SocketReader(socket);
-      const hs = await haggle(socket, reader, this.opts.backend);
+      const hs = await haggle(conn, this.opts.backend, { tls: this.opts.tls, access: this.opts.access }).finally(() =>
+        clearTimeout(handshakeTimer),
+      );
       if ('ended' in hs) {
         how = hs.ended;
       } else {
         exportName = hs.export.name;
         const session = this.opts.backend.openSession(hs.export);
-        const transmission = new Transmission(hs.export, reader, new ReplyWriter(socket, hs.structuredReplies), session, {
+        const out = conn.socket;
+        const transmission = new Transmission(hs.export, conn.reader, new ReplyWriter(out, hs.structuredReplies), session, {
           blockSizeAgreed: hs.blockSizeAgreed,
           limits: this.opts.limits,
-          onDrain: (cb) => socket.once('drain', cb),
+          onDrain: (cb) => out.once('drain', cb),
           observe: this.opts.events?.onCommand,
         });
-        this.connections.set(socket, transmission);
+        this.connections.set(conn, transmission);
         if (this.closing) transmission.stop();
+        const idleMs = this.opts.idleTimeoutMs ?? 0;
+        // 'timeout' fires after idleMs with no byte read or written; a command still in
+        // flight (a slow device) is not idleness: the timer starts again.
+        const idle = () => {
+          if (transmission.commandsInFlight > 0) return void out.setTimeout(idleMs);
+          timedOut = `idle-timeout (no command for ${idleMs} ms)`;
+          out.destroy();
+        };
+        if (idleMs > 0) {
+          out.on('timeout', idle);
+          out.setTimeout(idleMs);
+        }
         const end: TransmissionEnd = await transmission.run();
+        out.off('timeout', idle);
+        out.setTimeout(0);
         how = end;
       }
     } catch (err) {
       how = `error: ${err instanceof Error ? err.message : String(err)}`;
     }
-    await closeGently(socket);
-    this.connections.delete(socket);
-    this.opts.events?.onConnectionClose?.(peer, exportName, how);
+    await closeGently(conn.socket);
+    this.connections.delete(conn);
+    this.opts.events?.onConnectionClose?.(peer, exportName, timedOut ?? how);
   }
 
   /** Tells a connection over the limit why it is not served, then closes it (see maxConnections). */
@@ -135,7 +179,7 @@ export class NbdServer {
     socket.setTimeout(REFUSAL_TIMEOUT_MS, () => socket.destroy());
     let how: string;
     try {
-      const hs = await haggle(socket, new SocketReader(socket), this.opts.backend, why);
+      const hs = await haggle({ socket, reader: new SocketReader(socket), tls: false }, this.opts.backend, { refusal: why });
       how = 'ended' in hs ? hs.ended : 'entered an export';
     } catch (err) {
       how = `error: ${err instanceof Error ? err.message : String(err)}`;

@@ -22,19 +22,34 @@ export class SocketReader {
     private readonly socket: Socket,
     private readonly highWaterBytes = 256 * 1024,
   ) {
-    socket.on('data', (chunk: Buffer) => {
-      this.chunks.push(chunk);
-      this.buffered += chunk.length;
-      if (this.buffered > Math.max(this.highWaterBytes, this.want)) socket.pause();
-      this.notify();
-    });
-    const end = () => {
-      this.ended = true;
-      this.notify();
-    };
-    socket.on('end', end);
-    socket.on('close', end);
-    socket.on('error', end);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onEnd);
+    socket.on('error', this.onEnd);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered > Math.max(this.highWaterBytes, this.want)) this.socket.pause();
+    this.notify();
+  };
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.notify();
+  };
+
+  /**
+   * Stops listening to the socket, which a new owner takes over (NBD_OPT_STARTTLS wraps it
+   * in TLS); call with nothing buffered and no read pending.
+   */
+  detach(): void {
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+    this.socket.off('close', this.onEnd);
+    this.socket.off('error', this.onEnd);
+    this.ended = true;
   }
 
   /** Ends reading: a pending and every later read resolves `null` (SIGTERM drain). */

@@ -1,7 +1,7 @@
 // The transmission phase of one NBD connection: reads requests, checks them against the
 // export, runs them on the block session many at a time, and answers each as it completes.
 import { AnyAlignmentIo } from './any-alignment-io';
-import { checkAligned, checkFlags, checkRange, type Refusal } from './command-check';
+import { checkAligned, checkFlags, checkRange, checkWritable, type Refusal } from './command-check';
 import type { BlockCommand, BlockResult, BlockSession } from './nbd-backend';
 import type { NbdExport } from './nbd-export';
 import { NBD_REQUEST_MAGIC, NbdCmd, NbdCmdFlag, NbdErrno, REQUEST_HEADER_BYTES, TransmissionFlag } from './nbd-protocol';
@@ -132,7 +132,8 @@ export class Transmission {
   }
 
   private write(h: Header, data: Buffer): void {
-    const why = checkFlags(h) ?? checkRange(h, this.exp) ?? (this.anyAlignment ? undefined : checkAligned(h, this.exp));
+    const why =
+      checkFlags(h) ?? checkWritable(h, this.exp) ?? checkRange(h, this.exp) ?? (this.anyAlignment ? undefined : checkAligned(h, this.exp));
     if (why) return this.refuse(h, why);
     if (h.length === 0) return this.answer(h, NbdErrno.OK);
     if (!this.anyAlignment) return this.submit(h, [{ op: 'write', offset: h.offset, length: h.length, data, fua: this.fua(h) }]);
@@ -158,6 +159,8 @@ export class Transmission {
         if (flagsWrong) return this.refuse(h, flagsWrong);
         return this.submit(h, [{ op: 'flush', offset: 0n, length: 0, fua: false }]);
       case NbdCmd.TRIM: {
+        const readOnly = flagsWrong ?? checkWritable(h, this.exp);
+        if (readOnly) return this.refuse(h, readOnly);
         if (!(this.exp.flags & TransmissionFlag.SEND_TRIM))
           return this.answer(h, NbdErrno.EINVAL, `export ${this.exp.name} does not support TRIM (discard=0)`);
         const why = flagsWrong ?? checkRange(h, this.exp);
@@ -170,7 +173,11 @@ export class Transmission {
         return this.submit(h, this.split('discard', start, end, h));
       }
       case NbdCmd.WRITE_ZEROES: {
-        const why = flagsWrong ?? checkRange(h, this.exp) ?? (this.anyAlignment ? undefined : checkAligned(h, this.exp));
+        const why =
+          flagsWrong ??
+          checkWritable(h, this.exp) ??
+          checkRange(h, this.exp) ??
+          (this.anyAlignment ? undefined : checkAligned(h, this.exp));
         if (why) return this.refuse(h, why);
         if (h.length === 0) return this.answer(h, NbdErrno.OK);
         // NO_HOLE: the range must stay allocated, so zeros are written, not punched.

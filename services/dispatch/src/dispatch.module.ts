@@ -87,7 +87,7 @@ export class DispatchModule implements OnModuleInit, BeforeApplicationShutdown {
         this.metrics.registry,
         log,
       );
-      log.info({ nbd: await this.nbd.listen() }, 'serving NBD in dispatch');
+      log.info({ nbd: await this.nbd.listen(), security: nbdEnv.security.summary }, 'serving NBD in dispatch');
     }
   }
 

@@ -44,7 +44,7 @@ export class NbdGatewayModule implements OnModuleInit, BeforeApplicationShutdown
   async onModuleInit(): Promise<void> {
     this.health.add('dispatch', () => this.backend.listExports());
     const address = await this.frontEnd.listen();
-    log.info({ nbd: address, dispatch: this.nbdEnv.dispatchUrl }, 'serving NBD');
+    log.info({ nbd: address, dispatch: this.nbdEnv.dispatchUrl, security: this.nbdEnv.security.summary }, 'serving NBD');
   }
 
   /** SIGTERM: commands already read are answered, then each connection closes. */

@@ -10,6 +10,9 @@ describe('readNbdEnv', () => {
       nbdHost: '127.0.0.1',
       maxConnections: 256,
       maxInFlight: 128,
+      handshakeTimeoutMs: 10_000,
+      idleTimeoutMs: 0,
+      security: { summary: { tls: 'off', verifiesClients: false, pskUsers: 0, identities: 0 } },
     });
   });
 
@@ -22,8 +25,19 @@ describe('readNbdEnv', () => {
         NBD_HOST: '0.0.0.0',
         NBD_MAX_CONNECTIONS: '4',
         NBD_MAX_IN_FLIGHT: '8',
+        NBD_HANDSHAKE_TIMEOUT_MS: '500',
+        NBD_IDLE_TIMEOUT_MS: '60000',
       }),
-    ).toEqual({ inDispatch: true, dispatchUrl: 'dispatch:50051', nbdPort: 0, nbdHost: '0.0.0.0', maxConnections: 4, maxInFlight: 8 });
+    ).toMatchObject({
+      inDispatch: true,
+      dispatchUrl: 'dispatch:50051',
+      nbdPort: 0,
+      nbdHost: '0.0.0.0',
+      maxConnections: 4,
+      maxInFlight: 8,
+      handshakeTimeoutMs: 500,
+      idleTimeoutMs: 60_000,
+    });
   });
 
   it.each([
@@ -31,6 +45,9 @@ describe('readNbdEnv', () => {
     [{ NBD_PORT: '-1' }, /NBD_PORT must be a whole number >= 0/],
     [{ NBD_MAX_IN_FLIGHT: '0' }, /NBD_MAX_IN_FLIGHT must be a whole number >= 1, got "0"/],
     [{ NBD_MAX_CONNECTIONS: 'many' }, /NBD_MAX_CONNECTIONS must be a whole number >= 1/],
+    [{ NBD_HANDSHAKE_TIMEOUT_MS: '0' }, /NBD_HANDSHAKE_TIMEOUT_MS must be a whole number >= 1, got "0"/],
+    [{ NBD_IDLE_TIMEOUT_MS: '-5' }, /NBD_IDLE_TIMEOUT_MS must be a whole number >= 0/],
+    [{ NBD_TLS: 'yes' }, /^NBD_TLS must be one of off, on, require, got "yes"$/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => readNbdEnv(env)).toThrow(message);
   });

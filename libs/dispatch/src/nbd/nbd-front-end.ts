@@ -43,6 +43,10 @@ export class NbdFrontEnd {
     this.server = new NbdServer({
       backend,
       maxConnections: env.maxConnections,
+      tls: env.security.tls,
+      access: env.security.access,
+      handshakeTimeoutMs: env.handshakeTimeoutMs,
+      idleTimeoutMs: env.idleTimeoutMs,
       limits: { maxInFlight: env.maxInFlight, maxInFlightBytes: 64 * 1024 * 1024, replyHighWaterBytes: 4 * 1024 * 1024 },
       events: {
         onConnectionOpen: (peer) => {
@@ -52,7 +56,7 @@ export class NbdFrontEnd {
         onConnectionClose: (peer, exportName, how) => {
           connections.dec({ service });
           const line = { peer, export: exportName, how };
-          if (how.startsWith('error') || how === 'bad-magic') log.warn(line, 'NBD connection closed');
+          if (/^(error|bad-magic|handshake-timeout|TLS handshake failed)/.test(how)) log.warn(line, 'NBD connection closed');
           else log.info(line, 'NBD connection closed');
         },
         onConnectionRefused: (peer, how) => log.warn({ peer, how, limit: 'NBD_MAX_CONNECTIONS' }, 'NBD connection refused'),

@@ -1,6 +1,7 @@
 // A byte-level NBD client for tests: it sends exactly the frames a test writes, well formed
 // or not, and reads replies field by field, so every server answer can be asserted.
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import {
   NBD_OPTS_MAGIC,
   NBD_REQUEST_MAGIC,
@@ -28,16 +29,49 @@ export class RawNbdClient {
   private ended = false;
   private waiter?: () => void;
 
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (c: Buffer) => {
-      this.buf = Buffer.concat([this.buf, c]);
-      this.waiter?.();
+  private constructor(public socket: net.Socket) {
+    this.listen(socket);
+  }
+
+  private readonly onData = (c: Buffer): void => {
+    this.buf = Buffer.concat([this.buf, c]);
+    this.waiter?.();
+  };
+
+  private readonly onClose = (): void => {
+    this.ended = true;
+    this.waiter?.();
+  };
+
+  private readonly onError = (): void => undefined;
+
+  private listen(socket: net.Socket): void {
+    socket.on('data', this.onData);
+    socket.on('close', this.onClose);
+    socket.on('error', this.onError);
+  }
+
+  /**
+   * NBD_OPT_STARTTLS, then (on NBD_REP_ACK) the TLS handshake with `options` (servername
+   * defaults to localhost). Resolves the option reply; rejects when the handshake fails.
+   */
+  async startTls(options: tls.ConnectionOptions = {}): Promise<OptionReply> {
+    this.sendOption(NbdOpt.STARTTLS);
+    const r = await this.readOptionReply();
+    if (r.type !== NbdRep.ACK) return r;
+    const plain = this.socket;
+    plain.off('data', this.onData);
+    plain.off('close', this.onClose);
+    const secure = tls.connect({ servername: 'localhost', ...options, socket: plain });
+    secure.on('error', this.onError);
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', resolve);
+      secure.once('error', reject);
+      secure.once('close', () => reject(new Error('the server closed the connection during the TLS handshake')));
     });
-    socket.on('close', () => {
-      this.ended = true;
-      this.waiter?.();
-    });
-    socket.on('error', () => undefined);
+    this.socket = secure;
+    this.listen(secure);
+    return r;
   }
 
   static connect(port: number, host = '127.0.0.1'): Promise<RawNbdClient> {

@@ -1,5 +1,5 @@
 // Starts an NbdServer over a MemoryBackend on a free loopback port, for unit tests.
-import { NbdServer } from '../nbd-server';
+import { NbdServer, type NbdServerOptions } from '../nbd-server';
 import { NbdInfo, NbdOpt, NbdRep } from '../nbd-protocol';
 import type { TransmissionLimits } from '../transmission';
 import { MemoryBackend } from './memory-backend';
@@ -16,7 +16,15 @@ export interface Served {
 
 export const MiB = 1024n * 1024n;
 
-export async function serve(limits?: TransmissionLimits, discard = true, maxConnections?: number): Promise<Served> {
+/** The server options a test may add: TLS, access by identity, timeouts. */
+export type ServeOptions = Pick<NbdServerOptions, 'tls' | 'access' | 'handshakeTimeoutMs' | 'idleTimeoutMs'>;
+
+export async function serve(
+  limits?: TransmissionLimits,
+  discard = true,
+  maxConnections?: number,
+  more: ServeOptions = {},
+): Promise<Served> {
   const backend = new MemoryBackend([
     { name: 'rnullb0', sizeBytes: 4n * MiB, blockSize: 4096, writeCache: true, fua: true, discard, rotational: false },
     { name: 'small', sizeBytes: 1n * MiB, blockSize: 512, writeCache: false, fua: false, discard: false, rotational: true },
@@ -27,6 +35,7 @@ export async function serve(limits?: TransmissionLimits, discard = true, maxConn
     backend,
     limits,
     maxConnections,
+    ...more,
     events: { onConnectionClose: (_p, _e, how) => closes.push(how), onConnectionRefused: (_p, how) => refusals.push(how) },
   });
   const port = await server.listen(0, '127.0.0.1');

@@ -1,6 +1,6 @@
-// A throwaway certificate directory for a test, made with openssl the way README
-// "Security" tells a user to: a CA, a server certificate for localhost and 127.0.0.1, a
-// client certificate, all in nbdkit's --tls-certificates layout (ca-cert.pem,
+// A throwaway certificate directory for a test (gRPC's and NBD's TLS), made with openssl the
+// way README "Security" tells a user to: a CA, a server certificate for localhost and
+// 127.0.0.1, a client certificate, all in nbdkit's --tls-certificates layout (ca-cert.pem,
 // server-cert.pem, server-key.pem, client-cert.pem, client-key.pem). EC P-256 keys, valid
 // for one day. The CA's own key stays outside the directory, as it should.
 import { execFileSync } from 'node:child_process';
@@ -11,6 +11,13 @@ import * as path from 'node:path';
 export interface TestCertificates {
   /** The directory in nbdkit's layout. */
   readonly dir: string;
+  /** The CN of the client certificate in `dir`. */
+  readonly clientName: string;
+  /**
+   * A client's directory (ca-cert.pem, client-cert.pem, client-key.pem) with a new client
+   * certificate for `cn`, signed by the same CA: another identity.
+   */
+  clientDirectory(cn: string): string;
   /** Removes everything it made. */
   remove(): void;
 }
@@ -20,7 +27,7 @@ const openssl = (cwd: string, ...args: string[]): void => {
 };
 
 /** Signs a new key's certificate for `cn` with the CA in `work`, with the extensions in `ext`. */
-function issue(work: string, dir: string, name: 'server' | 'client', cn: string, ext: string): void {
+function issue(work: string, dir: string, name: 'server' | 'client', cn: string, ext: string, caDir = dir): void {
   fs.writeFileSync(path.join(work, `${name}.ext`), ext);
   openssl(
     work,
@@ -44,7 +51,7 @@ function issue(work: string, dir: string, name: 'server' | 'client', cn: string,
     '-in',
     `${name}.csr`,
     '-CA',
-    path.join(dir, 'ca-cert.pem'),
+    path.join(caDir, 'ca-cert.pem'),
     '-CAkey',
     'ca-key.pem',
     '-CAcreateserial',
@@ -56,6 +63,8 @@ function issue(work: string, dir: string, name: 'server' | 'client', cn: string,
     path.join(dir, `${name}-cert.pem`),
   );
 }
+
+const CLIENT_EXT = 'extendedKeyUsage=clientAuth\n';
 
 export function makeTestCertificates(): TestCertificates {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-tls-'));
@@ -80,8 +89,19 @@ export function makeTestCertificates(): TestCertificates {
     path.join(dir, 'ca-cert.pem'),
   );
   issue(work, dir, 'server', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  issue(work, dir, 'client', 'rnull-cluster test client', 'extendedKeyUsage=clientAuth\n');
-  return { dir, remove: () => fs.rmSync(work, { recursive: true, force: true }) };
+  const clientName = 'rnull-cluster test client';
+  issue(work, dir, 'client', clientName, CLIENT_EXT);
+  return {
+    dir,
+    clientName,
+    clientDirectory: (cn) => {
+      const to = fs.mkdtempSync(path.join(work, 'client-'));
+      fs.copyFileSync(path.join(dir, 'ca-cert.pem'), path.join(to, 'ca-cert.pem'));
+      issue(work, to, 'client', cn, CLIENT_EXT, dir);
+      return to;
+    },
+    remove: () => fs.rmSync(work, { recursive: true, force: true }),
+  };
 }
 
 /** A copy of `from` without `leave`, in a new directory inside `from`'s parent. */
