@@ -2,7 +2,8 @@
 // JSON lines that name the request token; a timeout and the stale end after it are counted
 // by the owner of the request (dispatch).
 import { Op, Status, type Submission } from '#proto/grpc/blk/v1/block_device';
-import { createDisk, eventually, type Fixture, startCluster, streamAll, submit } from './support/cluster-fixture';
+import { ZoneAdminCondition } from '#proto/grpc/blk/v1/gen_disk';
+import { createDisk, eventually, type Fixture, startCluster, streamAll, submit, unary } from './support/cluster-fixture';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -119,4 +120,66 @@ it('counts a timeout, then the stale end of its late completion, and logs its to
   expect(tokenLines.some((l) => /^\[dispatch[^\]]*\] \{.*"msg":"end refused: stale, double or not held here"/.test(l))).toBe(true);
   const line = JSON.parse(tokenLines[0].slice(tokenLines[0].indexOf('{')));
   expect(line).toMatchObject({ level: 'warn', token: expect.stringMatching(/^mt\/0\/0#\d+$/) });
+});
+
+it('reports the zones of a zoned disk per condition, its written and capacity sectors, from the zone table; none once powered off', async () => {
+  // 16 zones of 1 MiB (2048 sectors): one conventional, 15 sequential.
+  await createDisk(f, 'mz', { size: 16n, zoned: true, zoneSize: 1, zoneNrConv: 1 });
+  /** The zone gauges of dispatch for disk mz: counts by condition, written and capacity sectors. */
+  const zones = async (): Promise<Record<string, number>> => {
+    const text = await scrape('dispatch');
+    const conds = ['not_wp', 'empty', 'imp_open', 'exp_open', 'closed', 'full', 'readonly', 'offline'];
+    return {
+      ...Object.fromEntries(conds.map((cond) => [cond, sample(text, 'rnull_zones', { disk: 'mz', cond })])),
+      written: sample(text, 'rnull_zone_written_sectors', { disk: 'mz' }),
+      capacity: sample(text, 'rnull_zone_capacity_sectors', { disk: 'mz' }),
+    };
+  };
+  const laidOut = {
+    not_wp: 1,
+    empty: 15,
+    imp_open: 0,
+    exp_open: 0,
+    closed: 0,
+    full: 0,
+    readonly: 0,
+    offline: 0,
+    written: 0,
+    capacity: 15 * 2048,
+  };
+  // The census is cached for 1 s: poll until a scrape reads the table anew.
+  let last = {};
+  const reads = (want: object) => eventually(async () => JSON.stringify((last = await zones())) === JSON.stringify(want), 5000, 200);
+  await reads(laidOut);
+  expect(last).toEqual(laidOut);
+
+  const setCondition = (sector: bigint, condition: ZoneAdminCondition) =>
+    unary(f.disks, 'setZoneCondition', { name: 'mz', sector, condition });
+  await setCondition(2048n, ZoneAdminCondition.ZONE_ADMIN_CONDITION_READ_ONLY);
+  await setCondition(6144n, ZoneAdminCondition.ZONE_ADMIN_CONDITION_OFFLINE);
+  const changed = { ...laidOut, empty: 13, readonly: 1, offline: 1 };
+  await reads(changed);
+  expect(last).toEqual(changed);
+
+  // Set again, READ_ONLY goes back to EMPTY (null_blk's zone_readonly).
+  await setCondition(2048n, ZoneAdminCondition.ZONE_ADMIN_CONDITION_READ_ONLY);
+  const again = { ...changed, empty: 14, readonly: 0 };
+  await reads(again);
+  expect(last).toEqual(again);
+
+  // Writes move write pointers: 16 KiB in zone 4 (IMP_OPEN), zone 5 filled (FULL), zone 6
+  // finished after 4 KiB (FULL, counted whole).
+  const write = (sector: bigint, bytes: number) =>
+    submit(f, { disk: 'mz', op: Op.OP_WRITE, sector, length: bytes, data: Buffer.alloc(bytes, 1) }).then((c) => c.status);
+  expect(await write(4n * 2048n, 16384)).toBe(Status.STATUS_OK);
+  expect(await write(5n * 2048n, 1024 * 1024)).toBe(Status.STATUS_OK);
+  expect(await write(6n * 2048n, 4096)).toBe(Status.STATUS_OK);
+  expect((await submit(f, { disk: 'mz', op: Op.OP_ZONE_FINISH, sector: 6n * 2048n })).status).toBe(Status.STATUS_OK);
+  const written = { ...again, empty: 11, imp_open: 1, full: 2, written: 32 + 2048 + 2048 };
+  await reads(written);
+  expect(last).toEqual(written);
+
+  // Powered off, the disk has no zone table: its series go.
+  await unary(f.disks, 'powerDisk', { name: 'mz', power: false });
+  expect(await eventually(async () => Number.isNaN((await zones()).empty), 5000, 200)).toBe(true);
 });

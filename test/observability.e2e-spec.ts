@@ -3,7 +3,8 @@
 // targets rewritten to the loopback ports of this test's processes, while IO flows on a
 // direct disk (irqmode 0), a timer disk (irqmode 2), a disk whose requests time out and
 // a disk whose driver requeues every other request (requeue injection), and through the
-// NBD gateway.
+// NBD gateway; a zoned disk has a READ_ONLY and an OFFLINE zone (zone_readonly /
+// zone_offline) and a written one for the zone panels.
 // Every query of every panel must then return data: a panel that queries a metric (or a
 // label) that no service exports fails here, naming the panel and the expression.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -14,8 +15,9 @@ import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { NbdCmd } from '#nbd';
 import { Op, Status, type Submission } from '#proto/grpc/blk/v1/block_device';
+import { ZoneAdminCondition } from '#proto/grpc/blk/v1/gen_disk';
 import { RawNbdClient } from '../libs/nbd/src/testing/raw-nbd-client';
-import { createDisk, eventually, type Fixture, startCluster, streamAll, submit } from './support/cluster-fixture';
+import { createDisk, eventually, type Fixture, startCluster, streamAll, submit, unary } from './support/cluster-fixture';
 
 const ROOT = path.resolve(__dirname, '..');
 const DASHBOARD_FILE = 'deploy/grafana/dashboards/rnull-cluster.json';
@@ -53,6 +55,9 @@ const panels: Panel[] = dashboard.panels.flatMap((p) => (p.type === 'row' ? (p.p
 const instantiate = (expr: string): string => expr.replace(/\$\{?disk\}?/g, '.*').replace(/\$\{?__rate_interval\}?/g, '1m');
 
 const DISKS = { direct: 'obs0', timer: 'obs2', timeout: 'obst', requeue: 'obsr', throttled: 'obsbw', cached: 'obsc' } as const;
+/** 16 zones of 4 MiB (8192 sectors): 2 conventional, zone 2 READ_ONLY, zone 3 OFFLINE, zone 4 written, 11 EMPTY. */
+const ZONED = 'obsz';
+const ZONE_SECTORS = 8192n;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -167,6 +172,27 @@ beforeAll(async () => {
   await createDisk(f, DISKS.requeue, { size: 64n, requeue: '2,100,0,-1' });
   await createDisk(f, DISKS.throttled, { size: 16n, mbps: 1 }); // 256 KiB a round at 1 MiB/s: throttled every round
   await createDisk(f, DISKS.cached, { size: 64n, cacheSize: 1 }); // 8 MiB of writes through a 1 MiB cache: written back
+  await createDisk(f, ZONED, { size: 64n, zoned: true, zoneSize: 4, zoneNrConv: 2 });
+  await unary(f.disks, 'setZoneCondition', {
+    name: ZONED,
+    sector: 2n * ZONE_SECTORS,
+    condition: ZoneAdminCondition.ZONE_ADMIN_CONDITION_READ_ONLY,
+  });
+  await unary(f.disks, 'setZoneCondition', {
+    name: ZONED,
+    sector: 3n * ZONE_SECTORS,
+    condition: ZoneAdminCondition.ZONE_ADMIN_CONDITION_OFFLINE,
+  });
+  // 64 KiB at the write pointer of zone 4 (IMP_OPEN, 128 sectors written).
+  const zoneWrite = await submit(f, {
+    disk: ZONED,
+    op: Op.OP_WRITE,
+    sector: 4n * ZONE_SECTORS,
+    length: 65536,
+    data: Buffer.alloc(65536, 1),
+  });
+  if (zoneWrite.status !== Status.STATUS_OK)
+    throw new Error(`write to zoned disk ${ZONED}: status ${zoneWrite.status} ${zoneWrite.message}`);
   running = true;
   loops.push(
     streamLoop(DISKS.direct),
@@ -331,4 +357,22 @@ it('has data for every query of every panel while IO runs', async () => {
   });
   expect(Number(held.result[0]?.value[1] ?? 0)).toBeGreaterThan(0);
   expect(Number(held.result[0]?.value[1] ?? 0)).toBeLessThanOrEqual(1024 * 1024);
+  // The zone panels count the zoned disk's zones by condition, from its zone table.
+  const zones = await promApi<{ result: { metric: { cond: string }; value: [number, string] }[] }>('/api/v1/query', {
+    query: `max by (cond) (rnull_zones{disk="${ZONED}"})`,
+  });
+  expect(Object.fromEntries(zones.result.map((r) => [r.metric.cond, Number(r.value[1])]))).toEqual({
+    not_wp: 2,
+    empty: 11,
+    imp_open: 1,
+    exp_open: 0,
+    closed: 0,
+    full: 0,
+    readonly: 1,
+    offline: 1,
+  });
+  const written = await promApi<{ result: { value: [number, string] }[] }>('/api/v1/query', {
+    query: `max(rnull_zone_written_sectors{disk="${ZONED}"})`,
+  });
+  expect(Number(written.result[0]?.value[1] ?? 0)).toBe(128);
 });

@@ -34,6 +34,7 @@ import { capacitySectors, type DiskAttributes, keysWhere } from '#rnull';
 import { CompletionRouter } from './completion-router';
 import { type BioResult, DiskQueue, type DriverPlacement } from './disk-queue';
 import { type CheckedSubmission, checkSubmission, type WireSubmission } from './submission-check';
+import { ZoneCensusReader } from './zone-census';
 
 export type { BioResult } from './disk-queue';
 
@@ -125,6 +126,8 @@ export class BlockLayer {
         Array.from({ length: q.nrHwQueues }, (_, h) => new LeasedQueue(redis, QueueNames.hctx(q.name, h), keys.hctxQueue(q.name, h))),
       ),
     );
+    const zoneCensus = new ZoneCensusReader(redis, keys);
+    tel.metrics?.watchZones(() => zoneCensus.read(directory.all().flatMap((r) => (r.power && r.attributes.zoned ? [r.name] : []))));
   }
 
   async start(): Promise<void> {

@@ -11,6 +11,7 @@ export * from './disk-queue';
 export * from './completion-router';
 export * from './block-layer';
 export * from './submit-stream';
+export * from './zone-census';
 export * from './nbd/nbd-env';
 export * from './nbd/nbd-tls-env';
 export * from './nbd/nbd-identities';

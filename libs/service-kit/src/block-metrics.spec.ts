@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
-import { BlkStatus, ReqOp } from '#blk-mq';
-import { BlockMetrics, LATENCY_BUCKETS_SECONDS, opLabel, statusLabel } from './block-metrics';
+import { BlkStatus, ReqOp, ZoneCond } from '#blk-mq';
+import { BlockMetrics, LATENCY_BUCKETS_SECONDS, opLabel, statusLabel, zoneCondLabel } from './block-metrics';
 import { PreciseTimer } from './precise-timer';
 
 describe('BlockMetrics', () => {
@@ -31,6 +31,9 @@ describe('BlockMetrics', () => {
         'rnull_throttled_seconds_total',
         'rnull_timeouts_total',
         'rnull_timer_lateness_seconds',
+        'rnull_zone_capacity_sectors',
+        'rnull_zone_written_sectors',
+        'rnull_zones',
       ].sort(),
     );
   });
@@ -92,6 +95,36 @@ describe('BlockMetrics', () => {
     text = await registry.metrics();
     expect(text).toContain('rnull_tags_in_use{disk="d0",hctx="0"} 0');
     expect(getJobCounts).toHaveBeenCalledTimes(1); // second scrape within 1 s: cached
+  });
+
+  it('reports the zone census per disk and condition, read once per scrape window; unknown values stay out', async () => {
+    const registry = new Registry();
+    const m = new BlockMetrics(registry, 'dispatch');
+    const read = jest.fn(async () => [
+      {
+        disk: 'z0',
+        conds: new Map([
+          [ZoneCond.NOT_WP, 1],
+          [ZoneCond.EMPTY, 5],
+          [ZoneCond.READONLY, 2],
+        ]),
+        capacitySectors: 7 * 2048,
+        writtenSectors: 0,
+      },
+      { disk: 'big', conds: new Map([[ZoneCond.IMP_OPEN, 3]]), capacitySectors: 1 << 30 },
+    ]);
+    m.watchZones(read);
+    const text = await registry.metrics();
+    expect(text).toContain('rnull_zones{disk="z0",cond="not_wp"} 1');
+    expect(text).toContain('rnull_zones{disk="z0",cond="empty"} 5');
+    expect(text).toContain('rnull_zones{disk="z0",cond="readonly"} 2');
+    expect(text).toContain('rnull_zones{disk="big",cond="imp_open"} 3');
+    expect(text).not.toContain('rnull_zones{disk="big",cond="empty"}');
+    expect(text).toContain('rnull_zone_written_sectors{disk="z0"} 0');
+    expect(text).not.toContain('rnull_zone_written_sectors{disk="big"}');
+    expect(text).toContain('rnull_zone_capacity_sectors{disk="big"} 1073741824');
+    expect(read).toHaveBeenCalledTimes(1); // three gauges, one read
+    expect(zoneCondLabel(ZoneCond.EXP_OPEN)).toBe('exp_open');
   });
 
   it('feeds timer lateness from PreciseTimer firings', async () => {

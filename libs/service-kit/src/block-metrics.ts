@@ -1,7 +1,7 @@
 // Mirrors the block layer's accounting (`/sys/block/<disk>/stat`, blktrace's Q/D/C
 // timestamps) as Prometheus metrics: every `rnull_` metric of a service process, defined
 // once here and registered on that process's `MetricsRegistry.registry`.
-import { BlkStatus, ReqOp } from '#blk-mq';
+import { BlkStatus, ReqOp, ZoneCond } from '#blk-mq';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /**
@@ -40,6 +40,25 @@ export function statusLabel(status: number): string {
   return (BlkStatus[status] ?? String(status)).toLowerCase();
 }
 
+/** `ZoneCond.IMP_OPEN` → `imp_open`; conventional zones are `not_wp`. */
+export function zoneCondLabel(cond: ZoneCond): string {
+  return (ZoneCond[cond] ?? String(cond)).toLowerCase();
+}
+
+/**
+ * The zones of one zoned disk as its zone table held them at a scrape. `conds` counts
+ * zones per condition; a condition left out is unknown (the census of a big table reads
+ * only what is cheap), not zero. `writtenSectors` (sectors below the write pointers of
+ * the sequential zones, each at most its capacity) is undefined when unknown.
+ */
+export interface ZoneCensus {
+  readonly disk: string;
+  readonly conds: ReadonlyMap<ZoneCond, number>;
+  /** Sum of the capacities of the sequential zones. */
+  readonly capacitySectors: number;
+  readonly writtenSectors?: number;
+}
+
 const instances = new WeakMap<Registry, BlockMetrics>();
 
 /**
@@ -48,8 +67,8 @@ const instances = new WeakMap<Registry, BlockMetrics>();
  *     throws, as prom-client refuses a name twice.
  *   - Labels are low-cardinality: disk, hctx, op, status, service, queue, state. Never a
  *     tag, generation or sector.
- *   - Recording is in-process arithmetic; the only Redis calls are the queue counts,
- *     made on scrape and cached for `SCRAPE_CACHE_MS`.
+ *   - Recording is in-process arithmetic; the only Redis calls are the queue counts and
+ *     the zone census, made on scrape and cached for `SCRAPE_CACHE_MS`.
  *   - Durations are in seconds.
  */
 export class BlockMetrics {
@@ -97,11 +116,19 @@ export class BlockMetrics {
   readonly queueJobs: Gauge<'queue' | 'state'>;
   /** completion: PreciseTimer lateness, fired − due. */
   readonly timerLateness: Histogram;
+  /** dispatch: zones per condition of each powered zoned disk, read from its zone table on scrape. */
+  readonly zones: Gauge<'disk' | 'cond'>;
+  /** dispatch: sectors below the write pointers of a zoned disk's sequential zones, on scrape. */
+  readonly zoneWrittenSectors: Gauge<'disk'>;
+  /** dispatch: the summed capacity of a zoned disk's sequential zones, on scrape. */
+  readonly zoneCapacitySectors: Gauge<'disk'>;
 
   private tagSource: () => GaugeSample<'disk' | 'hctx'>[] = () => [];
   private inFlightSource: () => GaugeSample<'disk'>[] = () => [];
   private readonly queueSources: (() => CountableQueue[])[] = [];
   private queueCache?: { atMs: number; samples: Promise<GaugeSample<'queue' | 'state'>[]> };
+  private zoneSource: () => Promise<ZoneCensus[]> = () => Promise.resolve([]);
+  private zoneCache?: { atMs: number; census: Promise<ZoneCensus[]> };
 
   /** Records the write-back cache as one batch on `disk` left it (pages of `pageBytes`). */
   observeCache(disk: string, state: { readonly pages: number; readonly writtenBack: number }, pageBytes: number): void {
@@ -258,6 +285,40 @@ export class BlockMetrics {
       buckets,
       registers,
     });
+    const sameEverywhere = 'read from the zone table in Redis, the same on every dispatch instance (aggregate with max); cached for 1 s';
+    this.zones = new Gauge({
+      name: 'rnull_zones',
+      help: `Zones of a powered zoned disk per condition (not_wp: conventional), ${sameEverywhere}`,
+      labelNames: ['disk', 'cond'],
+      registers,
+      async collect() {
+        const census = await self.zoneCensus();
+        this.reset();
+        for (const c of census) for (const [cond, n] of c.conds) this.set({ disk: c.disk, cond: zoneCondLabel(cond) }, n);
+      },
+    });
+    this.zoneWrittenSectors = new Gauge({
+      name: 'rnull_zone_written_sectors',
+      help: `Sectors below the write pointers of a zoned disk's sequential zones (each at most its capacity), ${sameEverywhere}`,
+      labelNames: ['disk'],
+      registers,
+      async collect() {
+        const census = await self.zoneCensus();
+        this.reset();
+        for (const c of census) if (c.writtenSectors !== undefined) this.set({ disk: c.disk }, c.writtenSectors);
+      },
+    });
+    this.zoneCapacitySectors = new Gauge({
+      name: 'rnull_zone_capacity_sectors',
+      help: `Summed capacity of a zoned disk's sequential zones (written / capacity is its fill), ${sameEverywhere}`,
+      labelNames: ['disk'],
+      registers,
+      async collect() {
+        const census = await self.zoneCensus();
+        this.reset();
+        for (const c of census) this.set({ disk: c.disk }, c.capacitySectors);
+      },
+    });
   }
 
   /** Where `rnull_tags_in_use` reads its values at scrape time (in-process, no Redis). */
@@ -275,6 +336,15 @@ export class BlockMetrics {
     this.queueSources.push(source);
   }
 
+  /**
+   * Where `rnull_zones`, `rnull_zone_written_sectors` and `rnull_zone_capacity_sectors`
+   * read their values at scrape time (Redis calls: called at most once per
+   * `SCRAPE_CACHE_MS`; a failed read reports no zoned disk).
+   */
+  watchZones(source: () => Promise<ZoneCensus[]>): void {
+    this.zoneSource = source;
+  }
+
   /** One ended request, recorded on dispatch. `latencySeconds` is submit → end. */
   recordIo(disk: string, hctx: number, op: number, status: number, bytes: number, latencySeconds: number): void {
     const o = opLabel(op);
@@ -289,6 +359,14 @@ export class BlockMetrics {
       this.queueCache = { atMs: now, samples: this.readQueues() };
     }
     return this.queueCache.samples;
+  }
+
+  private zoneCensus(): Promise<ZoneCensus[]> {
+    const now = Date.now();
+    if (!this.zoneCache || now - this.zoneCache.atMs >= SCRAPE_CACHE_MS) {
+      this.zoneCache = { atMs: now, census: this.zoneSource().catch(() => []) };
+    }
+    return this.zoneCache.census;
   }
 
   private async readQueues(): Promise<GaugeSample<'queue' | 'state'>[]> {

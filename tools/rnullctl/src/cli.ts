@@ -27,8 +27,9 @@ import {
 import { DISK_COMMANDS } from './disk-commands';
 import { IO_COMMANDS } from './io-commands';
 import { LOAD_COMMAND } from './load-command';
+import { ZONE_COMMANDS } from './zone-commands';
 
-export const COMMANDS: readonly Command[] = [...DISK_COMMANDS, ...IO_COMMANDS, LOAD_COMMAND];
+export const COMMANDS: readonly Command[] = [...DISK_COMMANDS, ...IO_COMMANDS, ...ZONE_COMMANDS, LOAD_COMMAND];
 
 const GLOBAL_VALUE_OPTIONS = new Set(
   Object.entries(GLOBAL_OPTIONS)

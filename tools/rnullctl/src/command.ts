@@ -93,7 +93,7 @@ export function groupHelp(commands: readonly Command[], prefix: readonly string[
     [
       head,
       '',
-      'rnullctl talks gRPC to rnull-cluster (dispatch): disks (blk.v1.GenDisk) and block IO (blk.v1.BlockDevice).',
+      'rnullctl talks gRPC to rnull-cluster (dispatch): disks (blk.v1.GenDisk), block IO and zones (blk.v1.BlockDevice).',
       '',
       'commands:',
       ...rows,

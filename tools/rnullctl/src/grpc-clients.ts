@@ -3,7 +3,7 @@
 // the gRPC status and carry the server's own words.
 import * as grpc from '@grpc/grpc-js';
 import { ClientSecurity } from '#grpc-auth';
-import { BlockDeviceClient, Completion, Submission } from '#proto/grpc/blk/v1/block_device';
+import { BlockDeviceClient, Completion, ReportZonesRequest, ReportZonesResponse, Submission, Zone } from '#proto/grpc/blk/v1/block_device';
 import {
   ConfigureDiskRequest,
   CreateDiskRequest,
@@ -12,6 +12,8 @@ import {
   FeaturesResponse,
   GenDiskClient,
   ListDisksResponse,
+  SetZoneConditionRequest,
+  SetZoneConditionResponse,
 } from '#proto/grpc/blk/v1/gen_disk';
 import { CliError } from './command';
 
@@ -111,6 +113,17 @@ export class RnullClients {
   /** One IO over the unary Submit; a non-OK Completion is returned, not thrown. */
   submit(sub: Submission): Promise<Completion> {
     return this.unary('BlockDevice.Submit', (m, o, cb: Callback<Completion>) => this.blockDevice.submit(sub, m, o, cb));
+  }
+
+  /** BLKREPORTZONE: up to `count` zones (0: all) from the zone that holds `sector`. */
+  async reportZones(req: ReportZonesRequest): Promise<Zone[]> {
+    const res = await this.unary<ReportZonesResponse>('BlockDevice.ReportZones', (m, o, cb) => this.blockDevice.reportZones(req, m, o, cb));
+    return res.zones;
+  }
+
+  /** null_blk's zone_readonly / zone_offline: the zone that holds `sector` becomes the condition (again: EMPTY). */
+  async setZoneCondition(req: SetZoneConditionRequest): Promise<void> {
+    await this.unary<SetZoneConditionResponse>('GenDisk.SetZoneCondition', (m, o, cb) => this.genDisk.setZoneCondition(req, m, o, cb));
   }
 
   close(): void {

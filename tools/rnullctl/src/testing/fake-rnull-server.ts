@@ -11,6 +11,11 @@
 //     completions are written on a later tick, optionally after `completionDelayMs`.
 //   - ConfigureDisk on a powered disk may only change submit_queues, poll_queues and
 //     badblocks (a write of the file, applied by libs/rnull's applyBadBlocksCommand).
+//   - A zoned disk (zoned=1) runs libs/rnull's ZoneModel (null_blk's zoned.c in memory),
+//     laid out at power on and dropped at power off as the cluster's zone table is: writes,
+//     appends (the landed sector in the completion), zone management, reads of OFFLINE
+//     zones, ReportZones and SetZoneCondition follow it; zone ops on a disk that is not
+//     zoned complete NOTSUPP, management not at a zone start IOERR, as blk-mq answers.
 import * as grpc from '@grpc/grpc-js';
 import {
   BlockDeviceServer,
@@ -21,9 +26,11 @@ import {
   Status,
   Submission,
   SubmitBatch,
+  Zone,
 } from '#proto/grpc/blk/v1/block_device';
-import { Disk, DiskAttributes, GenDiskServer, GenDiskService } from '#proto/grpc/blk/v1/gen_disk';
-import { applyBadBlocksCommand, DEFAULT_ATTRIBUTES } from '#rnull';
+import { Disk, DiskAttributes, GenDiskServer, GenDiskService, ZoneAdminCondition } from '#proto/grpc/blk/v1/gen_disk';
+import { BlkStatus, NO_WRITE_POINTER, ZoneCond, type ZoneShape } from '#blk-mq';
+import { applyBadBlocksCommand, DEFAULT_ATTRIBUTES, type ZoneMgmtOp, ZoneModel, zoneShapeOf } from '#rnull';
 
 /** The server's defaults, from their one owner (`DEFAULT_ATTRIBUTES` of libs/rnull). */
 const DEFAULTS: Required<DiskAttributes> = {
@@ -80,6 +87,48 @@ interface FakeDisk {
   disk: Disk;
   /** 512-byte sectors that were written. */
   readonly sectors: Map<bigint, Buffer>;
+  /** A zoned, powered disk's zones. */
+  zones?: ZoneModel;
+}
+
+/** The zone management ops of the wire, as ZoneModel names them. */
+const ZONE_MGMT: Partial<Record<Op, ZoneMgmtOp>> = {
+  [Op.OP_ZONE_OPEN]: 'open',
+  [Op.OP_ZONE_CLOSE]: 'close',
+  [Op.OP_ZONE_FINISH]: 'finish',
+  [Op.OP_ZONE_RESET]: 'reset',
+  [Op.OP_ZONE_RESET_ALL]: 'reset-all',
+};
+
+/** The zone shape of zoned attributes (null_init_zoned_dev), or INVALID_ARGUMENT naming the attribute. */
+function shapeOf(a: DiskAttributes): ZoneShape {
+  try {
+    return zoneShapeOf({
+      size: Number(a.size),
+      blocksize: a.blocksize!,
+      zoneSize: a.zoneSize!,
+      zoneCapacity: a.zoneCapacity!,
+      zoneNrConv: a.zoneNrConv!,
+      zoneMaxOpen: a.zoneMaxOpen!,
+      zoneMaxActive: a.zoneMaxActive!,
+      zoneAppendMaxSectors: a.zoneAppendMaxSectors!,
+      zoneFull: a.zoneFull!,
+    }).shape;
+  } catch (e) {
+    throw new RpcError(grpc.status.INVALID_ARGUMENT, (e as Error).message);
+  }
+}
+
+/** A zone of a report on the wire (no write pointer: 2^64 - 1). */
+function wireZone(z: ReturnType<ZoneModel['report']>[number]): Zone {
+  return {
+    start: BigInt(z.start),
+    len: BigInt(z.len),
+    capacity: BigInt(z.capacity),
+    wp: z.wp === NO_WRITE_POINTER ? 2n ** 64n - 1n : BigInt(z.wp),
+    type: z.type as number,
+    cond: z.cond as number,
+  };
 }
 
 export class FakeRnullServer {
@@ -138,7 +187,7 @@ export class FakeRnullServer {
         if (this.disks.has(req.name)) throw new RpcError(grpc.status.ALREADY_EXISTS, `disk '${req.name}' exists`);
         const attributes = validate({ ...DEFAULTS, ...defined(req.attributes) });
         const disk: Disk = { name: req.name, attributes, power: req.power, capacitySectors: attributes.size! * 2048n, index: index++ };
-        this.disks.set(req.name, { disk, sectors: new Map() });
+        this.disks.set(req.name, { disk, sectors: new Map(), zones: layOut(disk) });
         return disk;
       }),
       getDisk: h((req) => this.get(req.name).disk),
@@ -163,7 +212,10 @@ export class FakeRnullServer {
       }),
       powerDisk: h((req) => {
         const d = this.get(req.name);
-        d.disk = { ...d.disk, power: req.power };
+        if (d.disk.power !== req.power) {
+          d.disk = { ...d.disk, power: req.power };
+          d.zones = layOut(d.disk);
+        }
         return d.disk;
       }),
       deleteDisk: h((req) => {
@@ -172,15 +224,43 @@ export class FakeRnullServer {
         return {};
       }),
       features: h(() => ({ features: FAKE_FEATURES })),
-      setZoneCondition: h(() => {
-        throw new RpcError(grpc.status.UNIMPLEMENTED, 'the fake server has no zoned disks');
+      setZoneCondition: h((req) => {
+        const d = this.get(req.name);
+        if (!d.disk.attributes!.zoned) throw new RpcError(grpc.status.INVALID_ARGUMENT, `name: disk "${req.name}" is not zoned`);
+        if (!d.zones)
+          throw new RpcError(grpc.status.FAILED_PRECONDITION, `disk "${req.name}" is powered off: its zones are laid out at power on`);
+        const cond =
+          req.condition === ZoneAdminCondition.ZONE_ADMIN_CONDITION_READ_ONLY
+            ? ZoneCond.READONLY
+            : req.condition === ZoneAdminCondition.ZONE_ADMIN_CONDITION_OFFLINE
+              ? ZoneCond.OFFLINE
+              : undefined;
+        if (cond === undefined)
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, `condition: must be READ_ONLY or OFFLINE, got ${req.condition}`);
+        if (d.zones.setCond(Number(req.sector), cond) !== BlkStatus.OK)
+          throw new RpcError(grpc.status.INVALID_ARGUMENT, `sector: ${req.sector} is not in a sequential zone`);
+        this.dropDiscarded(d);
+        return {};
       }),
     };
   }
 
   private blockDevice(): BlockDeviceServer {
     return {
-      reportZones: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED, details: 'the fake server has no zoned disks' }),
+      reportZones: (call, cb) => {
+        try {
+          const d = this.get(call.request.disk);
+          if (!d.disk.attributes!.zoned) throw new RpcError(grpc.status.FAILED_PRECONDITION, `disk "${call.request.disk}" is not zoned`);
+          if (!d.zones) throw new RpcError(grpc.status.UNAVAILABLE, `disk "${call.request.disk}" is powered off`);
+          if (call.request.sector >= d.disk.capacitySectors)
+            throw new RpcError(grpc.status.OUT_OF_RANGE, `sector: ${call.request.sector} is past the end of the disk`);
+          const zones = d.zones.report(Number(call.request.sector), call.request.count || Number.MAX_SAFE_INTEGER);
+          cb(null, { zones: zones.map(wireZone) });
+        } catch (e) {
+          if (!(e instanceof RpcError)) throw e;
+          cb({ code: e.code, details: e.message });
+        }
+      },
       submit: (call, cb) => {
         try {
           cb(null, this.execute(call.request));
@@ -213,6 +293,19 @@ export class FakeRnullServer {
     };
   }
 
+  /** Keeps `count` sectors of `data` at `sector` when the disk is memory backed. */
+  private store(d: FakeDisk, sector: bigint, count: bigint, data: Buffer): void {
+    if (!d.disk.attributes!.memoryBacked) return;
+    for (let i = 0n; i < count; i++) d.sectors.set(sector + i, Buffer.from(data.subarray(Number(i) * 512, Number(i + 1n) * 512)));
+  }
+
+  /** Drops the data of the zones a reset emptied (ZoneModel's `discards`). */
+  private dropDiscarded(d: FakeDisk): void {
+    for (const [start, len] of d.zones!.discards.splice(0)) {
+      for (const s of d.sectors.keys()) if (s >= BigInt(start) && s < BigInt(start + len)) d.sectors.delete(s);
+    }
+  }
+
   /** A stream submission: every failure becomes a completion. */
   private executeTagged(sub: Submission): Completion {
     try {
@@ -232,6 +325,26 @@ export class FakeRnullServer {
     const fail = this.options.failEvery;
     if (fail && this.ios % fail.n === 0) return Completion.fromPartial({ tag: sub.tag, status: fail.status, message: fail.message });
     if (sub.op === Op.OP_FLUSH) return ok();
+    const mgmt = ZONE_MGMT[sub.op];
+    if (mgmt !== undefined || sub.op === Op.OP_ZONE_APPEND) {
+      if (!d.zones)
+        return Completion.fromPartial({
+          tag: sub.tag,
+          status: Status.STATUS_NOTSUPP,
+          message: `${Op[sub.op]} needs a zoned disk (zoned=1)`,
+        });
+      if (mgmt !== undefined && mgmt !== 'reset-all' && sub.sector % BigInt(d.zones.shape.zoneSectors) !== 0n)
+        return Completion.fromPartial({
+          tag: sub.tag,
+          status: Status.STATUS_IOERR,
+          message: `sector ${sub.sector} is not the first sector of a zone`,
+        });
+    }
+    if (mgmt !== undefined) {
+      const status = d.zones!.mgmt(mgmt, Number(sub.sector));
+      this.dropDiscarded(d);
+      return Completion.fromPartial({ tag: sub.tag, status: status as number, latencyNsec: 1000n });
+    }
     if (sub.length === 0 || sub.length % a.blocksize! !== 0) {
       throw new RpcError(grpc.status.INVALID_ARGUMENT, `length: ${sub.length} is not a positive multiple of the block size ${a.blocksize}`);
     }
@@ -240,6 +353,17 @@ export class FakeRnullServer {
     const count = BigInt(sub.length / 512);
     if (sub.sector + count > d.disk.capacitySectors)
       throw new RpcError(grpc.status.OUT_OF_RANGE, `sector: ${sub.sector}+${count} is past the end`);
+    if (d.zones && (sub.op === Op.OP_WRITE || sub.op === Op.OP_ZONE_APPEND || sub.op === Op.OP_READ)) {
+      const r =
+        sub.op === Op.OP_READ
+          ? { status: d.zones.readable(Number(sub.sector), Number(count)), sector: Number(sub.sector) }
+          : d.zones.write(Number(sub.sector), Number(count), sub.op === Op.OP_ZONE_APPEND);
+      if (r.status !== BlkStatus.OK) return Completion.fromPartial({ tag: sub.tag, status: r.status as number, message: 'zone rules' });
+      if (sub.op === Op.OP_ZONE_APPEND) {
+        this.store(d, BigInt(r.sector), count, sub.data);
+        return Completion.fromPartial({ tag: sub.tag, status: Status.STATUS_OK, latencyNsec: 1000n, sector: BigInt(r.sector) });
+      }
+    }
     switch (sub.op) {
       case Op.OP_READ: {
         const out = Buffer.alloc(sub.length);
@@ -249,9 +373,7 @@ export class FakeRnullServer {
       case Op.OP_WRITE:
         if (sub.data.length !== sub.length)
           throw new RpcError(grpc.status.INVALID_ARGUMENT, `data: ${sub.data.length} bytes, length says ${sub.length}`);
-        if (a.memoryBacked)
-          for (let i = 0n; i < count; i++)
-            d.sectors.set(sub.sector + i, Buffer.from(sub.data.subarray(Number(i) * 512, Number(i + 1n) * 512)));
+        this.store(d, sub.sector, count, sub.data);
         return ok();
       case Op.OP_DISCARD:
         if (!a.discard)
@@ -267,6 +389,11 @@ export class FakeRnullServer {
   }
 }
 
+/** A zoned, powered disk's zones as null_init_zoned_dev lays them out; none otherwise. */
+function layOut(disk: Disk): ZoneModel | undefined {
+  return disk.power && disk.attributes!.zoned ? new ZoneModel(shapeOf(disk.attributes!)) : undefined;
+}
+
 /** The set fields of a DiskAttributes (unset = keep). */
 function defined(attrs: DiskAttributes | undefined): DiskAttributes {
   return Object.fromEntries(Object.entries(attrs ?? {}).filter(([, v]) => v !== undefined)) as DiskAttributes;
@@ -278,5 +405,6 @@ function validate(a: DiskAttributes): DiskAttributes {
     throw new RpcError(grpc.status.INVALID_ARGUMENT, `blocksize: ${bs} is not a power of two in 512..4096`);
   if (a.irqmode! > 2) throw new RpcError(grpc.status.INVALID_ARGUMENT, `irqmode: ${a.irqmode} is not 0, 1 or 2`);
   if (a.size! < 1n) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'size: must be at least 1 MiB');
+  if (a.zoned) shapeOf(a);
   return a;
 }
