@@ -24,6 +24,7 @@ import { TimeoutHandler } from './timeout-handler';
 import type { Bio } from './bio';
 import { EngineCounters, EngineOptions, RESOURCE_DELAY_MS } from './engine-options';
 import { applyEndRecord } from './remote-end';
+import { ZoneWritePlugs } from './zone-write-plug';
 
 /** A live request and the submissions it carries a part of, one per bio (`rq.bios[i]` is `parts[i]`'s). */
 interface Issued<T> {
@@ -48,7 +49,10 @@ interface Issued<T> {
  *   - tag waiters never fail; per pool they are served round robin between clients,
  *     FIFO within one client (`TagWaitQueue`);
  *   - a batch (plug flush or retry) for an hctx the driver stopped (`hctx.queue`) waits on
- *     that hctx's dispatch list until the driver starts the queues again (`HwQueueStops`).
+ *     that hctx's dispatch list until the driver starts the queues again (`HwQueueStops`);
+ *   - on a zoned disk at most one write per sequential zone is issued and not yet ended;
+ *     the zone's other writes wait in its write plug, in submission order
+ *     (`ZoneWritePlugs`, blk_zone_plug_bio; DESIGN I17).
  */
 export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   readonly table: InProcRequestTable;
@@ -80,6 +84,8 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
   /** The hctxs' stopped bits and dispatch lists (`Hctx.queue`): plug flushes and retries pass through them. */
   private readonly hwQueues: HwQueueStops<Request<T>>;
   private readonly clock: () => number;
+  /** A zoned disk's zone write plugs. */
+  private readonly zonePlugs: ZoneWritePlugs | undefined;
   private pendingCount = 0;
   private idleWaiters: (() => void)[] = [];
   private closing: Promise<void> | undefined;
@@ -96,6 +102,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
         ? MAX_SUBMISSION_BYTES
         : checkInt('EngineOptions.maxSubmissionBytes', opts.maxSubmissionBytes, geometry.limits.logicalBlockSize, Number.MAX_SAFE_INTEGER);
     this.maxRequestBytes = maxRequestBytes(geometry.limits);
+    this.zonePlugs = geometry.zones ? new ZoneWritePlugs(geometry.zones) : undefined;
     this.table = new InProcRequestTable(geometry.name, tagSet.config);
     this.completionTimer = opts.completionTimer;
     this.timeoutMs = tagSet.timeoutMs;
@@ -152,12 +159,18 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
     return new Promise((resolve) => {
       const p = new PendingSubmission(prep.bios.length, prep.buffer, (c) => this.settle(c, resolve));
       for (const bio of prep.bios) {
-        if (this.tryPlugMerge(hctx, bio, p)) continue;
-        const waitsBefore = this.waits.waits;
-        this.waits.acquire(hctx, client, (token) => this.issue(token, bio, p));
-        this.counters.tagWaits += this.waits.waits - waitsBefore;
+        if (this.zonePlugs) this.zonePlugs.admit(bio, () => this.enter(hctx, client, bio, p));
+        else this.enter(hctx, client, bio, p);
       }
     });
+  }
+
+  /** A bio joins a request in the plug, or takes a tag (waiting for one, FIFO per client). */
+  private enter(hctx: number, client: number, bio: Bio, p: PendingSubmission): void {
+    if (this.tryPlugMerge(hctx, bio, p)) return;
+    const waitsBefore = this.waits.waits;
+    this.waits.acquire(hctx, client, (token) => this.issue(token, bio, p));
+    this.counters.tagWaits += this.waits.waits - waitsBefore;
   }
 
   /**
@@ -311,6 +324,7 @@ export class Engine<T = unknown, H = unknown> implements RequestHost<T> {
     if (!it || it.rq !== rq) return;
     this.live.delete(key);
     if (this.table.config.recycle === 'on-drop') this.table.applySync([{ op: 'drop', token: rq.token }]);
+    if (this.zonePlugs) for (const bio of rq.bios) this.zonePlugs.done(bio);
     for (const p of it.parts) p.ended(status, it.error, rq.landedSector);
   }
 
