@@ -1,10 +1,9 @@
 // The zone metrics' source (rnull_zones, rnull_zone_written_sectors,
 // rnull_zone_capacity_sectors): per powered zoned disk, how many zones are in each
 // condition and how far the write pointers got, read at scrape time from the zone table
-// every process shares (KeySchema.zones, I17). The table's layout is include/zones.lua's:
-// the shape (read through ZoneTable.shape), the counters `imp`, `exp`, `closed`, and
-// `c<z>` / `w<z>` (condition, write pointer) for each sequential zone ever changed; a
-// zone without them is as the layout left it (EMPTY, or FULL with zone_full).
+// every process shares (KeySchema.zones, I17), through ZoneTable.census (the one reader of
+// the table's layout); a zone the table does not list is as the layout left it (EMPTY, or
+// FULL with zone_full).
 import type { Redis } from 'ioredis';
 import { NO_WRITE_POINTER, ZoneCond, type ZoneShape, zoneExtent } from '#blk-mq';
 import { type KeySchema, ZoneTable } from '#redis-mq';
@@ -16,12 +15,6 @@ import type { ZoneCensus } from '#service-kit';
  * zones (two fields each) per disk and scrape bounds what a scrape costs Redis.
  */
 export const CENSUS_MAX_CHANGED_ZONES = 4096;
-
-/** The fields of a zone table that are not per zone (zones.lua's shape and counters). */
-const TABLE_FIELDS = 13;
-
-/** A changed zone's condition field: `c<z>`. */
-const CONDITION_FIELD = /^c(\d+)$/;
 
 /**
  * Contract:
@@ -36,10 +29,7 @@ const CONDITION_FIELD = /^c(\d+)$/;
 export class ZoneCensusReader {
   private readonly table: ZoneTable;
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: KeySchema,
-  ) {
+  constructor(redis: Redis, keys: KeySchema) {
     this.table = new ZoneTable(redis, keys);
   }
 
@@ -51,17 +41,13 @@ export class ZoneCensusReader {
 
   /** One disk's census, or undefined when it has no zone table. */
   async census(disk: string): Promise<ZoneCensus | undefined> {
-    const key = this.keys.zones(disk);
-    const [shape, fields] = await Promise.all([this.table.shape(disk), this.redis.hlen(key)]);
-    if (!shape) return undefined;
+    const stored = await this.table.census(disk, CENSUS_MAX_CHANGED_ZONES);
+    if (!stored) return undefined;
+    const { shape, counters, changed } = stored;
     const capacitySectors = sequentialCapacity(shape);
     const conds = new Map<ZoneCond, number>([[ZoneCond.NOT_WP, shape.nrConv]]);
-    if (fields > TABLE_FIELDS + 2 * CENSUS_MAX_CHANGED_ZONES) {
-      const [imp, exp, closed] = await this.redis.hmget(key, 'imp', 'exp', 'closed');
-      conds
-        .set(ZoneCond.IMP_OPEN, Number(imp ?? 0))
-        .set(ZoneCond.EXP_OPEN, Number(exp ?? 0))
-        .set(ZoneCond.CLOSED, Number(closed ?? 0));
+    if (!changed) {
+      conds.set(ZoneCond.IMP_OPEN, counters.impOpen).set(ZoneCond.EXP_OPEN, counters.expOpen).set(ZoneCond.CLOSED, counters.closed);
       return { disk, conds, capacitySectors };
     }
     for (const c of [
@@ -74,24 +60,15 @@ export class ZoneCensusReader {
       ZoneCond.OFFLINE,
     ])
       conds.set(c, 0);
-    const table = await this.redis.hgetall(key);
-    if (table.nr === undefined) return undefined; // dropped (powered off) between the reads
-    let changed = 0;
     let changedCapacity = 0;
     let writtenSectors = 0;
-    for (const [field, value] of Object.entries(table)) {
-      const m = CONDITION_FIELD.exec(field);
-      if (!m) continue;
-      const z = Number(m[1]);
-      const cond = Number(value) as ZoneCond;
+    for (const [z, { cond, wp }] of changed) {
       conds.set(cond, (conds.get(cond) ?? 0) + 1);
-      changed++;
       const { start, capacity } = zoneExtent(shape, z);
       changedCapacity += capacity;
-      const wp = Number(table[`w${z}`] ?? start);
       if (wp !== NO_WRITE_POINTER) writtenSectors += Math.min(Math.max(wp - start, 0), capacity);
     }
-    const untouched = shape.nrZones - shape.nrConv - changed;
+    const untouched = shape.nrZones - shape.nrConv - changed.size;
     if (shape.full) {
       conds.set(ZoneCond.FULL, conds.get(ZoneCond.FULL)! + untouched);
       writtenSectors += capacitySectors - changedCapacity;

@@ -76,6 +76,25 @@ export interface ZoneOpResult {
   readonly sector: number;
 }
 
+/** The fields of a zone table that are not per zone (zones.lua's shape and counters). */
+const TABLE_FIELDS = [
+  'nr',
+  'conv',
+  'zsize',
+  'cap',
+  'last',
+  'max_open',
+  'max_active',
+  'append_max',
+  'full',
+  'imp',
+  'exp',
+  'closed',
+  'next',
+] as const;
+/** A changed zone's condition field, `c<z>` (its write pointer is `w<z>`). */
+const CONDITION_FIELD = /^c(\d+)$/;
+
 /**
  * Invariants:
  *   - The table exists exactly while the disk is laid out zoned; `layOut` replaces it
@@ -170,6 +189,41 @@ export class ZoneTable {
     const out: ZoneOpResult[] = [];
     for (let i = 0; i < ops.length; i++) out.push({ status: reply[2 * i] as BlkStatus, sector: reply[2 * i + 1] });
     return out;
+  }
+
+  /**
+   * The table as stored, for a census: its shape, the open / closed counters, and each
+   * zone changed since the layout (`changed`; left out when more than `maxChanged` zones
+   * changed, so one read stays bounded). Undefined when the disk has no table. Two reads,
+   * not one snapshot: a zone that changes between them is seen as either read saw it.
+   */
+  async census(
+    disk: string,
+    maxChanged: number,
+  ): Promise<
+    | {
+        shape: ZoneShape;
+        counters: { impOpen: number; expOpen: number; closed: number };
+        changed?: Map<number, { cond: ZoneCond; wp: number }>;
+      }
+    | undefined
+  > {
+    const key = this.keys.zones(disk);
+    const [shape, fields] = await Promise.all([this.shape(disk), this.redis.hlen(key)]);
+    if (!shape) return undefined;
+    if (fields > TABLE_FIELDS.length + 2 * maxChanged) {
+      const [imp, exp, closed] = await this.redis.hmget(key, 'imp', 'exp', 'closed');
+      return { shape, counters: { impOpen: Number(imp ?? 0), expOpen: Number(exp ?? 0), closed: Number(closed ?? 0) } };
+    }
+    const table = await this.redis.hgetall(key);
+    if (table.nr === undefined) return undefined; // dropped (powered off) between the reads
+    const changed = new Map<number, { cond: ZoneCond; wp: number }>();
+    for (const [field, value] of Object.entries(table)) {
+      const m = CONDITION_FIELD.exec(field);
+      if (m) changed.set(Number(m[1]), { cond: Number(value) as ZoneCond, wp: Number(table[`w${m[1]}`]) });
+    }
+    const counters = { impOpen: Number(table.imp ?? 0), expOpen: Number(table.exp ?? 0), closed: Number(table.closed ?? 0) };
+    return { shape, counters, changed };
   }
 
   /** null_report_zones: up to `count` zones from the one that holds `sector` (none past the end). */
