@@ -175,6 +175,20 @@ describe('runZoneOps', () => {
     expect((await table.report('zd0', 2048, 1))[0].cond).toBe(ZoneCond.READONLY);
   });
 
+  it('changes nothing for a batch whose lease is gone (LeaseLost): a redelivered append never moves a write pointer twice', async () => {
+    const { keys, table } = await setUp(shape);
+    const leased = keys.hctxQueue('zd0', 0) + ':leased';
+    const member = Buffer.from('claim-1:batch');
+    await env.redis.zadd(leased, Date.now() + 60_000, member);
+    const append = [{ kind: 'A', sector: 2048, sectors: 8 }] as const;
+    const [first] = await table.run('zd0', EPOCH, append, false, { leased, member });
+    expect([first.status, first.sector]).toEqual([BlkStatus.OK, 2048]);
+    // The batch was reclaimed and redelivered to another worker: the old holder's run is refused.
+    await env.redis.zrem(leased, member);
+    await expect(table.run('zd0', EPOCH, append, false, { leased, member })).rejects.toThrow(/lease/i);
+    expect((await table.report('zd0', 2048, 1))[0]).toMatchObject({ cond: ZoneCond.IMP_OPEN, wp: 2056 });
+  });
+
   it('answers a disk with no zone table with an error that says so', async () => {
     const keys = env.keys();
     await expect(new ZoneTable(env.redis, keys).run('zd1', '', [{ kind: 'XA', sector: 0, sectors: 0 }], false)).rejects.toThrow(
