@@ -50,7 +50,7 @@ describe.each([
     const { stdout } = await run('nbdinfo', ['--list', '--json', `nbd://${host}:${port}`]);
     const exports = JSON.parse(stdout).exports as Array<Record<string, unknown>>;
     const byName = new Map(exports.map((e) => [e['export-name'] as string, e]));
-    expect([...byName.keys()].sort()).toEqual(['cp0', 'fio0', 'fio1', 'fio2', 'img0']);
+    expect([...byName.keys()].sort()).toEqual(['cp0', 'fio0', 'fio1', 'fio2', 'img0', 'zn0']);
     expect(byName.get('img0')).toMatchObject({
       'export-size': 32 * MiB,
       block_size_minimum: 4096,
@@ -64,6 +64,7 @@ describe.each([
       can_multi_conn: true,
     });
     expect(byName.get('cp0')).toMatchObject({ 'export-size': 16 * MiB, block_size_minimum: 512, can_trim: true });
+    expect(byName.get('zn0')).toMatchObject({ 'export-size': 16 * MiB, can_trim: false }); // discard ignored in zoned mode
   });
 
   it('qemu-img convert into the export and back out; qemu-img compare says identical', async () => {
