@@ -31,7 +31,13 @@ export const NO_REDIS_HINT = (url: string): string =>
  * rather than run on a private Redis the user did not ask for).
  */
 export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  const r = new Redis(url, {
+    lazyConnect: true,
+    enableReadyCheck: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();

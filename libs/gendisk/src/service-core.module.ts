@@ -54,7 +54,7 @@ export class ServiceCoreModule implements OnApplicationShutdown {
           useFactory: async (e: ServiceEnv) => {
             const redis = (opts.failFast ? commandConnection : blockingConnection)(e, e.instanceId);
             // Wrong or missing credentials stop the service here, naming the settings (DESIGN I20).
-            await checkRedisCredentials(redis, e).catch((err) => {
+            await checkRedisCredentials(redis, e, new KeySchema(e.keyPrefix).diskRevisionCounter()).catch((err) => {
               redis.disconnect();
               throw err;
             });

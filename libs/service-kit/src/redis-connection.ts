@@ -66,14 +66,24 @@ function credentialOptions(target: RedisTarget | string): Pick<RedisOptions, 'us
 }
 
 /**
- * Resolves once `redis` is ready, or at its first failure that is not about credentials (a
- * Redis that is away is waited for, as before); rejects when Redis refuses who the service
- * is, with a message that names the settings to fix and no secret (DESIGN I20). For a
+ * Resolves once `redis` is ready and may read `probeKey` (a key of the service's own
+ * prefix), or at its first failure that is not about credentials (a Redis that is away is
+ * waited for, as before); rejects when Redis refuses who the service is, with a message
+ * that names the settings to fix and no secret (DESIGN I20). The read matters: a Redis
+ * whose default user may only PING lets an unauthenticated client become "ready". For a
  * service's start: wrong credentials stop it there rather than fail every command after.
  */
-export function checkRedisCredentials(redis: Redis, target: RedisTarget): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
+export function checkRedisCredentials(redis: Redis, target: RedisTarget, probeKey: string): Promise<void> {
+  const refused = (err: Error): Error | undefined => {
+    const nodeError = (err as Error & { lastNodeError?: Error }).lastNodeError;
+    const cause = nodeError && isRedisAuthError(nodeError) ? nodeError : err;
+    if (!isRedisAuthError(cause) && !/^NOPERM /.test(cause.message)) return undefined;
+    const where = target.redisClusterNodes ? 'the Redis Cluster at REDIS_CLUSTER_NODES' : `the Redis at ${redactRedisUrl(target.redisUrl)}`;
+    return new Error(
+      `${where} refused this service's credentials (${firstSentence(cause.message)}): check ${redisCredentialSettings(target.redisCredentials, target.redisUrl)}`,
+    );
+  };
+  return new Promise<void>((resolve, reject) => {
     const done = (err?: Error) => {
       redis.off('error', onError);
       redis.off('ready', onReady);
@@ -81,22 +91,21 @@ export function checkRedisCredentials(redis: Redis, target: RedisTarget): Promis
       else resolve();
     };
     const onReady = () => done();
-    const onError = (err: Error) => {
-      const nodeError = (err as Error & { lastNodeError?: Error }).lastNodeError;
-      if (nodeError && isRedisAuthError(nodeError)) err = nodeError;
-      if (!isRedisAuthError(err)) return done();
-      const where = target.redisClusterNodes
-        ? 'the Redis Cluster at REDIS_CLUSTER_NODES'
-        : `the Redis at ${redactRedisUrl(target.redisUrl)}`;
-      done(
-        new Error(
-          `${where} refused this service's credentials (${firstSentence(err.message)}): check ${redisCredentialSettings(target.redisCredentials, target.redisUrl)}`,
-        ),
-      );
-    };
+    const onError = (err: Error) => done(refused(err));
+    if (redis.status === 'ready') return done();
     redis.on('error', onError);
     redis.once('ready', onReady);
-  });
+  }).then(() =>
+    redis.status !== 'ready'
+      ? undefined
+      : redis.exists(probeKey).then(
+          () => undefined,
+          (err: Error) => {
+            const why = refused(err);
+            if (why) throw why;
+          },
+        ),
+  );
 }
 
 /** Redis's refusal up to its first full stop, the part that says what was wrong. */
