@@ -321,6 +321,17 @@ describe('Redis users in docker-compose.yml (README "Security", DESIGN I20)', ()
       expect([name, env.REDIS_USERNAME, mounted(services[name]).includes(env.REDIS_PASSWORD_FILE ?? '-')]).toEqual([name, name, true]);
       expect(env.REDIS_URL).not.toMatch(/@/);
     }
+    // /metrics reaches the host on its loopback only (Prometheus scrapes inside the network).
+    const metricsPublished = (svc: ComposeService, http: number) =>
+      (svc.ports ?? [])
+        .map((p) => (typeof p === 'string' ? p.replace(/\/tcp$/, '') : `${p.published}:${p.target}`))
+        .filter((p) => p.endsWith(`:${http}`));
+    expect(metricsPublished(services.dispatch, DEFAULT_PORTS.dispatchHttp)).toEqual([
+      `127.0.0.1:${DEFAULT_PORTS.dispatchHttp}-${DEFAULT_PORTS.dispatchHttp + 3}:${DEFAULT_PORTS.dispatchHttp}`,
+    ]);
+    expect(metricsPublished(services['nbd-gateway'], DEFAULT_PORTS.nbdGatewayHttp)).toEqual([
+      `127.0.0.1:${DEFAULT_PORTS.nbdGatewayHttp}:${DEFAULT_PORTS.nbdGatewayHttp}`,
+    ]);
     // The NBD gateway reaches Redis only through dispatch: no Redis settings, no Redis secret.
     expect(Object.keys(services['nbd-gateway'].environment ?? {}).filter((v) => v.startsWith('REDIS_'))).toEqual([]);
   });
