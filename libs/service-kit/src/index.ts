@@ -5,6 +5,7 @@
 export * from './service-env';
 export * from './redis-connection';
 export * from './redis-credentials';
+export * from './grpc-limits';
 export * from './cluster-errors';
 export * from './grpc-status';
 export * from './wire-integer';

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { DEFAULT_FLUSH_TIMEOUT_MS } from '#redis-mq';
 import { type ClientSecurity, GRPC_SECURITY_VARIABLES, readClientSecurity, readServerSecurity, type ServerSecurity } from '#grpc-auth';
+import { type GrpcLimits, GRPC_LIMIT_VARIABLES, readGrpcLimits } from './grpc-limits';
 import { readRedisCredentials, REDIS_CREDENTIAL_VARIABLES, type RedisCredentials } from './redis-credentials';
 
 /** How long a dispatch instance's owner lease lasts without renewal, ms (`OWNER_LEASE_MS`). */
@@ -74,6 +75,8 @@ export interface ServiceEnv {
    * `RNULL_AUTH_TOKENS_FILE` (README "Security"). Read, and every file checked, at start.
    */
   readonly grpcServer?: ServerSecurity;
+  /** The limits of this service's gRPC server, where it has one (grpc-limits.ts). */
+  readonly grpcLimits: GrpcLimits;
   /**
    * How this service calls another one's gRPC (dispatch and rnull call gendisk, the NBD
    * gateway calls dispatch): TLS from the same `GRPC_TLS_CERTIFICATES` (its client
@@ -179,6 +182,7 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
     ownerLeaseMs: Math.max(300, int(env, 'OWNER_LEASE_MS', DEFAULT_OWNER_LEASE_MS)),
     driverPlacement: readDriverPlacement(env.DRIVER_PLACEMENT),
     grpcServer: grpcUrl ? readServerSecurity(env) : undefined,
+    grpcLimits: readGrpcLimits(env),
     grpcClient: readClientSecurity(env, true),
   };
 }
@@ -202,4 +206,5 @@ export const SERVICE_ENV_VARIABLES = [
   'OWNER_LEASE_MS',
   'DRIVER_PLACEMENT',
   ...GRPC_SECURITY_VARIABLES,
+  ...GRPC_LIMIT_VARIABLES,
 ] as const;
