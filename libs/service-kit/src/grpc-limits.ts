@@ -32,7 +32,7 @@ export interface GrpcLimits {
   readonly maxConnections: number;
   /**
    * `GRPC_MAX_INFLIGHT_PER_CLIENT`: submissions one client (its token, else its address)
-   * has in flight over all its calls and connections (dispatch, DESIGN I20… see client-budget.ts).
+   * has in flight over all its calls and connections (dispatch: libs/dispatch/src/client-budget.ts).
    */
   readonly maxInflightPerClient: number;
 }
