@@ -38,12 +38,14 @@ export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boole
     retryStrategy: () => null,
     connectTimeout: timeoutMs,
   });
-  r.on('error', () => undefined);
+  // A refusal at connect comes as an 'error' event; the connect then fails "Connection is closed".
+  let refused = false;
+  r.on('error', (err) => (refused ||= isRedisAuthError(err)));
   try {
     await r.connect();
     return (await r.ping()) === 'PONG';
   } catch (err) {
-    return isRedisAuthError(err);
+    return refused || isRedisAuthError(err);
   } finally {
     r.disconnect();
   }
