@@ -139,7 +139,9 @@ describe('a service whose Redis credentials are wrong or missing', () => {
       label: 'gendisk',
       env: { REDIS_URL: url, KEY_PREFIX: 'e2e-auth-alone:', HTTP_PORT: '0', GRPC_URL: `127.0.0.1:${await freePort()}`, ...env },
     });
-    const code = await Promise.race([p.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 20_000).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([p.exited, new Promise<'running'>((r) => (timer = setTimeout(() => r('running'), 20_000)))]);
+    clearTimeout(timer);
     if (code === 'running') await p.kill();
     return { code: code === 'running' ? null : code, output: p.recentLines().join('\n') };
   }

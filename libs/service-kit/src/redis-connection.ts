@@ -65,10 +65,14 @@ function credentialOptions(target: RedisTarget | string): Pick<RedisOptions, 'us
   return c ? { password: c.password, ...(c.username ? { username: c.username } : {}) } : {};
 }
 
+/** How long `checkRedisCredentials` waits for Redis to answer either way before it lets the service start, ms. */
+export const CREDENTIAL_CHECK_WAIT_MS = 5000;
+
 /**
  * Resolves once `redis` is ready and may read `probeKey` (a key of the service's own
  * prefix), or at its first failure that is not about credentials (a Redis that is away is
- * waited for, as before); rejects when Redis refuses who the service is, with a message
+ * waited for, as before, and so is one that answers neither way within
+ * CREDENTIAL_CHECK_WAIT_MS); rejects when Redis refuses who the service is, with a message
  * that names the settings to fix and no secret (DESIGN I20). The read matters: a Redis
  * whose default user may only PING lets an unauthenticated client become "ready". For a
  * service's start: wrong credentials stop it there rather than fail every command after.
@@ -84,7 +88,11 @@ export function checkRedisCredentials(redis: Redis, target: RedisTarget, probeKe
     );
   };
   return new Promise<void>((resolve, reject) => {
+    // A Redis still loading its data, or a host that drops the connect, answers neither way
+    // for a while: the service starts meanwhile, as it did before this check.
+    const timer = setTimeout(() => done(), CREDENTIAL_CHECK_WAIT_MS);
     const done = (err?: Error) => {
+      clearTimeout(timer);
       redis.off('error', onError);
       redis.off('ready', onReady);
       if (err) reject(err);
