@@ -4,6 +4,7 @@
 // stage has what the services load at run time; Prometheus scrapes every service.
 // There is no Docker engine here: the image and the stack are checked as files.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -281,11 +282,85 @@ describe('bearer tokens in docker-compose.yml (README "Security")', () => {
     );
     expect(inline).toEqual([]);
     const files = (parse((await composeConfig()).stdout) as { secrets: Record<string, { file: string }> }).secrets;
-    expect(Object.keys(files).sort()).toEqual(['rnull-auth-tokens', 'rnull-service-token']);
+    expect(Object.keys(files).sort()).toEqual([
+      'redis-completion-password',
+      'redis-dispatch-password',
+      'redis-gendisk-password',
+      'redis-rnull-password',
+      'redis-users-acl',
+      'rnull-auth-tokens',
+      'rnull-service-token',
+    ]);
     for (const { file } of Object.values(files)) {
       const relative = path.relative(ROOT, file);
       expect([relative, (await git('check-ignore', '-q', relative)).code]).toEqual([relative, 0]);
       expect([relative, (await git('ls-files', '--error-unmatch', relative)).code]).not.toEqual([relative, 0]);
+    }
+  });
+});
+
+describe('Redis users in docker-compose.yml (README "Security", DESIGN I20)', () => {
+  const mounted = (svc: ComposeService): string[] =>
+    (svc.secrets ?? []).map((x) => `/run/secrets/${typeof x === 'string' ? x : (x.target ?? x.source)}`);
+  /** Where compose reads each secret from on the host, by secret name. */
+  const secretFiles = async (): Promise<Record<string, string>> =>
+    Object.fromEntries(
+      Object.entries((parse((await composeConfig()).stdout) as { secrets: Record<string, { file: string }> }).secrets).map(([k, v]) => [
+        k,
+        v.file,
+      ]),
+    );
+
+  it('runs redis with the ACL file of a secret, and each service as its own user with the password file of a secret', async () => {
+    const services = await composeServices();
+    const command = services.redis.command ?? [];
+    const aclFile = command[command.indexOf('--aclfile') + 1];
+    expect(mounted(services.redis)).toContain(aclFile);
+    for (const name of SERVICES) {
+      const env = services[name].environment ?? {};
+      expect([name, env.REDIS_USERNAME, mounted(services[name]).includes(env.REDIS_PASSWORD_FILE ?? '-')]).toEqual([name, name, true]);
+      expect(env.REDIS_URL).not.toMatch(/@/);
+    }
+    // /metrics reaches the host on its loopback only (Prometheus scrapes inside the network).
+    const metricsPublished = (svc: ComposeService, http: number) =>
+      (svc.ports ?? [])
+        .map((p) => (typeof p === 'string' ? p.replace(/\/tcp$/, '') : `${p.published}:${p.target}`))
+        .filter((p) => p.endsWith(`:${http}`));
+    expect(metricsPublished(services.dispatch, DEFAULT_PORTS.dispatchHttp)).toEqual([
+      `127.0.0.1:${DEFAULT_PORTS.dispatchHttp}-${DEFAULT_PORTS.dispatchHttp + 3}:${DEFAULT_PORTS.dispatchHttp}`,
+    ]);
+    expect(metricsPublished(services['nbd-gateway'], DEFAULT_PORTS.nbdGatewayHttp)).toEqual([
+      `127.0.0.1:${DEFAULT_PORTS.nbdGatewayHttp}:${DEFAULT_PORTS.nbdGatewayHttp}`,
+    ]);
+    // The NBD gateway reaches Redis only through dispatch: no Redis settings, no Redis secret.
+    expect(Object.keys(services['nbd-gateway'].environment ?? {}).filter((v) => v.startsWith('REDIS_'))).toEqual([]);
+  });
+
+  it('gets from deploy/auth/make-tokens.sh a user per service holding the SHA-256 of its password file, and a default user that may only PING', async () => {
+    const services = await composeServices();
+    const files = await secretFiles();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-auth-'));
+    try {
+      fs.copyFileSync(path.join(ROOT, 'deploy/auth/make-tokens.sh'), path.join(dir, 'make-tokens.sh'));
+      await new Promise<void>((resolve, reject) =>
+        execFile('sh', [path.join(dir, 'make-tokens.sh')], (err, _stdout, stderr) => (err ? reject(new Error(stderr)) : resolve())),
+      );
+      // The script writes the files compose names, under the same names.
+      const inDir = (secret: string) => path.join(dir, path.basename(files[secret]));
+      const acl = fs.readFileSync(inDir('redis-users-acl'), 'utf8').trim().split('\n');
+      expect(acl[0]).toBe('user default on nopass resetchannels resetkeys -@all +ping');
+      for (const name of SERVICES) {
+        const secret = (services[name].environment?.REDIS_PASSWORD_FILE ?? '').replace('/run/secrets/', '');
+        const password = fs.readFileSync(inDir(secret), 'utf8').trim();
+        expect(password).toMatch(/^[0-9a-f]{64}$/);
+        const hash = createHash('sha256').update(password).digest('hex');
+        const line = acl.find((l) => l.startsWith(`user ${name} `));
+        expect([name, line]).toEqual([name, expect.stringContaining(`user ${name} on #${hash} `)]);
+        expect(line).toContain('-@dangerous');
+        expect(acl.join('\n')).not.toContain(password);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -8,6 +8,18 @@
 #   deploy/auth/read-token     a read-only one (list, show, read IO), e.g. for dashboards
 #   deploy/auth/tokens         RNULL_AUTH_TOKENS_FILE: all three as token:role lines; add
 #                              your own lines (token:read|write|admin) and restart
+#   deploy/auth/redis-<service>-password
+#                              REDIS_PASSWORD_FILE of gendisk, dispatch, rnull, completion:
+#                              each service is its own Redis ACL user (REDIS_USERNAME)
+#   deploy/auth/redis-users.acl
+#                              Redis's --aclfile: those users with the SHA-256 of their
+#                              passwords (written again on every run, from the password files)
+#
+# Every service user gets REDIS_SERVICE_RULES below (DESIGN I20): every key and channel
+# (the services share the disks' slots, and KEY_PREFIX is chosen at `up`), every command
+# but the @dangerous ones (FLUSHALL, CONFIG, KEYS, DEBUG, ACL, SHUTDOWN, MONITOR, …; INFO,
+# which ioredis and BullMQ ask at connect, put back) and no FUNCTION or SCRIPT FLUSH/KILL.
+# The default user may only PING (compose's health check) and is otherwise refused.
 #
 # The directory is 0700 (other users of this host cannot read the files); the files are
 # 0644 because compose mounts them as secrets into containers that run as uid 1000.
@@ -27,5 +39,18 @@ if [ ! -s "$dir/tokens" ]; then
     printf '%s:read\n' "$(cat "$dir/read-token")"
   } >"$dir/tokens"
 fi
-chmod 0644 "$dir/tokens" "$dir/service-token" "$dir/admin-token" "$dir/read-token"
-echo "tokens in $dir: tokens, service-token, admin-token, read-token"
+REDIS_SERVICES="gendisk dispatch rnull completion"
+REDIS_SERVICE_RULES="resetchannels resetkeys ~* &* +@all -@dangerous +info -function -script|flush -script|kill"
+for svc in $REDIS_SERVICES; do
+  [ -s "$dir/redis-$svc-password" ] || openssl rand -hex 32 >"$dir/redis-$svc-password"
+done
+{
+  echo "user default on nopass resetchannels resetkeys -@all +ping"
+  for svc in $REDIS_SERVICES; do
+    hash=$(head -n 1 "$dir/redis-$svc-password" | tr -d '\r\n' | openssl dgst -sha256 -r | cut -d' ' -f1)
+    echo "user $svc on #$hash $REDIS_SERVICE_RULES"
+  done
+} >"$dir/redis-users.acl"
+chmod 0644 "$dir/tokens" "$dir/service-token" "$dir/admin-token" "$dir/read-token" "$dir/redis-users.acl"
+for svc in $REDIS_SERVICES; do chmod 0644 "$dir/redis-$svc-password"; done
+echo "tokens in $dir: tokens, service-token, admin-token, read-token; Redis: redis-users.acl, redis-<service>-password"

@@ -36,6 +36,8 @@ export interface ClusterOptions {
   nbdGateway?: boolean | 'service' | 'dispatch';
   /** Extra environment for every service. */
   env?: Record<string, string>;
+  /** Extra environment for each process of one service (e.g. its own Redis user), after `env`. */
+  serviceEnv?: (service: string) => Record<string, string>;
   /** Where service output lines go. */
   out?: (label: string, line: string) => void;
   /** Called as each service becomes healthy (progress display), restarts included. */
@@ -149,7 +151,11 @@ export class Cluster {
     for (let attempt = 1; ; attempt++) {
       const httpPort = picksPorts ? await freePort() : defaultHttpPort(service);
       const extra = typeof env === 'function' ? await env() : env;
-      const p = new ServiceProcess({ service, label, env: { ...this.baseEnv, HTTP_PORT: String(httpPort), ...extra } }, this.opts.out);
+      const own = this.opts.serviceEnv?.(service) ?? {};
+      const p = new ServiceProcess(
+        { service, label, env: { ...this.baseEnv, ...own, HTTP_PORT: String(httpPort), ...extra } },
+        this.opts.out,
+      );
       this.processes.push(p);
       let ready: ReadyLine;
       try {

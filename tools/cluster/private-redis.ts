@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Redis } from 'ioredis';
+import { isRedisAuthError, readRedisCredentials, redactRedisUrl } from '#service-kit';
 import { redisServerLaunch, type RedisHugePages } from './redis-server-options';
 
 export interface RedisHandle {
@@ -21,21 +22,51 @@ export interface RedisHandle {
  * or REDIS_URL for a Redis elsewhere.
  */
 export const NO_REDIS_HINT = (url: string): string =>
-  `no Redis answers at ${url} and redis-server is not on the PATH: install it (sudo apt-get install redis-server; ` +
+  `no Redis answers at ${redactRedisUrl(url)} and redis-server is not on the PATH: install it (sudo apt-get install redis-server; ` +
   `npm start then runs its own), or run one (docker run -d -p 6379:6379 redis:7), or set REDIS_URL to yours`;
 
-/** Resolves true when a Redis at `url` answers PING within `timeoutMs`. */
+/**
+ * Resolves true when a Redis at `url` answers PING within `timeoutMs`, or answers that it
+ * wants other credentials (the services then stop at start naming REDIS_PASSWORD_FILE,
+ * rather than run on a private Redis the user did not ask for).
+ */
 export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
-  r.on('error', () => undefined);
+  const r = new Redis(url, {
+    lazyConnect: true,
+    enableReadyCheck: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+  });
+  // A refusal at connect comes as an 'error' event; the connect then fails "Connection is closed".
+  let refused = false;
+  r.on('error', (err) => (refused ||= isRedisAuthError(err)));
   try {
     await r.connect();
     return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
+  } catch (err) {
+    return refused || isRedisAuthError(err);
   } finally {
     r.disconnect();
   }
+}
+
+/**
+ * The config file of a private redis-server, in its own 0700 directory: with REDIS_PASSWORD_FILE
+ * set, the services' user (REDIS_USERNAME, or the default user) with that password, so the
+ * services' settings hold against it as against any other Redis. The password goes in the
+ * file, never on a command line another user's `ps` shows.
+ */
+function privateRedisConfig(dir: string): string {
+  const credentials = readRedisCredentials(process.env);
+  const file = path.join(dir, 'redis.conf');
+  const lines = !credentials
+    ? []
+    : credentials.username
+      ? ['user default off', `user ${credentials.username} on >${credentials.password} ~* &* +@all`]
+      : [`requirepass ${credentials.password}`];
+  fs.writeFileSync(file, lines.map((l) => `${l}\n`).join(''), { mode: 0o600 });
+  return file;
 }
 
 export function freePort(): Promise<number> {
@@ -68,7 +99,20 @@ export async function findOrStartRedis(
   const launch = redisServerLaunch(hugePages);
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...launch.args],
+    [
+      privateRedisConfig(dir),
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...launch.args,
+    ],
     { stdio: 'ignore', env: launch.env },
   );
   const privateUrl = `redis://127.0.0.1:${port}`;

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { GenDiskClient, type Disk } from '#proto/grpc/blk/v1/gen_disk';
 import { type ClientSecurity, readClientSecurity } from '#grpc-auth';
 import { Cluster } from './cluster';
-import { readDriverPlacement, readRedisClusterNodes } from '#service-kit';
+import { readDriverPlacement, readRedisClusterNodes, redactRedisUrl } from '#service-kit';
 import { DEFAULT_NR_DEVICES, deviceName, MAX_NR_DEVICES, readNrDevices } from './nr-devices';
 import { RedisCluster } from './redis-cluster';
 
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
       `  metrics: ${cluster.processes.map((p) => `http://127.0.0.1:${p.spec.env.HTTP_PORT}/metrics`).join('  ')}`,
       clusterNodes
         ? `  Redis Cluster: ${clusterNodes}${redisCluster ? ' (local, stopped on Ctrl-C)' : ''}`
-        : `  Redis: ${cluster.redisUrl}`,
+        : `  Redis: ${redactRedisUrl(cluster.redisUrl)}`,
       verbose ? `  service logs: inline` : `  service logs: ${logDir}/<service>.log   (npm start -- --verbose shows them here)`,
       `  driver placement: ${driverPlacement} (DRIVER_PLACEMENT=${driverPlacement === 'local' ? 'remote runs it in the rnull/completion workers' : 'local runs it inside dispatch'})`,
       `  ${disks.length > 1 ? `disks ${names}` : `disk ${disk.name}`}: ${a.size} MiB, blocksize ${a.blocksize}, irqmode ${a.irqmode}, memory_backed ${a.memoryBacked ? 1 : 0}, power ${disk.power ? 'on' : 'off'}`,

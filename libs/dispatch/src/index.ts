@@ -12,6 +12,7 @@ export * from './completion-router';
 export * from './block-layer';
 export * from './submit-stream';
 export * from './zone-census';
+export * from './client-budget';
 export * from './nbd/nbd-env';
 export * from './nbd/nbd-tls-env';
 export * from './nbd/nbd-identities';

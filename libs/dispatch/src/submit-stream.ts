@@ -4,6 +4,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { BlkStatus } from '#blk-mq';
 import { grpcStatusOf } from '#service-kit';
 import type { BlockLayer } from './block-layer';
+import type { ClientBudget } from './client-budget';
 import type { WireSubmission } from './submission-check';
 
 /** Read data per completion message; one completion carries at most 16 MiB (a submission's limit). */
@@ -40,6 +41,9 @@ let streams = 0;
  *     false), and the backlog is not drained while completions cannot be written, so
  *     what a stream holds stays bounded by one message plus the limit.
  *   - A tag is refused (IOERR) while another submission with the same tag is in flight.
+ *   - With a `budget` (GRPC_MAX_INFLIGHT_PER_CLIENT, client-budget.ts), each submission in
+ *     flight also holds one unit of its client's budget, shared with the client's other
+ *     calls; without room the backlog waits (reading pauses) until the client's next end.
  */
 export class SubmitStream {
   private readonly inFlight = new Set<string>();
@@ -54,10 +58,20 @@ export class SubmitStream {
   private readonly cpu = streams++;
   readonly done: Promise<void>;
   private resolveDone!: () => void;
+  /** True while waiting in `budget` for room. */
+  private waitingForRoom = false;
+  private readonly onRoom = () => {
+    this.waitingForRoom = false;
+    if (this.closed) return;
+    this.drainBacklog();
+    this.updateFlow();
+  };
 
   constructor(
     private readonly call: grpc.ServerDuplexStream<{ submissions: StreamSubmission[] }, { completions: WireCompletion[] }>,
     private readonly layer: BlockLayer,
+    /** The client's budget, held until the stream closes; undefined: no per-client limit. */
+    private readonly budget?: ClientBudget,
   ) {
     this.done = new Promise((r) => (this.resolveDone = r));
     call.on('data', (batch: { submissions?: StreamSubmission[] }) => this.onBatch(batch.submissions ?? []));
@@ -84,7 +98,15 @@ export class SubmitStream {
   /** Submits from the backlog while under the in-flight limit and completions can be written. */
   private drainBacklog(): void {
     while (this.backlogLeft() && !this.closed && !this.writeBlocked && this.inFlight.size < STREAM_INFLIGHT_LIMIT) {
-      this.onSubmission(this.backlog[this.backlogHead++]);
+      if (this.budget && !this.budget.tryTake()) {
+        if (!this.waitingForRoom) {
+          this.waitingForRoom = true;
+          this.budget.wait(this.onRoom);
+        }
+        break;
+      }
+      // A submission that did not go in flight (refused at once) gives its unit back.
+      if (!this.onSubmission(this.backlog[this.backlogHead++])) this.budget?.give();
     }
     if (!this.backlogLeft()) {
       this.backlog = [];
@@ -97,11 +119,12 @@ export class SubmitStream {
     return this.backlog.length - this.backlogHead;
   }
 
-  private onSubmission(s: StreamSubmission): void {
+  /** Submits `s`; true when it went in flight (it will `settle`), false when refused at once. */
+  private onSubmission(s: StreamSubmission): boolean {
     const tag = String(s.tag ?? '0');
     if (this.inFlight.has(tag)) {
       this.push({ tag, status: BlkStatus.IOERR, message: `tag ${tag}: already in flight on this stream` });
-      return;
+      return false;
     }
     let result;
     try {
@@ -109,7 +132,7 @@ export class SubmitStream {
     } catch (err) {
       const { message } = grpcStatusOf(err);
       this.push({ tag, status: BlkStatus.IOERR, message });
-      return;
+      return false;
     }
     this.inFlight.add(tag);
     void result.then(
@@ -124,11 +147,13 @@ export class SubmitStream {
         }),
       (err) => this.settle({ tag, status: BlkStatus.IOERR, message: grpcStatusOf(err).message }),
     );
+    return true;
   }
 
   private settle(c: WireCompletion): void {
     this.inFlight.delete(c.tag);
     this.push(c);
+    this.budget?.give();
     this.drainBacklog();
     this.updateFlow();
   }
@@ -175,6 +200,7 @@ export class SubmitStream {
     if (this.readEnded && this.inFlight.size === 0 && this.backlogLeft() === 0 && this.out.length === 0 && !this.closed) {
       this.closed = true;
       this.call.end();
+      this.releaseBudget();
       this.resolveDone();
     }
   }
@@ -182,6 +208,15 @@ export class SubmitStream {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.releaseBudget();
     this.resolveDone();
+  }
+
+  /** The stream is done with its client's budget; what it has in flight still gives its units back as it ends. */
+  private releaseBudget(): void {
+    if (!this.budget) return;
+    if (this.waitingForRoom) this.budget.cancel(this.onRoom);
+    this.waitingForRoom = false;
+    this.budget.release();
   }
 }

@@ -8,6 +8,7 @@ import { KeySchema } from '#redis-mq';
 import {
   blockingConnection,
   BlockMetrics,
+  checkRedisCredentials,
   commandConnection,
   HealthChecks,
   HealthModule,
@@ -52,6 +53,11 @@ export class ServiceCoreModule implements OnApplicationShutdown {
           inject: [SERVICE_ENV],
           useFactory: async (e: ServiceEnv) => {
             const redis = (opts.failFast ? commandConnection : blockingConnection)(e, e.instanceId);
+            // Wrong or missing credentials stop the service here, naming the settings (DESIGN I20).
+            await checkRedisCredentials(redis, e, new KeySchema(e.keyPrefix).diskRevisionCounter()).catch((err) => {
+              redis.disconnect();
+              throw err;
+            });
             // One Redis may come later (commands answer UNAVAILABLE meanwhile); a Redis
             // Cluster must answer at start, so a wrong REDIS_CLUSTER_NODES is an error, not a hang.
             if (e.redisClusterNodes) {

@@ -6,9 +6,12 @@ import { type INestApplication, Logger, type LoggerService } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { type GrpcOptions, Transport } from '@nestjs/microservices';
 import { ReflectionService } from '@grpc/reflection';
+import type * as grpc from '@grpc/grpc-js';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { loadBlkPackageDefinition } from '#proto';
 import type { ServerSecurity } from '#grpc-auth';
+import { DEFAULT_GRPC_MAX_MESSAGE_BYTES, type GrpcLimits, readGrpcLimits } from './grpc-limits';
+import { limitConnections } from './grpc-connection-limit';
 import { HealthChecks } from './health';
 import type { ServiceEnv } from './service-env';
 
@@ -36,11 +39,17 @@ export const GRPC_KEEPALIVE_TIMEOUT_MS = 10_000;
 
 /**
  * gRPC options shared by every server: the whole blk.v1 package plus reflection and
- * keepalive pings, bound with `security`'s credentials; its interceptors (the token
+ * keepalive pings, the message and stream limits of `limits` (README "Limits"), bound with `security`'s credentials; its interceptors (the token
  * check) run before every handler, reflection's included (Nest hands `channelOptions` to
  * grpc-js's Server as its options).
  */
-export function grpcServerOptions(url: string, security?: ServerSecurity): GrpcOptions {
+export function grpcServerOptions(
+  url: string,
+  security?: ServerSecurity,
+  limits: GrpcLimits = readGrpcLimits({}),
+  /** Set to the grpc-js server once Nest made it (for `limitConnections`). */
+  made?: { server?: grpc.Server },
+): GrpcOptions {
   const packageDefinition = loadBlkPackageDefinition();
   return {
     transport: Transport.GRPC,
@@ -49,12 +58,18 @@ export function grpcServerOptions(url: string, security?: ServerSecurity): GrpcO
       package: 'blk.v1',
       packageDefinition,
       credentials: security?.credentials,
-      channelOptions: security?.interceptors.length ? { interceptors: security.interceptors } : {},
-      maxReceiveMessageLength: 64 * 1024 * 1024,
-      maxSendMessageLength: 64 * 1024 * 1024,
+      channelOptions: {
+        ...(security?.interceptors.length ? { interceptors: security.interceptors } : {}),
+        'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
+      },
+      maxReceiveMessageLength: limits.maxMessageBytes,
+      // Replies are not limited by the setting: a read's completion carries up to 16 MiB.
+      maxSendMessageLength: Math.max(limits.maxMessageBytes, DEFAULT_GRPC_MAX_MESSAGE_BYTES),
       keepalive: { keepaliveTimeMs: GRPC_KEEPALIVE_TIME_MS, keepaliveTimeoutMs: GRPC_KEEPALIVE_TIMEOUT_MS },
-      onLoadPackageDefinition: (pkg: unknown, server: { addService: (...a: never[]) => void }) =>
-        new ReflectionService(packageDefinition).addToServer(server as never),
+      onLoadPackageDefinition: (pkg: unknown, server: { addService: (...a: never[]) => void }) => {
+        if (made) made.server = server as unknown as grpc.Server;
+        new ReflectionService(packageDefinition).addToServer(server as never);
+      },
     },
   };
 }
@@ -76,8 +91,21 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
   const app = await NestFactory.create(opts.module as never, opts.logger ? { logger: opts.logger } : { bufferLogs: true });
   if (!opts.logger) app.useLogger(app.get(PinoNestLogger));
   if (opts.grpc) {
-    app.connectMicroservice(grpcServerOptions(opts.env.grpcUrl, opts.env.grpcServer), { inheritAppConfig: true });
+    const made: { server?: grpc.Server } = {};
+    app.connectMicroservice(grpcServerOptions(opts.env.grpcUrl, opts.env.grpcServer, opts.env.grpcLimits, made), {
+      inheritAppConfig: true,
+    });
     await app.startAllMicroservices();
+    if (!made.server) throw new Error('GRPC_MAX_CONNECTIONS: the gRPC server was not made');
+    let dropped = 0;
+    limitConnections(made.server, opts.env.grpcLimits.maxConnections, (peer) => {
+      // The first refusal and every 100th after it: a flood of connections is no flood of lines.
+      if (dropped++ % 100 === 0) {
+        log.warn(
+          `gRPC connection from ${peer} closed: GRPC_MAX_CONNECTIONS=${opts.env.grpcLimits.maxConnections} are open (${dropped} closed so far)`,
+        );
+      }
+    });
     if (!opts.env.grpcServer?.tokens && !isLoopback(opts.env.grpcUrl)) {
       log.warn(`gRPC on ${opts.env.grpcUrl} checks no token (RNULL_AUTH_TOKENS is unset): every caller may do everything`);
     }

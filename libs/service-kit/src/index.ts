@@ -4,6 +4,8 @@
 // whose default is part of the environment.
 export * from './service-env';
 export * from './redis-connection';
+export * from './redis-credentials';
+export * from './grpc-limits';
 export * from './cluster-errors';
 export * from './grpc-status';
 export * from './wire-integer';

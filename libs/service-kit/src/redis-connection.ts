@@ -1,8 +1,11 @@
 // The Redis connections of a service: reconnect forever with a capped back-off, and fail
 // commands fast while Redis is away so callers can answer UNAVAILABLE (DESIGN: bad input
 // and lost dependencies never take a service down). One Redis (`REDIS_URL`) or a Redis
-// Cluster (`REDIS_CLUSTER_NODES`), behind the same type (DESIGN I7).
+// Cluster (`REDIS_CLUSTER_NODES`), behind the same type (DESIGN I7). Every connection of a
+// service is made here, with the service's credentials (DESIGN I20); BullMQ's and the
+// duplicates made for blocking reads copy them.
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { isRedisAuthError, type RedisCredentials, redactRedisUrl, redisCredentialSettings } from './redis-credentials';
 import type { RedisNodeAddress } from './service-env';
 
 /** Where a service's Redis is: `ServiceEnv` has both fields. */
@@ -10,6 +13,8 @@ export interface RedisTarget {
   readonly redisUrl: string;
   /** Set: a Redis Cluster reached through these seed nodes; `redisUrl` is not used. */
   readonly redisClusterNodes?: readonly RedisNodeAddress[];
+  /** `REDIS_USERNAME` / `REDIS_PASSWORD_FILE`: who the service is to Redis (every node of a cluster). */
+  readonly redisCredentials?: RedisCredentials;
 }
 
 /** How long a service waits at start for a Redis Cluster to answer before it gives up, ms. */
@@ -25,6 +30,7 @@ const FAILOVER_RETRY_MS = 200;
 /** A connection for commands: while disconnected, commands fail at once, not queue up. */
 export function commandConnection(target: RedisTarget | string, name: string): Redis {
   const node: RedisOptions = {
+    ...credentialOptions(target),
     connectionName: name,
     maxRetriesPerRequest: 1,
     retryStrategy: backOff,
@@ -38,6 +44,7 @@ export function commandConnection(target: RedisTarget | string, name: string): R
 /** A connection for BullMQ and blocking reads: BullMQ requires maxRetriesPerRequest null. */
 export function blockingConnection(target: RedisTarget | string, name: string): Redis {
   const node: RedisOptions = {
+    ...credentialOptions(target),
     connectionName: name,
     maxRetriesPerRequest: null,
     enableReadyCheck: false,
@@ -50,6 +57,68 @@ export function blockingConnection(target: RedisTarget | string, name: string): 
 
 function asTarget(target: RedisTarget | string): RedisTarget {
   return typeof target === 'string' ? { redisUrl: target } : target;
+}
+
+/** ioredis's username and password from the target's credentials (a URL's own user part otherwise applies). */
+function credentialOptions(target: RedisTarget | string): Pick<RedisOptions, 'username' | 'password'> {
+  const c = asTarget(target).redisCredentials;
+  return c ? { password: c.password, ...(c.username ? { username: c.username } : {}) } : {};
+}
+
+/** How long `checkRedisCredentials` waits for Redis to answer either way before it lets the service start, ms. */
+export const CREDENTIAL_CHECK_WAIT_MS = 5000;
+
+/**
+ * Resolves once `redis` is ready and may read `probeKey` (a key of the service's own
+ * prefix), or at its first failure that is not about credentials (a Redis that is away is
+ * waited for, as before, and so is one that answers neither way within
+ * CREDENTIAL_CHECK_WAIT_MS); rejects when Redis refuses who the service is, with a message
+ * that names the settings to fix and no secret (DESIGN I20). The read matters: a Redis
+ * whose default user may only PING lets an unauthenticated client become "ready". For a
+ * service's start: wrong credentials stop it there rather than fail every command after.
+ */
+export function checkRedisCredentials(redis: Redis, target: RedisTarget, probeKey: string): Promise<void> {
+  const refused = (err: Error): Error | undefined => {
+    const nodeError = (err as Error & { lastNodeError?: Error }).lastNodeError;
+    const cause = nodeError && isRedisAuthError(nodeError) ? nodeError : err;
+    if (!isRedisAuthError(cause) && !/^NOPERM /.test(cause.message)) return undefined;
+    const where = target.redisClusterNodes ? 'the Redis Cluster at REDIS_CLUSTER_NODES' : `the Redis at ${redactRedisUrl(target.redisUrl)}`;
+    return new Error(
+      `${where} refused this service's credentials (${firstSentence(cause.message)}): check ${redisCredentialSettings(target.redisCredentials, target.redisUrl)}`,
+    );
+  };
+  return new Promise<void>((resolve, reject) => {
+    // A Redis still loading its data, or a host that drops the connect, answers neither way
+    // for a while: the service starts meanwhile, as it did before this check.
+    const timer = setTimeout(() => done(), CREDENTIAL_CHECK_WAIT_MS);
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      redis.off('error', onError);
+      redis.off('ready', onReady);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = () => done();
+    const onError = (err: Error) => done(refused(err));
+    if (redis.status === 'ready') return done();
+    redis.on('error', onError);
+    redis.once('ready', onReady);
+  }).then(() =>
+    redis.status !== 'ready'
+      ? undefined
+      : redis.exists(probeKey).then(
+          () => undefined,
+          (err: Error) => {
+            const why = refused(err);
+            if (why) throw why;
+          },
+        ),
+  );
+}
+
+/** Redis's refusal up to its first full stop, the part that says what was wrong. */
+function firstSentence(message: string): string {
+  return message.replace(/^(.{0,120}?[.,]) .*$/s, '$1');
 }
 
 /**

@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { DEFAULT_FLUSH_TIMEOUT_MS } from '#redis-mq';
 import { type ClientSecurity, GRPC_SECURITY_VARIABLES, readClientSecurity, readServerSecurity, type ServerSecurity } from '#grpc-auth';
+import { type GrpcLimits, GRPC_LIMIT_VARIABLES, readGrpcLimits } from './grpc-limits';
+import { readRedisCredentials, REDIS_CREDENTIAL_VARIABLES, type RedisCredentials } from './redis-credentials';
 
 /** How long a dispatch instance's owner lease lasts without renewal, ms (`OWNER_LEASE_MS`). */
 export const DEFAULT_OWNER_LEASE_MS = 5000;
@@ -30,6 +32,11 @@ export interface ServiceEnv {
    * connection is an ioredis `Cluster` that finds the rest of the nodes itself (DESIGN I7).
    */
   readonly redisClusterNodes?: readonly RedisNodeAddress[];
+  /**
+   * `REDIS_USERNAME` and `REDIS_PASSWORD_FILE` (redis-credentials.ts): the ACL user and the
+   * file with its password; undefined when neither is set. Never logged (DESIGN I20).
+   */
+  readonly redisCredentials?: RedisCredentials;
   /**
    * What a FLUSH or FUA write waits for (DESIGN I9): `REDIS_FLUSH_REPLICAS` replicas must
    * hold every earlier write (default 1 with REDIS_CLUSTER_NODES, else 0: nothing to wait
@@ -68,6 +75,8 @@ export interface ServiceEnv {
    * `RNULL_AUTH_TOKENS_FILE` (README "Security"). Read, and every file checked, at start.
    */
   readonly grpcServer?: ServerSecurity;
+  /** The limits of this service's gRPC server, where it has one (grpc-limits.ts). */
+  readonly grpcLimits: GrpcLimits;
   /**
    * How this service calls another one's gRPC (dispatch and rnull call gendisk, the NBD
    * gateway calls dispatch): TLS from the same `GRPC_TLS_CERTIFICATES` (its client
@@ -156,6 +165,7 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
     service,
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     redisClusterNodes,
+    redisCredentials: readRedisCredentials(env),
     flush: {
       replicas: int(env, 'REDIS_FLUSH_REPLICAS', redisClusterNodes ? 1 : 0),
       timeoutMs: positive(env, 'REDIS_FLUSH_TIMEOUT_MS', DEFAULT_FLUSH_TIMEOUT_MS),
@@ -172,6 +182,7 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
     ownerLeaseMs: Math.max(300, int(env, 'OWNER_LEASE_MS', DEFAULT_OWNER_LEASE_MS)),
     driverPlacement: readDriverPlacement(env.DRIVER_PLACEMENT),
     grpcServer: grpcUrl ? readServerSecurity(env) : undefined,
+    grpcLimits: readGrpcLimits(env),
     grpcClient: readClientSecurity(env, true),
   };
 }
@@ -180,6 +191,7 @@ export function readServiceEnv(service: string, env: NodeJS.ProcessEnv = process
 export const SERVICE_ENV_VARIABLES = [
   'REDIS_URL',
   'REDIS_CLUSTER_NODES',
+  ...REDIS_CREDENTIAL_VARIABLES,
   'REDIS_FLUSH_REPLICAS',
   'REDIS_FLUSH_TIMEOUT_MS',
   'KEY_PREFIX',
@@ -194,4 +206,5 @@ export const SERVICE_ENV_VARIABLES = [
   'OWNER_LEASE_MS',
   'DRIVER_PLACEMENT',
   ...GRPC_SECURITY_VARIABLES,
+  ...GRPC_LIMIT_VARIABLES,
 ] as const;

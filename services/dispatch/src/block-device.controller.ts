@@ -2,10 +2,10 @@
 // layer lives in libs/dispatch.
 import { Controller } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall, RpcException } from '@nestjs/microservices';
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { grpcStatusOf, wireInteger } from '#service-kit';
 import { NO_WRITE_POINTER } from '#blk-mq';
-import { BlockLayer, type StreamSubmission, SubmitStream } from '#dispatch';
+import { BlockLayer, ClientBudgets, clientKeyOf, type StreamSubmission, SubmitStream } from '#dispatch';
 import type { Completion, ReportZonesRequest, ReportZonesResponse, Submission } from '#proto/nest/blk/v1/block_device';
 
 /** The wire's write pointer of a READ_ONLY / OFFLINE zone: NULL_ZONE_INVALID_WP, 2^64 - 1. */
@@ -15,18 +15,36 @@ const WIRE_NO_WRITE_POINTER = (2n ** 64n - 1n).toString();
  * Implements `BlockDeviceController` of the generated code, except that `submitStream`
  * takes the raw call (`@GrpcStreamCall`) instead of an Observable: RxJS has no
  * backpressure, and the stream must stop reading while its in-flight limit is reached.
+ * Both count against the client's GRPC_MAX_INFLIGHT_PER_CLIENT (client-budget.ts): a
+ * stream waits for room, a unary Submit without room is refused RESOURCE_EXHAUSTED.
  */
 @Controller()
 export class BlockDeviceController {
-  constructor(private readonly layer: BlockLayer) {}
+  constructor(
+    private readonly layer: BlockLayer,
+    private readonly budgets: ClientBudgets,
+  ) {}
 
   @GrpcMethod('BlockDevice', 'Submit')
-  async submit(req: Submission): Promise<Completion> {
+  async submit(req: Submission, metadata: grpc.Metadata, call: grpc.ServerUnaryCall<unknown, unknown>): Promise<Completion> {
+    const budget = this.budgets.of(clientKeyOf(metadata, call.getPeer()));
     let r;
     try {
-      r = await this.layer.submit(req);
-    } catch (err) {
-      throw new RpcException(grpcStatusOf(err));
+      if (!budget.tryTake()) {
+        throw new RpcException({
+          code: grpc.status.RESOURCE_EXHAUSTED,
+          message: `this client has GRPC_MAX_INFLIGHT_PER_CLIENT=${this.budgets.limit} submissions in flight; retry when one ends, or use SubmitStream, which waits`,
+        });
+      }
+      try {
+        r = await this.layer.submit(req);
+      } catch (err) {
+        throw new RpcException(grpcStatusOf(err));
+      } finally {
+        budget.give();
+      }
+    } finally {
+      budget.release();
     }
     return {
       tag: req.tag,
@@ -59,6 +77,7 @@ export class BlockDeviceController {
 
   @GrpcStreamCall('BlockDevice', 'SubmitStream')
   submitStream(call: grpc.ServerDuplexStream<{ submissions: StreamSubmission[] }, never>): Promise<void> {
-    return new SubmitStream(call as never, this.layer).done;
+    const budget = this.budgets.of(clientKeyOf(call.metadata, call.getPeer()));
+    return new SubmitStream(call as never, this.layer, budget).done;
   }
 }

@@ -13,7 +13,7 @@ import {
   SERVICE_LOG,
   ServiceCoreModule,
 } from '#gendisk';
-import { BlockLayer, BlockLayerBackend, NbdFrontEnd, readNbdEnv } from '#dispatch';
+import { BlockLayer, BlockLayerBackend, ClientBudgets, NbdFrontEnd, readNbdEnv } from '#dispatch';
 import { KeySchema } from '#redis-mq';
 import { rnullDriverFactory } from '#rnull';
 import { BlockDeviceController } from './block-device.controller';
@@ -54,6 +54,7 @@ import { GenDiskForwardController } from './gendisk.controller';
       },
     },
     { provide: GenDiskForwarder, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => new GenDiskForwarder(e.gendiskUrl, e.grpcClient) },
+    { provide: ClientBudgets, inject: [SERVICE_ENV], useFactory: (e: ServiceEnv) => new ClientBudgets(e.grpcLimits.maxInflightPerClient) },
   ],
 })
 export class DispatchModule implements OnModuleInit, BeforeApplicationShutdown {

@@ -10,6 +10,7 @@
 //   - The cluster and the nbdkit peers are stopped on every exit path.
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
+import { redactRedisUrl } from '#service-kit';
 import { judgeAims } from './bench-aims';
 import { BenchCluster } from './bench-cluster';
 import { type BenchConfig, type BenchOptions, configLabel, expandMatrix, fillsBefore, peerKey } from './bench-matrix';
@@ -106,7 +107,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
       progress.note(`starting the cluster (key prefix ${bc.prefix})`);
       await bc.start();
       progress.note(
-        `cluster up: redis ${bc.redisUrl}${bc.privateRedis ? ' (private)' : ''}, nbd gateway ${bc.nbdAddress ?? 'not available'}`,
+        `cluster up: redis ${redactRedisUrl(bc.redisUrl)}${bc.privateRedis ? ' (private)' : ''}, nbd gateway ${bc.nbdAddress ?? 'not available'}`,
       );
       if (!bc.privateRedis) notes.push('Redis shared with other clients (--redis-url): Redis commands per IO include theirs');
       const idle = await bc.idleCommandRate();
@@ -142,7 +143,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
       );
       notes.push(
         o.redisCluster
-          ? `Redis: a Redis Cluster (${bc.redisUrl}); redis cmd/IO and the redis CPU column count the masters, repl the replicas`
+          ? `Redis: a Redis Cluster (${redactRedisUrl(bc.redisUrl)}); redis cmd/IO and the redis CPU column count the masters, repl the replicas`
           : 'Redis: one redis-server',
       );
       if (bc.privateRedis)
