@@ -283,6 +283,7 @@ describe('bearer tokens in docker-compose.yml (README "Security")', () => {
     expect(inline).toEqual([]);
     const files = (parse((await composeConfig()).stdout) as { secrets: Record<string, { file: string }> }).secrets;
     expect(Object.keys(files).sort()).toEqual([
+      'nbd-psk',
       'redis-completion-password',
       'redis-dispatch-password',
       'redis-gendisk-password',
@@ -296,6 +297,26 @@ describe('bearer tokens in docker-compose.yml (README "Security")', () => {
       expect([relative, (await git('check-ignore', '-q', relative)).code]).toEqual([relative, 0]);
       expect([relative, (await git('ls-files', '--error-unmatch', relative)).code]).not.toEqual([relative, 0]);
     }
+  });
+});
+
+describe('NBD security in docker-compose.yml (README "NBD security", DESIGN I19)', () => {
+  it('requires TLS with the pre-shared keys of a secret in dispatch and the NBD gateway, rnull writing and reader reading', async () => {
+    const services = await composeServices();
+    for (const name of ['dispatch', 'nbd-gateway']) {
+      const env = services[name].environment ?? {};
+      const mounted = (services[name].secrets ?? []).map((x) => `/run/secrets/${typeof x === 'string' ? x : (x.target ?? x.source)}`);
+      expect([name, env.NBD_TLS, env.NBD_AUTH_IDENTITIES, mounted.includes(env.NBD_TLS_PSK_FILE ?? '-')]).toEqual([
+        name,
+        'require',
+        'rnull:write,reader:read',
+        true,
+      ]);
+    }
+    // make-tokens.sh writes the PSK file in nbdkit's format, with exactly those users.
+    const script = fs.readFileSync(path.join(ROOT, 'deploy/auth/make-tokens.sh'), 'utf8');
+    expect(script).toMatch(/printf 'rnull:%s\\n' "\$\(openssl rand -hex 32\)"/);
+    expect(script).toMatch(/printf 'reader:%s\\n' "\$\(openssl rand -hex 32\)"/);
   });
 });
 

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { parse } from 'yaml';
 import { NbdCmd, NbdErrno, NbdInfo, NbdOpt, NbdRep, TransmissionFlag } from '#nbd';
 import { RawNbdClient } from '../libs/nbd/src/testing/raw-nbd-client';
 import { copyWithout, makeTestCertificates, type TestCertificates } from '../libs/nbd/src/testing/tls-certificates';
@@ -169,23 +170,30 @@ describe('the nbd-gateway service with NBD_TLS=require, certificates and NBD_AUT
   });
 });
 
-describe("dispatch's NBD listener with NBD_TLS_PSK_FILE", () => {
+// The settings docker-compose.yml gives dispatch and the NBD gateway (x-nbd-security-env),
+// with the PSK file deploy/auth/make-tokens.sh writes: its `rnull` user writes, `reader` reads.
+describe("dispatch's NBD listener with NBD_TLS_PSK_FILE, as docker-compose.yml runs it", () => {
   let f: Fixture;
   let address: string;
   let pskFile: string;
   let strangerFile: string;
 
   beforeAll(async () => {
-    pskFile = path.join(work, 'keys.psk');
-    fs.writeFileSync(pskFile, `alice:${randomBytes(32).toString('hex')}\nbob:${randomBytes(32).toString('hex')}\n`);
+    const auth = path.join(work, 'auth');
+    fs.mkdirSync(auth);
+    fs.copyFileSync(path.join(__dirname, '../deploy/auth/make-tokens.sh'), path.join(auth, 'make-tokens.sh'));
+    await run('sh', [path.join(auth, 'make-tokens.sh')]);
+    pskFile = path.join(auth, 'nbd-psk');
     strangerFile = path.join(work, 'stranger.psk');
-    fs.writeFileSync(strangerFile, `alice:${randomBytes(32).toString('hex')}\n`);
+    fs.writeFileSync(strangerFile, `rnull:${randomBytes(32).toString('hex')}\n`);
+    const compose = parse(fs.readFileSync(path.join(__dirname, '../docker-compose.yml'), 'utf8')) as Record<string, Record<string, string>>;
+    const security = compose['x-nbd-security-env'];
+    expect(security).toMatchObject({ NBD_TLS: 'require', NBD_TLS_PSK_FILE: '/run/secrets/nbd-psk' });
     f = await startCluster({
       nbdGateway: 'dispatch',
       env: {
-        NBD_TLS: 'require',
+        ...security,
         NBD_TLS_PSK_FILE: pskFile,
-        NBD_AUTH_IDENTITIES: 'alice:write,bob:read',
         NBD_HANDSHAKE_TIMEOUT_MS: '2000',
         NBD_IDLE_TIMEOUT_MS: '2000',
       },
@@ -197,16 +205,16 @@ describe("dispatch's NBD listener with NBD_TLS_PSK_FILE", () => {
 
   const nbds = (user: string, file: string) => `nbds://${user}@${address}/psk0?tls-psk-file=${file}`;
 
-  it('serves PSK users by their role: alice writes (nbdcopy), bob reads only and reads the same bytes', async () => {
+  it('serves PSK users by their role: rnull writes (nbdcopy), reader reads only and reads the same bytes', async () => {
     const src = path.join(work, 'psk-src.raw');
     fs.writeFileSync(src, randomBytes(8 * MiB));
-    await run('nbdcopy', [src, nbds('alice', pskFile)]);
-    const alice = JSON.parse((await run('nbdinfo', ['--json', nbds('alice', pskFile)])).stdout);
-    expect(alice.exports[0]).toMatchObject({ 'export-name': 'psk0', 'export-size': 8 * MiB, is_read_only: false });
-    const bob = JSON.parse((await run('nbdinfo', ['--json', nbds('bob', pskFile)])).stdout);
-    expect(bob.exports[0]).toMatchObject({ is_read_only: true });
+    await run('nbdcopy', [src, nbds('rnull', pskFile)]);
+    const writer = JSON.parse((await run('nbdinfo', ['--json', nbds('rnull', pskFile)])).stdout);
+    expect(writer.exports[0]).toMatchObject({ 'export-name': 'psk0', 'export-size': 8 * MiB, is_read_only: false });
+    const reader = JSON.parse((await run('nbdinfo', ['--json', nbds('reader', pskFile)])).stdout);
+    expect(reader.exports[0]).toMatchObject({ is_read_only: true });
     const back = path.join(work, 'psk-back.raw');
-    await run('nbdcopy', [nbds('bob', pskFile), back]);
+    await run('nbdcopy', [nbds('reader', pskFile), back]);
     expect(fs.readFileSync(back).equals(fs.readFileSync(src))).toBe(true);
   }, 60_000);
 
@@ -217,11 +225,11 @@ describe("dispatch's NBD listener with NBD_TLS_PSK_FILE", () => {
     try {
       await haggler.handshake();
       await idler.handshake();
-      const alice = fs.readFileSync(pskFile, 'utf8').split('\n')[0].split(':')[1];
+      const [user, key] = fs.readFileSync(pskFile, 'utf8').split('\n')[0].split(':');
       await idler.startTls({
         ciphers: 'PSK',
         maxVersion: 'TLSv1.2',
-        pskCallback: () => ({ identity: 'alice', psk: Buffer.from(alice, 'hex') }),
+        pskCallback: () => ({ identity: user, psk: Buffer.from(key, 'hex') }),
         checkServerIdentity: () => undefined,
       });
       await idler.go('psk0');
@@ -239,7 +247,7 @@ describe("dispatch's NBD listener with NBD_TLS_PSK_FILE", () => {
   }, 60_000);
 
   it('refuses a wrong key and a plain client', async () => {
-    expect((await attempt('nbdinfo', ['--size', nbds('alice', strangerFile)])).code).not.toBe(0);
+    expect((await attempt('nbdinfo', ['--size', nbds('rnull', strangerFile)])).code).not.toBe(0);
     const plain = await attempt('nbdinfo', ['--size', `nbd://${address}/psk0`]);
     expect(plain.code).not.toBe(0);
     expect(plain.stderr).toMatch(/TLS/);

@@ -14,6 +14,10 @@
 #   deploy/auth/redis-users.acl
 #                              Redis's --aclfile: those users with the SHA-256 of their
 #                              passwords (written again on every run, from the password files)
+#   deploy/auth/nbd-psk        NBD_TLS_PSK_FILE of dispatch and the NBD gateway, nbdkit's
+#                              username:hexkey format: `rnull` (NBD_AUTH_IDENTITIES role
+#                              write) and `reader` (read); a client names its user and this
+#                              file: nbdinfo "nbds://rnull@localhost/rnullb0?tls-psk-file=deploy/auth/nbd-psk"
 #
 # Every service user gets REDIS_SERVICE_RULES below (DESIGN I20): every key and channel
 # (the services share the disks' slots, and KEY_PREFIX is chosen at `up`), every command
@@ -51,6 +55,12 @@ done
     echo "user $svc on #$hash $REDIS_SERVICE_RULES"
   done
 } >"$dir/redis-users.acl"
-chmod 0644 "$dir/tokens" "$dir/service-token" "$dir/admin-token" "$dir/read-token" "$dir/redis-users.acl"
+if [ ! -s "$dir/nbd-psk" ]; then
+  {
+    printf 'rnull:%s\n' "$(openssl rand -hex 32)"
+    printf 'reader:%s\n' "$(openssl rand -hex 32)"
+  } >"$dir/nbd-psk"
+fi
+chmod 0644 "$dir/tokens" "$dir/service-token" "$dir/admin-token" "$dir/read-token" "$dir/redis-users.acl" "$dir/nbd-psk"
 for svc in $REDIS_SERVICES; do chmod 0644 "$dir/redis-$svc-password"; done
-echo "tokens in $dir: tokens, service-token, admin-token, read-token; Redis: redis-users.acl, redis-<service>-password"
+echo "tokens in $dir: tokens, service-token, admin-token, read-token; Redis: redis-users.acl, redis-<service>-password; NBD: nbd-psk"
