@@ -76,22 +76,10 @@ export interface ZoneOpResult {
   readonly sector: number;
 }
 
-/** The fields of a zone table that are not per zone (zones.lua's shape and counters). */
-const TABLE_FIELDS = [
-  'nr',
-  'conv',
-  'zsize',
-  'cap',
-  'last',
-  'max_open',
-  'max_active',
-  'append_max',
-  'full',
-  'imp',
-  'exp',
-  'closed',
-  'next',
-] as const;
+/** The shape fields of a zone table (zones.lua's), in the order `shape` reads them. */
+const SHAPE_FIELDS = ['nr', 'conv', 'zsize', 'cap', 'last', 'max_open', 'max_active', 'append_max', 'full'] as const;
+/** The fields of a zone table that are not per zone: the shape and zones.lua's counters. */
+const TABLE_FIELDS = [...SHAPE_FIELDS, 'imp', 'exp', 'closed', 'next'] as const;
 /** A changed zone's condition field, `c<z>` (its write pointer is `w<z>`). */
 const CONDITION_FIELD = /^c(\d+)$/;
 
@@ -141,15 +129,7 @@ export class ZoneTable {
   async shape(disk: string): Promise<ZoneShape | undefined> {
     const [nr, conv, zsize, cap, last, maxOpen, maxActive, appendMax, full] = await this.redis.hmget(
       this.keys.zones(disk),
-      'nr',
-      'conv',
-      'zsize',
-      'cap',
-      'last',
-      'max_open',
-      'max_active',
-      'append_max',
-      'full',
+      ...SHAPE_FIELDS,
     );
     if (nr === null) return undefined;
     return {

@@ -113,9 +113,8 @@ end
 
 -- The zone checks (I17): `run` is what passed them, appends rewritten, resets as Z ops;
 -- the stage keys of a refused staged write go now (no stage key outlives the call).
-local results, landed, run = {}, nil, ops
+local results, landed, run, discards = planPageOps(zoned, zonesKey, ops, SECTOR, false)
 if zoned then
-  results, landed, run = gateZoneOps(zonesKey, ops, SECTOR, false)
   local refused = {}
   for i, op in ipairs(ops) do
     if results[i] ~= 0 and (op.kind == 'S' or op.kind == 'CS') then
@@ -123,15 +122,6 @@ if zoned then
     end
   end
   callChunked('DEL', nil, refused, 1, CHUNK)
-else
-  for i, op in ipairs(ops) do
-    results[i] = 0
-    op.i = i
-  end
-end
-local discards = false
-for _, op in ipairs(run) do
-  if op.kind == 'Z' then discards = true end
 end
 
 -- A batch of staged writes only (the common one): RENAME each page into place, in op

@@ -101,19 +101,7 @@ if not redis.call('ZSCORE', owners, ARGV[2]) then
 end
 
 -- The zone checks (I17): `run` is what passed them, appends rewritten, resets as Z ops.
-local results, landed, run = {}, nil, ops
-if zoned then
-  results, landed, run = gateZoneOps(zonesKey, ops, SECTOR, true)
-else
-  for i, op in ipairs(ops) do
-    results[i] = 0
-    op.i = i
-  end
-end
-local discards = false
-for _, op in ipairs(run) do
-  if op.kind == 'Z' then discards = true end
-end
+local results, landed, run, discards = planPageOps(zoned, zonesKey, ops, SECTOR, true)
 
 -- Load what the ops need, once.
 local sources = hmgetInto(rqKey, payloadIds, {}, CHUNK)

@@ -19,6 +19,9 @@
 -- Without a zone table (the disk powered off meanwhile) every checked op fails IOERR.
 -- The checks only read and move zone state, never pages, so checking every op first and
 -- then running `run` is the same as checking each op just before it runs.
+-- planPageOps(zoned, zonesKey, ops, SECTOR, keepReads) -> results, landed, run, discards
+--                the page scripts' plan: a zoned call's gateZoneOps; otherwise every op as
+--                it is (results all 0, no landed); `discards` is true when `run` holds a Z op
 -- Needs chunkedCalls and zones included before it.
 
 local ZONE_MGMT = { ZO = 'O', ZC = 'C', ZF = 'F', ZX = 'X', ZXA = 'XA' }
@@ -55,4 +58,21 @@ local function gateZoneOps(zonesKey, ops, SECTOR, keepReads)
   end
   if zt then zt.save() end
   return statuses, landed, run
+end
+
+local function planPageOps(zoned, zonesKey, ops, SECTOR, keepReads)
+  local results, landed, run = {}, nil, ops
+  if zoned then
+    results, landed, run = gateZoneOps(zonesKey, ops, SECTOR, keepReads)
+  else
+    for i, op in ipairs(ops) do
+      results[i] = 0
+      op.i = i
+    end
+  end
+  local discards = false
+  for _, op in ipairs(run) do
+    if op.kind == 'Z' then discards = true end
+  end
+  return results, landed, run, discards
 end
