@@ -122,6 +122,21 @@ it('counts a timeout, then the stale end of its late completion, and logs its to
   expect(line).toMatchObject({ level: 'warn', token: expect.stringMatching(/^mt\/0\/0#\d+$/) });
 });
 
+it('reports the write-back cache a disk holds, and none once it is powered off (the cache is dropped)', async () => {
+  await createDisk(f, 'mc', { size: 16n, cacheSize: 1 });
+  const write = await submit(f, { disk: 'mc', op: Op.OP_WRITE, sector: 0n, length: 8192, data: Buffer.alloc(8192, 3) });
+  expect(write.status).toBe(Status.STATUS_OK);
+  /** rnull_cache_bytes of mc over every process that runs drivers (dispatch or rnull, by placement). */
+  const cached = async () => {
+    const texts = await Promise.all(['dispatch', 'rnull'].filter((s) => f.cluster.processes.some((p) => p.spec.service === s)).map(scrape));
+    const values = texts.map((t) => sample(t, 'rnull_cache_bytes', { disk: 'mc' })).filter((v) => !Number.isNaN(v));
+    return values.length ? values.reduce((a, b) => a + b, 0) : undefined;
+  };
+  expect(await eventually(async () => (await cached()) === 8192)).toBe(true);
+  await unary(f.disks, 'powerDisk', { name: 'mc', power: false });
+  expect(await eventually(async () => (await cached()) === undefined)).toBe(true);
+});
+
 it('reports the zones of a zoned disk per condition, its written and capacity sectors, from the zone table; none once powered off', async () => {
   // 16 zones of 1 MiB (2048 sectors): one conventional, 15 sequential.
   await createDisk(f, 'mz', { size: 16n, zoned: true, zoneSize: 1, zoneNrConv: 1 });

@@ -262,6 +262,7 @@ export class BlockLayer {
 
   /** Opens, reshapes or closes the disk's queue after a registry change. */
   private async follow(name: string, record: DiskRecord | undefined): Promise<void> {
+    if (!record?.power) this.tel.metrics?.forgetCache(name); // its cache was dropped (I13)
     // A failure (Redis away) leaves the queue as it was; the next event or submission retries.
     await this.opening
       .run(name, () => this.reconcile(name, record))

@@ -103,6 +103,7 @@ export class DiskDrivers implements DriverHostSink {
     const current = this.hosts.get(name);
     // A powered-off disk keeps its host: batches and timers already queued still finish.
     const want = record;
+    if (!want?.power) this.tel.metrics?.forgetCache(name);
     if (current && want && sameTagSpace(current.record.attributes, want.attributes)) {
       current.record = want;
       current.driver.setAttributes?.(want.attributes);

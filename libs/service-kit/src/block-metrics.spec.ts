@@ -76,6 +76,11 @@ describe('BlockMetrics', () => {
     const text = await registry.metrics();
     expect(text).toContain('rnull_cache_bytes{disk="c0"} 20480');
     expect(text).toContain('rnull_cache_writeback_bytes_total{disk="c0"} 36864');
+    // Powered off: the cache was dropped, its gauge goes; the written-back total stays.
+    m.forgetCache('c0');
+    const after = await registry.metrics();
+    expect(after).not.toContain('rnull_cache_bytes{disk="c0"}');
+    expect(after).toContain('rnull_cache_writeback_bytes_total{disk="c0"} 36864');
   });
 
   it('reads gauges at scrape time and caches queue counts', async () => {

@@ -136,6 +136,14 @@ export class BlockMetrics {
     if (state.writtenBack > 0) this.cacheWritebackBytes.inc({ disk }, state.writtenBack * pageBytes);
   }
 
+  /**
+   * The disk is off or gone: its write-back cache was dropped (I13), so its cache gauge
+   * goes too, until a batch of its next power on reports again.
+   */
+  forgetCache(disk: string): void {
+    this.cacheBytes.remove({ disk });
+  }
+
   /** The process's BlockMetrics on `registry`, created on first use. */
   static of(registry: Registry, service: string): BlockMetrics {
     let m = instances.get(registry);
