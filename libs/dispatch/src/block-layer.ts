@@ -30,7 +30,7 @@ import {
   UnavailableError,
 } from '#service-kit';
 import { type DiskDirectory, type DiskRecord, type DriverEvents, type DriverFactory, isFrozen } from '#gendisk';
-import { capacitySectors, type DiskAttributes, keysWhere } from '#rnull';
+import { capacitySectors, type DiskAttributes, discardSupported, keysWhere } from '#rnull';
 import { CompletionRouter } from './completion-router';
 import { type BioResult, DiskQueue, type DriverPlacement } from './disk-queue';
 import { type CheckedSubmission, checkSubmission, type WireSubmission } from './submission-check';
@@ -253,8 +253,10 @@ export class BlockLayer {
   }
 
   private enqueue(q: DiskQueue, checked: CheckedSubmission, cpu?: number, client?: number): Promise<BioResult> {
-    if (checked.op === ReqOp.DISCARD && !checked.disk.attributes.discard) {
-      return Promise.resolve({ status: BlkStatus.NOTSUPP, message: 'discard: not enabled on this disk (discard=0)', latencyNs: 0n });
+    const a = checked.disk.attributes;
+    if (checked.op === ReqOp.DISCARD && !discardSupported(a)) {
+      const why = a.zoned ? 'ignored in zoned mode' : 'discard=0';
+      return Promise.resolve({ status: BlkStatus.NOTSUPP, message: `discard: not enabled on this disk (${why})`, latencyNs: 0n });
     }
     const c = cpu ?? this.nextCpu++;
     return q.submit(checked, c, client ?? c);

@@ -94,27 +94,19 @@ export function checkSubmission(s: WireSubmission, disk: DiskRecord | undefined)
   if (op === ReqOp.FLUSH || op === ReqOp.ZONE_RESET_ALL) return { disk, op, sector: 0, bytes: 0, flags };
 
   const sector = wireInteger('sector', s.sector);
-  if (opIsZoneMgmt(op)) return zoneMgmt(disk, op, sector, flags);
-  if (!Number.isInteger(s.length) || s.length <= 0) throw new InvalidArgumentError('length', `must be > 0, got ${s.length}`);
+  // Zone management names a zone by its first sector: its length is ignored.
+  const bytes = opIsZoneMgmt(op) ? 0 : s.length;
+  if (!opIsZoneMgmt(op) && (!Number.isInteger(bytes) || bytes <= 0)) throw new InvalidArgumentError('length', `must be > 0, got ${bytes}`);
   if (writes) {
     const have = data?.length ?? 0;
-    if (have !== s.length) throw new InvalidArgumentError('data', `has ${have} bytes but length says ${s.length}`);
+    if (have !== bytes) throw new InvalidArgumentError('data', `has ${have} bytes but length says ${bytes}`);
   }
-  const refusal = checkBlkSubmission({ op, sector, bytes: s.length, data, flags }, geometryOf(disk), {
+  // Zone rules ('zone') and DISCARD on discard=0 ('unsupported') pass: the block layer
+  // completes them with their status, as a disk does (I5).
+  const refusal = checkBlkSubmission({ op, sector, bytes, data, flags }, geometryOf(disk), {
     maxSubmissionBytes: MAX_SUBMISSION_BYTES,
   });
   if (refusal?.kind === 'out-of-range') throw new OutOfRangeError(wireField(refusal.field), refusal.message);
   if (refusal?.kind === 'invalid') throw new InvalidArgumentError(wireField(refusal.field), refusal.message);
-  return { disk, op, sector, bytes: s.length, data, flags };
-}
-
-/**
- * A zone management op (length ignored: it names a zone by its first sector). Its zone
- * rules are blk-mq's; a refusal completes with null_blk's status (I5), as any 'zone' one.
- */
-function zoneMgmt(disk: DiskRecord, op: ReqOp, sector: number, flags: number): CheckedSubmission {
-  const refusal = checkBlkSubmission({ op, sector, bytes: 0, flags }, geometryOf(disk));
-  if (refusal?.kind === 'out-of-range') throw new OutOfRangeError(wireField(refusal.field), refusal.message);
-  if (refusal?.kind === 'invalid') throw new InvalidArgumentError(wireField(refusal.field), refusal.message);
-  return { disk, op, sector, bytes: 0, flags };
+  return { disk, op, sector, bytes, data, flags };
 }

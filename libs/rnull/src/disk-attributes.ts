@@ -231,6 +231,15 @@ function canonicalFault(name: string, value: unknown): string {
   }
 }
 
+/**
+ * null_config_discard: DISCARD is offered when `discard` is set, except in zoned mode,
+ * which ignores it. The one owner of that rule: queue limits, NBD's TRIM flag and the
+ * block layer's refusal all ask here. Takes the wire's optional fields too.
+ */
+export function discardSupported(a: { readonly discard?: boolean; readonly zoned?: boolean }): boolean {
+  return (a.discard ?? false) && !(a.zoned ?? false);
+}
+
 /** Capacity in 512-byte sectors. */
 export function capacitySectors(a: Pick<DiskAttributes, 'size'>): number {
   return a.size * 2048;

@@ -6,6 +6,7 @@ import { ClientSecurity } from '#grpc-auth';
 import { exportOf, type BlockSession, type NbdBackend, type NbdExport } from '#nbd';
 import { BlockDeviceClient } from '#proto/grpc/blk/v1/block_device';
 import { type Disk, GenDiskClient, type ListDisksResponse } from '#proto/grpc/blk/v1/gen_disk';
+import { discardSupported } from '#rnull';
 import { StreamSession } from './stream-session';
 
 /**
@@ -21,7 +22,7 @@ export function exportOfDisk(disk: Disk, flushReplicas = 0): NbdExport {
       blockSize: a.blocksize ?? 4096,
       writeCache: hasWriteCache(a.cacheSize ?? 0, flushReplicas),
       fua: a.fua ?? true,
-      discard: (a.discard ?? false) && !a.zoned, // null_config_discard: ignored in zoned mode
+      discard: discardSupported(a),
       rotational: a.rotational ?? false,
     },
     MAX_SUBMISSION_BYTES,

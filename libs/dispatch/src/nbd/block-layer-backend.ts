@@ -12,7 +12,7 @@ import {
   type NbdExport,
 } from '#nbd';
 import type { Op } from '#proto/grpc/blk/v1/block_device';
-import { capacitySectors } from '#rnull';
+import { capacitySectors, discardSupported } from '#rnull';
 import { grpcStatusOf } from '#service-kit';
 import type { DiskDirectory, DiskRecord } from '#gendisk';
 import type { BlockLayer } from '../block-layer';
@@ -48,7 +48,7 @@ export function exportOfRecord(r: DiskRecord, flushReplicas = 0): NbdExport {
       blockSize: a.blocksize,
       writeCache: hasWriteCache(a.cacheSize, flushReplicas),
       fua: a.fua,
-      discard: a.discard && !a.zoned, // null_config_discard: ignored in zoned mode
+      discard: discardSupported(a),
       rotational: a.rotational,
     },
     MAX_SUBMISSION_BYTES,

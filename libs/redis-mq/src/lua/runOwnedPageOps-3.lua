@@ -124,22 +124,11 @@ if zoned then
   callChunked('DEL', nil, refused, 1, CHUNK)
 end
 
+local cache = caching and newWriteCache(cacheIndex, cachePrefix, indexKey, prefix, CHUNK)
+
 -- A batch of staged writes only (the common one): RENAME each page into place, in op
 -- order (a later op's page replaces an earlier one's), one SADD. Same effect as the
 -- general path below without its write-back cache, which costs more than the moves.
-local cache = caching and newWriteCache(cacheIndex, cachePrefix, indexKey, prefix, CHUNK)
--- The results, with the cache's two numbers when there is one.
-local function reply(results)
-  if cache then
-    results[#results + 1] = cache.count()
-    results[#results + 1] = cache.written()
-  end
-  if landed then
-    for i = 1, #ops do results[#results + 1] = landed[i] end
-  end
-  return results
-end
-
 if allStaged then
   local added, k = {}, 0
   for i, op in ipairs(ops) do
@@ -162,7 +151,7 @@ if allStaged then
   end
   callChunked('SADD', indexKey, added, 1, CHUNK)
   if cache then cache.evict(math.floor(cacheBytes / PAGE)) end
-  return reply(results)
+  return pageOpsReply(results, cache, landed, #ops)
 end
 
 -- With a cache and no discard: every op runs on the cached view of the pages (I13).
@@ -191,7 +180,7 @@ if cache and not discards then
     cache.writeBack(through)
     cache.evict(math.floor(cacheBytes / PAGE))
   end
-  return reply(results)
+  return pageOpsReply(results, cache, landed, #ops)
 end
 if cache then cache.writeBackAll() end
 
@@ -218,4 +207,4 @@ for _, op in ipairs(run) do
 end
 
 pages.flush(CHUNK)
-return reply(results)
+return pageOpsReply(results, cache, landed, #ops)

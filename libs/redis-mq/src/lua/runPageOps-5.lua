@@ -153,11 +153,4 @@ if viewing then
     cache.evict(math.floor(cacheBytes / PAGE))
   end
 end
-if cache then
-  results[#results + 1] = cache.count()
-  results[#results + 1] = cache.written()
-end
-if landed then
-  for i = 1, #ops do results[#results + 1] = landed[i] end
-end
-return results
+return pageOpsReply(results, cache, landed, #ops)

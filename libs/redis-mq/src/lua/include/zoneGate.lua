@@ -22,6 +22,9 @@
 -- planPageOps(zoned, zonesKey, ops, SECTOR, keepReads) -> results, landed, run, discards
 --                the page scripts' plan: a zoned call's gateZoneOps; otherwise every op as
 --                it is (results all 0, no landed); `discards` is true when `run` holds a Z op
+-- pageOpsReply(results, cache, landed, nops) -> results: the page scripts' reply, the
+--                results followed by the cache's two numbers (with a cache) and then each
+--                op's landed sector (a zoned call)
 -- Needs chunkedCalls and zones included before it.
 
 local ZONE_MGMT = { ZO = 'O', ZC = 'C', ZF = 'F', ZX = 'X', ZXA = 'XA' }
@@ -75,4 +78,15 @@ local function planPageOps(zoned, zonesKey, ops, SECTOR, keepReads)
     if op.kind == 'Z' then discards = true end
   end
   return results, landed, run, discards
+end
+
+local function pageOpsReply(results, cache, landed, nops)
+  if cache then
+    results[#results + 1] = cache.count()
+    results[#results + 1] = cache.written()
+  end
+  if landed then
+    for i = 1, nops do results[#results + 1] = landed[i] end
+  end
+  return results
 end
