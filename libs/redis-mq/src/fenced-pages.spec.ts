@@ -260,6 +260,38 @@ describe('FencedPages.runOwned', () => {
     expect(await stageKeysOf(keys)).toBe(0);
   });
 
+  it('fails a moveStagedPages run whose staged pages are missing without moving anything', async () => {
+    const { keys, epoch, store } = await setup();
+    const stage = keys.stagedPagePrefix(DISK, 'x');
+    await env.redis.set(`${stage}3`, Buffer.alloc(4096, 5));
+    const scriptKeys = [keys.pageIndex(DISK), keys.owners(DISK)];
+    await expect(scriptsFor(env.redis).run('moveStagedPages', scriptKeys, [epoch, keys.pagePrefix(DISK), stage, 3, 4])).rejects.toThrow(
+      /1 of 2 staged pages are missing/,
+    );
+    expect(await store.pagesUsed(DISK)).toBe(0);
+    expect(await stageKeysOf(keys)).toBe(0);
+  });
+
+  it('runs a batch of whole-page writes without a cache through moveStagedPages, anything else through runOwnedPageOps', async () => {
+    const { epoch, pages, store } = await setup();
+    const run = jest.spyOn(scriptsFor(env.redis), 'run');
+    const four = Buffer.alloc(4 * 4096, 4);
+    try {
+      await pages.runOwned(DISK, epoch, [{ op: 'write', sector: 0, bytes: four.length, data: four }]);
+      await pages.runOwned(DISK, epoch, [
+        { op: 'write', sector: 64, bytes: four.length, data: four },
+        { op: 'discard', sector: 0, bytes: 4096 },
+      ]);
+      await pages.runOwned(DISK, epoch, [{ op: 'write', sector: 128, bytes: four.length, data: four }], 1 << 20);
+      expect(run.mock.calls.map(([name]) => name)).toEqual(['moveStagedPages', 'runOwnedPageOps', 'runOwnedPageOps']);
+    } finally {
+      run.mockRestore();
+    }
+    expect(await store.read(DISK, 0, 4096)).toEqual(Buffer.alloc(4096));
+    expect(await store.read(DISK, 8, 3 * 4096)).toEqual(Buffer.alloc(3 * 4096, 4));
+    expect(await store.read(DISK, 64, four.length)).toEqual(four);
+  });
+
   it('moves nothing for an owner epoch that is gone (I4)', async () => {
     const { keys, epoch, pages, store } = await setup();
     await new OwnerRegistry(env.redis, keys).unregister(DISK, epoch);

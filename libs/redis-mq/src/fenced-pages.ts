@@ -297,8 +297,16 @@ export class FencedPages {
     ops.forEach((op, i) => {
       if (op.op === 'write' && wholePages(offsets[i], op.bytes)) whole += op.bytes / PAGE_SIZE;
     });
-    const staged: (string | Buffer)[] = [];
     const batch = `${epoch}.${++this.stagedBatches}`;
+    if (
+      whole >= STAGE_MIN_PAGES &&
+      cacheBytes === 0 &&
+      !zoned &&
+      ops.every((op, i) => op.op === 'write' && wholePages(offsets[i], op.bytes))
+    ) {
+      return this.moveStaged(disk, epoch, batch, ops as readonly (OwnedPageOp & { op: 'write' })[], offsets);
+    }
+    const staged: (string | Buffer)[] = [];
     let moved = 0;
     for (const [i, op] of ops.entries()) {
       const offset = offsets[i];
@@ -333,5 +341,44 @@ export class FencedPages {
     const [reply] = await Promise.all([run, stagedWrite]);
     if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
     return { status: 'ok', ...splitReply(reply as number[], ops.length, cacheBytes, zoned) };
+  }
+
+  /**
+   * `runOwned` of a batch of whole-page writes only, on a disk without a write-back cache
+   * that is not zoned: one MSET of the pages into stage keys and `moveStagedPages-2.lua`,
+   * sent together, the same effect as the general script at less cost (nothing per op is
+   * parsed in Lua). A page written twice in the batch keeps its last write (ops in order).
+   */
+  private async moveStaged(
+    disk: string,
+    epoch: number,
+    batch: string,
+    ops: readonly (OwnedPageOp & { op: 'write' })[],
+    offsets: readonly number[],
+  ): Promise<OwnedResult> {
+    const stage = this.keys.stagedPagePrefix(disk, batch);
+    const last = new Map<number, Buffer>();
+    let moved = 0;
+    ops.forEach((op, i) => {
+      moved += op.bytes;
+      const first = offsets[i] / PAGE_SIZE;
+      for (let j = 0; j * PAGE_SIZE < op.bytes; j++) last.set(first + j, op.data.subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE));
+    });
+    if (moved > MAX_BATCH_BYTES) throw new RangeError(`${disk}: page batch of ${moved} bytes exceeds ${MAX_BATCH_BYTES}; split it`);
+    const staged: (string | Buffer)[] = [];
+    const args: ScriptArg[] = [epoch, this.keys.pagePrefix(disk), stage];
+    for (const [p, data] of last) {
+      staged.push(`${stage}${p}`, data);
+      args.push(p);
+    }
+    const keys = [this.keys.pageIndex(disk), this.keys.owners(disk)];
+    // As in runOwned: one connection, one socket write, the MSET first.
+    const [stagedWrite, run] = sendTogether(this.redis, () => [
+      this.redis.mset(...staged),
+      this.scripts.run('moveStagedPages', keys, args),
+    ]);
+    const [reply] = await Promise.all([run, stagedWrite]);
+    if (reply === ScriptCode.OwnerGone) return { status: 'ownerGone' };
+    return { status: 'ok', results: ops.map(() => 0) };
   }
 }

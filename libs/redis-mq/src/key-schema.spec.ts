@@ -8,6 +8,7 @@ describe('KeySchema', () => {
     k.page(disk, 12),
     k.pagePrefix(disk),
     k.pageStage(disk, '3.9', 0),
+    k.stagedPagePrefix(disk, '3.9'),
     k.requestData(disk),
     ...Object.values(k.hctxQueue(disk, 0)),
     ...Object.values(k.diskQueue(disk, 'softirq')),

@@ -122,6 +122,15 @@ export class KeySchema {
   }
 
   /**
+   * String-key prefix of one batch's staged pages when the whole batch is staged writes
+   * (moveStagedPages): page `p` waits in `stagedPagePrefix(disk, batch) + p` until the
+   * fenced script RENAMEs it into place (I8). `batch` as for `pageStage`.
+   */
+  stagedPagePrefix(disk: string, batch: string): string {
+    return `${this.diskBase(disk)}stage:${batch}:p`;
+  }
+
+  /**
    * String counter: FLUSHes of `disk` that waited for replicas. `ReplicaSync` writes it
    * before its WAIT, so the WAIT covers every earlier write of the slot (I9).
    */

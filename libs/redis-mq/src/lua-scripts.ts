@@ -27,6 +27,7 @@ export type ScriptName =
   | 'renewOwner'
   | 'runPageOps'
   | 'runOwnedPageOps'
+  | 'moveStagedPages'
   | 'takeBudget'
   | 'takeBandwidth'
   | 'endBatch'
