@@ -18,6 +18,7 @@ import {
 import type { Backing, BandwidthBudget, RnullPdu } from '#rnull';
 import type { OwnerLease } from './owner-lease';
 import { payloadOf } from './request-payload';
+import { TransferQueue } from './transfer-queue';
 
 /**
  * Contract: one status per request, in order; one script run per call. When the owner
@@ -25,6 +26,9 @@ import { payloadOf } from './request-payload';
  * (the queue fails what it holds and a new one opens).
  */
 export class OwnedBacking implements Backing {
+  /** The disk's page calls: TRANSFERS_IN_FLIGHT at a time, the batches waiting meanwhile merged. */
+  private readonly calls = new TransferQueue((rqs, cacheBytes, zoned) => this.runTransfer(rqs, cacheBytes, zoned));
+
   constructor(
     private readonly pages: FencedPages,
     private readonly disk: string,
@@ -57,7 +61,17 @@ export class OwnedBacking implements Backing {
     return this.sync ? this.sync.persistStatus(this.disk, this.onPersistError) : Promise.resolve(BlkStatus.OK);
   }
 
-  async transfer(rqs: readonly Request<RnullPdu>[], _hctx?: Hctx<unknown>, cacheBytes = 0, zoned = false): Promise<BlkStatus[]> {
+  /**
+   * The batch's page ops in one call, or, while TRANSFERS_IN_FLIGHT calls of the disk run,
+   * in one call with the batches that wait beside it (TransferQueue: order kept, each
+   * batch its own statuses).
+   */
+  transfer(rqs: readonly Request<RnullPdu>[], _hctx?: Hctx<unknown>, cacheBytes = 0, zoned = false): Promise<BlkStatus[]> {
+    return this.calls.submit(rqs, cacheBytes, zoned);
+  }
+
+  /** One call: the page ops of `rqs` in one runOwned, their reads in one MGET behind it. */
+  private async runTransfer(rqs: readonly Request<RnullPdu>[], cacheBytes: number, zoned: boolean): Promise<BlkStatus[]> {
     const ops: OwnedPageOp[] = [];
     const at: number[] = [];
     const reads: Request<RnullPdu>[] = [];
