@@ -64,9 +64,12 @@ export class OwnedBacking implements Backing {
   /**
    * The batch's page ops in one call, or, while TRANSFERS_IN_FLIGHT calls of the disk run,
    * in one call with the batches that wait beside it (TransferQueue: order kept, each
-   * batch its own statuses).
+   * batch its own statuses). A batch of reads only goes at once: it costs Redis one plain
+   * MGET, holding it saves little, and held reads cost dispatch more (docs/bench/v2-lean/).
+   * It may pass waiting writes: those are not acknowledged, so nothing orders them.
    */
   transfer(rqs: readonly Request<RnullPdu>[], _hctx?: Hctx<unknown>, cacheBytes = 0, zoned = false): Promise<BlkStatus[]> {
+    if (rqs.every((rq) => rq.op === ReqOp.READ)) return this.runTransfer(rqs, cacheBytes, zoned);
     return this.calls.submit(rqs, cacheBytes, zoned);
   }
 
