@@ -30,10 +30,10 @@ async function anonHugeKiB(hugePages: RedisHugePages): Promise<number> {
 }
 
 describe('redis-server launch options', () => {
-  it('adds jemalloc thp:always for both jemalloc builds and keeps Redis from disabling THP', () => {
+  it('adds jemalloc thp:always and the longer dirty decay for both jemalloc builds and keeps Redis from disabling THP', () => {
     const on = redisServerLaunch('on');
-    expect(on.env.MALLOC_CONF).toBe('thp:always');
-    expect(on.env.JE_MALLOC_CONF).toBe('thp:always');
+    expect(on.env.MALLOC_CONF).toBe('thp:always,dirty_decay_ms:30000');
+    expect(on.env.JE_MALLOC_CONF).toBe('thp:always,dirty_decay_ms:30000');
     expect(on.args).toEqual(['--disable-thp', 'no']);
     expect(REDIS_SERVER_ARGS).toEqual(on.args);
     const off = redisServerLaunch('off');

@@ -15,9 +15,17 @@
 //     `always`.
 // The cost: a fork (BGSAVE, an AOF rewrite) copies a 2 MiB page on the first write to it
 // instead of 4 KiB, so writes during a rewrite are dearer (README "Redis on huge pages").
+//
+// Memory freed by a deleted disk is kept for reuse longer (`dirty_decay_ms:30000`, jemalloc's
+// default is 10 s): jemalloc gives freed memory back to the kernel gradually over that time,
+// with madvise calls that split the huge pages, and a disk created meanwhile faults it in
+// again 4 KiB at a time. Measured with fresh-write-cost.js run twice, 8 s apart (the second
+// run writes into the memory the first one's deleted disk freed): 21.6–24.0 µs of Redis CPU
+// per write at 10 s, 15.0–16.4 at 30 s (docs/bench/v2-lean/). The cost: Redis's resident
+// memory falls back more slowly after a disk is deleted (`MEMORY PURGE` gives it back at once).
 
 /** jemalloc's run-time options for a redis-server. */
-export const REDIS_SERVER_MALLOC_CONF = 'thp:always';
+export const REDIS_SERVER_MALLOC_CONF = 'thp:always,dirty_decay_ms:30000';
 
 /** Environment to add to a spawned redis-server's. */
 export const REDIS_SERVER_ENV: Readonly<Record<string, string>> = Object.freeze({
