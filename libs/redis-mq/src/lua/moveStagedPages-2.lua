@@ -25,6 +25,7 @@ local prefix, stage = ARGV[2], ARGV[3]
 local FIRST, CHUNK = 4, 1000
 
 -- #include chunkedCalls
+-- #include stagedFence
 
 local stageKeys, pages = {}, {}
 for i = FIRST, #ARGV do
@@ -33,18 +34,8 @@ for i = FIRST, #ARGV do
 end
 
 -- The fence (I4).
-if not redis.call('ZSCORE', owners, ARGV[1]) then
-  callChunked('DEL', nil, stageKeys, 1, CHUNK)
-  return -6
-end
-local present = 0
-for i = 1, #stageKeys, CHUNK do
-  present = present + redis.call('EXISTS', unpack(stageKeys, i, math.min(i + CHUNK - 1, #stageKeys)))
-end
-if present ~= #stageKeys then
-  callChunked('DEL', nil, stageKeys, 1, CHUNK)
-  return redis.error_reply('moveStagedPages: ' .. (#stageKeys - present) .. ' of ' .. #stageKeys .. ' staged pages are missing')
-end
+local fenceReply = checkStagedFence(owners, ARGV[1], stageKeys, CHUNK, 'moveStagedPages')
+if fenceReply then return fenceReply end
 
 for i = 1, #pages do
   redis.call('RENAME', stageKeys[i], prefix .. pages[i])

@@ -67,6 +67,7 @@ end
 local caching = cacheBytes > 0
 
 -- #include chunkedCalls
+-- #include stagedFence
 -- #include pageRanges
 -- #include writeCache
 -- #include zones
@@ -98,18 +99,8 @@ for i = 1, nops do
 end
 
 -- The fence (I4).
-if not redis.call('ZSCORE', owners, ARGV[1]) then
-  callChunked('DEL', nil, stageKeys, 1, CHUNK)
-  return -6
-end
-local present = 0
-for i = 1, #stageKeys, CHUNK do
-  present = present + redis.call('EXISTS', unpack(stageKeys, i, math.min(i + CHUNK - 1, #stageKeys)))
-end
-if present ~= #stageKeys then
-  callChunked('DEL', nil, stageKeys, 1, CHUNK)
-  return redis.error_reply('runOwnedPageOps: ' .. (#stageKeys - present) .. ' of ' .. #stageKeys .. ' staged pages are missing')
-end
+local fenceReply = checkStagedFence(owners, ARGV[1], stageKeys, CHUNK, 'runOwnedPageOps')
+if fenceReply then return fenceReply end
 
 -- The zone checks (I17): `run` is what passed them, appends rewritten, resets as Z ops;
 -- the stage keys of a refused staged write go now (no stage key outlives the call).
