@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { Redis } from 'ioredis';
 import { Op, Status } from '#proto/grpc/blk/v1/block_device';
 import { createDisk, type Fixture, startCluster, submit } from './support/cluster-fixture';
-import { freePort, redisAnswers } from '../tools/cluster/private-redis';
+import { freePort, privateRedisServerArgs, redisAnswers } from '../tools/cluster/private-redis';
 import { ServiceProcess } from '../tools/cluster/service-process';
 
 const SERVICES = ['gendisk', 'dispatch', 'rnull', 'completion'] as const;
@@ -34,24 +34,9 @@ beforeAll(async () => {
   for (const s of SERVICES) passwords.set(s, fs.readFileSync(passwordFile(s), 'utf8').trim());
   port = await freePort();
   url = `redis://127.0.0.1:${port}`;
-  redisServer = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--aclfile',
-      path.join(dir, 'redis-users.acl'),
-    ],
-    { stdio: 'ignore' },
-  );
+  redisServer = spawn('redis-server', [...privateRedisServerArgs(port, dir), '--aclfile', path.join(dir, 'redis-users.acl')], {
+    stdio: 'ignore',
+  });
   for (let i = 0; i < 100 && !(await redisAnswers(url, 200)); i++) await new Promise((r) => setTimeout(r, 50));
 }, 30_000);
 

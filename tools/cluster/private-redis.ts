@@ -69,6 +69,14 @@ function privateRedisConfig(dir: string): string {
   return file;
 }
 
+/**
+ * The arguments every private redis-server of this project starts with: loopback only on
+ * `port`, nothing kept on disk, its files in `dir`.
+ */
+export function privateRedisServerArgs(port: number, dir: string): string[] {
+  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -97,24 +105,10 @@ export async function findOrStartRedis(
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnull-redis-'));
   const launch = redisServerLaunch(hugePages);
-  const child = spawn(
-    'redis-server',
-    [
-      privateRedisConfig(dir),
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      ...launch.args,
-    ],
-    { stdio: 'ignore', env: launch.env },
-  );
+  const child = spawn('redis-server', [privateRedisConfig(dir), ...privateRedisServerArgs(port, dir), ...launch.args], {
+    stdio: 'ignore',
+    env: launch.env,
+  });
   const privateUrl = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100 && !(await redisAnswers(privateUrl, 200)); i++) await new Promise((r) => setTimeout(r, 50));
   if (!(await redisAnswers(privateUrl))) {

@@ -39,7 +39,7 @@ interface WaitingBatch {
 export class TransferQueue {
   private inFlight = 0;
   private readonly waiting: WaitingBatch[] = [];
-  /** Calls started so far, and the batches they carried (for tests and the bench). */
+  /** Calls started so far, and the batches they carried (what merging did; tests read them). */
   calls = 0;
   batches = 0;
 

@@ -294,16 +294,13 @@ export class FencedPages {
     });
     // Staging costs Redis a second command; it pays from STAGE_MIN_PAGES whole pages a batch.
     let whole = 0;
+    let onlyWholeWrites = true;
     ops.forEach((op, i) => {
       if (op.op === 'write' && wholePages(offsets[i], op.bytes)) whole += op.bytes / PAGE_SIZE;
+      else onlyWholeWrites = false;
     });
     const batch = `${epoch}.${++this.stagedBatches}`;
-    if (
-      whole >= STAGE_MIN_PAGES &&
-      cacheBytes === 0 &&
-      !zoned &&
-      ops.every((op, i) => op.op === 'write' && wholePages(offsets[i], op.bytes))
-    ) {
+    if (onlyWholeWrites && whole >= STAGE_MIN_PAGES && cacheBytes === 0 && !zoned) {
       return this.moveStaged(disk, epoch, batch, ops as readonly (OwnedPageOp & { op: 'write' })[], offsets);
     }
     const staged: (string | Buffer)[] = [];

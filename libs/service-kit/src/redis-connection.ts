@@ -87,23 +87,15 @@ export function checkRedisCredentials(redis: Redis, target: RedisTarget, probeKe
       `${where} refused this service's credentials (${firstSentence(cause.message)}): check ${redisCredentialSettings(target.redisCredentials, target.redisUrl)}`,
     );
   };
-  return new Promise<void>((resolve, reject) => {
-    // A Redis still loading its data, or a host that drops the connect, answers neither way
-    // for a while: the service starts meanwhile, as it did before this check.
-    const timer = setTimeout(() => done(), CREDENTIAL_CHECK_WAIT_MS);
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      redis.off('error', onError);
-      redis.off('ready', onReady);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onReady = () => done();
-    const onError = (err: Error) => done(refused(err));
-    if (redis.status === 'ready') return done();
-    redis.on('error', onError);
-    redis.once('ready', onReady);
-  }).then(() =>
+  // A Redis still loading its data, or a host that drops the connect, answers neither way
+  // for a while: the service starts meanwhile, as it did before this check. The first
+  // error ends the wait, failing it only when it is a refusal of the credentials.
+  return untilReady(
+    redis,
+    CREDENTIAL_CHECK_WAIT_MS,
+    (err) => refused(err) ?? 'done',
+    () => undefined,
+  ).then(() =>
     redis.status !== 'ready'
       ? undefined
       : redis.exists(probeKey).then(
@@ -153,25 +145,49 @@ function clusterConnection(nodes: readonly RedisNodeAddress[], redisOptions: Red
  * rather than a hang.
  */
 export function waitRedisReady(redis: Redis, where: string, timeoutMs = CLUSTER_CONNECT_TIMEOUT_MS): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    let last = 'no answer';
-    const onError = (err: Error) => {
+  let last = 'no answer';
+  return untilReady(
+    redis,
+    timeoutMs,
+    (err) => {
       last = err.message;
       const cause = (err as Error & { lastNodeError?: Error }).lastNodeError;
       if (cause) last += ` (${cause.message})`;
-    };
+      return undefined;
+    },
+    () => new Error(`${where} did not answer within ${timeoutMs} ms: ${last}`),
+  );
+}
+
+/**
+ * Resolves when `redis` is ready (at once when it is). Each error it emits meanwhile goes
+ * to `onError`: an Error ends the wait rejected, 'done' ends it resolved, undefined waits
+ * on. After `timeoutMs`, `onTimeout`'s Error rejects, or undefined resolves. The listeners
+ * and the timer go when the wait ends.
+ */
+function untilReady(
+  redis: Redis,
+  timeoutMs: number,
+  onError: (err: Error) => Error | 'done' | undefined,
+  onTimeout: () => Error | undefined,
+): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
       clearTimeout(timer);
-      redis.off('error', onError);
-      redis.off('ready', onReady);
+      redis.off('error', errorListener);
+      redis.off('ready', readyListener);
       if (err) reject(err);
       else resolve();
     };
-    const onReady = () => done();
-    const timer = setTimeout(() => done(new Error(`${where} did not answer within ${timeoutMs} ms: ${last}`)), timeoutMs);
-    redis.on('error', onError);
-    redis.once('ready', onReady);
+    const errorListener = (err: Error) => {
+      const verdict = onError(err);
+      if (verdict !== undefined) done(verdict === 'done' ? undefined : verdict);
+    };
+    const readyListener = () => done();
+    const timer = setTimeout(() => done(onTimeout()), timeoutMs);
+    redis.on('error', errorListener);
+    redis.once('ready', readyListener);
   });
 }
 

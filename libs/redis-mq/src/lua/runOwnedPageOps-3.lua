@@ -165,12 +165,7 @@ if cache and not discards then
     if r ~= 0 then results[op.i] = r end
   end
   view.flush(CHUNK)
-  if flushAll then
-    cache.writeBackAll()
-  else
-    cache.writeBack(through)
-    cache.evict(math.floor(cacheBytes / PAGE))
-  end
+  cache.settle(through, flushAll, math.floor(cacheBytes / PAGE))
   return pageOpsReply(results, cache, landed, #ops)
 end
 if cache then cache.writeBackAll() end

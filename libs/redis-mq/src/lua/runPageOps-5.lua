@@ -145,12 +145,5 @@ end
 pages.flush(CHUNK)
 callChunked('HSET', rqKey, copies, 2, CHUNK)
 callChunked('HDEL', rqKey, badIds, 1, CHUNK)
-if viewing then
-  if flushAll then
-    cache.writeBackAll()
-  else
-    cache.writeBack(through)
-    cache.evict(math.floor(cacheBytes / PAGE))
-  end
-end
+if viewing then cache.settle(through, flushAll, math.floor(cacheBytes / PAGE)) end
 return pageOpsReply(results, cache, landed, #ops)

@@ -13,6 +13,9 @@
 --   C.writeBack(pages)  writes back the pages of the list (numbers) that are cached
 --   C.writeBackAll()    writes back every cached page (FLUSH)
 --   C.evict(limit)      writes back pages (SPOP: any pages) until at most `limit` are cached
+--   C.settle(through, flushAll, limit)  the end of a batch's ops: every cached page with
+--                       `flushAll` (a FLUSH ran), else the pages of `through` (written
+--                       through) and then down to `limit` pages
 --   C.written()         pages written back so far by this C
 --   C.count()           pages cached now (SCARD)
 -- Needs chunkedCalls included before it.
@@ -65,6 +68,15 @@ local function newWriteCache(cacheIndex, cachePrefix, indexKey, prefix, chunk)
   function C.evict(limit)
     local over = redis.call('SCARD', cacheIndex) - limit
     if over > 0 then moveBack(redis.call('SPOP', cacheIndex, over), true) end
+  end
+
+  function C.settle(through, flushAll, limit)
+    if flushAll then
+      C.writeBackAll()
+    else
+      C.writeBack(through)
+      C.evict(limit)
+    end
   end
 
   function C.written() return written end
