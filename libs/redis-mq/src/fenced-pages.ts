@@ -24,6 +24,7 @@ import { KeySchema, checkDiskName } from './key-schema';
 import { scriptsFor, type ScriptArg, type ScriptRunner } from './lua-scripts';
 import { checkRange, MAX_BATCH_BYTES, PAGE_SIZE } from './page-store';
 import { ScriptCode } from './script-errors';
+import { sendScattered } from './scatter-command';
 import { sendTogether } from './send-together';
 
 /**
@@ -332,7 +333,7 @@ export class FencedPages {
     // first. Should the MSET fail, the script finds stage keys missing and fails the batch
     // without moving anything.
     const [stagedWrite, run] = sendTogether(this.redis, () => [
-      staged.length ? this.redis.mset(...staged) : undefined,
+      staged.length ? sendScattered(this.redis, 'mset', staged) : undefined,
       this.scripts.run('runOwnedPageOps', keys, args),
     ]);
     const [reply] = await Promise.all([run, stagedWrite]);
@@ -371,7 +372,7 @@ export class FencedPages {
     const keys = [this.keys.pageIndex(disk), this.keys.owners(disk)];
     // As in runOwned: one connection, one socket write, the MSET first.
     const [stagedWrite, run] = sendTogether(this.redis, () => [
-      this.redis.mset(...staged),
+      sendScattered(this.redis, 'mset', staged),
       this.scripts.run('moveStagedPages', keys, args),
     ]);
     const [reply] = await Promise.all([run, stagedWrite]);

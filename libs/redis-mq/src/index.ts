@@ -11,6 +11,7 @@ export { isRedisCluster, asRedisCluster, keyspaceConnections } from './cluster-c
 export { luaScripts, luaDir, scriptsFor, ScriptRunner, type LuaScript, type ScriptName, type ScriptArg } from './lua-scripts';
 export { ScriptCode, RedisMqError, TableNotFoundError, TableBusyError, RequestDataError, scriptError, checkReply } from './script-errors';
 export { sendTogether, plugUntilNextTick } from './send-together';
+export { ScatterCommand, sendScattered, SCATTER_MIN_BYTES } from './scatter-command';
 
 // ---- the data path (DESIGN §3-6): codec, leased queues, owners, fenced scripts ----
 // Recipe (one script run per step, every key under the disk's hash tag):

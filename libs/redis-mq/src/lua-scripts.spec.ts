@@ -1,6 +1,11 @@
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { FencedPages } from './fenced-pages';
 import { luaDir, luaScripts, scriptsFor } from './lua-scripts';
+import { OwnerRegistry } from './owner-registry';
+import { PageStore } from './page-store';
+import { ScatterCommand } from './scatter-command';
 import { RedisTestEnv } from './testing/redis-test-env';
 
 const env = new RedisTestEnv('lua-scripts');
@@ -57,5 +62,37 @@ describe('lua-scripts', () => {
       await other.quit();
     }
     expect(await runner.run('layOutTagSpace', args, [1, 4, 0, 'on-drop', ''])).toBe(0);
+  });
+
+  it('runs a script with a payload argument as a ScatterCommand EVALSHA, also after SCRIPT FLUSH', async () => {
+    const keys = env.keys();
+    const epoch = await new OwnerRegistry(env.redis, keys).register('d', 60_000);
+    const pages = new FencedPages(env.redis, keys);
+    const sent = jest.spyOn(env.redis, 'sendCommand');
+    const write = async (data: Buffer) => {
+      // 2 KiB inside page 0: not whole pages, so the bytes go to runOwnedPageOps as an argument.
+      expect(await pages.runOwned('d', epoch, [{ op: 'write', sector: 1, bytes: data.length, data }])).toEqual({
+        status: 'ok',
+        results: [0],
+      });
+      expect((await new PageStore(env.redis, keys).read('d', 1, data.length)).equals(data)).toBe(true);
+    };
+    const scattered = () => sent.mock.calls.map(([c]) => c).filter((c) => c instanceof ScatterCommand);
+    try {
+      await write(randomBytes(2048));
+      expect(scattered().map((c) => c.name)).toContain('evalsha');
+      const other = env.redis.duplicate();
+      try {
+        await other.script('FLUSH');
+      } finally {
+        await other.quit();
+      }
+      sent.mockClear();
+      await write(randomBytes(2048));
+      expect(scattered().map((c) => c.name)).toEqual(['evalsha', 'evalsha']); // refused NOSCRIPT, loaded, sent again
+    } finally {
+      sent.mockRestore();
+      await env.cleanup();
+    }
   });
 });

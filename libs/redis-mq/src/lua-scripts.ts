@@ -11,9 +11,11 @@
 //   - Each client gets each script defined once (`scriptsFor` caches per client); ioredis
 //     sends EVALSHA and falls back to EVAL on NOSCRIPT, so a Redis restart is survived.
 
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Redis } from 'ioredis';
+import { scatters, sendScattered } from './scatter-command';
 
 /** Every script this library ships, by the verbObject part of its file name. */
 export type ScriptName =
@@ -119,6 +121,8 @@ type ScriptFn = (...args: ScriptArg[]) => Promise<unknown>;
 /** The scripts defined on one client, called by name with their KEYS and ARGV. */
 export class ScriptRunner {
   private readonly scripts: ReadonlyMap<string, LuaScript>;
+  /** SHA1 of each script run scattered, computed on first use. */
+  private readonly shas = new Map<string, string>();
 
   constructor(readonly redis: Redis) {
     this.scripts = luaScripts();
@@ -132,20 +136,46 @@ export class ScriptRunner {
 
   /** Runs `name`; bulk replies come back as strings. */
   run(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    if (scatters(args)) return this.runScattered(name, keys, args, 'utf8');
     return this.fn(name, keys, '')(...keys, ...args);
   }
 
   /** Runs `name`; bulk replies come back as Buffers (binary page data). */
   runBuffer(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    if (scatters(args)) return this.runScattered(name, keys, args, null);
     return this.fn(name, keys, 'Buffer')(...keys, ...args);
   }
 
-  private fn(name: ScriptName, keys: readonly string[], suffix: '' | 'Buffer'): ScriptFn {
+  /**
+   * Runs `name` with payloads among its arguments as a ScatterCommand EVALSHA, so the
+   * payloads are not copied into one Buffer first (scatter-command.ts); as ioredis does, a
+   * NOSCRIPT reply (Redis restarted, SCRIPT FLUSH) loads the script and sends it again.
+   * Sent at once, synchronously, like the defined commands: order with the commands around
+   * it on the connection is kept (sendTogether).
+   */
+  private runScattered(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[], encoding: 'utf8' | null): Promise<unknown> {
+    const s = this.script(name, keys);
+    let sha = this.shas.get(s.name);
+    if (!sha) this.shas.set(s.name, (sha = createHash('sha1').update(s.lua).digest('hex')));
+    const send = () => sendScattered(this.redis, 'evalsha', [sha, s.numberOfKeys, ...keys, ...args], encoding);
+    return send().catch(async (err: unknown) => {
+      if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
+      await this.redis.script('LOAD', s.lua);
+      return send();
+    });
+  }
+
+  private script(name: ScriptName, keys: readonly string[]): LuaScript {
     const s = this.scripts.get(name);
     if (!s) throw new Error(`redis-mq: no script ${name} in ${luaDir()}`);
     if (keys.length !== s.numberOfKeys) {
       throw new Error(`redis-mq: ${s.file} takes ${s.numberOfKeys} keys, got ${keys.length}`);
     }
+    return s;
+  }
+
+  private fn(name: ScriptName, keys: readonly string[], suffix: '' | 'Buffer'): ScriptFn {
+    this.script(name, keys);
     const fn = (this.redis as unknown as Record<string, ScriptFn>)[COMMAND_PREFIX + name + suffix];
     return fn.bind(this.redis);
   }
