@@ -9,7 +9,7 @@ const run = (side: 'A' | 'B', round: number, iops: number, cpu?: number): RunRes
       path: 'a',
       status: 'ok',
       config,
-      m: { iops, ...(cpu === undefined ? {} : { cpu: { totalUs: cpu, byProcess: { redis: cpu / 4 } } }) },
+      m: { iops, ...(cpu === undefined ? {} : { cpu: { totalUs: cpu, byProcess: { redis: cpu / 4, dispatch: cpu / 2 } } }) },
     },
   ],
 });
@@ -32,6 +32,8 @@ describe('ab-compare', () => {
     expect(text).toMatch(/a randread 4k qd32 irq1 mb1\s+IOPS\s+100\s+120\s+110\s+150\s+170\s+160\s+110\s+160\s+1\.455/);
     // A has no CPU figures (an older tree): '-' and no ratio.
     expect(text).toMatch(/cpu µs\/IO\s+-\s+-\s+-\s+40\.00\s+60\.00\s+50\.00\s+-\s+50\.00\s+-/);
+    // Dispatch, the largest process of the sum, has its own row.
+    expect(text).toMatch(/dispatch µs\/IO\s+-\s+-\s+-\s+20\.00\s+30\.00\s+25\.00\s+-\s+25\.00\s+-/);
   });
 
   it('keeps a failed run as a gap', () => {

@@ -90,6 +90,7 @@ export function summarize(runs: readonly RunResult[]): Figure[] {
       put(rowKey(r), 'IOPS', run, rounds, ok?.iops);
       put(rowKey(r), 'cpu µs/IO', run, rounds, ok?.cpu?.totalUs);
       put(rowKey(r), 'redis µs/IO', run, rounds, ok?.cpu?.byProcess?.redis);
+      put(rowKey(r), 'dispatch µs/IO', run, rounds, ok?.cpu?.byProcess?.dispatch);
     }
     for (const s of run.sizes ?? []) {
       const key = `sizes ${s.bytes / 1048576} MiB ${s.op} max_sectors=${s.maxSectors ?? 'default'}`;
