@@ -19,6 +19,7 @@
 //   --in-flight default 4 (local placement sends one call per disk at a time:
 //   TRANSFERS_IN_FLIGHT). Uses the key prefix fmv: and deletes it after.
 const { Redis } = require('ioredis');
+const { redisCpuUs, unlinkMatching } = require('./redis-isolation');
 
 const PAGES = 65536;
 const BATCHES = 4000;
@@ -84,10 +85,7 @@ async function main() {
   const bitmap = 'fmv:{d}:bits';
   const owners = 'fmv:{d}:owners';
   const data = Buffer.alloc(4096, 7);
-  const cpu = async () => {
-    const s = await r.info('cpu');
-    return (Number(/used_cpu_user:([\d.]+)/.exec(s)[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(s)[1])) * 1e6;
-  };
+  const cpu = () => redisCpuUs(r);
   await r.zadd(owners, 1, '7');
   if (!fresh) {
     for (let p = 0; p < PAGES; p += 1000) {
@@ -179,12 +177,7 @@ async function main() {
       console.log(`K=${k} ${name}: ${redisUs.toFixed(2)} µs of Redis per write, client ${clientUs.toFixed(2)}`);
     }
   }
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await r.scan(cursor, 'MATCH', 'fmv:*', 'COUNT', 1000);
-    if (keys.length) await r.unlink(...keys);
-    cursor = nextCursor;
-  } while (cursor !== '0');
+  await unlinkMatching(r, 'fmv:*');
   await Promise.all([r.quit(), watcher.quit()]);
 }
 

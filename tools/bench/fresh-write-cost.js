@@ -9,6 +9,7 @@
 //   uses the key prefix frc: and deletes it after)
 const path = require('node:path');
 const { Redis } = require('ioredis');
+const { redisCpuUs } = require('./redis-isolation');
 const { FencedPages, KeySchema, OwnerRegistry, destroyDisk } = require(path.join(__dirname, '../../dist/libs/redis-mq/src/index.js'));
 
 const BATCHES = 8000;
@@ -32,10 +33,7 @@ async function main() {
       bytes: 4096,
       data: data.subarray(i * 4096, (i + 1) * 4096),
     }));
-  const cpu = async () => {
-    const s = await r.info('cpu');
-    return (Number(/used_cpu_user:([\d.]+)/.exec(s)[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(s)[1])) * 1e6;
-  };
+  const cpu = () => redisCpuUs(r);
   await r.config('RESETSTAT');
   const c0 = await cpu();
   for (let i = 0; i < BATCHES; i += 4) await Promise.all([0, 1, 2, 3].map(() => pages.runOwned('d0', epoch, ops())));

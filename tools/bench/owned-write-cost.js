@@ -8,6 +8,7 @@
 //   redis://127.0.0.1:6379 and K = 1,4,11,32; uses the key prefix owc: and deletes it after)
 const path = require('node:path');
 const { Redis } = require('ioredis');
+const { redisCpuUs } = require('./redis-isolation');
 const { FencedPages, KeySchema, OwnerRegistry, destroyDisk } = require(path.join(__dirname, '../../dist/libs/redis-mq/src/index.js'));
 
 const PAGES = 65536;
@@ -22,10 +23,7 @@ async function main() {
   for (let p = 0; p < PAGES; p += 256) {
     await pages.runOwned('d0', epoch, [{ op: 'write', sector: p * 8, bytes: 4096 * 256, data: Buffer.alloc(4096 * 256, 1) }]);
   }
-  const cpu = async () => {
-    const s = await r.info('cpu');
-    return (Number(/used_cpu_user:([\d.]+)/.exec(s)[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(s)[1])) * 1e6;
-  };
+  const cpu = () => redisCpuUs(r);
   for (const k of ks) {
     const data = Buffer.alloc(4096 * k, 7);
     const ops = () =>

@@ -8,6 +8,7 @@
 //   15; uses the key prefix swc: and deletes it after)
 const path = require('node:path');
 const { Redis } = require('ioredis');
+const { redisCpuUs, unlinkMatching } = require('./redis-isolation');
 const { sendScattered } = require(path.join(__dirname, '../../dist/libs/redis-mq/src/index.js'));
 
 const CALLS = 6000;
@@ -29,10 +30,7 @@ async function main() {
     'ioredis mset (one Buffer)': () => r.mset(...args()),
     'sendScattered mset': () => sendScattered(r, 'mset', args()),
   };
-  const redisCpu = async () => {
-    const s = await r.info('cpu');
-    return (Number(/used_cpu_user:([\d.]+)/.exec(s)[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(s)[1])) * 1e6;
-  };
+  const redisCpu = () => redisCpuUs(r);
   for (const send of Object.values(ways)) for (let i = 0; i < 500; i++) await send(); // warm up both
   console.log(`# K=${k} pages a call, ${CALLS} calls a line, one in flight`);
   for (let round = 0; round < 3; round++) {
@@ -46,12 +44,7 @@ async function main() {
       console.log(`K=${k} ${name}: sender ${sender.toFixed(2)} µs per page, Redis ${redis.toFixed(2)}`);
     }
   }
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', 'swc:*', 'COUNT', 1000);
-    if (keys.length) await r.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  await unlinkMatching(r, 'swc:*');
   await r.quit();
 }
 

@@ -6,6 +6,7 @@ import { Command, Redis } from 'ioredis';
 import { SCATTER_MIN_BYTES, ScatterCommand, sendScattered } from './scatter-command';
 import { sendTogether } from './send-together';
 import { RedisTestEnv, redisUrl } from './testing/redis-test-env';
+import { recordSocketWrites } from './testing/socket-writes';
 
 const env = new RedisTestEnv('scatter-command');
 afterEach(() => env.cleanup());
@@ -55,19 +56,8 @@ describe('ScatterCommand', () => {
     const k = (i: number) => `${keys.pagePrefix('d0')}${i}`;
     const pages = Array.from({ length: 12 }, () => randomBytes(4096));
     await env.redis.ping();
-    const sock = (env.redis as unknown as { stream: Record<'_write' | '_writev', (...a: unknown[]) => unknown> }).stream;
-    const writes: number[] = [];
-    const [w1, wv] = [sock._write, sock._writev];
-    sock._write = function (this: unknown, ...a: unknown[]) {
-      writes.push(1);
-      return w1.apply(this, a);
-    };
-    sock._writev = function (this: unknown, ...a: unknown[]) {
-      writes.push((a[0] as unknown[]).length);
-      return wv.apply(this, a);
-    };
-    try {
-      const [set, read] = await sendTogether(env.redis, () =>
+    const { result, writes } = await recordSocketWrites(env.redis, () =>
+      sendTogether(env.redis, () =>
         Promise.all([
           sendScattered(
             env.redis,
@@ -76,14 +66,12 @@ describe('ScatterCommand', () => {
           ),
           env.redis.mgetBuffer(...pages.map((_, i) => k(i))),
         ]),
-      );
-      expect(set).toBe('OK');
-      expect(read.every((b, i) => b !== null && b.equals(pages[i]))).toBe(true);
-      expect(writes).toHaveLength(1); // the MSET's pieces and the MGET: one writev
-    } finally {
-      sock._write = w1;
-      sock._writev = wv;
-    }
+      ),
+    );
+    const [set, read] = result;
+    expect(set).toBe('OK');
+    expect(read.every((b, i) => b !== null && b.equals(pages[i]))).toBe(true);
+    expect(writes).toHaveLength(1); // the MSET's pieces and the MGET: one writev
   });
 
   it('is written whole when it waited in the offline queue for the connection', async () => {
