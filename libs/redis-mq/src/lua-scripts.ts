@@ -148,20 +148,21 @@ export class ScriptRunner {
 
   /**
    * Runs `name` with payloads among its arguments as a ScatterCommand EVALSHA, so the
-   * payloads are not copied into one Buffer first (scatter-command.ts); as ioredis does, a
-   * NOSCRIPT reply (Redis restarted, SCRIPT FLUSH) loads the script and sends it again.
-   * Sent at once, synchronously, like the defined commands: order with the commands around
-   * it on the connection is kept (sendTogether).
+   * payloads are not copied into one Buffer first (scatter-command.ts). A NOSCRIPT reply
+   * (Redis restarted, SCRIPT FLUSH, a Redis Cluster node that never ran it) sends it again
+   * as EVAL with the script's text, which runs it and loads it on that very node (as
+   * ioredis's own scripts do; SCRIPT LOAD could land on another node of a Cluster). Sent at
+   * once, synchronously, like the defined commands: order with the commands around it on
+   * the connection is kept (sendTogether).
    */
   private runScattered(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[], encoding: 'utf8' | null): Promise<unknown> {
     const s = this.script(name, keys);
     let sha = this.shas.get(s.name);
     if (!sha) this.shas.set(s.name, (sha = createHash('sha1').update(s.lua).digest('hex')));
-    const send = () => sendScattered(this.redis, 'evalsha', [sha, s.numberOfKeys, ...keys, ...args], encoding);
-    return send().catch(async (err: unknown) => {
+    const rest = [s.numberOfKeys, ...keys, ...args];
+    return sendScattered(this.redis, 'evalsha', [sha, ...rest], encoding).catch((err: unknown) => {
       if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
-      await this.redis.script('LOAD', s.lua);
-      return send();
+      return sendScattered(this.redis, 'eval', [s.lua, ...rest], encoding);
     });
   }
 
