@@ -1,8 +1,10 @@
 // A Redis command that hands its Buffer arguments to the socket as they are. ioredis writes
 // a command as one Buffer (Command.toWritable copies every argument into a new one), so a
-// batch's page payloads were copied once more in the sender just to be written: 1.3–1.5 µs
-// of CPU per 4 KiB page, and a new 50–100 KiB Buffer per call for the garbage collector
-// (docs/bench/v2-scatter/, tools/bench/scatter-write-cost.js). ScatterCommand writes the
+// batch's page payloads were copied once more in the sender just to be written, into a new
+// 50–100 KiB Buffer per call for the garbage collector: the sender's CPU per 4 KiB page of a
+// staging MSET, socket write included, 6.4–10.8 µs that way against 3.6–5.6 scattered at 15
+// pages a call, 16–22 against 2.9–3.9 at 26 (tools/bench/scatter-write-cost.js,
+// docs/bench/v2-scatter/). ScatterCommand writes the
 // RESP framing around each Buffer in small pieces and the Buffers themselves, corked, so the
 // whole command still leaves in one writev with nothing copied in user space.
 import { Command } from 'ioredis';
