@@ -26,6 +26,7 @@ describe('lua-scripts', () => {
     for (const s of scripts.values()) {
       expect(s.file).toBe(`${s.name}-${s.numberOfKeys}.lua`);
       expect(s.lua.startsWith(`-- ${s.name}:`)).toBe(true);
+      expect(s.sha).toMatch(/^[0-9a-f]{40}$/);
       for (let k = 1; k <= s.numberOfKeys; k++) expect(s.lua).toContain(`KEYS[${k}]`);
     }
     expect(scripts.get('queueBatch')?.numberOfKeys).toBe(6);

@@ -46,6 +46,8 @@ export interface LuaScript {
   readonly numberOfKeys: number;
   readonly readOnly: boolean;
   readonly lua: string;
+  /** SHA1 of `lua`, as EVALSHA names it. */
+  readonly sha: string;
 }
 
 /** An argument to a script: ioredis sends strings and numbers as text, Buffers as bytes. */
@@ -75,12 +77,14 @@ function parseScript(dir: string, file: string): LuaScript {
   if (!/\bKEYS\b/.test(header) || !/\bARGV\b/.test(header)) {
     throw new Error(`redis-mq: ${file}: the opening comment must list KEYS and ARGV`);
   }
+  const expanded = expandIncludes(dir, file, lua);
   return {
     name: m[1],
     file,
     numberOfKeys: Number(m[2]),
     readOnly: /^-- Read-only\./m.test(header),
-    lua: expandIncludes(dir, file, lua),
+    lua: expanded,
+    sha: createHash('sha1').update(expanded).digest('hex'),
   };
 }
 
@@ -121,8 +125,6 @@ type ScriptFn = (...args: ScriptArg[]) => Promise<unknown>;
 /** The scripts defined on one client, called by name with their KEYS and ARGV. */
 export class ScriptRunner {
   private readonly scripts: ReadonlyMap<string, LuaScript>;
-  /** SHA1 of each script run scattered, computed on first use. */
-  private readonly shas = new Map<string, string>();
 
   constructor(readonly redis: Redis) {
     this.scripts = luaScripts();
@@ -157,10 +159,8 @@ export class ScriptRunner {
    */
   private runScattered(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[], encoding: 'utf8' | null): Promise<unknown> {
     const s = this.script(name, keys);
-    let sha = this.shas.get(s.name);
-    if (!sha) this.shas.set(s.name, (sha = createHash('sha1').update(s.lua).digest('hex')));
     const rest = [s.numberOfKeys, ...keys, ...args];
-    return sendScattered(this.redis, 'evalsha', [sha, ...rest], encoding).catch((err: unknown) => {
+    return sendScattered(this.redis, 'evalsha', [s.sha, ...rest], encoding).catch((err: unknown) => {
       if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
       return sendScattered(this.redis, 'eval', [s.lua, ...rest], encoding);
     });
