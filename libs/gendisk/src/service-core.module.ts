@@ -3,7 +3,6 @@
 // each service module lists only what is its own.
 import { type DynamicModule, Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { LoggerModule } from 'nestjs-pino';
 import { KeySchema } from '#redis-mq';
 import {
   blockingConnection,
@@ -16,6 +15,7 @@ import {
   readServiceEnv,
   type ServiceEnv,
   serviceLogger,
+  serviceLoggerModule,
   waitRedisReady,
 } from '#service-kit';
 import { DiskDirectory } from './disk-directory';
@@ -43,7 +43,7 @@ export class ServiceCoreModule implements OnApplicationShutdown {
     return {
       module: ServiceCoreModule,
       // Nest's own lines go through the same pino logger; no per-HTTP-request lines.
-      imports: [HealthModule, LoggerModule.forRoot({ pinoHttp: { logger: log, autoLogging: false } })],
+      imports: [HealthModule, serviceLoggerModule(log)],
       providers: [
         { provide: SERVICE_ENV, useValue: env },
         { provide: SERVICE_LOG, useValue: log },

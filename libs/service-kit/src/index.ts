@@ -12,6 +12,7 @@ export * from './wire-integer';
 export * from './health';
 export * from './block-metrics';
 export * from './service-logger';
+export * from './logger-module';
 export * from './bootstrap';
 export * from './batch-clock';
 export * from './keyed-serial';

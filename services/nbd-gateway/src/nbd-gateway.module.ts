@@ -1,8 +1,7 @@
 // nbd-gateway: the cluster's disks as NBD exports. It holds no Redis connection: every
 // listing and every IO goes through dispatch's public gRPC API.
 import { Inject, Module, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
-import { HealthChecks, HealthModule, MetricsRegistry, readServiceEnv, serviceLogger } from '#service-kit';
+import { HealthChecks, HealthModule, MetricsRegistry, readServiceEnv, serviceLogger, serviceLoggerModule } from '#service-kit';
 import { type NbdEnv, NbdFrontEnd, readNbdEnv } from '#dispatch';
 import { ClusterBackend } from './cluster-backend';
 
@@ -12,7 +11,7 @@ const env = readServiceEnv(SERVICE);
 const log = serviceLogger(SERVICE, env.instanceId);
 
 @Module({
-  imports: [HealthModule, LoggerModule.forRoot({ pinoHttp: { logger: log, autoLogging: false } })],
+  imports: [HealthModule, serviceLoggerModule(log)],
   providers: [
     { provide: NBD_ENV, useFactory: () => readNbdEnv() },
     {
