@@ -125,6 +125,7 @@ export const MAX_SKIPPED_OPTION_BYTES = 1024 * 1024;
 
 /** `NBD_CMD_WRITE (1)`, for log lines and metric labels. */
 export function commandName(type: number): string {
-  const name = Object.entries(NbdCmd).find(([, v]) => v === type)?.[0];
-  return name ? name.toLowerCase() : `unknown`;
+  return COMMAND_NAMES.get(type) ?? 'unknown';
 }
+
+const COMMAND_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(NbdCmd).map(([name, type]) => [type, name.toLowerCase()]));

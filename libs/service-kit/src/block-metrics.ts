@@ -3,6 +3,7 @@
 // once here and registered on that process's `MetricsRegistry.registry`.
 import { BlkStatus, ReqOp, ZoneCond } from '#blk-mq';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { CounterTally } from './counter-tally';
 
 /**
  * Latency buckets in seconds: 10 µs to 10 s, 1-2.5-5 per decade, so microsecond-scale
@@ -30,14 +31,22 @@ export interface GaugeSample<L extends string> {
   value: number;
 }
 
+/** Label strings made once per value: recordIo asks for one per IO. */
+const opLabels = new Map<number, string>();
+const statusLabels = new Map<number, string>();
+
 /** `read` → op label: `read`, `write`, `flush`, `discard`, `write_zeroes`. */
 export function opLabel(op: number): string {
-  return (ReqOp[op] ?? String(op)).toLowerCase();
+  let label = opLabels.get(op);
+  if (label === undefined) opLabels.set(op, (label = (ReqOp[op] ?? String(op)).toLowerCase()));
+  return label;
 }
 
 /** `BlkStatus.IOERR` → `ioerr`; `ok` for success. */
 export function statusLabel(status: number): string {
-  return (BlkStatus[status] ?? String(status)).toLowerCase();
+  let label = statusLabels.get(status);
+  if (label === undefined) statusLabels.set(status, (label = (BlkStatus[status] ?? String(status)).toLowerCase()));
+  return label;
 }
 
 /** `ZoneCond.IMP_OPEN` → `imp_open`; conventional zones are `not_wp`. */
@@ -61,6 +70,9 @@ export interface ZoneCensus {
 
 const instances = new WeakMap<Registry, BlockMetrics>();
 
+/** recordIo's tally keys: op and status each take one of this many slots (ReqOp and BlkStatus values are below it; others are counted directly). */
+const IO_KEY_SLOTS = 32;
+
 /**
  * Contract:
  *   - Created once per registry (`BlockMetrics.of`): a second `new` on the same registry
@@ -78,6 +90,9 @@ export class BlockMetrics {
   readonly bytesCompleted: Counter<'disk' | 'hctx' | 'op'>;
   /** Request latency on dispatch: request created (submit) → its end answered. */
   readonly ioLatency: Histogram<'disk' | 'op'>;
+  /** recordIo's increments of iosCompleted and bytesCompleted, added when those are read. */
+  private readonly iosTally: CounterTally<'disk' | 'hctx' | 'op' | 'status'>;
+  private readonly bytesTally: CounterTally<'disk' | 'hctx' | 'op'>;
   /** rnull: batch pushed by dispatch (the batch header's `atMs`) → the worker starts it, before queueRqs. */
   readonly queueWait: Histogram<'disk' | 'hctx'>;
   /** rnull: time spent inside the driver's `queueRqs` for one batch. */
@@ -167,13 +182,26 @@ export class BlockMetrics {
       help: 'Requests ended, by final BlkStatus',
       labelNames: ['disk', 'hctx', 'op', 'status'],
       registers,
+      collect: () => self.iosTally.flush(),
     });
     this.bytesCompleted = new Counter({
       name: 'rnull_bytes_completed_total',
       help: 'Bytes of requests that ended ok',
       labelNames: ['disk', 'hctx', 'op'],
       registers,
+      collect: () => self.bytesTally.flush(),
     });
+    this.iosTally = new CounterTally(this.iosCompleted, (disk, key) => ({
+      disk,
+      hctx: Math.floor(key / (IO_KEY_SLOTS * IO_KEY_SLOTS)),
+      op: opLabel(Math.floor(key / IO_KEY_SLOTS) % IO_KEY_SLOTS),
+      status: statusLabel(key % IO_KEY_SLOTS),
+    }));
+    this.bytesTally = new CounterTally(this.bytesCompleted, (disk, key) => ({
+      disk,
+      hctx: Math.floor(key / IO_KEY_SLOTS),
+      op: opLabel(key % IO_KEY_SLOTS),
+    }));
     this.ioLatency = new Histogram({
       name: 'rnull_io_latency_seconds',
       help: 'Request latency, submit to end, on dispatch',
@@ -355,10 +383,15 @@ export class BlockMetrics {
 
   /** One ended request, recorded on dispatch. `latencySeconds` is submit → end. */
   recordIo(disk: string, hctx: number, op: number, status: number, bytes: number, latencySeconds: number): void {
-    const o = opLabel(op);
-    this.iosCompleted.inc({ disk, hctx, op: o, status: statusLabel(status) });
-    if (status === BlkStatus.OK) this.bytesCompleted.inc({ disk, hctx, op: o }, bytes);
-    this.ioLatency.observe({ disk, op: o }, latencySeconds);
+    if (op < IO_KEY_SLOTS && status < IO_KEY_SLOTS) {
+      const hctxOp = hctx * IO_KEY_SLOTS + op;
+      this.iosTally.add(disk, hctxOp * IO_KEY_SLOTS + status);
+      if (status === BlkStatus.OK) this.bytesTally.add(disk, hctxOp, bytes);
+    } else {
+      this.iosCompleted.inc({ disk, hctx, op: opLabel(op), status: statusLabel(status) });
+      if (status === BlkStatus.OK) this.bytesCompleted.inc({ disk, hctx, op: opLabel(op) }, bytes);
+    }
+    this.ioLatency.observe({ disk, op: opLabel(op) }, latencySeconds);
   }
 
   private queueSamples(): Promise<GaugeSample<'queue' | 'state'>[]> {

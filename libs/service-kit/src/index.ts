@@ -11,6 +11,7 @@ export * from './grpc-status';
 export * from './wire-integer';
 export * from './health';
 export * from './block-metrics';
+export * from './counter-tally';
 export * from './service-logger';
 export * from './logger-module';
 export * from './bootstrap';

@@ -2,8 +2,11 @@
 // NBD_IN_DISPATCH=1): an NbdServer over a backend, with its metrics and log lines.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { commandName, NbdErrno, type NbdBackend, NbdServer } from '#nbd';
-import type { Logger } from '#service-kit';
+import { CounterTally, type Logger } from '#service-kit';
 import type { NbdEnv } from './nbd-env';
+
+/** The command counter's tally keys: an errno takes one of this many slots (NBD's are below it; others are counted directly). */
+const ERRNO_SLOTS = 1024;
 
 /** The errno's name for a metric label (`ok`, `EINVAL`, …). */
 export function errnoLabel(errno: number): string {
@@ -27,12 +30,19 @@ export class NbdFrontEnd {
     registry: Registry,
     log: Logger,
   ) {
-    const commands = new Counter({
+    // Counted per command: tallied by (command, errno), labelled when read.
+    const commands: Counter<'service' | 'command' | 'error'> = new Counter({
       name: 'rnull_nbd_commands_total',
       help: 'NBD commands answered, by command and reply error',
       labelNames: ['service', 'command', 'error'],
       registers: [registry],
+      collect: () => tally.flush(),
     });
+    const tally = new CounterTally(commands, (_: string, key: number) => ({
+      service,
+      command: commandName(Math.floor(key / ERRNO_SLOTS)),
+      error: errnoLabel(key % ERRNO_SLOTS),
+    }));
     const connections = new Gauge({
       name: 'rnull_nbd_connections',
       help: 'Open NBD connections',
@@ -61,7 +71,8 @@ export class NbdFrontEnd {
         },
         onConnectionRefused: (peer, how) => log.warn({ peer, how, limit: 'NBD_MAX_CONNECTIONS' }, 'NBD connection refused'),
         onCommand: (type, errno, message) => {
-          commands.inc({ service, command: commandName(type), error: errnoLabel(errno) });
+          if (errno >= 0 && errno < ERRNO_SLOTS) tally.add('', type * ERRNO_SLOTS + errno);
+          else commands.inc({ service, command: commandName(type), error: errnoLabel(errno) });
           if (errno !== NbdErrno.OK)
             log.warn({ command: commandName(type), error: errnoLabel(errno), reason: message }, 'NBD command failed');
         },
