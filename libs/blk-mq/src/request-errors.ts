@@ -49,9 +49,12 @@ export function tableError(code: OpResult, token: string, op?: string): RequestT
   return new e.cls(code, token, `${token}: ${op ?? 'op'} refused, ${e.what} (${OpResult[code]})`);
 }
 
-/** Returns `code` when it is a success code; throws the typed error otherwise. */
-export function checkOpResult(code: OpResult, token: string, op?: string): OpResult {
-  const err = tableError(code, token, op);
-  if (err) throw err;
-  return code;
+/**
+ * Returns `code` when it is a success code; throws the typed error otherwise. `request` is
+ * the token (`disk/hctx/tag#gen`) or something that names it, asked only on a refusal: a
+ * Request's name is a new string, and the hot path checks every start and end.
+ */
+export function checkOpResult(code: OpResult, request: string | { readonly name: string }, op?: string): OpResult {
+  if (code >= 0) return code;
+  throw tableError(code, typeof request === 'string' ? request : request.name, op);
 }

@@ -33,11 +33,13 @@ export class RequestRef<T = unknown> implements Disposable {
    * same `RequestRef` throws `NoReferenceError` and changes nothing.
    */
   drop(): OpResult {
-    const name = formatToken(this.table.disk, this.request.token);
-    if (!this.held) throw new NoReferenceError(OpResult.NoReference, name, `${name}: RequestRef dropped twice`);
+    if (!this.held) {
+      const name = formatToken(this.table.disk, this.request.token);
+      throw new NoReferenceError(OpResult.NoReference, name, `${name}: RequestRef dropped twice`);
+    }
     this.held = false;
     const r = this.table.applySync([{ op: 'drop', token: this.request.token }])[0];
-    return r === OpResult.Stale ? r : checkOpResult(r, name, 'drop');
+    return r === OpResult.Stale ? r : checkOpResult(r, this.request, 'drop');
   }
 
   [Symbol.dispose](): void {

@@ -187,7 +187,7 @@ export class Request<T = unknown> {
   start(): void {
     const deadlineMs = this.host.now() + this.host.timeoutMs;
     const r = this.host.table.applySync([{ op: 'start', token: this.token, deadlineMs }])[0];
-    checkOpResult(r, this.name, 'start');
+    checkOpResult(r, this, 'start');
     this.driverRef = true;
     this.host.onStart(this);
   }
@@ -198,7 +198,7 @@ export class Request<T = unknown> {
    * tag was recycled; a driver whose completion can race the timeout handler uses `tryEnd`.
    */
   end(status: BlkStatus = BlkStatus.OK): void {
-    checkOpResult(this.tryEnd(status), this.name, 'end');
+    checkOpResult(this.tryEnd(status), this, 'end');
   }
 
   /** `end` that returns the table's result instead of throwing; refusals change nothing. */
@@ -259,7 +259,7 @@ export class Request<T = unknown> {
   /** Takes a counted reference (`using ref = rq.ref()`); throws when the request is stale. */
   ref(): RequestRef<T> {
     const r = this.host.table.applySync([{ op: 'ref', token: this.token }])[0];
-    checkOpResult(r, this.name, 'ref');
+    checkOpResult(r, this, 'ref');
     return new RequestRef(this, this.host.table);
   }
 

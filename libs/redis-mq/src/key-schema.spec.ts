@@ -55,6 +55,15 @@ describe('KeySchema', () => {
     expect(() => new KeySchema('{x}')).toThrow(/braces/);
   });
 
+  it('checks a disk name once and keeps its base, and refuses a bad name every time it is asked', () => {
+    const schema = new KeySchema('t:');
+    expect(schema.pageIndex('d0')).toBe(schema.pageIndex('d0'));
+    expect(schema.diskBase('d0')).toBe('t:blk:{d0}:');
+    for (let i = 0; i < 2; i++) expect(() => schema.diskBase('a{b')).toThrow(RangeError);
+    // More disks than it keeps: it starts over and still builds every base right.
+    for (let i = 0; i < 5000; i++) expect(schema.diskBase(`d${i}`)).toBe(`t:blk:{d${i}}:`);
+  });
+
   it('keeps cluster-wide keys out of every disk pattern', () => {
     for (const key of [keys.diskRegistry(), keys.diskIndexCounter(), keys.diskEvents()]) {
       expect(key.startsWith('t:')).toBe(true);

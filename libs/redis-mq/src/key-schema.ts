@@ -37,7 +37,12 @@ function queueKeys(base: string): BatchQueueKeys {
   return { wait: `${base}wait`, leased: `${base}leased`, marker: `${base}marker` };
 }
 
+/** diskBase keeps at most this many disks' bases (names that passed the check); then it starts over. */
+const DISK_BASES_KEPT = 4096;
+
 export class KeySchema {
+  private readonly diskBases = new Map<string, string>();
+
   /**
    * @param prefix prepended to every key (a namespace per deployment or per test). Must
    *   not contain `{` or `}`. Use it instead of the ioredis `keyPrefix` option, which does
@@ -51,7 +56,14 @@ export class KeySchema {
 
   /** `${prefix}blk:{${disk}}:` — the start of every key of `disk`. */
   diskBase(disk: string): string {
-    return `${this.prefix}blk:{${checkDiskName(disk)}}:`;
+    // Made and checked once per disk, not per key: the IO path builds several keys a batch.
+    let base = this.diskBases.get(disk);
+    if (base === undefined) {
+      base = `${this.prefix}blk:{${checkDiskName(disk)}}:`;
+      if (this.diskBases.size >= DISK_BASES_KEPT) this.diskBases.clear();
+      this.diskBases.set(disk, base);
+    }
+    return base;
   }
 
   /** SCAN MATCH pattern for every key of `disk` under this prefix. */
