@@ -6,7 +6,8 @@ import { NBD_SIMPLE_REPLY_MAGIC, NBD_STRUCTURED_REPLY_MAGIC, NbdErrno, NbdReply 
 /**
  * Contract: each method writes one whole reply (header and data back to back) or nothing
  * when the socket is already gone; none throws. The replies of one event-loop tick are
- * corked into one write.
+ * corked into one write. Headers come from Node's shared Buffer pool (allocUnsafe: no
+ * ArrayBuffer of its own per reply) and every byte of one is written before it is sent.
  */
 export class ReplyWriter {
   private plugged = false;
@@ -27,7 +28,7 @@ export class ReplyWriter {
 
   /** The reply to a command other than READ. */
   simple(cookie: Buffer, errno: number): void {
-    const h = Buffer.alloc(16);
+    const h = Buffer.allocUnsafe(16);
     h.writeUInt32BE(NBD_SIMPLE_REPLY_MAGIC, 0);
     h.writeUInt32BE(errno, 4);
     cookie.copy(h, 8);
@@ -37,7 +38,7 @@ export class ReplyWriter {
   /** The reply to a READ: its data, or its error (a structured ERROR chunk when negotiated). */
   read(cookie: Buffer, offset: bigint, errno: number, data: Buffer | undefined, message: string): void {
     if (!this.structured) {
-      const h = Buffer.alloc(16);
+      const h = Buffer.allocUnsafe(16);
       h.writeUInt32BE(NBD_SIMPLE_REPLY_MAGIC, 0);
       h.writeUInt32BE(errno, 4);
       cookie.copy(h, 8);
@@ -57,14 +58,14 @@ export class ReplyWriter {
       this.send(this.chunkHeader(cookie, NbdReply.TYPE_NONE, 0));
       return;
     }
-    const h = Buffer.alloc(28);
+    const h = Buffer.allocUnsafe(28);
     this.chunkHeaderInto(h, cookie, NbdReply.TYPE_OFFSET_DATA, 8 + data.length);
     h.writeBigUInt64BE(offset, 20);
     this.send(h, data);
   }
 
   private chunkHeader(cookie: Buffer, type: number, length: number): Buffer {
-    const h = Buffer.alloc(20);
+    const h = Buffer.allocUnsafe(20);
     this.chunkHeaderInto(h, cookie, type, length);
     return h;
   }

@@ -42,6 +42,18 @@ export async function serve(
   return { server, backend, port, closes, refusals };
 }
 
+/**
+ * The first `closes` entry, once the server has recorded one (its close event can come
+ * after the client saw the connection end); throws after `timeoutMs`.
+ */
+export async function firstClose(s: Pick<Served, 'closes'>, timeoutMs = 2000): Promise<string> {
+  for (const until = Date.now() + timeoutMs; s.closes.length === 0;) {
+    if (Date.now() > until) throw new Error(`the server recorded no closed connection within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return s.closes[0];
+}
+
 /** A client in the transmission phase on `name` via NBD_OPT_GO (structured replies optional). */
 export async function attach(
   port: number,
