@@ -63,6 +63,19 @@ export class SocketReader {
     return this.buffered;
   }
 
+  /**
+   * Exactly `n` bytes if they are buffered already, else undefined (nothing taken): `read`
+   * without a promise or a trip through the microtask queue, for a caller that parses
+   * several requests from one socket chunk.
+   */
+  readNow(n: number): Buffer | undefined {
+    if (this.buffered < n) return undefined;
+    this.want = 0;
+    const out = this.take(n);
+    if (this.buffered <= this.highWaterBytes && this.socket.isPaused() && !this.ended) this.socket.resume();
+    return out;
+  }
+
   /** Exactly `n` bytes, or `null` when the peer went away first. */
   async read(n: number): Promise<Buffer | null> {
     this.want = n;
@@ -71,10 +84,7 @@ export class SocketReader {
       if (this.socket.isPaused()) this.socket.resume();
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
-    this.want = 0;
-    const out = this.take(n);
-    if (this.buffered <= this.highWaterBytes && this.socket.isPaused() && !this.ended) this.socket.resume();
-    return out;
+    return this.readNow(n)!;
   }
 
   /** Discards exactly `n` bytes as they arrive, holding none; false when the peer went away. */

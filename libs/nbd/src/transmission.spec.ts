@@ -255,6 +255,24 @@ describe('NBD transmission phase', () => {
     expect([...order].sort((a, b) => Number(a - b))).toEqual(Array.from({ length: 32 }, (_, i) => BigInt(i + 1)));
   });
 
+  it('requests that arrive in one chunk, and ones split across chunks, are each served once, in full', async () => {
+    const c = await open();
+    // 16 WRITEs, headers and payloads back to back in one socket write: the server parses
+    // them from what it has buffered without waiting on the socket.
+    const pages = Array.from({ length: 16 }, () => randomBytes(4096));
+    c.write(
+      Buffer.concat(pages.flatMap((data, i) => [RawNbdClient.request(NbdCmd.WRITE, BigInt(i + 1), BigInt(i * 4096), 4096, 0), data])),
+    );
+    for (let i = 0; i < 16; i++) expect((await c.readSimpleReply()).errno).toBe(0);
+    // One READ header cut in two, a few milliseconds apart.
+    const head = RawNbdClient.request(NbdCmd.READ, 99n, 0n, 16 * 4096, 0);
+    c.write(head.subarray(0, 11));
+    await new Promise((r) => setTimeout(r, 20));
+    c.write(head.subarray(11));
+    expect(await c.readSimpleReply()).toEqual({ magic: NBD_SIMPLE_REPLY_MAGIC, errno: 0, cookie: 99n });
+    expect(await c.read(16 * 4096)).toEqual(Buffer.concat(pages));
+  });
+
   it('a device error is the mapped errno in the reply', async () => {
     const c = await open();
     s.backend.hold = true;

@@ -101,10 +101,12 @@ export class Transmission {
 
   private async loop(): Promise<TransmissionEnd> {
     for (;;) {
-      await this.admitted();
+      // Requests already buffered are parsed without awaiting (no promise, no microtask
+      // turn per request); the reader is awaited only when it must wait for the socket.
+      if (!this.hasRoom()) await this.admitted();
       if (this.stopping) return 'stopped';
       this.betweenRequests = true;
-      const raw = await this.reader.read(REQUEST_HEADER_BYTES);
+      const raw = this.reader.readNow(REQUEST_HEADER_BYTES) ?? (await this.reader.read(REQUEST_HEADER_BYTES));
       this.betweenRequests = false;
       if (!raw) return this.stopping ? 'stopped' : 'client-vanished';
       if (raw.readUInt32BE(0) !== NBD_REQUEST_MAGIC) return 'bad-magic';
@@ -122,7 +124,7 @@ export class Transmission {
           this.answer(h, NbdErrno.EINVAL, `write of ${h.length} bytes is over the maximum payload of ${this.exp.maxPayload}`);
           continue;
         }
-        const data = await this.reader.read(h.length);
+        const data = this.reader.readNow(h.length) ?? (await this.reader.read(h.length));
         if (!data) return 'client-vanished';
         this.write(h, data);
         continue;
