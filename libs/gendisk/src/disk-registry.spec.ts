@@ -195,7 +195,8 @@ describe('DiskRegistry submit_queues change under IO (I14: freeze, drain, remap)
     await registry.create('fz0', { size: 16 }, true);
     await holdTags(keys, 'fz0', 1);
     await env.redis.zadd(keys.owners('fz0'), Date.now() + 60_000, '1');
-    const before = events.length;
+    // The creation's events ('created', 'powered') first: they arrive asynchronously.
+    const before = (await eventsUpTo(events, 2)).length;
 
     const change = registry.configure('fz0', { submitQueues: 4 });
     for (const until = Date.now() + 2000; (await registry.get('fz0')).frozenUntilMs === undefined && Date.now() < until;) {
@@ -226,7 +227,7 @@ describe('DiskRegistry submit_queues change under IO (I14: freeze, drain, remap)
     const { keys, events, registry } = await setup();
     await registry.create('fz1', { size: 16, timeoutMs: 100 }, true);
     await holdTags(keys, 'fz1', 2);
-    const before = events.length;
+    const before = (await eventsUpTo(events, 2)).length;
     const t0 = Date.now();
 
     await expect(registry.configure('fz1', { submitQueues: 2 })).rejects.toThrow(
