@@ -31,27 +31,31 @@ export interface GaugeSample<L extends string> {
   value: number;
 }
 
-/** Label strings made once per value: recordIo asks for one per IO. */
+/** Label strings made once per value (recordIo asks for an op and a status label per IO). */
 const opLabels = new Map<number, string>();
 const statusLabels = new Map<number, string>();
+const zoneCondLabels = new Map<number, string>();
+
+/** The lower-case name of `value` in the numeric enum `names` (its number when unnamed), from `made`. */
+function enumLabel(names: Readonly<Record<number, string>>, made: Map<number, string>, value: number): string {
+  let label = made.get(value);
+  if (label === undefined) made.set(value, (label = (names[value] ?? String(value)).toLowerCase()));
+  return label;
+}
 
 /** `read` → op label: `read`, `write`, `flush`, `discard`, `write_zeroes`. */
 export function opLabel(op: number): string {
-  let label = opLabels.get(op);
-  if (label === undefined) opLabels.set(op, (label = (ReqOp[op] ?? String(op)).toLowerCase()));
-  return label;
+  return enumLabel(ReqOp, opLabels, op);
 }
 
 /** `BlkStatus.IOERR` → `ioerr`; `ok` for success. */
 export function statusLabel(status: number): string {
-  let label = statusLabels.get(status);
-  if (label === undefined) statusLabels.set(status, (label = (BlkStatus[status] ?? String(status)).toLowerCase()));
-  return label;
+  return enumLabel(BlkStatus, statusLabels, status);
 }
 
 /** `ZoneCond.IMP_OPEN` → `imp_open`; conventional zones are `not_wp`. */
 export function zoneCondLabel(cond: ZoneCond): string {
-  return (ZoneCond[cond] ?? String(cond)).toLowerCase();
+  return enumLabel(ZoneCond, zoneCondLabels, cond);
 }
 
 /**
