@@ -113,7 +113,7 @@ describe('npm run bench (tiny matrix)', () => {
     expect(svg).toContain('<svg');
     expect(svg.match(/<title>/g)!.length).toBeGreaterThanOrEqual(3);
     expect(result.stdout).toContain('randread 4k qd8 irq1 mb1');
-    expect(result.stdout).toContain('aims (issue 7)');
+    expect(result.stdout).toContain('aims (issue 11, with the aims of issue 7 it keeps)');
     expect(result.stdout).toMatch(/cpu µs\/IO\s+redis\s+repl\s+dispatch\s+rnull\s+compl\s+gendisk/);
     expect(result.stdout).toContain('timer accuracy');
     expect(result.stdout).toContain('memory over');

@@ -271,7 +271,7 @@ export function renderText(report: BenchReport): string {
   }
   if (report.sizes) out.push('', renderSizes(report.sizes).trimEnd());
   if (report.aims.length) {
-    out.push('', 'aims (issue 7)');
+    out.push('', 'aims (issue 11, with the aims of issue 7 it keeps)');
     out.push(
       renderTable(
         ['verdict', 'aim', 'figure'],

@@ -283,6 +283,6 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
     timer,
     memory,
     sizes,
-    aims: judgeAims({ rows, recycle, timer, memory }),
+    aims: judgeAims({ rows, recycle, timer, memory, sizes }),
   };
 }
