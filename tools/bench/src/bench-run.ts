@@ -20,7 +20,9 @@ import { attachRatios, failed, okResult, PATH_NAMES, type PathResult, skipped } 
 import { requireTool } from './external-tool';
 import { fillTarget } from './fio-job';
 import { runGrpc } from './bench-paths/grpc-path';
-import { runInproc } from './bench-paths/inproc-path';
+import { runInprocInChild } from './bench-paths/inproc-path';
+import { cpuTimes, stealShare } from './cpu-steal';
+import { FIRST_TOUCH_PROBE_MIB, firstTouchUsPerPage } from './first-touch';
 import { GATEWAY_MISSING, gatewayUri, runNbdGateway } from './bench-paths/nbd-gateway-path';
 import { NbdkitPath } from './bench-paths/nbdkit-path';
 import { MEMORY_CHUNKS, runMemoryGrowth, type MemoryGrowth } from './memory-growth';
@@ -58,6 +60,7 @@ const WARMUP_SECONDS = 2;
 export async function runBench(o: BenchOptions, progress: BenchProgress, command: string, signal?: AbortSignal): Promise<BenchReport> {
   const started = Date.now();
   const machine = machineInfo();
+  const cpuAtStart = cpuTimes();
   const has = (s: string) => o.sections.includes(s as never);
   const matrix = expandMatrix(o);
   const configs = has('matrix') ? matrix : [];
@@ -157,7 +160,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
     notes.push(
       o.precondition === 'fill'
         ? 'memory-backed configurations that write ran on targets written end to end once before (--precondition fill): steady-state overwrites, in every path'
-        : 'writes land on fresh pages of a new disk (paths a, b); nbdkit keeps its pages from earlier rows (--precondition none)',
+        : 'writes land on fresh pages (--precondition none): a new disk per configuration for paths a, b and d, a new nbdkit memory export for c',
     );
     const peerDone = new Map<string, PathResult>();
     for (const c of configs) {
@@ -220,6 +223,8 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
         const prev = peerDone.get(key);
         if (prev) out.push({ ...prev, config: c, reason: prev.m ? `measured once for every irqmode (nbdkit has none)` : prev.reason });
         else {
+          // An empty export per configuration, as the cluster's disk is new per configuration.
+          if (c.memoryBacked) await nbdkit.renew(true);
           if (fillsBefore(c, o.precondition)) {
             progress.begin(`fill c (nbdkit memory)`);
             await nbdkit.fill(c, tick);
@@ -235,7 +240,8 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
         progress.begin(`d ${label}`);
         out.push(
           await attempt('d', c, () =>
-            runInproc(c, {
+            runInprocInChild(c, {
+              signal,
               sizeMiB: o.sizeMiB,
               seconds: o.seconds,
               completionNsec: o.completionNsec,
@@ -269,6 +275,14 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
   }
 
   machine.loadAfter = os.loadavg()[0];
+  const steal = stealShare(cpuAtStart, cpuTimes());
+  if (steal !== undefined)
+    notes.push(
+      `CPU steal over the run: ${(steal * 100).toFixed(1)} % of this VM's CPU time went to other guests (/proc/stat; figures move with it)`,
+    );
+  notes.push(
+    `first touch of memory here: ${firstTouchUsPerPage().toFixed(2)} µs of CPU per fresh 4 KiB page (${FIRST_TOUCH_PROBE_MIB} MiB after the run; a write to a fresh page of a memory-backed disk pays it in Redis, and nbdkit pays it too)`,
+  );
   if (paths.has('c') && o.irqmode.length > 1)
     notes.push('path c (nbdkit) is measured once per rw/bs/qd/memory_backed and shown for every irqmode');
   return {

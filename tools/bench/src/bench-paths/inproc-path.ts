@@ -1,19 +1,67 @@
 // Path (d): the rnull driver on the in-process engine of #blk-mq, with an in-memory page
 // backing — the ceiling of the model without gRPC, Redis or a second process.
 //
+// The bench runs each row in a process of its own (`runInprocInChild`, `inproc-child.ts`),
+// as nbdkit is for path c: inside the bench process the same row measured 0.5–0.8 × its
+// own-process IOPS, after the rows of paths a and b had left their clients, timers and
+// polymorphic call sites in the load loop (docs/bench/v2-final/).
+//
 // Contract: the same closed loop as the gRPC load generator (`qd` IOs in flight, each
 // refilled as it completes; sequential or uniform random block offsets; randrw is 50 %
 // reads), latency from submit() to its completion, elapsed time to the last completion.
+import { fork } from 'node:child_process';
+import * as path from 'node:path';
 import { BlkStatus, GenDiskBuilder, PAGE_SIZE, ReqOp, type Request, SECTOR_SIZE, TagSet } from '#blk-mq';
 import { applyAttributes, capacitySectors, DEFAULT_ATTRIBUTES, type Backing, RnullDriver, type RnullPdu } from '#rnull';
 import { LatencyHistogram } from '../../../rnullctl/src/latency-histogram';
 import type { BenchConfig } from '../bench-matrix';
 import type { PathMeasurement } from '../bench-result';
 import { cpuPerIo, selfCpuSeconds } from '../cpu-per-io';
+import type { InprocReply, InprocRequest } from './inproc-child';
 
-/** The null_blk xarray of pages, in process: 4 KiB pages that exist once written. */
+/** Pages carved from one allocation: a new page costs a slot, not an ArrayBuffer of its own. */
+const PAGES_PER_SLAB = 256;
+/** Page numbers per leaf of the index (a leaf is allocated when its first page is written). */
+const PAGES_PER_LEAF = 4096;
+
+/**
+ * The null_blk xarray of pages, in process: 4 KiB pages that exist once written. A two-level
+ * index of typed arrays maps a page number to its slot (0 = never written) and slabs hold
+ * the pages, so the store is a few large objects whatever its size: a `Map` of one view per
+ * page spent a quarter of a fresh-write row in the garbage collector (docs/bench/v2-final/).
+ */
 export class MemoryPageBacking implements Backing {
-  readonly pages = new Map<number, Uint8Array>();
+  private readonly leaves = new Map<number, Uint32Array>();
+  private readonly slabs: Uint8Array[] = [];
+  private stored = 0;
+
+  /** Pages written at least once. */
+  get storedPages(): number {
+    return this.stored;
+  }
+
+  /** The slot of page `index` (1-based), 0 when it was never written; `create` gives it one. */
+  private slotOf(index: number, create: boolean): number {
+    const leafNo = Math.floor(index / PAGES_PER_LEAF);
+    let leaf = this.leaves.get(leafNo);
+    if (!leaf) {
+      if (!create) return 0;
+      this.leaves.set(leafNo, (leaf = new Uint32Array(PAGES_PER_LEAF)));
+    }
+    const at = index % PAGES_PER_LEAF;
+    if (leaf[at] === 0 && create) {
+      // A zeroed page (nbdkit's sparse array likewise allocates its pages 32 KiB at a time).
+      if (this.stored % PAGES_PER_SLAB === 0) this.slabs.push(new Uint8Array(PAGES_PER_SLAB * PAGE_SIZE));
+      leaf[at] = ++this.stored;
+    }
+    return leaf[at];
+  }
+
+  /** Slab and byte offset of a slot. */
+  private where(slot: number): [Uint8Array, number] {
+    const n = slot - 1;
+    return [this.slabs[Math.floor(n / PAGES_PER_SLAB)], (n % PAGES_PER_SLAB) * PAGE_SIZE];
+  }
 
   async transfer(rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
     for (const rq of rqs) {
@@ -26,13 +74,15 @@ export class MemoryPageBacking implements Backing {
           const offset = pos % PAGE_SIZE;
           const n = Math.min(PAGE_SIZE - offset, data.length - done);
           if (rq.op === ReqOp.WRITE) {
-            let page = this.pages.get(index);
-            if (!page) this.pages.set(index, (page = new Uint8Array(PAGE_SIZE)));
-            page.set(data.subarray(done, done + n), offset);
+            const [slab, base] = this.where(this.slotOf(index, true));
+            slab.set(data.subarray(done, done + n), base + offset);
           } else if (rq.op === ReqOp.READ) {
-            const page = this.pages.get(index);
-            if (page) data.set(page.subarray(offset, offset + n), done);
-            else data.fill(0, done, done + n);
+            const slot = this.slotOf(index, false);
+            if (slot === 0) data.fill(0, done, done + n);
+            else {
+              const [slab, base] = this.where(slot);
+              data.set(slab.subarray(base + offset, base + offset + n), done);
+            }
           }
           pos += n;
           done += n;
@@ -117,4 +167,38 @@ export async function runInproc(c: BenchConfig, o: InprocOptions): Promise<PathM
     p99Ns: hist.percentile(99),
     errors,
   };
+}
+
+/**
+ * `runInproc` in a new Node process (`inproc-child.js` beside this file), so the row shares
+ * its process, heap and event loop with nothing else. Progress is relayed; the child's
+ * error, or its exit without an answer, rejects. `signal` kills the child.
+ */
+export function runInprocInChild(c: BenchConfig, o: InprocOptions & { readonly signal?: AbortSignal }): Promise<PathMeasurement> {
+  const { onProgress, signal, ...options } = o;
+  return new Promise<PathMeasurement>((resolve, reject) => {
+    const child = fork(path.join(__dirname, 'inproc-child.js'), [], { execArgv: [], serialization: 'advanced', stdio: 'inherit' });
+    let answered = false;
+    const onAbort = () => child.kill('SIGKILL');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('message', (reply: InprocReply) => {
+      if (reply.kind === 'progress') onProgress?.(reply.ios, reply.seconds);
+      else if (reply.kind === 'done') {
+        answered = true;
+        resolve(reply.measurement);
+      } else {
+        answered = true;
+        reject(new Error(`path d: ${reply.message}`));
+      }
+    });
+    child.on('error', (err) => {
+      answered = true;
+      reject(err);
+    });
+    child.on('exit', (code, sig) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (!answered) reject(new Error(`path d: its process exited without a result (${sig ?? `code ${code}`})`));
+    });
+    child.send({ config: c, options } satisfies InprocRequest);
+  });
 }

@@ -1,8 +1,12 @@
 // Path (c): the same fio job against nbdkit on the same machine — `memory` for
 // memory_backed=1, `null` for memory_backed=0 — the peer every ratio is taken against.
 //
-// Contract: one nbdkit per plugin for the whole run, started on first use; nbdkit has no
-// irqmode, so one measurement per (rw, bs, qd, memory_backed) serves every irqmode.
+// Contract: one nbdkit per plugin, started on first use; `renew` replaces the memory
+// plugin's with a new one before each memory-backed configuration, so that path c starts
+// every configuration on an empty export, as paths a, b and d start on a new disk (before,
+// a write row of c overwrote pages that earlier rows had allocated, while the cluster's
+// wrote fresh ones). nbdkit has no irqmode, so one measurement per (rw, bs, qd,
+// memory_backed) serves every irqmode.
 import type { BenchConfig } from '../bench-matrix';
 import type { PathMeasurement } from '../bench-result';
 import { measureCpu } from '../cpu-per-io';
@@ -11,7 +15,7 @@ import { NbdkitPeer } from '../nbdkit-peer';
 
 export class NbdkitPath {
   private readonly peers = new Map<boolean, Promise<NbdkitPeer>>();
-  /** Peers written end to end once (`--precondition fill`): nbdkit keeps its pages for the whole run. */
+  /** Peers written end to end once (`--precondition fill`); nbdkit keeps its pages until `renew`. */
   private readonly filled = new Set<boolean>();
 
   constructor(private readonly sizeMiB: number) {}
@@ -26,7 +30,18 @@ export class NbdkitPath {
     return p;
   }
 
-  /** Writes the peer of `c` end to end, once per run. */
+  /** Stops the peer of `memoryBacked` (if any): the next use starts a new, empty one. */
+  async renew(memoryBacked: boolean): Promise<void> {
+    const p = this.peers.get(memoryBacked);
+    this.peers.delete(memoryBacked);
+    this.filled.delete(memoryBacked);
+    await p?.then(
+      (x) => x.stop(),
+      () => undefined,
+    );
+  }
+
+  /** Writes the peer of `c` end to end, once per peer. */
   async fill(c: BenchConfig, onTick?: (elapsedSeconds: number) => void): Promise<void> {
     if (this.filled.has(c.memoryBacked)) return;
     await fillTarget((await this.peer(c.memoryBacked)).uri, this.sizeMiB, onTick);
