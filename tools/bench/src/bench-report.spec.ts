@@ -123,6 +123,15 @@ describe('renderChart', () => {
 });
 
 describe('judgeAims and renderText', () => {
+  /** A row of `path` and the nbdkit row of the same configuration, ratios attached. */
+  const againstNbdkit = (...pairs: [PathResult['path'], BenchConfig, number, number][]): PathResult[] => {
+    const rows = pairs.flatMap(([p, c, iops, peer]) => [
+      okResult(p, c, measured(iops, 500_000)),
+      okResult('c', c, measured(peer, 300_000)),
+    ]);
+    attachRatios(rows, peerKey);
+    return rows;
+  };
   const verdictIn = (aims: readonly { aim: string; verdict: string }[], prefix: string) =>
     aims.find((a) => a.aim.startsWith(prefix))?.verdict;
 
@@ -142,14 +151,9 @@ describe('judgeAims and renderText', () => {
 
   it('judges the NBD ratio of reads and writes against 0.25 x nbdkit, and names the 0.5 x stretch', () => {
     const write: BenchConfig = { ...aimConfig, rw: 'randwrite' };
-    const rows = [
-      okResult('b', aimConfig, measured(60_000, 500_000)),
-      okResult('c', aimConfig, measured(100_000, 300_000)),
-      okResult('b', write, measured(24_000, 500_000)),
-      okResult('c', write, measured(100_000, 300_000)),
-    ];
-    attachRatios(rows, peerKey);
-    const aims = judgeAims({ rows });
+    const aims = judgeAims({
+      rows: againstNbdkit(['b', aimConfig, 60_000, 100_000], ['b', write, 24_000, 100_000]),
+    });
     const read = aims.find((a) => a.aim.startsWith('path b (NBD): 4k randread'))!;
     const wr = aims.find((a) => a.aim.startsWith('path b (NBD): 4k randwrite'))!;
     expect(read).toMatchObject({ verdict: 'met', figure: '0.600 x (60000 IOPS; stretch met)' });
@@ -171,13 +175,7 @@ describe('judgeAims and renderText', () => {
   });
 
   it('judges path d on its worst ratio to nbdkit', () => {
-    const rows = [
-      okResult('d', aimConfig, measured(150_000, 200_000)),
-      okResult('c', aimConfig, measured(100_000, 300_000)),
-      okResult('d', qd1, measured(15_000, 60_000)),
-      okResult('c', qd1, measured(20_000, 50_000)),
-    ];
-    attachRatios(rows, peerKey);
+    const rows = againstNbdkit(['d', aimConfig, 150_000, 100_000], ['d', qd1, 15_000, 20_000]);
     expect(judgeAims({ rows }).find((a) => a.aim.startsWith('path d'))).toMatchObject({
       verdict: 'not met',
       figure: 'worst 0.750 x (randread 4k qd1) over 2 row(s)',
