@@ -27,8 +27,8 @@ const PAGES_PER_LEAF = 4096;
 /**
  * The null_blk xarray of pages, in process: 4 KiB pages that exist once written. A two-level
  * index of typed arrays maps a page number to its slot (0 = never written) and slabs hold
- * the pages, so the store is a few large objects whatever its size: a `Map` of one view per
- * page spent a quarter of a fresh-write row in the garbage collector (docs/bench/v2-final/).
+ * the pages, so the store is a few large objects whatever its size, not a `Map` of one
+ * view per page (docs/bench/v2-final/).
  */
 export class MemoryPageBacking implements Backing {
   private readonly leaves = new Map<number, Uint32Array>();
