@@ -67,6 +67,23 @@ describe('BlockMetrics', () => {
     expect(text).not.toMatch(/\b(tag|gen|sector)="/);
   });
 
+  it("counts an op or status beyond the tally's packing (32 values each) straight into the counters, once", async () => {
+    const registry = new Registry();
+    const m = new BlockMetrics(registry, 'dispatch');
+    m.recordIo('nullb0', 0, 40, BlkStatus.OK, 512, 1e-3);
+    m.recordIo('nullb0', 0, ReqOp.READ, 33, 4096, 1e-3);
+    m.recordIo('nullb0', 0, ReqOp.READ, BlkStatus.OK, 4096, 1e-3);
+    const text = await registry.metrics();
+    expect(text).toContain(`rnull_ios_completed_total{disk="nullb0",hctx="0",op="${opLabel(40)}",status="ok"} 1`);
+    expect(text).toContain(`rnull_bytes_completed_total{disk="nullb0",hctx="0",op="${opLabel(40)}"} 512`);
+    expect(text).toContain(`rnull_ios_completed_total{disk="nullb0",hctx="0",op="read",status="${statusLabel(33)}"} 1`);
+    expect(text).toContain('rnull_ios_completed_total{disk="nullb0",hctx="0",op="read",status="ok"} 1');
+    // The failed read counts no bytes; the ok one does, through the tally.
+    expect(text).toContain('rnull_bytes_completed_total{disk="nullb0",hctx="0",op="read"} 4096');
+    // A second scrape adds nothing twice.
+    expect(await registry.metrics()).toContain(`rnull_ios_completed_total{disk="nullb0",hctx="0",op="${opLabel(40)}",status="ok"} 1`);
+  });
+
   it('records the write-back cache a batch left: bytes held now, bytes written back summed', async () => {
     const registry = new Registry();
     const m = new BlockMetrics(registry, 'dispatch');
