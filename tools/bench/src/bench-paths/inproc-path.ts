@@ -3,8 +3,8 @@
 //
 // The bench runs each row in a process of its own (`runInprocInChild`, `inproc-child.ts`),
 // as nbdkit is for path c: inside the bench process the same row measured 0.5–0.8 × its
-// own-process IOPS, after the rows of paths a and b had left their clients, timers and
-// polymorphic call sites in the load loop (docs/bench/v2-final/).
+// own-process IOPS after rows of paths a and b had run there (their clients, connections,
+// timers and JIT state; docs/bench/v2-final/).
 //
 // Contract: the same closed loop as the gRPC load generator (`qd` IOs in flight, each
 // refilled as it completes; sequential or uniform random block offsets; randrw is 50 %
