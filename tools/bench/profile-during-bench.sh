@@ -9,7 +9,8 @@
 #
 # Writes to OUT: bench.txt (the bench's output), commandstats.txt, redis-symbols.txt and
 # dispatch-symbols.txt (self time by symbol), redis-page-faults.txt (what the page faults
-# were called from), dispatch-dso.txt (self time by binary: kernel, node, JIT code, libc).
+# were called from), dispatch-dso.txt (self time by binary: kernel, node, JIT code, libc),
+# dispatch-js-inclusive.txt (each JavaScript function with what it calls).
 # --keep leaves the recordings (redis.perf, dispatch.perf) for perf report. Needs perf. Dispatch runs with --perf-basic-prof, so JIT frames have names. The bench
 # overwrites docs/bench/{report.txt,results.*,iops.svg}, as any bench run does.
 set -euo pipefail
@@ -58,5 +59,13 @@ perf report -i "$out/redis.perf" --children --sort symbol -g caller,0.5,callee,f
   grep -v '^#' | grep -v '^$' | sed 's/  */ /g' | cut -c1-160 | head -40 > "$out/redis-page-faults.txt" || true
 report "$out/dispatch.perf" --sort symbol -g none > "$out/dispatch-symbols.txt"
 report "$out/dispatch.perf" --sort dso -g none > "$out/dispatch-dso.txt"
+# Each JavaScript function with what it calls: the share of dispatch's samples with the
+# function anywhere on the stack (counted once per sample), from the JIT frame names.
+perf script -i "$out/dispatch.perf" 2>/dev/null | awk 'BEGIN { RS = "" }
+  { total++; delete seen; n = split($0, line, "\n")
+    for (i = 2; i <= n; i++) if (line[i] ~ / JS:/) {
+      f = line[i]; sub(/^[ \t]*[0-9a-f]+ JS:[*^~]?/, "", f); sub(/\+0x[0-9a-f]+ .*/, "", f); sub(/[^ ]*\/dist\//, "", f)
+      if (!(f in seen)) { seen[f] = 1; count[f]++ } } }
+  END { for (f in count) printf "%5.1f%% %s\n", count[f] * 100 / total, f }' | sort -rn | head -60 > "$out/dispatch-js-inclusive.txt" || true
 [ "$keep" = 1 ] || rm -f "$out/redis.perf" "$out/dispatch.perf"
 echo "wrote $out"

@@ -127,24 +127,24 @@ function pathDAim(rows: readonly PathResult[]): Aim {
 
 function sizeAims(sizes: SizeScaling | undefined): Aim[] {
   const rows = sizes?.rows ?? [];
+  // Per op and max_sectors: the largest row's CPU per byte over the smallest's.
   const groups = new Map<string, SizeRow[]>();
   for (const r of rows) {
     const key = `${r.op} max_sectors=${r.maxSectors ?? 'default'}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    const group = groups.get(key);
+    if (group) group.push(r);
+    else groups.set(key, [r]);
   }
-  let ok = true;
-  let worst: { spread: number; what: string } | undefined;
-  for (const [key, group] of groups) {
+  const spreads = [...groups].flatMap(([key, group]) => {
     const sorted = [...group].sort((x, y) => x.bytes - y.bytes);
     const small = sorted[0];
     const large = sorted[sorted.length - 1];
-    if (sorted.some((r) => r.status !== 'ok')) ok = false;
-    if (small === large || small.cpuNsPerByte === undefined || large.cpuNsPerByte === undefined) continue;
-    const spread = large.cpuNsPerByte / small.cpuNsPerByte;
-    if (spread > SIZE_COST_SPREAD) ok = false;
-    if (!worst || spread > worst.spread) worst = { spread, what: `${key}: ${sizeLabel(large)} / ${sizeLabel(small)}` };
-  }
+    if (small === large || small.cpuNsPerByte === undefined || large.cpuNsPerByte === undefined) return [];
+    return [{ spread: large.cpuNsPerByte / small.cpuNsPerByte, what: `${key}: ${sizeLabel(large)} / ${sizeLabel(small)}` }];
+  });
+  const worst = worstBy(spreads, (x) => x.spread);
   const failedRow = rows.find((r) => r.status !== 'ok');
+  const ok = failedRow === undefined && spreads.every((x) => x.spread <= SIZE_COST_SPREAD);
   const probes = rows.filter((r) => r.probe !== undefined);
   const starved = probes.find((r) => !r.probe!.firstEndedBeforeWrite);
   const slowest = worstBy(probes, (r) => r.probe!.firstNs);

@@ -40,27 +40,23 @@ export class MemoryPageBacking implements Backing {
     return this.stored;
   }
 
-  /** The slot of page `index` (1-based), 0 when it was never written; `create` gives it one. */
-  private slotOf(index: number, create: boolean): number {
+  /** The slot of page `index` (1-based), 0 when it was never written. */
+  private slotOf(index: number): number {
+    return this.leaves.get(Math.floor(index / PAGES_PER_LEAF))?.[index % PAGES_PER_LEAF] ?? 0;
+  }
+
+  /** The slot of page `index`, given one (a zeroed page) if it was never written. */
+  private slotFor(index: number): number {
     const leafNo = Math.floor(index / PAGES_PER_LEAF);
     let leaf = this.leaves.get(leafNo);
-    if (!leaf) {
-      if (!create) return 0;
-      this.leaves.set(leafNo, (leaf = new Uint32Array(PAGES_PER_LEAF)));
-    }
+    if (!leaf) this.leaves.set(leafNo, (leaf = new Uint32Array(PAGES_PER_LEAF)));
     const at = index % PAGES_PER_LEAF;
-    if (leaf[at] === 0 && create) {
-      // A zeroed page (nbdkit's sparse array likewise allocates its pages 32 KiB at a time).
+    if (leaf[at] === 0) {
+      // nbdkit's sparse array likewise allocates its pages 32 KiB at a time.
       if (this.stored % PAGES_PER_SLAB === 0) this.slabs.push(new Uint8Array(PAGES_PER_SLAB * PAGE_SIZE));
       leaf[at] = ++this.stored;
     }
     return leaf[at];
-  }
-
-  /** Slab and byte offset of a slot. */
-  private where(slot: number): [Uint8Array, number] {
-    const n = slot - 1;
-    return [this.slabs[Math.floor(n / PAGES_PER_SLAB)], (n % PAGES_PER_SLAB) * PAGE_SIZE];
   }
 
   async transfer(rqs: readonly Request<RnullPdu>[]): Promise<BlkStatus[]> {
@@ -73,16 +69,14 @@ export class MemoryPageBacking implements Backing {
           const index = Math.floor(pos / PAGE_SIZE);
           const offset = pos % PAGE_SIZE;
           const n = Math.min(PAGE_SIZE - offset, data.length - done);
-          if (rq.op === ReqOp.WRITE) {
-            const [slab, base] = this.where(this.slotOf(index, true));
-            slab.set(data.subarray(done, done + n), base + offset);
-          } else if (rq.op === ReqOp.READ) {
-            const slot = this.slotOf(index, false);
+          const slot = rq.op === ReqOp.WRITE ? this.slotFor(index) : this.slotOf(index);
+          // Slot s lives in slab (s - 1) / PAGES_PER_SLAB at page (s - 1) % PAGES_PER_SLAB.
+          const slab = this.slabs[Math.floor((slot - 1) / PAGES_PER_SLAB)];
+          const at = ((slot - 1) % PAGES_PER_SLAB) * PAGE_SIZE + offset;
+          if (rq.op === ReqOp.WRITE) slab.set(data.subarray(done, done + n), at);
+          else if (rq.op === ReqOp.READ) {
             if (slot === 0) data.fill(0, done, done + n);
-            else {
-              const [slab, base] = this.where(slot);
-              data.set(slab.subarray(base + offset, base + offset + n), done);
-            }
+            else data.set(slab.subarray(at, at + n), done);
           }
           pos += n;
           done += n;
