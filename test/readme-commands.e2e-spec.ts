@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DEFAULT_PORTS } from '#service-kit';
 
 const ROOT = path.resolve(__dirname, '..');
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -46,6 +47,17 @@ describe("the README's commands", () => {
       'nbdkit',
     ]);
     for (const { pkg } of requirements) expect(testLine).toContain(`\`${pkg}\``);
+  });
+});
+
+describe("tools/setup.sh's reserved ports", () => {
+  it('are the default ports in the ephemeral range, so no outgoing connection takes one from npm start', () => {
+    const listed = setupScript
+      .match(/^ephemeral_default_ports=\(([0-9 ]+)\)$/m)?.[1]
+      .split(' ')
+      .map(Number);
+    const [low, high] = [32768, 60999]; // Linux's default ip_local_port_range
+    expect(listed).toEqual(Object.values(DEFAULT_PORTS).filter((p) => p >= low && p <= high));
   });
 });
 

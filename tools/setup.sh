@@ -84,3 +84,40 @@ else
     echo "setup: Redis answers at 127.0.0.1:6379 (log /tmp/rnull-setup-redis.log; stop it with redis-cli -p 6379 shutdown)"
   fi
 fi
+
+# The cluster's default ports that lie in Linux's ephemeral range (32768-60999 unless the
+# host changed it): any socket's outgoing connection may take one just as `npm start` binds
+# it, and the start fails with EADDRINUSE (seen once in CI, a test's connection on 50052).
+# Reserved from ephemeral allocation (net.ipv4.ip_local_reserved_ports, added to what is
+# there) when this runs as root, as hosts with fixed service ports do; a bind to them still
+# works. The list is DEFAULT_PORTS of libs/service-kit/src/service-env.ts in that range; a
+# test keeps the two in step.
+ephemeral_default_ports=(50051 50052)
+reserved_file=/proc/sys/net/ipv4/ip_local_reserved_ports
+if [[ -r "$reserved_file" ]]; then
+  reserved="$(<"$reserved_file")"
+  missing=()
+  # The kernel keeps the list as single ports and ranges (50051-50052).
+  reserved_covers() {
+    local item items
+    IFS=, read -ra items <<<"$reserved"
+    for item in "${items[@]}"; do
+      if [[ "$item" == *-* ]]; then
+        (($1 >= ${item%-*} && $1 <= ${item#*-})) && return 0
+      elif [[ -n "$item" ]]; then
+        (($1 == item)) && return 0
+      fi
+    done
+    return 1
+  }
+  for p in "${ephemeral_default_ports[@]}"; do reserved_covers "$p" || missing+=("$p"); done
+  if ((${#missing[@]} == 0)); then
+    echo "setup: ports ${ephemeral_default_ports[*]} are reserved from ephemeral allocation"
+  elif [[ "$(id -u)" == 0 ]]; then
+    value="${reserved:+$reserved,}$(IFS=,; echo "${missing[*]}")"
+    run bash -c "echo '$value' > $reserved_file" ||
+      echo "setup: could not reserve ports ${missing[*]} ($reserved_file is read-only here); npm start may rarely find one taken" >&2
+  else
+    echo "setup: not root: ports ${missing[*]} stay in the ephemeral range; npm start may rarely find one taken (as root: add them to $reserved_file)" >&2
+  fi
+fi
