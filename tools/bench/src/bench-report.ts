@@ -187,7 +187,7 @@ export function renderText(report: BenchReport): string {
   if (report.rows.length) {
     out.push('', renderMatrixTable(report.rows).trimEnd());
     out.push(
-      'cpu µs/IO: utime+stime (/proc/<pid>/stat) of each process, Redis by INFO cpu, over the run / IOs, every process of a ' +
+      "cpu µs/IO: the run time of each process (its threads' /proc schedstat, checked against /proc/<pid>/stat), Redis by INFO cpu, over the run / IOs, every process of a " +
         'service summed (--dispatch, --rnull, --completion). The sum is server side ' +
         '(redis + repl + dispatch + rnull + completion + gendisk + gw/peer; redis = the masters, repl = the replicas of a ' +
         'Redis Cluster); client = the load generator (this process, path a) or fio ' +

@@ -1,4 +1,4 @@
-import { cpuPerIo, parseProcStatTicks, parseRedisCpuSeconds, roleOf } from './cpu-per-io';
+import { cpuPerIo, cpuSecondsBetween, parseProcStatTicks, parseRedisCpuSeconds, parseSchedstatNs, roleOf } from './cpu-per-io';
 import { parseFioJson } from './fio-job';
 
 describe('parseProcStatTicks', () => {
@@ -96,5 +96,59 @@ describe("fio's own CPU (the client of paths b and c)", () => {
       ],
     });
     expect(parseFioJson(json).clientCpuSeconds).toBeCloseTo(1, 9);
+  });
+});
+
+describe('parseSchedstatNs', () => {
+  it('reads the run time (the first field, ns)', () => {
+    expect(parseSchedstatNs('2583436 1200 17\n')).toBe(2583436);
+  });
+
+  it('throws on a line it cannot read', () => {
+    expect(() => parseSchedstatNs('')).toThrow(/bad schedstat/);
+    expect(() => parseSchedstatNs('x 1 2')).toThrow(/bad schedstat/);
+  });
+});
+
+describe('cpuSecondsBetween', () => {
+  const slack = 0.04; // 4 ticks of 10 ms
+  const reading = (tickSeconds: number, threads?: [number, number][]) => ({
+    tickSeconds,
+    threadNs: threads && new Map(threads),
+  });
+
+  it("takes the threads' run time when every thread lives on and the ticks agree", () => {
+    // 3 ms of CPU: the ticks moved by 0 (both readings inside one 10 ms tick).
+    const before = reading(1.0, [
+      [10, 500_000_000],
+      [11, 200_000_000],
+    ]);
+    const after = reading(1.0, [
+      [10, 502_000_000],
+      [11, 200_500_000],
+      [12, 500_000], // a thread started in the window counts from 0
+    ]);
+    expect(cpuSecondsBetween(before, after, slack)).toBeCloseTo(0.003, 12);
+  });
+
+  it('falls back to the ticks when a thread of the first reading ended', () => {
+    const before = reading(1.0, [
+      [10, 1e9],
+      [11, 1e8],
+    ]);
+    const after = reading(1.3, [[10, 1.1e9]]);
+    expect(cpuSecondsBetween(before, after, slack)).toBeCloseTo(0.3, 12);
+  });
+
+  it('falls back to the ticks when they disagree beyond rounding (a thread born and ended in the window)', () => {
+    // nbdkit: its connection threads ran 2 s and ended; the leader alone moved 1 ms.
+    const before = reading(5.0, [[20, 1e9]]);
+    const after = reading(7.0, [[20, 1.001e9]]);
+    expect(cpuSecondsBetween(before, after, slack)).toBeCloseTo(2.0, 12);
+  });
+
+  it('uses the ticks when a reading has no threads, and never goes negative', () => {
+    expect(cpuSecondsBetween(reading(1.0), reading(1.5, [[1, 5]]), slack)).toBeCloseTo(0.5, 12);
+    expect(cpuSecondsBetween(reading(2.0), reading(1.0), slack)).toBe(0);
   });
 });

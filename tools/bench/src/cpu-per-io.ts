@@ -1,9 +1,16 @@
-// CPU per IO per process: utime + stime of each process (from /proc/<pid>/stat, in clock
-// ticks) and of Redis (INFO cpu used_cpu_sys + used_cpu_user, in seconds) before and after
-// a measured window, divided by the IOs completed in that window.
+// CPU per IO per process: the CPU time of each process and of Redis (INFO cpu used_cpu_sys +
+// used_cpu_user, in seconds) before and after a measured window, divided by the IOs
+// completed in that window.
+//
+// A process' CPU is read two ways: utime + stime of /proc/<pid>/stat, in clock ticks (10 ms
+// here: a short window of a quiet process reads 0 or 1 tick), and the run time of each of its
+// live threads (/proc/<pid>/task/<tid>/schedstat, in ns). The thread sum is the figure when
+// it can be trusted (`cpuSecondsBetween`); it cannot see a thread that exited, so the tick
+// figure stays the check and the fallback.
 //
 // Contract:
-//   - The arithmetic (`parseProcStatTicks`, `parseRedisCpuSeconds`, `cpuPerIo`) is pure.
+//   - The arithmetic (`parseProcStatTicks`, `parseSchedstatNs`, `parseRedisCpuSeconds`,
+//     `cpuSecondsBetween`, `cpuPerIo`) is pure.
 //   - A process that cannot be read (exited, not Linux) has no figure; it is never counted
 //     as zero. The total is the sum of the server-side figures (every process but the
 //     client); it is undefined when no server-side figure exists.
@@ -45,6 +52,41 @@ export function parseProcStatTicks(stat: string): number {
   const stime = Number(rest[12]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`bad /proc stat line: ${stat.slice(0, 80)}`);
   return utime + stime;
+}
+
+/** The run time of one thread: the first field of /proc/<pid>/task/<tid>/schedstat, in ns. */
+export function parseSchedstatNs(schedstat: string): number {
+  const ns = Number(schedstat.trim().split(/\s+/)[0]);
+  if (!Number.isFinite(ns) || schedstat.trim() === '') throw new Error(`bad schedstat line: ${schedstat.slice(0, 80)}`);
+  return ns;
+}
+
+/** One process' CPU at an instant, read both ways (see the head of this file). */
+export interface ProcessCpuReading {
+  /** utime + stime of the whole process, exited threads included, in seconds (tick resolution). */
+  readonly tickSeconds: number;
+  /** Run time in ns of each thread alive at the reading, by thread id; absent where unreadable. */
+  readonly threadNs?: ReadonlyMap<number, number>;
+}
+
+/**
+ * CPU seconds of one process between two readings. The sum of its threads' run times when
+ * (a) every thread of `before` is still alive in `after` (an exited thread's time is gone from
+ * the sum) and (b) that sum agrees with the tick figure within what tick rounding allows
+ * (`tickSlackSeconds`: utime and stime are each truncated to a tick at both readings, so 4
+ * ticks). Otherwise the tick figure: a thread created and ended inside the window (nbdkit's
+ * per-connection threads) shows as a disagreement beyond the slack.
+ */
+export function cpuSecondsBetween(before: ProcessCpuReading, after: ProcessCpuReading, tickSlackSeconds: number): number {
+  const ticks = Math.max(0, after.tickSeconds - before.tickSeconds);
+  const b = before.threadNs;
+  const a = after.threadNs;
+  if (!b || !a) return ticks;
+  for (const tid of b.keys()) if (!a.has(tid)) return ticks;
+  let ns = 0;
+  for (const [tid, n] of a) ns += Math.max(0, n - (b.get(tid) ?? 0));
+  const precise = ns / 1e9;
+  return Math.abs(precise - ticks) <= tickSlackSeconds ? precise : ticks;
 }
 
 /** used_cpu_sys + used_cpu_user of Redis INFO (section cpu), in seconds. */
@@ -97,14 +139,39 @@ export function clockTicksPerSecond(): number {
   return clkTck;
 }
 
-/** CPU seconds (utime + stime) of `pid`, or undefined when it cannot be read. */
-export function processCpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+/** Tick rounding between two readings of one process (see `cpuSecondsBetween`). */
+export function tickSlackSeconds(): number {
+  return 4 / clockTicksPerSecond();
+}
+
+/** The run time of each live thread of `pid`, or undefined when /proc has no schedstat. */
+function threadRunTimes(pid: number): Map<number, number> | undefined {
+  const out = new Map<number, number>();
   try {
-    return parseProcStatTicks(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')) / clockTicksPerSecond();
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        out.set(Number(tid), parseSchedstatNs(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')));
+      } catch {
+        // The thread ended between the listing and the read: it is missing, so
+        // cpuSecondsBetween falls back to the ticks if it was in the earlier reading.
+      }
+    }
   } catch {
     return undefined;
   }
+  return out.size ? out : undefined;
+}
+
+/** The CPU of `pid` read both ways, or undefined when it cannot be read. */
+export function processCpuReading(pid: number | undefined): ProcessCpuReading | undefined {
+  if (pid === undefined) return undefined;
+  let tickSeconds: number;
+  try {
+    tickSeconds = parseProcStatTicks(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')) / clockTicksPerSecond();
+  } catch {
+    return undefined;
+  }
+  return { tickSeconds, threadNs: threadRunTimes(pid) };
 }
 
 /** This process' CPU seconds (µs resolution, unlike /proc's ticks). */
@@ -122,20 +189,27 @@ export interface CpuSources {
   readonly extra?: ReadonlyMap<string, () => number | undefined>;
 }
 
-export async function snapshot(src: CpuSources): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
+/** One instant: CPU seconds by label (Redis, extra sources), and each pid's reading. */
+interface Snapshot {
+  readonly seconds: Map<string, number>;
+  readonly processes: Map<string, ProcessCpuReading>;
+}
+
+async function snapshot(src: CpuSources): Promise<Snapshot> {
+  const seconds = new Map<string, number>();
+  const processes = new Map<string, ProcessCpuReading>();
   const redis = src.redis ? await src.redis().catch(() => undefined) : undefined;
-  if (typeof redis === 'number') out.set('redis', redis);
-  else for (const [label, seconds] of redis ?? []) out.set(label, seconds);
+  if (typeof redis === 'number') seconds.set('redis', redis);
+  else for (const [label, s] of redis ?? []) seconds.set(label, s);
   for (const [label, pid] of src.pids ?? []) {
-    const s = processCpuSeconds(pid);
-    if (s !== undefined) out.set(label, s);
+    const r = processCpuReading(pid);
+    if (r !== undefined) processes.set(label, r);
   }
   for (const [label, f] of src.extra ?? []) {
     const s = f();
-    if (s !== undefined) out.set(label, s);
+    if (s !== undefined) seconds.set(label, s);
   }
-  return out;
+  return { seconds, processes };
 }
 
 /** Snapshots `src`, runs `fn`, snapshots again; `ios` picks the IO count from the result. */
@@ -145,9 +219,19 @@ export async function measureCpu<T>(
   ios: (r: T) => number,
   extraAfter?: (r: T) => Record<string, number | undefined>,
 ): Promise<{ result: T; cpu: CpuPerIo }> {
-  const before = await snapshot(src);
+  const first = await snapshot(src);
   const result = await fn();
-  const after = await snapshot(src);
+  const last = await snapshot(src);
+  const before = first.seconds;
+  const after = last.seconds;
+  // A process' window is computed from its two readings: before = 0, after = its seconds.
+  const slack = tickSlackSeconds();
+  for (const [label, b] of first.processes) {
+    const a = last.processes.get(label);
+    if (a === undefined) continue;
+    before.set(label, 0);
+    after.set(label, cpuSecondsBetween(b, a, slack));
+  }
   // Sources measured by the load itself (fio's own usr/sys CPU): before = 0, after = seconds.
   for (const [label, s] of Object.entries(extraAfter?.(result) ?? {})) {
     if (s === undefined) continue;
