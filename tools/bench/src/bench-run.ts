@@ -160,7 +160,8 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
     notes.push(
       o.precondition === 'fill'
         ? 'memory-backed configurations that write ran on targets written end to end once before (--precondition fill): steady-state overwrites in paths a, b and c; path d starts empty'
-        : 'writes land on fresh pages (--precondition none): a new disk per configuration for paths a, b and d, a new nbdkit memory export for c',
+        : 'writes land on fresh pages (--precondition none): a new disk per configuration for paths a, b and d, a new nbdkit memory export for c; ' +
+            'each deleted disk is followed by MEMORY PURGE, so Redis hands what it freed back to the kernel',
     );
     const peerDone = new Map<string, PathResult>();
     for (const c of configs) {
