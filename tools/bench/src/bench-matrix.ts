@@ -102,8 +102,11 @@ export const FULL_DEFAULTS: BenchOptions = Object.freeze({
   sections: SECTIONS.filter((x) => x !== 'sizes'),
   sizesTimeout: 120,
   seconds: 5,
-  samples: 5,
-  sampleSeconds: 3,
+  // 80 pairs over the aims' 8 configurations. The spread of one pair's difference is 8-16 %
+  // here: 40 pairs of 3 s gave 95 % intervals 5.0-10.1 points wide in three runs, 96 pairs
+  // of 2 s one 5.1 wide (docs/bench/v2-two-hosts/).
+  samples: 10,
+  sampleSeconds: 2,
   memoryIos: 1_000_000,
   timerNsec: [100_000, 1_000_000, 10_000_000],
   completionNsec: 1_000_000,
@@ -173,8 +176,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --paths LIST         a grpc stream, b nbd gateway + fio, c nbdkit + fio, d in-process (default all)
   --sections LIST      ${SECTIONS.join(',')} (default all but sizes)
   --seconds S          per path and configuration (default 5)
-  --samples N          paired recycle samples per configuration (default 5)
-  --sample-seconds S   per recycle sample (default 3)
+  --samples N          paired recycle samples per configuration (default 10)
+  --sample-seconds S   per recycle sample (default 2)
   --memory-ios N       IOs of the memory-growth run (default 1000000)
   --timer-nsec LIST    completion_nsec values for timer accuracy (default 100000,1000000,10000000)
   --completion-nsec N  completion_nsec of irqmode 2 in the matrix (default 1000000)
