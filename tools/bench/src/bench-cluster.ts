@@ -193,13 +193,13 @@ export class BenchCluster {
     return this.client.createDisk({ name, attributes, power: true });
   }
 
-  /** Powers the disk off (as configfs wants before removal) and deletes it. */
   /**
-   * Deletes the disk, then asks every Redis process to hand the memory it freed back to the
-   * kernel (`MEMORY PURGE`; jemalloc would keep it for its decay time, 10 s). So the next
-   * disk's writes fault fresh memory in, as a new nbdkit export does, whatever the row before
-   * freed: without it a 1 MiB size row right after the memory section wrote into the 1.3 GiB
-   * Redis had just freed (7.4 CPU ns per byte) and the 256 MiB row into new memory (15.9).
+   * Powers the disk off (as configfs wants before removal) and deletes it, then asks every
+   * Redis process to hand the memory it freed back to the kernel (`MEMORY PURGE`; jemalloc
+   * would keep it for its decay time, 10 s). So the next disk's writes fault fresh memory in,
+   * as a new nbdkit export does, whatever the row before freed: without it a 1 MiB size row
+   * right after the memory section wrote into the 1.3 GiB Redis had just freed (7.4 CPU ns
+   * per byte) and the 256 MiB row into new memory (15.9).
    */
   async deleteDisk(name: string): Promise<void> {
     this.disks.delete(name);
