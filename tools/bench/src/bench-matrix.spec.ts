@@ -8,6 +8,11 @@ describe('parseBenchArgs', () => {
     expect(expandMatrix(o)).toHaveLength(5 * 3 * 4 * 3 * 2);
   });
 
+  it('takes the runs per mode of a recycle pair', () => {
+    expect(parseBenchArgs(['--recycle-slices', '2']).recycleSlices).toBe(2);
+    expect(FULL_DEFAULTS.recycleSlices).toBe(4);
+  });
+
   it('narrows every dimension from comma lists, with and without =', () => {
     const o = parseBenchArgs([
       '--rw',
@@ -67,6 +72,8 @@ describe('parseBenchArgs', () => {
     [['--memory-backed', 'yes'], /accepted: 0, 1/],
     [['--paths', 'e'], /accepted: a, b, c, d/],
     [['--samples', '1'], /--samples/],
+    [['--recycle-slices', '0'], /--recycle-slices: "0" is not an integer in 1\.\.64/],
+    [['--recycle-slices', '1.5'], /--recycle-slices/],
     [['--seconds'], /--seconds needs a value/],
     [['--qd', '--quick'], /--qd needs a value/],
     [['--frobnicate'], /unknown option "--frobnicate"/],

@@ -46,6 +46,8 @@ export interface BenchOptions {
   readonly samples: number;
   /** Seconds of each recycle-comparison sample. */
   readonly sampleSeconds: number;
+  /** Runs per mode in each recycle pair, alternating ABBA (recycle-compare.ts). */
+  readonly recycleSlices: number;
   /** IOs of the memory-growth run (1,000,000 by the issue; `--quick` uses fewer). */
   readonly memoryIos: number;
   /** Timer delays whose lateness is measured, ns. */
@@ -102,11 +104,14 @@ export const FULL_DEFAULTS: BenchOptions = Object.freeze({
   sections: SECTIONS.filter((x) => x !== 'sizes'),
   sizesTimeout: 120,
   seconds: 5,
-  // 80 pairs over the aims' 8 configurations. The spread of one pair's difference is 8-16 %
-  // here: 40 pairs of 3 s gave 95 % intervals 5.0-10.1 points wide in three runs, 96 pairs
-  // of 2 s one 5.1 wide (docs/bench/v2-two-hosts/).
+  // 80 pairs over the aims' 8 configurations. With one run per mode and pair the spread of
+  // a pair's difference was 8-16 % here: 40 pairs of 3 s gave 95 % intervals 5.0-10.1
+  // points wide in three runs, 96 pairs of 2 s one 5.1 wide (docs/bench/v2-two-hosts/).
+  // Four runs per mode, ABBA, brought it to 6.7-8.0 % against 12.1-13.7 % in interleaved
+  // runs of 48 pairs (docs/bench/v2-recycle/).
   samples: 10,
   sampleSeconds: 2,
+  recycleSlices: 4,
   memoryIos: 1_000_000,
   timerNsec: [100_000, 1_000_000, 10_000_000],
   completionNsec: 1_000_000,
@@ -133,6 +138,7 @@ export const QUICK_PRESET: Partial<BenchOptions> = Object.freeze({
   seconds: 3,
   samples: 3,
   sampleSeconds: 1.5,
+  recycleSlices: 2,
   memoryIos: 200_000,
   quick: true,
 });
@@ -150,6 +156,7 @@ const FLAGS: Record<string, OptionKey> = {
   '--seconds': 'seconds',
   '--samples': 'samples',
   '--sample-seconds': 'sampleSeconds',
+  '--recycle-slices': 'recycleSlices',
   '--memory-ios': 'memoryIos',
   '--timer-nsec': 'timerNsec',
   '--completion-nsec': 'completionNsec',
@@ -178,6 +185,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --seconds S          per path and configuration (default 5)
   --samples N          paired recycle samples per configuration (default 10)
   --sample-seconds S   per recycle sample (default 2)
+  --recycle-slices N   runs per mode in each recycle pair, alternating ABBA (default 4)
   --memory-ios N       IOs of the memory-growth run (default 1000000)
   --timer-nsec LIST    completion_nsec values for timer accuracy (default 100000,1000000,10000000)
   --completion-nsec N  completion_nsec of irqmode 2 in the matrix (default 1000000)
@@ -281,6 +289,8 @@ function parseValue(key: OptionKey, flag: string, text: string | undefined): unk
       return number(flag, list(text, flag)[0], 0.1, 86400, false);
     case 'samples':
       return number(flag, list(text, flag)[0], 2, 1000);
+    case 'recycleSlices':
+      return number(flag, list(text, flag)[0], 1, 64);
     case 'memoryIos':
       return number(flag, list(text, flag)[0], 1000, 1e9);
     case 'completionNsec':

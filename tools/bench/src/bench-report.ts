@@ -196,7 +196,11 @@ export function renderText(report: BenchReport): string {
   }
   const rc = report.recycle;
   if (rc) {
-    out.push('', `recycle=on-drop vs recycle=inline (path a, ${rc.samplesPerConfig} pairs x ${rc.sampleSeconds} s per configuration)`);
+    const slicing = rc.slices > 1 ? `, each mode in ${rc.slices} runs alternating ABBA` : '';
+    out.push(
+      '',
+      `recycle=on-drop vs recycle=inline (path a, ${rc.samplesPerConfig} pairs x ${rc.sampleSeconds} s per configuration${slicing}, after a warm-up run per disk)`,
+    );
     out.push(
       renderTable(
         ['config', 'on-drop IOPS', 'inline IOPS', 'diff', '95% CI'],

@@ -170,7 +170,18 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
     }
     attachRatios(rows, peerKey);
     if (has('recycle'))
-      recycle = await runRecycleCompare(bc!, matrix, { samples: o.samples, sampleSeconds: o.sampleSeconds, signal }, progress);
+      recycle = await runRecycleCompare(
+        bc!,
+        matrix,
+        {
+          samples: o.samples,
+          sampleSeconds: o.sampleSeconds,
+          slices: o.recycleSlices,
+          warmupSeconds: Math.min(1, o.sampleSeconds),
+          signal,
+        },
+        progress,
+      );
     check();
     if (has('timer')) timer = await runTimerAccuracy(bc!, o.timerNsec, o.seconds, progress, signal);
     check();

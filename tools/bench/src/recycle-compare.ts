@@ -1,11 +1,16 @@
 // The seed's own comparison: recycle=on-drop (a tag recycles when its last RequestRef
 // drops) against recycle=inline (at end, the C model), through the gRPC path over the matrix.
 //
-// Method: per configuration two disks, identical but for `recycle`; `samples` pairs of
-// runs, back to back, the order alternating (on-drop first in even pairs, inline first in
-// odd ones) so that drift of the machine falls on both modes alike. Each pair gives
-// d = (IOPS_on-drop - IOPS_inline) / IOPS_inline; the result is the mean of every d of
-// every configuration with its Student-t 95 % interval, and the mean per configuration.
+// Method: per configuration two disks, identical but for `recycle`. Each disk first runs
+// once, unmeasured (`warmupSeconds`): the first run on a new disk of a new cluster was up
+// to 48 % slower than the next. Then `samples` pairs; a pair gives each mode `sampleSeconds`
+// of load in `slices` runs, alternating ABBA (`pairSchedule`: on-drop first in even
+// pairs, inline first in odd ones), so that drift of the machine within a pair falls on
+// both modes alike. A mode's IOPS in a pair are its IOs over its seconds, summed over its
+// slices. Each pair gives d = (IOPS_on-drop - IOPS_inline) / IOPS_inline; the result is
+// the mean of every d of every configuration with its Student-t 95 % interval, and the
+// mean per configuration.
+import type { RecycleMode } from '#blk-mq';
 import type { BenchCluster } from './bench-cluster';
 import { type BenchConfig, configLabel } from './bench-matrix';
 import type { BenchProgress } from './bench-progress';
@@ -29,6 +34,8 @@ export interface RecycleConfigSummary {
 export interface RecycleComparison {
   readonly samplesPerConfig: number;
   readonly sampleSeconds: number;
+  /** Runs per mode and pair (1: one run each, as before slices). */
+  readonly slices: number;
   readonly pairs: readonly RecyclePair[];
   /** Over every pair of every configuration. */
   readonly overall: MeanInterval;
@@ -36,7 +43,12 @@ export interface RecycleComparison {
 }
 
 /** The statistics of a set of pairs (pure; the unit tests check it against known values). */
-export function summarizeRecycle(pairs: readonly RecyclePair[], samplesPerConfig: number, sampleSeconds: number): RecycleComparison {
+export function summarizeRecycle(
+  pairs: readonly RecyclePair[],
+  samplesPerConfig: number,
+  sampleSeconds: number,
+  slices = 1,
+): RecycleComparison {
   const diffs = pairs.map((p) => relativeDifference(p.onDropIops, p.inlineIops)).filter(Number.isFinite);
   const byConfig = new Map<string, RecyclePair[]>();
   for (const p of pairs) {
@@ -50,18 +62,40 @@ export function summarizeRecycle(pairs: readonly RecyclePair[], samplesPerConfig
     inlineIops: ps.reduce((a, p) => a + p.inlineIops, 0) / ps.length,
     diff: meanInterval95(ps.map((p) => relativeDifference(p.onDropIops, p.inlineIops))),
   }));
-  return { samplesPerConfig, sampleSeconds, pairs, overall: meanInterval95(diffs), perConfig };
+  return { samplesPerConfig, sampleSeconds, slices, pairs, overall: meanInterval95(diffs), perConfig };
+}
+
+/**
+ * The order of the runs of pair `pair` split in `slices` runs per mode: ABBA repeated
+ * (A B, B A, A B, ...), A being on-drop in even pairs and inline in odd ones. Each mode
+ * runs `slices` times; a drift linear in time weighs on both alike within every ABBA.
+ */
+export function pairSchedule(pair: number, slices: number): RecycleMode[] {
+  const first: RecycleMode[] = pair % 2 === 0 ? ['on-drop', 'inline'] : ['inline', 'on-drop'];
+  const order: RecycleMode[] = [];
+  for (let i = 0; i < slices; i++) order.push(...(i % 2 === 0 ? first : [...first].reverse()));
+  return order;
+}
+
+/** IOs over seconds, summed over a mode's runs of one pair. */
+export function pooledIops(runs: readonly { ios: number; seconds: number }[]): number {
+  const seconds = runs.reduce((a, r) => a + r.seconds, 0);
+  return seconds > 0 ? runs.reduce((a, r) => a + r.ios, 0) / seconds : 0;
 }
 
 export interface RecycleRunOptions {
   readonly samples: number;
   readonly sampleSeconds: number;
+  /** Runs per mode and pair, each `sampleSeconds / slices` long. */
+  readonly slices: number;
+  /** One unmeasured run per disk before the pairs of a configuration. */
+  readonly warmupSeconds: number;
   readonly signal?: AbortSignal;
 }
 
-/** Steps `runRecycleCompare` will announce for `configs`. */
+/** Steps `runRecycleCompare` will announce for `configs`: a warm-up and the pairs of each. */
 export function recycleSteps(configs: readonly BenchConfig[], o: Pick<RecycleRunOptions, 'samples'>): number {
-  return configs.length * o.samples;
+  return configs.length * (o.samples + 1);
 }
 
 export async function runRecycleCompare(
@@ -75,26 +109,31 @@ export async function runRecycleCompare(
     const onDrop = await bc.createDisk(c, { recycle: 'on-drop' });
     const inline = await bc.createDisk(c, { recycle: 'inline' });
     try {
+      const run = (disk: typeof onDrop, seconds: number) =>
+        runGrpc(bc, c, {
+          disk: disk.name,
+          capacitySectors: disk.capacitySectors,
+          seconds,
+          signal: o.signal,
+          onProgress: (p) => progress.load(p),
+        });
+      progress.begin(`recycle ${configLabel(c)} warm-up`);
+      for (const d of [onDrop, inline]) if (!o.signal?.aborted) await run(d, o.warmupSeconds);
       for (let s = 0; s < o.samples && !o.signal?.aborted; s++) {
         progress.begin(`recycle ${configLabel(c)} pair ${s + 1}/${o.samples}`);
-        const order = s % 2 === 0 ? [onDrop, inline] : [inline, onDrop];
-        const iops = new Map<string, number>();
-        for (const d of order) {
-          const m = await runGrpc(bc, c, {
-            disk: d.name,
-            capacitySectors: d.capacitySectors,
-            seconds: o.sampleSeconds,
-            signal: o.signal,
-            onProgress: (p) => progress.load(p),
-          });
-          iops.set(d.name, m.iops);
+        const runs: Record<RecycleMode, { ios: number; seconds: number }[]> = { 'on-drop': [], inline: [] };
+        for (const mode of pairSchedule(s, o.slices)) {
+          if (o.signal?.aborted) break;
+          runs[mode].push(await run(mode === 'on-drop' ? onDrop : inline, o.sampleSeconds / o.slices));
         }
-        pairs.push({ config: c, onDropIops: iops.get(onDrop.name)!, inlineIops: iops.get(inline.name)! });
+        // A pair cut short by Ctrl-C is left out: one mode would have run less than the other.
+        if (o.signal?.aborted) break;
+        pairs.push({ config: c, onDropIops: pooledIops(runs['on-drop']), inlineIops: pooledIops(runs.inline) });
       }
     } finally {
       await bc.deleteDisk(onDrop.name);
       await bc.deleteDisk(inline.name);
     }
   }
-  return summarizeRecycle(pairs, o.samples, o.sampleSeconds);
+  return summarizeRecycle(pairs, o.samples, o.sampleSeconds, o.slices);
 }
