@@ -206,7 +206,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --precondition HOW  none (writes land on fresh pages, default) or fill (each target written once end to
                        end before a memory-backed configuration that writes: steady-state overwrites)
   --quick              rw randread,randwrite bs 4k qd 1,32 irqmode 1 memory_backed 1, 3 s runs,
-                       3 samples, 200000 memory IOs: a few minutes on 2 cores
+                       3 recycle pairs of 1.5 s in 2 slices, 200000 memory IOs: a few minutes on 2 cores
 `;
 
 /** Most processes of one service the bench starts (`--dispatch`, `--rnull`, `--completion`). */
