@@ -124,6 +124,10 @@ describe('npm run bench (tiny matrix)', () => {
     const report = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8'));
     expect(report.recycle.pairs).toHaveLength(2);
     for (const p of report.recycle.pairs) expect(p.onDropIops).toBeGreaterThan(0);
+    // Each pair ran each mode in 4 slices (the default), after a warm-up run per disk.
+    expect(report.recycle.slices).toBe(4);
+    expect(result.stdout).toContain('each mode in 4 runs alternating ABBA, after a warm-up run per disk');
+    expect(result.stderr).toMatch(/recycle randread 4k qd8 irq1 mb1 warm-up/);
     expect(report.timer[0].firings).toBeGreaterThan(0);
     expect(report.memory.ios).toBeGreaterThanOrEqual(2000);
     const last = report.memory.points[report.memory.points.length - 1];
