@@ -126,7 +126,8 @@ describe('npm run bench (tiny matrix)', () => {
     for (const p of report.recycle.pairs) expect(p.onDropIops).toBeGreaterThan(0);
     // Each pair ran each mode in 4 slices (the default), after a warm-up run per disk.
     expect(report.recycle.slices).toBe(4);
-    expect(result.stdout).toContain('each mode in 4 runs alternating ABBA, after a warm-up run per disk');
+    expect(report.recycle.warmupSeconds).toBe(0.3);
+    expect(result.stdout).toContain('each mode in 4 runs alternating ABBA, after a warm-up run of 0.3 s per disk');
     expect(result.stderr).toMatch(/recycle randread 4k qd8 irq1 mb1 warm-up/);
     expect(report.timer[0].firings).toBeGreaterThan(0);
     expect(report.memory.ios).toBeGreaterThanOrEqual(2000);

@@ -74,6 +74,8 @@ describe('parseBenchArgs', () => {
     [['--samples', '1'], /--samples/],
     [['--recycle-slices', '0'], /--recycle-slices: "0" is not an integer in 1\.\.64/],
     [['--recycle-slices', '1.5'], /--recycle-slices/],
+    [['--recycle-slices', '3'], /--recycle-slices: 3 runs per mode cannot alternate ABBA/],
+    [['--sample-seconds', '0.1', '--recycle-slices', '4'], /slices of 0\.025 s, shorter than 0\.05 s/],
     [['--seconds'], /--seconds needs a value/],
     [['--qd', '--quick'], /--qd needs a value/],
     [['--frobnicate'], /unknown option "--frobnicate"/],

@@ -11,6 +11,7 @@
 
 import { type DriverPlacementName, readRedisClusterNodes } from '#service-kit';
 import type { RedisHugePages } from '../../cluster/redis-server-options';
+import { recycleSlicesProblem } from './recycle-schedule';
 
 export const RW_VALUES = ['randread', 'randwrite', 'read', 'write', 'randrw'] as const;
 export const PRECONDITIONS = ['none', 'fill'] as const;
@@ -185,7 +186,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --seconds S          per path and configuration (default 5)
   --samples N          paired recycle samples per configuration (default 10)
   --sample-seconds S   per recycle sample (default 2)
-  --recycle-slices N   runs per mode in each recycle pair, alternating ABBA (default 4)
+  --recycle-slices N   runs per mode in each recycle pair, alternating ABBA: 1 or even (default 4)
   --memory-ios N       IOs of the memory-growth run (default 1000000)
   --timer-nsec LIST    completion_nsec values for timer accuracy (default 100000,1000000,10000000)
   --completion-nsec N  completion_nsec of irqmode 2 in the matrix (default 1000000)
@@ -339,7 +340,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
   if (given.redisCluster !== undefined && given.redisUrl !== undefined)
     throw new BenchUsageError('--redis-url and --redis-cluster exclude each other: one Redis or a Redis Cluster');
-  return { ...FULL_DEFAULTS, ...(quick ? QUICK_PRESET : {}), ...given, quick, help } as BenchOptions;
+  const options = { ...FULL_DEFAULTS, ...(quick ? QUICK_PRESET : {}), ...given, quick, help } as BenchOptions;
+  const slicesProblem = recycleSlicesProblem(options.recycleSlices, options.sampleSeconds);
+  if (slicesProblem) throw new BenchUsageError(slicesProblem);
+  return options;
 }
 
 /** Every configuration of the options' matrix. */

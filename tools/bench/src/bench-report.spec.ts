@@ -248,6 +248,16 @@ describe('judgeAims and renderText', () => {
     expect(text).toContain('mean relative IOPS difference (on-drop - inline) / inline: +1.00%');
     expect(text).toContain('aims (issue 11, with the aims of issue 7 it keeps)');
     expect(text).toMatch(/not met\s+recycle on-drop vs inline/);
+    // The fixture ran one run per mode and no warm-up: the title says neither.
+    expect(text).toContain('recycle=on-drop vs recycle=inline (path a, 3 pairs x 1 s per configuration)\n');
+  });
+
+  it('names the slices and the warm-up of a recycle comparison that had them', () => {
+    const pairs = fixtureReport().recycle!.pairs;
+    const text = renderText({ ...fixtureReport(), recycle: summarizeRecycle(pairs, 3, 2, 4, 1) });
+    expect(text).toContain(
+      'recycle=on-drop vs recycle=inline (path a, 3 pairs x 2 s per configuration, each mode in 4 runs alternating ABBA, after a warm-up run of 1 s per disk)',
+    );
   });
 });
 

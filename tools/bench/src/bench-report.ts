@@ -197,9 +197,10 @@ export function renderText(report: BenchReport): string {
   const rc = report.recycle;
   if (rc) {
     const slicing = rc.slices > 1 ? `, each mode in ${rc.slices} runs alternating ABBA` : '';
+    const warmup = rc.warmupSeconds > 0 ? `, after a warm-up run of ${rc.warmupSeconds} s per disk` : '';
     out.push(
       '',
-      `recycle=on-drop vs recycle=inline (path a, ${rc.samplesPerConfig} pairs x ${rc.sampleSeconds} s per configuration${slicing}, after a warm-up run per disk)`,
+      `recycle=on-drop vs recycle=inline (path a, ${rc.samplesPerConfig} pairs x ${rc.sampleSeconds} s per configuration${slicing}${warmup})`,
     );
     out.push(
       renderTable(

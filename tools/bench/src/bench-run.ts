@@ -27,6 +27,7 @@ import { GATEWAY_MISSING, gatewayUri, runNbdGateway } from './bench-paths/nbd-ga
 import { NbdkitPath } from './bench-paths/nbdkit-path';
 import { MEMORY_CHUNKS, runMemoryGrowth, type MemoryGrowth } from './memory-growth';
 import { recycleSteps, runRecycleCompare, type RecycleComparison } from './recycle-compare';
+import { recycleWarmupSeconds } from './recycle-schedule';
 import { runSizeScaling, sizeSteps, type SizeScaling } from './size-scaling';
 import { runTimerAccuracy, type TimerAccuracy } from './timer-accuracy';
 
@@ -177,7 +178,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
           samples: o.samples,
           sampleSeconds: o.sampleSeconds,
           slices: o.recycleSlices,
-          warmupSeconds: Math.min(1, o.sampleSeconds),
+          warmupSeconds: recycleWarmupSeconds(o.sampleSeconds),
           signal,
         },
         progress,

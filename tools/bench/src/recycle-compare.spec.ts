@@ -1,7 +1,7 @@
 // The recycle comparison's statistics: paired relative differences, per configuration
 // and pooled, with Student-t intervals.
 import type { BenchConfig } from './bench-matrix';
-import { pairSchedule, pooledIops, summarizeRecycle } from './recycle-compare';
+import { summarizeRecycle } from './recycle-compare';
 
 const c1: BenchConfig = { rw: 'randread', bs: 4096, qd: 1, irqmode: 1, memoryBacked: true };
 const c2: BenchConfig = { ...c1, qd: 32 };
@@ -39,42 +39,5 @@ describe('summarizeRecycle', () => {
       1,
     );
     expect(r.overall.n).toBe(1);
-  });
-});
-
-describe('pairSchedule', () => {
-  it('runs each mode once per pair with one slice, the first mode alternating between pairs', () => {
-    expect(pairSchedule(0, 1)).toEqual(['on-drop', 'inline']);
-    expect(pairSchedule(1, 1)).toEqual(['inline', 'on-drop']);
-  });
-
-  it('alternates ABBA over slices, so each mode runs once per slice and a linear drift weighs on both alike', () => {
-    expect(pairSchedule(0, 2)).toEqual(['on-drop', 'inline', 'inline', 'on-drop']);
-    const order = pairSchedule(1, 4);
-    expect(order).toEqual(['inline', 'on-drop', 'on-drop', 'inline', 'inline', 'on-drop', 'on-drop', 'inline']);
-    // The mean position in time of each mode's runs is the same.
-    const meanAt = (mode: string) => order.reduce((a, m, i) => a + (m === mode ? i : 0), 0) / 4;
-    expect(meanAt('on-drop')).toBe(meanAt('inline'));
-  });
-});
-
-describe('pooledIops', () => {
-  it('is the IOs over the seconds of all runs, not the mean of their rates', () => {
-    expect(
-      pooledIops([
-        { ios: 1000, seconds: 0.5 },
-        { ios: 3000, seconds: 1.5 },
-      ]),
-    ).toBe(2000);
-    expect(
-      pooledIops([
-        { ios: 100, seconds: 1 },
-        { ios: 300, seconds: 0.5 },
-      ]),
-    ).toBeCloseTo(400 / 1.5, 12);
-  });
-
-  it('is 0 without runs, which the summary leaves out as a pair without an inline run', () => {
-    expect(pooledIops([])).toBe(0);
   });
 });

@@ -2,12 +2,12 @@
 // drops) against recycle=inline (at end, the C model), through the gRPC path over the matrix.
 //
 // Method: per configuration two disks, identical but for `recycle`. Each disk first runs
-// once, unmeasured (`warmupSeconds`): the first run on a new disk of a new cluster was up
-// to 48 % slower than the next. Then `samples` pairs; a pair gives each mode `sampleSeconds`
-// of load in `slices` runs, alternating ABBA (`pairSchedule`: on-drop first in even
-// pairs, inline first in odd ones), so that drift of the machine within a pair falls on
-// both modes alike. A mode's IOPS in a pair are its IOs over its seconds, summed over its
-// slices. Each pair gives d = (IOPS_on-drop - IOPS_inline) / IOPS_inline; the result is
+// once, unmeasured (`recycleWarmupSeconds`): the first run on a new disk of a new cluster
+// was up to 48 % slower than the next (docs/bench/v2-recycle/). Then `samples` pairs; a
+// pair gives each mode `sampleSeconds` of load in `slices` runs, alternating ABBA
+// (`pairSchedule`: on-drop first in even pairs, inline first in odd ones), so that drift of
+// the machine within a pair falls on both modes alike. A mode's IOPS in a pair are its IOs
+// over its seconds, summed over its slices (`pooledIops`). Each pair gives d = (IOPS_on-drop - IOPS_inline) / IOPS_inline; the result is
 // the mean of every d of every configuration with its Student-t 95 % interval, and the
 // mean per configuration.
 import type { RecycleMode } from '#blk-mq';
@@ -16,6 +16,7 @@ import { type BenchConfig, configLabel } from './bench-matrix';
 import type { BenchProgress } from './bench-progress';
 import { meanInterval95, relativeDifference, type MeanInterval } from './bench-stats';
 import { runGrpc } from './bench-paths/grpc-path';
+import { pairSchedule, pooledIops } from './recycle-schedule';
 
 export interface RecyclePair {
   readonly config: BenchConfig;
@@ -36,6 +37,8 @@ export interface RecycleComparison {
   readonly sampleSeconds: number;
   /** Runs per mode and pair (1: one run each, as before slices). */
   readonly slices: number;
+  /** The unmeasured run of each disk before its pairs, seconds (0: none, as before). */
+  readonly warmupSeconds: number;
   readonly pairs: readonly RecyclePair[];
   /** Over every pair of every configuration. */
   readonly overall: MeanInterval;
@@ -48,6 +51,7 @@ export function summarizeRecycle(
   samplesPerConfig: number,
   sampleSeconds: number,
   slices = 1,
+  warmupSeconds = 0,
 ): RecycleComparison {
   const diffs = pairs.map((p) => relativeDifference(p.onDropIops, p.inlineIops)).filter(Number.isFinite);
   const byConfig = new Map<string, RecyclePair[]>();
@@ -62,25 +66,7 @@ export function summarizeRecycle(
     inlineIops: ps.reduce((a, p) => a + p.inlineIops, 0) / ps.length,
     diff: meanInterval95(ps.map((p) => relativeDifference(p.onDropIops, p.inlineIops))),
   }));
-  return { samplesPerConfig, sampleSeconds, slices, pairs, overall: meanInterval95(diffs), perConfig };
-}
-
-/**
- * The order of the runs of pair `pair` split in `slices` runs per mode: ABBA repeated
- * (A B, B A, A B, ...), A being on-drop in even pairs and inline in odd ones. Each mode
- * runs `slices` times; a drift linear in time weighs on both alike within every ABBA.
- */
-export function pairSchedule(pair: number, slices: number): RecycleMode[] {
-  const first: RecycleMode[] = pair % 2 === 0 ? ['on-drop', 'inline'] : ['inline', 'on-drop'];
-  const order: RecycleMode[] = [];
-  for (let i = 0; i < slices; i++) order.push(...(i % 2 === 0 ? first : [...first].reverse()));
-  return order;
-}
-
-/** IOs over seconds, summed over a mode's runs of one pair. */
-export function pooledIops(runs: readonly { ios: number; seconds: number }[]): number {
-  const seconds = runs.reduce((a, r) => a + r.seconds, 0);
-  return seconds > 0 ? runs.reduce((a, r) => a + r.ios, 0) / seconds : 0;
+  return { samplesPerConfig, sampleSeconds, slices, warmupSeconds, pairs, overall: meanInterval95(diffs), perConfig };
 }
 
 export interface RecycleRunOptions {
@@ -88,7 +74,7 @@ export interface RecycleRunOptions {
   readonly sampleSeconds: number;
   /** Runs per mode and pair, each `sampleSeconds / slices` long. */
   readonly slices: number;
-  /** One unmeasured run per disk before the pairs of a configuration. */
+  /** One unmeasured run per disk before the pairs of a configuration (`recycleWarmupSeconds`). */
   readonly warmupSeconds: number;
   readonly signal?: AbortSignal;
 }
@@ -106,6 +92,7 @@ export async function runRecycleCompare(
 ): Promise<RecycleComparison> {
   const pairs: RecyclePair[] = [];
   for (const c of configs) {
+    if (o.signal?.aborted) break;
     const onDrop = await bc.createDisk(c, { recycle: 'on-drop' });
     const inline = await bc.createDisk(c, { recycle: 'inline' });
     try {
@@ -135,5 +122,5 @@ export async function runRecycleCompare(
       await bc.deleteDisk(inline.name);
     }
   }
-  return summarizeRecycle(pairs, o.samples, o.sampleSeconds, o.slices);
+  return summarizeRecycle(pairs, o.samples, o.sampleSeconds, o.slices, o.warmupSeconds);
 }
