@@ -47,7 +47,7 @@ export interface BenchOptions {
   readonly samples: number;
   /** Seconds of each recycle-comparison sample. */
   readonly sampleSeconds: number;
-  /** Runs per mode in each recycle pair, alternating ABBA (recycle-compare.ts). */
+  /** Runs per mode in each recycle pair, alternating ABBA (recycle-schedule.ts). */
   readonly recycleSlices: number;
   /** IOs of the memory-growth run (1,000,000 by the issue; `--quick` uses fewer). */
   readonly memoryIos: number;

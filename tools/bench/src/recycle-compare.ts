@@ -7,9 +7,9 @@
 // pair gives each mode `sampleSeconds` of load in `slices` runs, alternating ABBA
 // (`pairSchedule`: on-drop first in even pairs, inline first in odd ones), so that drift of
 // the machine within a pair falls on both modes alike. A mode's IOPS in a pair are its IOs
-// over its seconds, summed over its slices (`pooledIops`). Each pair gives d = (IOPS_on-drop - IOPS_inline) / IOPS_inline; the result is
-// the mean of every d of every configuration with its Student-t 95 % interval, and the
-// mean per configuration.
+// over its seconds, summed over its slices (`pooledIops`). Each pair gives
+// d = (IOPS_on-drop - IOPS_inline) / IOPS_inline; the result is the mean of every d of
+// every configuration with its Student-t 95 % interval, and the mean per configuration.
 import type { RecycleMode } from '#blk-mq';
 import type { BenchCluster } from './bench-cluster';
 import { type BenchConfig, configLabel } from './bench-matrix';
