@@ -45,8 +45,7 @@ function fixtureReport(): BenchReport {
       { config: aimConfig, onDropIops: 99, inlineIops: 100 },
       { config: aimConfig, onDropIops: 103, inlineIops: 100 },
     ],
-    3,
-    1,
+    { samplesPerConfig: 3, sampleSeconds: 1, slices: 1, warmupSeconds: 0 },
   );
   return {
     generatedAt: '2026-01-01T00:00:00.000Z',
@@ -233,8 +232,18 @@ describe('judgeAims and renderText', () => {
 
   it('judges recycle by its 95 % interval, not by the mean alone', () => {
     const pairs = (diffs: number[]) => diffs.map((d) => ({ config: aimConfig, onDropIops: 100 * (1 + d), inlineIops: 100 }));
-    const tight = summarizeRecycle(pairs([0.01, 0.012, 0.008, 0.011, 0.009, 0.01]), 6, 1);
-    const wide = summarizeRecycle(pairs([0.01, -0.04, 0.05, -0.03, 0.04, -0.02]), 6, 1);
+    const tight = summarizeRecycle(pairs([0.01, 0.012, 0.008, 0.011, 0.009, 0.01]), {
+      samplesPerConfig: 6,
+      sampleSeconds: 1,
+      slices: 1,
+      warmupSeconds: 0,
+    });
+    const wide = summarizeRecycle(pairs([0.01, -0.04, 0.05, -0.03, 0.04, -0.02]), {
+      samplesPerConfig: 6,
+      sampleSeconds: 1,
+      slices: 1,
+      warmupSeconds: 0,
+    });
     expect(verdictIn(judgeAims({ rows: [], recycle: tight }), 'recycle')).toBe('met');
     expect(Math.abs(wide.overall.mean)).toBeLessThan(0.03);
     expect(verdictIn(judgeAims({ rows: [], recycle: wide }), 'recycle')).toBe('not met');
@@ -254,7 +263,10 @@ describe('judgeAims and renderText', () => {
 
   it('names the slices and the warm-up of a recycle comparison that had them', () => {
     const pairs = fixtureReport().recycle!.pairs;
-    const text = renderText({ ...fixtureReport(), recycle: summarizeRecycle(pairs, 3, 2, 4, 1) });
+    const text = renderText({
+      ...fixtureReport(),
+      recycle: summarizeRecycle(pairs, { samplesPerConfig: 3, sampleSeconds: 2, slices: 4, warmupSeconds: 1 }),
+    });
     expect(text).toContain(
       'recycle=on-drop vs recycle=inline (path a, 3 pairs x 2 s per configuration, each mode in 4 runs alternating ABBA, after a warm-up run of 1 s per disk)',
     );

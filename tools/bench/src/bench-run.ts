@@ -26,7 +26,7 @@ import { FIRST_TOUCH_PROBE_MIB, firstTouchUsPerPage } from './first-touch';
 import { GATEWAY_MISSING, gatewayUri, runNbdGateway } from './bench-paths/nbd-gateway-path';
 import { NbdkitPath } from './bench-paths/nbdkit-path';
 import { MEMORY_CHUNKS, runMemoryGrowth, type MemoryGrowth } from './memory-growth';
-import { recycleSteps, runRecycleCompare, type RecycleComparison } from './recycle-compare';
+import { recycleSteps, runRecycleCompare, type RecycleComparison, type RecycleMethod } from './recycle-compare';
 import { recycleWarmupSeconds } from './recycle-schedule';
 import { runSizeScaling, sizeSteps, type SizeScaling } from './size-scaling';
 import { runTimerAccuracy, type TimerAccuracy } from './timer-accuracy';
@@ -58,6 +58,16 @@ export function machineInfo(): MachineInfo {
 /** Load before the first measurement, so that no configuration pays for cold services. */
 const WARMUP_SECONDS = 2;
 
+/** The recycle comparison's method from the bench's options. */
+function recycleMethod(o: BenchOptions): RecycleMethod {
+  return {
+    samplesPerConfig: o.samples,
+    sampleSeconds: o.sampleSeconds,
+    slices: o.recycleSlices,
+    warmupSeconds: recycleWarmupSeconds(o.sampleSeconds),
+  };
+}
+
 export async function runBench(o: BenchOptions, progress: BenchProgress, command: string, signal?: AbortSignal): Promise<BenchReport> {
   const started = Date.now();
   const machine = machineInfo();
@@ -78,7 +88,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
     configs.length * ((paths.has('a') ? 1 : 0) + (paths.has('b') ? 1 : 0) + (paths.has('d') ? 1 : 0)) +
       (paths.has('c') ? peerKeys.size : 0),
   );
-  if (has('recycle')) progress.plan(recycleSteps(matrix, o));
+  if (has('recycle')) progress.plan(recycleSteps(matrix, recycleMethod(o)));
   if (has('timer')) progress.plan(o.timerNsec.length);
   if (has('memory')) progress.plan(MEMORY_CHUNKS);
   if (has('sizes')) progress.plan(sizeSteps());
@@ -170,19 +180,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
       rows.push(...(await runConfig(c)));
     }
     attachRatios(rows, peerKey);
-    if (has('recycle'))
-      recycle = await runRecycleCompare(
-        bc!,
-        matrix,
-        {
-          samples: o.samples,
-          sampleSeconds: o.sampleSeconds,
-          slices: o.recycleSlices,
-          warmupSeconds: recycleWarmupSeconds(o.sampleSeconds),
-          signal,
-        },
-        progress,
-      );
+    if (has('recycle')) recycle = await runRecycleCompare(bc!, matrix, { ...recycleMethod(o), signal }, progress);
     check();
     if (has('timer')) timer = await runTimerAccuracy(bc!, o.timerNsec, o.seconds, progress, signal);
     check();

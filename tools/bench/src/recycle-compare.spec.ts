@@ -15,8 +15,7 @@ describe('summarizeRecycle', () => {
         { config: c2, onDropIops: 1010, inlineIops: 1000 },
         { config: c2, onDropIops: 1030, inlineIops: 1000 },
       ],
-      2,
-      1.5,
+      { samplesPerConfig: 2, sampleSeconds: 1.5, slices: 1, warmupSeconds: 0 },
     );
     // diffs 0.02, -0.02, 0.01, 0.03: mean 0.01, s = sqrt(0.0014 / 3), t(3) = 3.182
     expect(r.overall.n).toBe(4);
@@ -35,8 +34,7 @@ describe('summarizeRecycle', () => {
         { config: c1, onDropIops: 5, inlineIops: 0 },
         { config: c1, onDropIops: 1, inlineIops: 1 },
       ],
-      2,
-      1,
+      { samplesPerConfig: 2, sampleSeconds: 1, slices: 1, warmupSeconds: 0 },
     );
     expect(r.overall.n).toBe(1);
   });

@@ -32,13 +32,19 @@ export interface RecycleConfigSummary {
   readonly diff: MeanInterval;
 }
 
-export interface RecycleComparison {
+/** How the pairs are run: what `runRecycleCompare` is told and its report restates. */
+export interface RecycleMethod {
+  /** Pairs per configuration. */
   readonly samplesPerConfig: number;
+  /** Seconds of load per mode and pair. */
   readonly sampleSeconds: number;
-  /** Runs per mode and pair (1: one run each, as before slices). */
+  /** Runs per mode and pair (1: one run each, as before slices; `recycleSlicesProblem`). */
   readonly slices: number;
-  /** The unmeasured run of each disk before its pairs, seconds (0: none, as before). */
+  /** The unmeasured run of each disk before its pairs, seconds (0: none, as before; `recycleWarmupSeconds`). */
   readonly warmupSeconds: number;
+}
+
+export interface RecycleComparison extends RecycleMethod {
   readonly pairs: readonly RecyclePair[];
   /** Over every pair of every configuration. */
   readonly overall: MeanInterval;
@@ -46,13 +52,7 @@ export interface RecycleComparison {
 }
 
 /** The statistics of a set of pairs (pure; the unit tests check it against known values). */
-export function summarizeRecycle(
-  pairs: readonly RecyclePair[],
-  samplesPerConfig: number,
-  sampleSeconds: number,
-  slices = 1,
-  warmupSeconds = 0,
-): RecycleComparison {
+export function summarizeRecycle(pairs: readonly RecyclePair[], method: RecycleMethod): RecycleComparison {
   const diffs = pairs.map((p) => relativeDifference(p.onDropIops, p.inlineIops)).filter(Number.isFinite);
   const byConfig = new Map<string, RecyclePair[]>();
   for (const p of pairs) {
@@ -66,22 +66,16 @@ export function summarizeRecycle(
     inlineIops: ps.reduce((a, p) => a + p.inlineIops, 0) / ps.length,
     diff: meanInterval95(ps.map((p) => relativeDifference(p.onDropIops, p.inlineIops))),
   }));
-  return { samplesPerConfig, sampleSeconds, slices, warmupSeconds, pairs, overall: meanInterval95(diffs), perConfig };
+  return { ...method, pairs, overall: meanInterval95(diffs), perConfig };
 }
 
-export interface RecycleRunOptions {
-  readonly samples: number;
-  readonly sampleSeconds: number;
-  /** Runs per mode and pair, each `sampleSeconds / slices` long. */
-  readonly slices: number;
-  /** One unmeasured run per disk before the pairs of a configuration (`recycleWarmupSeconds`). */
-  readonly warmupSeconds: number;
+export interface RecycleRunOptions extends RecycleMethod {
   readonly signal?: AbortSignal;
 }
 
 /** Steps `runRecycleCompare` will announce for `configs`: a warm-up and the pairs of each. */
-export function recycleSteps(configs: readonly BenchConfig[], o: Pick<RecycleRunOptions, 'samples'>): number {
-  return configs.length * (o.samples + 1);
+export function recycleSteps(configs: readonly BenchConfig[], o: Pick<RecycleMethod, 'samplesPerConfig'>): number {
+  return configs.length * (o.samplesPerConfig + 1);
 }
 
 export async function runRecycleCompare(
@@ -106,8 +100,8 @@ export async function runRecycleCompare(
         });
       progress.begin(`recycle ${configLabel(c)} warm-up`);
       for (const d of [onDrop, inline]) if (!o.signal?.aborted) await run(d, o.warmupSeconds);
-      for (let s = 0; s < o.samples && !o.signal?.aborted; s++) {
-        progress.begin(`recycle ${configLabel(c)} pair ${s + 1}/${o.samples}`);
+      for (let s = 0; s < o.samplesPerConfig && !o.signal?.aborted; s++) {
+        progress.begin(`recycle ${configLabel(c)} pair ${s + 1}/${o.samplesPerConfig}`);
         const runs: Record<RecycleMode, { ios: number; seconds: number }[]> = { 'on-drop': [], inline: [] };
         for (const mode of pairSchedule(s, o.slices)) {
           if (o.signal?.aborted) break;
@@ -122,5 +116,6 @@ export async function runRecycleCompare(
       await bc.deleteDisk(inline.name);
     }
   }
-  return summarizeRecycle(pairs, o.samples, o.sampleSeconds, o.slices, o.warmupSeconds);
+  const { samplesPerConfig, sampleSeconds, slices, warmupSeconds } = o;
+  return summarizeRecycle(pairs, { samplesPerConfig, sampleSeconds, slices, warmupSeconds });
 }
