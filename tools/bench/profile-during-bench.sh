@@ -15,6 +15,8 @@
 # overwrites docs/bench/{report.txt,results.*,iops.svg}, as any bench run does.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
+# shellcheck source=row-window.sh
+. "$here/tools/bench/row-window.sh"
 out="${1:?usage: profile-during-bench.sh OUT [--window S] -- BENCH ARGS}"
 shift
 window=6
@@ -33,12 +35,7 @@ cd "$here"
 SERVICE_NODE_ARGS="--perf-basic-prof" npm run bench -- "$@" > "$out/bench.txt" 2>&1 &
 bench=$!
 
-# The row is measuring once the bench prints its first whole second of it.
-for _ in $(seq 600); do
-  grep -qE '\] .* 1 s$' "$out/bench.txt" 2>/dev/null && break
-  kill -0 "$bench" 2>/dev/null || { echo "the bench ended before its row measured; see $out/bench.txt" >&2; exit 1; }
-  sleep 0.5
-done
+wait_for_row "$out/bench.txt" "$bench"
 redis_port="$(pgrep -af 'redis-server 127.0.0.1:' | grep -v ':6379' | sed -n 's/.*redis-server 127\.0\.0\.1:\([0-9]*\).*/\1/p' | head -1)"
 redis_pid="$(pgrep -f "redis-server 127.0.0.1:${redis_port}" | head -1)"
 dispatch_pid="$(pgrep -f 'services/dispatch/src/main.js' | head -1)"

@@ -12,6 +12,8 @@
 # rates go to stdout and OUT/rates.txt. Used for docs/bench/v2-two-hosts/same-row-runs.txt.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
+# shellcheck source=row-window.sh
+. "$here/tools/bench/row-window.sh"
 out="${1:?usage: rates-during-row.sh OUT [--window S] [--service NAME] -- BENCH ARGS}"
 shift
 window=6
@@ -29,12 +31,7 @@ cd "$here"
 node dist/tools/bench/src/main.js "$@" --out "$out/bench" > "$out/bench.txt" 2>&1 &
 bench=$!
 
-# The row is measuring once the bench prints its first whole second of it.
-for _ in $(seq 600); do
-  grep -qE '\] .* 1 s$' "$out/bench.txt" 2>/dev/null && break
-  kill -0 "$bench" 2>/dev/null || { echo "the bench ended before its row measured; see $out/bench.txt" >&2; exit 1; }
-  sleep 0.5
-done
+wait_for_row "$out/bench.txt" "$bench"
 pid="$(pgrep -f "services/${service}/src/main.js" | head -1)"
 [ -n "$pid" ] || { echo "no ${service} process found" >&2; exit 1; }
 reporting=/sys/module/page_reporting/parameters
