@@ -31,6 +31,28 @@ const variants = {
   grpc: 'outputServices=grpc-js,forceLong=bigint,esModuleInterop=true,useOptionals=messages,env=node',
 };
 
+// The grpc variant's serializers encode through one reused writer (libs/proto/src/message-encoding.ts:
+// why, and what it promises); ts-proto has no option for it, so its output is rewritten here.
+const SERIALIZE = /Buffer\.from\((\w+)\.encode\(value\)\.finish\(\)\)/g;
+const WIRE_IMPORT = 'import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";\n';
+
+function useSharedWriter(dir) {
+  for (const f of listFiles(dir).filter((f) => f.endsWith('.ts'))) {
+    const file = path.join(dir, f);
+    const text = fs.readFileSync(file, 'utf8');
+    if (!text.match(SERIALIZE)) continue;
+    if (!text.includes(WIRE_IMPORT)) throw new Error(`${file}: ts-proto's import of the wire codec changed; update gen-proto.js`);
+    const encoding = path
+      .relative(path.dirname(file), path.join(dir, '..', 'message-encoding'))
+      .split(path.sep)
+      .join('/');
+    const rewritten = text
+      .replace(SERIALIZE, 'encodeMessage($1, value)')
+      .replace(WIRE_IMPORT, `${WIRE_IMPORT}import { encodeMessage } from "${encoding}";\n`);
+    fs.writeFileSync(file, rewritten);
+  }
+}
+
 function generate(into) {
   const protoc = require.resolve('protoc/protoc.cjs');
   const plugin = path.join(root, 'node_modules/.bin/protoc-gen-ts_proto');
@@ -49,6 +71,7 @@ function generate(into) {
       ],
       { stdio: 'inherit' },
     );
+    if (name === 'grpc') useSharedWriter(out);
   }
 }
 

@@ -17,6 +17,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { BlockDeviceClient } from '#proto/grpc/blk/v1/block_device';
 import { GenDiskClient, type Disk } from '#proto/grpc/blk/v1/gen_disk';
+import { CLIENT_CHANNEL_OPTIONS } from '../rnullctl/src/grpc-clients';
 import { runLoad, type RwMode } from '../rnullctl/src/load-generator';
 import { Cluster } from './cluster';
 import { freePort, redisAnswers } from './private-redis';
@@ -111,9 +112,7 @@ async function main(): Promise<void> {
         size: 1024n,
       },
     });
-    const client = new BlockDeviceClient(cluster.dispatchAddress, grpc.credentials.createInsecure(), {
-      'grpc.max_receive_message_length': -1,
-    });
+    const client = new BlockDeviceClient(cluster.dispatchAddress, grpc.credentials.createInsecure(), CLIENT_CHANNEL_OPTIONS);
     const load = (qd: number, opts: { ios?: number; durationMs?: number }) =>
       runLoad({ client, disk: DISK, capacitySectors: disk.capacitySectors, blockSize: 4096, rw, queueDepth: qd, batchSize: 16, ...opts });
     await load(8, { durationMs: 1500 });

@@ -3,3 +3,4 @@
 // `#proto/nest/blk/v1/gen_disk` (NestJS controller interfaces).
 export * from './proto-files';
 export * from './reflection';
+export * from './grpc-flow-control';

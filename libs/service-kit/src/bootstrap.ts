@@ -12,6 +12,7 @@ import { loadBlkPackageDefinition } from '#proto';
 import type { ServerSecurity } from '#grpc-auth';
 import { DEFAULT_GRPC_MAX_MESSAGE_BYTES, type GrpcLimits, readGrpcLimits } from './grpc-limits';
 import { limitConnections } from './grpc-connection-limit';
+import { widenFlowControlWindows } from './grpc-flow-control';
 import { HealthChecks } from './health';
 import type { ServiceEnv } from './service-env';
 
@@ -97,6 +98,7 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
     });
     await app.startAllMicroservices();
     if (!made.server) throw new Error('GRPC_MAX_CONNECTIONS: the gRPC server was not made');
+    widenFlowControlWindows(made.server);
     let dropped = 0;
     limitConnections(made.server, opts.env.grpcLimits.maxConnections, (peer) => {
       // The first refusal and every 100th after it: a flood of connections is no flood of lines.

@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { hasWriteCache, MAX_SUBMISSION_BYTES } from '#dispatch';
 import { ClientSecurity } from '#grpc-auth';
 import { exportOf, type BlockSession, type NbdBackend, type NbdExport } from '#nbd';
+import { CLIENT_FLOW_CONTROL_OPTIONS } from '#proto';
 import { BlockDeviceClient } from '#proto/grpc/blk/v1/block_device';
 import { type Disk, GenDiskClient, type ListDisksResponse } from '#proto/grpc/blk/v1/gen_disk';
 import { discardSupported } from '#rnull';
@@ -46,7 +47,11 @@ export class ClusterBackend implements NbdBackend {
     /** TLS and the gateway's token (GRPC_TLS_CERTIFICATES, RNULL_TOKEN: README "Security"). */
     security: ClientSecurity = ClientSecurity.plaintext(),
   ) {
-    const options = security.channelOptions({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+    const options = security.channelOptions({
+      ...CLIENT_FLOW_CONTROL_OPTIONS,
+      'grpc.max_receive_message_length': -1,
+      'grpc.max_send_message_length': -1,
+    });
     this.genDisk = new GenDiskClient(dispatchUrl, security.credentials, options);
     this.blockDevice = new BlockDeviceClient(dispatchUrl, security.credentials, options);
   }

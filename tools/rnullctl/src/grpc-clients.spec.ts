@@ -1,5 +1,8 @@
 // RnullClients against two fake dispatch instances behind one target: unary calls go
 // round robin over both (what `--address dns:///dispatch:50051` does with compose's scale).
+import * as http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { GRPC_STREAM_WINDOW_BYTES } from '#proto';
 import { Op } from '#proto/grpc/blk/v1/block_device';
 import { RnullClients } from './grpc-clients';
 import { FakeRnullServer } from './testing/fake-rnull-server';
@@ -21,5 +24,32 @@ it('spreads unary calls over every address of an ipv4: target list, round robin'
     expect(fakes[1].ios).toBeGreaterThanOrEqual(8);
   } finally {
     await Promise.all(fakes.map((f) => f.stop()));
+  }
+});
+
+it("asks servers for the project's flow-control windows (libs/proto/src/grpc-flow-control.ts)", async () => {
+  // A bare HTTP/2 server that records the client's SETTINGS and connection window, and
+  // ends every call UNIMPLEMENTED.
+  const server = http2.createServer();
+  const seen = new Promise<{ streamWindow?: number; connectionWindow?: number }>((resolve) =>
+    server.once('session', (session) => {
+      session.once('remoteSettings', (settings) => {
+        // The client's WINDOW_UPDATE follows its SETTINGS; a ping round trip is behind both.
+        session.ping(() => resolve({ streamWindow: settings.initialWindowSize, connectionWindow: session.state.remoteWindowSize }));
+      });
+    }),
+  );
+  server.on('stream', (stream) =>
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12' }, { endStream: true }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const clients = new RnullClients(`127.0.0.1:${port}`, 5000);
+  try {
+    await expect(clients.listDisks()).rejects.toThrow(/UNIMPLEMENTED/);
+    expect(await seen).toEqual({ streamWindow: GRPC_STREAM_WINDOW_BYTES, connectionWindow: GRPC_STREAM_WINDOW_BYTES });
+  } finally {
+    clients.close();
+    await new Promise((resolve) => server.close(resolve));
   }
 });

@@ -3,6 +3,7 @@
 // the gRPC status and carry the server's own words.
 import * as grpc from '@grpc/grpc-js';
 import { ClientSecurity } from '#grpc-auth';
+import { CLIENT_FLOW_CONTROL_OPTIONS } from '#proto';
 import { BlockDeviceClient, Completion, ReportZonesRequest, ReportZonesResponse, Submission, Zone } from '#proto/grpc/blk/v1/block_device';
 import {
   ConfigureDiskRequest,
@@ -21,9 +22,11 @@ import { CliError } from './command';
  * Client-side channel options: reads of any size come back (the server caps requests),
  * and calls are spread round robin over every address the target resolves to, so
  * `dns:///dispatch:50051` (compose's `--scale dispatch=N`) or
- * `ipv4:127.0.0.1:50051,127.0.0.1:50052` uses every dispatch instance.
+ * `ipv4:127.0.0.1:50051,127.0.0.1:50052` uses every dispatch instance; the project's
+ * flow-control windows (libs/proto/src/grpc-flow-control.ts).
  */
 export const CLIENT_CHANNEL_OPTIONS: grpc.ClientOptions = {
+  ...CLIENT_FLOW_CONTROL_OPTIONS,
   'grpc.max_receive_message_length': -1,
   'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
 };

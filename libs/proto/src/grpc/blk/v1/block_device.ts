@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { encodeMessage } from "../../../message-encoding";
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -1304,9 +1305,9 @@ export const BlockDeviceService = {
     path: "/blk.v1.BlockDevice/Submit" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: Submission): Buffer => Buffer.from(Submission.encode(value).finish()),
+    requestSerialize: (value: Submission): Buffer => encodeMessage(Submission, value),
     requestDeserialize: (value: Buffer): Submission => Submission.decode(value),
-    responseSerialize: (value: Completion): Buffer => Buffer.from(Completion.encode(value).finish()),
+    responseSerialize: (value: Completion): Buffer => encodeMessage(Completion, value),
     responseDeserialize: (value: Buffer): Completion => Completion.decode(value),
   },
   /**
@@ -1318,9 +1319,9 @@ export const BlockDeviceService = {
     path: "/blk.v1.BlockDevice/SubmitStream" as const,
     requestStream: true as const,
     responseStream: true as const,
-    requestSerialize: (value: SubmitBatch): Buffer => Buffer.from(SubmitBatch.encode(value).finish()),
+    requestSerialize: (value: SubmitBatch): Buffer => encodeMessage(SubmitBatch, value),
     requestDeserialize: (value: Buffer): SubmitBatch => SubmitBatch.decode(value),
-    responseSerialize: (value: CompletionBatch): Buffer => Buffer.from(CompletionBatch.encode(value).finish()),
+    responseSerialize: (value: CompletionBatch): Buffer => encodeMessage(CompletionBatch, value),
     responseDeserialize: (value: Buffer): CompletionBatch => CompletionBatch.decode(value),
   },
   /**
@@ -1331,9 +1332,9 @@ export const BlockDeviceService = {
     path: "/blk.v1.BlockDevice/ReportZones" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ReportZonesRequest): Buffer => Buffer.from(ReportZonesRequest.encode(value).finish()),
+    requestSerialize: (value: ReportZonesRequest): Buffer => encodeMessage(ReportZonesRequest, value),
     requestDeserialize: (value: Buffer): ReportZonesRequest => ReportZonesRequest.decode(value),
-    responseSerialize: (value: ReportZonesResponse): Buffer => Buffer.from(ReportZonesResponse.encode(value).finish()),
+    responseSerialize: (value: ReportZonesResponse): Buffer => encodeMessage(ReportZonesResponse, value),
     responseDeserialize: (value: Buffer): ReportZonesResponse => ReportZonesResponse.decode(value),
   },
 } as const;
