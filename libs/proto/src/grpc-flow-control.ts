@@ -4,13 +4,13 @@
 //
 // Why: HTTP/2 starts every stream and connection at a 64 KiB window, and grpc-js keeps it
 // there. A SubmitBatch of 32 writes of 4 KiB is 128 KiB (a CompletionBatch of 32 reads the
-// same), so the sender stops every 32 KiB for a WINDOW_UPDATE: one more socket write by the
-// receiver and one more wake-up of both processes for each, where a loopback socket write
-// costs tens of µs of CPU on a VM (docs/bench/v2-stream-window/).
+// same), so the sender runs out of window part way through every message and sends the rest
+// in the parts each WINDOW_UPDATE frees: more socket writes and more wake-ups of both
+// processes per message, each dear in the kernel of a VM (docs/bench/v2-stream-window/).
 //
-// Contract: a receiver holds at most GRPC_CONNECTION_WINDOW_BYTES of data it has not read
-// per connection, and at most GRPC_STREAM_WINDOW_BYTES per stream (HTTP/2 flow control); a
-// larger message still goes, in window-sized parts.
+// Contract (HTTP/2 flow control): a sender has at most GRPC_STREAM_WINDOW_BYTES on a stream,
+// and GRPC_CONNECTION_WINDOW_BYTES on a server's connection, sent ahead of the receiver's
+// WINDOW_UPDATEs; a larger message still goes, in window-sized parts.
 
 /** SETTINGS_INITIAL_WINDOW_SIZE: the bytes a peer may send on one stream before a WINDOW_UPDATE. */
 export const GRPC_STREAM_WINDOW_BYTES = 1024 * 1024;
