@@ -1,5 +1,15 @@
 // The command line of `npm run bench`: lists, sizes, the --quick preset and the matrix.
-import { BenchUsageError, configLabel, expandMatrix, fillsBefore, FULL_DEFAULTS, parseBenchArgs, parseSize, peerKey } from './bench-matrix';
+import {
+  BenchUsageError,
+  configLabel,
+  expandMatrix,
+  fillsBefore,
+  FULL_DEFAULTS,
+  parseBenchArgs,
+  parseSize,
+  peerKey,
+  USAGE,
+} from './bench-matrix';
 
 describe('parseBenchArgs', () => {
   it('gives the full matrix by default', () => {
@@ -102,6 +112,14 @@ describe('sizes and keys', () => {
     expect(parseBenchArgs(['--redis-thp', 'off']).redisHugePages).toBe('off');
     expect(parseBenchArgs(['--redis-thp=on']).redisHugePages).toBe('on');
     expect(() => parseBenchArgs(['--redis-thp', 'maybe'])).toThrow(/--redis-thp: unknown value "maybe" \(accepted: on, off\)/);
+  });
+
+  it('--redis-purge purges Redis after each deleted disk by default, keeps its memory with off, and refuses anything else', () => {
+    expect(parseBenchArgs([]).redisPurge).toBe('on');
+    expect(parseBenchArgs(['--redis-purge', 'off']).redisPurge).toBe('off');
+    expect(parseBenchArgs(['--redis-purge=on']).redisPurge).toBe('on');
+    expect(() => parseBenchArgs(['--redis-purge', 'sometimes'])).toThrow(/--redis-purge: unknown value "sometimes" \(accepted: on, off\)/);
+    expect(USAGE).toContain('--redis-purge on|off');
   });
 
   it('--placement picks where the driver runs, local by default, and refuses anything else', () => {

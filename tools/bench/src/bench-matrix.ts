@@ -16,6 +16,9 @@ import { recycleSlicesProblem } from './recycle-schedule';
 export const RW_VALUES = ['randread', 'randwrite', 'read', 'write', 'randrw'] as const;
 export const PRECONDITIONS = ['none', 'fill'] as const;
 export type Precondition = (typeof PRECONDITIONS)[number];
+
+/** Whether each deleted disk is followed by `MEMORY PURGE` on every Redis process (`--redis-purge`). */
+export type RedisPurge = 'on' | 'off';
 export type BenchRw = (typeof RW_VALUES)[number];
 export const PATH_IDS = ['a', 'b', 'c', 'd'] as const;
 export type PathId = (typeof PATH_IDS)[number];
@@ -74,6 +77,13 @@ export interface BenchOptions {
    * (`tools/cluster/redis-server-options.ts`); `off` runs them as Redis ships, for A/B runs.
    */
   readonly redisHugePages: RedisHugePages;
+  /**
+   * `on`: each deleted disk is followed by `MEMORY PURGE` on every Redis process, so the
+   * next disk's writes fault fresh memory in, as a new nbdkit export does; `off`: Redis keeps
+   * what it freed for jemalloc's decay time (`tools/cluster/redis-server-options.ts`), as the
+   * cluster does between disks, and a new disk may write into it.
+   */
+  readonly redisPurge: RedisPurge;
   /** Processes of each service in the bench cluster (scale-out): dispatch, rnull, completion. */
   readonly dispatch: number;
   readonly rnull: number;
@@ -121,6 +131,7 @@ export const FULL_DEFAULTS: BenchOptions = Object.freeze({
   nbdMode: 'dispatch',
   placement: 'local',
   redisHugePages: 'on',
+  redisPurge: 'on',
   dispatch: 1,
   rnull: 1,
   completion: 1,
@@ -167,6 +178,7 @@ const FLAGS: Record<string, OptionKey> = {
   '--redis-url': 'redisUrl',
   '--redis-cluster': 'redisCluster',
   '--redis-thp': 'redisHugePages',
+  '--redis-purge': 'redisPurge',
   '--dispatch': 'dispatch',
   '--rnull': 'rnull',
   '--completion': 'completion',
@@ -198,6 +210,9 @@ export const USAGE = `usage: npm run bench -- [options]
                        3 replicas); with =host:port,… the seed nodes of one that runs
   --redis-thp on|off   the Redis the bench starts uses transparent huge pages (default on; off
                        runs it as Redis ships: fresh-page writes then pay 4 KiB page faults)
+  --redis-purge on|off MEMORY PURGE on every Redis process after each deleted disk (default on:
+                       each configuration's writes fault fresh memory in; off: Redis keeps what
+                       it freed for jemalloc's decay time and a new disk may write into it)
   --dispatch N         dispatch instances (default 1): path a spreads its queue depth over one
                        stream per instance, path b one fio job (NBD connection) per instance
   --rnull N            rnull worker processes (default 1; they serve --placement remote)
@@ -309,6 +324,7 @@ function parseValue(key: OptionKey, flag: string, text: string | undefined): unk
     case 'placement':
       return oneOf(flag, list(text, flag), ['local', 'remote'] as const)[0];
     case 'redisHugePages':
+    case 'redisPurge':
       return oneOf(flag, list(text, flag), ['on', 'off'] as const)[0];
     case 'precondition':
       return oneOf(flag, list(text, flag), PRECONDITIONS)[0];

@@ -100,6 +100,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
         redisUrl: o.redisUrl,
         redisCluster: o.redisCluster,
         redisHugePages: o.redisHugePages,
+        purgeAfterDelete: o.redisPurge === 'on',
         dispatch: o.dispatch,
         rnull: o.rnull,
         completion: o.completion,
@@ -172,7 +173,9 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
       o.precondition === 'fill'
         ? 'memory-backed configurations that write ran on targets written end to end once before (--precondition fill): steady-state overwrites in paths a, b and c; path d starts empty'
         : 'writes land on fresh pages (--precondition none): a new disk per configuration for paths a, b and d, a new nbdkit memory export for c; ' +
-            'each deleted disk is followed by MEMORY PURGE, so Redis hands what it freed back to the kernel',
+            (o.redisPurge === 'on'
+              ? 'each deleted disk is followed by MEMORY PURGE, so Redis hands what it freed back to the kernel'
+              : 'no MEMORY PURGE after a deleted disk (--redis-purge off): Redis keeps what it freed for its decay time, and a new disk may write into it'),
     );
     const peerDone = new Map<string, PathResult>();
     for (const c of configs) {
