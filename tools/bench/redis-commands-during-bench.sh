@@ -17,9 +17,12 @@ out="${1:?usage: redis-commands-during-bench.sh OUT -- BENCH ARGS}"
 shift
 [ "${1:-}" = "--" ] && shift
 mkdir -p "$out/samples"
+out="$(cd "$out" && pwd)" # the bench runs from the repository root
 cd "$here"
 node dist/tools/bench/src/main.js "$@" --out "$out/bench" > "$out/bench.txt" 2>&1 &
 bench=$!
+# Leaving early (no Redis found, Ctrl-C) stops the bench too.
+trap 'kill "$bench" 2>/dev/null || true' EXIT
 # The bench's own redis-server: the one started after it (not a Redis that was already running).
 port=""
 for _ in $(seq 60); do
@@ -35,7 +38,9 @@ while kill -0 "$bench" 2>/dev/null; do
   i=$((i + 1))
   sleep 2
 done
-wait "$bench" || true
+status=0
+wait "$bench" || status=$?
+trap - EXIT
 python3 - "$out/samples" "$i" <<'PY' | tee "$out/commands.txt"
 import re, sys
 d, n = sys.argv[1], int(sys.argv[2])
@@ -61,3 +66,4 @@ for a, b in zip(s, s[1:]):
     print('  '.join(line))
 PY
 grep -E '^(randwrite|randread|write|read) ' "$out/bench/report.txt" || true
+[ "$status" -eq 0 ] || { echo "the bench failed (exit $status); see $out/bench.txt" >&2; exit "$status"; }

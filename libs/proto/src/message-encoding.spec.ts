@@ -1,7 +1,8 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { CompletionBatch, Op, Status, Submission, SubmitBatch } from '#proto/grpc/blk/v1/block_device';
+import { BlockDeviceService, CompletionBatch, Op, Status, Submission, SubmitBatch } from '#proto/grpc/blk/v1/block_device';
 import { ListDisksResponse } from '#proto/grpc/blk/v1/gen_disk';
-import { BlockDeviceService } from '#proto/grpc/blk/v1/block_device';
 import { encodeMessage, SHARED_WRITER_MAX_BYTES } from './message-encoding';
 
 /** A batch of `n` writes of `bytes` each, every payload byte telling its write apart. */
@@ -65,7 +66,18 @@ describe('encodeMessage', () => {
     expect(encodeMessage(SubmitBatch, after).equals(plain(SubmitBatch, after))).toBe(true);
   });
 
-  it('is what the generated grpc-js serializers use', () => {
+  it('is what every generated grpc-js serializer calls (tools/gen-proto.js rewrites them)', () => {
+    const dir = path.join(__dirname, 'grpc/blk/v1');
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const source = fs.readFileSync(path.join(dir, file), 'utf8');
+      // A serializer's body may wrap onto the next line.
+      const serializers = source.match(/(request|response)Serialize: \(value: \w+\): Buffer =>\s*[^\n]*/g) ?? [];
+      expect({ file, some: serializers.length > 0 }).toEqual({ file, some: true });
+      expect({ file, others: serializers.filter((s) => !/=>\s*encodeMessage\(\w+, value\),$/.test(s)) }).toEqual({ file, others: [] });
+    }
+  });
+
+  it('serializes through the generated service definitions', () => {
     const batch = writes(4, 4096, 3);
     const serialized = BlockDeviceService.submitStream.requestSerialize(batch);
     expect(serialized.equals(plain(SubmitBatch, batch))).toBe(true);

@@ -5,11 +5,11 @@
 // Why: @bufbuild/protobuf's BinaryWriter starts at 128 bytes and doubles, copying, until
 // the message fits; `finish()` then copies the message out, and `Buffer.from` copied it
 // once more. A SubmitBatch of 32 writes of 4 KiB (128 KiB) allocated and zeroed about
-// 640 KiB and copied about 512 KiB per message, in buffers large enough to come fresh from
-// the kernel, so the load generator spent 78–122 µs of CPU per 4 KiB write, most of it in
-// the garbage collector and page faults (docs/bench/v2-stream-window/). One writer is kept
-// and reused: after the first large message it has room, and a message costs the copy
-// `finish()` makes.
+// 640 KiB and copied about 512 KiB per message, and the load generator's CPU went mostly to
+// the garbage collector (docs/bench/v2-stream-window/). One writer is kept and reused:
+// after the first large message it has room, and a message costs what encoding itself
+// does (each nested message longer than 127 bytes is still shifted once in the writer, to
+// make room for its length) and the copy `finish()` makes.
 //
 // Contract:
 //   - The bytes are exactly those of `T.encode(value).finish()`.

@@ -97,7 +97,7 @@ export async function bootstrapService(opts: BootstrapOptions): Promise<INestApp
       inheritAppConfig: true,
     });
     await app.startAllMicroservices();
-    if (!made.server) throw new Error('GRPC_MAX_CONNECTIONS: the gRPC server was not made');
+    if (!made.server) throw new Error('the gRPC server was not made (GRPC_MAX_CONNECTIONS and the flow-control windows need it)');
     widenFlowControlWindows(made.server);
     let dropped = 0;
     limitConnections(made.server, opts.env.grpcLimits.maxConnections, (peer) => {

@@ -9,8 +9,9 @@ import { grpcListeners } from './grpc-listeners';
 /**
  * Every connection `server` accepts from now on advertises a stream window of
  * `streamWindow` bytes (SETTINGS_INITIAL_WINDOW_SIZE) and widens its connection window to
- * `connectionWindow` bytes. Call after the server is bound, before it takes calls; throws
- * when grpc-js's listeners cannot be reached.
+ * `connectionWindow` bytes (a WINDOW_UPDATE on stream 0). Call right after the server is
+ * bound: a connection accepted before keeps HTTP/2's 64 KiB. Throws when grpc-js's
+ * listeners cannot be reached.
  */
 export function widenFlowControlWindows(
   server: grpc.Server,

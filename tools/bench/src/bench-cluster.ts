@@ -20,7 +20,7 @@ import { findOrStartRedis, freePort, type RedisHandle } from '../../cluster/priv
 import { RedisCluster } from '../../cluster/redis-cluster';
 import type { RedisHugePages } from '../../cluster/redis-server-options';
 import { RnullClients } from '../../rnullctl/src/grpc-clients';
-import type { BenchConfig } from './bench-matrix';
+import type { BenchConfig, RedisPurge } from './bench-matrix';
 import { type CpuSources, parseRedisCpuSeconds, selfCpuSeconds } from './cpu-per-io';
 import { parseClusterNodes, type RedisProcess } from './redis-processes';
 import { scrape, type Sample } from './metrics-scrape';
@@ -31,8 +31,8 @@ export interface BenchClusterOptions {
   readonly redisCluster?: string;
   /** Huge pages for the redis-servers started here (default on). */
   readonly redisHugePages?: RedisHugePages;
-  /** `MEMORY PURGE` after each deleted disk (`deleteDisk`; default true). */
-  readonly purgeAfterDelete?: boolean;
+  /** `MEMORY PURGE` after each deleted disk (`deleteDisk`; default on). */
+  readonly redisPurge?: RedisPurge;
   /** Processes per service (default 1 each). */
   readonly dispatch?: number;
   readonly rnull?: number;
@@ -197,9 +197,9 @@ export class BenchCluster {
 
   /**
    * Powers the disk off (as configfs wants before removal) and deletes it, then (unless
-   * `purgeAfterDelete` is false: `--redis-purge off`) asks every Redis process to hand the
+   * `redisPurge` is off: `--redis-purge off`) asks every Redis process to hand the
    * memory it freed back to the kernel (`MEMORY PURGE`; jemalloc would keep it for its decay
-   * time, 30 s in a Redis the bench starts). So the next disk's writes fault fresh memory in, as a new nbdkit export
+   * time: `tools/cluster/redis-server-options.ts`). So the next disk's writes fault fresh memory in, as a new nbdkit export
    * does, whatever the row before freed: without it a 1 MiB size row right after the memory
    * section wrote into the 1.3 GiB Redis had just freed (7.4 CPU ns per byte) and the 256 MiB
    * row into new memory (15.9).
@@ -208,7 +208,7 @@ export class BenchCluster {
     this.disks.delete(name);
     await this.client.powerDisk(name, false);
     await this.client.deleteDisk(name);
-    if (this.opts.purgeAfterDelete !== false) await this.purgeRedisMemory();
+    if (this.opts.redisPurge !== 'off') await this.purgeRedisMemory();
   }
 
   /** `MEMORY PURGE` on every Redis process; a Redis that refuses it (ACL, not jemalloc) keeps its memory. */

@@ -16,9 +16,6 @@ import { recycleSlicesProblem } from './recycle-schedule';
 export const RW_VALUES = ['randread', 'randwrite', 'read', 'write', 'randrw'] as const;
 export const PRECONDITIONS = ['none', 'fill'] as const;
 export type Precondition = (typeof PRECONDITIONS)[number];
-
-/** Whether each deleted disk is followed by `MEMORY PURGE` on every Redis process (`--redis-purge`). */
-export type RedisPurge = 'on' | 'off';
 export type BenchRw = (typeof RW_VALUES)[number];
 export const PATH_IDS = ['a', 'b', 'c', 'd'] as const;
 export type PathId = (typeof PATH_IDS)[number];
@@ -35,6 +32,9 @@ export interface BenchConfig {
   readonly irqmode: number;
   readonly memoryBacked: boolean;
 }
+
+/** Whether each deleted disk is followed by `MEMORY PURGE` on every Redis process (`--redis-purge`). */
+export type RedisPurge = 'on' | 'off';
 
 export interface BenchOptions {
   readonly rw: readonly BenchRw[];

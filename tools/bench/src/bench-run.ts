@@ -100,7 +100,7 @@ export async function runBench(o: BenchOptions, progress: BenchProgress, command
         redisUrl: o.redisUrl,
         redisCluster: o.redisCluster,
         redisHugePages: o.redisHugePages,
-        purgeAfterDelete: o.redisPurge === 'on',
+        redisPurge: o.redisPurge,
         dispatch: o.dispatch,
         rnull: o.rnull,
         completion: o.completion,

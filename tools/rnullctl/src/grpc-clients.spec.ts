@@ -27,20 +27,16 @@ it('spreads unary calls over every address of an ipv4: target list, round robin'
   }
 });
 
-it("asks servers for the project's flow-control windows (libs/proto/src/grpc-flow-control.ts)", async () => {
-  // A bare HTTP/2 server that records the client's SETTINGS and connection window, and
-  // ends every call UNIMPLEMENTED.
+it("receives with the project's flow-control windows (libs/proto/src/grpc-flow-control.ts)", async () => {
+  // A bare HTTP/2 server that records, when a call arrives, the stream window the client
+  // advertised and the connection window it opened, and ends the call UNIMPLEMENTED. The
+  // client sends its SETTINGS and WINDOW_UPDATE before any call's HEADERS.
   const server = http2.createServer();
   const seen = new Promise<{ streamWindow?: number; connectionWindow?: number }>((resolve) =>
-    server.once('session', (session) => {
-      session.once('remoteSettings', (settings) => {
-        // The client's WINDOW_UPDATE follows its SETTINGS; a ping round trip is behind both.
-        session.ping(() => resolve({ streamWindow: settings.initialWindowSize, connectionWindow: session.state.remoteWindowSize }));
-      });
+    server.on('stream', (stream) => {
+      resolve({ streamWindow: stream.session?.remoteSettings.initialWindowSize, connectionWindow: stream.session?.state.remoteWindowSize });
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12' }, { endStream: true });
     }),
-  );
-  server.on('stream', (stream) =>
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12' }, { endStream: true }),
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
