@@ -36,7 +36,7 @@ SERVICE_NODE_ARGS="--perf-basic-prof" npm run bench -- "$@" > "$out/bench.txt" 2
 bench=$!
 
 wait_for_row "$out/bench.txt" "$bench"
-redis_port="$(pgrep -af 'redis-server 127.0.0.1:' | grep -v ':6379' | sed -n 's/.*redis-server 127\.0\.0\.1:\([0-9]*\).*/\1/p' | head -1)"
+redis_port="$(bench_redis_port "$out/bench.txt" "$bench")"
 redis_pid="$(pgrep -f "redis-server 127.0.0.1:${redis_port}" | head -1)"
 dispatch_pid="$(pgrep -f 'services/dispatch/src/main.js' | head -1)"
 [ -n "$redis_pid" ] && [ -n "$dispatch_pid" ] || { echo "no bench redis-server or dispatch found" >&2; exit 1; }

@@ -13,6 +13,8 @@
 # docs/bench/v2-stream-window/redis-overwrite-commands.txt.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
+# shellcheck source=row-window.sh
+. "$here/tools/bench/row-window.sh"
 out="${1:?usage: redis-commands-during-bench.sh OUT -- BENCH ARGS}"
 shift
 [ "${1:-}" = "--" ] && shift
@@ -23,15 +25,7 @@ node dist/tools/bench/src/main.js "$@" --out "$out/bench" > "$out/bench.txt" 2>&
 bench=$!
 # Leaving early (no Redis found, Ctrl-C) stops the bench too.
 trap 'kill "$bench" 2>/dev/null || true' EXIT
-# The bench's own redis-server: the one started after it (not a Redis that was already running).
-port=""
-for _ in $(seq 60); do
-  port="$(grep -o 'redis redis://127.0.0.1:[0-9]*' "$out/bench.txt" 2>/dev/null | head -1 | sed 's/.*://')" || true
-  [ -n "$port" ] && break
-  kill -0 "$bench" 2>/dev/null || { echo "the bench ended before its Redis was up; see $out/bench.txt" >&2; exit 1; }
-  sleep 0.5
-done
-[ -n "$port" ] || { echo "no private Redis named in $out/bench.txt within 30 s" >&2; exit 1; }
+port="$(bench_redis_port "$out/bench.txt" "$bench")"
 i=0
 while kill -0 "$bench" 2>/dev/null; do
   { redis-cli -p "$port" info commandstats; redis-cli -p "$port" info cpu; } > "$out/samples/$i" 2>/dev/null || true
