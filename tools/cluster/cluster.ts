@@ -36,6 +36,8 @@ export interface ClusterOptions {
   nbdGateway?: boolean | 'service' | 'dispatch';
   /** Extra environment for every service. */
   env?: Record<string, string>;
+  /** Extra node flags for every service process (the bench's `--expose-gc`, for `POST /debug/gc`). */
+  nodeArgs?: readonly string[];
   /** Extra environment for each process of one service (e.g. its own Redis user), after `env`. */
   serviceEnv?: (service: string) => Record<string, string>;
   /** Where service output lines go. */
@@ -153,7 +155,7 @@ export class Cluster {
       const extra = typeof env === 'function' ? await env() : env;
       const own = this.opts.serviceEnv?.(service) ?? {};
       const p = new ServiceProcess(
-        { service, label, env: { ...this.baseEnv, ...own, HTTP_PORT: String(httpPort), ...extra } },
+        { service, label, env: { ...this.baseEnv, ...own, HTTP_PORT: String(httpPort), ...extra }, nodeArgs: this.opts.nodeArgs },
         this.opts.out,
       );
       this.processes.push(p);

@@ -11,6 +11,8 @@ export interface ServiceSpec {
   /** Label in the output, e.g. `rnull.1`. */
   readonly label: string;
   readonly env: Record<string, string>;
+  /** Node flags of this process, after SERVICE_NODE_ARGS' (e.g. the bench's `--expose-gc`). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface ReadyLine {
@@ -54,7 +56,7 @@ export class ServiceProcess {
   ) {
     // SERVICE_NODE_ARGS: extra node flags for every service, e.g. `--cpu-prof` (perf-probe).
     const extra = (process.env.SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    this.child = spawn(process.execPath, ['--enable-source-maps', ...extra, serviceMain(spec.service)], {
+    this.child = spawn(process.execPath, ['--enable-source-maps', ...extra, ...(spec.nodeArgs ?? []), serviceMain(spec.service)], {
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,8 +1,10 @@
 // `/healthz` and `/metrics` for every service: the HTTP face that Prometheus, docker
-// compose health checks and `npm start` read.
+// compose health checks and `npm start` read (and `POST /debug/gc`, debug-gc.ts, in a
+// process started with --expose-gc).
 import { Controller, Get, Global, Injectable, Module, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { DebugGcController } from './debug-gc';
 
 type Check = () => Promise<unknown>;
 
@@ -73,5 +75,9 @@ export class HealthController {
 }
 
 @Global()
-@Module({ controllers: [HealthController], providers: [HealthChecks, MetricsRegistry], exports: [HealthChecks, MetricsRegistry] })
+@Module({
+  controllers: [HealthController, DebugGcController],
+  providers: [HealthChecks, MetricsRegistry],
+  exports: [HealthChecks, MetricsRegistry],
+})
 export class HealthModule {}

@@ -1,5 +1,5 @@
 // The Nest side of the service logger: nestjs-pino's LoggerModule, set up so that the HTTP
-// server (only `/healthz` and `/metrics`) never enters an AsyncLocalStorage context.
+// server (only `/healthz`, `/metrics` and `/debug/gc`) never enters an AsyncLocalStorage context.
 //
 // nestjs-pino's default middleware runs every HTTP request inside
 // `AsyncLocalStorage.run`, and on Node 20 the first such run turns on V8's promise hooks

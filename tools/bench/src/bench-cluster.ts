@@ -128,6 +128,8 @@ export class BenchCluster {
       rnullWorkers: this.opts.rnull ?? 1,
       completionWorkers: this.opts.completion ?? 1,
       env: { DRIVER_PLACEMENT: this.opts.placement ?? 'local' },
+      // For collectGarbage (POST /debug/gc); the flag alone changes nothing a service does.
+      nodeArgs: ['--expose-gc'],
       out: (label: string, line: string) => {
         this.lastLines.push(`[${label}] ${line}`);
         if (this.lastLines.length > 50) this.lastLines.shift();
@@ -311,6 +313,20 @@ export class BenchCluster {
       sum += m ? Number(m[1]) : NaN;
     }
     return sum;
+  }
+
+  /**
+   * One full garbage collection in every live service process (`POST /debug/gc`; the bench
+   * starts them with --expose-gc), so what is read next is live memory, not garbage V8 has
+   * not collected yet.
+   */
+  async collectGarbage(): Promise<void> {
+    for (const p of this.cluster?.processes ?? []) {
+      if (p.child.exitCode !== null) continue;
+      const http = (await p.ready).http;
+      const res = await fetch(`http://127.0.0.1:${http}/debug/gc`, { method: 'POST' });
+      if (!res.ok) throw new Error(`POST :${http}/debug/gc (${p.spec.label}) answered ${res.status}: ${await res.text()}`);
+    }
   }
 
   /** /metrics of every live service process, by label (`rnull`, `completion`, …). */

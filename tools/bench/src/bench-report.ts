@@ -265,7 +265,7 @@ export function renderText(report: BenchReport): string {
     );
     // The series behind the trend (a one-off step and a steady climb look alike in before/after).
     out.push(
-      `RSS MiB after each chunk of ${Math.round(mem.ios / Math.max(1, mem.points.length - 1))} IOs (the slope fits the second half):`,
+      `RSS MiB after each chunk of ${Math.round(mem.ios / Math.max(1, mem.points.length - 1))} IOs, each after a full GC in every service (the slope fits the second half):`,
     );
     for (const t of mem.trends) out.push(`  ${t.service.padEnd(12)} ${mem.points.map((p) => mib(p.rss[t.service])).join(' ')}`);
     if (first.heapUsed) {

@@ -3,7 +3,8 @@
 //
 // Method: one disk (memory_backed=1, irqmode=1), 4 KiB randwrite at qd 32 over the gRPC
 // stream, in 10 equal chunks. After each chunk: every service's process_resident_memory_bytes
-// (from its /metrics), the page store (pages x 4096, and the MEMORY USAGE of its page keys and index),
+// (from its /metrics) after a full garbage collection in each (BenchCluster.collectGarbage),
+// the page store (pages x 4096, and the MEMORY USAGE of its page keys and index),
 // and the distinct bytes written so far (the harness records the offset of every write).
 // RSS trend: least squares of RSS against IOs over the chunk ends of the second half of the
 // run (the first half is warm-up: JIT, pools, Redis connections, and V8 growing its heap in
@@ -93,6 +94,10 @@ export async function runMemoryGrowth(bc: BenchCluster, ios: number, progress: B
   let done = 0;
   let bytes = 0;
   const sample = async (): Promise<void> => {
+    // Live memory only: without it a major collection V8 had not yet run read as a slope
+    // (dispatch's heap 43 -> 97 MiB over 1,000,000 IOs, then 34-44 MiB over 3,000,000;
+    // docs/bench/v2-intel-host/).
+    await bc.collectGarbage();
     const rss: Record<string, number> = {};
     const heapUsed: Record<string, number> = {};
     for (const [label, samples] of await bc.scrapeAll()) {
