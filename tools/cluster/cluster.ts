@@ -207,7 +207,7 @@ export class Cluster {
   }
 
   byService(service: string): ServiceProcess[] {
-    return this.processes.filter((p) => p.spec.service === service && p.child.exitCode === null && p.child.signalCode === null);
+    return this.processes.filter((p) => p.spec.service === service && p.running);
   }
 
   async stop(): Promise<void> {

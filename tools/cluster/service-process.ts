@@ -93,9 +93,14 @@ export class ServiceProcess {
     return this.child.pid;
   }
 
+  /** Whether the child still runs: it has neither exited nor been ended by a signal. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** Sends SIGTERM and waits; SIGKILL after `graceMs`. Resolves with the exit code. */
   async stop(graceMs = 15_000): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    if (!this.running) return this.child.exitCode;
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     const code = await this.exited;

@@ -182,7 +182,7 @@ main().catch(async (err) => {
   process.stderr.write(`npm start failed: ${err instanceof Error ? err.message : String(err)}\n`);
   // Why a service ended before it was ready: its last lines (they went to its log file).
   for (const p of running?.processes ?? []) {
-    if (p.child.exitCode === null && p.child.signalCode === null) continue;
+    if (p.running) continue;
     process.stderr.write(
       `last lines of ${p.spec.label}:\n${p
         .recentLines()

@@ -6,7 +6,7 @@
 // for the rest of the process: every promise of the IO path (NBD, gRPC, Redis replies)
 // then pays an init hook and before/after hooks. A readiness probe or a Prometheus scrape
 // was enough to turn them on in every service; in a profile of dispatch under 4 KiB writes
-// at queue depth 32 they were 3–4 % of its CPU (docs/bench/v2-hooks/). Neither route logs
+// at queue depth 32 they were 3–4 % of its CPU (docs/bench/v2-hooks/). No route logs
 // per request (`autoLogging: false`), so nothing is lost by not binding a request logger.
 import type { DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';

@@ -288,8 +288,7 @@ export class BenchCluster {
   /** Pid of every live service process, by label (`gendisk`, `dispatch`, `rnull`, …). */
   servicePids(): Map<string, number | undefined> {
     const out = new Map<string, number | undefined>();
-    for (const p of this.cluster?.processes ?? [])
-      if (p.child.exitCode === null && p.child.signalCode === null) out.set(p.spec.label, p.pid);
+    for (const p of this.cluster?.processes ?? []) if (p.running) out.set(p.spec.label, p.pid);
     return out;
   }
 
@@ -322,10 +321,13 @@ export class BenchCluster {
    */
   async collectGarbage(): Promise<void> {
     for (const p of this.cluster?.processes ?? []) {
-      if (p.child.exitCode !== null) continue;
+      if (!p.running) continue;
       const http = (await p.ready).http;
-      const res = await fetch(`http://127.0.0.1:${http}/debug/gc`, { method: 'POST' });
-      if (!res.ok) throw new Error(`POST :${http}/debug/gc (${p.spec.label}) answered ${res.status}: ${await res.text()}`);
+      const where = `POST :${http}/debug/gc (${p.spec.label})`;
+      const res = await fetch(`http://127.0.0.1:${http}/debug/gc`, { method: 'POST' }).catch((err: unknown) => {
+        throw new Error(`${where} failed: ${err instanceof Error ? err.message : String(err)}`);
+      });
+      if (!res.ok) throw new Error(`${where} answered ${res.status}: ${await res.text()}`);
     }
   }
 
@@ -333,7 +335,7 @@ export class BenchCluster {
   async scrapeAll(service?: string): Promise<Map<string, Sample[]>> {
     const out = new Map<string, Sample[]>();
     for (const p of this.cluster?.processes ?? []) {
-      if (p.child.exitCode !== null || (service && p.spec.service !== service)) continue;
+      if (!p.running || (service && p.spec.service !== service)) continue;
       out.set(p.spec.label, await scrape((await p.ready).http));
     }
     return out;
