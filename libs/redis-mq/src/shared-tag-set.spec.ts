@@ -75,8 +75,11 @@ describe('SharedTagSet: take', () => {
     expect(await set.take('b', 1, 0, 32, [], LONG())).toBe(16);
     expect(await set.take('c', 1, 0, 32, [], LONG())).toBe(0); // full again; c is active now
     await set.take('a', 1, 0, 0, [[0, 16]], LONG());
+    const aAsked = Date.now(); // at or after the `now` of a's last ask
     expect(await set.take('c', 1, 0, 32, [], LONG())).toBe(11); // ceil(32 / 3) = 11
-    // a holds nothing and asked for nothing within idleMs = 0: two active, share 16.
+    // a holds nothing and asked for nothing within idleMs = 0: two active, share 16. That
+    // needs a later millisecond than a's ask (`seen >= now - idleMs` counts it otherwise).
+    while (Date.now() <= aAsked) await new Promise((r) => setTimeout(r, 1));
     expect(await set.take('c', 1, 0, 32, [], LONG(), 0)).toBe(5);
     const s = await set.state();
     expect(s.used).toEqual([32]);
