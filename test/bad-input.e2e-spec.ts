@@ -163,7 +163,7 @@ describe('HTTP/2 protocol errors', () => {
     const at = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 30_000))]);
     expect(at).toBeGreaterThan(0);
     expect(at - fin).toBeLessThan(22_000); // GRPC_KEEPALIVE_TIME_MS + GRPC_KEEPALIVE_TIMEOUT_MS, and a margin
-    expect(f.cluster.byService('dispatch')[0].child.exitCode).toBeNull();
+    expect(f.cluster.live('dispatch')[0].child.exitCode).toBeNull();
   }, 40_000);
 });
 

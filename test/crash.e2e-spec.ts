@@ -59,8 +59,8 @@ it.each([1, 2])('irqmode %i: survives SIGKILL of rnull and completion mid-IO', a
 
   // Let IO flow, then kill the workers and start new ones.
   expect(await eventually(async () => completions.length > 200, 30_000, 20)).toBe(true);
-  const rnull = f.cluster.byService('rnull')[0];
-  const completion = f.cluster.byService('completion')[0];
+  const rnull = f.cluster.live('rnull')[0];
+  const completion = f.cluster.live('completion')[0];
   await Promise.all([rnull.kill(), completion.kill()]);
   const killedAt = completions.length;
   await Promise.all([f.cluster.spawn('rnull'), f.cluster.spawn('completion')]);

@@ -65,5 +65,5 @@ it('fio verify through two instances on one disk at once; SIGKILL of one leaves 
   expect(job.read.total_ios).toBe(blocksIn(24));
   // The dead instance's tags come back once its lease ran out and the survivor reclaimed it.
   expect(await eventually(async () => (await tagsHeld(f, 'multi0')) === 0, 20_000)).toBe(true);
-  expect(f.cluster.byService('dispatch')).toHaveLength(1);
+  expect(f.cluster.live('dispatch')).toHaveLength(1);
 }, 200_000);

@@ -236,7 +236,7 @@ describe.each([
       const d = await attach('fio2');
       d.send(NbdCmd.FLUSH, 99n, 0n, 0);
       expect(await d.readSimpleReply()).toMatchObject({ errno: 0, cookie: 99n });
-      expect(f.cluster.byService(mode === 'service' ? 'nbd-gateway' : 'dispatch')).toHaveLength(1);
+      expect(f.cluster.live(mode === 'service' ? 'nbd-gateway' : 'dispatch')).toHaveLength(1);
       const list = await unary<object, { disks: unknown[] }>(f.disks, 'listDisks', {});
       expect(list.disks.length).toBeGreaterThan(0);
     });

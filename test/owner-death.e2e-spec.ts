@@ -40,7 +40,7 @@ function pattern(tag: string, i: number): Buffer {
 
 /** SIGKILLs the serving dispatch and starts a new one on a fresh port; `g` talks to it. */
 async function restartDispatch(env: Record<string, string> = {}): Promise<{ dead: ServiceProcess; fresh: ServiceProcess }> {
-  const [dead] = f.cluster.byService('dispatch');
+  const [dead] = f.cluster.live('dispatch');
   await dead.kill();
   expect(dead.child.signalCode).toBe('SIGKILL');
   const address = `127.0.0.1:${await freePort()}`;
@@ -123,7 +123,7 @@ it('a batch the dead owner queued but no driver ran yet never moves data (fenced
   // Freeze the only rnull: the batch of four writes (pattern A) waits in the hctx queue, or
   // is claimed on the frozen worker's behalf by its pending blocking claim; either way no
   // page op of it runs.
-  const [rnull] = f.cluster.byService('rnull');
+  const [rnull] = f.cluster.live('rnull');
   rnull.child.kill('SIGSTOP');
   stopped.push(rnull);
   const doomed = writeAll(g, disk, 'A').then(
@@ -163,7 +163,7 @@ it('a batch the dead owner queued but no driver ran yet never moves data (fenced
   await new Promise((r) => setTimeout(r, 2000));
   expectData(await readAll(g, disk), (i) => pattern('B', i));
   expect(await eventually(async () => (await tagsHeld(f, disk)) === 0, 30_000)).toBe(true);
-  expect(f.cluster.byService('rnull').length).toBe(2);
+  expect(f.cluster.live('rnull').length).toBe(2);
 }, 180_000);
 
 it('DRIVER_PLACEMENT=local: a SIGKILLed owner whose driver ran in its own process gives every tag back, and its timers die with it', async () => {

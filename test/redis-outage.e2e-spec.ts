@@ -46,7 +46,7 @@ it('answers UNAVAILABLE while Redis is away and serves IO again when it returns'
   server!.kill('SIGKILL');
   await new Promise((r) => server!.once('exit', r));
   // dispatch notices the lost connection: its health check fails.
-  const { http } = await f.cluster.byService('dispatch')[0].ready;
+  const { http } = await f.cluster.live('dispatch')[0].ready;
   expect(await eventually(async () => (await fetch(`http://127.0.0.1:${http}/healthz`)).status === 503, 10_000, 50)).toBe(true);
   const e = await failureCode(submit(f, { disk: 'out0', op: Op.OP_READ, sector: 0n, length: 4096 }));
   expect(e.code).toBe(Code.UNAVAILABLE);

@@ -42,7 +42,7 @@ it("a SIGKILLed owner's tags in the shared tag set come back to a disk served by
   const doomed = writes(f, 'sa').map((p) => p.catch((e: grpc.ServiceError) => e));
   expect(await eventually(async () => (await set.state()).heldByDisk.sa === DEPTH, 30_000, 20)).toBe(true);
 
-  const [dead] = f.cluster.byService('dispatch');
+  const [dead] = f.cluster.live('dispatch');
   await dead.kill();
   expect(dead.child.signalCode).toBe('SIGKILL');
   const killedAt = Date.now();

@@ -59,7 +59,7 @@ function streamUntilStopped() {
 it.each(['rnull', 'completion'])('%s: SIGTERM drains its batches; with a replacement every IO completes OK', async (service) => {
   const io = streamUntilStopped();
   await new Promise((r) => setTimeout(r, 1500));
-  const victim = f.cluster.byService(service)[0];
+  const victim = f.cluster.live(service)[0];
   const replacement = f.cluster.spawn(service);
   const t0 = Date.now();
   const code = await victim.stop();
@@ -78,7 +78,7 @@ it.each(['rnull', 'completion'])('%s: SIGTERM drains its batches; with a replace
 it('dispatch: SIGTERM answers every request in flight (completed, or the stream ends with an error) and exits in seconds', async () => {
   const io = streamUntilStopped();
   await new Promise((r) => setTimeout(r, 1500));
-  const dispatch = f.cluster.byService('dispatch')[0];
+  const dispatch = f.cluster.live('dispatch')[0];
   const t0 = Date.now();
   const stopped = dispatch.stop();
   const stopPromise = io.stop();

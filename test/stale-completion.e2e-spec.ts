@@ -23,7 +23,7 @@ afterAll(async () => {
 
 /** `rnull_stale_ends_total` of `disk` on dispatch, the owner that refuses them. */
 async function staleEnds(disk: string): Promise<number> {
-  const p = f.cluster.byService('dispatch')[0];
+  const p = f.cluster.live('dispatch')[0];
   const { http } = await p.ready;
   const text = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
   const m = new RegExp(`^rnull_stale_ends_total\\{[^}]*disk="${disk}"[^}]*\\} (\\S+)$`, 'm').exec(text);

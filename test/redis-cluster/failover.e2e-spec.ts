@@ -66,7 +66,7 @@ it('keeps every write a successful FLUSH covered when the master dies right afte
   // IO resumed without a restart of any service.
   const again = await submit(f, { disk: 'fo0', op: Op.OP_WRITE, sector: 0n, length: 4096, data: Buffer.alloc(4096, 9) });
   expect(again.status).toBe(Status.STATUS_OK);
-  for (const service of ['gendisk', 'dispatch', 'rnull', 'completion']) expect(f.cluster.byService(service)).toHaveLength(1);
+  for (const service of ['gendisk', 'dispatch', 'rnull', 'completion']) expect(f.cluster.live(service)).toHaveLength(1);
   // The promoted master has no replica yet: a FLUSH cannot be made durable, and says so.
   const unsafe = await submit(f, { disk: 'fo0', op: Op.OP_FLUSH });
   expect(unsafe.status).toBe(Status.STATUS_IOERR);
@@ -130,5 +130,5 @@ it('two dispatch instances on one disk ride through a failover longer than their
   for (const job of checks) expect(job.read.total_ios).toBe(blocksIn(8));
   // The same two owners: nobody was reclaimed (a reclaimed instance registers a new epoch).
   expect((await registry.owners('fo2')).map((o) => o.epoch).sort()).toEqual(ownersBefore);
-  expect(f.cluster.byService('dispatch')).toHaveLength(2);
+  expect(f.cluster.live('dispatch')).toHaveLength(2);
 }, 180_000);

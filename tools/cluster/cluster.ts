@@ -206,8 +206,9 @@ export class Cluster {
     });
   }
 
-  byService(service: string): ServiceProcess[] {
-    return this.processes.filter((p) => p.spec.service === service && p.running);
+  /** The processes that still run (`ServiceProcess.running`), of `service` or of every service. */
+  live(service?: string): ServiceProcess[] {
+    return this.processes.filter((p) => p.running && (service === undefined || p.spec.service === service));
   }
 
   async stop(): Promise<void> {

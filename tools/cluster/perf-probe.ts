@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     const pids = new Map<string, number>(cluster.processes.map((p) => [p.spec.label, p.child.pid!]));
     pids.set('redis', redis.pid);
     pids.set('client', process.pid);
-    const completion = cluster.byService('completion')[0];
+    const completion = cluster.live('completion')[0];
     const completionMetrics = completion ? `http://127.0.0.1:${(await completion.ready).http}/metrics` : undefined;
     const rows: Record<string, unknown>[] = [];
     for (const qd of qds) {

@@ -199,12 +199,12 @@ export class BenchCluster {
 
   /**
    * Powers the disk off (as configfs wants before removal) and deletes it, then (unless
-   * `redisPurge` is off: `--redis-purge off`) asks every Redis process to hand the
-   * memory it freed back to the kernel (`MEMORY PURGE`; jemalloc would keep it for its decay
-   * time: `tools/cluster/redis-server-options.ts`). So the next disk's writes fault fresh memory in, as a new nbdkit export
-   * does, whatever the row before freed: without it a 1 MiB size row right after the memory
-   * section wrote into the 1.3 GiB Redis had just freed (7.4 CPU ns per byte) and the 256 MiB
-   * row into new memory (15.9).
+   * `redisPurge` is off: `--redis-purge off`) asks every Redis process to hand the memory
+   * it freed back to the kernel (`MEMORY PURGE`; jemalloc would keep it for its decay time:
+   * `tools/cluster/redis-server-options.ts`). So the next disk's writes fault fresh memory
+   * in, as a new nbdkit export does, whatever the row before freed: without it a 1 MiB size
+   * row right after the memory section wrote into the 1.3 GiB Redis had just freed (7.4 CPU
+   * ns per byte) and the 256 MiB row into new memory (15.9).
    */
   async deleteDisk(name: string): Promise<void> {
     this.disks.delete(name);
@@ -288,7 +288,7 @@ export class BenchCluster {
   /** Pid of every live service process, by label (`gendisk`, `dispatch`, `rnull`, …). */
   servicePids(): Map<string, number | undefined> {
     const out = new Map<string, number | undefined>();
-    for (const p of this.cluster?.processes ?? []) if (p.running) out.set(p.spec.label, p.pid);
+    for (const p of this.cluster?.live() ?? []) out.set(p.spec.label, p.pid);
     return out;
   }
 
@@ -320,8 +320,7 @@ export class BenchCluster {
    * not collected yet.
    */
   async collectGarbage(): Promise<void> {
-    for (const p of this.cluster?.processes ?? []) {
-      if (!p.running) continue;
+    for (const p of this.cluster?.live() ?? []) {
       const http = (await p.ready).http;
       const where = `POST :${http}/debug/gc (${p.spec.label})`;
       const res = await fetch(`http://127.0.0.1:${http}/debug/gc`, { method: 'POST' }).catch((err: unknown) => {
@@ -334,8 +333,7 @@ export class BenchCluster {
   /** /metrics of every live service process, by label (`rnull`, `completion`, …). */
   async scrapeAll(service?: string): Promise<Map<string, Sample[]>> {
     const out = new Map<string, Sample[]>();
-    for (const p of this.cluster?.processes ?? []) {
-      if (!p.running || (service && p.spec.service !== service)) continue;
+    for (const p of this.cluster?.live(service) ?? []) {
       out.set(p.spec.label, await scrape((await p.ready).http));
     }
     return out;
